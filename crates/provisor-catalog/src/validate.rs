@@ -1,0 +1,116 @@
+//! Integrity checks of an edition's data: unique ids, resolvable references, well-formed
+//! test cases. The test suite runs them on every embedded edition.
+
+use std::collections::BTreeSet;
+
+use crate::model::{Catalog, DerivedRule, Status};
+
+/// One thing wrong with an edition's data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem(pub String);
+
+impl Catalog {
+    /// Everything wrong with this edition's data; empty when it is sound.
+    pub fn problems(&self) -> Vec<Problem> {
+        let mut problems = Vec::new();
+        let mut say = |message: String| problems.push(Problem(message));
+
+        let mut seen = BTreeSet::new();
+        for category in &self.categories {
+            if !seen.insert(category.id.as_str()) {
+                say(format!("category {} is listed twice", category.id));
+            }
+        }
+        let mut seen = BTreeSet::new();
+        for condition in &self.conditions {
+            if !seen.insert(condition.id.as_str()) {
+                say(format!("condition {} is listed twice", condition.id));
+            }
+            if condition.question.trim().is_empty() || condition.text.trim().is_empty() {
+                say(format!(
+                    "condition {} has no text or question",
+                    condition.id
+                ));
+            }
+        }
+        for relation in &self.relations {
+            for id in relation.conditions() {
+                if self.condition(id.as_str()).is_none() {
+                    say(format!(
+                        "relation \"{relation}\" names unknown condition {id}"
+                    ));
+                }
+            }
+        }
+        let mut seen = BTreeSet::new();
+        for table in &self.ixit {
+            if !seen.insert(table.id.as_str()) {
+                say(format!("IXIT table {} is listed twice", table.id));
+            }
+        }
+
+        let mut seen = BTreeSet::new();
+        let mut test_cases = BTreeSet::new();
+        for provision in &self.provisions {
+            let id = &provision.id;
+            if !seen.insert(id.as_str()) {
+                say(format!("provision {id} is listed twice"));
+            }
+            if self.category(&provision.category).is_none() {
+                say(format!(
+                    "provision {id} names unknown category {}",
+                    provision.category
+                ));
+            }
+            let expected_prefix = format!("{}-", provision.category);
+            if !id.starts_with(&expected_prefix) {
+                say(format!(
+                    "provision {id} is not numbered within its category {}",
+                    provision.category
+                ));
+            }
+            for condition in &provision.conditions {
+                if self.condition(condition.as_str()).is_none() {
+                    say(format!(
+                        "provision {id} names unknown condition {condition}"
+                    ));
+                }
+            }
+            for table in &provision.ixit {
+                if self.ixit_table(table).is_none() {
+                    say(format!("provision {id} names unknown IXIT table {table}"));
+                }
+            }
+            if provision.text.trim().is_empty() {
+                say(format!("provision {id} has no text"));
+            }
+            if provision.test_cases.is_empty() {
+                say(format!("provision {id} has no test case"));
+            }
+            for test_case in &provision.test_cases {
+                if !test_case.id.starts_with(&format!("{id}-")) {
+                    say(format!(
+                        "test case {} does not belong to provision {id}",
+                        test_case.id
+                    ));
+                }
+                if !test_cases.insert(test_case.id.as_str()) {
+                    say(format!("test case {} is listed twice", test_case.id));
+                }
+            }
+            if let Some(DerivedRule::RecommendationsJustified) = provision.derived {
+                if provision.status != Status::Mandatory || !provision.conditions.is_empty() {
+                    say(format!(
+                        "derived provision {id} must be unconditionally mandatory"
+                    ));
+                }
+            }
+        }
+        for category in &self.categories {
+            if self.provisions_in(&category.id).next().is_none() {
+                say(format!("category {} has no provision", category.id));
+            }
+        }
+        problems
+    }
+}

@@ -1,0 +1,244 @@
+//! The engine's result: applicability and verdict per provision, the conformance
+//! decision and the summary counts. Renderers in provisor-report read only this.
+
+use std::fmt;
+
+use provisor_catalog::{Catalog, Condition, ConditionId, Provision};
+
+use crate::conditions::ConditionConflict;
+use crate::file::{EvidenceFile, ScanRef};
+use crate::finding::{Component, Finding, Outcome};
+use crate::profile::{ConditionAnswer, Device};
+use crate::statement::Statement;
+
+/// Whether a provision applies to the device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Applicability {
+    /// Every condition holds (or there are none).
+    Applies,
+    /// This condition is answered false.
+    NotApplicable(ConditionId),
+    /// This condition is unanswered (and none is false).
+    Undetermined(ConditionId),
+}
+
+impl Applicability {
+    /// `applies`, `not-applicable` or `undetermined`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Applicability::Applies => "applies",
+            Applicability::NotApplicable(_) => "not-applicable",
+            Applicability::Undetermined(_) => "undetermined",
+        }
+    }
+
+    /// The condition that decided it, when one did.
+    pub fn deciding_condition(&self) -> Option<&ConditionId> {
+        match self {
+            Applicability::Applies => None,
+            Applicability::NotApplicable(id) | Applicability::Undetermined(id) => Some(id),
+        }
+    }
+}
+
+/// The verdict on one provision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Verdict {
+    /// Not met.
+    Fail,
+    /// Not decided yet: a condition or a statement is missing.
+    Open,
+    /// A recommendation not met, with a recorded justification.
+    NotFulfilled,
+    /// Met.
+    Pass,
+    /// Does not apply to the device.
+    NotApplicable,
+}
+
+impl Verdict {
+    /// The contract spelling: `pass`, `fail`, `not-applicable`, `not-fulfilled`, `open`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Fail => "fail",
+            Verdict::NotApplicable => "not-applicable",
+            Verdict::NotFulfilled => "not-fulfilled",
+            Verdict::Open => "open",
+        }
+    }
+
+    /// The report spelling: `PASS`, `NOT APPLICABLE`, …
+    pub fn label(self) -> &'static str {
+        match self {
+            Verdict::Pass => "PASS",
+            Verdict::Fail => "FAIL",
+            Verdict::NotApplicable => "NOT APPLICABLE",
+            Verdict::NotFulfilled => "NOT FULFILLED",
+            Verdict::Open => "OPEN",
+        }
+    }
+
+    /// Parses the contract spelling.
+    pub fn parse(text: &str) -> Option<Verdict> {
+        [
+            Verdict::Pass,
+            Verdict::Fail,
+            Verdict::NotApplicable,
+            Verdict::NotFulfilled,
+            Verdict::Open,
+        ]
+        .into_iter()
+        .find(|verdict| verdict.as_str() == text)
+    }
+
+    /// How good the verdict is for conformance: fail 0, open 1, not fulfilled 2, pass
+    /// and not applicable 3. A change to a lower rank is a regression.
+    pub fn rank(self) -> u8 {
+        match self {
+            Verdict::Fail => 0,
+            Verdict::Open => 1,
+            Verdict::NotFulfilled => 2,
+            Verdict::Pass | Verdict::NotApplicable => 3,
+        }
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(self.label())
+    }
+}
+
+/// The assessment of one provision.
+#[derive(Debug, Clone)]
+pub struct ProvisionResult<'c> {
+    /// The provision.
+    pub provision: &'c Provision,
+    /// Whether it applies.
+    pub applicability: Applicability,
+    /// The manufacturer's statement.
+    pub statement: Option<Statement>,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// Why, in order of the decision rule.
+    pub reasons: Vec<String>,
+    /// Indices into [`Assessment::findings`] of the findings on this provision, failing
+    /// ones first.
+    pub findings: Vec<usize>,
+    /// The statement says yes but a finding fails.
+    pub contradiction: bool,
+}
+
+/// A condition with its answer in force.
+#[derive(Debug, Clone)]
+pub struct ConditionState<'c> {
+    /// The condition.
+    pub condition: &'c Condition,
+    /// The answer in force, if any.
+    pub answer: Option<ConditionAnswer>,
+}
+
+/// Counts of verdicts for one status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StatusSummary {
+    /// PASS.
+    pub pass: usize,
+    /// FAIL.
+    pub fail: usize,
+    /// NOT FULFILLED (recommendations only).
+    pub not_fulfilled: usize,
+    /// NOT APPLICABLE.
+    pub not_applicable: usize,
+    /// OPEN.
+    pub open: usize,
+}
+
+impl StatusSummary {
+    /// Adds one verdict.
+    pub fn count(&mut self, verdict: Verdict) {
+        match verdict {
+            Verdict::Pass => self.pass += 1,
+            Verdict::Fail => self.fail += 1,
+            Verdict::NotFulfilled => self.not_fulfilled += 1,
+            Verdict::NotApplicable => self.not_applicable += 1,
+            Verdict::Open => self.open += 1,
+        }
+    }
+
+    /// The count of one verdict.
+    pub fn of(&self, verdict: Verdict) -> usize {
+        match verdict {
+            Verdict::Pass => self.pass,
+            Verdict::Fail => self.fail,
+            Verdict::NotFulfilled => self.not_fulfilled,
+            Verdict::NotApplicable => self.not_applicable,
+            Verdict::Open => self.open,
+        }
+    }
+
+    /// All verdicts counted.
+    pub fn total(&self) -> usize {
+        self.pass + self.fail + self.not_fulfilled + self.not_applicable + self.open
+    }
+}
+
+/// Verdict counts split by status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Mandatory provisions (4-1 included).
+    pub mandatory: StatusSummary,
+    /// Recommendations.
+    pub recommended: StatusSummary,
+}
+
+/// A whole assessment: everything a report shows.
+#[derive(Debug, Clone)]
+pub struct Assessment<'c> {
+    /// The edition.
+    pub catalog: &'c Catalog,
+    /// The device.
+    pub device: Device,
+    /// Every condition of the edition, in order, with its answer in force.
+    pub conditions: Vec<ConditionState<'c>>,
+    /// Scan inferences that disagree with an answer.
+    pub condition_conflicts: Vec<ConditionConflict>,
+    /// Every provision, in catalog order.
+    pub provisions: Vec<ProvisionResult<'c>>,
+    /// Every finding of every attached scan.
+    pub findings: Vec<Finding>,
+    /// Components reported by the scans.
+    pub components: Vec<Component>,
+    /// The scans attached.
+    pub scans: Vec<ScanRef>,
+    /// The evidence files referenced by statements.
+    pub evidence: Vec<EvidenceFile>,
+    /// Verdict counts.
+    pub summary: Summary,
+    /// The conformance decision.
+    pub conformant: bool,
+}
+
+impl<'c> Assessment<'c> {
+    /// The result for one provision.
+    pub fn provision(&self, id: &str) -> Option<&ProvisionResult<'c>> {
+        self.catalog
+            .provision_index(id)
+            .map(|index| &self.provisions[index])
+    }
+
+    /// The findings of one provision result.
+    pub fn findings_of<'a>(
+        &'a self,
+        result: &'a ProvisionResult<'c>,
+    ) -> impl Iterator<Item = &'a Finding> {
+        result.findings.iter().map(|&index| &self.findings[index])
+    }
+
+    /// Findings that fail.
+    pub fn failing_findings(&self) -> impl Iterator<Item = &Finding> {
+        self.findings
+            .iter()
+            .filter(|finding| finding.outcome == Outcome::Fail)
+    }
+}

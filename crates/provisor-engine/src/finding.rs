@@ -1,0 +1,304 @@
+//! The findings contract (`provisor.findings/1`): what automated checks observed, as
+//! written by `provisor scan` and read back through an assessment's `[[scan]]` entries.
+//! Parsing validates everything the engine relies on and names the place of any error.
+
+use std::fmt;
+
+use provisor_catalog::{Catalog, ConditionId};
+use serde::{Deserialize, Serialize};
+
+use crate::error::InputError;
+
+/// The schema id of a findings file.
+pub const FINDINGS_SCHEMA: &str = "provisor.findings/1";
+
+/// What a check observed about one or more provisions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// The observation shows a provision is not met.
+    Fail,
+    /// The observation shows a provision is met.
+    Pass,
+    /// Useful context; neither pass nor fail.
+    Info,
+    /// The check could not decide (timeout, unknown format, missing permission).
+    Inconclusive,
+}
+
+impl Outcome {
+    /// The contract spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Fail => "fail",
+            Outcome::Pass => "pass",
+            Outcome::Info => "info",
+            Outcome::Inconclusive => "inconclusive",
+        }
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(self.as_str())
+    }
+}
+
+/// How much a finding matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Exploitable at scale, fix before release.
+    Critical,
+    /// Serious.
+    High,
+    /// Moderate.
+    Medium,
+    /// Minor.
+    Low,
+    /// No risk by itself.
+    Info,
+}
+
+impl Severity {
+    /// The contract spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Critical => "critical",
+            Severity::High => "high",
+            Severity::Medium => "medium",
+            Severity::Low => "low",
+            Severity::Info => "info",
+        }
+    }
+}
+
+/// Where an observation was made: a file in a firmware image or a network service.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Location {
+    /// Absolute path inside the unpacked root filesystem.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Line in that file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    /// Chain of containers the file came out of (`uImage@0 > squashfs@0x170000`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container: Option<String>,
+    /// Host of a network service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// Port of a network service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    /// `tcp` or `udp`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transport: Option<String>,
+    /// Service identified on the port.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut parts = Vec::new();
+        if let Some(path) = &self.path {
+            parts.push(match self.line {
+                Some(line) => format!("{path}:{line}"),
+                None => path.clone(),
+            });
+        }
+        if let Some(container) = &self.container {
+            parts.push(format!("in {container}"));
+        }
+        if let Some(host) = &self.host {
+            let host = if host.contains(':') {
+                format!("[{host}]")
+            } else {
+                host.clone()
+            };
+            let mut text = match self.port {
+                Some(port) => format!("{host}:{port}"),
+                None => host,
+            };
+            if let Some(transport) = &self.transport {
+                text.push('/');
+                text.push_str(transport);
+            }
+            if let Some(service) = &self.service {
+                text.push_str(&format!(" ({service})"));
+            }
+            parts.push(text);
+        }
+        formatter.write_str(&parts.join(" "))
+    }
+}
+
+/// One observation of an automated check.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    /// Stable content hash: the same observation has the same id in every run.
+    pub id: String,
+    /// The check that made it (`firmware.default-password`).
+    pub check: String,
+    /// Every provision it bears on, most specific first.
+    pub provisions: Vec<String>,
+    /// Fail, pass, info or inconclusive.
+    pub outcome: Outcome,
+    /// How much it matters.
+    pub severity: Severity,
+    /// One line.
+    pub title: String,
+    /// More words.
+    #[serde(default)]
+    pub detail: String,
+    /// Where.
+    #[serde(default)]
+    pub location: Location,
+    /// Redacted, check-specific evidence.
+    #[serde(default)]
+    pub evidence: serde_json::Value,
+}
+
+/// What a scan looked at.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Target {
+    /// `firmware` or `host`.
+    pub kind: String,
+    /// The image path, for firmware.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// The host, for a network scan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// SHA-256 of the image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// Size of the image in bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+}
+
+/// A software component found on the device.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Component {
+    /// Name (`busybox`).
+    pub name: String,
+    /// Version, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Package URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purl: Option<String>,
+    /// Where it was found.
+    #[serde(default)]
+    pub locations: Vec<String>,
+}
+
+/// A condition answer a scan inferred from evidence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InferredCondition {
+    /// The condition.
+    pub condition: ConditionId,
+    /// Whether it holds.
+    pub answer: bool,
+    /// The evidence, in words.
+    pub because: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Tool {
+    name: String,
+    version: String,
+}
+
+/// A whole findings file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FindingsFile {
+    /// Always [`FINDINGS_SCHEMA`].
+    pub schema: String,
+    tool: Tool,
+    /// What was scanned.
+    pub target: Target,
+    /// How long the scan took.
+    #[serde(default)]
+    pub duration_ms: u64,
+    /// Components found.
+    #[serde(default)]
+    pub components: Vec<Component>,
+    /// Condition answers inferred from evidence.
+    #[serde(default)]
+    pub inferred_conditions: Vec<InferredCondition>,
+    /// The findings.
+    pub findings: Vec<Finding>,
+}
+
+impl FindingsFile {
+    /// The name and version of the tool that wrote the file.
+    pub fn tool(&self) -> (&str, &str) {
+        (&self.tool.name, &self.tool.version)
+    }
+}
+
+/// Parses and validates a findings file. `origin` names the file in messages.
+pub fn parse_findings(
+    text: &str,
+    origin: &str,
+    catalog: &Catalog,
+) -> Result<FindingsFile, InputError> {
+    let file: FindingsFile = serde_json::from_str(text).map_err(|error| {
+        let message = error.to_string();
+        // serde_json appends " at line L column C"; the location carries it instead.
+        let message = match message.rfind(" at line ") {
+            Some(cut) => message[..cut].to_owned(),
+            None => message,
+        };
+        InputError::new(format!("malformed findings file: {message}"))
+            .at_line(origin, error.line() as u32, error.column() as u32)
+            .help(format!(
+                "a findings file is the JSON that `provisor scan … --format json` writes (schema {FINDINGS_SCHEMA})"
+            ))
+    })?;
+    let at = |pointer: String| InputError::new(String::new()).at_pointer(origin, pointer);
+    if file.schema != FINDINGS_SCHEMA {
+        return Err(InputError {
+            message: format!(
+                "unsupported findings schema \"{}\", expected \"{FINDINGS_SCHEMA}\"",
+                file.schema
+            ),
+            ..at("/schema".into())
+        });
+    }
+    for (position, inferred) in file.inferred_conditions.iter().enumerate() {
+        if catalog.condition(inferred.condition.as_str()).is_none() {
+            return Err(InputError {
+                message: format!("unknown condition {} in {}", inferred.condition, catalog.id),
+                ..at(format!("/inferred_conditions/{position}/condition"))
+            });
+        }
+    }
+    for (position, finding) in file.findings.iter().enumerate() {
+        if finding.id.trim().is_empty() {
+            return Err(InputError {
+                message: "finding has an empty id".into(),
+                ..at(format!("/findings/{position}/id"))
+            });
+        }
+        if finding.provisions.is_empty() {
+            return Err(InputError {
+                message: format!("finding {} names no provision", finding.id),
+                ..at(format!("/findings/{position}/provisions"))
+            });
+        }
+        for (index, provision) in finding.provisions.iter().enumerate() {
+            if catalog.provision(provision).is_none() {
+                return Err(InputError {
+                    message: format!("unknown provision \"{provision}\" in {}", catalog.id),
+                    help: Some("run `provisor catalog` for the provision ids".into()),
+                    ..at(format!("/findings/{position}/provisions/{index}"))
+                });
+            }
+        }
+    }
+    Ok(file)
+}

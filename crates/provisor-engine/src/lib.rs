@@ -1,0 +1,42 @@
+//! The pure core of provisor. Given an edition of the standard, a device profile (the
+//! answers to the conditions), the manufacturer's statements (the ICS) and the findings
+//! of automated checks, it decides applicability and a verdict for every provision and
+//! the conformance of the device, following the decision rule of [`DECISION_RULE`].
+//!
+//! Nothing here touches files, the network, the clock or the environment: the assessment
+//! file is parsed from text, and files it refers to are read through the [`Files`] trait
+//! that the caller implements.
+
+mod assessment;
+mod conditions;
+mod diff;
+mod error;
+mod file;
+mod finding;
+mod profile;
+mod statement;
+mod verdict;
+
+pub use assessment::{
+    Applicability, Assessment, ConditionState, ProvisionResult, StatusSummary, Summary, Verdict,
+};
+pub use conditions::{ConditionConflict, ResolvedConditions, resolve_conditions};
+pub use diff::{Change, Diff, diff};
+pub use error::{InputError, Invalid, Subject};
+pub use file::{AssessmentFile, EvidenceFile, Files, ScanRef, load, parse};
+pub use finding::{
+    Component, FINDINGS_SCHEMA, Finding, FindingsFile, InferredCondition, Location, Outcome,
+    Severity, Target, parse_findings,
+};
+pub use profile::{AnswerSource, ConditionAnswer, Device};
+pub use statement::{Statement, Support};
+pub use verdict::{Input, evaluate};
+
+/// The decision rule, as printed in every report.
+pub const DECISION_RULE: &[&str] = &[
+    "A condition of the provision answered false makes it NOT APPLICABLE; an unanswered condition leaves it OPEN.",
+    "Mandatory provision that applies: a failing finding makes it FAIL (a contradiction if the statement says yes); otherwise no statement is OPEN, yes is PASS, no is FAIL.",
+    "Recommendation that applies: a statement of no or not-applicable is NOT FULFILLED when the detail justifies it and FAIL otherwise; else a failing finding makes it FAIL; else no statement is OPEN and yes is PASS.",
+    "4-1 is derived: FAIL if any applicable recommendation fails, else OPEN if any is open, else PASS.",
+    "The device is conformant when every mandatory provision (4-1 included) is PASS or NOT APPLICABLE and no provision is OPEN.",
+];
