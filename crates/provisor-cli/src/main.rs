@@ -1,1 +1,78 @@
-fn main() {}
+//! `provisor`: assess a consumer IoT device against ETSI EN 303 645. This binary only
+//! parses arguments, calls the library crates and writes their output; exit codes are
+//! decided in one place, [`exit_code`].
+
+mod cli;
+mod cmd;
+mod io;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+
+/// How a command ended, before it becomes an exit code.
+pub enum Outcome {
+    /// Success: conformant, no regression, no failing finding.
+    Success,
+    /// The command ran, and the answer is "no": not conformant, a regression.
+    Negative,
+}
+
+/// Why a command could not run.
+pub enum Failure {
+    /// The user's input is invalid; the message says what and where.
+    Invalid(String),
+    /// Something went wrong that is not the user's fault.
+    Internal(anyhow::Error),
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(error: std::io::Error) -> Self {
+        Failure::Internal(error.into())
+    }
+}
+
+/// The exit codes of DESIGN.md: 0 success, 1 negative answer, 2 invalid input or usage,
+/// 3 internal error.
+fn exit_code(result: &Result<Outcome, Failure>) -> u8 {
+    match result {
+        Ok(Outcome::Success) => 0,
+        Ok(Outcome::Negative) => 1,
+        Err(Failure::Invalid(_)) => 2,
+        Err(Failure::Internal(_)) => 3,
+    }
+}
+
+fn run(cli: Cli) -> Result<Outcome, Failure> {
+    match cli.command {
+        Command::Catalog(args) => cmd::catalog::run(args),
+        Command::Init(args) => cmd::init::run(args),
+        Command::Check(args) => cmd::check::run(args),
+        Command::Report(args) => cmd::report::run(args),
+        Command::Diff(args) => cmd::diff::run(args),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return ExitCode::from(if error.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let result = std::panic::catch_unwind(|| run(cli)).unwrap_or_else(|_| {
+        Err(Failure::Internal(anyhow::anyhow!(
+            "provisor stopped on an internal error; please report it with the command and input"
+        )))
+    });
+    let code = exit_code(&result);
+    match result {
+        Err(Failure::Invalid(message)) => io::print_error(&message),
+        Err(Failure::Internal(error)) => io::print_error(&format!("internal error: {error:#}")),
+        Ok(_) => {}
+    }
+    ExitCode::from(code)
+}

@@ -1,1 +1,47 @@
-//! placeholder
+//! Every output format of provisor, each a function of a `&Assessment` (or a catalog, or
+//! a diff) and a [`Context`]: the `provisor.assessment/1` JSON, Markdown, the HTML lab
+//! report, SARIF 2.1.0, the Annex B ICS as CSV, and the terminal table of `check`.
+//! Output types are separate from engine types so the JSON schemas stay stable public
+//! contracts.
+
+mod catalog;
+mod diff;
+mod document;
+mod html;
+mod ics_csv;
+mod markdown;
+mod sarif;
+mod table;
+mod template;
+mod text;
+
+pub use catalog::{catalog_json, catalog_markdown, catalog_table, provision_detail};
+pub use diff::{diff_json, diff_text};
+pub use document::{
+    ASSESSMENT_SCHEMA, AssessmentDocument, ProvisionDocument, document, verdicts_of_document,
+};
+pub use html::html;
+pub use ics_csv::ics_csv;
+pub use markdown::markdown;
+pub use sarif::sarif;
+pub use table::check_table;
+pub use template::assessment_template;
+
+/// What a report says about its own making.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Context {
+    /// provisor's version.
+    pub tool_version: String,
+    /// When the report was made (RFC 3339, UTC).
+    pub generated_at: String,
+    /// The assessment file as the user named it, for locations in SARIF.
+    pub source: String,
+}
+
+/// The JSON of an assessment (`provisor.assessment/1`), pretty-printed.
+pub fn json(assessment: &provisor_engine::Assessment<'_>, context: &Context) -> String {
+    let mut text = serde_json::to_string_pretty(&document(assessment, context))
+        .expect("the document serializes");
+    text.push('\n');
+    text
+}

@@ -1,0 +1,119 @@
+//! The command line: every subcommand and flag, as clap derives them.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Assess consumer IoT devices against ETSI EN 303 645.
+#[derive(Parser)]
+#[command(name = "provisor", version, about, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// List the provisions and conditions of the standard, or show one provision.
+    Catalog(CatalogArgs),
+    /// Write a new assessment file (a commented template, or by asking the questions).
+    Init(InitArgs),
+    /// Check an assessment: applicability, verdicts, conformance. Exit 1 when not conformant.
+    Check(CheckArgs),
+    /// Write a report of an assessment.
+    Report(ReportArgs),
+    /// Show verdict changes between two assessments. Exit 1 on a regression.
+    Diff(DiffArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum CatalogFormat {
+    Table,
+    Json,
+    Md,
+}
+
+#[derive(Args)]
+pub struct CatalogArgs {
+    /// `list` (the default) or `show ID`.
+    #[arg(value_name = "ACTION")]
+    pub action: Option<String>,
+    /// The provision to show, for `show`.
+    #[arg(value_name = "ID")]
+    pub id: Option<String>,
+    /// The edition of the standard.
+    #[arg(long, default_value = provisor_catalog::DEFAULT_EDITION)]
+    pub edition: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: CatalogFormat,
+}
+
+#[derive(Args)]
+pub struct InitArgs {
+    /// Where to write the assessment file.
+    #[arg(default_value = "assessment.toml")]
+    pub path: PathBuf,
+    /// Ask the condition questions one at a time and fill in the answers.
+    #[arg(long, short)]
+    pub interactive: bool,
+    /// Replace an existing file.
+    #[arg(long)]
+    pub force: bool,
+    /// The edition of the standard.
+    #[arg(long, default_value = provisor_catalog::DEFAULT_EDITION)]
+    pub edition: String,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum CheckFormat {
+    Table,
+    Json,
+}
+
+#[derive(Args)]
+pub struct CheckArgs {
+    /// The assessment file (TOML).
+    pub assessment: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: CheckFormat,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ReportFormat {
+    Html,
+    Md,
+    Json,
+    Sarif,
+    IcsCsv,
+}
+
+#[derive(Args)]
+pub struct ReportArgs {
+    /// The assessment file (TOML).
+    pub assessment: PathBuf,
+    /// Report format.
+    #[arg(long, value_enum)]
+    pub format: ReportFormat,
+    /// Where to write the report; standard output when absent.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum DiffFormat {
+    Text,
+    Json,
+}
+
+#[derive(Args)]
+pub struct DiffArgs {
+    /// The earlier assessment: a TOML assessment file or `provisor.assessment/1` JSON.
+    pub old: PathBuf,
+    /// The later assessment, in either form.
+    pub new: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: DiffFormat,
+}

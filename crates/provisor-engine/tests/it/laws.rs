@@ -1,0 +1,186 @@
+//! Laws of the decision rule, checked over random consistent profiles, statements and
+//! findings.
+
+use proptest::prelude::*;
+use provisor_catalog::{ConditionId, Relation, default_edition};
+use provisor_engine::{Input, Outcome, Support, Verdict, evaluate};
+
+use crate::support::{answer, finding, input, state};
+
+/// A complete assignment of the 28 conditions that keeps every relation, built from
+/// random bits by repairing the relations until none is broken.
+fn consistent_world(bits: &[bool]) -> Vec<bool> {
+    let catalog = default_edition();
+    let mut world = bits.to_vec();
+    let index = |id: &ConditionId| id.number().unwrap() as usize - 1;
+    for _ in 0..64 {
+        let mut changed = false;
+        for relation in &catalog.relations {
+            match relation {
+                Relation::Implies {
+                    premise,
+                    consequence,
+                } => {
+                    if world[index(premise)] && !world[index(consequence)] {
+                        world[index(consequence)] = true;
+                        changed = true;
+                    }
+                }
+                Relation::ExactlyOne { of } => {
+                    let holding: Vec<usize> = of.iter().map(index).filter(|&i| world[i]).collect();
+                    if holding.len() != 1 {
+                        for (position, id) in of.iter().enumerate() {
+                            world[index(id)] = position == 0;
+                        }
+                        changed = true;
+                    }
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    world
+}
+
+#[derive(Debug, Clone)]
+struct Case {
+    world: Vec<bool>,
+    answered: Vec<bool>,
+    statements: Vec<Option<(u8, bool)>>,
+    failing: Vec<bool>,
+}
+
+fn case() -> impl Strategy<Value = Case> {
+    (
+        proptest::collection::vec(any::<bool>(), 28),
+        proptest::collection::vec(any::<bool>(), 28),
+        proptest::collection::vec(proptest::option::of((0u8..3, any::<bool>())), 68),
+        proptest::collection::vec(proptest::bool::weighted(0.1), 68),
+    )
+        .prop_map(|(bits, answered, statements, failing)| Case {
+            world: consistent_world(&bits),
+            answered,
+            statements,
+            failing,
+        })
+}
+
+/// Builds the input of a case; statements that would be invalid (a stated 4-1, an
+/// applicable M declared not applicable) are left out.
+fn build(case: &Case) -> Input<'static> {
+    let mut input = input();
+    for (position, &value) in case.world.iter().enumerate() {
+        if case.answered[position] {
+            answer(&mut input, &(position + 1).to_string(), value);
+        }
+    }
+    let catalog = input.catalog;
+    for (position, provision) in catalog.provisions.iter().enumerate() {
+        if provision.derived.is_some() {
+            continue;
+        }
+        if let Some((kind, justified)) = case.statements[position] {
+            let support = [Support::Yes, Support::No, Support::NotApplicable][kind as usize];
+            if support == Support::NotApplicable && provision.is_mandatory() {
+                continue;
+            }
+            let detail = if justified { "because" } else { "" };
+            state(&mut input, &provision.id, support, detail);
+        }
+        if case.failing[position] {
+            input.findings.push(finding(
+                &format!("f{position}"),
+                &provision.id,
+                Outcome::Fail,
+            ));
+        }
+    }
+    input
+}
+
+fn is_worse(after: Verdict, before: Verdict) -> bool {
+    after.rank() < before.rank()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn every_provision_gets_exactly_one_verdict_in_catalog_order(case in case()) {
+        let input = build(&case);
+        let assessment = evaluate(&input).unwrap();
+        let ids: Vec<&str> = assessment.provisions.iter().map(|r| r.provision.id.as_str()).collect();
+        let expected: Vec<&str> = input.catalog.provisions.iter().map(|p| p.id.as_str()).collect();
+        prop_assert_eq!(ids, expected);
+        let summary = assessment.summary;
+        prop_assert_eq!(summary.mandatory.total() + summary.recommended.total(), 68);
+        prop_assert_eq!(summary.mandatory.not_fulfilled, 0);
+    }
+
+    #[test]
+    fn adding_a_justification_never_makes_a_verdict_worse(case in case()) {
+        let input = build(&case);
+        let before = evaluate(&input).unwrap();
+        let mut justified = input.clone();
+        for statement in justified.statements.values_mut() {
+            if statement.detail.is_empty() {
+                statement.detail = "the justification".into();
+            }
+        }
+        let after = evaluate(&justified).unwrap();
+        for (old, new) in before.provisions.iter().zip(&after.provisions) {
+            prop_assert!(!is_worse(new.verdict, old.verdict),
+                "{}: {:?} -> {:?}", old.provision.id, old.verdict, new.verdict);
+        }
+        prop_assert!(after.conformant || !before.conformant);
+    }
+
+    #[test]
+    fn answering_a_condition_never_leaves_a_provision_open_for_it(case in case(), pick in 0usize..28) {
+        let mut case = case;
+        case.answered[pick] = false;
+        let unanswered = build(&case);
+        let before = evaluate(&unanswered).unwrap();
+        case.answered[pick] = true;
+        let answered = build(&case);
+        let after = evaluate(&answered).unwrap();
+        let question = format!("answer condition {}:", pick + 1);
+        for result in &after.provisions {
+            prop_assert!(!result.reasons.iter().any(|reason| reason.starts_with(&question)),
+                "{} still asks for condition {}", result.provision.id, pick + 1);
+        }
+        // And the number of undetermined provisions never grows.
+        let undetermined = |a: &provisor_engine::Assessment<'_>| a.provisions.iter()
+            .filter(|r| r.applicability.as_str() == "undetermined").count();
+        prop_assert!(undetermined(&after) <= undetermined(&before));
+    }
+
+    #[test]
+    fn conformant_means_no_mandatory_failure_and_nothing_open(case in case()) {
+        let input = build(&case);
+        let assessment = evaluate(&input).unwrap();
+        let holds = assessment.provisions.iter().all(|r| {
+            r.verdict != Verdict::Open
+                && (!r.provision.is_mandatory()
+                    || matches!(r.verdict, Verdict::Pass | Verdict::NotApplicable))
+        });
+        prop_assert_eq!(assessment.conformant, holds);
+        // A contradiction is only ever flagged on a failing verdict.
+        for result in &assessment.provisions {
+            if result.contradiction {
+                prop_assert_eq!(result.verdict, Verdict::Fail);
+            }
+        }
+    }
+
+    #[test]
+    fn evaluation_is_deterministic(case in case()) {
+        let input = build(&case);
+        let first = evaluate(&input).unwrap();
+        let second = evaluate(&input).unwrap();
+        let verdicts = |a: &provisor_engine::Assessment<'_>| a.provisions.iter().map(|r| (r.verdict, r.reasons.clone())).collect::<Vec<_>>();
+        prop_assert_eq!(verdicts(&first), verdicts(&second));
+    }
+}

@@ -1,0 +1,6 @@
+//! Integration tests of the engine: the decision rule case by case, and its laws as
+//! property tests.
+
+mod laws;
+mod rule;
+mod support;

@@ -1,0 +1,308 @@
+//! The `provisor.assessment/1` document: the public JSON form of an assessment, also read
+//! back by `provisor diff`.
+
+use provisor_catalog::ConditionId;
+use provisor_engine::{Assessment, Component, Finding, StatusSummary, Verdict};
+use serde::{Deserialize, Serialize};
+
+use crate::Context;
+
+/// The schema id of an assessment document.
+pub const ASSESSMENT_SCHEMA: &str = "provisor.assessment/1";
+
+/// Verdict counts of one status.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CountsDocument {
+    /// PASS.
+    pub pass: usize,
+    /// FAIL.
+    pub fail: usize,
+    /// NOT FULFILLED; recommendations only.
+    #[serde(
+        rename = "not-fulfilled",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub not_fulfilled: Option<usize>,
+    /// NOT APPLICABLE.
+    #[serde(rename = "not-applicable")]
+    pub not_applicable: usize,
+    /// OPEN.
+    pub open: usize,
+}
+
+impl CountsDocument {
+    fn of(counts: &StatusSummary, recommended: bool) -> Self {
+        CountsDocument {
+            pass: counts.pass,
+            fail: counts.fail,
+            not_fulfilled: recommended.then_some(counts.not_fulfilled),
+            not_applicable: counts.not_applicable,
+            open: counts.open,
+        }
+    }
+}
+
+/// Verdict counts split by status.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SummaryDocument {
+    /// Mandatory provisions, 4-1 included.
+    pub mandatory: CountsDocument,
+    /// Recommendations.
+    pub recommended: CountsDocument,
+}
+
+/// A statement as shown in the document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatementDocument {
+    /// yes, no or not-applicable.
+    pub support: String,
+    /// The detail.
+    pub detail: String,
+    /// Evidence paths or URLs.
+    pub evidence: Vec<String>,
+}
+
+/// One provision's result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProvisionDocument {
+    /// Provision id.
+    pub id: String,
+    /// M or R.
+    pub status: String,
+    /// Conditions it depends on.
+    pub conditions: Vec<ConditionId>,
+    /// applies, not-applicable or undetermined.
+    pub applicability: String,
+    /// The condition that made it not applicable or undetermined.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deciding_condition: Option<ConditionId>,
+    /// pass, fail, not-applicable, not-fulfilled or open.
+    pub verdict: String,
+    /// Why.
+    pub reasons: Vec<String>,
+    /// The manufacturer's statement.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub statement: Option<StatementDocument>,
+    /// Ids of the findings on this provision.
+    pub findings: Vec<String>,
+    /// A yes statement contradicted by a failing finding.
+    pub contradiction: bool,
+}
+
+/// The answer to one condition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConditionDocument {
+    /// Condition id.
+    pub id: ConditionId,
+    /// The condition.
+    pub text: String,
+    /// The answer in force; absent when unanswered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer: Option<bool>,
+    /// declared, implied or inferred.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// The note, or where an implied or inferred answer came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// An evidence file in the register.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvidenceDocument {
+    /// Path or URL.
+    pub path: String,
+    /// SHA-256; absent for a URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// Size in bytes; absent for a URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+    /// The provisions citing it.
+    pub provisions: Vec<String>,
+}
+
+/// A scan attached to the assessment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanDocument {
+    /// The findings file.
+    pub file: String,
+    /// Its SHA-256.
+    pub sha256: String,
+    /// firmware or host.
+    pub target: String,
+    /// The tool that wrote it.
+    pub tool: String,
+    /// Findings in it.
+    pub findings: usize,
+}
+
+/// The tool that made the document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ToolDocument {
+    /// provisor.
+    pub name: String,
+    /// Its version.
+    pub version: String,
+}
+
+/// The whole `provisor.assessment/1` document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AssessmentDocument {
+    /// Always [`ASSESSMENT_SCHEMA`].
+    pub schema: String,
+    /// The tool.
+    pub tool: ToolDocument,
+    /// The edition id.
+    pub edition: String,
+    /// The device.
+    pub device: provisor_engine::Device,
+    /// The conformance decision.
+    pub conformant: bool,
+    /// Verdict counts.
+    pub summary: SummaryDocument,
+    /// Every provision, in catalog order.
+    pub provisions: Vec<ProvisionDocument>,
+    /// Every condition with its answer.
+    #[serde(default)]
+    pub conditions: Vec<ConditionDocument>,
+    /// Scan inferences that disagree with the answers.
+    #[serde(default)]
+    pub condition_conflicts: Vec<String>,
+    /// Every finding of the attached scans.
+    #[serde(default)]
+    pub findings: Vec<Finding>,
+    /// Components the scans found.
+    #[serde(default)]
+    pub components: Vec<Component>,
+    /// The scans attached.
+    #[serde(default)]
+    pub scans: Vec<ScanDocument>,
+    /// The evidence register.
+    #[serde(default)]
+    pub evidence: Vec<EvidenceDocument>,
+}
+
+/// Where a condition's answer came from, in words.
+pub(crate) fn answer_origin(answer: &provisor_engine::ConditionAnswer) -> Option<String> {
+    match &answer.source {
+        provisor_engine::AnswerSource::Declared => answer.note.clone(),
+        provisor_engine::AnswerSource::Implied { from, relation } => {
+            Some(format!("implied by condition {from}: {relation}"))
+        }
+        provisor_engine::AnswerSource::Inferred { because } => {
+            Some(format!("inferred from evidence: {because}"))
+        }
+    }
+}
+
+/// A condition conflict in words.
+pub(crate) fn conflict_text(conflict: &provisor_engine::ConditionConflict) -> String {
+    format!(
+        "condition {} is answered {} but a scan infers {}: {}",
+        conflict.condition, conflict.answer, conflict.inferred, conflict.because
+    )
+}
+
+/// Builds the document of an assessment.
+pub fn document(assessment: &Assessment<'_>, context: &Context) -> AssessmentDocument {
+    let summary = &assessment.summary;
+    AssessmentDocument {
+        schema: ASSESSMENT_SCHEMA.to_owned(),
+        tool: ToolDocument {
+            name: "provisor".into(),
+            version: context.tool_version.clone(),
+        },
+        edition: assessment.catalog.id.clone(),
+        device: assessment.device.clone(),
+        conformant: assessment.conformant,
+        summary: SummaryDocument {
+            mandatory: CountsDocument::of(&summary.mandatory, false),
+            recommended: CountsDocument::of(&summary.recommended, true),
+        },
+        provisions: assessment
+            .provisions
+            .iter()
+            .map(|result| ProvisionDocument {
+                id: result.provision.id.clone(),
+                status: result.provision.status.letter().to_owned(),
+                conditions: result.provision.conditions.clone(),
+                applicability: result.applicability.as_str().to_owned(),
+                deciding_condition: result.applicability.deciding_condition().cloned(),
+                verdict: result.verdict.as_str().to_owned(),
+                reasons: result.reasons.clone(),
+                statement: result
+                    .statement
+                    .as_ref()
+                    .map(|statement| StatementDocument {
+                        support: statement.support.as_str().to_owned(),
+                        detail: statement.detail.clone(),
+                        evidence: statement.evidence.clone(),
+                    }),
+                findings: assessment
+                    .findings_of(result)
+                    .map(|finding| finding.id.clone())
+                    .collect(),
+                contradiction: result.contradiction,
+            })
+            .collect(),
+        conditions: assessment
+            .conditions
+            .iter()
+            .map(|state| ConditionDocument {
+                id: state.condition.id.clone(),
+                text: state.condition.text.clone(),
+                answer: state.answer.as_ref().map(|answer| answer.answer),
+                source: state
+                    .answer
+                    .as_ref()
+                    .map(|answer| answer.source.label().to_owned()),
+                note: state.answer.as_ref().and_then(answer_origin),
+            })
+            .collect(),
+        condition_conflicts: assessment
+            .condition_conflicts
+            .iter()
+            .map(conflict_text)
+            .collect(),
+        findings: assessment.findings.clone(),
+        components: assessment.components.clone(),
+        scans: assessment
+            .scans
+            .iter()
+            .map(|scan| ScanDocument {
+                file: scan.file.clone(),
+                sha256: scan.sha256.clone(),
+                target: scan.target.kind.clone(),
+                tool: scan.tool.clone(),
+                findings: scan.findings,
+            })
+            .collect(),
+        evidence: assessment
+            .evidence
+            .iter()
+            .map(|evidence| EvidenceDocument {
+                path: evidence.path.clone(),
+                sha256: evidence.sha256.clone(),
+                size: evidence.size,
+                provisions: evidence.provisions.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// The verdict list of a document, for `provisor diff`; `None` when a verdict is not
+/// one of the five.
+pub fn verdicts_of_document(
+    document: &AssessmentDocument,
+) -> Option<Vec<(String, String, Verdict)>> {
+    document
+        .provisions
+        .iter()
+        .map(|provision| {
+            Verdict::parse(&provision.verdict)
+                .map(|verdict| (provision.id.clone(), provision.status.clone(), verdict))
+        })
+        .collect()
+}

@@ -1,0 +1,226 @@
+//! The Markdown report: the same content as the HTML report, in a form that reviews well
+//! in a git diff (one table row per provision, stable order).
+
+use std::fmt::Write;
+
+use provisor_engine::{Assessment, DECISION_RULE, Verdict};
+
+use crate::Context;
+use crate::document::{answer_origin, conflict_text};
+use crate::text::{applicability_words, device_line, markdown_cell};
+
+/// Renders the Markdown report.
+pub fn markdown(assessment: &Assessment<'_>, context: &Context) -> String {
+    let mut out = String::new();
+    let catalog = assessment.catalog;
+    let device = &assessment.device;
+    let _ = writeln!(
+        out,
+        "# {} — {}\n",
+        markdown_cell(&device_line(device)),
+        catalog.short_title
+    );
+    let verdict = if assessment.conformant {
+        "**CONFORMANT**"
+    } else {
+        "**NOT CONFORMANT**"
+    };
+    let _ = writeln!(out, "Result: {verdict}\n");
+    let _ = writeln!(out, "| | |\n|---|---|");
+    let rows = [
+        ("Manufacturer", device.manufacturer.clone()),
+        ("Model", device.model.clone()),
+        ("Hardware version", device.hardware_version.clone()),
+        ("Firmware version", device.firmware_version.clone()),
+        ("Firmware SHA-256", device.firmware_sha256.clone()),
+        ("Edition", Some(catalog.title.clone())),
+        (
+            "Test specification",
+            Some(catalog.test_specification.clone()),
+        ),
+        ("Tool", Some(format!("provisor {}", context.tool_version))),
+        ("Date", Some(context.generated_at.clone())),
+    ];
+    for (label, value) in rows {
+        if let Some(value) = value {
+            let _ = writeln!(out, "| {label} | {} |", markdown_cell(&value));
+        }
+    }
+
+    let summary = &assessment.summary;
+    let _ = writeln!(out, "\n## Summary\n");
+    let _ = writeln!(
+        out,
+        "| Status | Pass | Fail | Not fulfilled | Not applicable | Open | Total |\n|---|---:|---:|---:|---:|---:|---:|"
+    );
+    for (label, counts) in [
+        ("Mandatory", &summary.mandatory),
+        ("Recommended", &summary.recommended),
+    ] {
+        let _ = writeln!(
+            out,
+            "| {label} | {} | {} | {} | {} | {} | {} |",
+            counts.pass,
+            counts.fail,
+            counts.not_fulfilled,
+            counts.not_applicable,
+            counts.open,
+            counts.total()
+        );
+    }
+
+    let failures: Vec<_> = assessment
+        .provisions
+        .iter()
+        .filter(|result| result.provision.is_mandatory() && result.verdict == Verdict::Fail)
+        .collect();
+    if !failures.is_empty() {
+        let _ = writeln!(out, "\n## Mandatory failures\n");
+        for result in failures {
+            let _ = writeln!(
+                out,
+                "- **{}**: {}",
+                result.provision.id,
+                markdown_cell(&result.reasons.join("; "))
+            );
+        }
+    }
+
+    let _ = writeln!(out, "\n## Decision rule\n");
+    for (number, rule) in DECISION_RULE.iter().enumerate() {
+        let _ = writeln!(out, "{}. {rule}", number + 1);
+    }
+
+    for category in &catalog.categories {
+        let _ = writeln!(out, "\n## {} {}\n", category.id, category.title);
+        let _ = writeln!(
+            out,
+            "| Provision | Status | Applicability | Statement | Verdict | Reasons and findings |\n|---|---|---|---|---|---|"
+        );
+        for result in assessment
+            .provisions
+            .iter()
+            .filter(|result| result.provision.category == category.id)
+        {
+            let statement = match &result.statement {
+                Some(statement) => {
+                    let mut text = format!("**{}**", statement.support);
+                    if !statement.detail.is_empty() {
+                        text.push_str(": ");
+                        text.push_str(&markdown_cell(&statement.detail));
+                    }
+                    for evidence in &statement.evidence {
+                        text.push_str(&format!("<br>evidence: {}", markdown_cell(evidence)));
+                    }
+                    text
+                }
+                None => "—".into(),
+            };
+            let mut reasons: Vec<String> =
+                result.reasons.iter().map(|r| markdown_cell(r)).collect();
+            for finding in assessment.findings_of(result) {
+                reasons.push(format!(
+                    "{} {} `{}` at {}",
+                    finding.outcome,
+                    finding.severity.as_str(),
+                    finding.check,
+                    markdown_cell(&finding.location.to_string())
+                ));
+            }
+            let verdict = if result.contradiction {
+                format!("**{}** (contradiction)", result.verdict.label())
+            } else {
+                format!("**{}**", result.verdict.label())
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} |",
+                result.provision.id,
+                result.provision.status_label(),
+                applicability_words(result),
+                statement,
+                verdict,
+                reasons.join("<br>")
+            );
+        }
+    }
+
+    let _ = writeln!(out, "\n## Conditions\n");
+    let _ = writeln!(
+        out,
+        "| # | Condition | Answer | Source |\n|---|---|---|---|"
+    );
+    for state in &assessment.conditions {
+        let (answer, source) = match &state.answer {
+            Some(answer) => (
+                if answer.answer { "yes" } else { "no" }.to_owned(),
+                match answer_origin(answer) {
+                    Some(origin) => format!("{}: {}", answer.source.label(), origin),
+                    None => answer.source.label().to_owned(),
+                },
+            ),
+            None => ("unanswered".to_owned(), String::new()),
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {answer} | {} |",
+            state.condition.id,
+            markdown_cell(&state.condition.text),
+            markdown_cell(&source)
+        );
+    }
+    for conflict in &assessment.condition_conflicts {
+        let _ = writeln!(
+            out,
+            "\n> Warning: {}",
+            markdown_cell(&conflict_text(conflict))
+        );
+    }
+
+    if !assessment.findings.is_empty() {
+        let _ = writeln!(out, "\n## Findings\n");
+        let _ = writeln!(
+            out,
+            "| Outcome | Severity | Check | Title | Location | Provisions |\n|---|---|---|---|---|---|"
+        );
+        for finding in &assessment.findings {
+            let _ = writeln!(
+                out,
+                "| {} | {} | `{}` | {} | {} | {} |",
+                finding.outcome,
+                finding.severity.as_str(),
+                finding.check,
+                markdown_cell(&finding.title),
+                markdown_cell(&finding.location.to_string()),
+                finding.provisions.join(", ")
+            );
+        }
+    }
+
+    if !assessment.evidence.is_empty() || !assessment.scans.is_empty() {
+        let _ = writeln!(out, "\n## Evidence register\n");
+        let _ = writeln!(out, "| Evidence | SHA-256 | Cited by |\n|---|---|---|");
+        for scan in &assessment.scans {
+            let _ = writeln!(
+                out,
+                "| scan {} ({} findings) | `{}` | all |",
+                markdown_cell(&scan.file),
+                scan.findings,
+                scan.sha256
+            );
+        }
+        for evidence in &assessment.evidence {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} |",
+                markdown_cell(&evidence.path),
+                evidence
+                    .sha256
+                    .as_ref()
+                    .map_or("(web page)".to_owned(), |hash| format!("`{hash}`")),
+                evidence.provisions.join(", ")
+            );
+        }
+    }
+    out
+}

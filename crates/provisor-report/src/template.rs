@@ -1,0 +1,178 @@
+//! The assessment-file template that `provisor init` writes: every condition with its
+//! question and every provision with its text, commented so that the file is valid as
+//! written and the manufacturer fills it in place.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use provisor_catalog::{Catalog, ConditionId};
+use provisor_engine::{AnswerSource, ConditionAnswer, Device};
+
+/// A TOML basic string.
+fn quoted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for character in text.chars() {
+        match character {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{:04X}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Wraps a comment to about 88 columns.
+fn comment(out: &mut String, indent: &str, text: &str) {
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.len() + word.len() + 1 > 86 - indent.len() {
+            let _ = writeln!(out, "{indent}# {line}");
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        let _ = writeln!(out, "{indent}# {line}");
+    }
+}
+
+/// Renders a new assessment file. `answers` holds the answers in force (declared ones
+/// are written as values, implied ones as comments).
+pub fn assessment_template(
+    catalog: &Catalog,
+    device: &Device,
+    answers: &BTreeMap<ConditionId, ConditionAnswer>,
+) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# provisor assessment: one file per device model and firmware version.\n#\n# Check it with `provisor check FILE`; write a report with\n# `provisor report FILE --format html -o report.html`.\n"
+    );
+    let _ = writeln!(out, "edition = {}\n", quoted(&catalog.id));
+    let _ = writeln!(out, "[device]");
+    let field = |out: &mut String, name: &str, value: &Option<String>, example: &str| match value {
+        Some(value) => {
+            let _ = writeln!(out, "{name} = {}", quoted(value));
+        }
+        None => {
+            let _ = writeln!(out, "# {name} = {}", quoted(example));
+        }
+    };
+    field(&mut out, "manufacturer", &device.manufacturer, "Acme");
+    field(&mut out, "model", &device.model, "SmartCam C200");
+    field(
+        &mut out,
+        "hardware_version",
+        &device.hardware_version,
+        "rev B",
+    );
+    field(
+        &mut out,
+        "firmware_version",
+        &device.firmware_version,
+        "3.2.1",
+    );
+    field(
+        &mut out,
+        "firmware_sha256",
+        &device.firmware_sha256,
+        "sha256 of the image",
+    );
+    field(
+        &mut out,
+        "description",
+        &device.description,
+        "what the device is and does",
+    );
+
+    let _ = writeln!(
+        out,
+        "\n# Conditions decide which provisions apply. Answer each `N = true` or `N = false`,\n# or `N = {{ answer = true, note = \"why\" }}`; leave a line commented while undecided\n# (the provisions that depend on it stay OPEN).\n[conditions]"
+    );
+    for condition in &catalog.conditions {
+        let _ = writeln!(out, "\n# {}) {}", condition.id, condition.text);
+        comment(&mut out, "", &condition.question);
+        let dependents: Vec<&str> = catalog
+            .provisions_depending_on(&condition.id)
+            .map(|provision| provision.id.as_str())
+            .collect();
+        if !dependents.is_empty() {
+            let _ = writeln!(out, "# decides: {}", dependents.join(", "));
+        }
+        match answers.get(&condition.id) {
+            Some(answer) if answer.source == AnswerSource::Declared => match &answer.note {
+                Some(note) => {
+                    let _ = writeln!(
+                        out,
+                        "{} = {{ answer = {}, note = {} }}",
+                        condition.id,
+                        answer.answer,
+                        quoted(note)
+                    );
+                }
+                None => {
+                    let _ = writeln!(out, "{} = {}", condition.id, answer.answer);
+                }
+            },
+            Some(answer) => {
+                let why = match &answer.source {
+                    AnswerSource::Implied { from, .. } => format!("follows from condition {from}"),
+                    AnswerSource::Inferred { because } => format!("inferred: {because}"),
+                    AnswerSource::Declared => String::new(),
+                };
+                let _ = writeln!(out, "# {} = {}    ({why})", condition.id, answer.answer);
+            }
+            None => {
+                let _ = writeln!(out, "# {} = true", condition.id);
+            }
+        }
+    }
+
+    let _ = writeln!(
+        out,
+        "\n# Statements: the Implementation Conformance Statement. For each provision,\n# uncomment its table and say whether it is met: support = \"yes\", \"no\" or\n# \"not-applicable\"; detail says how it is met, or why not (a recommendation not met\n# needs a justification here: that is provision 4-1); evidence lists files relative to\n# this one, or URLs."
+    );
+    for category in &catalog.categories {
+        let _ = writeln!(out, "\n# ─── {} {} ───", category.id, category.title);
+        for provision in catalog.provisions_in(&category.id) {
+            let _ = writeln!(out, "\n# {} ({})", provision.id, provision.status_label());
+            comment(&mut out, "", &provision.text);
+            if provision.derived.is_some() {
+                let _ = writeln!(
+                    out,
+                    "# Derived from the recommendations' verdicts: no statement is written for it."
+                );
+                continue;
+            }
+            let _ = writeln!(out, "# [provision.{}]", quoted(&provision.id));
+            let _ = writeln!(out, "# support = \"yes\"");
+            let _ = writeln!(out, "# detail = \"\"");
+            let _ = writeln!(out, "# evidence = []");
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\n# Scans attached to this assessment (`provisor scan … --assessment FILE` adds them):\n# [[scan]]\n# file = \"scans/firmware.json\""
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting_escapes_what_toml_needs() {
+        assert_eq!(quoted("a \"b\" \\ c\n"), "\"a \\\"b\\\" \\\\ c\\n\"");
+    }
+}

@@ -1,0 +1,95 @@
+//! Small text helpers shared by the renderers: escaping for HTML, Markdown and CSV, and
+//! the words used for applicability.
+
+use provisor_engine::{Applicability, ProvisionResult};
+
+/// Escapes text for HTML element content and attribute values.
+pub(crate) fn html_escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for character in text.chars() {
+        match character {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&#39;"),
+            other => escaped.push(other),
+        }
+    }
+    escaped
+}
+
+/// Escapes text for a Markdown table cell: pipes, newlines and markup characters.
+pub(crate) fn markdown_cell(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for character in text.chars() {
+        match character {
+            '|' | '*' | '_' | '`' | '<' | '>' | '[' | ']' | '\\' => {
+                escaped.push('\\');
+                escaped.push(character);
+            }
+            '\n' => escaped.push_str("<br>"),
+            '\r' => {}
+            other => escaped.push(other),
+        }
+    }
+    escaped
+}
+
+/// Quotes a CSV field when it needs it (RFC 4180).
+pub(crate) fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_owned()
+    }
+}
+
+/// How a provision's applicability reads in a report.
+pub(crate) fn applicability_words(result: &ProvisionResult<'_>) -> String {
+    match &result.applicability {
+        Applicability::Applies if result.provision.conditions.is_empty() => {
+            "applies (unconditional)".to_owned()
+        }
+        Applicability::Applies => {
+            let ids: Vec<&str> = result
+                .provision
+                .conditions
+                .iter()
+                .map(|id| id.as_str())
+                .collect();
+            format!("applies (condition {} holds)", ids.join(", "))
+        }
+        Applicability::NotApplicable(id) => format!("not applicable (condition {id} is false)"),
+        Applicability::Undetermined(id) => format!("undetermined (condition {id} unanswered)"),
+    }
+}
+
+/// The first sentence of a text, shortened to `limit` characters.
+pub(crate) fn headline(text: &str, limit: usize) -> String {
+    let sentence = text
+        .split(". ")
+        .next()
+        .unwrap_or(text)
+        .trim_end_matches('.');
+    if sentence.chars().count() <= limit {
+        sentence.to_owned()
+    } else {
+        let cut: String = sentence.chars().take(limit.saturating_sub(1)).collect();
+        format!("{}…", cut.trim_end())
+    }
+}
+
+/// The short reason shown beside a verdict: the first reason.
+pub(crate) fn first_reason(result: &ProvisionResult<'_>) -> String {
+    result.reasons.first().cloned().unwrap_or_default()
+}
+
+/// `Acme SmartCam C200, firmware 3.2.1`.
+pub(crate) fn device_line(device: &provisor_engine::Device) -> String {
+    let mut line = device.display_name();
+    if let Some(firmware) = &device.firmware_version {
+        line.push_str(&format!(", firmware {firmware}"));
+    }
+    line
+}
