@@ -44,9 +44,30 @@ pub struct Category {
 
 /// The id of a condition: a number in V2.1.1 (`"13"`), possibly a letter in later
 /// editions. Serialized as a JSON number when it is one, so `[1, 2]` stays `[1, 2]`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ConditionId(String);
+
+impl<'de> Deserialize<'de> for ConditionId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct IdVisitor;
+        impl serde::de::Visitor<'_> for IdVisitor {
+            type Value = ConditionId;
+            fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+                formatter.write_str("a condition id: a number such as 13, or a string")
+            }
+            fn visit_u64<E: serde::de::Error>(self, number: u64) -> Result<ConditionId, E> {
+                Ok(ConditionId(number.to_string()))
+            }
+            fn visit_i64<E: serde::de::Error>(self, number: i64) -> Result<ConditionId, E> {
+                Ok(ConditionId(number.to_string()))
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<ConditionId, E> {
+                Ok(ConditionId(text.to_owned()))
+            }
+        }
+        deserializer.deserialize_any(IdVisitor)
+    }
+}
 
 impl ConditionId {
     /// A condition id from its text form.

@@ -21,6 +21,7 @@ pub enum Outcome {
 }
 
 /// Why a command could not run.
+#[derive(Debug)]
 pub enum Failure {
     /// The user's input is invalid; the message says what and where.
     Invalid(String),

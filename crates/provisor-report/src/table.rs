@@ -8,6 +8,26 @@ use provisor_engine::{Assessment, Verdict};
 
 use crate::text::{device_line, first_reason, headline};
 
+/// The words beside a verdict: the statement's detail when the statement decided it,
+/// otherwise the first reason.
+fn summary_line(result: &provisor_engine::ProvisionResult<'_>) -> String {
+    let decided_by_finding = result.contradiction
+        || result
+            .reasons
+            .first()
+            .is_some_and(|reason| reason.starts_with("finding "));
+    match &result.statement {
+        Some(statement)
+            if !decided_by_finding
+                && statement.is_justified()
+                && result.applicability == provisor_engine::Applicability::Applies =>
+        {
+            statement.detail.clone()
+        }
+        _ => first_reason(result),
+    }
+}
+
 fn verdict_style(verdict: Verdict) -> Style {
     let color = match verdict {
         Verdict::Pass => AnsiColor::Green,
@@ -38,13 +58,13 @@ pub fn check_table(assessment: &Assessment<'_>) -> String {
             .filter(|result| result.provision.category == category.id)
         {
             let style = verdict_style(result.verdict);
-            let mut reason = first_reason(result);
+            let mut reason = summary_line(result);
             if result.contradiction {
                 reason = format!("contradiction: {reason}");
             }
             let _ = writeln!(
                 out,
-                "  {:<7} {}  {style}{:<14}{style:#} {dim}{}{dim:#}",
+                "  {:<7} {}  {style}{:<15}{style:#} {dim}{}{dim:#}",
                 result.provision.id,
                 result.provision.status.letter(),
                 result.verdict.label(),

@@ -132,4 +132,6 @@ fn conditions_serialize_as_numbers() {
     assert_eq!(json, "[9,12]");
     let lettered = provisor_catalog::ConditionId::new("F.a");
     assert_eq!(serde_json::to_string(&lettered).unwrap(), "\"F.a\"");
+    let read: Vec<ConditionId> = serde_json::from_str("[13, \"F.a\"]").unwrap();
+    assert_eq!(read, [ConditionId::new("13"), lettered]);
 }

@@ -1,0 +1,200 @@
+//! The subcommands on the examples: output, exit codes, the interactive questionnaire
+//! and diff.
+
+use std::fs;
+
+use crate::support::{MINIMAL, SMARTCAM, in_root, provisor, redact, root, stdout_of};
+
+#[test]
+fn version_and_help() {
+    provisor().arg("--version").assert().success().stdout(format!(
+        "provisor {}\n",
+        env!("CARGO_PKG_VERSION")
+    ));
+    let help = stdout_of(provisor().arg("--help"));
+    for command in ["catalog", "init", "check", "report", "diff"] {
+        assert!(help.contains(command), "{command}");
+    }
+}
+
+#[test]
+fn catalog_formats() {
+    let table = stdout_of(provisor().arg("catalog"));
+    assert_eq!(table.lines().filter(|l| l.starts_with("  5.")).count(), 62);
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout_of(provisor().args(["catalog", "--format", "json"]))).unwrap();
+    assert_eq!(json["provisions"].as_array().unwrap().len(), 68);
+    assert_eq!(json["conditions"].as_array().unwrap().len(), 28);
+    assert_eq!(json["provisions"][1]["conditions"], serde_json::json!([1]));
+    assert_eq!(json["provisions"][1]["test_cases"][1]["kind"], "functional");
+    let markdown = stdout_of(provisor().args(["catalog", "--format", "md"]));
+    assert!(markdown.contains("| 5.3-10 | M C (11, 12) |"));
+    let show = stdout_of(provisor().args(["catalog", "show", "5.1-1"]));
+    insta::assert_snapshot!("catalog-show-5.1-1", show);
+    let output = provisor()
+        .args(["catalog", "show", "5.1-99"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("unknown provision \"5.1-99\""));
+}
+
+#[test]
+fn check_prints_a_table_and_exits_one_when_not_conformant() {
+    let output = in_root().args(["check", SMARTCAM]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let table = String::from_utf8(output.stdout).unwrap();
+    assert!(!table.contains('\u{1b}'), "no colour when piped");
+    insta::assert_snapshot!("check-smartcam", table);
+}
+
+#[test]
+fn check_json_follows_the_contract() {
+    let output = in_root()
+        .args(["check", SMARTCAM, "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["schema"], "provisor.assessment/1");
+    assert_eq!(json["conformant"], false);
+    let provisions = json["provisions"].as_array().unwrap();
+    assert_eq!(provisions.len(), 68);
+    let debug = provisions.iter().find(|p| p["id"] == "5.6-4").unwrap();
+    assert_eq!(debug["verdict"], "fail");
+    assert_eq!(debug["applicability"], "applies");
+    assert_eq!(debug["conditions"], serde_json::json!([13]));
+    assert_eq!(json["summary"]["mandatory"]["fail"], 1);
+    assert!(json["summary"]["mandatory"].get("not-fulfilled").is_none());
+    assert_eq!(json["summary"]["recommended"]["not-fulfilled"], 3);
+}
+
+#[test]
+fn a_conformant_assessment_exits_zero() {
+    let directory = tempfile::tempdir().unwrap();
+    let source = fs::read_to_string(root().join(SMARTCAM)).unwrap();
+    let fixed = source
+        .replace(
+            "support = \"no\"\ndetail = \"The Linux console on the UART pads is disabled, but",
+            "support = \"yes\"\ndetail = \"Fixed: the Linux console on the UART pads is disabled, and",
+        )
+        .replace("evidence = [\"evidence/", "evidence = [\"https://acme.example/evidence/")
+        .replace(", \"https://acme.example/security\"]", "]")
+        + "\n[provision.\"5.6-8\"]\nsupport = \"yes\"\ndetail = \"MMU with separate address spaces.\"\n"
+        + "\n[provision.\"5.12-3\"]\nsupport = \"yes\"\ndetail = \"The app's security checkup.\"\n";
+    let path = directory.path().join("fixed.toml");
+    fs::write(&path, fixed).unwrap();
+    provisor().arg("check").arg(&path).assert().code(0);
+}
+
+#[test]
+fn report_writes_the_file_it_is_asked_for() {
+    let directory = tempfile::tempdir().unwrap();
+    let target = directory.path().join("report.html");
+    in_root()
+        .args(["report", SMARTCAM, "--format", "html", "-o"])
+        .arg(&target)
+        .assert()
+        .success();
+    let html = fs::read_to_string(&target).unwrap();
+    assert!(html.contains("NOT CONFORMANT"));
+    let leftovers: Vec<_> = fs::read_dir(directory.path()).unwrap().collect();
+    assert_eq!(leftovers.len(), 1, "no temporary file is left behind");
+}
+
+#[test]
+fn init_writes_a_template_that_checks() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("new.toml");
+    provisor().arg("init").arg(&path).assert().success();
+    let template = fs::read_to_string(&path).unwrap();
+    for condition in 1..=28 {
+        assert!(template.contains(&format!("\n# {condition}) ")), "condition {condition}");
+    }
+    assert_eq!(template.matches("# [provision.\"").count(), 67);
+    assert!(template.contains("# 4-1 (M)"));
+    // Valid as written: everything is open.
+    let output = provisor().arg("check").arg(&path).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8(output.stdout).unwrap().contains("68 provision(s) open"));
+    // It refuses to overwrite.
+    provisor().arg("init").arg(&path).assert().code(2);
+    provisor().arg("init").arg(&path).arg("--force").assert().success();
+}
+
+#[test]
+fn init_interactive_asks_skips_implied_and_writes_the_answers() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("asked.toml");
+    // Device: Acme, Cam, 1.0. Conditions: 1 y, 2 n, 3 n, 4 n (5 implied), 6 y, 7 y,
+    // 8 y, 9 n, 10 n, 11 y (12 implied), 13 maybe → again y, then skip the rest.
+    let mut script = String::from("Acme\nCam\n1.0\ny\nn\nn\nn\ny\ny\ny\nn\nn\ny\nmaybe\ny\n");
+    script.push_str(&"s\n".repeat(20));
+    let output = provisor()
+        .args(["init", "--interactive"])
+        .arg(&path)
+        .write_stdin(script)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let transcript = String::from_utf8(output.stdout).unwrap();
+    assert!(transcript.contains("already decided: yes, because of condition 4"), "{transcript}");
+    assert!(transcript.contains("already decided: yes, because of condition 11"));
+    assert!(transcript.contains("please answer y, n or s"));
+    assert!(transcript.contains("→ not applicable now: 5.1-2"));
+    assert!(transcript.contains("→ applies now: 5.6-4"));
+    let written = fs::read_to_string(&path).unwrap();
+    assert!(written.contains("manufacturer = \"Acme\""));
+    assert!(written.contains("\n13 = true\n"));
+    assert!(written.contains("\n4 = false\n"));
+    assert!(written.contains("# 5 = true    (follows from condition 4)"));
+    // The written file is a valid assessment with those answers.
+    let json: serde_json::Value = serde_json::from_str(&stdout_of(
+        provisor().arg("check").arg(&path).args(["--format", "json"]),
+    ))
+    .unwrap();
+    let debug = json["provisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == "5.6-4")
+        .unwrap()
+        .clone();
+    assert_eq!(debug["applicability"], "applies");
+}
+
+#[test]
+fn diff_reports_regressions_first_and_exits_one() {
+    let directory = tempfile::tempdir().unwrap();
+    let old = directory.path().join("old.json");
+    let output = in_root()
+        .args(["check", SMARTCAM, "--format", "json"])
+        .output()
+        .unwrap();
+    fs::write(&old, &output.stdout).unwrap();
+    // The new firmware fixes the debug port but regresses 5.1-5 and 5.2-2.
+    let source = fs::read_to_string(root().join(SMARTCAM)).unwrap();
+    let new_source = source
+        .replace(
+            "support = \"no\"\ndetail = \"The Linux console",
+            "support = \"yes\"\ndetail = \"The Linux console",
+        )
+        .replace(
+            "support = \"yes\"\ndetail = \"Five wrong local logins",
+            "support = \"no\"\ndetail = \"Five wrong local logins",
+        )
+        .replace(
+            "support = \"yes\"\ndetail = \"Critical and high issues",
+            "support = \"no\"\ndetail = \"\"\n# \"Critical and high issues",
+        );
+    let new = root().join("examples/smartcam/.diff-test-new.toml");
+    fs::write(&new, new_source).unwrap();
+    let output = provisor().arg("diff").arg(&old).arg(&new).output().unwrap();
+    let _ = fs::remove_file(&new);
+    assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stderr));
+    let text = redact(&String::from_utf8(output.stdout).unwrap());
+    insta::assert_snapshot!("diff-smartcam", text);
+    // Same input: nothing changed, exit 0.
+    provisor().arg("diff").arg(&old).arg(&old).assert().code(0);
+    in_root().args(["diff", MINIMAL, MINIMAL, "--format", "json"]).assert().code(0);
+}

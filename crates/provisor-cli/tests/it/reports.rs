@@ -1,0 +1,91 @@
+//! Snapshots of every report format for both examples, and the SARIF log validated
+//! against the SARIF 2.1.0 schema.
+
+use crate::support::{MINIMAL, SMARTCAM, in_root, redact, root};
+
+fn report(example: &str, format: &str) -> String {
+    let output = in_root()
+        .args(["report", example, "--format", format])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    redact(&String::from_utf8(output.stdout).unwrap())
+}
+
+#[test]
+fn smartcam_reports() {
+    insta::assert_snapshot!("smartcam.md", report(SMARTCAM, "md"));
+    insta::assert_snapshot!("smartcam.json", report(SMARTCAM, "json"));
+    insta::assert_snapshot!("smartcam.sarif", report(SMARTCAM, "sarif"));
+    insta::assert_snapshot!("smartcam.csv", report(SMARTCAM, "ics-csv"));
+    insta::assert_snapshot!("smartcam.html", report(SMARTCAM, "html"));
+}
+
+#[test]
+fn minimal_reports() {
+    insta::assert_snapshot!("minimal.md", report(MINIMAL, "md"));
+    insta::assert_snapshot!("minimal.json", report(MINIMAL, "json"));
+    insta::assert_snapshot!("minimal.sarif", report(MINIMAL, "sarif"));
+    insta::assert_snapshot!("minimal.csv", report(MINIMAL, "ics-csv"));
+    insta::assert_snapshot!("minimal.html", report(MINIMAL, "html"));
+}
+
+fn sarif_validator() -> (boon::Schemas, boon::SchemaIndex) {
+    let path = root().join("schemas/sarif-2.1.0-rtm.5.json");
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let id = schema["id"].as_str().unwrap().to_owned();
+    let mut schemas = boon::Schemas::new();
+    let mut compiler = boon::Compiler::new();
+    compiler.add_resource(&id, schema).unwrap();
+    let index = compiler.compile(&id, &mut schemas).unwrap();
+    (schemas, index)
+}
+
+#[test]
+fn sarif_logs_are_valid_sarif_2_1_0() {
+    let (schemas, index) = sarif_validator();
+    for example in [SMARTCAM, MINIMAL] {
+        let log: serde_json::Value = serde_json::from_str(&report(example, "sarif")).unwrap();
+        if let Err(error) = schemas.validate(&log, index) {
+            panic!("{example}: {error:#}");
+        }
+        let run = &log["runs"][0];
+        assert_eq!(run["tool"]["driver"]["rules"].as_array().unwrap().len(), 68);
+        for result in run["results"].as_array().unwrap() {
+            let location = &result["locations"][0]["physicalLocation"];
+            assert_eq!(location["artifactLocation"]["uri"], example);
+            assert!(location["region"]["startLine"].as_u64().unwrap() >= 1);
+        }
+    }
+    // The validator itself rejects a broken log.
+    let broken = serde_json::json!({"version": "2.1.0", "runs": [{"tool": {}}]});
+    assert!(schemas.validate(&broken, index).is_err());
+}
+
+#[test]
+fn the_smartcam_sarif_points_at_the_failing_statement() {
+    let log: serde_json::Value = serde_json::from_str(&report(SMARTCAM, "sarif")).unwrap();
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    let debug = results.iter().find(|r| r["ruleId"] == "5.6-4").unwrap();
+    assert_eq!(debug["level"], "error");
+    let line = debug["locations"][0]["physicalLocation"]["region"]["startLine"]
+        .as_u64()
+        .unwrap() as usize;
+    let source = std::fs::read_to_string(root().join(SMARTCAM)).unwrap();
+    assert_eq!(source.lines().nth(line - 1).unwrap(), "[provision.\"5.6-4\"]");
+}
+
+#[test]
+fn the_html_report_is_self_contained() {
+    let html = report(SMARTCAM, "html");
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    for external in ["<link", "<script", "src=\"http", "url(http", "@import"] {
+        assert!(!html.contains(external), "{external}");
+    }
+    assert!(html.contains("<svg"));
+    // Every evidence file is in the register with its SHA-256.
+    let digest = "evidence/update-signing.md";
+    assert!(html.contains(digest));
+    assert_eq!(html.matches("<tr id=\"p-").count(), 68);
+}

@@ -1,0 +1,34 @@
+//! Helpers: the binary with a fixed clock, paths of the examples, output redaction.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+pub fn provisor() -> Command {
+    let mut command = Command::cargo_bin("provisor").unwrap();
+    command.env("SOURCE_DATE_EPOCH", "1767225600").env_remove("CLICOLOR_FORCE");
+    command
+}
+
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Runs provisor in the repository root, so paths in reports are stable.
+pub fn in_root() -> Command {
+    let mut command = provisor();
+    command.current_dir(root());
+    command
+}
+
+pub const SMARTCAM: &str = "examples/smartcam/assessment.toml";
+pub const MINIMAL: &str = "examples/minimal/assessment.toml";
+
+/// Replaces the tool version so snapshots survive a release.
+pub fn redact(text: &str) -> String {
+    text.replace(env!("CARGO_PKG_VERSION"), "[version]")
+}
+
+pub fn stdout_of(command: &mut Command) -> String {
+    String::from_utf8(command.output().unwrap().stdout).unwrap()
+}
