@@ -424,7 +424,7 @@ mod tests {
     fn error_of(source: &str) -> InputError {
         match parse(source, "a.toml") {
             Err(error) => error,
-            Ok(file) => load(&file, &NoFiles).err().expect("an error").remove(0),
+            Ok(file) => load(&file, &NoFiles).expect_err("an error").remove(0),
         }
     }
 

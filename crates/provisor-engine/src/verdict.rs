@@ -342,7 +342,7 @@ pub fn evaluate<'c>(input: &Input<'c>) -> Result<Assessment<'c>, Vec<Invalid>> {
         let mut indices: Vec<usize> = findings
             .iter()
             .enumerate()
-            .filter(|(_, finding)| finding.provisions.iter().any(|id| *id == provision.id))
+            .filter(|(_, finding)| finding.provisions.contains(&provision.id))
             .map(|(index, _)| index)
             .collect();
         indices.sort_by_key(|&index| outcome_order(&findings[index]));

@@ -27,19 +27,71 @@ fn malformed_toml_is_located_with_the_line_shown() {
 #[test]
 fn every_kind_of_invalid_assessment_is_named_and_located() {
     let cases: &[(&str, &str, &str)] = &[
-        ("edition = \"en303645-v9\"\n", "unknown edition \"en303645-v9\"", "bad.toml:1:11"),
-        ("[provision.\"5.1-9\"]\nsupport = \"yes\"\n", "unknown provision \"5.1-9\"", "bad.toml:1:12"),
-        ("[conditions]\n0 = true\n", "unknown condition \"0\"", "bad.toml:2:1"),
-        ("[conditions]\n4 = true\n5 = true\n", "conditions 4 and 5 contradict", "bad.toml:"),
-        ("[conditions]\n22 = true\n21 = false\n", "condition 22 implies condition 21", "bad.toml:"),
-        ("[provision.\"4-1\"]\nsupport = \"yes\"\n", "derived", "bad.toml:1:12"),
-        ("[conditions]\n13 = true\n[provision.\"5.6-4\"]\nsupport = \"not-applicable\"\n", "declared not-applicable", "bad.toml:3:12"),
-        ("[provision.\"5.2-1\"]\nsupport = \"not-applicable\"\n", "it is unconditional", "bad.toml:1:12"),
-        ("[provision.\"5.2-1\"]\nsupport = \"Y\"\n", "must be \"yes\", \"no\" or \"not-applicable\"", "bad.toml:2:11"),
-        ("[provision.\"5.2-1\"]\ndetail = \"x\"\n", "missing field `support`", "bad.toml:1:1"),
-        ("[[scan]]\nfile = \"missing.json\"\n", "cannot read scan file missing.json", "bad.toml:2:8"),
-        ("[provision.\"5.2-1\"]\nsupport = \"yes\"\nevidence = [\"nope.pdf\"]\n", "cannot read evidence file nope.pdf", "bad.toml:3:13"),
-        ("[device]\nfirmware_sha256 = \"abc\"\n", "not a SHA-256", "bad.toml:2:20"),
+        (
+            "edition = \"en303645-v9\"\n",
+            "unknown edition \"en303645-v9\"",
+            "bad.toml:1:11",
+        ),
+        (
+            "[provision.\"5.1-9\"]\nsupport = \"yes\"\n",
+            "unknown provision \"5.1-9\"",
+            "bad.toml:1:12",
+        ),
+        (
+            "[conditions]\n0 = true\n",
+            "unknown condition \"0\"",
+            "bad.toml:2:1",
+        ),
+        (
+            "[conditions]\n4 = true\n5 = true\n",
+            "conditions 4 and 5 contradict",
+            "bad.toml:",
+        ),
+        (
+            "[conditions]\n22 = true\n21 = false\n",
+            "condition 22 implies condition 21",
+            "bad.toml:",
+        ),
+        (
+            "[provision.\"4-1\"]\nsupport = \"yes\"\n",
+            "derived",
+            "bad.toml:1:12",
+        ),
+        (
+            "[conditions]\n13 = true\n[provision.\"5.6-4\"]\nsupport = \"not-applicable\"\n",
+            "declared not-applicable",
+            "bad.toml:3:12",
+        ),
+        (
+            "[provision.\"5.2-1\"]\nsupport = \"not-applicable\"\n",
+            "it is unconditional",
+            "bad.toml:1:12",
+        ),
+        (
+            "[provision.\"5.2-1\"]\nsupport = \"Y\"\n",
+            "must be \"yes\", \"no\" or \"not-applicable\"",
+            "bad.toml:2:11",
+        ),
+        (
+            "[provision.\"5.2-1\"]\ndetail = \"x\"\n",
+            "missing field `support`",
+            "bad.toml:1:1",
+        ),
+        (
+            "[[scan]]\nfile = \"missing.json\"\n",
+            "cannot read scan file missing.json",
+            "bad.toml:2:8",
+        ),
+        (
+            "[provision.\"5.2-1\"]\nsupport = \"yes\"\nevidence = [\"nope.pdf\"]\n",
+            "cannot read evidence file nope.pdf",
+            "bad.toml:3:13",
+        ),
+        (
+            "[device]\nfirmware_sha256 = \"abc\"\n",
+            "not a SHA-256",
+            "bad.toml:2:20",
+        ),
         ("colour = 1\n", "unknown field `colour`", "bad.toml:1:1"),
     ];
     for (source, message, place) in cases {
@@ -135,7 +187,10 @@ fn missing_files_and_directories_are_invalid_input() {
         .assert()
         .code(2);
     provisor().args(["check", "."]).assert().code(2);
-    provisor().args(["report", "--format", "pdf", "x"]).assert().code(2);
+    provisor()
+        .args(["report", "--format", "pdf", "x"])
+        .assert()
+        .code(2);
     provisor().arg("frobnicate").assert().code(2);
 }
 

@@ -7,10 +7,11 @@ use crate::support::{MINIMAL, SMARTCAM, in_root, provisor, redact, root, stdout_
 
 #[test]
 fn version_and_help() {
-    provisor().arg("--version").assert().success().stdout(format!(
-        "provisor {}\n",
-        env!("CARGO_PKG_VERSION")
-    ));
+    provisor()
+        .arg("--version")
+        .assert()
+        .success()
+        .stdout(format!("provisor {}\n", env!("CARGO_PKG_VERSION")));
     let help = stdout_of(provisor().arg("--help"));
     for command in ["catalog", "init", "check", "report", "diff"] {
         assert!(help.contains(command), "{command}");
@@ -109,17 +110,29 @@ fn init_writes_a_template_that_checks() {
     provisor().arg("init").arg(&path).assert().success();
     let template = fs::read_to_string(&path).unwrap();
     for condition in 1..=28 {
-        assert!(template.contains(&format!("\n# {condition}) ")), "condition {condition}");
+        assert!(
+            template.contains(&format!("\n# {condition}) ")),
+            "condition {condition}"
+        );
     }
     assert_eq!(template.matches("# [provision.\"").count(), 67);
     assert!(template.contains("# 4-1 (M)"));
     // Valid as written: everything is open.
     let output = provisor().arg("check").arg(&path).output().unwrap();
     assert_eq!(output.status.code(), Some(1));
-    assert!(String::from_utf8(output.stdout).unwrap().contains("68 provision(s) open"));
+    assert!(
+        String::from_utf8(output.stdout)
+            .unwrap()
+            .contains("68 provision(s) open")
+    );
     // It refuses to overwrite.
     provisor().arg("init").arg(&path).assert().code(2);
-    provisor().arg("init").arg(&path).arg("--force").assert().success();
+    provisor()
+        .arg("init")
+        .arg(&path)
+        .arg("--force")
+        .assert()
+        .success();
 }
 
 #[test]
@@ -136,9 +149,16 @@ fn init_interactive_asks_skips_implied_and_writes_the_answers() {
         .write_stdin(script)
         .output()
         .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let transcript = String::from_utf8(output.stdout).unwrap();
-    assert!(transcript.contains("already decided: yes, because of condition 4"), "{transcript}");
+    assert!(
+        transcript.contains("already decided: yes, because of condition 4"),
+        "{transcript}"
+    );
     assert!(transcript.contains("already decided: yes, because of condition 11"));
     assert!(transcript.contains("please answer y, n or s"));
     assert!(transcript.contains("→ not applicable now: 5.1-2"));
@@ -150,7 +170,10 @@ fn init_interactive_asks_skips_implied_and_writes_the_answers() {
     assert!(written.contains("# 5 = true    (follows from condition 4)"));
     // The written file is a valid assessment with those answers.
     let json: serde_json::Value = serde_json::from_str(&stdout_of(
-        provisor().arg("check").arg(&path).args(["--format", "json"]),
+        provisor()
+            .arg("check")
+            .arg(&path)
+            .args(["--format", "json"]),
     ))
     .unwrap();
     let debug = json["provisions"]
@@ -191,10 +214,18 @@ fn diff_reports_regressions_first_and_exits_one() {
     fs::write(&new, new_source).unwrap();
     let output = provisor().arg("diff").arg(&old).arg(&new).output().unwrap();
     let _ = fs::remove_file(&new);
-    assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let text = redact(&String::from_utf8(output.stdout).unwrap());
     insta::assert_snapshot!("diff-smartcam", text);
     // Same input: nothing changed, exit 0.
     provisor().arg("diff").arg(&old).arg(&old).assert().code(0);
-    in_root().args(["diff", MINIMAL, MINIMAL, "--format", "json"]).assert().code(0);
+    in_root()
+        .args(["diff", MINIMAL, MINIMAL, "--format", "json"])
+        .assert()
+        .code(0);
 }

@@ -8,7 +8,11 @@ fn report(example: &str, format: &str) -> String {
         .args(["report", example, "--format", format])
         .output()
         .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     redact(&String::from_utf8(output.stdout).unwrap())
 }
 
@@ -73,7 +77,10 @@ fn the_smartcam_sarif_points_at_the_failing_statement() {
         .as_u64()
         .unwrap() as usize;
     let source = std::fs::read_to_string(root().join(SMARTCAM)).unwrap();
-    assert_eq!(source.lines().nth(line - 1).unwrap(), "[provision.\"5.6-4\"]");
+    assert_eq!(
+        source.lines().nth(line - 1).unwrap(),
+        "[provision.\"5.6-4\"]"
+    );
 }
 
 #[test]

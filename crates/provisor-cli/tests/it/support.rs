@@ -6,7 +6,9 @@ use assert_cmd::Command;
 
 pub fn provisor() -> Command {
     let mut command = Command::cargo_bin("provisor").unwrap();
-    command.env("SOURCE_DATE_EPOCH", "1767225600").env_remove("CLICOLOR_FORCE");
+    command
+        .env("SOURCE_DATE_EPOCH", "1767225600")
+        .env_remove("CLICOLOR_FORCE");
     command
 }
 

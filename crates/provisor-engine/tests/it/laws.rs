@@ -184,3 +184,39 @@ proptest! {
         prop_assert_eq!(verdicts(&first), verdicts(&second));
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// Any text, however broken, is parsed or refused with a located error; never a
+    /// panic.
+    #[test]
+    fn parsing_any_text_never_panics(text in "(\\PC|\\[|\\]|=|\"|\n|\\.|-|[0-9]){0,200}") {
+        match provisor_engine::parse(&text, "any.toml") {
+            Ok(_) => {}
+            Err(error) => prop_assert!(error.place().is_some()),
+        }
+        let _ = provisor_engine::parse_findings(&text, "any.json", default_edition());
+    }
+
+    /// Assessment files built from valid pieces in random order parse, and every error
+    /// names a line inside the file.
+    #[test]
+    fn errors_point_inside_the_file(
+        lines in proptest::collection::vec(prop_oneof![
+            Just("[conditions]".to_owned()),
+            (1u32..32, any::<bool>()).prop_map(|(id, value)| format!("{id} = {value}")),
+            Just("[provision.\"5.1-1\"]".to_owned()),
+            Just("support = \"yes\"".to_owned()),
+            Just("support = \"perhaps\"".to_owned()),
+            Just("[device]".to_owned()),
+            Just("model = \"x\"".to_owned()),
+        ], 0..12)
+    ) {
+        let text = lines.join("\n");
+        if let Err(error) = provisor_engine::parse(&text, "a.toml") {
+            let (line, _) = error.position.unwrap();
+            prop_assert!(line as usize <= lines.len().max(1));
+        }
+    }
+}
