@@ -142,6 +142,15 @@ fn chart(mandatory: &StatusSummary, recommended: &StatusSummary) -> String {
     svg
 }
 
+/// Why a provision fails: the reasons, and the statement's detail when it has one.
+fn failure_words(result: &ProvisionResult<'_>) -> String {
+    let mut words = result.reasons.join("; ");
+    if let Some(statement) = result.statement.as_ref().filter(|s| s.is_justified()) {
+        words.push_str(&format!(" — statement: {}", statement.detail));
+    }
+    words
+}
+
 fn statement_cell(result: &ProvisionResult<'_>) -> String {
     match &result.statement {
         Some(statement) => {
@@ -310,7 +319,7 @@ pub fn html(assessment: &Assessment<'_>, context: &Context) -> String {
                 out,
                 "<li><a href=\"#p-{id}\"><strong>{id}</strong></a> {badge} {}<div class=\"small muted\">{}</div></li>",
                 e(&headline(&result.provision.text, 140)),
-                e(&result.reasons.join("; ")),
+                e(&failure_words(result)),
                 id = e(&result.provision.id),
                 badge = badge(Verdict::Fail),
             );
