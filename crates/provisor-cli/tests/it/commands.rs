@@ -229,3 +229,18 @@ fn diff_reports_regressions_first_and_exits_one() {
         .assert()
         .code(0);
 }
+
+#[test]
+fn check_uses_colour_on_a_terminal() {
+    // CLICOLOR_FORCE stands in for a terminal; piped output is plain (see above).
+    let output = in_root()
+        .env("CLICOLOR_FORCE", "1")
+        .args(["check", MINIMAL])
+        .output()
+        .unwrap();
+    let table = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        table.contains("\u{1b}[1m\u{1b}[90mNOT APPLICABLE"),
+        "{table}"
+    );
+}
