@@ -188,12 +188,8 @@ pub struct AssessmentDocument {
 pub(crate) fn answer_origin(answer: &provisor_engine::ConditionAnswer) -> Option<String> {
     match &answer.source {
         provisor_engine::AnswerSource::Declared => answer.note.clone(),
-        provisor_engine::AnswerSource::Implied { from, relation } => {
-            Some(format!("implied by condition {from}: {relation}"))
-        }
-        provisor_engine::AnswerSource::Inferred { because } => {
-            Some(format!("inferred from evidence: {because}"))
-        }
+        provisor_engine::AnswerSource::Implied { relation, .. } => Some(relation.clone()),
+        provisor_engine::AnswerSource::Inferred { because } => Some(because.clone()),
     }
 }
 

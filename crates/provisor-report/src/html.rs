@@ -49,9 +49,13 @@ ol.rule li{margin-bottom:4px}
 footer{margin-top:48px;color:var(--muted);font-size:12px;border-top:1px solid var(--line);padding-top:12px}
 @media print{
   @page{size:A4;margin:16mm 14mm}
-  body{font-size:10.5pt}
+  body{font-size:10pt}
   main{max-width:none;padding:0}
-  h2{break-after:avoid}
+  .grid{display:block}
+  .grid>*{margin-bottom:12px}
+  table{font-size:9pt}
+  .text{font-size:8pt}
+  h2,h3{break-after:avoid}
   tr,.finding,.decision{break-inside:avoid}
   .badge,.decision,th{-webkit-print-color-adjust:exact;print-color-adjust:exact}
 }
@@ -86,7 +90,7 @@ fn color(verdict: Verdict) -> &'static str {
 /// Two stacked bars (mandatory, recommended) with a legend, as inline SVG.
 fn chart(mandatory: &StatusSummary, recommended: &StatusSummary) -> String {
     let width = 560.0;
-    let left = 110.0;
+    let left = 132.0;
     let bar = width - left - 10.0;
     let mut svg = format!(
         "<svg role=\"img\" aria-label=\"verdicts by status\" viewBox=\"0 0 {width} 130\" width=\"100%\" xmlns=\"http://www.w3.org/2000/svg\" font-family=\"sans-serif\" font-size=\"12\">"
