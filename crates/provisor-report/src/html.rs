@@ -9,8 +9,10 @@ use std::fmt::Write;
 use provisor_engine::{Assessment, DECISION_RULE, ProvisionResult, StatusSummary, Verdict};
 
 use crate::Context;
-use crate::document::{answer_origin, conflict_text};
-use crate::text::{applicability_words, device_line, headline, html_escape as e};
+use crate::document::conflict_text;
+use crate::text::{
+    answer_words, applicability_words, device_line, headline, html_escape as e, identification,
+};
 
 const STYLE: &str = r#"
 :root{--ink:#1f2328;--muted:#59636e;--line:#d1d9e0;--soft:#f6f8fa;--pass:#1a7f37;--fail:#cf222e;--open:#9a6700;--nf:#8250df;--na:#6e7781;--accent:#0b3d91}
@@ -258,35 +260,17 @@ pub fn html(assessment: &Assessment<'_>, context: &Context) -> String {
         e(&words)
     );
     out.push_str("<table class=\"meta\"><tbody>");
-    let rows = [
-        ("Manufacturer", device.manufacturer.clone()),
-        ("Model", device.model.clone()),
-        ("Hardware version", device.hardware_version.clone()),
-        ("Firmware version", device.firmware_version.clone()),
-        ("Firmware SHA-256", device.firmware_sha256.clone()),
-        ("Description", device.description.clone()),
-        ("Edition", Some(catalog.title.clone())),
-        (
-            "Test specification",
-            Some(catalog.test_specification.clone()),
-        ),
-        ("Assessment file", Some(context.source.clone())),
-        ("Tool", Some(format!("provisor {}", context.tool_version))),
-        ("Date", Some(context.generated_at.clone())),
-    ];
-    for (label, value) in rows {
-        if let Some(value) = value {
-            let class = if label.contains("SHA") {
-                " class=\"mono\""
-            } else {
-                ""
-            };
-            let _ = write!(
-                out,
-                "<tr><th>{label}</th><td{class}>{}</td></tr>",
-                e(&value)
-            );
-        }
+    for (label, value) in identification(assessment, context) {
+        let class = if label.contains("SHA") {
+            " class=\"mono\""
+        } else {
+            ""
+        };
+        let _ = write!(
+            out,
+            "<tr><th>{label}</th><td{class}>{}</td></tr>",
+            e(&value)
+        );
     }
     out.push_str("</tbody></table></div>");
 
@@ -376,16 +360,7 @@ pub fn html(assessment: &Assessment<'_>, context: &Context) -> String {
     // Conditions.
     out.push_str("<h2>Conditions</h2><table><thead><tr><th>#</th><th>Condition</th><th>Answer</th><th>Source</th></tr></thead><tbody>");
     for state in &assessment.conditions {
-        let (answer, source) = match &state.answer {
-            Some(answer) => (
-                if answer.answer { "yes" } else { "no" },
-                match answer_origin(answer) {
-                    Some(origin) => format!("{}: {origin}", answer.source.label()),
-                    None => answer.source.label().to_owned(),
-                },
-            ),
-            None => ("unanswered", String::new()),
-        };
+        let (answer, source) = answer_words(state);
         let _ = write!(
             out,
             "<tr><td class=\"num\">{}</td><td>{}<div class=\"text\">{}</div></td><td><strong>{answer}</strong></td><td class=\"small\">{}</td></tr>",

@@ -6,8 +6,8 @@ use std::fmt::Write;
 use provisor_engine::{Assessment, DECISION_RULE, Verdict};
 
 use crate::Context;
-use crate::document::{answer_origin, conflict_text};
-use crate::text::{applicability_words, device_line, markdown_cell};
+use crate::document::conflict_text;
+use crate::text::{answer_words, applicability_words, device_line, identification, markdown_cell};
 
 /// Renders the Markdown report.
 pub fn markdown(assessment: &Assessment<'_>, context: &Context) -> String {
@@ -27,24 +27,8 @@ pub fn markdown(assessment: &Assessment<'_>, context: &Context) -> String {
     };
     let _ = writeln!(out, "Result: {verdict}\n");
     let _ = writeln!(out, "| | |\n|---|---|");
-    let rows = [
-        ("Manufacturer", device.manufacturer.clone()),
-        ("Model", device.model.clone()),
-        ("Hardware version", device.hardware_version.clone()),
-        ("Firmware version", device.firmware_version.clone()),
-        ("Firmware SHA-256", device.firmware_sha256.clone()),
-        ("Edition", Some(catalog.title.clone())),
-        (
-            "Test specification",
-            Some(catalog.test_specification.clone()),
-        ),
-        ("Tool", Some(format!("provisor {}", context.tool_version))),
-        ("Date", Some(context.generated_at.clone())),
-    ];
-    for (label, value) in rows {
-        if let Some(value) = value {
-            let _ = writeln!(out, "| {label} | {} |", markdown_cell(&value));
-        }
+    for (label, value) in identification(assessment, context) {
+        let _ = writeln!(out, "| {label} | {} |", markdown_cell(&value));
     }
 
     let summary = &assessment.summary;
@@ -151,16 +135,7 @@ pub fn markdown(assessment: &Assessment<'_>, context: &Context) -> String {
         "| # | Condition | Answer | Source |\n|---|---|---|---|"
     );
     for state in &assessment.conditions {
-        let (answer, source) = match &state.answer {
-            Some(answer) => (
-                if answer.answer { "yes" } else { "no" }.to_owned(),
-                match answer_origin(answer) {
-                    Some(origin) => format!("{}: {}", answer.source.label(), origin),
-                    None => answer.source.label().to_owned(),
-                },
-            ),
-            None => ("unanswered".to_owned(), String::new()),
-        };
+        let (answer, source) = answer_words(state);
         let _ = writeln!(
             out,
             "| {} | {} | {answer} | {} |",

@@ -93,3 +93,45 @@ pub(crate) fn device_line(device: &provisor_engine::Device) -> String {
     }
     line
 }
+
+/// The identification rows every report opens with; absent values are left out.
+pub(crate) fn identification(
+    assessment: &provisor_engine::Assessment<'_>,
+    context: &crate::Context,
+) -> Vec<(&'static str, String)> {
+    let device = &assessment.device;
+    let catalog = assessment.catalog;
+    [
+        ("Manufacturer", device.manufacturer.clone()),
+        ("Model", device.model.clone()),
+        ("Hardware version", device.hardware_version.clone()),
+        ("Firmware version", device.firmware_version.clone()),
+        ("Firmware SHA-256", device.firmware_sha256.clone()),
+        ("Description", device.description.clone()),
+        ("Edition", Some(catalog.title.clone())),
+        (
+            "Test specification",
+            Some(catalog.test_specification.clone()),
+        ),
+        ("Assessment file", Some(context.source.clone())),
+        ("Tool", Some(format!("provisor {}", context.tool_version))),
+        ("Date", Some(context.generated_at.clone())),
+    ]
+    .into_iter()
+    .filter_map(|(label, value)| value.map(|value| (label, value)))
+    .collect()
+}
+
+/// A condition's answer and where it came from, in words: (`yes`, `declared: note`).
+pub(crate) fn answer_words(state: &provisor_engine::ConditionState<'_>) -> (&'static str, String) {
+    match &state.answer {
+        Some(answer) => (
+            if answer.answer { "yes" } else { "no" },
+            match crate::document::answer_origin(answer) {
+                Some(origin) => format!("{}: {origin}", answer.source.label()),
+                None => answer.source.label().to_owned(),
+            },
+        ),
+        None => ("unanswered", String::new()),
+    }
+}
