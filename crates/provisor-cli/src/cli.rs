@@ -24,6 +24,43 @@ pub enum Command {
     Report(ReportArgs),
     /// Show verdict changes between two assessments. Exit 1 on a regression.
     Diff(DiffArgs),
+    /// Examine a device: its firmware image. Exit 1 when a finding fails.
+    Scan(ScanArgs),
+}
+
+#[derive(Args)]
+pub struct ScanArgs {
+    #[command(subcommand)]
+    pub target: ScanTarget,
+}
+
+#[derive(Subcommand)]
+pub enum ScanTarget {
+    /// Unpack a firmware image (or an extracted root filesystem directory) and check it.
+    Firmware(FirmwareArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ScanFormat {
+    Text,
+    Json,
+    Sarif,
+}
+
+#[derive(Args)]
+pub struct FirmwareArgs {
+    /// The image file, or a directory holding an extracted root filesystem.
+    pub image: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ScanFormat,
+    /// Where to write the output; standard output when absent.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// Attach the findings to this assessment: write them to scans/ beside it and add
+    /// its [[scan]] entry.
+    #[arg(long)]
+    pub assessment: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]

@@ -234,6 +234,29 @@ pub struct FindingsFile {
 }
 
 impl FindingsFile {
+    /// An empty findings document of provisor at `version` about `target`.
+    pub fn new(version: &str, target: Target) -> Self {
+        FindingsFile {
+            schema: FINDINGS_SCHEMA.to_owned(),
+            tool: Tool {
+                name: "provisor".to_owned(),
+                version: version.to_owned(),
+            },
+            target,
+            duration_ms: 0,
+            components: Vec::new(),
+            inferred_conditions: Vec::new(),
+            findings: Vec::new(),
+        }
+    }
+
+    /// Whether any finding fails.
+    pub fn has_failure(&self) -> bool {
+        self.findings
+            .iter()
+            .any(|finding| finding.outcome == Outcome::Fail)
+    }
+
     /// The name and version of the tool that wrote the file.
     pub fn tool(&self) -> (&str, &str) {
         (&self.tool.name, &self.tool.version)

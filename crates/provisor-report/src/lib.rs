@@ -7,6 +7,7 @@
 mod catalog;
 mod diff;
 mod document;
+mod findings;
 mod html;
 mod ics_csv;
 mod markdown;
@@ -20,6 +21,7 @@ pub use diff::{diff_json, diff_text};
 pub use document::{
     ASSESSMENT_SCHEMA, AssessmentDocument, ProvisionDocument, document, verdicts_of_document,
 };
+pub use findings::{findings_json, findings_sarif, findings_text};
 pub use html::html;
 pub use ics_csv::ics_csv;
 pub use markdown::markdown;

@@ -5,6 +5,7 @@ pub mod check;
 pub mod diff;
 pub mod init;
 pub mod report;
+pub mod scan;
 
 use crate::Failure;
 

@@ -244,3 +244,84 @@ fn check_uses_colour_on_a_terminal() {
         "{table}"
     );
 }
+
+#[test]
+fn scan_firmware_attaches_its_findings_to_an_assessment() {
+    let image = root().join("target/test-images/weak/weak.xz.squashfs");
+    assert!(image.exists(), "run scripts/build-test-images");
+    let directory = tempfile::tempdir().unwrap();
+    let assessment = directory.path().join("device.toml");
+    fs::write(
+        &assessment,
+        "[conditions]\n1 = true\n[provision.\"5.1-1\"]\nsupport = \"yes\"\ndetail = \"unique passwords\"\n",
+    )
+    .unwrap();
+    let output = provisor()
+        .args(["scan", "firmware"])
+        .arg(&image)
+        .args(["--format", "json", "--assessment"])
+        .arg(&assessment)
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let findings: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(findings["schema"], "provisor.findings/1");
+    let written = directory.path().join("scans/firmware-weak.xz.json");
+    assert!(written.exists());
+    let source = fs::read_to_string(&assessment).unwrap();
+    assert!(
+        source.ends_with("[[scan]]\nfile = \"scans/firmware-weak.xz.json\"\n"),
+        "{source}"
+    );
+    // Scanning again does not add the entry twice.
+    provisor()
+        .args(["scan", "firmware"])
+        .arg(&image)
+        .args(["-o"])
+        .arg(directory.path().join("out.sarif"))
+        .args(["--format", "sarif", "--assessment"])
+        .arg(&assessment)
+        .assert()
+        .code(1);
+    assert_eq!(
+        fs::read_to_string(&assessment)
+            .unwrap()
+            .matches("[[scan]]")
+            .count(),
+        1
+    );
+    // The assessment now fails 5.1-1 on the evidence, against its statement.
+    let json: serde_json::Value = serde_json::from_str(&stdout_of(
+        provisor()
+            .arg("check")
+            .arg(&assessment)
+            .args(["--format", "json"]),
+    ))
+    .unwrap();
+    let first = &json["provisions"][1];
+    assert_eq!(first["verdict"], "fail");
+    assert_eq!(first["contradiction"], true);
+    let report = stdout_of(
+        provisor()
+            .arg("report")
+            .arg(&assessment)
+            .args(["--format", "html"]),
+    );
+    assert!(report.contains("account root has the well-known password"));
+    assert!(report.contains("scans/firmware-weak.xz.json"));
+}
+
+#[test]
+fn scan_firmware_of_a_missing_image_is_invalid_input() {
+    let output = provisor()
+        .args(["scan", "firmware", "/nonexistent/fw.bin"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("cannot read /nonexistent/fw.bin"));
+}

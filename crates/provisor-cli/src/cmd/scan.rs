@@ -1,0 +1,90 @@
+//! `provisor scan firmware`: examine an image, print or write its findings, and attach
+//! them to an assessment; exit 1 when a finding fails.
+
+use std::path::{Path, PathBuf};
+
+use provisor_engine::FindingsFile;
+
+use crate::cli::{FirmwareArgs, ScanFormat};
+use crate::{Failure, Outcome, io};
+
+pub fn firmware(args: FirmwareArgs) -> Result<Outcome, Failure> {
+    // Refuse a broken assessment before spending time on the image.
+    if let Some(assessment) = &args.assessment {
+        io::parse_assessment(assessment)?;
+    }
+    if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        eprintln!("scanning {} …", args.image.display());
+    }
+    let options = provisor_firmware::ScanOptions {
+        tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+        ..Default::default()
+    };
+    let findings = provisor_firmware::scan(&args.image, &options)
+        .map_err(|error| Failure::Invalid(error.to_string()))?;
+    let text = match args.format {
+        ScanFormat::Text => provisor_report::findings_text(&findings),
+        ScanFormat::Json => provisor_report::findings_json(&findings),
+        ScanFormat::Sarif => provisor_report::findings_sarif(&findings),
+    };
+    match &args.output {
+        Some(path) => {
+            io::write_atomically(path, text.as_bytes())?;
+            eprintln!("wrote {}", path.display());
+        }
+        None => io::print(&text)?,
+    }
+    if let Some(assessment) = &args.assessment {
+        let attached = attach(assessment, &args.image, &findings)?;
+        eprintln!(
+            "attached {} to {}",
+            attached.display(),
+            assessment.display()
+        );
+    }
+    Ok(if findings.has_failure() {
+        Outcome::Negative
+    } else {
+        Outcome::Success
+    })
+}
+
+/// Writes the findings to `scans/firmware-<image>.json` beside the assessment and adds
+/// the `[[scan]]` entry if it is not there yet; both writes are atomic.
+fn attach(assessment: &Path, image: &Path, findings: &FindingsFile) -> Result<PathBuf, Failure> {
+    let directory = assessment
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let stem = image
+        .file_stem()
+        .map(|stem| stem.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "image".into());
+    let safe: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let relative = format!("scans/firmware-{safe}.json");
+    let scans = directory.join("scans");
+    std::fs::create_dir_all(&scans)
+        .map_err(|error| Failure::Invalid(format!("cannot create {}: {error}", scans.display())))?;
+    let target = directory.join(&relative);
+    io::write_atomically(&target, provisor_report::findings_json(findings).as_bytes())?;
+
+    let file = io::parse_assessment(assessment)?;
+    if !file.scan_files().any(|existing| existing == relative) {
+        let mut text = io::read_text(assessment)?;
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
+        text.push_str(&format!("\n[[scan]]\nfile = \"{relative}\"\n"));
+        io::write_atomically(assessment, text.as_bytes())?;
+    }
+    Ok(target)
+}

@@ -1,0 +1,115 @@
+//! `firmware.default-password`: accounts whose password is empty or well known.
+
+use provisor_engine::{Outcome, Severity};
+
+use super::{accounts, default_passwords, known_from};
+use crate::checks::{Check, CheckMeta, Context};
+use crate::finding::FindingSink;
+
+/// Reads `/etc/shadow` (or hashes kept in `/etc/passwd`) and tries every password of the
+/// curated default-credential list (the 62 Mirai pairs and common vendor defaults)
+/// against each account's hash: md5crypt, sha256crypt, sha512crypt, bcrypt and DES
+/// crypt. An account with an empty password field, or whose hash matches a listed
+/// password, fails 5.1-1: every device ships with the same way in. Locked accounts (`!`,
+/// `*`) are fine. Hashes whose cost would make the check slow (more than 50 000 rounds,
+/// bcrypt cost above 12) are reported as inconclusive rather than tried. The password
+/// found is named, the hash never printed.
+pub struct DefaultPassword;
+
+static META: CheckMeta = CheckMeta {
+    id: "firmware.default-password",
+    title: "accounts with an empty or well-known password",
+    provisions: &["5.1-1", "5.1-2"],
+    doc: "Tries the curated default-credential list against every account's password hash.",
+};
+
+/// Whether trying passwords against this hash stays fast.
+fn affordable(hash: &str) -> bool {
+    if let Some(rest) = hash
+        .strip_prefix("$5$")
+        .or_else(|| hash.strip_prefix("$6$"))
+    {
+        if let Some(rounds) = rest.strip_prefix("rounds=") {
+            let rounds: u64 = rounds
+                .split('$')
+                .next()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(u64::MAX);
+            return rounds <= 50_000;
+        }
+        return true;
+    }
+    if let Some(rest) = hash
+        .strip_prefix("$2a$")
+        .or_else(|| hash.strip_prefix("$2b$"))
+        .or_else(|| hash.strip_prefix("$2y$"))
+    {
+        let cost: u32 = rest.get(..2).and_then(|n| n.parse().ok()).unwrap_or(99);
+        return cost <= 12;
+    }
+    true
+}
+
+impl Check for DefaultPassword {
+    fn meta(&self) -> &'static CheckMeta {
+        &META
+    }
+
+    fn run(&self, context: &Context<'_>, sink: &mut FindingSink) {
+        let passwords = default_passwords();
+        for account in accounts(context) {
+            if account.is_locked() {
+                continue;
+            }
+            let found = if account.hash.is_empty() {
+                Some("")
+            } else if !affordable(&account.hash) {
+                sink.add(
+                    META.id,
+                    META.provisions,
+                    Outcome::Inconclusive,
+                    Severity::Info,
+                    format!(
+                        "password hash of account {} is too costly to test",
+                        account.name
+                    ),
+                )
+                .at(&account.path, Some(account.line), &account.container)
+                .record();
+                continue;
+            } else {
+                passwords
+                    .iter()
+                    .copied()
+                    .filter(|password| !password.is_empty())
+                    .find(|password| pwhash::unix::verify(password, &account.hash))
+            };
+            let Some(password) = found else {
+                continue;
+            };
+            let title = if password.is_empty() {
+                format!("account {} has an empty password", account.name)
+            } else {
+                format!(
+                    "account {} has the well-known password \"{password}\"",
+                    account.name
+                )
+            };
+            let severity = if account.uid == Some(0) {
+                Severity::Critical
+            } else {
+                Severity::High
+            };
+            sink.add(META.id, META.provisions, Outcome::Fail, severity, title)
+                .detail("every device built from this image shares the password; EN 303 645 5.1-1 requires passwords unique per device or set by the user")
+                .at(&account.path, Some(account.line), &account.container)
+                .evidence(serde_json::json!({
+                    "account": account.name,
+                    "uid": account.uid,
+                    "matched": if password.is_empty() { "(empty)" } else { password },
+                    "listed_as": known_from(password).map(|credential| format!("{}:{} ({})", credential.user, credential.password, credential.source)),
+                }))
+                .record();
+        }
+    }
+}

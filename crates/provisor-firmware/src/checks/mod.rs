@@ -1,0 +1,93 @@
+//! The firmware checks: one file each, one unit struct implementing [`Check`], listed in
+//! the sorted registry [`all`]. A check observes the virtual filesystem and records
+//! findings naming the provisions they bear on; it never decides a verdict. Its doc
+//! comment is its user documentation (docs/checks.md is generated from it).
+
+pub mod accounts;
+pub mod secrets;
+pub mod services;
+
+use crate::finding::FindingSink;
+use crate::sandbox::Limits;
+use crate::vfs::Vfs;
+
+/// What a check is: its stable id, a title and the provisions it bears on.
+#[derive(Debug)]
+pub struct CheckMeta {
+    /// Stable id, never reused (`firmware.default-password`).
+    pub id: &'static str,
+    /// One line.
+    pub title: &'static str,
+    /// Provisions, most specific first.
+    pub provisions: &'static [&'static str],
+    /// The user documentation: what it looks for and its known false positives.
+    pub doc: &'static str,
+}
+
+/// What a check sees.
+pub struct Context<'a> {
+    /// Everything unpacked.
+    pub vfs: &'a Vfs,
+    /// The limits in force, for bounded reads.
+    pub limits: &'a Limits,
+}
+
+/// One firmware check.
+pub trait Check {
+    /// What the check is.
+    fn meta(&self) -> &'static CheckMeta;
+    /// Observes the filesystem and records findings.
+    fn run(&self, context: &Context<'_>, sink: &mut FindingSink);
+}
+
+/// Every check, sorted by id.
+pub fn all() -> &'static [&'static dyn Check] {
+    &[
+        &accounts::default_password::DefaultPassword,
+        &services::plaintext_login::PlaintextLogin,
+        &secrets::private_key::PrivateKey,
+        &accounts::weak_password_hash::WeakPasswordHash,
+    ]
+}
+
+/// Splits a text into lines with their 1-based numbers, leaving out comments and blank
+/// lines (`#` to the end of a line, outside of quotes, is a comment in every shell and
+/// configuration format the checks read).
+pub(crate) fn active_lines(text: &str) -> impl Iterator<Item = (u64, &str)> {
+    text.lines().enumerate().filter_map(|(index, line)| {
+        let trimmed = line.trim();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            None
+        } else {
+            Some((index as u64 + 1, trimmed))
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_registry_is_sorted_unique_and_names_real_provisions() {
+        let catalog = provisor_catalog::default_edition();
+        let ids: Vec<&str> = all().iter().map(|check| check.meta().id).collect();
+        let mut sorted = ids.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(ids, sorted, "sorted and unique");
+        for check in all() {
+            let meta = check.meta();
+            assert!(meta.id.starts_with("firmware."), "{}", meta.id);
+            assert!(!meta.provisions.is_empty());
+            for provision in meta.provisions {
+                assert!(
+                    catalog.provision(provision).is_some(),
+                    "{}: {provision}",
+                    meta.id
+                );
+            }
+            assert!(!meta.doc.trim().is_empty());
+        }
+    }
+}

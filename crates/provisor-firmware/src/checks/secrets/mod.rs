@@ -1,0 +1,3 @@
+//! Checks for hard-coded secrets.
+
+pub mod private_key;

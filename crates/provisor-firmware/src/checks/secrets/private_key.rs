@@ -1,0 +1,146 @@
+//! `firmware.private-key`: private keys shipped in the image.
+
+use base64::Engine;
+use provisor_engine::{Outcome, Severity};
+use sha2::{Digest, Sha256};
+
+use crate::checks::{Check, CheckMeta, Context};
+use crate::finding::FindingSink;
+
+/// Searches every file (scripts, configuration and binaries alike) for PEM private keys:
+/// PKCS#1 (`RSA PRIVATE KEY`), SEC1 (`EC PRIVATE KEY`), DSA, PKCS#8 (`PRIVATE KEY`,
+/// `ENCRYPTED PRIVATE KEY`) and OpenSSH (`OPENSSH PRIVATE KEY`). A private key in the
+/// image is the same on every device: a hard-coded critical security parameter (5.4-3)
+/// that cannot be unique per device (5.4-4). Public keys, certificates and CA bundles are
+/// not secrets and are not flagged. The finding gives the key's type, its size in bytes
+/// and a SHA-256 fingerprint of its DER, never the key.
+pub struct PrivateKey;
+
+static META: CheckMeta = CheckMeta {
+    id: "firmware.private-key",
+    title: "private keys in the image",
+    provisions: &["5.4-3", "5.4-4"],
+    doc: "Finds PEM and OpenSSH private keys in every file of the image.",
+};
+
+/// Files larger than this are not searched (kernel images and media, not keys).
+const MAX_SEARCHED: u64 = 32 << 20;
+
+const BEGIN: &[u8] = b"-----BEGIN ";
+
+/// A PEM private key block found in a file.
+struct Block {
+    label: String,
+    line: u64,
+    der: Vec<u8>,
+}
+
+fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
+    haystack
+        .get(from..)?
+        .windows(needle.len())
+        .position(|window| window == needle)
+        .map(|position| from + position)
+}
+
+fn private_key_blocks(bytes: &[u8]) -> Vec<Block> {
+    let mut blocks = Vec::new();
+    let mut at = 0;
+    while let Some(start) = find(bytes, BEGIN, at) {
+        let label_start = start + BEGIN.len();
+        let Some(label_end) =
+            find(bytes, b"-----", label_start).filter(|end| end - label_start <= 40)
+        else {
+            at = label_start;
+            continue;
+        };
+        let label = String::from_utf8_lossy(&bytes[label_start..label_end]).into_owned();
+        at = label_end;
+        if !label.ends_with("PRIVATE KEY") {
+            continue;
+        }
+        let end_marker = format!("-----END {label}-----");
+        let body_start = label_end + 5;
+        let der = find(bytes, end_marker.as_bytes(), body_start)
+            .filter(|end| end - body_start < 64 * 1024)
+            .and_then(|end| {
+                // Legacy encrypted PEM has headers (Proc-Type, DEK-Info) before the body.
+                let body: Vec<u8> = bytes[body_start..end]
+                    .split(|&byte| byte == b'\n')
+                    .filter(|line| !line.contains(&b':'))
+                    .flatten()
+                    .copied()
+                    .filter(|byte| !byte.is_ascii_whitespace())
+                    .collect();
+                base64::engine::general_purpose::STANDARD.decode(body).ok()
+            })
+            // A marker without a real body (format strings in a converter, a comment that
+            // mentions the header) is not a key: the smallest key, Ed25519 in PKCS#8,
+            // has 48 bytes of DER.
+            .filter(|der| der.len() >= 40);
+        let Some(der) = der else {
+            continue;
+        };
+        let line = bytes[..start].iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+        blocks.push(Block { label, line, der });
+        at = body_start;
+    }
+    blocks
+}
+
+impl Check for PrivateKey {
+    fn meta(&self) -> &'static CheckMeta {
+        &META
+    }
+
+    fn run(&self, context: &Context<'_>, sink: &mut FindingSink) {
+        for node in context.vfs.files() {
+            if node.size > MAX_SEARCHED.min(context.limits.max_file_read) || node.size < 64 {
+                continue;
+            }
+            let Ok(bytes) = context.vfs.read_node(node, MAX_SEARCHED) else {
+                continue;
+            };
+            for block in private_key_blocks(&bytes) {
+                let kind = match block.label.as_str() {
+                    "RSA PRIVATE KEY" => "RSA (PKCS#1)",
+                    "EC PRIVATE KEY" => "EC (SEC1)",
+                    "DSA PRIVATE KEY" => "DSA",
+                    "OPENSSH PRIVATE KEY" => "OpenSSH",
+                    "ENCRYPTED PRIVATE KEY" => "encrypted PKCS#8",
+                    "PRIVATE KEY" => "PKCS#8",
+                    _ => "private key",
+                };
+                let digest = Sha256::digest(&block.der);
+                let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+                let (fingerprint, size) = (format!("SHA256:{hex}"), block.der.len());
+                sink.add(
+                    META.id,
+                    META.provisions,
+                    Outcome::Fail,
+                    Severity::High,
+                    format!("{kind} private key in {}", node.path),
+                )
+                .detail("the same key ships on every device built from this image; generate keys per device (at first boot or in the factory)")
+                .at(&node.path, Some(block.line), &node.container)
+                .evidence(serde_json::json!({"type": kind, "der_bytes": size, "fingerprint": fingerprint}))
+                .record();
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn private_keys_are_found_and_public_material_is_not() {
+        let text = b"# key\n-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIDzL2sTzX3p9T7R1Y2mJb6Qv8cL0k1aN4eF5gH6iJ7kLoAoGCCqGSM49\n-----END EC PRIVATE KEY-----\n-----BEGIN RSA PRIVATE KEY-----\n-----BEGIN %s PRIVATE KEY-----\n-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----\n";
+        let blocks = private_key_blocks(text);
+        assert_eq!(blocks.len(), 1);
+        assert_eq!(blocks[0].label, "EC PRIVATE KEY");
+        assert_eq!(blocks[0].line, 2);
+        assert!(blocks[0].der.len() >= 40);
+    }
+}

@@ -1,0 +1,3 @@
+//! Checks of the services an image starts at boot.
+
+pub mod plaintext_login;

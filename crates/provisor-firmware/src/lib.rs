@@ -1,0 +1,21 @@
+//! Firmware analysis. An image (or a directory holding an extracted root filesystem) is
+//! unpacked into one sandboxed virtual filesystem ([`Vfs`]), every check of the registry
+//! ([`checks::all`]) observes it, and the result is a `provisor.findings/1` document the
+//! engine reads through an assessment's `[[scan]]` entries.
+//!
+//! Firmware is hostile input: every path taken from an image goes through
+//! [`sandbox::Sandbox`], which refuses escapes and enforces the limits on total bytes,
+//! file count, nesting depth and expansion ratio. What cannot be unpacked becomes an
+//! `inconclusive` finding with the offset and the reason, never a crash.
+
+pub mod checks;
+mod finding;
+pub mod sandbox;
+mod scan;
+mod unpack;
+pub mod vfs;
+
+pub use finding::FindingSink;
+pub use sandbox::{Limits, Sandbox};
+pub use scan::{ScanError, ScanOptions, scan};
+pub use vfs::{Node, NodeKind, Vfs};

@@ -1,0 +1,118 @@
+//! A whole firmware scan: read the input (an image file or an extracted root directory),
+//! unpack it into the sandboxed virtual filesystem, run every check, and return the
+//! `provisor.findings/1` document.
+
+use std::io::Read;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use provisor_engine::{FindingsFile, Target};
+use sha2::{Digest, Sha256};
+
+use crate::checks::{self, Context};
+use crate::finding::FindingSink;
+use crate::sandbox::{Limits, Sandbox};
+use crate::unpack;
+use crate::vfs::Vfs;
+
+/// How to scan.
+#[derive(Debug, Clone, Default)]
+pub struct ScanOptions {
+    /// Limits of the sandbox.
+    pub limits: Limits,
+    /// The version written into the findings document.
+    pub tool_version: String,
+}
+
+/// Why a scan could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    /// The input cannot be read.
+    #[error("cannot read {path}: {reason}")]
+    Unreadable {
+        /// The input.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// The input is larger than the sandbox accepts.
+    #[error("{path} is {size} bytes; images over {limit} bytes are refused")]
+    TooLarge {
+        /// The input.
+        path: String,
+        /// Its size.
+        size: u64,
+        /// The limit.
+        limit: u64,
+    },
+}
+
+fn hex(digest: &[u8]) -> String {
+    digest.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// Scans an image file or an extracted root filesystem directory.
+pub fn scan(input: &Path, options: &ScanOptions) -> Result<FindingsFile, ScanError> {
+    let started = Instant::now();
+    let display = input.display().to_string();
+    let unreadable = |reason: String| ScanError::Unreadable {
+        path: display.clone(),
+        reason,
+    };
+    let metadata = std::fs::metadata(input).map_err(|error| unreadable(error.to_string()))?;
+    let mut sink = FindingSink::new();
+    let mut vfs = Vfs::new();
+    let mut target = Target {
+        kind: "firmware".into(),
+        path: Some(display.clone()),
+        ..Target::default()
+    };
+    if metadata.is_dir() {
+        let mut sandbox = Sandbox::new(options.limits, options.limits.max_total_bytes);
+        if let Err(reason) = unpack::load_directory(input, &mut sandbox, &mut vfs) {
+            record_unpack_problem(&mut sink, "the directory cannot be read completely", reason);
+        }
+    } else {
+        let limit = options.limits.max_total_bytes;
+        if metadata.len() > limit {
+            return Err(ScanError::TooLarge {
+                path: display,
+                size: metadata.len(),
+                limit,
+            });
+        }
+        let mut bytes = Vec::with_capacity(metadata.len() as usize);
+        std::fs::File::open(input)
+            .and_then(|file| file.take(limit + 1).read_to_end(&mut bytes))
+            .map_err(|error| unreadable(error.to_string()))?;
+        target.sha256 = Some(hex(&Sha256::digest(&bytes)));
+        target.size = Some(bytes.len() as u64);
+        let mut sandbox = Sandbox::new(options.limits, bytes.len() as u64);
+        unpack::unpack_image(Arc::from(bytes), &mut sandbox, &mut vfs, &mut sink);
+    }
+
+    let context = Context {
+        vfs: &vfs,
+        limits: &options.limits,
+    };
+    for check in checks::all() {
+        check.run(&context, &mut sink);
+    }
+    let mut document = FindingsFile::new(&options.tool_version, target);
+    document.findings = sink.into_findings();
+    document.duration_ms = started.elapsed().as_millis() as u64;
+    Ok(document)
+}
+
+fn record_unpack_problem(sink: &mut FindingSink, title: &str, reason: String) {
+    sink.add(
+        unpack::UNPACK_CHECK,
+        &["5.6-1"],
+        provisor_engine::Outcome::Inconclusive,
+        provisor_engine::Severity::Info,
+        title,
+    )
+    .detail(reason)
+    .record();
+}

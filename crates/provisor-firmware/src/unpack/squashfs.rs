@@ -1,0 +1,110 @@
+//! SquashFS 4.0 (both byte orders; gzip, xz, zstd and lz4) through backhand. Files are
+//! listed eagerly and read lazily from the image.
+
+use std::io::Cursor;
+use std::sync::Arc;
+
+use backhand::{FilesystemReader, InnerNode};
+
+use crate::sandbox::Sandbox;
+use crate::vfs::{Content, Node, NodeKind, Vfs};
+
+/// The image shared by every lazily read file.
+#[derive(Clone)]
+struct Shared(Arc<[u8]>);
+
+impl AsRef<[u8]> for Shared {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+/// A cheap check of a superblock before handing it to the decoder: version 4.0, a
+/// block size that is a power of two between 4 KiB and 1 MiB, and a known compressor.
+pub(crate) fn plausible(data: &[u8]) -> bool {
+    if data.len() < 96 {
+        return false;
+    }
+    let little = &data[..4] == b"hsqs";
+    let u16_at = |at: usize| {
+        let bytes = [data[at], data[at + 1]];
+        if little {
+            u16::from_le_bytes(bytes)
+        } else {
+            u16::from_be_bytes(bytes)
+        }
+    };
+    let u32_at = |at: usize| {
+        let bytes = [data[at], data[at + 1], data[at + 2], data[at + 3]];
+        if little {
+            u32::from_le_bytes(bytes)
+        } else {
+            u32::from_be_bytes(bytes)
+        }
+    };
+    let block_size = u32_at(12);
+    let compressor = u16_at(20);
+    let (major, minor) = (u16_at(28), u16_at(30));
+    major == 4
+        && minor == 0
+        && block_size.is_power_of_two()
+        && (4096..=1 << 20).contains(&block_size)
+        && (1..=6).contains(&compressor)
+}
+
+pub(crate) fn unpack(
+    image: Arc<[u8]>,
+    offset: usize,
+    chain: &str,
+    sandbox: &mut Sandbox,
+    vfs: &mut Vfs,
+) -> Result<(), String> {
+    let big_endian = &image[offset..offset + 4] == b"sqsh";
+    let reader = Cursor::new(Shared(image));
+    let filesystem = if big_endian {
+        FilesystemReader::from_reader_with_offset_and_kind(
+            reader,
+            offset as u64,
+            backhand::kind::Kind::from_const(backhand::kind::BE_V4_0)
+                .map_err(|error| error.to_string())?,
+        )
+    } else {
+        FilesystemReader::from_reader_with_offset(reader, offset as u64)
+    }
+    .map_err(|error| format!("not a readable squashfs: {error}"))?;
+    let filesystem = Arc::new(filesystem);
+    let container: Arc<str> = Arc::from(chain);
+    for entry in filesystem.files() {
+        let path = sandbox
+            .normalize(&entry.fullpath.to_string_lossy())
+            .map_err(|refusal| refusal.to_string())?;
+        let (kind, size, content) = match &entry.inner {
+            InnerNode::File(file) => (
+                NodeKind::File,
+                file.file_len() as u64,
+                Content::Squashfs(filesystem.clone(), file.clone()),
+            ),
+            InnerNode::Symlink(link) => (
+                NodeKind::Symlink(link.link.to_string_lossy().into_owned()),
+                0,
+                Content::None,
+            ),
+            InnerNode::Dir(_) => (NodeKind::Directory, 0, Content::None),
+            _ => (NodeKind::Special, 0, Content::None),
+        };
+        sandbox
+            .admit(size)
+            .map_err(|refusal| format!("unpacking stopped: {refusal}"))?;
+        vfs.insert(Node {
+            path,
+            kind,
+            mode: u32::from(entry.header.permissions),
+            uid: entry.header.uid,
+            gid: entry.header.gid,
+            size,
+            container: container.clone(),
+            content,
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,350 @@
+//! The virtual filesystem over everything unpacked from an image: one tree of absolute
+//! paths with kinds, modes, owners and sizes, whose file contents are read lazily from
+//! where they live (the image, a host directory, or memory). Symlinks resolve inside the
+//! image only, with a bounded number of hops.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::sandbox::normalize_within;
+
+/// The most symlinks followed while resolving one path (as Linux's ELOOP limit).
+const MAX_SYMLINK_HOPS: usize = 40;
+
+/// What a path is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NodeKind {
+    /// A regular file.
+    File,
+    /// A directory.
+    Directory,
+    /// A symbolic link and its target as stored.
+    Symlink(String),
+    /// A device, pipe or socket.
+    Special,
+}
+
+/// Where a file's bytes live.
+#[derive(Clone)]
+pub(crate) enum Content {
+    /// No content (directories, links, specials).
+    None,
+    /// In memory (decompressed streams; the tests' filesystems).
+    #[cfg_attr(
+        not(test),
+        expect(
+            dead_code,
+            reason = "filled by the stream decompressors that come next"
+        )
+    )]
+    Memory(Arc<[u8]>),
+    /// A file of an extracted root filesystem on the host.
+    Host(PathBuf),
+    /// A file inside a squashfs image.
+    Squashfs(
+        Arc<backhand::FilesystemReader<'static>>,
+        backhand::SquashfsFileReader,
+    ),
+}
+
+impl std::fmt::Debug for Content {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(match self {
+            Content::None => "none",
+            Content::Memory(_) => "memory",
+            Content::Host(_) => "host",
+            Content::Squashfs(..) => "squashfs",
+        })
+    }
+}
+
+/// One entry of the virtual filesystem.
+#[derive(Debug, Clone)]
+pub struct Node {
+    /// Absolute path inside the image (`/etc/shadow`).
+    pub path: String,
+    /// What it is.
+    pub kind: NodeKind,
+    /// Permission bits, setuid/setgid/sticky included.
+    pub mode: u32,
+    /// Owner.
+    pub uid: u32,
+    /// Group.
+    pub gid: u32,
+    /// Size in bytes (files).
+    pub size: u64,
+    /// The chain of containers it came from (`squashfs@0x40`), empty for a directory
+    /// input.
+    pub container: Arc<str>,
+    pub(crate) content: Content,
+}
+
+/// Why a file could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReadError {
+    /// No such path, or a dangling or looping link.
+    #[error("{0}: no such file in the image")]
+    Missing(String),
+    /// Not a regular file.
+    #[error("{0}: not a regular file")]
+    NotAFile(String),
+    /// Larger than the caller's bound.
+    #[error("{path}: {size} bytes, more than the {limit} bytes read at once")]
+    TooLarge {
+        /// The file.
+        path: String,
+        /// Its size.
+        size: u64,
+        /// The bound.
+        limit: u64,
+    },
+    /// The container's data is corrupt.
+    #[error("{path}: cannot be read from the image: {reason}")]
+    Corrupt {
+        /// The file.
+        path: String,
+        /// What the decoder said.
+        reason: String,
+    },
+}
+
+/// The tree of everything unpacked.
+#[derive(Debug, Default)]
+pub struct Vfs {
+    nodes: BTreeMap<String, Node>,
+}
+
+impl Vfs {
+    /// An empty filesystem.
+    pub fn new() -> Self {
+        Vfs::default()
+    }
+
+    /// Adds (or replaces) a node; parents are created as directories.
+    pub(crate) fn insert(&mut self, node: Node) {
+        let mut parent = node.path.as_str();
+        while let Some(cut) = parent.rfind('/') {
+            parent = &parent[..cut];
+            let key = if parent.is_empty() { "/" } else { parent };
+            if self.nodes.contains_key(key) {
+                break;
+            }
+            self.nodes.insert(
+                key.to_owned(),
+                Node {
+                    path: key.to_owned(),
+                    kind: NodeKind::Directory,
+                    mode: 0o755,
+                    uid: 0,
+                    gid: 0,
+                    size: 0,
+                    container: node.container.clone(),
+                    content: Content::None,
+                },
+            );
+        }
+        self.nodes.insert(node.path.clone(), node);
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Whether nothing was unpacked.
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    /// Every entry, in path order.
+    pub fn nodes(&self) -> impl Iterator<Item = &Node> {
+        self.nodes.values()
+    }
+
+    /// Regular files, in path order.
+    pub fn files(&self) -> impl Iterator<Item = &Node> {
+        self.nodes
+            .values()
+            .filter(|node| node.kind == NodeKind::File)
+    }
+
+    /// Entries directly or indirectly below a directory (not following links).
+    pub fn under<'a>(&'a self, directory: &str) -> impl Iterator<Item = &'a Node> {
+        let prefix = if directory.ends_with('/') {
+            directory.to_owned()
+        } else {
+            format!("{directory}/")
+        };
+        self.nodes
+            .range(prefix.clone()..)
+            .take_while(move |(path, _)| path.starts_with(&prefix))
+            .map(|(_, node)| node)
+    }
+
+    /// The entry at exactly this path, without following a final link.
+    pub fn entry(&self, path: &str) -> Option<&Node> {
+        self.nodes.get(path)
+    }
+
+    /// Resolves a path, following symlinks (in any component) inside the image.
+    pub fn resolve(&self, path: &str) -> Option<&Node> {
+        let mut current = normalize_within(path, "/", 4096).ok()?;
+        for _ in 0..MAX_SYMLINK_HOPS {
+            // Resolve the first component that is a link, then start again.
+            let mut rewritten = None;
+            let mut prefix = String::new();
+            let components: Vec<&str> = current.split('/').filter(|c| !c.is_empty()).collect();
+            for (index, component) in components.iter().enumerate() {
+                prefix.push('/');
+                prefix.push_str(component);
+                if let Some(Node {
+                    kind: NodeKind::Symlink(target),
+                    ..
+                }) = self.nodes.get(&prefix)
+                {
+                    let parent = prefix.rsplit_once('/').map_or("/", |(head, _)| head);
+                    let parent = if parent.is_empty() { "/" } else { parent };
+                    let mut joined = normalize_within(target, parent, 4096).ok()?;
+                    for rest in &components[index + 1..] {
+                        joined.push('/');
+                        joined.push_str(rest);
+                    }
+                    rewritten = Some(normalize_within(&joined, "/", 4096).ok()?);
+                    break;
+                }
+            }
+            match rewritten {
+                Some(next) => current = next,
+                None => {
+                    let key = if current.is_empty() { "/" } else { &current };
+                    return self.nodes.get(key);
+                }
+            }
+        }
+        None
+    }
+
+    /// Reads a whole file (following links), refusing one larger than `limit` bytes.
+    pub fn read(&self, path: &str, limit: u64) -> Result<Vec<u8>, ReadError> {
+        let node = self
+            .resolve(path)
+            .ok_or_else(|| ReadError::Missing(path.to_owned()))?;
+        self.read_node(node, limit)
+    }
+
+    /// Reads a node's content, refusing more than `limit` bytes.
+    pub fn read_node(&self, node: &Node, limit: u64) -> Result<Vec<u8>, ReadError> {
+        if node.kind != NodeKind::File {
+            return Err(ReadError::NotAFile(node.path.clone()));
+        }
+        if node.size > limit {
+            return Err(ReadError::TooLarge {
+                path: node.path.clone(),
+                size: node.size,
+                limit,
+            });
+        }
+        let corrupt = |reason: String| ReadError::Corrupt {
+            path: node.path.clone(),
+            reason,
+        };
+        let mut bytes = Vec::with_capacity(node.size as usize);
+        match &node.content {
+            Content::None => {}
+            Content::Memory(data) => bytes.extend_from_slice(data),
+            Content::Host(host) => {
+                std::fs::File::open(host)
+                    .and_then(|file| file.take(limit + 1).read_to_end(&mut bytes))
+                    .map_err(|error| corrupt(error.to_string()))?;
+            }
+            Content::Squashfs(image, file) => {
+                image
+                    .file(file)
+                    .reader()
+                    .take(limit + 1)
+                    .read_to_end(&mut bytes)
+                    .map_err(|error| corrupt(error.to_string()))?;
+            }
+        }
+        if bytes.len() as u64 > limit {
+            return Err(ReadError::TooLarge {
+                path: node.path.clone(),
+                size: bytes.len() as u64,
+                limit,
+            });
+        }
+        Ok(bytes)
+    }
+
+    /// Reads a text file (lossily decoded), for configuration files.
+    pub fn read_text(&self, path: &str, limit: u64) -> Result<String, ReadError> {
+        self.read(path, limit)
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A filesystem from (path, content) pairs; a content starting with `->` is a link.
+    pub(crate) fn fs(entries: &[(&str, &str)]) -> Vfs {
+        let mut vfs = Vfs::new();
+        for (path, content) in entries {
+            let (kind, content, size) = match content.strip_prefix("->") {
+                Some(target) => (NodeKind::Symlink(target.to_owned()), Content::None, 0),
+                None => (
+                    NodeKind::File,
+                    Content::Memory(Arc::from(content.as_bytes())),
+                    content.len() as u64,
+                ),
+            };
+            vfs.insert(Node {
+                path: (*path).to_owned(),
+                kind,
+                mode: 0o644,
+                uid: 0,
+                gid: 0,
+                size,
+                container: Arc::from(""),
+                content,
+            });
+        }
+        vfs
+    }
+
+    #[test]
+    fn links_resolve_inside_the_image() {
+        let vfs = fs(&[
+            ("/etc/real", "data"),
+            ("/etc/relative", "->real"),
+            ("/etc/absolute", "->/etc/real"),
+            ("/etc/escape", "->../../../../etc/real"),
+            ("/lib", "->usr/lib"),
+            ("/usr/lib/libc.so", "elf"),
+            ("/loop/a", "->b"),
+            ("/loop/b", "->a"),
+            ("/dangling", "->/nowhere"),
+        ]);
+        assert_eq!(vfs.read("/etc/relative", 100).unwrap(), b"data");
+        assert_eq!(vfs.read("/etc/absolute", 100).unwrap(), b"data");
+        assert_eq!(vfs.read("/etc/escape", 100).unwrap(), b"data");
+        assert_eq!(vfs.read("/lib/libc.so", 100).unwrap(), b"elf");
+        assert!(matches!(
+            vfs.read("/loop/a", 100),
+            Err(ReadError::Missing(_))
+        ));
+        assert!(matches!(
+            vfs.read("/dangling", 100),
+            Err(ReadError::Missing(_))
+        ));
+        assert!(matches!(
+            vfs.read("/etc/real", 2),
+            Err(ReadError::TooLarge { .. })
+        ));
+        assert_eq!(vfs.under("/etc").count(), 4);
+        assert_eq!(vfs.entry("/usr").unwrap().kind, NodeKind::Directory);
+    }
+}

@@ -1,0 +1,110 @@
+//! Hostile input: truncated and corrupted images, garbage, and links that try to leave
+//! the image. Each ends in findings (inconclusive where something could not be read),
+//! never a panic, and nothing outside the image is read.
+
+use std::fs;
+use std::os::unix::fs::symlink;
+
+use provisor_engine::Outcome;
+
+use crate::{images, scan};
+
+#[test]
+fn a_truncated_image_is_inconclusive_with_its_offset() {
+    let image = fs::read(images().join("weak/weak.bin")).unwrap();
+    let directory = tempfile::tempdir().unwrap();
+    for cut in [0x10000 + 200, image.len() / 2] {
+        let path = directory.path().join("cut.bin");
+        fs::write(&path, &image[..cut]).unwrap();
+        let findings = scan(&path);
+        let unpack = findings
+            .findings
+            .iter()
+            .find(|finding| finding.check == "firmware.unpack")
+            .unwrap_or_else(|| panic!("cut at {cut}: {:#?}", findings.findings));
+        assert_eq!(unpack.outcome, Outcome::Inconclusive);
+        assert!(unpack.title.contains("0x10000"), "{}", unpack.title);
+    }
+    // Cut inside the trailing padding or the last tables: whatever is readable is read.
+    for cut in [image.len() - 1000, image.len() - 9000] {
+        let path = directory.path().join("cut.bin");
+        fs::write(&path, &image[..cut]).unwrap();
+        let _ = scan(&path);
+    }
+}
+
+#[test]
+fn corrupted_bytes_never_panic() {
+    let image = fs::read(images().join("weak/weak.gzip.squashfs")).unwrap();
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("corrupt.squashfs");
+    // Deterministic corruption at spread offsets, superblock and tables included.
+    for seed in 0..24u64 {
+        let mut bytes = image.clone();
+        let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        for _ in 0..64 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let at = (state as usize) % bytes.len();
+            bytes[at] ^= (state >> 32) as u8 | 1;
+        }
+        if seed % 3 == 0 {
+            bytes[40..48].copy_from_slice(&(u64::MAX - seed).to_le_bytes());
+        }
+        fs::write(&path, &bytes).unwrap();
+        let _ = scan(&path);
+    }
+}
+
+#[test]
+fn garbage_has_nothing_to_unpack() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("garbage.bin");
+    let garbage: Vec<u8> = (0..200_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8)
+        .collect();
+    fs::write(&path, garbage).unwrap();
+    let findings = scan(&path);
+    assert_eq!(findings.findings.len(), 1);
+    assert_eq!(findings.findings[0].outcome, Outcome::Inconclusive);
+    assert!(findings.findings[0].title.contains("no known filesystem"));
+}
+
+#[test]
+fn links_cannot_reach_the_host() {
+    // A root filesystem whose account files are links out of the image: they resolve
+    // inside the image (to themselves, a loop) and the host's files are never read.
+    let directory = tempfile::tempdir().unwrap();
+    let root = directory.path();
+    fs::create_dir_all(root.join("etc")).unwrap();
+    symlink("../../../../../../etc/passwd", root.join("etc/passwd")).unwrap();
+    symlink("/etc/shadow", root.join("etc/shadow")).unwrap();
+    symlink("/", root.join("etc/up")).unwrap();
+    fs::write(
+        root.join("etc/inittab"),
+        "::respawn:/etc/up/../../usr/sbin/telnetd\n",
+    )
+    .unwrap();
+    let findings = scan(root);
+    for finding in &findings.findings {
+        assert_ne!(finding.check, "firmware.default-password", "{finding:?}");
+    }
+}
+
+#[test]
+fn a_deep_tree_is_bounded() {
+    let directory = tempfile::tempdir().unwrap();
+    let mut path = directory.path().to_path_buf();
+    for _ in 0..80 {
+        path.push("d");
+    }
+    fs::create_dir_all(&path).unwrap();
+    let findings = scan(directory.path());
+    assert!(
+        findings
+            .findings
+            .iter()
+            .any(|f| f.check == "firmware.unpack" && f.outcome == Outcome::Inconclusive)
+    );
+}

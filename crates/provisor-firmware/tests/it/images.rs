@@ -1,0 +1,177 @@
+//! The weak and the hardened device, in every container the build script makes.
+
+use provisor_engine::Outcome;
+
+use crate::{failing, images, scan};
+
+const WEAK: &[&str] = &[
+    "weak/rootfs",
+    "weak/weak.xz.squashfs",
+    "weak/weak.gzip.squashfs",
+    "weak/weak.bin",
+];
+const HARDENED: &[&str] = &[
+    "hardened/rootfs",
+    "hardened/hardened.xz.squashfs",
+    "hardened/hardened.gzip.squashfs",
+    "hardened/hardened.bin",
+];
+
+/// (check, provision, path, line, words of the title)
+const PLANTED: &[(&str, &str, &str, u64, &str)] = &[
+    (
+        "firmware.default-password",
+        "5.1-1",
+        "/etc/shadow",
+        1,
+        "account root has the well-known password \"xc3511\"",
+    ),
+    (
+        "firmware.default-password",
+        "5.1-1",
+        "/etc/shadow",
+        2,
+        "account admin has the well-known password \"admin\"",
+    ),
+    (
+        "firmware.default-password",
+        "5.1-1",
+        "/etc/shadow",
+        3,
+        "account support has an empty password",
+    ),
+    (
+        "firmware.default-password",
+        "5.1-1",
+        "/etc/passwd",
+        4,
+        "account service has the well-known password \"service\"",
+    ),
+    (
+        "firmware.weak-password-hash",
+        "5.1-3",
+        "/etc/shadow",
+        1,
+        "account root has a md5crypt password hash",
+    ),
+    (
+        "firmware.weak-password-hash",
+        "5.1-3",
+        "/etc/passwd",
+        4,
+        "account service has a DES crypt password hash",
+    ),
+    (
+        "firmware.plaintext-login-service",
+        "5.6-1",
+        "/etc/inittab",
+        2,
+        "telnetd (telnet, plaintext) is started at boot",
+    ),
+    (
+        "firmware.plaintext-login-service",
+        "5.5-7",
+        "/etc/init.d/S60tftp",
+        3,
+        "tftpd (TFTP, plaintext) is started at boot",
+    ),
+    (
+        "firmware.private-key",
+        "5.4-3",
+        "/etc/ssl/private/device.key",
+        1,
+        "PKCS#8 private key",
+    ),
+    (
+        "firmware.private-key",
+        "5.4-3",
+        "/etc/lighttpd/server.pem",
+        20,
+        "PKCS#8 private key",
+    ),
+    (
+        "firmware.private-key",
+        "5.4-4",
+        "/usr/bin/cloud-register",
+        4,
+        "PKCS#8 private key",
+    ),
+];
+
+#[test]
+fn every_planted_weakness_is_found_in_every_container() {
+    let root = images();
+    for variant in WEAK {
+        let findings = scan(&root.join(variant));
+        for (check, provision, path, line, title) in PLANTED {
+            let found = findings.findings.iter().any(|finding| {
+                finding.check == *check
+                    && finding.outcome == Outcome::Fail
+                    && finding.provisions.iter().any(|p| p == provision)
+                    && finding.location.path.as_deref() == Some(*path)
+                    && finding.location.line == Some(*line)
+                    && finding.title.contains(title)
+            });
+            assert!(
+                found,
+                "{variant}: {check} {title} at {path}:{line} not found in {:#?}",
+                failing(&findings)
+            );
+        }
+        assert_eq!(
+            failing(&findings).len(),
+            PLANTED.len(),
+            "{variant}: {:#?}",
+            failing(&findings)
+        );
+    }
+}
+
+#[test]
+fn no_trap_of_the_hardened_device_fires() {
+    let root = images();
+    for variant in HARDENED {
+        let findings = scan(&root.join(variant));
+        assert!(
+            failing(&findings).is_empty(),
+            "{variant}: {:#?}",
+            failing(&findings)
+        );
+        assert!(
+            findings
+                .findings
+                .iter()
+                .all(|f| f.outcome != Outcome::Inconclusive),
+            "{variant}: {:#?}",
+            findings.findings
+        );
+    }
+}
+
+#[test]
+fn containers_are_located_and_the_image_identified() {
+    let root = images();
+    let findings = scan(&root.join("weak/weak.bin"));
+    let first = &findings.findings[0];
+    assert_eq!(
+        first.location.container.as_deref(),
+        Some("squashfs@0x10000")
+    );
+    assert_eq!(
+        findings.target.size,
+        Some(std::fs::metadata(root.join("weak/weak.bin")).unwrap().len())
+    );
+    assert_eq!(findings.target.sha256.as_ref().map(String::len), Some(64));
+    let from_directory = scan(&root.join("weak/rootfs"));
+    assert_eq!(from_directory.findings[0].location.container, None);
+}
+
+#[test]
+fn secrets_are_never_printed() {
+    let root = images();
+    let findings = scan(&root.join("weak/weak.xz.squashfs"));
+    let json = serde_json::to_string(&findings).unwrap();
+    assert!(!json.contains("BEGIN PRIVATE KEY"));
+    assert!(!json.contains("$1$mirai$"), "hashes stay in the image");
+    assert!(json.contains("SHA256:"), "keys are named by fingerprint");
+}

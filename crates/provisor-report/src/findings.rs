@@ -1,0 +1,150 @@
+//! Renderers of a scan's findings (`provisor scan …`): the text summary, the
+//! `provisor.findings/1` JSON, and SARIF 2.1.0 with one rule per check.
+
+use std::fmt::Write;
+
+use anstyle::{AnsiColor, Style};
+use provisor_engine::{FindingsFile, Outcome};
+use serde_json::{Value, json};
+
+/// The findings document as pretty JSON.
+pub fn findings_json(findings: &FindingsFile) -> String {
+    let mut text = serde_json::to_string_pretty(findings).expect("findings serialize");
+    text.push('\n');
+    text
+}
+
+/// A summary for a terminal: failing findings first, then the rest, with locations.
+pub fn findings_text(findings: &FindingsFile) -> String {
+    let mut out = String::new();
+    let bold = Style::new().bold();
+    let target = &findings.target;
+    let _ = writeln!(
+        out,
+        "{bold}{}{bold:#} ({} target{})",
+        target
+            .path
+            .as_deref()
+            .or(target.host.as_deref())
+            .unwrap_or("?"),
+        target.kind,
+        target
+            .size
+            .map_or(String::new(), |size| format!(", {size} bytes"))
+    );
+    if let Some(sha256) = &target.sha256 {
+        let _ = writeln!(out, "sha256 {sha256}");
+    }
+    let mut ordered: Vec<_> = findings.findings.iter().collect();
+    ordered.sort_by_key(|finding| (finding.outcome, finding.severity));
+    for finding in &ordered {
+        let color = match finding.outcome {
+            Outcome::Fail => AnsiColor::Red,
+            Outcome::Pass => AnsiColor::Green,
+            Outcome::Inconclusive => AnsiColor::Yellow,
+            Outcome::Info => AnsiColor::BrightBlack,
+        };
+        let style = Style::new().fg_color(Some(color.into())).bold();
+        let _ = writeln!(
+            out,
+            "\n{style}{:<12}{style:#} {} [{}] {}",
+            finding.outcome.as_str().to_uppercase(),
+            finding.title,
+            finding.severity.as_str(),
+            finding.provisions.join(", ")
+        );
+        let _ = writeln!(
+            out,
+            "             {}  ({})",
+            finding.location, finding.check
+        );
+    }
+    let count = |outcome: Outcome| {
+        findings
+            .findings
+            .iter()
+            .filter(|finding| finding.outcome == outcome)
+            .count()
+    };
+    let _ = writeln!(
+        out,
+        "\n{bold}{} findings{bold:#}: {} fail, {} pass, {} inconclusive, {} info · {} ms",
+        findings.findings.len(),
+        count(Outcome::Fail),
+        count(Outcome::Pass),
+        count(Outcome::Inconclusive),
+        count(Outcome::Info),
+        findings.duration_ms
+    );
+    out
+}
+
+/// SARIF 2.1.0: one rule per check that reported, one result per finding; locations
+/// are paths inside the image.
+pub fn findings_sarif(findings: &FindingsFile) -> String {
+    let mut checks: Vec<&str> = findings.findings.iter().map(|f| f.check.as_str()).collect();
+    checks.sort_unstable();
+    checks.dedup();
+    let rules: Vec<Value> = checks
+        .iter()
+        .map(|check| json!({"id": check, "shortDescription": {"text": check}}))
+        .collect();
+    let results: Vec<Value> = findings
+        .findings
+        .iter()
+        .map(|finding| {
+            let (kind, level) = match finding.outcome {
+                Outcome::Fail => (
+                    "fail",
+                    match finding.severity {
+                        provisor_engine::Severity::Critical | provisor_engine::Severity::High => {
+                            "error"
+                        }
+                        provisor_engine::Severity::Medium => "warning",
+                        _ => "note",
+                    },
+                ),
+                Outcome::Pass => ("pass", "none"),
+                Outcome::Inconclusive => ("review", "none"),
+                Outcome::Info => ("informational", "none"),
+            };
+            let uri = finding
+                .location
+                .path
+                .as_deref()
+                .map(|path| path.trim_start_matches('/').to_owned())
+                .or_else(|| finding.location.host.clone())
+                .unwrap_or_else(|| ".".to_owned());
+            let mut physical = json!({"artifactLocation": {"uri": uri}});
+            if let Some(line) = finding.location.line.filter(|&line| line > 0) {
+                physical["region"] = json!({"startLine": line});
+            }
+            json!({
+                "ruleId": finding.check,
+                "ruleIndex": checks.iter().position(|c| *c == finding.check).unwrap_or(0),
+                "kind": kind,
+                "level": level,
+                "message": {"text": format!("{} ({})", finding.title, finding.provisions.join(", "))},
+                "locations": [{"physicalLocation": physical}],
+                "partialFingerprints": {"provisorFinding/v1": finding.id},
+                "properties": {"provisions": finding.provisions, "severity": finding.severity.as_str()},
+            })
+        })
+        .collect();
+    let log = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "provisor",
+                "version": findings.tool().1,
+                "informationUri": "https://github.com/provisor-iot/provisor",
+                "rules": rules,
+            }},
+            "results": results,
+        }],
+    });
+    let mut text = serde_json::to_string_pretty(&log).expect("the log serializes");
+    text.push('\n');
+    text
+}
