@@ -20,7 +20,6 @@ static META: CheckMeta = CheckMeta {
     id: "firmware.default-password",
     title: "accounts with an empty or well-known password",
     provisions: &["5.1-1", "5.1-2"],
-    doc: "Tries the curated default-credential list against every account's password hash.",
 };
 
 /// Whether trying passwords against this hash stays fast.

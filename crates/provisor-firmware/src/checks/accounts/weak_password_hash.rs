@@ -16,7 +16,6 @@ static META: CheckMeta = CheckMeta {
     id: "firmware.weak-password-hash",
     title: "password hashes in weak schemes",
     provisions: &["5.1-3"],
-    doc: "Flags DES-crypt and md5crypt password hashes.",
 };
 
 /// The weak scheme a hash uses, if it is one.

@@ -20,7 +20,6 @@ static META: CheckMeta = CheckMeta {
     id: "firmware.private-key",
     title: "private keys in the image",
     provisions: &["5.4-3", "5.4-4"],
-    doc: "Finds PEM and OpenSSH private keys in every file of the image.",
 };
 
 /// Files larger than this are not searched (kernel images and media, not keys).

@@ -18,7 +18,6 @@ static META: CheckMeta = CheckMeta {
     id: "firmware.plaintext-login-service",
     title: "plaintext remote login or file-transfer daemons started at boot",
     provisions: &["5.6-1", "5.5-7", "5.5-1"],
-    doc: "Flags telnetd, ftpd, tftpd, rlogind and rshd started by inittab, rc scripts, inetd or systemd.",
 };
 
 const DAEMONS: &[(&str, &str)] = &[

@@ -1,0 +1,93 @@
+//! docs/checks.md is generated from the checks' doc comments; this test regenerates it
+//! and fails when the committed file differs (`UPDATE_DOCS=1` rewrites it).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// Every check source file, in registry-independent path order.
+fn check_files(directory: &Path, files: &mut Vec<PathBuf>) {
+    let mut entries: Vec<PathBuf> = fs::read_dir(directory)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            check_files(&path, files);
+        } else if path.file_name().is_some_and(|name| name != "mod.rs") {
+            files.push(path);
+        }
+    }
+}
+
+/// The value of `field: "…"` or `field: &["…", …]` in a check's META.
+fn field<'a>(source: &'a str, name: &str) -> &'a str {
+    let start = source.find(&format!("    {name}: ")).unwrap() + name.len() + 6;
+    let end = source[start..].find(",\n").unwrap() + start;
+    &source[start..end]
+}
+
+fn generate() -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    check_files(&root.join("src/checks"), &mut files);
+    let mut sections = Vec::new();
+    for file in files {
+        let source = fs::read_to_string(&file).unwrap();
+        let id = field(&source, "id").trim_matches('"');
+        let title = field(&source, "title").trim_matches('"');
+        let mut title_chars = title.chars();
+        let title: String = title_chars
+            .next()
+            .map(|first| first.to_uppercase().chain(title_chars).collect())
+            .unwrap_or_default();
+        let provisions = field(&source, "provisions")
+            .trim_start_matches("&[")
+            .trim_end_matches(']')
+            .replace('"', "");
+        // The doc comment right above `pub struct`.
+        let lines: Vec<&str> = source.lines().collect();
+        let struct_line = lines
+            .iter()
+            .position(|line| line.starts_with("pub struct"))
+            .unwrap();
+        let mut doc: Vec<&str> = lines[..struct_line]
+            .iter()
+            .rev()
+            .take_while(|line| line.starts_with("///"))
+            .map(|line| line.trim_start_matches("///").trim())
+            .collect();
+        doc.reverse();
+        let relative = file.strip_prefix(root).unwrap().display().to_string();
+        sections.push((
+            id.to_owned(),
+            format!(
+                "## `{id}`\n\n{title}. Provisions: {provisions}. Source: `crates/provisor-firmware/{relative}`.\n\n{}\n",
+                doc.join("\n")
+            ),
+        ));
+    }
+    sections.sort();
+    let mut out = String::from(
+        "# Firmware checks\n\nGenerated from the doc comments of `crates/provisor-firmware/src/checks/`; do not edit\nby hand (`UPDATE_DOCS=1 cargo test -p provisor-firmware` regenerates it).\n\n",
+    );
+    for (_, section) in sections {
+        out.push_str(&section);
+        out.push('\n');
+    }
+    out.trim_end().to_owned() + "\n"
+}
+
+#[test]
+fn docs_checks_md_is_current() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/checks.md");
+    let generated = generate();
+    if std::env::var_os("UPDATE_DOCS").is_some() {
+        fs::write(&path, &generated).unwrap();
+    }
+    let committed = fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "docs/checks.md is out of date: run UPDATE_DOCS=1 cargo test -p provisor-firmware"
+    );
+}
