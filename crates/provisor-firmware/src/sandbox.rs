@@ -111,6 +111,19 @@ impl Sandbox {
         Ok(())
     }
 
+    /// How many more bytes a decompressor may produce: what is left of the total and of
+    /// the expansion allowance.
+    pub fn budget(&self) -> u64 {
+        let ratio_cap = self
+            .image_bytes
+            .max(1 << 20)
+            .saturating_mul(self.limits.max_expansion_ratio);
+        self.limits
+            .max_total_bytes
+            .min(ratio_cap)
+            .saturating_sub(self.total_bytes)
+    }
+
     /// Bytes admitted so far.
     pub fn total_bytes(&self) -> u64 {
         self.total_bytes

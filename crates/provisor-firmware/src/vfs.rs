@@ -31,15 +31,8 @@ pub enum NodeKind {
 pub(crate) enum Content {
     /// No content (directories, links, specials).
     None,
-    /// In memory (decompressed streams; the tests' filesystems).
-    #[cfg_attr(
-        not(test),
-        expect(
-            dead_code,
-            reason = "filled by the stream decompressors that come next"
-        )
-    )]
-    Memory(Arc<[u8]>),
+    /// A range of a buffer in memory (a decompressed stream, an archive member).
+    Memory(Arc<[u8]>, std::ops::Range<usize>),
     /// A file of an extracted root filesystem on the host.
     Host(PathBuf),
     /// A file inside a squashfs image.
@@ -53,7 +46,7 @@ impl std::fmt::Debug for Content {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         formatter.write_str(match self {
             Content::None => "none",
-            Content::Memory(_) => "memory",
+            Content::Memory(..) => "memory",
             Content::Host(_) => "host",
             Content::Squashfs(..) => "squashfs",
         })
@@ -253,7 +246,9 @@ impl Vfs {
         let mut bytes = Vec::with_capacity(node.size as usize);
         match &node.content {
             Content::None => {}
-            Content::Memory(data) => bytes.extend_from_slice(data),
+            Content::Memory(data, range) => {
+                bytes.extend_from_slice(data.get(range.clone()).unwrap_or_default())
+            }
             Content::Host(host) => {
                 std::fs::File::open(host)
                     .and_then(|file| file.take(limit + 1).read_to_end(&mut bytes))
@@ -297,7 +292,7 @@ pub(crate) mod tests {
                 Some(target) => (NodeKind::Symlink(target.to_owned()), Content::None, 0),
                 None => (
                     NodeKind::File,
-                    Content::Memory(Arc::from(content.as_bytes())),
+                    Content::Memory(Arc::from(content.as_bytes()), 0..content.len()),
                     content.len() as u64,
                 ),
             };

@@ -1,87 +1,278 @@
 //! Identifying and unpacking what an image holds. A directory is read as an extracted
-//! root filesystem; a file is searched for filesystem signatures at any offset (carving)
-//! and each one found is unpacked into the virtual filesystem. What cannot be unpacked is
-//! reported as an inconclusive finding with its offset and the reason.
+//! root filesystem. A file is searched for container signatures at any offset (carving);
+//! each container found is unpacked: filesystems and archives (squashfs, cpio, tar) are
+//! mounted into the virtual filesystem, wrappers and compressed streams (uImage, gzip, xz,
+//! lzma, zstd, bzip2) are opened and searched again, one nesting level deeper. A
+//! container that cannot be unpacked becomes an inconclusive finding with its offset and
+//! the reason.
 
+mod archive;
 mod directory;
 mod squashfs;
+mod stream;
+mod uimage;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
+use aho_corasick::AhoCorasick;
 use provisor_engine::{Outcome, Severity};
 
 use crate::finding::FindingSink;
 use crate::sandbox::Sandbox;
-use crate::vfs::Vfs;
+use crate::vfs::{Content, Node, NodeKind, Vfs};
 
 pub(crate) use directory::load_directory;
 
 /// The check id of unpacking problems.
 pub(crate) const UNPACK_CHECK: &str = "firmware.unpack";
 
-/// A container found in an image.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The container formats provisor recognizes by signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Format {
+    Squashfs,
+    UImage,
+    Gzip,
+    Xz,
+    Lzma,
+    Zstd,
+    Bzip2,
+    Cpio,
+    Tar,
+}
+
+impl Format {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Format::Squashfs => "squashfs",
+            Format::UImage => "uImage",
+            Format::Gzip => "gzip",
+            Format::Xz => "xz",
+            Format::Lzma => "lzma",
+            Format::Zstd => "zstd",
+            Format::Bzip2 => "bzip2",
+            Format::Cpio => "cpio",
+            Format::Tar => "tar",
+        }
+    }
+}
+
+/// Signatures, with the offset of the signature inside the container.
+const SIGNATURES: &[(&[u8], Format, usize)] = &[
+    (b"hsqs", Format::Squashfs, 0),
+    (b"sqsh", Format::Squashfs, 0),
+    (&[0x27, 0x05, 0x19, 0x56], Format::UImage, 0),
+    (&[0x1f, 0x8b, 0x08], Format::Gzip, 0),
+    (&[0xfd, b'7', b'z', b'X', b'Z', 0x00], Format::Xz, 0),
+    (&[0x5d, 0x00, 0x00], Format::Lzma, 0),
+    (&[0x28, 0xb5, 0x2f, 0xfd], Format::Zstd, 0),
+    (b"BZh", Format::Bzip2, 0),
+    (b"070701", Format::Cpio, 0),
+    (b"070702", Format::Cpio, 0),
+    (b"ustar", Format::Tar, 257),
+];
+
+fn matcher() -> &'static AhoCorasick {
+    static MATCHER: OnceLock<AhoCorasick> = OnceLock::new();
+    MATCHER.get_or_init(|| {
+        AhoCorasick::new(SIGNATURES.iter().map(|(pattern, _, _)| *pattern))
+            .expect("the signatures compile")
+    })
+}
+
+/// A container found in a blob.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Carved {
-    /// `squashfs`.
-    pub format: &'static str,
-    /// Byte offset in the image.
+    pub format: Format,
     pub offset: usize,
 }
 
-/// Finds container signatures at any offset, in order.
-pub(crate) fn carve(image: &[u8]) -> Vec<Carved> {
+/// Finds plausible container signatures at any offset, in order.
+pub(crate) fn carve(data: &[u8]) -> Vec<Carved> {
     let mut found = Vec::new();
-    for (offset, window) in image.windows(4).enumerate() {
-        if (window == b"hsqs" || window == b"sqsh") && squashfs::plausible(&image[offset..]) {
-            found.push(Carved {
-                format: "squashfs",
-                offset,
-            });
+    for hit in matcher().find_overlapping_iter(data) {
+        let (_, format, inset) = SIGNATURES[hit.pattern().as_usize()];
+        let Some(offset) = hit.start().checked_sub(inset) else {
+            continue;
+        };
+        let candidate = &data[offset..];
+        let plausible = match format {
+            Format::Squashfs => squashfs::plausible(candidate),
+            Format::UImage => uimage::plausible(candidate),
+            Format::Gzip | Format::Xz | Format::Lzma | Format::Zstd | Format::Bzip2 => {
+                stream::plausible(format, candidate)
+            }
+            Format::Cpio => archive::cpio_plausible(candidate),
+            Format::Tar => archive::tar_plausible(candidate),
+        };
+        if plausible {
+            found.push(Carved { format, offset });
         }
     }
     found
 }
 
-/// Unpacks every container carved from an image into `vfs`.
+/// What unpacking one container gave.
+pub(crate) enum Opened {
+    /// Entries were mounted; the container spans this many bytes (when known).
+    Mounted { span: Option<usize> },
+    /// An inner blob to search again, and the span of the container.
+    Inner { data: Arc<[u8]>, span: usize },
+}
+
+/// Walks containers inside containers.
+pub(crate) struct Unpacker<'a> {
+    pub sandbox: &'a mut Sandbox,
+    pub vfs: &'a mut Vfs,
+    pub sink: &'a mut FindingSink,
+}
+
+impl Unpacker<'_> {
+    fn inconclusive(&mut self, title: String, detail: String, chain: &str, offset: usize) {
+        self.sink
+            .add(
+                UNPACK_CHECK,
+                &["5.6-1"],
+                Outcome::Inconclusive,
+                Severity::Info,
+                title,
+            )
+            .detail(detail)
+            .evidence(serde_json::json!({"container": chain, "offset": offset}))
+            .record();
+    }
+
+    /// Unpacks every container carved from `data`; `chain` names where `data` came from
+    /// (empty for the image itself).
+    pub(crate) fn unpack(&mut self, data: Arc<[u8]>, chain: &str, depth: usize) -> usize {
+        if depth > self.sandbox.limits().max_nesting {
+            self.inconclusive(
+                format!(
+                    "containers nested deeper than {} levels",
+                    self.sandbox.limits().max_nesting
+                ),
+                "unpacking stopped; the image may be built to exhaust unpackers".into(),
+                chain,
+                0,
+            );
+            return 0;
+        }
+        let mut unpacked = 0;
+        let mut covered_until = 0;
+        for carved in carve(&data) {
+            if carved.offset < covered_until {
+                continue;
+            }
+            let name = format!("{}@{:#x}", carved.format.name(), carved.offset);
+            let here = if chain.is_empty() {
+                name
+            } else {
+                format!("{chain} > {name}")
+            };
+            match self.open(&data, carved, &here) {
+                Ok(Opened::Mounted { span }) => {
+                    unpacked += 1;
+                    if let Some(span) = span {
+                        covered_until = carved.offset + span;
+                    }
+                }
+                Ok(Opened::Inner { data: inner, span }) => {
+                    unpacked += 1;
+                    covered_until = carved.offset + span;
+                    self.unpack(inner, &here, depth + 1);
+                }
+                Err(Refused::NotThisFormat) => {}
+                Err(Refused::Broken(reason)) => self.inconclusive(
+                    format!(
+                        "{} at offset {:#x} cannot be unpacked",
+                        carved.format.name(),
+                        carved.offset
+                    ),
+                    reason,
+                    &here,
+                    carved.offset,
+                ),
+            }
+        }
+        unpacked
+    }
+
+    fn open(&mut self, data: &Arc<[u8]>, carved: Carved, chain: &str) -> Result<Opened, Refused> {
+        match carved.format {
+            Format::Squashfs => {
+                squashfs::unpack(data.clone(), carved.offset, chain, self.sandbox, self.vfs)
+                    .map(|span| Opened::Mounted { span })
+                    .map_err(Refused::Broken)
+            }
+            Format::UImage => uimage::open(data, carved.offset, self.sandbox),
+            Format::Gzip | Format::Xz | Format::Lzma | Format::Zstd | Format::Bzip2 => {
+                stream::open(carved.format, data, carved.offset, self.sandbox)
+            }
+            Format::Cpio => archive::mount_cpio(data, carved.offset, chain, self.sandbox, self.vfs),
+            Format::Tar => archive::mount_tar(data, carved.offset, chain, self.sandbox, self.vfs),
+        }
+    }
+}
+
+/// Why a carved candidate was not unpacked.
+pub(crate) enum Refused {
+    /// The signature was a coincidence: say nothing.
+    NotThisFormat,
+    /// It is the format, but broken or over a limit: report it.
+    Broken(String),
+}
+
+/// Mounts one entry taken from an archive, through the sandbox.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn mount(
+    sandbox: &mut Sandbox,
+    vfs: &mut Vfs,
+    path: &str,
+    kind: NodeKind,
+    mode: u32,
+    owner: (u32, u32),
+    size: u64,
+    container: &Arc<str>,
+    content: Content,
+) -> Result<(), String> {
+    let path = sandbox
+        .normalize(path)
+        .map_err(|refusal| refusal.to_string())?;
+    sandbox
+        .admit(size)
+        .map_err(|refusal| format!("unpacking stopped: {refusal}"))?;
+    vfs.insert(Node {
+        path,
+        kind,
+        mode,
+        uid: owner.0,
+        gid: owner.1,
+        size,
+        container: container.clone(),
+        content,
+    });
+    Ok(())
+}
+
+/// Unpacks an image: every container in it, recursively.
 pub(crate) fn unpack_image(
     image: Arc<[u8]>,
     sandbox: &mut Sandbox,
     vfs: &mut Vfs,
     sink: &mut FindingSink,
 ) {
-    let carved = carve(&image);
-    if carved.is_empty() {
-        sink.add(
-            UNPACK_CHECK,
-            &["5.6-1"],
-            Outcome::Inconclusive,
-            Severity::Info,
-            "no known filesystem or container found in the image",
-        )
-        .detail("provisor looked for squashfs signatures at every offset; the image may be encrypted, compressed as a whole, or in a format not yet supported. Extract the root filesystem and scan the directory instead.")
-        .record();
-        return;
-    }
-    for container in carved {
-        let chain = format!("{}@{:#x}", container.format, container.offset);
-        let result = match container.format {
-            "squashfs" => squashfs::unpack(image.clone(), container.offset, &chain, sandbox, vfs),
-            _ => Ok(()),
-        };
-        if let Err(reason) = result {
-            sink.add(
+    let mut unpacker = Unpacker { sandbox, vfs, sink };
+    let unpacked = unpacker.unpack(image, "", 0);
+    if unpacked == 0 && unpacker.sink.findings().is_empty() {
+        unpacker
+            .sink
+            .add(
                 UNPACK_CHECK,
                 &["5.6-1"],
                 Outcome::Inconclusive,
                 Severity::Info,
-                format!(
-                    "{} at offset {:#x} cannot be unpacked",
-                    container.format, container.offset
-                ),
+                "no known filesystem or container found in the image",
             )
-            .detail(reason)
-            .evidence(serde_json::json!({"offset": container.offset, "format": container.format}))
+            .detail("provisor looked for squashfs, uImage, cpio, tar and gzip, xz, lzma, zstd and bzip2 streams at every offset; the image may be encrypted or in a format not yet supported. Extract the root filesystem and scan the directory instead.")
             .record();
-        }
     }
 }

@@ -58,8 +58,20 @@ pub(crate) fn unpack(
     chain: &str,
     sandbox: &mut Sandbox,
     vfs: &mut Vfs,
-) -> Result<(), String> {
+) -> Result<Option<usize>, String> {
     let big_endian = &image[offset..offset + 4] == b"sqsh";
+    // bytes_used (offset 40) is the filesystem's length; what follows may be another
+    // container.
+    let bytes_used = {
+        let field: [u8; 8] = image[offset + 40..offset + 48]
+            .try_into()
+            .unwrap_or_default();
+        if big_endian {
+            u64::from_be_bytes(field)
+        } else {
+            u64::from_le_bytes(field)
+        }
+    };
     let reader = Cursor::new(Shared(image));
     let filesystem = if big_endian {
         FilesystemReader::from_reader_with_offset_and_kind(
@@ -106,5 +118,5 @@ pub(crate) fn unpack(
             content,
         });
     }
-    Ok(())
+    Ok(usize::try_from(bytes_used).ok())
 }

@@ -108,3 +108,49 @@ fn a_deep_tree_is_bounded() {
             .any(|f| f.check == "firmware.unpack" && f.outcome == Outcome::Inconclusive)
     );
 }
+
+#[test]
+fn a_decompression_bomb_stops_at_the_limit() {
+    let findings = scan(&images().join("hostile/bomb.gz"));
+    let stopped = findings
+        .findings
+        .iter()
+        .find(|finding| finding.check == "firmware.unpack")
+        .unwrap_or_else(|| panic!("{:#?}", findings.findings));
+    assert_eq!(stopped.outcome, Outcome::Inconclusive);
+    assert!(stopped.detail.contains("limit"), "{}", stopped.detail);
+}
+
+#[test]
+fn archive_members_stay_inside_the_image() {
+    let findings = scan(&images().join("hostile/traversal.tar"));
+    assert!(!std::path::Path::new("/tmp/provisor-escape").exists());
+    // "a/../../etc/inittab" lands on /etc/inittab inside the image and is read there.
+    let telnet = findings
+        .findings
+        .iter()
+        .find(|finding| finding.check == "firmware.plaintext-login-service")
+        .unwrap_or_else(|| panic!("{:#?}", findings.findings));
+    assert_eq!(telnet.location.path.as_deref(), Some("/etc/inittab"));
+    // /etc/passwd is a link out of the image: it resolves inside, to nothing.
+    assert!(
+        findings
+            .findings
+            .iter()
+            .all(|f| f.check != "firmware.default-password")
+    );
+}
+
+#[test]
+fn nesting_deeper_than_the_limit_is_inconclusive() {
+    let findings = scan(&images().join("hostile/nested.gz"));
+    assert!(
+        findings
+            .findings
+            .iter()
+            .any(|finding| finding.outcome == Outcome::Inconclusive
+                && finding.title.contains("nested deeper")),
+        "{:#?}",
+        findings.findings
+    );
+}

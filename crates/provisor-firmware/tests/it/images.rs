@@ -4,18 +4,30 @@ use provisor_engine::Outcome;
 
 use crate::{failing, images, scan};
 
-const WEAK: &[&str] = &[
-    "weak/rootfs",
-    "weak/weak.xz.squashfs",
-    "weak/weak.gzip.squashfs",
-    "weak/weak.bin",
+/// Every container the build script makes, as a file-name suffix.
+const CONTAINERS: &[&str] = &[
+    "rootfs",
+    ".xz.squashfs",
+    ".gzip.squashfs",
+    ".bin",
+    ".cpio.gz",
+    ".cpio.lzma",
+    ".tar.xz",
+    ".tar.bz2",
+    ".tar.zst",
+    ".squashfs.uimage",
+    ".initramfs.uimage",
 ];
-const HARDENED: &[&str] = &[
-    "hardened/rootfs",
-    "hardened/hardened.xz.squashfs",
-    "hardened/hardened.gzip.squashfs",
-    "hardened/hardened.bin",
-];
+
+fn variants(device: &str) -> Vec<String> {
+    CONTAINERS
+        .iter()
+        .map(|suffix| match *suffix {
+            "rootfs" => format!("{device}/rootfs"),
+            suffix => format!("{device}/{device}{suffix}"),
+        })
+        .collect()
+}
 
 /// (check, provision, path, line, words of the title)
 const PLANTED: &[(&str, &str, &str, u64, &str)] = &[
@@ -101,7 +113,8 @@ const PLANTED: &[(&str, &str, &str, u64, &str)] = &[
 #[test]
 fn every_planted_weakness_is_found_in_every_container() {
     let root = images();
-    for variant in WEAK {
+    for variant in variants("weak") {
+        let variant = variant.as_str();
         let findings = scan(&root.join(variant));
         for (check, provision, path, line, title) in PLANTED {
             let found = findings.findings.iter().any(|finding| {
@@ -130,7 +143,8 @@ fn every_planted_weakness_is_found_in_every_container() {
 #[test]
 fn no_trap_of_the_hardened_device_fires() {
     let root = images();
-    for variant in HARDENED {
+    for variant in variants("hardened") {
+        let variant = variant.as_str();
         let findings = scan(&root.join(variant));
         assert!(
             failing(&findings).is_empty(),
@@ -162,6 +176,11 @@ fn containers_are_located_and_the_image_identified() {
         Some(std::fs::metadata(root.join("weak/weak.bin")).unwrap().len())
     );
     assert_eq!(findings.target.sha256.as_ref().map(String::len), Some(64));
+    let nested = scan(&root.join("weak/weak.initramfs.uimage"));
+    assert_eq!(
+        nested.findings[0].location.container.as_deref(),
+        Some("uImage@0x0 > gzip@0x0 > cpio@0x0")
+    );
     let from_directory = scan(&root.join("weak/rootfs"));
     assert_eq!(from_directory.findings[0].location.container, None);
 }
