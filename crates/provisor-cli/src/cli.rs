@@ -57,6 +57,9 @@ pub struct FirmwareArgs {
     /// Where to write the output; standard output when absent.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
+    /// Also write the components found as a CycloneDX 1.5 SBOM (JSON) to this file.
+    #[arg(long)]
+    pub sbom: Option<PathBuf>,
     /// Attach the findings to this assessment: write them to scans/ beside it and add
     /// its [[scan]] entry.
     #[arg(long)]

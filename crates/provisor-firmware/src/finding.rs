@@ -1,13 +1,16 @@
 //! Collecting findings: each gets a stable id, a content hash of what it says and where,
 //! so the same observation has the same id in every run.
 
-use provisor_engine::{Finding, Location, Outcome, Severity};
+use provisor_catalog::ConditionId;
+use provisor_engine::{Component, Finding, InferredCondition, Location, Outcome, Severity};
 use sha2::{Digest, Sha256};
 
 /// Where checks put what they observe.
 #[derive(Debug, Default)]
 pub struct FindingSink {
     findings: Vec<Finding>,
+    components: Vec<Component>,
+    inferred: Vec<InferredCondition>,
 }
 
 /// A finding being described by a check.
@@ -47,9 +50,57 @@ impl FindingSink {
         }
     }
 
-    /// Everything collected, in the order it was added.
-    pub fn into_findings(self) -> Vec<Finding> {
-        self.findings
+    /// Records a component; the same name and version found again adds a location.
+    pub fn component(
+        &mut self,
+        name: &str,
+        version: Option<&str>,
+        purl: Option<String>,
+        location: &str,
+    ) {
+        if let Some(known) = self
+            .components
+            .iter_mut()
+            .find(|known| known.name == name && known.version.as_deref() == version)
+        {
+            if !known.locations.iter().any(|l| l == location) {
+                known.locations.push(location.to_owned());
+            }
+            return;
+        }
+        self.components.push(Component {
+            name: name.to_owned(),
+            version: version.map(str::to_owned),
+            purl,
+            locations: vec![location.to_owned()],
+        });
+    }
+
+    /// Records a condition answer inferred from evidence (the first inference of a
+    /// condition wins).
+    pub fn infer(&mut self, condition: u32, answer: bool, because: impl Into<String>) {
+        let condition = ConditionId::new(condition.to_string());
+        if self
+            .inferred
+            .iter()
+            .all(|known| known.condition != condition)
+        {
+            self.inferred.push(InferredCondition {
+                condition,
+                answer,
+                because: because.into(),
+            });
+        }
+    }
+
+    /// Components so far.
+    pub fn components(&self) -> &[Component] {
+        &self.components
+    }
+
+    /// Everything collected: findings, components and inferred conditions.
+    pub fn finish(self) -> (Vec<Finding>, Vec<Component>, Vec<InferredCondition>) {
+        (self.findings, self.components, self.inferred)
     }
 
     /// Findings so far.

@@ -100,7 +100,10 @@ pub fn scan(input: &Path, options: &ScanOptions) -> Result<FindingsFile, ScanErr
         check.run(&context, &mut sink);
     }
     let mut document = FindingsFile::new(&options.tool_version, target);
-    document.findings = sink.into_findings();
+    let (findings, components, inferred) = sink.finish();
+    document.findings = findings;
+    document.components = components;
+    document.inferred_conditions = inferred;
     document.duration_ms = started.elapsed().as_millis() as u64;
     Ok(document)
 }

@@ -6,6 +6,7 @@ use std::fmt::Write;
 use anstyle::{AnsiColor, Style};
 use provisor_engine::{FindingsFile, Outcome};
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 
 /// The findings document as pretty JSON.
 pub fn findings_json(findings: &FindingsFile) -> String {
@@ -145,6 +146,88 @@ pub fn findings_sarif(findings: &FindingsFile) -> String {
         }],
     });
     let mut text = serde_json::to_string_pretty(&log).expect("the log serializes");
+    text.push('\n');
+    text
+}
+
+/// The components of a scan as a CycloneDX 1.5 SBOM (JSON). `timestamp` is RFC 3339.
+pub fn sbom_cyclonedx(findings: &FindingsFile, timestamp: &str) -> String {
+    let target = &findings.target;
+    let name = target
+        .path
+        .as_deref()
+        .map(|path| path.rsplit('/').next().unwrap_or(path).to_owned())
+        .or_else(|| target.host.clone())
+        .unwrap_or_else(|| "device".to_owned());
+    // A serial number stable for the same image and component list.
+    let mut seed = Sha256::new();
+    seed.update(target.sha256.as_deref().unwrap_or(&name).as_bytes());
+    for component in &findings.components {
+        seed.update(
+            component
+                .purl
+                .as_deref()
+                .unwrap_or(&component.name)
+                .as_bytes(),
+        );
+    }
+    let digest = seed.finalize();
+    let hex: String = digest[..16]
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    let serial = format!(
+        "urn:uuid:{}-{}-4{}-8{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[13..16],
+        &hex[17..20],
+        &hex[20..32]
+    );
+    let mut subject = json!({"type": "firmware", "bom-ref": "firmware", "name": name});
+    if let Some(sha256) = &target.sha256 {
+        subject["hashes"] = json!([{"alg": "SHA-256", "content": sha256}]);
+    }
+    let components: Vec<Value> = findings
+        .components
+        .iter()
+        .enumerate()
+        .map(|(index, component)| {
+            let mut value = json!({
+                "type": if component.name == "linux" { "operating-system" } else { "library" },
+                "bom-ref": format!("component-{index}"),
+                "name": component.name,
+            });
+            if let Some(version) = &component.version {
+                value["version"] = json!(version);
+            }
+            if let Some(purl) = &component.purl {
+                value["purl"] = json!(purl);
+            }
+            let properties: Vec<Value> = component
+                .locations
+                .iter()
+                .map(|location| json!({"name": "provisor:location", "value": location}))
+                .collect();
+            if !properties.is_empty() {
+                value["properties"] = json!(properties);
+            }
+            value
+        })
+        .collect();
+    let bom = json!({
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.5",
+        "serialNumber": serial,
+        "version": 1,
+        "metadata": {
+            "timestamp": timestamp,
+            "tools": {"components": [{"type": "application", "name": "provisor", "version": findings.tool().1}]},
+            "component": subject,
+        },
+        "components": components,
+    });
+    let mut text = serde_json::to_string_pretty(&bom).expect("the SBOM serializes");
     text.push('\n');
     text
 }

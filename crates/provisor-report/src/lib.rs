@@ -21,7 +21,7 @@ pub use diff::{diff_json, diff_text};
 pub use document::{
     ASSESSMENT_SCHEMA, AssessmentDocument, ProvisionDocument, document, verdicts_of_document,
 };
-pub use findings::{findings_json, findings_sarif, findings_text};
+pub use findings::{findings_json, findings_sarif, findings_text, sbom_cyclonedx};
 pub use html::html;
 pub use ics_csv::ics_csv;
 pub use markdown::markdown;

@@ -34,6 +34,11 @@ pub fn firmware(args: FirmwareArgs) -> Result<Outcome, Failure> {
         }
         None => io::print(&text)?,
     }
+    if let Some(sbom) = &args.sbom {
+        let text = provisor_report::sbom_cyclonedx(&findings, &io::now());
+        io::write_atomically(sbom, text.as_bytes())?;
+        eprintln!("wrote {}", sbom.display());
+    }
     if let Some(assessment) = &args.assessment {
         let attached = attach(assessment, &args.image, &findings)?;
         eprintln!(

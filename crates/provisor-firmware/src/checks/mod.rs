@@ -5,6 +5,9 @@
 //! keeps the two in step (`UPDATE_DOCS=1 cargo test -p provisor-firmware` rewrites it).
 
 pub mod accounts;
+pub mod components;
+pub mod inference;
+pub mod permissions;
 pub mod secrets;
 pub mod services;
 
@@ -42,9 +45,13 @@ pub trait Check {
 /// Every check, sorted by id.
 pub fn all() -> &'static [&'static dyn Check] {
     &[
+        &inference::conditions::ConditionInference,
         &accounts::default_password::DefaultPassword,
+        &permissions::file_modes::FileModes,
+        &components::package_database::PackageDatabase,
         &services::plaintext_login::PlaintextLogin,
         &secrets::private_key::PrivateKey,
+        &components::version_strings::VersionStrings,
         &accounts::weak_password_hash::WeakPasswordHash,
     ]
 }

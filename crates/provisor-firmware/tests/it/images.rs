@@ -30,82 +30,96 @@ fn variants(device: &str) -> Vec<String> {
 }
 
 /// (check, provision, path, line, words of the title)
-const PLANTED: &[(&str, &str, &str, u64, &str)] = &[
+const PLANTED: &[(&str, &str, &str, Option<u64>, &str)] = &[
+    (
+        "firmware.file-permissions",
+        "5.6-7",
+        "/etc/init.d/S60tftp",
+        None,
+        "/etc/init.d/S60tftp is world-writable (mode 0777)",
+    ),
+    (
+        "firmware.file-permissions",
+        "5.6-7",
+        "/bin/busybox",
+        None,
+        "/bin/busybox is setuid root",
+    ),
     (
         "firmware.default-password",
         "5.1-1",
         "/etc/shadow",
-        1,
+        Some(1),
         "account root has the well-known password \"xc3511\"",
     ),
     (
         "firmware.default-password",
         "5.1-1",
         "/etc/shadow",
-        2,
+        Some(2),
         "account admin has the well-known password \"admin\"",
     ),
     (
         "firmware.default-password",
         "5.1-1",
         "/etc/shadow",
-        3,
+        Some(3),
         "account support has an empty password",
     ),
     (
         "firmware.default-password",
         "5.1-1",
         "/etc/passwd",
-        4,
+        Some(4),
         "account service has the well-known password \"service\"",
     ),
     (
         "firmware.weak-password-hash",
         "5.1-3",
         "/etc/shadow",
-        1,
+        Some(1),
         "account root has a md5crypt password hash",
     ),
     (
         "firmware.weak-password-hash",
         "5.1-3",
         "/etc/passwd",
-        4,
+        Some(4),
         "account service has a DES crypt password hash",
     ),
     (
         "firmware.plaintext-login-service",
         "5.6-1",
         "/etc/inittab",
-        2,
+        Some(2),
         "telnetd (telnet, plaintext) is started at boot",
     ),
     (
         "firmware.plaintext-login-service",
         "5.5-7",
         "/etc/init.d/S60tftp",
-        3,
+        Some(3),
         "tftpd (TFTP, plaintext) is started at boot",
     ),
     (
         "firmware.private-key",
         "5.4-3",
         "/etc/ssl/private/device.key",
-        1,
+        Some(1),
         "PKCS#8 private key",
     ),
     (
         "firmware.private-key",
         "5.4-3",
         "/etc/lighttpd/server.pem",
-        20,
+        Some(20),
         "PKCS#8 private key",
     ),
     (
         "firmware.private-key",
         "5.4-4",
         "/usr/bin/cloud-register",
-        4,
+        Some(4),
         "PKCS#8 private key",
     ),
 ];
@@ -122,12 +136,12 @@ fn every_planted_weakness_is_found_in_every_container() {
                     && finding.outcome == Outcome::Fail
                     && finding.provisions.iter().any(|p| p == provision)
                     && finding.location.path.as_deref() == Some(*path)
-                    && finding.location.line == Some(*line)
+                    && finding.location.line == *line
                     && finding.title.contains(title)
             });
             assert!(
                 found,
-                "{variant}: {check} {title} at {path}:{line} not found in {:#?}",
+                "{variant}: {check} {title} at {path}:{line:?} not found in {:#?}",
                 failing(&findings)
             );
         }
@@ -193,4 +207,51 @@ fn secrets_are_never_printed() {
     assert!(!json.contains("BEGIN PRIVATE KEY"));
     assert!(!json.contains("$1$mirai$"), "hashes stay in the image");
     assert!(json.contains("SHA256:"), "keys are named by fingerprint");
+}
+
+#[test]
+fn components_and_conditions_are_identified() {
+    let root = images();
+    for variant in ["weak/weak.xz.squashfs", "weak/rootfs", "weak/weak.tar.zst"] {
+        let findings = scan(&root.join(variant));
+        let version = |name: &str| {
+            findings
+                .components
+                .iter()
+                .find(|component| {
+                    component.name == name
+                        && component
+                            .purl
+                            .as_deref()
+                            .is_some_and(|purl| purl.starts_with("pkg:generic/"))
+                })
+                .and_then(|component| component.version.clone())
+        };
+        assert_eq!(version("busybox").as_deref(), Some("1.35.0"), "{variant}");
+        assert_eq!(version("openssl").as_deref(), Some("3.0.20"), "{variant}");
+        assert_eq!(version("dropbear").as_deref(), Some("2022.83"), "{variant}");
+        assert_eq!(version("lighttpd").as_deref(), Some("1.4.69"), "{variant}");
+        let mosquitto = findings
+            .components
+            .iter()
+            .find(|component| component.name == "mosquitto")
+            .expect("mosquitto from the dpkg database");
+        assert!(
+            mosquitto
+                .purl
+                .as_deref()
+                .unwrap()
+                .starts_with("pkg:deb/mosquitto@2.0.11")
+        );
+        let inferred = |id: &str| {
+            findings
+                .inferred_conditions
+                .iter()
+                .find(|inferred| inferred.condition.as_str() == id)
+                .map(|inferred| inferred.answer)
+        };
+        assert_eq!(inferred("1"), Some(true), "{variant}");
+        assert_eq!(inferred("13"), Some(true), "{variant}: ttyS0 in inittab");
+        assert_eq!(inferred("14"), Some(true), "{variant}");
+    }
 }

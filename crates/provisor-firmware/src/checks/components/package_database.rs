@@ -1,0 +1,100 @@
+//! `firmware.package-database`: components listed by the image's package manager.
+
+use provisor_engine::{Outcome, Severity};
+
+use crate::checks::{Check, CheckMeta, Context};
+use crate::finding::FindingSink;
+
+/// Reads the package databases an image carries — dpkg (`/var/lib/dpkg/status`), opkg
+/// (`/usr/lib/opkg/status`, `/var/lib/opkg/status`) and apk (`/lib/apk/db/installed`) —
+/// and records every installed package with its version as a component (with a
+/// `pkg:deb`, `pkg:opkg` or `pkg:apk` package URL). Packages removed but not purged
+/// (dpkg status other than "install ok installed") are left out.
+pub struct PackageDatabase;
+
+static META: CheckMeta = CheckMeta {
+    id: "firmware.package-database",
+    title: "components listed by the package manager",
+    provisions: &["5.2-3", "5.3-8"],
+};
+
+const DATABASES: &[(&str, &str)] = &[
+    ("/var/lib/dpkg/status", "deb"),
+    ("/usr/lib/opkg/status", "opkg"),
+    ("/var/lib/opkg/status", "opkg"),
+    ("/lib/apk/db/installed", "apk"),
+];
+
+/// Packages of a dpkg/opkg-style (`Package:`) or apk-style (`P:`) database.
+fn packages(text: &str, kind: &str) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    for stanza in text.split("\n\n") {
+        let field = |names: &[&str]| {
+            stanza.lines().find_map(|line| {
+                names.iter().find_map(|name| {
+                    line.strip_prefix(name)
+                        .and_then(|rest| rest.strip_prefix(':'))
+                        .map(|value| value.trim().to_owned())
+                })
+            })
+        };
+        let (name, version) = if kind == "apk" {
+            (field(&["P"]), field(&["V"]))
+        } else {
+            (field(&["Package"]), field(&["Version"]))
+        };
+        let installed = field(&["Status"]).is_none_or(|status| {
+            status.ends_with("installed")
+                && !status.contains("not-installed")
+                && !status.starts_with("deinstall")
+        });
+        if let (Some(name), Some(version), true) = (name, version, installed) {
+            found.push((name, version));
+        }
+    }
+    found
+}
+
+impl Check for PackageDatabase {
+    fn meta(&self) -> &'static CheckMeta {
+        &META
+    }
+
+    fn run(&self, context: &Context<'_>, sink: &mut FindingSink) {
+        for (path, kind) in DATABASES {
+            let Ok(text) = context.vfs.read_text(path, context.limits.max_file_read) else {
+                continue;
+            };
+            let list = packages(&text, kind);
+            for (name, version) in &list {
+                let purl = format!("pkg:{kind}/{name}@{version}");
+                sink.component(name, Some(version), Some(purl), path);
+            }
+            sink.add(
+                META.id,
+                META.provisions,
+                Outcome::Info,
+                Severity::Info,
+                format!("{} packages listed in {path}", list.len()),
+            )
+            .at(path, None, "")
+            .record();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dpkg_and_apk_databases_are_read() {
+        let dpkg = "Package: busybox-static\nStatus: install ok installed\nVersion: 1:1.35.0-4\n\nPackage: gone\nStatus: deinstall ok config-files\nVersion: 1.0\n";
+        assert_eq!(
+            packages(dpkg, "deb"),
+            [("busybox-static".to_owned(), "1:1.35.0-4".to_owned())]
+        );
+        let apk = "C:Q1abc\nP:musl\nV:1.2.4-r2\n\nP:busybox\nV:1.36.1-r5\n";
+        assert_eq!(packages(apk, "apk").len(), 2);
+    }
+}

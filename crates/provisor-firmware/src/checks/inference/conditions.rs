@@ -1,0 +1,101 @@
+//! `firmware.condition-inference`: answers to conditions the image shows.
+
+use crate::checks::accounts::accounts;
+use crate::checks::{Check, CheckMeta, Context, active_lines};
+use crate::finding::FindingSink;
+
+/// Infers answers to the conditions that decide applicability from what the image
+/// contains, each with its evidence: passwords are used (1) when an account has a
+/// password; an update mechanism exists (12) when an update client is installed
+/// (sysupgrade, swupdate, rauc, mender, opkg, fwupd, or a script named like an update
+/// tool), delivered over a network (11) when one of them names an http(s) URL; a debug
+/// interface exists (13) when a serial console is configured in inittab; security
+/// parameters are stored (14) when password hashes or keys are present. `provisor check`
+/// uses an inference where the manufacturer gave no answer, and shows where a declared
+/// answer contradicts one.
+pub struct ConditionInference;
+
+static META: CheckMeta = CheckMeta {
+    id: "firmware.condition-inference",
+    title: "answers to conditions inferred from the image",
+    provisions: &["5.1-1", "5.3-2", "5.6-4", "5.4-1"],
+};
+
+const UPDATE_TOOLS: &[&str] = &[
+    "sysupgrade",
+    "swupdate",
+    "rauc",
+    "mender",
+    "opkg",
+    "fwupd",
+    "fwupdmgr",
+];
+
+impl Check for ConditionInference {
+    fn meta(&self) -> &'static CheckMeta {
+        &META
+    }
+
+    fn run(&self, context: &Context<'_>, sink: &mut FindingSink) {
+        let vfs = context.vfs;
+        let accounts = accounts(context);
+        if let Some(account) = accounts.iter().find(|account| !account.is_locked()) {
+            sink.infer(
+                1,
+                true,
+                format!(
+                    "account {} has a password in {}",
+                    account.name, account.path
+                ),
+            );
+        }
+        if let Some(account) = accounts
+            .iter()
+            .find(|account| !account.is_locked() && !account.hash.is_empty())
+        {
+            sink.infer(
+                14,
+                true,
+                format!(
+                    "password hash of account {} stored in {}",
+                    account.name, account.path
+                ),
+            );
+        }
+
+        let updater = vfs.files().find(|node| {
+            let name = node.path.rsplit('/').next().unwrap_or("");
+            let in_bin = ["/bin/", "/sbin/", "/usr/bin/", "/usr/sbin/"]
+                .iter()
+                .any(|directory| node.path.starts_with(directory));
+            in_bin
+                && (UPDATE_TOOLS.contains(&name)
+                    || name.contains("fw-update")
+                    || name.contains("firmware-update")
+                    || name.contains("fwupgrade"))
+        });
+        if let Some(updater) = updater {
+            sink.infer(12, true, format!("update client {}", updater.path));
+            if let Ok(text) = vfs.read_text(&updater.path, 1 << 20) {
+                if text.contains("http://") || text.contains("https://") {
+                    sink.infer(11, true, format!("{} downloads from a URL", updater.path));
+                }
+            }
+        }
+
+        if let Ok(inittab) = vfs.read_text("/etc/inittab", 1 << 20) {
+            if let Some((line, entry)) = active_lines(&inittab).find(|(_, line)| {
+                let id = line.split(':').next().unwrap_or("");
+                ["ttyS", "ttyAMA", "ttyO", "ttymxc", "console", "ttyUSB"]
+                    .iter()
+                    .any(|prefix| id.starts_with(prefix))
+            }) {
+                sink.infer(
+                    13,
+                    true,
+                    format!("serial console in /etc/inittab:{line}: {entry}"),
+                );
+            }
+        }
+    }
+}

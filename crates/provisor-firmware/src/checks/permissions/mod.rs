@@ -1,0 +1,3 @@
+//! Checks of file ownership and modes.
+
+pub mod file_modes;
