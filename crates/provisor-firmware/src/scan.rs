@@ -16,13 +16,28 @@ use crate::sandbox::{Limits, Sandbox};
 use crate::unpack;
 use crate::vfs::Vfs;
 
+/// Told what the scan is doing: a stage name, steps done and steps in all.
+pub type Progress = Arc<dyn Fn(&str, usize, usize) + Send + Sync>;
+
 /// How to scan.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ScanOptions {
     /// Limits of the sandbox.
     pub limits: Limits,
     /// The version written into the findings document.
     pub tool_version: String,
+    /// Called as the scan advances (for a progress bar).
+    pub progress: Option<Progress>,
+}
+
+impl std::fmt::Debug for ScanOptions {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("ScanOptions")
+            .field("limits", &self.limits)
+            .field("tool_version", &self.tool_version)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Why a scan could not start.
@@ -60,7 +75,13 @@ pub fn scan(input: &Path, options: &ScanOptions) -> Result<FindingsFile, ScanErr
         path: display.clone(),
         reason,
     };
+    let report = |stage: &str, done: usize, total: usize| {
+        if let Some(progress) = &options.progress {
+            progress(stage, done, total);
+        }
+    };
     let metadata = std::fs::metadata(input).map_err(|error| unreadable(error.to_string()))?;
+    report("unpacking", 0, checks::all().len() + 1);
     let mut sink = FindingSink::new();
     let mut vfs = Vfs::new();
     let mut target = Target {
@@ -96,9 +117,12 @@ pub fn scan(input: &Path, options: &ScanOptions) -> Result<FindingsFile, ScanErr
         vfs: &vfs,
         limits: &options.limits,
     };
-    for check in checks::all() {
+    let total = checks::all().len() + 1;
+    for (index, check) in checks::all().iter().enumerate() {
+        report(check.meta().id, index + 1, total);
         check.run(&context, &mut sink);
     }
+    report("done", total, total);
     let mut document = FindingsFile::new(&options.tool_version, target);
     let (findings, components, inferred) = sink.finish();
     document.findings = findings;

@@ -397,6 +397,22 @@ pub fn html(assessment: &Assessment<'_>, context: &Context) -> String {
         out.push_str("</tbody></table>");
     }
 
+    // Components found by the scans (the SBOM).
+    if !assessment.components.is_empty() {
+        out.push_str("<h2>Components</h2><table><thead><tr><th>Component</th><th>Version</th><th>Package URL</th><th>Found in</th></tr></thead><tbody>");
+        for component in &assessment.components {
+            let _ = write!(
+                out,
+                "<tr><td>{}</td><td>{}</td><td class=\"mono\">{}</td><td class=\"mono small\">{}</td></tr>",
+                e(&component.name),
+                e(component.version.as_deref().unwrap_or("")),
+                e(component.purl.as_deref().unwrap_or("")),
+                e(&component.locations.join(", "))
+            );
+        }
+        out.push_str("</tbody></table>");
+    }
+
     // Evidence register.
     out.push_str("<h2>Evidence register</h2>");
     if assessment.evidence.is_empty() && assessment.scans.is_empty() {

@@ -172,6 +172,24 @@ pub fn markdown(assessment: &Assessment<'_>, context: &Context) -> String {
         }
     }
 
+    if !assessment.components.is_empty() {
+        let _ = writeln!(out, "\n## Components\n");
+        let _ = writeln!(
+            out,
+            "| Component | Version | Package URL | Found in |\n|---|---|---|---|"
+        );
+        for component in &assessment.components {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} |",
+                markdown_cell(&component.name),
+                markdown_cell(component.version.as_deref().unwrap_or("")),
+                markdown_cell(component.purl.as_deref().unwrap_or("")),
+                markdown_cell(&component.locations.join(", "))
+            );
+        }
+    }
+
     if !assessment.evidence.is_empty() || !assessment.scans.is_empty() {
         let _ = writeln!(out, "\n## Evidence register\n");
         let _ = writeln!(out, "| Evidence | SHA-256 | Cited by |\n|---|---|---|");

@@ -13,15 +13,25 @@ pub fn firmware(args: FirmwareArgs) -> Result<Outcome, Failure> {
     if let Some(assessment) = &args.assessment {
         io::parse_assessment(assessment)?;
     }
-    if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-        eprintln!("scanning {} …", args.image.display());
-    }
+    let bar = progress_bar();
     let options = provisor_firmware::ScanOptions {
         tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+        progress: bar.clone().map(|bar| {
+            let progress: provisor_firmware::Progress =
+                std::sync::Arc::new(move |stage: &str, done, total| {
+                    bar.set_length(total as u64);
+                    bar.set_position(done as u64);
+                    bar.set_message(stage.to_owned());
+                });
+            progress
+        }),
         ..Default::default()
     };
-    let findings = provisor_firmware::scan(&args.image, &options)
-        .map_err(|error| Failure::Invalid(error.to_string()))?;
+    let result = provisor_firmware::scan(&args.image, &options);
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let findings = result.map_err(|error| Failure::Invalid(error.to_string()))?;
     let text = match args.format {
         ScanFormat::Text => provisor_report::findings_text(&findings),
         ScanFormat::Json => provisor_report::findings_json(&findings),
@@ -52,6 +62,21 @@ pub fn firmware(args: FirmwareArgs) -> Result<Outcome, Failure> {
     } else {
         Outcome::Success
     })
+}
+
+/// A progress bar on standard error when it is a terminal; nothing when piped.
+fn progress_bar() -> Option<indicatif::ProgressBar> {
+    if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(1);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} {msg}")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    Some(bar)
 }
 
 /// Writes the findings to `scans/firmware-<image>.json` beside the assessment and adds

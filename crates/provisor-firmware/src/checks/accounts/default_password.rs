@@ -56,7 +56,9 @@ impl Check for DefaultPassword {
 
     fn run(&self, context: &Context<'_>, sink: &mut FindingSink) {
         let passwords = default_passwords();
-        for account in accounts(context) {
+        let accounts = accounts(context);
+        let mut flagged = 0usize;
+        for account in accounts.iter().cloned() {
             if account.is_locked() {
                 continue;
             }
@@ -86,6 +88,7 @@ impl Check for DefaultPassword {
             let Some(password) = found else {
                 continue;
             };
+            flagged += 1;
             let title = if password.is_empty() {
                 format!("account {} has an empty password", account.name)
             } else {
@@ -109,6 +112,21 @@ impl Check for DefaultPassword {
                     "listed_as": known_from(password).map(|credential| format!("{}:{} ({})", credential.user, credential.password, credential.source)),
                 }))
                 .record();
+        }
+        if flagged == 0 && !accounts.is_empty() {
+            let tried = passwords.len();
+            sink.add(
+                META.id,
+                META.provisions,
+                Outcome::Pass,
+                Severity::Info,
+                format!(
+                    "no account has an empty or well-known password ({} accounts, {tried} passwords tried)",
+                    accounts.len()
+                ),
+            )
+            .at(&accounts[0].path, None, &accounts[0].container)
+            .record();
         }
     }
 }

@@ -41,11 +41,15 @@ impl Check for WeakPasswordHash {
     }
 
     fn run(&self, context: &Context<'_>, sink: &mut FindingSink) {
-        for account in accounts(context) {
-            if account.is_locked() || account.hash.is_empty() {
-                continue;
-            }
+        let accounts = accounts(context);
+        let hashed: Vec<_> = accounts
+            .iter()
+            .filter(|account| !account.is_locked() && !account.hash.is_empty())
+            .collect();
+        let mut flagged = 0usize;
+        for account in &hashed {
             if let Some(scheme) = weak_scheme(&account.hash) {
+                flagged += 1;
                 sink.add(
                     META.id,
                     META.provisions,
@@ -58,6 +62,21 @@ impl Check for WeakPasswordHash {
                 .evidence(serde_json::json!({"account": account.name, "scheme": scheme}))
                 .record();
             }
+        }
+        if flagged == 0 && !hashed.is_empty() {
+            sink.add(
+                META.id,
+                META.provisions,
+                Outcome::Pass,
+                Severity::Info,
+                format!(
+                    "every password hash uses a strong scheme ({} {})",
+                    hashed.len(),
+                    if hashed.len() == 1 { "hash" } else { "hashes" }
+                ),
+            )
+            .at(&hashed[0].path, None, &hashed[0].container)
+            .record();
         }
     }
 }

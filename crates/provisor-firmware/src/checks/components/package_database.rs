@@ -77,7 +77,14 @@ impl Check for PackageDatabase {
                 Severity::Info,
                 format!("{} packages listed in {path}", list.len()),
             )
-            .at(path, None, "")
+            .at(
+                path,
+                None,
+                &context
+                    .vfs
+                    .resolve(path)
+                    .map_or(String::new(), |node| node.container.to_string()),
+            )
             .record();
         }
     }

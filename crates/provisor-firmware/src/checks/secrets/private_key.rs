@@ -93,6 +93,8 @@ impl Check for PrivateKey {
     }
 
     fn run(&self, context: &Context<'_>, sink: &mut FindingSink) {
+        let mut searched = 0usize;
+        let mut flagged = 0usize;
         for node in context.vfs.files() {
             if node.size > MAX_SEARCHED.min(context.limits.max_file_read) || node.size < 64 {
                 continue;
@@ -100,7 +102,9 @@ impl Check for PrivateKey {
             let Ok(bytes) = context.vfs.read_node(node, MAX_SEARCHED) else {
                 continue;
             };
+            searched += 1;
             for block in private_key_blocks(&bytes) {
+                flagged += 1;
                 let kind = match block.label.as_str() {
                     "RSA PRIVATE KEY" => "RSA (PKCS#1)",
                     "EC PRIVATE KEY" => "EC (SEC1)",
@@ -125,6 +129,16 @@ impl Check for PrivateKey {
                 .evidence(serde_json::json!({"type": kind, "der_bytes": size, "fingerprint": fingerprint}))
                 .record();
             }
+        }
+        if flagged == 0 && searched > 0 {
+            sink.add(
+                META.id,
+                META.provisions,
+                Outcome::Pass,
+                Severity::Info,
+                format!("no private key in the image ({searched} files searched)"),
+            )
+            .record();
         }
     }
 }

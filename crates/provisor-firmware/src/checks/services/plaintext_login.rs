@@ -108,8 +108,11 @@ impl Check for PlaintextLogin {
     }
 
     fn run(&self, context: &Context<'_>, sink: &mut FindingSink) {
-        for path in boot_files(context) {
-            let Ok(text) = context.vfs.read_text(&path, context.limits.max_file_read) else {
+        let files = boot_files(context);
+        let mut flagged = 0usize;
+        for path in &files {
+            let path = path.as_str();
+            let Ok(text) = context.vfs.read_text(path, context.limits.max_file_read) else {
                 continue;
             };
             let is_unit = path.ends_with(".service") || path.ends_with(".socket");
@@ -120,9 +123,10 @@ impl Check for PlaintextLogin {
                 let Some((daemon, protocol)) = daemon_in(line) else {
                     continue;
                 };
+                flagged += 1;
                 let container = context
                     .vfs
-                    .entry(&path)
+                    .entry(path)
                     .map_or(String::new(), |node| node.container.to_string());
                 sink.add(
                     META.id,
@@ -134,10 +138,24 @@ impl Check for PlaintextLogin {
                 .detail(format!(
                     "`{line}` starts a {protocol} service: logins and data cross the network unencrypted"
                 ))
-                .at(&path, Some(line_number), &container)
+                .at(path, Some(line_number), &container)
                 .evidence(serde_json::json!({"daemon": daemon, "protocol": protocol, "line": line}))
                 .record();
             }
+        }
+        if flagged == 0 && !files.is_empty() {
+            sink.add(
+                META.id,
+                META.provisions,
+                Outcome::Pass,
+                Severity::Info,
+                format!(
+                    "no plaintext login or file-transfer daemon is started at boot ({} boot files read)",
+                    files.len()
+                ),
+            )
+            .detail(files.join(", "))
+            .record();
         }
     }
 }
