@@ -93,6 +93,38 @@ impl FindingSink {
         }
     }
 
+    /// Takes in what another sink collected (the per-file sinks of the shared pass).
+    pub fn merge(&mut self, other: FindingSink) {
+        for finding in other.findings {
+            if !self
+                .findings
+                .iter()
+                .any(|existing| existing.id == finding.id)
+            {
+                self.findings.push(finding);
+            }
+        }
+        for component in other.components {
+            for location in &component.locations {
+                self.component(
+                    &component.name,
+                    component.version.as_deref(),
+                    component.purl.clone(),
+                    location,
+                );
+            }
+        }
+        for inferred in other.inferred {
+            if self
+                .inferred
+                .iter()
+                .all(|known| known.condition != inferred.condition)
+            {
+                self.inferred.push(inferred);
+            }
+        }
+    }
+
     /// Components so far.
     pub fn components(&self) -> &[Component] {
         &self.components

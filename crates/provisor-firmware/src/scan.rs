@@ -122,6 +122,8 @@ pub fn scan(input: &Path, options: &ScanOptions) -> Result<FindingsFile, ScanErr
         report(check.meta().id, index + 1, total);
         check.run(&context, &mut sink);
     }
+    report("reading every file", total, total);
+    content_pass(&vfs, &options.limits, &mut sink);
     report("done", total, total);
     let mut document = FindingsFile::new(&options.tool_version, target);
     let (findings, components, inferred) = sink.finish();
@@ -130,6 +132,43 @@ pub fn scan(input: &Path, options: &ScanOptions) -> Result<FindingsFile, ScanErr
     document.inferred_conditions = inferred;
     document.duration_ms = started.elapsed().as_millis() as u64;
     Ok(document)
+}
+
+/// Reads every file once, on every core, and hands its contents to the checks that
+/// inspect contents; per-file results are merged in path order, so output is stable.
+fn content_pass(vfs: &Vfs, limits: &Limits, sink: &mut FindingSink) {
+    use rayon::prelude::*;
+    let inspectors: Vec<&dyn checks::Check> = checks::all()
+        .iter()
+        .copied()
+        .filter(|check| check.inspects_files())
+        .collect();
+    let bound = limits.max_file_read.min(checks::MAX_INSPECTED);
+    let files: Vec<&crate::vfs::Node> = vfs
+        .files()
+        .filter(|node| node.size >= 64 && node.size <= bound)
+        .collect();
+    let partials: Vec<(bool, FindingSink)> = files
+        .par_iter()
+        .map(|node| {
+            let mut partial = FindingSink::new();
+            let Ok(bytes) = vfs.read_node(node, bound) else {
+                return (false, partial);
+            };
+            for check in &inspectors {
+                check.inspect(node, &bytes, &mut partial);
+            }
+            (true, partial)
+        })
+        .collect();
+    let mut inspected = 0;
+    for (read, partial) in partials {
+        inspected += usize::from(read);
+        sink.merge(partial);
+    }
+    for check in inspectors {
+        check.conclude(inspected, sink);
+    }
 }
 
 fn record_unpack_problem(sink: &mut FindingSink, title: &str, reason: String) {

@@ -34,13 +34,26 @@ pub struct Context<'a> {
     pub limits: &'a Limits,
 }
 
-/// One firmware check.
-pub trait Check {
+/// One firmware check. A check that reads a few known files does its work in `run`; a
+/// check that looks at the contents of every file says so with `inspects_files`, and the
+/// scan hands it each file once, in one shared parallel pass, then calls `conclude`.
+pub trait Check: Sync {
     /// What the check is.
     fn meta(&self) -> &'static CheckMeta;
     /// Observes the filesystem and records findings.
-    fn run(&self, context: &Context<'_>, sink: &mut FindingSink);
+    fn run(&self, _context: &Context<'_>, _sink: &mut FindingSink) {}
+    /// Whether the check looks at the contents of every file.
+    fn inspects_files(&self) -> bool {
+        false
+    }
+    /// Looks at one file's contents (called once per file, from several threads).
+    fn inspect(&self, _node: &crate::vfs::Node, _bytes: &[u8], _sink: &mut FindingSink) {}
+    /// After the shared pass, in which `inspected` files were read.
+    fn conclude(&self, _inspected: usize, _sink: &mut FindingSink) {}
 }
+
+/// Files larger than this are not read by the shared pass (kernel images and media).
+pub const MAX_INSPECTED: u64 = 64 << 20;
 
 /// Every check, sorted by id.
 pub fn all() -> &'static [&'static dyn Check] {

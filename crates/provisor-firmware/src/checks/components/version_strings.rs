@@ -6,7 +6,7 @@ use provisor_engine::{Outcome, Severity};
 use regex::bytes::Regex;
 use serde::Deserialize;
 
-use crate::checks::{Check, CheckMeta, Context};
+use crate::checks::{Check, CheckMeta};
 use crate::finding::FindingSink;
 use crate::vfs::Node;
 
@@ -76,27 +76,32 @@ impl Check for VersionStrings {
         &META
     }
 
-    fn run(&self, context: &Context<'_>, sink: &mut FindingSink) {
-        let before = sink.components().len();
-        for node in context.vfs.files() {
-            if node.size < 64 || node.size > context.limits.max_file_read {
-                continue;
-            }
-            let Ok(bytes) = context.vfs.read_node(node, context.limits.max_file_read) else {
-                continue;
-            };
-            if !is_binary(node, &bytes[..bytes.len().min(4)]) {
-                continue;
-            }
-            for (signature, regex) in signatures() {
-                if let Some(version) = version_in(regex, &bytes) {
-                    let purl = signature.purl.replace("{version}", &version);
-                    sink.component(&signature.name, Some(&version), Some(purl), &node.path);
-                }
+    fn inspects_files(&self) -> bool {
+        true
+    }
+
+    fn inspect(&self, node: &Node, bytes: &[u8], sink: &mut FindingSink) {
+        if !is_binary(node, &bytes[..bytes.len().min(4)]) {
+            return;
+        }
+        for (signature, regex) in signatures() {
+            if let Some(version) = version_in(regex, bytes) {
+                let purl = signature.purl.replace("{version}", &version);
+                sink.component(&signature.name, Some(&version), Some(purl), &node.path);
             }
         }
-        let found: Vec<String> = sink.components()[before..]
+    }
+
+    fn conclude(&self, _inspected: usize, sink: &mut FindingSink) {
+        let found: Vec<String> = sink
+            .components()
             .iter()
+            .filter(|component| {
+                component
+                    .purl
+                    .as_deref()
+                    .is_some_and(|purl| purl.starts_with("pkg:generic/"))
+            })
             .map(|component| {
                 format!(
                     "{} {}",

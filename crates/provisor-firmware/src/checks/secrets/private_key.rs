@@ -4,8 +4,9 @@ use base64::Engine;
 use provisor_engine::{Outcome, Severity};
 use sha2::{Digest, Sha256};
 
-use crate::checks::{Check, CheckMeta, Context};
+use crate::checks::{Check, CheckMeta};
 use crate::finding::FindingSink;
+use crate::vfs::Node;
 
 /// Searches every file (scripts, configuration and binaries alike) for PEM private keys:
 /// PKCS#1 (`RSA PRIVATE KEY`), SEC1 (`EC PRIVATE KEY`), DSA, PKCS#8 (`PRIVATE KEY`,
@@ -21,9 +22,6 @@ static META: CheckMeta = CheckMeta {
     title: "private keys in the image",
     provisions: &["5.4-3", "5.4-4"],
 };
-
-/// Files larger than this are not searched (kernel images and media, not keys).
-const MAX_SEARCHED: u64 = 32 << 20;
 
 const BEGIN: &[u8] = b"-----BEGIN ";
 
@@ -92,51 +90,49 @@ impl Check for PrivateKey {
         &META
     }
 
-    fn run(&self, context: &Context<'_>, sink: &mut FindingSink) {
-        let mut searched = 0usize;
-        let mut flagged = 0usize;
-        for node in context.vfs.files() {
-            if node.size > MAX_SEARCHED.min(context.limits.max_file_read) || node.size < 64 {
-                continue;
-            }
-            let Ok(bytes) = context.vfs.read_node(node, MAX_SEARCHED) else {
-                continue;
+    fn inspects_files(&self) -> bool {
+        true
+    }
+
+    fn inspect(&self, node: &Node, bytes: &[u8], sink: &mut FindingSink) {
+        for block in private_key_blocks(bytes) {
+            let kind = match block.label.as_str() {
+                "RSA PRIVATE KEY" => "RSA (PKCS#1)",
+                "EC PRIVATE KEY" => "EC (SEC1)",
+                "DSA PRIVATE KEY" => "DSA",
+                "OPENSSH PRIVATE KEY" => "OpenSSH",
+                "ENCRYPTED PRIVATE KEY" => "encrypted PKCS#8",
+                "PRIVATE KEY" => "PKCS#8",
+                _ => "private key",
             };
-            searched += 1;
-            for block in private_key_blocks(&bytes) {
-                flagged += 1;
-                let kind = match block.label.as_str() {
-                    "RSA PRIVATE KEY" => "RSA (PKCS#1)",
-                    "EC PRIVATE KEY" => "EC (SEC1)",
-                    "DSA PRIVATE KEY" => "DSA",
-                    "OPENSSH PRIVATE KEY" => "OpenSSH",
-                    "ENCRYPTED PRIVATE KEY" => "encrypted PKCS#8",
-                    "PRIVATE KEY" => "PKCS#8",
-                    _ => "private key",
-                };
-                let digest = Sha256::digest(&block.der);
-                let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-                let (fingerprint, size) = (format!("SHA256:{hex}"), block.der.len());
-                sink.add(
-                    META.id,
-                    META.provisions,
-                    Outcome::Fail,
-                    Severity::High,
-                    format!("{kind} private key in {}", node.path),
-                )
-                .detail("the same key ships on every device built from this image; generate keys per device (at first boot or in the factory)")
-                .at(&node.path, Some(block.line), &node.container)
-                .evidence(serde_json::json!({"type": kind, "der_bytes": size, "fingerprint": fingerprint}))
-                .record();
-            }
+            let digest = Sha256::digest(&block.der);
+            let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+            sink.add(
+                META.id,
+                META.provisions,
+                Outcome::Fail,
+                Severity::High,
+                format!("{kind} private key in {}", node.path),
+            )
+            .detail("the same key ships on every device built from this image; generate keys per device (at first boot or in the factory)")
+            .at(&node.path, Some(block.line), &node.container)
+            .evidence(serde_json::json!({"type": kind, "der_bytes": block.der.len(), "fingerprint": format!("SHA256:{hex}")}))
+            .record();
         }
-        if flagged == 0 && searched > 0 {
+    }
+
+    fn conclude(&self, inspected: usize, sink: &mut FindingSink) {
+        let flagged = sink
+            .findings()
+            .iter()
+            .any(|finding| finding.check == META.id);
+        if !flagged && inspected > 0 {
             sink.add(
                 META.id,
                 META.provisions,
                 Outcome::Pass,
                 Severity::Info,
-                format!("no private key in the image ({searched} files searched)"),
+                format!("no private key in the image ({inspected} files searched)"),
             )
             .record();
         }
