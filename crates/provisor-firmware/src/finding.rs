@@ -125,6 +125,16 @@ impl FindingSink {
         }
     }
 
+    /// Removes and returns the findings that match (a check turning per-file findings
+    /// into one summary).
+    pub fn take_where(&mut self, predicate: impl Fn(&Finding) -> bool) -> Vec<Finding> {
+        let (taken, kept) = std::mem::take(&mut self.findings)
+            .into_iter()
+            .partition(|finding| predicate(finding));
+        self.findings = kept;
+        taken
+    }
+
     /// Components so far.
     pub fn components(&self) -> &[Component] {
         &self.components

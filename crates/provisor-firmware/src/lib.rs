@@ -17,5 +17,5 @@ pub mod vfs;
 
 pub use finding::FindingSink;
 pub use sandbox::{Limits, Sandbox};
-pub use scan::{Progress, ScanError, ScanOptions, scan};
+pub use scan::{Progress, ScanError, ScanOptions, scan, scan_bytes};
 pub use vfs::{Node, NodeKind, Vfs};

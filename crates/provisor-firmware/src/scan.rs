@@ -63,6 +63,13 @@ pub enum ScanError {
     },
 }
 
+/// Tells the caller's progress callback, if any, where the scan is.
+fn tell(options: &ScanOptions, stage: &str, done: usize, total: usize) {
+    if let Some(progress) = &options.progress {
+        progress(stage, done, total);
+    }
+}
+
 fn hex(digest: &[u8]) -> String {
     digest.iter().map(|byte| format!("{byte:02x}")).collect()
 }
@@ -75,11 +82,7 @@ pub fn scan(input: &Path, options: &ScanOptions) -> Result<FindingsFile, ScanErr
         path: display.clone(),
         reason,
     };
-    let report = |stage: &str, done: usize, total: usize| {
-        if let Some(progress) = &options.progress {
-            progress(stage, done, total);
-        }
-    };
+    let report = |stage: &str, done: usize, total: usize| tell(options, stage, done, total);
     let metadata = std::fs::metadata(input).map_err(|error| unreadable(error.to_string()))?;
     report("unpacking", 0, checks::all().len() + 1);
     let mut sink = FindingSink::new();
@@ -107,14 +110,49 @@ pub fn scan(input: &Path, options: &ScanOptions) -> Result<FindingsFile, ScanErr
         std::fs::File::open(input)
             .and_then(|file| file.take(limit + 1).read_to_end(&mut bytes))
             .map_err(|error| unreadable(error.to_string()))?;
-        target.sha256 = Some(hex(&Sha256::digest(&bytes)));
-        target.size = Some(bytes.len() as u64);
-        let mut sandbox = Sandbox::new(options.limits, bytes.len() as u64);
-        unpack::unpack_image(Arc::from(bytes), &mut sandbox, &mut vfs, &mut sink);
+        unpack_bytes(bytes, &mut target, options, &mut vfs, &mut sink);
     }
+    Ok(analyse(&vfs, sink, target, options, started))
+}
 
+/// Scans an image held in memory; `name` stands for its path in the findings.
+pub fn scan_bytes(image: Vec<u8>, name: &str, options: &ScanOptions) -> FindingsFile {
+    let started = Instant::now();
+    let mut target = Target {
+        kind: "firmware".into(),
+        path: Some(name.to_owned()),
+        ..Target::default()
+    };
+    let mut sink = FindingSink::new();
+    let mut vfs = Vfs::new();
+    unpack_bytes(image, &mut target, options, &mut vfs, &mut sink);
+    analyse(&vfs, sink, target, options, started)
+}
+
+fn unpack_bytes(
+    bytes: Vec<u8>,
+    target: &mut Target,
+    options: &ScanOptions,
+    vfs: &mut Vfs,
+    sink: &mut FindingSink,
+) {
+    target.sha256 = Some(hex(&Sha256::digest(&bytes)));
+    target.size = Some(bytes.len() as u64);
+    let mut sandbox = Sandbox::new(options.limits, bytes.len() as u64);
+    unpack::unpack_image(Arc::from(bytes), &mut sandbox, vfs, sink);
+}
+
+/// Runs every check over the unpacked filesystem and assembles the findings document.
+fn analyse(
+    vfs: &Vfs,
+    mut sink: FindingSink,
+    target: Target,
+    options: &ScanOptions,
+    started: Instant,
+) -> FindingsFile {
+    let report = |stage: &str, done: usize, total: usize| tell(options, stage, done, total);
     let context = Context {
-        vfs: &vfs,
+        vfs,
         limits: &options.limits,
     };
     let total = checks::all().len() + 1;
@@ -123,7 +161,7 @@ pub fn scan(input: &Path, options: &ScanOptions) -> Result<FindingsFile, ScanErr
         check.run(&context, &mut sink);
     }
     report("reading every file", total, total);
-    content_pass(&vfs, &options.limits, &mut sink);
+    content_pass(vfs, &options.limits, &mut sink);
     report("done", total, total);
     let mut document = FindingsFile::new(&options.tool_version, target);
     let (findings, components, inferred) = sink.finish();
@@ -131,7 +169,7 @@ pub fn scan(input: &Path, options: &ScanOptions) -> Result<FindingsFile, ScanErr
     document.components = components;
     document.inferred_conditions = inferred;
     document.duration_ms = started.elapsed().as_millis() as u64;
-    Ok(document)
+    document
 }
 
 /// Reads every file once, on every core, and hands its contents to the checks that

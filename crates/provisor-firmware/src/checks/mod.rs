@@ -5,6 +5,7 @@
 //! keeps the two in step (`UPDATE_DOCS=1 cargo test -p provisor-firmware` rewrites it).
 
 pub mod accounts;
+pub mod binaries;
 pub mod components;
 pub mod inference;
 pub mod permissions;
@@ -58,14 +59,18 @@ pub const MAX_INSPECTED: u64 = 64 << 20;
 /// Every check, sorted by id.
 pub fn all() -> &'static [&'static dyn Check] {
     &[
+        &binaries::hardening::BinaryHardening,
         &inference::conditions::ConditionInference,
         &accounts::default_password::DefaultPassword,
         &permissions::file_modes::FileModes,
+        &services::mqtt_config::MqttConfig,
         &components::package_database::PackageDatabase,
         &services::plaintext_login::PlaintextLogin,
         &secrets::private_key::PrivateKey,
+        &services::ssh_config::SshConfig,
         &components::version_strings::VersionStrings,
         &accounts::weak_password_hash::WeakPasswordHash,
+        &services::web_config::WebServerConfig,
     ]
 }
 

@@ -32,6 +32,62 @@ fn variants(device: &str) -> Vec<String> {
 /// (check, provision, path, line, words of the title)
 const PLANTED: &[(&str, &str, &str, Option<u64>, &str)] = &[
     (
+        "firmware.mqtt-config",
+        "5.5-4",
+        "/etc/mosquitto/conf.d/local.conf",
+        Some(3),
+        "the MQTT broker allows anonymous clients",
+    ),
+    (
+        "firmware.mqtt-config",
+        "5.5-1",
+        "/etc/mosquitto/conf.d/local.conf",
+        Some(2),
+        "MQTT listener on port 1883 has no TLS",
+    ),
+    (
+        "firmware.ssh-config",
+        "5.1-5",
+        "/etc/config/dropbear",
+        Some(2),
+        "dropbear accepts password logins (PasswordAuth on)",
+    ),
+    (
+        "firmware.ssh-config",
+        "5.1-5",
+        "/etc/config/dropbear",
+        Some(3),
+        "dropbear accepts root logins with a password",
+    ),
+    (
+        "firmware.ssh-config",
+        "5.1-5",
+        "/etc/init.d/S50dropbear",
+        Some(2),
+        "dropbear is started accepting password logins, root included",
+    ),
+    (
+        "firmware.web-server-config",
+        "5.5-1",
+        "/etc/lighttpd/conf-enabled/10-ssl.conf",
+        Some(5),
+        "lighttpd accepts TLSv1",
+    ),
+    (
+        "firmware.web-server-config",
+        "5.6-7",
+        "/etc/lighttpd/lighttpd.conf",
+        None,
+        "lighttpd runs as root (no server.username)",
+    ),
+    (
+        "firmware.binary-hardening",
+        "5.6-8",
+        "/usr/sbin/camd",
+        None,
+        "/usr/sbin/camd has an executable stack",
+    ),
+    (
         "firmware.file-permissions",
         "5.6-7",
         "/etc/init.d/S60tftp",
@@ -254,4 +310,35 @@ fn components_and_conditions_are_identified() {
         assert_eq!(inferred("13"), Some(true), "{variant}: ttyS0 in inittab");
         assert_eq!(inferred("14"), Some(true), "{variant}");
     }
+}
+
+#[test]
+fn binary_hardening_is_summarized() {
+    let findings = scan(&images().join("hardened/hardened.xz.squashfs"));
+    let summary = findings
+        .findings
+        .iter()
+        .find(|finding| finding.check == "firmware.binary-hardening")
+        .expect("a summary");
+    assert_eq!(summary.outcome, Outcome::Pass);
+    assert!(summary.detail.starts_with("NX 32/32"), "{}", summary.detail);
+    let busybox = summary.evidence["binaries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|row| row["path"] == "/bin/busybox")
+        .unwrap();
+    assert_eq!(
+        busybox["pie"], false,
+        "busybox-static is not position independent"
+    );
+    let dropbear = summary.evidence["binaries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|row| row["path"] == "/usr/sbin/dropbear")
+        .unwrap();
+    assert_eq!(dropbear["pie"], true);
+    assert_eq!(dropbear["relro"], "full");
+    assert_eq!(dropbear["canary"], true);
 }

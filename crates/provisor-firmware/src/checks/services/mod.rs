@@ -1,3 +1,7 @@
-//! Checks of the services an image starts at boot.
+//! Checks of the services an image starts at boot and how they are configured.
 
+mod config;
+pub mod mqtt_config;
 pub mod plaintext_login;
+pub mod ssh_config;
+pub mod web_config;

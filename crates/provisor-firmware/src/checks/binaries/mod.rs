@@ -1,0 +1,3 @@
+//! Checks of the executables and libraries in an image.
+
+pub mod hardening;

@@ -1,0 +1,101 @@
+//! `firmware.mqtt-config`: MQTT brokers open to anonymous clients or without TLS.
+
+use provisor_engine::{Outcome, Severity};
+
+use super::config::{directives, is_on};
+use crate::checks::{Check, CheckMeta, Context};
+use crate::finding::FindingSink;
+
+/// Reads mosquitto's configuration (`/etc/mosquitto/mosquitto.conf` and the files of
+/// its `include_dir`). `allow_anonymous true` lets anyone on the network publish and
+/// subscribe without authenticating (5.5-4, and 5.5-5 where topics change settings); a
+/// `listener` on a port other than localhost without `certfile` carries credentials and
+/// data in plaintext (5.5-1, 5.5-7). A listener bound to 127.0.0.1 or ::1 is local and
+/// not flagged; commented-out lines are not read.
+pub struct MqttConfig;
+
+static META: CheckMeta = CheckMeta {
+    id: "firmware.mqtt-config",
+    title: "MQTT brokers allowing anonymous clients or plaintext listeners",
+    provisions: &["5.5-4", "5.5-5", "5.5-1", "5.5-7"],
+};
+
+/// A listener block: where it starts, its port and address, and whether it has TLS.
+struct Listener {
+    line: u64,
+    port: String,
+    local: bool,
+    tls: bool,
+}
+
+impl Check for MqttConfig {
+    fn meta(&self) -> &'static CheckMeta {
+        &META
+    }
+
+    fn run(&self, context: &Context<'_>, sink: &mut FindingSink) {
+        let vfs = context.vfs;
+        let mut files = vec!["/etc/mosquitto/mosquitto.conf".to_owned()];
+        files.extend(
+            vfs.under("/etc/mosquitto/conf.d")
+                .filter(|node| node.path.ends_with(".conf"))
+                .map(|node| node.path.clone()),
+        );
+        for path in files {
+            let Ok(text) = vfs.read_text(&path, context.limits.max_file_read) else {
+                continue;
+            };
+            let container = vfs
+                .entry(&path)
+                .map_or(String::new(), |node| node.container.to_string());
+            let mut listeners: Vec<Listener> = Vec::new();
+            let mut anonymous = None;
+            for (key, value, line) in directives(&text) {
+                match key.as_str() {
+                    "listener" => {
+                        let mut words = value.split_whitespace();
+                        let port = words.next().unwrap_or("").to_owned();
+                        let address = words.next().unwrap_or("");
+                        listeners.push(Listener {
+                            line,
+                            port,
+                            local: matches!(address, "127.0.0.1" | "::1" | "localhost"),
+                            tls: false,
+                        });
+                    }
+                    "certfile" | "psk_hint" => {
+                        if let Some(listener) = listeners.last_mut() {
+                            listener.tls = true;
+                        }
+                    }
+                    "allow_anonymous" => anonymous = Some((is_on(&value), line)),
+                    _ => {}
+                }
+            }
+            if let Some((true, line)) = anonymous {
+                sink.add(
+                    META.id,
+                    META.provisions,
+                    Outcome::Fail,
+                    Severity::High,
+                    "the MQTT broker allows anonymous clients (allow_anonymous true)",
+                )
+                .detail("anyone who reaches the broker can subscribe to every topic and publish commands")
+                .at(&path, Some(line), &container)
+                .record();
+            }
+            for listener in listeners.iter().filter(|l| !l.local && !l.tls) {
+                sink.add(
+                    META.id,
+                    META.provisions,
+                    Outcome::Fail,
+                    Severity::High,
+                    format!("MQTT listener on port {} has no TLS", listener.port),
+                )
+                .detail("credentials and messages cross the network in plaintext; set certfile and keyfile")
+                .at(&path, Some(listener.line), &container)
+                .record();
+            }
+        }
+    }
+}
