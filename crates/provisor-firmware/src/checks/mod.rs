@@ -61,6 +61,7 @@ pub fn all() -> &'static [&'static dyn Check] {
     &[
         &binaries::hardening::BinaryHardening,
         &inference::conditions::ConditionInference,
+        &services::debug_access::DebugAccess,
         &accounts::default_password::DefaultPassword,
         &permissions::file_modes::FileModes,
         &services::mqtt_config::MqttConfig,

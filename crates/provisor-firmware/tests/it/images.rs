@@ -32,6 +32,20 @@ fn variants(device: &str) -> Vec<String> {
 /// (check, provision, path, line, words of the title)
 const PLANTED: &[(&str, &str, &str, Option<u64>, &str)] = &[
     (
+        "firmware.debug-access",
+        "5.6-4",
+        "/etc/inittab",
+        Some(3),
+        "a shell runs on ttyS0 without login",
+    ),
+    (
+        "firmware.debug-access",
+        "5.6-4",
+        "/etc/init.d/S70debug",
+        Some(2),
+        "gdbserver is started at boot",
+    ),
+    (
         "firmware.mqtt-config",
         "5.5-4",
         "/etc/mosquitto/conf.d/local.conf",
