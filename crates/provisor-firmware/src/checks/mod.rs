@@ -11,6 +11,7 @@ pub mod inference;
 pub mod permissions;
 pub mod secrets;
 pub mod services;
+pub mod updates;
 
 use crate::finding::FindingSink;
 use crate::sandbox::Limits;
@@ -69,6 +70,7 @@ pub fn all() -> &'static [&'static dyn Check] {
         &services::plaintext_login::PlaintextLogin,
         &secrets::private_key::PrivateKey,
         &services::ssh_config::SshConfig,
+        &updates::update_mechanism::UpdateMechanism,
         &components::version_strings::VersionStrings,
         &accounts::weak_password_hash::WeakPasswordHash,
         &services::web_config::WebServerConfig,

@@ -32,6 +32,27 @@ fn variants(device: &str) -> Vec<String> {
 /// (check, provision, path, line, words of the title)
 const PLANTED: &[(&str, &str, &str, Option<u64>, &str)] = &[
     (
+        "firmware.update-mechanism",
+        "5.3-7",
+        "/usr/sbin/fw-update.sh",
+        Some(3),
+        "/usr/sbin/fw-update.sh downloads updates over plain HTTP",
+    ),
+    (
+        "firmware.update-mechanism",
+        "5.3-10",
+        "/usr/sbin/fw-update.sh",
+        Some(4),
+        "/usr/sbin/fw-update.sh writes an update to flash without verifying its signature",
+    ),
+    (
+        "firmware.update-mechanism",
+        "5.3-9",
+        "/etc/opkg.conf",
+        Some(1),
+        "opkg installs packages without checking their signatures",
+    ),
+    (
         "firmware.debug-access",
         "5.6-4",
         "/etc/inittab",
@@ -323,6 +344,8 @@ fn components_and_conditions_are_identified() {
         assert_eq!(inferred("1"), Some(true), "{variant}");
         assert_eq!(inferred("13"), Some(true), "{variant}: ttyS0 in inittab");
         assert_eq!(inferred("14"), Some(true), "{variant}");
+        assert_eq!(inferred("12"), Some(true), "{variant}: the update script");
+        assert_eq!(inferred("11"), Some(true), "{variant}: it downloads");
     }
 }
 

@@ -1,0 +1,3 @@
+//! Checks of how the image updates itself.
+
+pub mod update_mechanism;
