@@ -6,8 +6,9 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 use std::sync::Arc;
 
+use super::mount;
 use crate::sandbox::Sandbox;
-use crate::vfs::{Content, Node, NodeKind, Vfs};
+use crate::vfs::{Content, NodeKind, Vfs};
 
 /// Loads the tree under `root`; returns the first refusal or I/O error as a reason.
 pub(crate) fn load_directory(
@@ -29,9 +30,6 @@ pub(crate) fn load_directory(
             let metadata = fs::symlink_metadata(&host)
                 .map_err(|error| format!("cannot stat {}: {error}", host.display()))?;
             let relative = host.strip_prefix(root).unwrap_or(&host);
-            let path = sandbox
-                .normalize(&relative.to_string_lossy())
-                .map_err(|refusal| refusal.to_string())?;
             let file_type = metadata.file_type();
             let (kind, size, content) = if file_type.is_symlink() {
                 let target = fs::read_link(&host).map_err(|error| error.to_string())?;
@@ -48,19 +46,17 @@ pub(crate) fn load_directory(
             } else {
                 (NodeKind::Special, 0, Content::None)
             };
-            sandbox
-                .admit(size)
-                .map_err(|refusal| format!("loading stopped: {refusal}"))?;
-            vfs.insert(Node {
-                path,
+            mount(
+                sandbox,
+                vfs,
+                &relative.to_string_lossy(),
                 kind,
-                mode: metadata.permissions().mode() & 0o7777,
-                uid: metadata.uid(),
-                gid: metadata.gid(),
+                metadata.permissions().mode() & 0o7777,
+                (metadata.uid(), metadata.gid()),
                 size,
-                container: container.clone(),
+                &container,
                 content,
-            });
+            )?;
         }
     }
     Ok(())

@@ -6,8 +6,9 @@ use std::sync::Arc;
 
 use backhand::{FilesystemReader, InnerNode};
 
+use super::mount;
 use crate::sandbox::Sandbox;
-use crate::vfs::{Content, Node, NodeKind, Vfs};
+use crate::vfs::{Content, NodeKind, Vfs};
 
 /// The image shared by every lazily read file.
 #[derive(Clone)]
@@ -87,9 +88,6 @@ pub(crate) fn unpack(
     let filesystem = Arc::new(filesystem);
     let container: Arc<str> = Arc::from(chain);
     for entry in filesystem.files() {
-        let path = sandbox
-            .normalize(&entry.fullpath.to_string_lossy())
-            .map_err(|refusal| refusal.to_string())?;
         let (kind, size, content) = match &entry.inner {
             InnerNode::File(file) => (
                 NodeKind::File,
@@ -104,19 +102,17 @@ pub(crate) fn unpack(
             InnerNode::Dir(_) => (NodeKind::Directory, 0, Content::None),
             _ => (NodeKind::Special, 0, Content::None),
         };
-        sandbox
-            .admit(size)
-            .map_err(|refusal| format!("unpacking stopped: {refusal}"))?;
-        vfs.insert(Node {
-            path,
+        mount(
+            sandbox,
+            vfs,
+            &entry.fullpath.to_string_lossy(),
             kind,
-            mode: u32::from(entry.header.permissions),
-            uid: entry.header.uid,
-            gid: entry.header.gid,
+            u32::from(entry.header.permissions),
+            (entry.header.uid, entry.header.gid),
             size,
-            container: container.clone(),
+            &container,
             content,
-        });
+        )?;
     }
     Ok(usize::try_from(bytes_used).ok())
 }
