@@ -219,6 +219,12 @@ impl Vfs {
         None
     }
 
+    /// The container chain of the file at a path (following links), empty when unknown.
+    pub fn container_of(&self, path: &str) -> String {
+        self.resolve(path)
+            .map_or(String::new(), |node| node.container.to_string())
+    }
+
     /// Reads a whole file (following links), refusing one larger than `limit` bytes.
     pub fn read(&self, path: &str, limit: u64) -> Result<Vec<u8>, ReadError> {
         let node = self

@@ -36,10 +36,7 @@ impl Account {
 /// hashes otherwise.
 pub(crate) fn accounts(context: &Context<'_>) -> Vec<Account> {
     let vfs = context.vfs;
-    let container = |path: &str| {
-        vfs.resolve(path)
-            .map_or(String::new(), |node| node.container.to_string())
-    };
+    let container = |path: &str| vfs.container_of(path);
     let mut uids = std::collections::BTreeMap::new();
     let mut accounts = Vec::new();
     if let Ok(passwd) = vfs.read_text("/etc/passwd", MAX_ACCOUNT_FILE) {

@@ -77,14 +77,7 @@ impl Check for PackageDatabase {
                 Severity::Info,
                 format!("{} packages listed in {path}", list.len()),
             )
-            .at(
-                path,
-                None,
-                &context
-                    .vfs
-                    .resolve(path)
-                    .map_or(String::new(), |node| node.container.to_string()),
-            )
+            .at(path, None, &context.vfs.container_of(path))
             .record();
         }
     }

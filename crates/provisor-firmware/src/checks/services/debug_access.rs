@@ -31,10 +31,6 @@ impl Check for DebugAccess {
     fn run(&self, context: &Context<'_>, sink: &mut FindingSink) {
         let vfs = context.vfs;
         let limit = context.limits.max_file_read;
-        let container_of = |path: &str| {
-            vfs.entry(path)
-                .map_or(String::new(), |node| node.container.to_string())
-        };
         if let Ok(inittab) = vfs.read_text("/etc/inittab", limit) {
             for (line, entry) in active_lines(&inittab) {
                 let fields: Vec<&str> = entry.splitn(4, ':').collect();
@@ -70,7 +66,7 @@ impl Check for DebugAccess {
                         format!("a shell runs on {terminal} without login"),
                     )
                     .detail(format!("`{entry}` gives a root shell to anyone on the serial port; start getty or login instead"))
-                    .at("/etc/inittab", Some(line), &container_of("/etc/inittab"))
+                    .at("/etc/inittab", Some(line), &vfs.container_of("/etc/inittab"))
                     .record();
                 }
             }
@@ -105,7 +101,7 @@ impl Check for DebugAccess {
                     .detail(format!(
                         "`{content}` leaves a debugging service running on the device"
                     ))
-                    .at(&path, Some(line), &container_of(&path))
+                    .at(&path, Some(line), &vfs.container_of(&path))
                     .record();
                 }
             }

@@ -45,9 +45,7 @@ impl Check for MqttConfig {
             let Ok(text) = vfs.read_text(&path, context.limits.max_file_read) else {
                 continue;
             };
-            let container = vfs
-                .entry(&path)
-                .map_or(String::new(), |node| node.container.to_string());
+            let container = vfs.container_of(&path);
             let mut listeners: Vec<Listener> = Vec::new();
             let mut anonymous = None;
             for (key, value, line) in directives(&text) {

@@ -124,10 +124,7 @@ impl Check for PlaintextLogin {
                     continue;
                 };
                 flagged += 1;
-                let container = context
-                    .vfs
-                    .entry(path)
-                    .map_or(String::new(), |node| node.container.to_string());
+                let container = context.vfs.container_of(path);
                 sink.add(
                     META.id,
                     META.provisions,

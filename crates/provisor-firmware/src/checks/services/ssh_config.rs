@@ -30,9 +30,7 @@ impl Check for SshConfig {
         let vfs = context.vfs;
         let limit = context.limits.max_file_read;
         let mut flag = |path: &str, line: u64, title: String, severity: Severity| {
-            let container = vfs
-                .entry(path)
-                .map_or(String::new(), |node| node.container.to_string());
+            let container = vfs.container_of(path);
             sink.add(META.id, META.provisions, Outcome::Fail, severity, title)
                 .at(path, Some(line), &container)
                 .record();

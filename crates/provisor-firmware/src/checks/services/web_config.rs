@@ -39,9 +39,7 @@ impl Check for WebServerConfig {
         }
         let mut username = false;
         for (path, text) in &files {
-            let container = vfs
-                .entry(path)
-                .map_or(String::new(), |node| node.container.to_string());
+            let container = vfs.container_of(path);
             for (line, content) in active_lines(text) {
                 username |= content.starts_with("server.username");
                 let legacy = LEGACY.iter().find(|version| {
@@ -64,9 +62,7 @@ impl Check for WebServerConfig {
             }
         }
         if !username {
-            let container = vfs
-                .entry(main)
-                .map_or(String::new(), |node| node.container.to_string());
+            let container = vfs.container_of(main);
             sink.add(
                 META.id,
                 META.provisions,

@@ -125,9 +125,7 @@ impl Check for UpdateMechanism {
             if script.downloads.is_empty() && script.flashes.is_empty() {
                 continue;
             }
-            let container = vfs
-                .entry(&path)
-                .map_or(String::new(), |node| node.container.to_string());
+            let container = vfs.container_of(&path);
             for (line, content) in &script.plain_http {
                 sink.add(
                     META.id,
@@ -173,9 +171,7 @@ impl Check for UpdateMechanism {
             }
         }
         if let Ok(text) = vfs.read_text("/etc/opkg.conf", 1 << 20) {
-            let container = vfs
-                .entry("/etc/opkg.conf")
-                .map_or(String::new(), |node| node.container.to_string());
+            let container = vfs.container_of("/etc/opkg.conf");
             let checks_signatures = active_lines(&text).any(|(_, line)| {
                 line.starts_with("option check_signature")
                     && !line.trim_end().ends_with(" 0")
