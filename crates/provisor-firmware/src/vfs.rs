@@ -261,12 +261,20 @@ impl Vfs {
                     .map_err(|error| corrupt(error.to_string()))?;
             }
             Content::Squashfs(image, file) => {
-                image
-                    .file(file)
-                    .reader()
-                    .take(limit + 1)
-                    .read_to_end(&mut bytes)
-                    .map_err(|error| corrupt(error.to_string()))?;
+                // A panic in the decoder on hostile data is a corrupt file, not a crash.
+                let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    image
+                        .file(file)
+                        .reader()
+                        .take(limit + 1)
+                        .read_to_end(&mut bytes)
+                }));
+                match read {
+                    Ok(result) => {
+                        result.map_err(|error| corrupt(error.to_string()))?;
+                    }
+                    Err(_) => return Err(corrupt("the decoder failed on malformed data".into())),
+                }
             }
         }
         if bytes.len() as u64 > limit {

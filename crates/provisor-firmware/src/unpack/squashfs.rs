@@ -74,17 +74,26 @@ pub(crate) fn unpack(
         }
     };
     let reader = Cursor::new(Shared(image));
-    let filesystem = if big_endian {
-        FilesystemReader::from_reader_with_offset_and_kind(
-            reader,
-            offset as u64,
-            backhand::kind::Kind::from_const(backhand::kind::BE_V4_0)
-                .map_err(|error| error.to_string())?,
-        )
-    } else {
-        FilesystemReader::from_reader_with_offset(reader, offset as u64)
-    }
-    .map_err(|error| format!("not a readable squashfs: {error}"))?;
+    // backhand can panic on hostile superblocks (arithmetic overflow); a panic in the
+    // decoder is a malformed image, not a crash of provisor.
+    let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        if big_endian {
+            let kind = backhand::kind::Kind::from_const(backhand::kind::BE_V4_0)
+                .map_err(|error| error.to_string())?;
+            FilesystemReader::from_reader_with_offset_and_kind(reader, offset as u64, kind)
+                .map_err(|error| error.to_string())
+        } else {
+            FilesystemReader::from_reader_with_offset(reader, offset as u64)
+                .map_err(|error| error.to_string())
+        }
+    }));
+    let filesystem = match opened {
+        Ok(Ok(filesystem)) => filesystem,
+        Ok(Err(error)) => return Err(format!("not a readable squashfs: {error}")),
+        Err(_) => {
+            return Err("not a readable squashfs: the decoder failed on malformed metadata".into());
+        }
+    };
     let filesystem = Arc::new(filesystem);
     let container: Arc<str> = Arc::from(chain);
     for entry in filesystem.files() {
