@@ -5,7 +5,14 @@
 
 use libfuzzer_sys::fuzz_target;
 
+static DEFAULT_PANIC_HOOK: std::sync::Once = std::sync::Once::new();
+
 fuzz_target!(|data: &[u8]| {
+    // libfuzzer-sys aborts on every panic, even one provisor catches on purpose (the
+    // squashfs decoder's panics on hostile metadata are contained and reported as
+    // malformed input). Restore the default hook: a panic that escapes provisor still
+    // unwinds out of this closure, and libfuzzer-sys still reports it as a crash.
+    DEFAULT_PANIC_HOOK.call_once(|| drop(std::panic::take_hook()));
     let options = provisor_firmware::ScanOptions {
         limits: provisor_firmware::Limits {
             max_total_bytes: 64 << 20,
