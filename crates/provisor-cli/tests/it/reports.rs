@@ -34,7 +34,7 @@ fn minimal_reports() {
     insta::assert_snapshot!("minimal.html", report(MINIMAL, "html"));
 }
 
-fn sarif_validator() -> (boon::Schemas, boon::SchemaIndex) {
+pub fn sarif_validator() -> (boon::Schemas, boon::SchemaIndex) {
     let path = root().join("schemas/sarif-2.1.0-rtm.5.json");
     let schema: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
@@ -95,4 +95,32 @@ fn the_html_report_is_self_contained() {
     let digest = "evidence/update-signing.md";
     assert!(html.contains(digest));
     assert_eq!(html.matches("<tr id=\"p-").count(), 68);
+}
+
+#[test]
+fn firmware_scan_sarif_is_valid_sarif_2_1_0() {
+    let image = root().join("target/test-images/weak/weak.bin");
+    assert!(image.exists(), "run scripts/build-test-images");
+    let output = in_root()
+        .args(["scan", "firmware"])
+        .arg(&image)
+        .args(["--format", "sarif"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let log: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let (schemas, index) = sarif_validator();
+    if let Err(error) = schemas.validate(&log, index) {
+        panic!("{error:#}");
+    }
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    let telnet = results
+        .iter()
+        .find(|result| {
+            result["ruleId"] == "firmware.plaintext-login-service" && result["kind"] == "fail"
+        })
+        .unwrap();
+    let location = &telnet["locations"][0]["physicalLocation"];
+    assert_eq!(location["artifactLocation"]["uri"], "etc/inittab");
+    assert_eq!(location["region"]["startLine"], 2);
 }
