@@ -44,9 +44,7 @@ pub fn catalog_json(catalog: &Catalog) -> String {
         "ixit": catalog.ixit,
         "provisions": catalog.provisions,
     });
-    let mut text = serde_json::to_string_pretty(&value).expect("the catalog serializes");
-    text.push('\n');
-    text
+    crate::text::pretty_json(&value)
 }
 
 /// The catalog as Markdown.

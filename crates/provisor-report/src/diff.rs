@@ -67,7 +67,5 @@ pub fn diff_json(diff: &Diff) -> String {
             "regression": change.is_regression(),
         })).collect::<Vec<_>>(),
     });
-    let mut text = serde_json::to_string_pretty(&value).expect("the diff serializes");
-    text.push('\n');
-    text
+    crate::text::pretty_json(&value)
 }

@@ -10,9 +10,7 @@ use sha2::{Digest, Sha256};
 
 /// The findings document as pretty JSON.
 pub fn findings_json(findings: &FindingsFile) -> String {
-    let mut text = serde_json::to_string_pretty(findings).expect("findings serialize");
-    text.push('\n');
-    text
+    crate::text::pretty_json(findings)
 }
 
 /// A summary for a terminal: failing findings first, then the rest, with locations.
@@ -132,22 +130,7 @@ pub fn findings_sarif(findings: &FindingsFile) -> String {
             })
         })
         .collect();
-    let log = json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "provisor",
-                "version": findings.tool().1,
-                "informationUri": "https://github.com/provisor-iot/provisor",
-                "rules": rules,
-            }},
-            "results": results,
-        }],
-    });
-    let mut text = serde_json::to_string_pretty(&log).expect("the log serializes");
-    text.push('\n');
-    text
+    crate::sarif::sarif_log(findings.tool().1, rules, results, json!({}))
 }
 
 /// The components of a scan as a CycloneDX 1.5 SBOM (JSON). `timestamp` is RFC 3339.
@@ -227,7 +210,5 @@ pub fn sbom_cyclonedx(findings: &FindingsFile, timestamp: &str) -> String {
         },
         "components": components,
     });
-    let mut text = serde_json::to_string_pretty(&bom).expect("the SBOM serializes");
-    text.push('\n');
-    text
+    crate::text::pretty_json(&bom)
 }

@@ -42,8 +42,5 @@ pub struct Context {
 
 /// The JSON of an assessment (`provisor.assessment/1`), pretty-printed.
 pub fn json(assessment: &provisor_engine::Assessment<'_>, context: &Context) -> String {
-    let mut text = serde_json::to_string_pretty(&document(assessment, context))
-        .expect("the document serializes");
-    text.push('\n');
-    text
+    crate::text::pretty_json(&document(assessment, context))
 }

@@ -85,27 +85,46 @@ pub fn sarif(assessment: &Assessment<'_>, context: &Context) -> String {
         })
         .collect();
 
-    let log = json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "provisor",
-                "version": context.tool_version,
-                "semanticVersion": context.tool_version,
-                "informationUri": "https://github.com/provisor-iot/provisor",
-                "rules": rules,
-            }},
+    sarif_log(
+        &context.tool_version,
+        rules,
+        results,
+        json!({
             "automationDetails": {"id": format!("provisor/{}/", catalog.id)},
-            "results": results,
             "properties": {
                 "conformant": assessment.conformant,
                 "edition": catalog.id,
                 "device": assessment.device.display_name(),
             },
-        }],
+        }),
+    )
+}
+
+/// A SARIF 2.1.0 log of one provisor run: the envelope shared by the assessment's and
+/// the scans' logs. `run_fields` are added to the run object (automation details,
+/// properties).
+pub(crate) fn sarif_log(
+    version: &str,
+    rules: Vec<Value>,
+    results: Vec<Value>,
+    run_fields: Value,
+) -> String {
+    let mut run = json!({
+        "tool": {"driver": {
+            "name": "provisor",
+            "version": version,
+            "semanticVersion": version,
+            "informationUri": "https://github.com/provisor-iot/provisor",
+            "rules": rules,
+        }},
+        "results": results,
     });
-    let mut text = serde_json::to_string_pretty(&log).expect("the log serializes");
-    text.push('\n');
-    text
+    if let (Some(run), Value::Object(fields)) = (run.as_object_mut(), run_fields) {
+        run.extend(fields);
+    }
+    crate::text::pretty_json(&json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [run],
+    }))
 }

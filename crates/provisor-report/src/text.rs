@@ -135,3 +135,11 @@ pub(crate) fn answer_words(state: &provisor_engine::ConditionState<'_>) -> (&'st
         None => ("unanswered", String::new()),
     }
 }
+
+/// Pretty JSON with a final newline, as every JSON output of provisor is written.
+pub(crate) fn pretty_json(value: &impl serde::Serialize) -> String {
+    // Serializing types made of strings, numbers, maps and sequences cannot fail.
+    let mut text = serde_json::to_string_pretty(value).expect("output types serialize");
+    text.push('\n');
+    text
+}

@@ -77,6 +77,30 @@ pub fn all() -> &'static [&'static dyn Check] {
     ]
 }
 
+/// Records that a check examined something and found nothing wrong: a pass finding,
+/// which corroborates the manufacturer's statement in reports. Nothing is recorded
+/// when the check examined nothing or already failed on something. The draft is
+/// returned so the caller can add a location or detail.
+pub(crate) fn pass_if_clean<'s>(
+    sink: &'s mut FindingSink,
+    meta: &CheckMeta,
+    examined: bool,
+    title: String,
+) -> Option<crate::finding::Draft<'s>> {
+    let failed = sink.findings().iter().any(|finding| {
+        finding.check == meta.id && finding.outcome == provisor_engine::Outcome::Fail
+    });
+    (examined && !failed).then(|| {
+        sink.add(
+            meta.id,
+            meta.provisions,
+            provisor_engine::Outcome::Pass,
+            provisor_engine::Severity::Info,
+            title,
+        )
+    })
+}
+
 /// Splits a text into lines with their 1-based numbers, leaving out comments and blank
 /// lines (`#` to the end of a line, outside of quotes, is a comment in every shell and
 /// configuration format the checks read).

@@ -3,7 +3,7 @@
 use provisor_engine::{Outcome, Severity};
 
 use super::{accounts, default_passwords, known_from};
-use crate::checks::{Check, CheckMeta, Context};
+use crate::checks::{Check, CheckMeta, Context, pass_if_clean};
 use crate::finding::FindingSink;
 
 /// Reads `/etc/shadow` (or hashes kept in `/etc/passwd`) and tries every password of the
@@ -57,7 +57,6 @@ impl Check for DefaultPassword {
     fn run(&self, context: &Context<'_>, sink: &mut FindingSink) {
         let passwords = default_passwords();
         let accounts = accounts(context);
-        let mut flagged = 0usize;
         for account in accounts.iter().cloned() {
             if account.is_locked() {
                 continue;
@@ -88,7 +87,6 @@ impl Check for DefaultPassword {
             let Some(password) = found else {
                 continue;
             };
-            flagged += 1;
             let title = if password.is_empty() {
                 format!("account {} has an empty password", account.name)
             } else {
@@ -113,20 +111,14 @@ impl Check for DefaultPassword {
                 }))
                 .record();
         }
-        if flagged == 0 && !accounts.is_empty() {
-            let tried = passwords.len();
-            sink.add(
-                META.id,
-                META.provisions,
-                Outcome::Pass,
-                Severity::Info,
-                format!(
-                    "no account has an empty or well-known password ({} accounts, {tried} passwords tried)",
-                    accounts.len()
-                ),
-            )
-            .at(&accounts[0].path, None, &accounts[0].container)
-            .record();
+        let title = format!(
+            "no account has an empty or well-known password ({} accounts, {} passwords tried)",
+            accounts.len(),
+            passwords.len()
+        );
+        if let Some(pass) = pass_if_clean(sink, &META, !accounts.is_empty(), title) {
+            pass.at(&accounts[0].path, None, &accounts[0].container)
+                .record();
         }
     }
 }

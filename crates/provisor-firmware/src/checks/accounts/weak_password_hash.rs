@@ -3,7 +3,7 @@
 use provisor_engine::{Outcome, Severity};
 
 use super::accounts;
-use crate::checks::{Check, CheckMeta, Context};
+use crate::checks::{Check, CheckMeta, Context, pass_if_clean};
 use crate::finding::FindingSink;
 
 /// Flags accounts whose password hash uses DES crypt (13 characters, 8-character
@@ -46,10 +46,8 @@ impl Check for WeakPasswordHash {
             .iter()
             .filter(|account| !account.is_locked() && !account.hash.is_empty())
             .collect();
-        let mut flagged = 0usize;
         for account in &hashed {
             if let Some(scheme) = weak_scheme(&account.hash) {
-                flagged += 1;
                 sink.add(
                     META.id,
                     META.provisions,
@@ -63,20 +61,14 @@ impl Check for WeakPasswordHash {
                 .record();
             }
         }
-        if flagged == 0 && !hashed.is_empty() {
-            sink.add(
-                META.id,
-                META.provisions,
-                Outcome::Pass,
-                Severity::Info,
-                format!(
-                    "every password hash uses a strong scheme ({} {})",
-                    hashed.len(),
-                    if hashed.len() == 1 { "hash" } else { "hashes" }
-                ),
-            )
-            .at(&hashed[0].path, None, &hashed[0].container)
-            .record();
+        let title = format!(
+            "every password hash uses a strong scheme ({} {})",
+            hashed.len(),
+            if hashed.len() == 1 { "hash" } else { "hashes" }
+        );
+        if let Some(pass) = pass_if_clean(sink, &META, !hashed.is_empty(), title) {
+            pass.at(&hashed[0].path, None, &hashed[0].container)
+                .record();
         }
     }
 }

@@ -4,7 +4,7 @@ use base64::Engine;
 use provisor_engine::{Outcome, Severity};
 use sha2::{Digest, Sha256};
 
-use crate::checks::{Check, CheckMeta};
+use crate::checks::{Check, CheckMeta, pass_if_clean};
 use crate::finding::FindingSink;
 use crate::vfs::Node;
 
@@ -122,19 +122,9 @@ impl Check for PrivateKey {
     }
 
     fn conclude(&self, inspected: usize, sink: &mut FindingSink) {
-        let flagged = sink
-            .findings()
-            .iter()
-            .any(|finding| finding.check == META.id);
-        if !flagged && inspected > 0 {
-            sink.add(
-                META.id,
-                META.provisions,
-                Outcome::Pass,
-                Severity::Info,
-                format!("no private key in the image ({inspected} files searched)"),
-            )
-            .record();
+        let title = format!("no private key in the image ({inspected} files searched)");
+        if let Some(pass) = pass_if_clean(sink, &META, inspected > 0, title) {
+            pass.record();
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use provisor_engine::{Outcome, Severity};
 
-use crate::checks::{Check, CheckMeta, Context, active_lines};
+use crate::checks::{Check, CheckMeta, Context, active_lines, pass_if_clean};
 use crate::finding::FindingSink;
 use crate::vfs::NodeKind;
 
@@ -109,7 +109,6 @@ impl Check for PlaintextLogin {
 
     fn run(&self, context: &Context<'_>, sink: &mut FindingSink) {
         let files = boot_files(context);
-        let mut flagged = 0usize;
         for path in &files {
             let path = path.as_str();
             let Ok(text) = context.vfs.read_text(path, context.limits.max_file_read) else {
@@ -123,7 +122,6 @@ impl Check for PlaintextLogin {
                 let Some((daemon, protocol)) = daemon_in(line) else {
                     continue;
                 };
-                flagged += 1;
                 let container = context.vfs.container_of(path);
                 sink.add(
                     META.id,
@@ -140,19 +138,12 @@ impl Check for PlaintextLogin {
                 .record();
             }
         }
-        if flagged == 0 && !files.is_empty() {
-            sink.add(
-                META.id,
-                META.provisions,
-                Outcome::Pass,
-                Severity::Info,
-                format!(
-                    "no plaintext login or file-transfer daemon is started at boot ({} boot files read)",
-                    files.len()
-                ),
-            )
-            .detail(files.join(", "))
-            .record();
+        let title = format!(
+            "no plaintext login or file-transfer daemon is started at boot ({} boot files read)",
+            files.len()
+        );
+        if let Some(pass) = pass_if_clean(sink, &META, !files.is_empty(), title) {
+            pass.detail(files.join(", ")).record();
         }
     }
 }

@@ -3,7 +3,7 @@
 use provisor_engine::{Outcome, Severity};
 
 use super::config::{directives, is_on, uci_options};
-use crate::checks::{Check, CheckMeta, Context, active_lines};
+use crate::checks::{Check, CheckMeta, Context, active_lines, pass_if_clean};
 use crate::finding::FindingSink;
 
 /// Reads how the SSH server is configured — OpenWrt's `/etc/config/dropbear`
@@ -126,19 +126,9 @@ impl Check for SshConfig {
                 }
             }
         }
-        let flagged = sink
-            .findings()
-            .iter()
-            .any(|finding| finding.check == META.id);
-        if examined && !flagged {
-            sink.add(
-                META.id,
-                META.provisions,
-                Outcome::Pass,
-                Severity::Info,
-                "the SSH server accepts neither password nor root password logins",
-            )
-            .record();
+        let title = "the SSH server accepts neither password nor root password logins".to_owned();
+        if let Some(pass) = pass_if_clean(sink, &META, examined, title) {
+            pass.record();
         }
     }
 }
