@@ -20,6 +20,9 @@ pub fn read_limited(path: &Path) -> Result<Vec<u8>, String> {
     if metadata.is_dir() {
         return Err("it is a directory".into());
     }
+    if !metadata.is_file() {
+        return Err("not a regular file (a device or a pipe?)".into());
+    }
     let mut bytes = Vec::new();
     file.take(MAX_FILE_BYTES + 1)
         .read_to_end(&mut bytes)

@@ -92,6 +92,13 @@ pub fn scan(input: &Path, options: &ScanOptions) -> Result<FindingsFile, ScanErr
         path: Some(display.clone()),
         ..Target::default()
     };
+    if !metadata.is_dir() && !metadata.is_file() {
+        // A device or a pipe (/dev/zero, a FIFO) reports no size and never ends.
+        return Err(unreadable(
+            "not a regular file or a directory (a device or a pipe?); copy the image to a file first"
+                .into(),
+        ));
+    }
     if metadata.is_dir() {
         let mut sandbox = Sandbox::new(options.limits, options.limits.max_total_bytes);
         if let Err(reason) = unpack::load_directory(input, &mut sandbox, &mut vfs) {

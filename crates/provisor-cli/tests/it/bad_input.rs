@@ -187,6 +187,7 @@ fn missing_files_and_directories_are_invalid_input() {
         .assert()
         .code(2);
     provisor().args(["check", "."]).assert().code(2);
+    provisor().args(["check", "/dev/zero"]).assert().code(2);
     provisor()
         .args(["report", "--format", "pdf", "x"])
         .assert()

@@ -324,4 +324,11 @@ fn scan_firmware_of_a_missing_image_is_invalid_input() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("cannot read /nonexistent/fw.bin"));
+    // A device never ends: it is refused, not read until memory runs out.
+    let output = provisor()
+        .args(["scan", "firmware", "/dev/zero"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("not a regular file"));
 }
