@@ -211,6 +211,23 @@ fn content_pass(vfs: &Vfs, limits: &Limits, sink: &mut FindingSink) {
         inspected += usize::from(read);
         sink.merge(partial);
     }
+    let payloads: Vec<(&str, &[u8])> = vfs
+        .payloads()
+        .filter(|(_, bytes)| bytes.len() as u64 <= bound)
+        .collect();
+    for partial in payloads
+        .par_iter()
+        .map(|(chain, bytes)| {
+            let mut partial = FindingSink::new();
+            for check in &inspectors {
+                check.inspect_payload(chain, bytes, &mut partial);
+            }
+            partial
+        })
+        .collect::<Vec<_>>()
+    {
+        sink.merge(partial);
+    }
     for check in inspectors {
         check.conclude(inspected, sink);
     }

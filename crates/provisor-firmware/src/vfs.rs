@@ -40,6 +40,16 @@ pub(crate) enum Content {
         Arc<backhand::FilesystemReader<'static>>,
         backhand::SquashfsFileReader,
     ),
+    /// File number `.1` of a filesystem provisor decodes itself (cramfs, JFFS2, UBIFS,
+    /// ext2/3/4).
+    Decoded(Arc<dyn FileSource>, usize),
+}
+
+/// A filesystem whose files are decoded on demand.
+pub(crate) trait FileSource: Send + Sync {
+    /// Decodes file `id`, refusing more than `limit` bytes; the error says why the data
+    /// is unreadable.
+    fn read(&self, id: usize, limit: u64) -> Result<Vec<u8>, String>;
 }
 
 impl std::fmt::Debug for Content {
@@ -49,6 +59,7 @@ impl std::fmt::Debug for Content {
             Content::Memory(..) => "memory",
             Content::Host(_) => "host",
             Content::Squashfs(..) => "squashfs",
+            Content::Decoded(..) => "decoded",
         })
     }
 }
@@ -107,6 +118,7 @@ pub enum ReadError {
 #[derive(Debug, Default)]
 pub struct Vfs {
     nodes: BTreeMap<String, Node>,
+    payloads: Vec<(Arc<str>, Arc<[u8]>)>,
 }
 
 impl Vfs {
@@ -139,6 +151,19 @@ impl Vfs {
             );
         }
         self.nodes.insert(node.path.clone(), node);
+    }
+
+    /// Keeps a payload in which no container was found (a kernel, a bootloader), named
+    /// by its container chain, for the checks that look inside blobs.
+    pub(crate) fn add_payload(&mut self, chain: &str, data: Arc<[u8]>) {
+        self.payloads.push((Arc::from(chain), data));
+    }
+
+    /// The payloads kept, with their container chains.
+    pub fn payloads(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        self.payloads
+            .iter()
+            .map(|(chain, data)| (chain.as_ref(), data.as_ref()))
     }
 
     /// Number of entries.
@@ -276,6 +301,7 @@ impl Vfs {
                     Err(_) => return Err(corrupt("the decoder failed on malformed data".into())),
                 }
             }
+            Content::Decoded(source, id) => bytes = source.read(*id, limit).map_err(corrupt)?,
         }
         if bytes.len() as u64 > limit {
             return Err(ReadError::TooLarge {

@@ -50,6 +50,9 @@ pub trait Check: Sync {
     }
     /// Looks at one file's contents (called once per file, from several threads).
     fn inspect(&self, _node: &crate::vfs::Node, _bytes: &[u8], _sink: &mut FindingSink) {}
+    /// Looks at a payload that holds no filesystem (a kernel image), named by its
+    /// container chain.
+    fn inspect_payload(&self, _chain: &str, _bytes: &[u8], _sink: &mut FindingSink) {}
     /// After the shared pass, in which `inspected` files were read.
     fn conclude(&self, _inspected: usize, _sink: &mut FindingSink) {}
 }

@@ -7,9 +7,14 @@
 //! the reason.
 
 mod archive;
+mod codec;
+mod cramfs;
 mod directory;
+mod ext;
+mod fit;
 mod squashfs;
 mod stream;
+mod trx;
 mod uimage;
 
 use std::sync::{Arc, OnceLock};
@@ -31,6 +36,10 @@ pub(crate) const UNPACK_CHECK: &str = "firmware.unpack";
 pub(crate) enum Format {
     Squashfs,
     UImage,
+    Fit,
+    Trx,
+    Cramfs,
+    Ext,
     Gzip,
     Xz,
     Lzma,
@@ -45,6 +54,10 @@ impl Format {
         match self {
             Format::Squashfs => "squashfs",
             Format::UImage => "uImage",
+            Format::Fit => "FIT",
+            Format::Trx => "TRX",
+            Format::Cramfs => "cramfs",
+            Format::Ext => "ext",
             Format::Gzip => "gzip",
             Format::Xz => "xz",
             Format::Lzma => "lzma",
@@ -61,6 +74,11 @@ const SIGNATURES: &[(&[u8], Format, usize)] = &[
     (b"hsqs", Format::Squashfs, 0),
     (b"sqsh", Format::Squashfs, 0),
     (&[0x27, 0x05, 0x19, 0x56], Format::UImage, 0),
+    (&[0xd0, 0x0d, 0xfe, 0xed], Format::Fit, 0),
+    (b"HDR0", Format::Trx, 0),
+    (&[0x45, 0x3d, 0xcd, 0x28], Format::Cramfs, 0),
+    (&[0x28, 0xcd, 0x3d, 0x45], Format::Cramfs, 0),
+    (&[0x53, 0xef], Format::Ext, ext::MAGIC_OFFSET),
     (&[0x1f, 0x8b, 0x08], Format::Gzip, 0),
     (&[0xfd, b'7', b'z', b'X', b'Z', 0x00], Format::Xz, 0),
     (&[0x5d, 0x00, 0x00], Format::Lzma, 0),
@@ -98,6 +116,10 @@ pub(crate) fn carve(data: &[u8]) -> Vec<Carved> {
         let plausible = match format {
             Format::Squashfs => squashfs::plausible(candidate),
             Format::UImage => uimage::plausible(candidate),
+            Format::Fit => fit::plausible(candidate),
+            Format::Trx => trx::plausible(candidate),
+            Format::Cramfs => cramfs::plausible(candidate),
+            Format::Ext => ext::plausible(candidate),
             Format::Gzip | Format::Xz | Format::Lzma | Format::Zstd | Format::Bzip2 => {
                 stream::plausible(format, candidate)
             }
@@ -115,8 +137,12 @@ pub(crate) fn carve(data: &[u8]) -> Vec<Carved> {
 pub(crate) enum Opened {
     /// Entries were mounted; the container spans this many bytes (when known).
     Mounted { span: Option<usize> },
-    /// An inner blob to search again, and the span of the container.
-    Inner { data: Arc<[u8]>, span: usize },
+    /// Inner blobs to search again (a stream's output, a wrapper's payloads), each with
+    /// the name the container gives it (or none), and the span of the container.
+    Inner {
+        parts: Vec<(String, Arc<[u8]>)>,
+        span: usize,
+    },
 }
 
 /// Walks containers inside containers.
@@ -175,10 +201,19 @@ impl Unpacker<'_> {
                         covered_until = carved.offset + span;
                     }
                 }
-                Ok(Opened::Inner { data: inner, span }) => {
+                Ok(Opened::Inner { parts, span }) => {
                     unpacked += 1;
                     covered_until = carved.offset + span;
-                    self.unpack(inner, &here, depth + 1);
+                    for (part, inner) in parts {
+                        let within = if part.is_empty() {
+                            here.clone()
+                        } else {
+                            format!("{here} > {part}")
+                        };
+                        if self.unpack(inner.clone(), &within, depth + 1) == 0 {
+                            self.vfs.add_payload(&within, inner);
+                        }
+                    }
                 }
                 Err(Refused::NotThisFormat) => {}
                 Err(Refused::Broken(reason)) => self.inconclusive(
@@ -204,6 +239,14 @@ impl Unpacker<'_> {
                     .map_err(Refused::Broken)
             }
             Format::UImage => uimage::open(data, carved.offset, self.sandbox),
+            Format::Fit => fit::open(data, carved.offset),
+            Format::Trx => trx::open(data, carved.offset),
+            Format::Cramfs => {
+                cramfs::mount_cramfs(data, carved.offset, chain, self.sandbox, self.vfs)
+                    .map(|span| Opened::Mounted { span })
+            }
+            Format::Ext => ext::mount_ext(data, carved.offset, chain, self.sandbox, self.vfs)
+                .map(|span| Opened::Mounted { span }),
             Format::Gzip | Format::Xz | Format::Lzma | Format::Zstd | Format::Bzip2 => {
                 stream::open(carved.format, data, carved.offset, self.sandbox)
             }

@@ -1,12 +1,15 @@
-//! SquashFS 4.0 (both byte orders; gzip, xz, zstd and lz4) through backhand. Files are
-//! listed eagerly and read lazily from the image.
+//! SquashFS 4.0 (both byte orders; gzip, xz, lzma, lzo, zstd and lz4) through backhand.
+//! Files are listed eagerly and read lazily from the image. backhand decodes gzip, xz,
+//! zstd and lz4 itself; lzo and lzma blocks go through provisor's own bounded decoders.
 
 use std::io::Cursor;
 use std::sync::Arc;
 
-use backhand::{FilesystemReader, InnerNode};
+use backhand::compression::{CompressionAction, Compressor, DefaultCompressor};
+use backhand::kind::{BE_V4_0, Kind, LE_V4_0};
+use backhand::{BackhandError, FilesystemCompressor, FilesystemReader, InnerNode, SuperBlock};
 
-use super::mount;
+use super::{codec, mount};
 use crate::sandbox::Sandbox;
 use crate::vfs::{Content, NodeKind, Vfs};
 
@@ -17,6 +20,44 @@ struct Shared(Arc<[u8]>);
 impl AsRef<[u8]> for Shared {
     fn as_ref(&self) -> &[u8] {
         &self.0
+    }
+}
+
+/// backhand's decoders, with lzo and lzma added.
+struct Decoders;
+
+static DECODERS: Decoders = Decoders;
+
+impl CompressionAction for Decoders {
+    type Error = BackhandError;
+    type Compressor = Compressor;
+    type FilesystemCompressor = FilesystemCompressor;
+    type SuperBlock = SuperBlock;
+
+    fn decompress(
+        &self,
+        bytes: &[u8],
+        out: &mut Vec<u8>,
+        compressor: Compressor,
+    ) -> Result<(), BackhandError> {
+        // A block never expands beyond squashfs' largest block size (1 MiB).
+        let limit = backhand::MAX_BLOCK_SIZE as usize;
+        let decoded = match compressor {
+            Compressor::Lzo => codec::lzo1x(bytes, limit),
+            Compressor::Lzma => codec::lzma_alone(bytes, limit),
+            other => return DefaultCompressor.decompress(bytes, out, other),
+        };
+        out.extend_from_slice(&decoded.map_err(|_| BackhandError::CorruptedOrInvalidSquashfs)?);
+        Ok(())
+    }
+
+    fn compress(
+        &self,
+        bytes: &[u8],
+        compressor: FilesystemCompressor,
+        block_size: u32,
+    ) -> Result<Vec<u8>, BackhandError> {
+        DefaultCompressor.compress(bytes, compressor, block_size)
     }
 }
 
@@ -77,15 +118,9 @@ pub(crate) fn unpack(
     // backhand can panic on hostile superblocks (arithmetic overflow); a panic in the
     // decoder is a malformed image, not a crash of provisor.
     let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        if big_endian {
-            let kind = backhand::kind::Kind::from_const(backhand::kind::BE_V4_0)
-                .map_err(|error| error.to_string())?;
-            FilesystemReader::from_reader_with_offset_and_kind(reader, offset as u64, kind)
-                .map_err(|error| error.to_string())
-        } else {
-            FilesystemReader::from_reader_with_offset(reader, offset as u64)
-                .map_err(|error| error.to_string())
-        }
+        let kind = Kind::new_v4_with_const(&DECODERS, if big_endian { BE_V4_0 } else { LE_V4_0 });
+        FilesystemReader::from_reader_with_offset_and_kind(reader, offset as u64, kind)
+            .map_err(|error| error.to_string())
     }));
     let filesystem = match opened {
         Ok(Ok(filesystem)) => filesystem,

@@ -1,4 +1,4 @@
-//! Compressed streams: gzip, xz, lzma (alone), zstd and bzip2. Each is decompressed into
+//! Compressed streams: gzip (one member or several), xz, lzma (alone), zstd and bzip2. Each is decompressed into
 //! memory within the sandbox's budget, so a decompression bomb stops at the limit, and
 //! the result is searched again for containers.
 
@@ -65,9 +65,27 @@ pub(crate) fn open(
     // Each decoder reads from a slice; what it leaves unread gives the stream's span.
     let mut rest: &[u8] = input;
     let result = match format {
+        // A gzip file may hold several members one after another (`cat a.gz b.gz`); their
+        // contents concatenate.
         Format::Gzip => {
-            let mut decoder = flate2::bufread::GzDecoder::new(&mut rest);
-            drain(&mut decoder, budget)
+            let mut result = Ok(Vec::new());
+            while let Ok(out) = &mut result {
+                let mut decoder = flate2::bufread::GzDecoder::new(&mut rest);
+                let left = budget - out.len() as u64;
+                match drain(&mut decoder, left) {
+                    Ok(member) => out.extend_from_slice(&member),
+                    Err((member, reason)) => {
+                        let mut out = std::mem::take(out);
+                        out.extend_from_slice(&member);
+                        result = Err((out, reason));
+                        break;
+                    }
+                }
+                if !rest.starts_with(&[0x1f, 0x8b, 0x08]) || !plausible(Format::Gzip, rest) {
+                    break;
+                }
+            }
+            result
         }
         Format::Xz => {
             let mut decoder = liblzma::bufread::XzDecoder::new(&mut rest);
@@ -93,7 +111,7 @@ pub(crate) fn open(
     let span = input.len() - rest.len();
     match result {
         Ok(out) => Ok(Opened::Inner {
-            data: Arc::from(out),
+            parts: vec![(String::new(), Arc::from(out))],
             span: span.max(1),
         }),
         // A chance signature fails at once; a real stream fails later or at the limit.

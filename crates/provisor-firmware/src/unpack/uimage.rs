@@ -50,7 +50,7 @@ pub(crate) fn open(data: &Arc<[u8]>, offset: usize, _sandbox: &Sandbox) -> Resul
         )));
     }
     Ok(Opened::Inner {
-        data: Arc::from(payload),
+        parts: vec![(String::new(), Arc::from(payload))],
         span: HEADER + size,
     })
 }

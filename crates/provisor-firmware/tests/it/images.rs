@@ -17,6 +17,17 @@ const CONTAINERS: &[&str] = &[
     ".tar.zst",
     ".squashfs.uimage",
     ".initramfs.uimage",
+    ".lzo.squashfs",
+    ".lzma.squashfs",
+    ".cpio.multi.gz",
+    ".fit",
+    ".external.fit",
+    ".trx",
+    ".le.cramfs",
+    ".be.cramfs",
+    ".ext2",
+    ".ext3",
+    ".ext4",
 ];
 
 fn variants(device: &str) -> Vec<String> {
@@ -286,6 +297,29 @@ fn containers_are_located_and_the_image_identified() {
         nested.findings[0].location.container.as_deref(),
         Some("uImage@0x0 > gzip@0x0 > cpio@0x0")
     );
+    for (variant, chain) in [
+        ("weak/weak.fit", "FIT@0x0 > images/rootfs-1 > squashfs@0x0"),
+        ("weak/weak.trx", "TRX@0x0 > partition-1 > squashfs@0x0"),
+        ("weak/weak.be.cramfs", "cramfs@0x200"),
+        ("weak/weak.ext4", "ext@0x0"),
+        ("weak/weak.cpio.multi.gz", "gzip@0x0 > cpio@0x0"),
+    ] {
+        let findings = scan(&root.join(variant));
+        assert_eq!(
+            findings.findings[0].location.container.as_deref(),
+            Some(chain),
+            "{variant}"
+        );
+    }
+    // The kernel of a FIT is a payload, not a filesystem: its banner still names it.
+    let fit = scan(&root.join("weak/weak.fit"));
+    let kernel = fit
+        .components
+        .iter()
+        .find(|component| component.name == "linux")
+        .expect("the kernel is identified");
+    assert_eq!(kernel.version.as_deref(), Some("5.10.110"));
+    assert_eq!(kernel.locations, ["FIT@0x0 > images/kernel-1 > gzip@0x0"]);
     let from_directory = scan(&root.join("weak/rootfs"));
     assert_eq!(from_directory.findings[0].location.container, None);
 }

@@ -10,9 +10,10 @@ use crate::checks::{Check, CheckMeta};
 use crate::finding::FindingSink;
 use crate::vfs::Node;
 
-/// Searches executables and libraries (ELF files, and the kernel image) for the version
-/// strings of well-known components — busybox, OpenSSL, dropbear, OpenSSH, lighttpd,
-/// nginx, curl, glibc, uClibc, the Linux kernel — kept as data in
+/// Searches executables and libraries (ELF files, a kernel in /boot, and payloads of
+/// the image that hold no filesystem, such as the kernel of a FIT or a uImage) for the
+/// version strings of well-known components — busybox, OpenSSL, dropbear, OpenSSH,
+/// lighttpd, nginx, curl, glibc, uClibc, the Linux kernel — kept as data in
 /// `data/components.toml`, each with examples and negative examples. Every component
 /// found goes into the scan's component list and its SBOM with the files it was found
 /// in, so the components can be monitored for vulnerabilities (5.2-3). Statically linked
@@ -88,6 +89,15 @@ impl Check for VersionStrings {
             if let Some(version) = version_in(regex, bytes) {
                 let purl = signature.purl.replace("{version}", &version);
                 sink.component(&signature.name, Some(&version), Some(purl), &node.path);
+            }
+        }
+    }
+
+    fn inspect_payload(&self, chain: &str, bytes: &[u8], sink: &mut FindingSink) {
+        for (signature, regex) in signatures() {
+            if let Some(version) = version_in(regex, bytes) {
+                let purl = signature.purl.replace("{version}", &version);
+                sink.component(&signature.name, Some(&version), Some(purl), chain);
             }
         }
     }

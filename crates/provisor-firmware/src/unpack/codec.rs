@@ -1,0 +1,249 @@
+//! Block decompressors shared by the flash filesystems (squashfs, JFFS2, UBIFS, cramfs):
+//! zlib, raw deflate, LZMA "alone" and LZO1X. Each decodes one block into memory and
+//! refuses to produce more than a bound the caller gives (a block's declared size), so
+//! hostile data can neither panic nor exhaust memory.
+//!
+//! LZO1X has no well-kept decoder crate that survives hostile input, so it is decoded
+//! here, following the bitstream of Linux's `lzo1x_decompress_safe`: every length and
+//! distance is checked before it is used.
+
+use std::io::Read;
+
+/// Why a block could not be decoded.
+pub(crate) type CodecError = String;
+
+/// Reads a decoder to its end, refusing more than `limit` bytes.
+fn bounded(decoder: impl Read, limit: usize, what: &str) -> Result<Vec<u8>, CodecError> {
+    let mut out = Vec::new();
+    decoder
+        .take(limit as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(|error| format!("{what} data is corrupt: {error}"))?;
+    if out.len() > limit {
+        return Err(format!(
+            "{what} data expands beyond the {limit} bytes declared"
+        ));
+    }
+    Ok(out)
+}
+
+/// A zlib stream (RFC 1950), as JFFS2, UBIFS and cramfs store blocks.
+pub(crate) fn zlib(input: &[u8], limit: usize) -> Result<Vec<u8>, CodecError> {
+    bounded(flate2::read::ZlibDecoder::new(input), limit, "zlib")
+}
+
+/// An LZMA "alone" stream: 5 property bytes, an 8-byte size, then the data (squashfs'
+/// lzma compressor).
+pub(crate) fn lzma_alone(input: &[u8], limit: usize) -> Result<Vec<u8>, CodecError> {
+    let stream = liblzma::stream::Stream::new_lzma_decoder(limit as u64 + (1 << 20))
+        .map_err(|error| format!("lzma decoder: {error}"))?;
+    bounded(
+        liblzma::read::XzDecoder::new_stream(input, stream),
+        limit,
+        "lzma",
+    )
+}
+
+/// Decodes an LZO1X block of at most `limit` bytes.
+pub(crate) fn lzo1x(input: &[u8], limit: usize) -> Result<Vec<u8>, CodecError> {
+    Lzo {
+        input,
+        at: 0,
+        out: Vec::with_capacity(limit.min(1 << 20)),
+        limit,
+    }
+    .run()
+}
+
+struct Lzo<'a> {
+    input: &'a [u8],
+    at: usize,
+    out: Vec<u8>,
+    limit: usize,
+}
+
+const LZO_CORRUPT: &str = "lzo data is corrupt";
+
+impl Lzo<'_> {
+    fn byte(&mut self) -> Result<usize, CodecError> {
+        let byte = *self
+            .input
+            .get(self.at)
+            .ok_or_else(|| format!("{LZO_CORRUPT}: input ends early"))?;
+        self.at += 1;
+        Ok(usize::from(byte))
+    }
+
+    fn le16(&mut self) -> Result<usize, CodecError> {
+        Ok(self.byte()? | self.byte()? << 8)
+    }
+
+    /// A length continued in zero bytes (each adds 255) and a final non-zero byte.
+    fn long_length(&mut self, base: usize) -> Result<usize, CodecError> {
+        let mut zeros = 0usize;
+        while self.input.get(self.at) == Some(&0) {
+            self.at += 1;
+            zeros += 1;
+            if zeros * 255 > self.limit {
+                return Err(format!("{LZO_CORRUPT}: a run longer than the block"));
+            }
+        }
+        Ok(zeros * 255 + base + self.byte()?)
+    }
+
+    fn literals(&mut self, count: usize) -> Result<(), CodecError> {
+        let end = self
+            .at
+            .checked_add(count)
+            .filter(|&end| end <= self.input.len())
+            .ok_or_else(|| format!("{LZO_CORRUPT}: literals run past the input"))?;
+        if self.out.len() + count > self.limit {
+            return Err(format!(
+                "lzo data expands beyond the {} bytes declared",
+                self.limit
+            ));
+        }
+        self.out.extend_from_slice(&self.input[self.at..end]);
+        self.at = end;
+        Ok(())
+    }
+
+    /// Copies `length` bytes from `distance` bytes back (the copy may overlap itself).
+    fn back_copy(&mut self, distance: usize, length: usize) -> Result<(), CodecError> {
+        let start = self
+            .out
+            .len()
+            .checked_sub(distance)
+            .filter(|_| distance > 0)
+            .ok_or_else(|| format!("{LZO_CORRUPT}: a match reaches before the start"))?;
+        if self.out.len() + length > self.limit {
+            return Err(format!(
+                "lzo data expands beyond the {} bytes declared",
+                self.limit
+            ));
+        }
+        for index in start..start + length {
+            let byte = self.out[index];
+            self.out.push(byte);
+        }
+        Ok(())
+    }
+
+    fn run(mut self) -> Result<Vec<u8>, CodecError> {
+        // `state` counts the literals the previous instruction copied (4: a long run).
+        let mut state;
+        let first = *self
+            .input
+            .first()
+            .ok_or_else(|| format!("{LZO_CORRUPT}: empty block"))?;
+        if first > 17 {
+            self.at = 1;
+            let count = usize::from(first) - 17;
+            self.literals(count)?;
+            state = if count < 4 { count } else { 4 };
+        } else {
+            state = 0;
+        }
+        loop {
+            let instruction = self.byte()?;
+            let next;
+            if instruction < 16 {
+                if state == 0 {
+                    let count = if instruction == 0 {
+                        self.long_length(15)?
+                    } else {
+                        instruction
+                    } + 3;
+                    self.literals(count)?;
+                    state = 4;
+                    continue;
+                }
+                next = instruction & 3;
+                let high = self.byte()?;
+                if state != 4 {
+                    // Two bytes from up to 1 KiB back.
+                    self.back_copy(1 + (instruction >> 2) + (high << 2), 2)?;
+                } else {
+                    // Three bytes from 2 to 3 KiB back.
+                    self.back_copy(1 + 0x800 + (instruction >> 2) + (high << 2), 3)?;
+                }
+            } else if instruction >= 64 {
+                next = instruction & 3;
+                let high = self.byte()?;
+                let distance = 1 + ((instruction >> 2) & 7) + (high << 3);
+                self.back_copy(distance, (instruction >> 5) + 1)?;
+            } else if instruction >= 32 {
+                let length = match instruction & 31 {
+                    0 => self.long_length(31)?,
+                    short => short,
+                } + 2;
+                let word = self.le16()?;
+                next = word & 3;
+                self.back_copy(1 + (word >> 2), length)?;
+            } else {
+                let length = match instruction & 7 {
+                    0 => self.long_length(7)?,
+                    short => short,
+                } + 2;
+                let word = self.le16()?;
+                next = word & 3;
+                let distance = ((instruction & 8) << 11) + (word >> 2);
+                if distance == 0 {
+                    // The end-of-stream marker.
+                    return Ok(self.out);
+                }
+                self.back_copy(distance + 0x4000, length)?;
+            }
+            self.literals(next)?;
+            state = next;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// "abcabcabcabc…" as LZO1X-1 writes it: a literal run, a match, the end marker.
+    #[test]
+    fn lzo_decodes_literals_and_overlapping_matches() {
+        // First byte 17 + 3 = 20: copy three literals "abc"; then an M2 match of length
+        // 8 ((7 << 5) => length (7)+1) at distance 3; then the end marker (M4, distance 0).
+        let distance = 3usize - 1;
+        let m2 = (7 << 5) | ((distance & 7) << 2);
+        let block = [
+            20,
+            b'a',
+            b'b',
+            b'c',
+            m2 as u8,
+            (distance >> 3) as u8,
+            17,
+            0,
+            0,
+        ];
+        assert_eq!(lzo1x(&block, 64).unwrap(), b"abcabcabcab");
+    }
+
+    #[test]
+    fn lzo_refuses_hostile_blocks() {
+        // A match before the start, a run past the input, an expansion past the limit.
+        assert!(lzo1x(&[64 | 4, 9], 64).is_err());
+        assert!(lzo1x(&[30, b'a'], 64).is_err());
+        let block = [20, b'a', b'b', b'c', 0xe4, 0, 17, 0, 0];
+        assert!(lzo1x(&block, 5).is_err());
+        assert!(lzo1x(&[], 5).is_err());
+        assert!(lzo1x(&[0; 64], 1 << 20).is_err());
+    }
+
+    #[test]
+    fn zlib_and_lzma_stop_at_the_declared_size() {
+        use std::io::Write;
+        let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), Default::default());
+        encoder.write_all(&[7u8; 10_000]).unwrap();
+        let packed = encoder.finish().unwrap();
+        assert_eq!(zlib(&packed, 10_000).unwrap().len(), 10_000);
+        assert!(zlib(&packed, 9_999).is_err());
+        assert!(zlib(b"not zlib", 100).is_err());
+    }
+}
