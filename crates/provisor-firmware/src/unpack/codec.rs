@@ -1,7 +1,8 @@
 //! Block decompressors shared by the flash filesystems (squashfs, JFFS2, UBIFS, cramfs):
-//! zlib, raw deflate, LZMA "alone" and LZO1X. Each decodes one block into memory and
-//! refuses to produce more than a bound the caller gives (a block's declared size), so
-//! hostile data can neither panic nor exhaust memory.
+//! zlib, raw deflate, zstd, LZMA ("alone" and raw), JFFS2's rtime and LZO1X. Each
+//! decodes one block into memory and refuses to produce more than a bound the caller
+//! gives (a block's declared size), so hostile data can neither panic nor exhaust
+//! memory.
 //!
 //! LZO1X has no well-kept decoder crate that survives hostile input, so it is decoded
 //! here, following the bitstream of Linux's `lzo1x_decompress_safe`: every length and
@@ -32,6 +33,18 @@ pub(crate) fn zlib(input: &[u8], limit: usize) -> Result<Vec<u8>, CodecError> {
     bounded(flate2::read::ZlibDecoder::new(input), limit, "zlib")
 }
 
+/// Raw deflate (RFC 1951), as UBIFS stores blocks.
+pub(crate) fn deflate(input: &[u8], limit: usize) -> Result<Vec<u8>, CodecError> {
+    bounded(flate2::read::DeflateDecoder::new(input), limit, "deflate")
+}
+
+/// A zstd frame, as UBIFS stores blocks.
+pub(crate) fn zstd(input: &[u8], limit: usize) -> Result<Vec<u8>, CodecError> {
+    let decoder =
+        zstd::stream::read::Decoder::new(input).map_err(|error| format!("zstd: {error}"))?;
+    bounded(decoder, limit, "zstd")
+}
+
 /// An LZMA "alone" stream: 5 property bytes, an 8-byte size, then the data (squashfs'
 /// lzma compressor).
 pub(crate) fn lzma_alone(input: &[u8], limit: usize) -> Result<Vec<u8>, CodecError> {
@@ -42,6 +55,49 @@ pub(crate) fn lzma_alone(input: &[u8], limit: usize) -> Result<Vec<u8>, CodecErr
         limit,
         "lzma",
     )
+}
+
+/// Raw LZMA with the properties byte and dictionary size given apart from the data, as
+/// JFFS2 stores it: rebuilt into an "alone" header.
+pub(crate) fn lzma_raw(
+    input: &[u8],
+    properties: u8,
+    dictionary: u32,
+    limit: usize,
+) -> Result<Vec<u8>, CodecError> {
+    let mut stream = Vec::with_capacity(13 + input.len());
+    stream.push(properties);
+    stream.extend_from_slice(&dictionary.to_le_bytes());
+    stream.extend_from_slice(&(limit as u64).to_le_bytes());
+    stream.extend_from_slice(input);
+    lzma_alone(&stream, limit)
+}
+
+/// JFFS2's "rtime" run-length coding: each literal byte is followed by the length of a
+/// run copied from where that byte was last seen.
+pub(crate) fn rtime(input: &[u8], size: usize) -> Result<Vec<u8>, CodecError> {
+    let mut out = Vec::with_capacity(size);
+    let mut last_seen = [0usize; 256];
+    let mut pairs = input.chunks_exact(2);
+    while out.len() < size {
+        let pair = pairs
+            .next()
+            .ok_or_else(|| "rtime data is corrupt: input ends early".to_owned())?;
+        let (value, repeat) = (pair[0], usize::from(pair[1]));
+        out.push(value);
+        let from = last_seen[usize::from(value)];
+        last_seen[usize::from(value)] = out.len();
+        if out.len() + repeat > size {
+            return Err(format!(
+                "rtime data expands beyond the {size} bytes declared"
+            ));
+        }
+        for index in from..from + repeat {
+            let byte = out[index];
+            out.push(byte);
+        }
+    }
+    Ok(out)
 }
 
 /// Decodes an LZO1X block of at most `limit` bytes.
@@ -234,6 +290,14 @@ mod tests {
         assert!(lzo1x(&block, 5).is_err());
         assert!(lzo1x(&[], 5).is_err());
         assert!(lzo1x(&[0; 64], 1 << 20).is_err());
+    }
+
+    #[test]
+    fn rtime_repeats_from_the_last_occurrence() {
+        // "ab", then "a" repeating 3 bytes from after the previous "a": "b" + "a" + ...
+        assert_eq!(rtime(&[b'a', 0, b'b', 0, b'a', 2], 5).unwrap(), b"ababa");
+        assert!(rtime(&[b'a', 0], 5).is_err());
+        assert!(rtime(&[b'a', 200], 5).is_err());
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! Identifying and unpacking what an image holds. A directory is read as an extracted
 //! root filesystem. A file is searched for container signatures at any offset (carving);
-//! each container found is unpacked: filesystems and archives (squashfs, cpio, tar) are
-//! mounted into the virtual filesystem, wrappers and compressed streams (uImage, gzip, xz,
-//! lzma, zstd, bzip2) are opened and searched again, one nesting level deeper. A
+//! each container found is unpacked: filesystems and archives (squashfs, ext2/3/4,
+//! cramfs, JFFS2, UBIFS, cpio, tar) are mounted into the virtual filesystem, wrappers
+//! and compressed streams (uImage, FIT, TRX, UBI, gzip, xz, lzma, zstd, bzip2) are opened
+//! and their payloads searched again, one nesting level deeper. A
 //! container that cannot be unpacked becomes an inconclusive finding with its offset and
 //! the reason.
 
@@ -12,9 +13,12 @@ mod cramfs;
 mod directory;
 mod ext;
 mod fit;
+mod jffs2;
 mod squashfs;
 mod stream;
 mod trx;
+mod ubi;
+mod ubifs;
 mod uimage;
 
 use std::sync::{Arc, OnceLock};
@@ -40,6 +44,9 @@ pub(crate) enum Format {
     Trx,
     Cramfs,
     Ext,
+    Jffs2,
+    Ubi,
+    Ubifs,
     Gzip,
     Xz,
     Lzma,
@@ -58,6 +65,9 @@ impl Format {
             Format::Trx => "TRX",
             Format::Cramfs => "cramfs",
             Format::Ext => "ext",
+            Format::Jffs2 => "JFFS2",
+            Format::Ubi => "UBI",
+            Format::Ubifs => "UBIFS",
             Format::Gzip => "gzip",
             Format::Xz => "xz",
             Format::Lzma => "lzma",
@@ -79,6 +89,15 @@ const SIGNATURES: &[(&[u8], Format, usize)] = &[
     (&[0x45, 0x3d, 0xcd, 0x28], Format::Cramfs, 0),
     (&[0x28, 0xcd, 0x3d, 0x45], Format::Cramfs, 0),
     (&[0x53, 0xef], Format::Ext, ext::MAGIC_OFFSET),
+    // JFFS2 cleanmarker, directory entry and inode nodes, little- and big-endian.
+    (&[0x85, 0x19, 0x03, 0x20], Format::Jffs2, 0),
+    (&[0x85, 0x19, 0x01, 0xe0], Format::Jffs2, 0),
+    (&[0x85, 0x19, 0x02, 0xe0], Format::Jffs2, 0),
+    (&[0x19, 0x85, 0x20, 0x03], Format::Jffs2, 0),
+    (&[0x19, 0x85, 0xe0, 0x01], Format::Jffs2, 0),
+    (&[0x19, 0x85, 0xe0, 0x02], Format::Jffs2, 0),
+    (b"UBI#", Format::Ubi, 0),
+    (&[0x31, 0x18, 0x10, 0x06], Format::Ubifs, 0),
     (&[0x1f, 0x8b, 0x08], Format::Gzip, 0),
     (&[0xfd, b'7', b'z', b'X', b'Z', 0x00], Format::Xz, 0),
     (&[0x5d, 0x00, 0x00], Format::Lzma, 0),
@@ -120,6 +139,9 @@ pub(crate) fn carve(data: &[u8]) -> Vec<Carved> {
             Format::Trx => trx::plausible(candidate),
             Format::Cramfs => cramfs::plausible(candidate),
             Format::Ext => ext::plausible(candidate),
+            Format::Jffs2 => jffs2::plausible(candidate),
+            Format::Ubi => ubi::plausible(candidate),
+            Format::Ubifs => ubifs::plausible(candidate),
             Format::Gzip | Format::Xz | Format::Lzma | Format::Zstd | Format::Bzip2 => {
                 stream::plausible(format, candidate)
             }
@@ -247,6 +269,11 @@ impl Unpacker<'_> {
             }
             Format::Ext => ext::mount_ext(data, carved.offset, chain, self.sandbox, self.vfs)
                 .map(|span| Opened::Mounted { span }),
+            Format::Jffs2 => jffs2::mount_jffs2(data, carved.offset, chain, self.sandbox, self.vfs)
+                .map(|span| Opened::Mounted { span }),
+            Format::Ubi => ubi::open(data, carved.offset, self.sandbox),
+            Format::Ubifs => ubifs::mount_ubifs(data, carved.offset, chain, self.sandbox, self.vfs)
+                .map(|span| Opened::Mounted { span }),
             Format::Gzip | Format::Xz | Format::Lzma | Format::Zstd | Format::Bzip2 => {
                 stream::open(carved.format, data, carved.offset, self.sandbox)
             }
@@ -315,7 +342,7 @@ pub(crate) fn unpack_image(
                 Severity::Info,
                 "no known filesystem or container found in the image",
             )
-            .detail("provisor looked for squashfs, uImage, cpio, tar and gzip, xz, lzma, zstd and bzip2 streams at every offset; the image may be encrypted or in a format not yet supported. Extract the root filesystem and scan the directory instead.")
+            .detail("provisor looked for squashfs, ext2/3/4, cramfs, JFFS2, UBI, UBIFS, cpio, tar, uImage, FIT, TRX and gzip, xz, lzma, zstd and bzip2 streams at every offset; the image may be encrypted or in a format not yet supported. Extract the root filesystem and scan the directory instead.")
             .record();
     }
 }

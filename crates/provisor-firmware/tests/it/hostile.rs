@@ -43,6 +43,10 @@ fn corrupted_bytes_never_panic() {
         ("weak/weak.ext4", 6),
         ("weak/weak.fit", 4),
         ("weak/weak.trx", 4),
+        ("weak/weak.be.jffs2", 6),
+        ("weak/weak.lzma.jffs2", 4),
+        ("weak/weak.zlib.ubifs", 6),
+        ("weak/weak.ubi", 6),
     ] {
         let image = fs::read(images().join(name)).unwrap();
         let directory = tempfile::tempdir().unwrap();

@@ -28,6 +28,14 @@ const CONTAINERS: &[&str] = &[
     ".ext2",
     ".ext3",
     ".ext4",
+    ".le.jffs2",
+    ".be.jffs2",
+    ".rtime.jffs2",
+    ".lzma.jffs2",
+    ".lzo.ubifs",
+    ".zlib.ubifs",
+    ".zstd.ubifs",
+    ".ubi",
 ];
 
 fn variants(device: &str) -> Vec<String> {
@@ -303,6 +311,8 @@ fn containers_are_located_and_the_image_identified() {
         ("weak/weak.be.cramfs", "cramfs@0x200"),
         ("weak/weak.ext4", "ext@0x0"),
         ("weak/weak.cpio.multi.gz", "gzip@0x0 > cpio@0x0"),
+        ("weak/weak.be.jffs2", "JFFS2@0x0"),
+        ("weak/weak.ubi", "UBI@0x0 > volume rootfs > UBIFS@0x0"),
     ] {
         let findings = scan(&root.join(variant));
         assert_eq!(
