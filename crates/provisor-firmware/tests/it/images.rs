@@ -51,6 +51,48 @@ fn variants(device: &str) -> Vec<String> {
 /// (check, provision, path, line, words of the title)
 const PLANTED: &[(&str, &str, &str, Option<u64>, &str)] = &[
     (
+        "firmware.default-password",
+        "5.1-1",
+        "/etc/lighttpd/htpasswd",
+        Some(1),
+        "web user admin has the well-known password \"admin\"",
+    ),
+    (
+        "firmware.weak-password-hash",
+        "5.1-3",
+        "/etc/lighttpd/htpasswd",
+        Some(1),
+        "web user admin has a password hashed with apr1 (md5)",
+    ),
+    (
+        "firmware.default-password",
+        "5.1-1",
+        "/etc/httpd.conf",
+        Some(2),
+        "web user admin has the well-known password \"admin123\"",
+    ),
+    (
+        "firmware.weak-password-hash",
+        "5.1-3",
+        "/etc/httpd.conf",
+        Some(2),
+        "web user admin has its password stored in plain text",
+    ),
+    (
+        "firmware.default-password",
+        "5.1-1",
+        "/etc/mosquitto/passwd",
+        Some(1),
+        "MQTT user camera has the well-known password \"12345\"",
+    ),
+    (
+        "firmware.weak-password-hash",
+        "5.1-3",
+        "/etc/mosquitto/passwd",
+        Some(1),
+        "MQTT user camera has a password hashed with salted SHA-512 (one round)",
+    ),
+    (
         "firmware.update-mechanism",
         "5.3-7",
         "/usr/sbin/fw-update.sh",
@@ -188,14 +230,14 @@ const PLANTED: &[(&str, &str, &str, Option<u64>, &str)] = &[
         "5.1-3",
         "/etc/shadow",
         Some(1),
-        "account root has a md5crypt password hash",
+        "account root has a password hashed with md5crypt",
     ),
     (
         "firmware.weak-password-hash",
         "5.1-3",
         "/etc/passwd",
         Some(4),
-        "account service has a DES crypt password hash",
+        "account service has a password hashed with DES crypt",
     ),
     (
         "firmware.plaintext-login-service",

@@ -2,18 +2,21 @@
 
 use provisor_engine::{Outcome, Severity};
 
-use super::{accounts, default_passwords, known_from};
+use super::hashes::{Scheme, affordable};
+use super::{Service, accounts, default_passwords, known_from};
 use crate::checks::{Check, CheckMeta, Context, pass_if_clean};
 use crate::finding::FindingSink;
 
-/// Reads `/etc/shadow` (or hashes kept in `/etc/passwd`) and tries every password of the
-/// curated default-credential list (the 62 Mirai pairs and common vendor defaults)
-/// against each account's hash: md5crypt, sha256crypt, sha512crypt, bcrypt and DES
-/// crypt. An account with an empty password field, or whose hash matches a listed
-/// password, fails 5.1-1: every device ships with the same way in. Locked accounts (`!`,
-/// `*`) are fine. Hashes whose cost would make the check slow (more than 50 000 rounds,
-/// bcrypt cost above 12) are reported as inconclusive rather than tried. The password
-/// found is named, the hash never printed.
+/// Reads `/etc/shadow` (or hashes kept in `/etc/passwd`) and the services' password
+/// files (htpasswd, htdigest and plain user files of lighttpd, nginx and Apache, busybox
+/// httpd.conf, mosquitto password files), and tries every password of the curated
+/// default-credential list (the 62 Mirai pairs and common vendor defaults) against each
+/// entry: md5crypt, apr1, sha256crypt, sha512crypt, bcrypt, DES crypt, `{SHA}`,
+/// htdigest, mosquitto's salted SHA-512 and PBKDF2, and plain text. An empty password,
+/// or one on the list, fails 5.1-1: every device ships with the same way in. Locked
+/// accounts (`!`, `*`) are fine. Hashes whose cost would make the check slow (more than
+/// 50 000 rounds, bcrypt cost above 12, PBKDF2 above 200 000 iterations) are reported as
+/// inconclusive rather than tried. The password found is named, the hash never printed.
 pub struct DefaultPassword;
 
 static META: CheckMeta = CheckMeta {
@@ -21,33 +24,6 @@ static META: CheckMeta = CheckMeta {
     title: "accounts with an empty or well-known password",
     provisions: &["5.1-1", "5.1-2"],
 };
-
-/// Whether trying passwords against this hash stays fast.
-fn affordable(hash: &str) -> bool {
-    if let Some(rest) = hash
-        .strip_prefix("$5$")
-        .or_else(|| hash.strip_prefix("$6$"))
-    {
-        if let Some(rounds) = rest.strip_prefix("rounds=") {
-            let rounds: u64 = rounds
-                .split('$')
-                .next()
-                .and_then(|n| n.parse().ok())
-                .unwrap_or(u64::MAX);
-            return rounds <= 50_000;
-        }
-        return true;
-    }
-    if let Some(rest) = hash
-        .strip_prefix("$2a$")
-        .or_else(|| hash.strip_prefix("$2b$"))
-        .or_else(|| hash.strip_prefix("$2y$"))
-    {
-        let cost: u32 = rest.get(..2).and_then(|n| n.parse().ok()).unwrap_or(99);
-        return cost <= 12;
-    }
-    true
-}
 
 impl Check for DefaultPassword {
     fn meta(&self) -> &'static CheckMeta {
@@ -63,14 +39,17 @@ impl Check for DefaultPassword {
             }
             let found = if account.hash.is_empty() {
                 Some("")
-            } else if !affordable(&account.hash) {
+            } else if account.scheme == Scheme::Other {
+                continue;
+            } else if !affordable(account.scheme, &account.hash) {
                 sink.add(
                     META.id,
                     META.provisions,
                     Outcome::Inconclusive,
                     Severity::Info,
                     format!(
-                        "password hash of account {} is too costly to test",
+                        "password hash of {} {} is too costly to test",
+                        account.service.noun(),
                         account.name
                     ),
                 )
@@ -82,20 +61,21 @@ impl Check for DefaultPassword {
                     .iter()
                     .copied()
                     .filter(|password| !password.is_empty())
-                    .find(|password| pwhash::unix::verify(password, &account.hash))
+                    .find(|password| account.verify(password))
             };
             let Some(password) = found else {
                 continue;
             };
+            let noun = account.service.noun();
             let title = if password.is_empty() {
-                format!("account {} has an empty password", account.name)
+                format!("{noun} {} has an empty password", account.name)
             } else {
                 format!(
-                    "account {} has the well-known password \"{password}\"",
+                    "{noun} {} has the well-known password \"{password}\"",
                     account.name
                 )
             };
-            let severity = if account.uid == Some(0) {
+            let severity = if account.uid == Some(0) || account.service != Service::System {
                 Severity::Critical
             } else {
                 Severity::High

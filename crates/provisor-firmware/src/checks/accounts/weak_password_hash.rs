@@ -2,14 +2,17 @@
 
 use provisor_engine::{Outcome, Severity};
 
-use super::accounts;
+use super::{accounts, hashes};
 use crate::checks::{Check, CheckMeta, Context, pass_if_clean};
 use crate::finding::FindingSink;
 
-/// Flags accounts whose password hash uses DES crypt (13 characters, 8-character
-/// passwords) or md5crypt (`$1$`, `$apr1$`): both are fast to brute-force and not the
-/// best practice cryptography 5.1-3 asks for. sha256crypt, sha512crypt, bcrypt, scrypt
-/// and yescrypt pass. Locked and empty fields are left to `firmware.default-password`.
+/// Flags passwords stored in schemes that are fast to brute-force or not hashed at all,
+/// which is not the best practice cryptography 5.1-3 asks for: DES crypt (13
+/// characters, 8-character passwords), md5crypt and apr1 (`$1$`, `$apr1$`), unsalted
+/// SHA-1 (`{SHA}`), htdigest's unsalted MD5, mosquitto's single-round salted SHA-512,
+/// and plain-text user files. sha256crypt, sha512crypt, bcrypt, scrypt, yescrypt and
+/// PBKDF2 pass. The same files as `firmware.default-password` are read; locked and
+/// empty fields are left to it.
 pub struct WeakPasswordHash;
 
 static META: CheckMeta = CheckMeta {
@@ -17,23 +20,6 @@ static META: CheckMeta = CheckMeta {
     title: "password hashes in weak schemes",
     provisions: &["5.1-3"],
 };
-
-/// The weak scheme a hash uses, if it is one.
-fn weak_scheme(hash: &str) -> Option<&'static str> {
-    if hash.starts_with("$1$") {
-        Some("md5crypt")
-    } else if hash.starts_with("$apr1$") {
-        Some("apr1 (md5)")
-    } else if hash.len() == 13
-        && hash
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '/')
-    {
-        Some("DES crypt")
-    } else {
-        None
-    }
-}
 
 impl Check for WeakPasswordHash {
     fn meta(&self) -> &'static CheckMeta {
@@ -47,13 +33,27 @@ impl Check for WeakPasswordHash {
             .filter(|account| !account.is_locked() && !account.hash.is_empty())
             .collect();
         for account in &hashed {
-            if let Some(scheme) = weak_scheme(&account.hash) {
+            if account.scheme.is_weak() {
+                let scheme = account.scheme.name();
+                let title = if account.scheme == hashes::Scheme::Plain {
+                    format!(
+                        "{} {} has its password stored in plain text",
+                        account.service.noun(),
+                        account.name
+                    )
+                } else {
+                    format!(
+                        "{} {} has a password hashed with {scheme}",
+                        account.service.noun(),
+                        account.name
+                    )
+                };
                 sink.add(
                     META.id,
                     META.provisions,
                     Outcome::Fail,
                     Severity::Medium,
-                    format!("account {} has a {scheme} password hash", account.name),
+                    title,
                 )
                 .detail("use sha512crypt, bcrypt or yescrypt")
                 .at(&account.path, Some(account.line), &account.container)

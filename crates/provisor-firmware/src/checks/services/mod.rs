@@ -1,6 +1,6 @@
 //! Checks of the services an image starts at boot and how they are configured.
 
-mod config;
+pub(crate) mod config;
 pub mod debug_access;
 pub mod mqtt_config;
 pub mod plaintext_login;
