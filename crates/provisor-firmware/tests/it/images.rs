@@ -51,6 +51,41 @@ fn variants(device: &str) -> Vec<String> {
 /// (check, provision, path, line, words of the title)
 const PLANTED: &[(&str, &str, &str, Option<u64>, &str)] = &[
     (
+        "firmware.private-key",
+        "5.4-3",
+        "/root/.ssh/id_ed25519",
+        Some(1),
+        "OpenSSH private key (Ed25519)",
+    ),
+    (
+        "firmware.private-key",
+        "5.4-3",
+        "/etc/dropbear/dropbear_rsa_host_key",
+        None,
+        "dropbear private key (RSA 2048-bit)",
+    ),
+    (
+        "firmware.private-key",
+        "5.4-3",
+        "/etc/tls/device.der",
+        None,
+        "PKCS#1 (DER) private key (RSA 2048-bit)",
+    ),
+    (
+        "firmware.private-key",
+        "5.4-3",
+        "/etc/tls/attestation.p8",
+        None,
+        "PKCS#8 (DER) private key (EC P-384)",
+    ),
+    (
+        "firmware.private-key",
+        "5.4-3",
+        "/etc/vpn/client.ppk",
+        Some(1),
+        "PuTTY private key (Ed25519)",
+    ),
+    (
         "firmware.default-password",
         "5.1-1",
         "/etc/lighttpd/htpasswd",

@@ -2,19 +2,21 @@
 
 use base64::Engine;
 use provisor_engine::{Outcome, Severity};
-use sha2::{Digest, Sha256};
 
+use super::keys::{self, FoundKey};
 use crate::checks::{Check, CheckMeta, pass_if_clean};
 use crate::finding::FindingSink;
 use crate::vfs::Node;
 
-/// Searches every file (scripts, configuration and binaries alike) for PEM private keys:
-/// PKCS#1 (`RSA PRIVATE KEY`), SEC1 (`EC PRIVATE KEY`), DSA, PKCS#8 (`PRIVATE KEY`,
-/// `ENCRYPTED PRIVATE KEY`) and OpenSSH (`OPENSSH PRIVATE KEY`). A private key in the
+/// Searches every file (scripts, configuration and binaries alike) for private keys: PEM
+/// (PKCS#1 `RSA PRIVATE KEY`, SEC1 `EC PRIVATE KEY`, DSA, PKCS#8 `PRIVATE KEY` and
+/// `ENCRYPTED PRIVATE KEY`, OpenSSH `OPENSSH PRIVATE KEY`), bare DER files (PKCS#1,
+/// SEC1, PKCS#8), PuTTY key files and dropbear's binary host keys. A private key in the
 /// image is the same on every device: a hard-coded critical security parameter (5.4-3)
 /// that cannot be unique per device (5.4-4). Public keys, certificates and CA bundles are
-/// not secrets and are not flagged. The finding gives the key's type, its size in bytes
-/// and a SHA-256 fingerprint of its DER, never the key.
+/// not secrets and are not flagged. The finding gives the key's format, algorithm and
+/// size (bits or curve) and a SHA-256 fingerprint (OpenSSH's, of the public key, where
+/// the format carries one; of the DER otherwise), never the key.
 pub struct PrivateKey;
 
 static META: CheckMeta = CheckMeta {
@@ -33,11 +35,7 @@ struct Block {
 }
 
 fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
-    haystack
-        .get(from..)?
-        .windows(needle.len())
-        .position(|window| window == needle)
-        .map(|position| from + position)
+    memchr::memmem::find(haystack.get(from..)?, needle).map(|position| from + position)
 }
 
 fn private_key_blocks(bytes: &[u8]) -> Vec<Block> {
@@ -85,6 +83,47 @@ fn private_key_blocks(bytes: &[u8]) -> Vec<Block> {
     blocks
 }
 
+/// Every private key in a file's bytes.
+fn private_keys(bytes: &[u8]) -> Vec<FoundKey> {
+    let mut found: Vec<FoundKey> = private_key_blocks(bytes)
+        .into_iter()
+        .map(|block| {
+            let format = match block.label.as_str() {
+                "RSA PRIVATE KEY" => "PKCS#1",
+                "EC PRIVATE KEY" => "SEC1",
+                "DSA PRIVATE KEY" => "DSA",
+                "OPENSSH PRIVATE KEY" => "OpenSSH",
+                "ENCRYPTED PRIVATE KEY" => "encrypted PKCS#8",
+                "PRIVATE KEY" => "PKCS#8",
+                _ => "PEM",
+            };
+            let (algorithm, fingerprint) = match keys::openssh(&block.der) {
+                Some((algorithm, fingerprint)) => (algorithm, fingerprint),
+                None => (
+                    keys::pem_algorithm(&block.label, &block.der),
+                    keys::der_fingerprint(&block.der),
+                ),
+            };
+            FoundKey {
+                format,
+                algorithm,
+                fingerprint,
+                line: Some(block.line),
+            }
+        })
+        .collect();
+    if found.is_empty() {
+        // Binary encodings fill a whole, small file.
+        let small = bytes.len() <= 16 * 1024;
+        found.extend(
+            keys::putty(bytes)
+                .or_else(|| small.then(|| keys::dropbear(bytes)).flatten())
+                .or_else(|| small.then(|| keys::der_file(bytes)).flatten()),
+        );
+    }
+    found
+}
+
 impl Check for PrivateKey {
     fn meta(&self) -> &'static CheckMeta {
         &META
@@ -95,28 +134,21 @@ impl Check for PrivateKey {
     }
 
     fn inspect(&self, node: &Node, bytes: &[u8], sink: &mut FindingSink) {
-        for block in private_key_blocks(bytes) {
-            let kind = match block.label.as_str() {
-                "RSA PRIVATE KEY" => "RSA (PKCS#1)",
-                "EC PRIVATE KEY" => "EC (SEC1)",
-                "DSA PRIVATE KEY" => "DSA",
-                "OPENSSH PRIVATE KEY" => "OpenSSH",
-                "ENCRYPTED PRIVATE KEY" => "encrypted PKCS#8",
-                "PRIVATE KEY" => "PKCS#8",
-                _ => "private key",
+        for key in private_keys(bytes) {
+            let described = match &key.algorithm {
+                Some(algorithm) => format!("{} private key ({algorithm})", key.format),
+                None => format!("{} private key", key.format),
             };
-            let digest = Sha256::digest(&block.der);
-            let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
             sink.add(
                 META.id,
                 META.provisions,
                 Outcome::Fail,
                 Severity::High,
-                format!("{kind} private key in {}", node.path),
+                format!("{described} in {}", node.path),
             )
             .detail("the same key ships on every device built from this image; generate keys per device (at first boot or in the factory)")
-            .at(&node.path, Some(block.line), &node.container)
-            .evidence(serde_json::json!({"type": kind, "der_bytes": block.der.len(), "fingerprint": format!("SHA256:{hex}")}))
+            .at(&node.path, key.line, &node.container)
+            .evidence(serde_json::json!({"format": key.format, "algorithm": key.algorithm, "fingerprint": key.fingerprint}))
             .record();
         }
     }
