@@ -67,6 +67,7 @@ pub fn all() -> &'static [&'static dyn Check] {
         &inference::conditions::ConditionInference,
         &services::debug_access::DebugAccess,
         &accounts::default_password::DefaultPassword,
+        &secrets::embedded_secret::EmbeddedSecret,
         &permissions::file_modes::FileModes,
         &services::mqtt_config::MqttConfig,
         &components::package_database::PackageDatabase,

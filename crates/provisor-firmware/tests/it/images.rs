@@ -51,6 +51,41 @@ fn variants(device: &str) -> Vec<String> {
 /// (check, provision, path, line, words of the title)
 const PLANTED: &[(&str, &str, &str, Option<u64>, &str)] = &[
     (
+        "firmware.embedded-secret",
+        "5.4-3",
+        "/usr/bin/cloud-sync",
+        Some(3),
+        "AWS access key ID in /usr/bin/cloud-sync",
+    ),
+    (
+        "firmware.embedded-secret",
+        "5.4-3",
+        "/usr/bin/cloud-sync",
+        Some(4),
+        "AWS secret access key in /usr/bin/cloud-sync",
+    ),
+    (
+        "firmware.embedded-secret",
+        "5.4-3",
+        "/usr/bin/cloud-sync",
+        Some(5),
+        "password assigned in a script or configuration file",
+    ),
+    (
+        "firmware.embedded-secret",
+        "5.4-4",
+        "/etc/config/cloud",
+        Some(2),
+        "Azure IoT Hub shared access key in /etc/config/cloud",
+    ),
+    (
+        "firmware.embedded-secret",
+        "5.4-3",
+        "/usr/sbin/camd",
+        None,
+        "password in a URL in /usr/sbin/camd",
+    ),
+    (
         "firmware.private-key",
         "5.4-3",
         "/root/.ssh/id_ed25519",

@@ -1,4 +1,5 @@
 //! Checks for hard-coded secrets, and the recognizers of key formats they share.
 
+pub mod embedded_secret;
 pub(crate) mod keys;
 pub mod private_key;
