@@ -51,6 +51,20 @@ fn variants(device: &str) -> Vec<String> {
 /// (check, provision, path, line, words of the title)
 const PLANTED: &[(&str, &str, &str, Option<u64>, &str)] = &[
     (
+        "firmware.plaintext-login-service",
+        "5.5-7",
+        "/etc/xinetd.d/rlogin",
+        Some(4),
+        "in.rlogind (rlogin, plaintext) is started at boot",
+    ),
+    (
+        "firmware.plaintext-login-service",
+        "5.6-1",
+        "/lib/systemd/system/vsftpd.service",
+        Some(5),
+        "vsftpd (FTP, plaintext) is started at boot",
+    ),
+    (
         "firmware.embedded-secret",
         "5.4-3",
         "/usr/bin/cloud-sync",

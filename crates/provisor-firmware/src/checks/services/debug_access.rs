@@ -2,13 +2,15 @@
 
 use provisor_engine::{Outcome, Severity};
 
+use super::boot::Boot;
 use crate::checks::{Check, CheckMeta, Context, active_lines};
 use crate::finding::FindingSink;
 
 /// Reads `/etc/inittab` and the boot scripts for debug access left enabled in
 /// software: a shell started directly on a serial console (`ttyS0::respawn:/bin/sh`,
 /// `::askfirst:-/bin/sh`) gives whoever touches the UART pads a root shell without a
-/// password, and debug daemons (gdbserver, adbd) started at boot expose the device to
+/// password, and debug daemons (gdbserver, adbd) started at boot by any init system
+/// (see `firmware.plaintext-login-service` for those read) expose the device to
 /// anyone on the network. 5.6-4 asks that a physically accessible debug interface be
 /// disabled in software. A console with `getty` or `login` asks for credentials and is
 /// fine; commented-out lines are not read.
@@ -71,39 +73,26 @@ impl Check for DebugAccess {
                 }
             }
         }
-        let scripts: Vec<String> = vfs
-            .under("/etc/init.d")
-            .filter(|node| {
-                node.path
-                    .rsplit('/')
-                    .next()
-                    .is_some_and(|name| name.starts_with('S'))
-            })
-            .map(|node| node.path.clone())
-            .collect();
-        for path in scripts {
-            let Ok(text) = vfs.read_text(&path, limit) else {
-                continue;
-            };
-            for (line, content) in active_lines(&text) {
-                let daemon = content
-                    .split_whitespace()
-                    .map(|word| word.rsplit('/').next().unwrap_or(word))
-                    .find(|word| DEBUG_DAEMONS.contains(word));
-                if let Some(daemon) = daemon {
-                    sink.add(
-                        META.id,
-                        META.provisions,
-                        Outcome::Fail,
-                        Severity::High,
-                        format!("{daemon} is started at boot"),
-                    )
-                    .detail(format!(
-                        "`{content}` leaves a debugging service running on the device"
-                    ))
-                    .at(&path, Some(line), &vfs.container_of(&path))
-                    .record();
-                }
+        for started in Boot::read(context).commands {
+            let daemon = started
+                .command
+                .split(|c: char| c.is_whitespace() || matches!(c, '=' | ':' | ';' | '&'))
+                .map(|word| word.rsplit('/').next().unwrap_or(word))
+                .find(|word| DEBUG_DAEMONS.contains(word));
+            if let Some(daemon) = daemon {
+                sink.add(
+                    META.id,
+                    META.provisions,
+                    Outcome::Fail,
+                    Severity::High,
+                    format!("{daemon} is started at boot"),
+                )
+                .detail(format!(
+                    "`{}` leaves a debugging service running on the device",
+                    started.command
+                ))
+                .at(&started.path, Some(started.line), &started.container)
+                .record();
             }
         }
     }

@@ -1,5 +1,6 @@
 //! Checks of the services an image starts at boot and how they are configured.
 
+pub(crate) mod boot;
 pub(crate) mod config;
 pub mod debug_access;
 pub mod mqtt_config;
