@@ -70,6 +70,7 @@ pub fn all() -> &'static [&'static dyn Check] {
         &secrets::embedded_secret::EmbeddedSecret,
         &permissions::file_modes::FileModes,
         &services::mqtt_config::MqttConfig,
+        &services::openwrt_config::OpenWrtConfig,
         &components::package_database::PackageDatabase,
         &services::plaintext_login::PlaintextLogin,
         &secrets::private_key::PrivateKey,

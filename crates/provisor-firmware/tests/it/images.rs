@@ -51,6 +51,55 @@ fn variants(device: &str) -> Vec<String> {
 /// (check, provision, path, line, words of the title)
 const PLANTED: &[(&str, &str, &str, Option<u64>, &str)] = &[
     (
+        "firmware.openwrt-config",
+        "5.5-1",
+        "/etc/config/uhttpd",
+        Some(2),
+        "the web interface (uhttpd) is served over plain HTTP only",
+    ),
+    (
+        "firmware.openwrt-config",
+        "5.6-4",
+        "/etc/config/system",
+        Some(3),
+        "the serial console gives a root shell without login (ttylogin '0')",
+    ),
+    (
+        "firmware.openwrt-config",
+        "5.5-1",
+        "/etc/config/wireless",
+        Some(9),
+        "the Wi-Fi network \"ACME-CAM-SETUP\" is open: no encryption",
+    ),
+    (
+        "firmware.openwrt-config",
+        "5.1-1",
+        "/etc/config/wireless",
+        Some(16),
+        "the Wi-Fi passphrase of \"ACME-CAM\" is written in the image",
+    ),
+    (
+        "firmware.openwrt-config",
+        "5.6-1",
+        "/etc/config/upnpd",
+        Some(2),
+        "UPnP IGD is enabled by default",
+    ),
+    (
+        "firmware.openwrt-config",
+        "5.6-1",
+        "/etc/config/firewall",
+        Some(3),
+        "the firewall accepts every connection from the WAN",
+    ),
+    (
+        "firmware.openwrt-config",
+        "5.6-1",
+        "/etc/config/firewall",
+        Some(10),
+        "the firewall opens port 23 (telnet) to the WAN",
+    ),
+    (
         "firmware.plaintext-login-service",
         "5.5-7",
         "/etc/xinetd.d/rlogin",

@@ -13,6 +13,68 @@ pub(crate) struct UciOption {
     pub line: u64,
 }
 
+/// One UCI section (`config TYPE 'NAME'`) with its options and lists in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct UciSection {
+    pub kind: String,
+    /// The name, empty for an anonymous section.
+    pub name: String,
+    pub line: u64,
+    /// (option, value, line); a `list` contributes one entry per value.
+    pub options: Vec<(String, String, u64)>,
+}
+
+impl UciSection {
+    /// The last value of an option.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.options
+            .iter()
+            .rev()
+            .find(|(option, ..)| option == name)
+            .map(|(_, value, _)| value.as_str())
+    }
+
+    /// The line of an option's last value, or of the section.
+    pub fn line_of(&self, name: &str) -> u64 {
+        self.options
+            .iter()
+            .rev()
+            .find(|(option, ..)| option == name)
+            .map_or(self.line, |(.., line)| *line)
+    }
+
+    /// Every value of an option or list.
+    pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = (&'a str, u64)> + 'a {
+        self.options
+            .iter()
+            .filter(move |(option, ..)| option == name)
+            .map(|(_, value, line)| (value.as_str(), *line))
+    }
+}
+
+/// The sections of a UCI file, options and lists included.
+pub(crate) fn uci_sections(text: &str) -> Vec<UciSection> {
+    let mut sections: Vec<UciSection> = Vec::new();
+    for (line, content) in active_lines(text) {
+        let mut words = content.splitn(3, char::is_whitespace);
+        match (words.next(), words.next(), words.next()) {
+            (Some("config"), Some(kind), name) => sections.push(UciSection {
+                kind: unquote(kind),
+                name: name.map(unquote).unwrap_or_default(),
+                line,
+                options: Vec::new(),
+            }),
+            (Some("option" | "list"), Some(name), Some(value)) => {
+                if let Some(section) = sections.last_mut() {
+                    section.options.push((unquote(name), unquote(value), line));
+                }
+            }
+            _ => {}
+        }
+    }
+    sections
+}
+
 /// Strips one level of UCI quoting.
 fn unquote(value: &str) -> String {
     let value = value.trim();
