@@ -11,6 +11,8 @@ pub struct FindingSink {
     findings: Vec<Finding>,
     components: Vec<Component>,
     inferred: Vec<InferredCondition>,
+    /// Counts checks keep of what they examined (not part of the output).
+    tallies: std::collections::BTreeMap<&'static str, usize>,
 }
 
 /// A finding being described by a check.
@@ -93,8 +95,21 @@ impl FindingSink {
         }
     }
 
+    /// Adds to a check's count of things examined.
+    pub fn tally(&mut self, key: &'static str, count: usize) {
+        *self.tallies.entry(key).or_default() += count;
+    }
+
+    /// A check's count of things examined.
+    pub fn tally_of(&self, key: &str) -> usize {
+        self.tallies.get(key).copied().unwrap_or(0)
+    }
+
     /// Takes in what another sink collected (the per-file sinks of the shared pass).
     pub fn merge(&mut self, other: FindingSink) {
+        for (key, count) in other.tallies {
+            self.tally(key, count);
+        }
         for finding in other.findings {
             if !self
                 .findings

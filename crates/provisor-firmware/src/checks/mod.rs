@@ -11,6 +11,7 @@ pub mod inference;
 pub mod permissions;
 pub mod secrets;
 pub mod services;
+pub mod tls;
 pub mod updates;
 
 use crate::finding::FindingSink;
@@ -64,6 +65,7 @@ pub const MAX_INSPECTED: u64 = 64 << 20;
 pub fn all() -> &'static [&'static dyn Check] {
     &[
         &binaries::hardening::BinaryHardening,
+        &tls::certificate::CertificateCheck,
         &inference::conditions::ConditionInference,
         &services::debug_access::DebugAccess,
         &accounts::default_password::DefaultPassword,

@@ -51,6 +51,27 @@ fn variants(device: &str) -> Vec<String> {
 /// (check, provision, path, line, words of the title)
 const PLANTED: &[(&str, &str, &str, Option<u64>, &str)] = &[
     (
+        "firmware.certificate",
+        "5.5-1",
+        "/etc/ssl/certs/camera-legacy.pem",
+        Some(1),
+        "certificate \"CN=camera-legacy.local\" in /etc/ssl/certs/camera-legacy.pem has a 1024-bit RSA key",
+    ),
+    (
+        "firmware.certificate",
+        "5.5-1",
+        "/etc/ssl/certs/camera-legacy.pem",
+        Some(1),
+        "certificate \"CN=camera-legacy.local\" in /etc/ssl/certs/camera-legacy.pem is signed with SHA-1",
+    ),
+    (
+        "firmware.certificate",
+        "5.5-1",
+        "/etc/cloud/client.crt",
+        Some(1),
+        "certificate \"CN=cloud-client.acme-cam.example\" in /etc/cloud/client.crt expired on 2020-01-01",
+    ),
+    (
         "firmware.openwrt-config",
         "5.5-1",
         "/etc/config/uhttpd",

@@ -1,0 +1,3 @@
+//! Checks of the cryptography services use: certificates.
+
+pub mod certificate;
