@@ -72,6 +72,7 @@ pub fn all() -> &'static [&'static dyn Check] {
         &secrets::embedded_secret::EmbeddedSecret,
         &permissions::file_modes::FileModes,
         &services::mqtt_config::MqttConfig,
+        &tls::openssl_config::OpenSslConfig,
         &services::openwrt_config::OpenWrtConfig,
         &components::package_database::PackageDatabase,
         &services::plaintext_login::PlaintextLogin,

@@ -51,6 +51,55 @@ fn variants(device: &str) -> Vec<String> {
 /// (check, provision, path, line, words of the title)
 const PLANTED: &[(&str, &str, &str, Option<u64>, &str)] = &[
     (
+        "firmware.mqtt-config",
+        "5.6-7",
+        "/etc/mosquitto/conf.d/local.conf",
+        Some(4),
+        "the MQTT broker runs as root (user root)",
+    ),
+    (
+        "firmware.mqtt-config",
+        "5.5-1",
+        "/etc/mosquitto/conf.d/local.conf",
+        Some(8),
+        "the MQTT broker accepts tlsv1",
+    ),
+    (
+        "firmware.openssl-config",
+        "5.5-1",
+        "/etc/ssl/openssl.cnf",
+        Some(7),
+        "OpenSSL's default minimum protocol is TLSv1",
+    ),
+    (
+        "firmware.openssl-config",
+        "5.5-1",
+        "/etc/ssl/openssl.cnf",
+        Some(8),
+        "OpenSSL's default cipher string enables DEFAULT@SECLEVEL=0",
+    ),
+    (
+        "firmware.web-server-config",
+        "5.5-1",
+        "/etc/nginx/nginx.conf",
+        Some(6),
+        "nginx accepts TLSv1 and TLSv1.1",
+    ),
+    (
+        "firmware.web-server-config",
+        "5.5-1",
+        "/etc/nginx/nginx.conf",
+        Some(7),
+        "nginx enables weak cipher suites (RC4-SHA)",
+    ),
+    (
+        "firmware.web-server-config",
+        "5.6-7",
+        "/etc/nginx/nginx.conf",
+        Some(1),
+        "nginx runs its workers as root (user root)",
+    ),
+    (
         "firmware.certificate",
         "5.5-1",
         "/etc/ssl/certs/camera-legacy.pem",

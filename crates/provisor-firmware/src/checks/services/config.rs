@@ -122,6 +122,43 @@ pub(crate) fn directives(text: &str) -> Vec<(String, String, u64)> {
         .collect()
 }
 
+/// The protocol versions below TLS 1.2 a list of versions enables (`TLSv1 TLSv1.1
+/// TLSv1.2`, `tlsv1`, `SSLv3`), as written.
+pub(crate) fn legacy_protocols(value: &str) -> Vec<String> {
+    value
+        .split(|c: char| c.is_whitespace() || matches!(c, ',' | ':' | ';' | '"' | '\''))
+        .filter(|word| {
+            matches!(
+                word.to_ascii_lowercase().as_str(),
+                "sslv2" | "sslv3" | "tlsv1" | "tlsv1.0" | "tlsv1.1"
+            )
+        })
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Names and name parts of broken cipher suites, in OpenSSL's spelling.
+const WEAK_CIPHER_PARTS: &[&str] = &[
+    "RC4", "NULL", "ENULL", "ANULL", "EXP", "EXPORT", "DES", "3DES", "MD5", "ADH", "AECDH",
+];
+
+/// The weak suites an OpenSSL cipher string enables (RC4, DES and 3DES, NULL, export,
+/// anonymous, MD5), or a security level of 0; excluded entries (`!RC4`, `-DES`) are fine.
+pub(crate) fn weak_ciphers(value: &str) -> Vec<String> {
+    value
+        .split(|c: char| c.is_whitespace() || matches!(c, ':' | ',' | ';' | '"' | '\''))
+        .filter(|token| !token.is_empty() && !token.starts_with(['!', '-']))
+        .filter(|token| {
+            let upper = token.trim_start_matches('+').to_ascii_uppercase();
+            upper.contains("SECLEVEL=0")
+                || upper
+                    .split(['-', '_', '@'])
+                    .any(|part| WEAK_CIPHER_PARTS.contains(&part))
+        })
+        .map(str::to_owned)
+        .collect()
+}
+
 /// Whether a UCI or configuration value switches something on.
 pub(crate) fn is_on(value: &str) -> bool {
     matches!(
@@ -133,6 +170,27 @@ pub(crate) fn is_on(value: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn legacy_protocols_and_weak_ciphers_are_named() {
+        assert_eq!(
+            legacy_protocols("TLSv1 TLSv1.1 TLSv1.2;"),
+            ["TLSv1", "TLSv1.1"]
+        );
+        assert!(legacy_protocols("TLSv1.2 TLSv1.3").is_empty());
+        assert_eq!(legacy_protocols("tlsv1"), ["tlsv1"]);
+        assert_eq!(weak_ciphers("'HIGH:RC4-SHA:!aNULL:!MD5'"), ["RC4-SHA"]);
+        assert_eq!(weak_ciphers("DEFAULT@SECLEVEL=0"), ["DEFAULT@SECLEVEL=0"]);
+        assert_eq!(
+            weak_ciphers("DES-CBC3-SHA:ECDHE-RSA-AES128-GCM-SHA256"),
+            ["DES-CBC3-SHA"]
+        );
+        assert!(
+            weak_ciphers("ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-CHACHA20-POLY1305:!3DES:!RC4")
+                .is_empty()
+        );
+        assert!(weak_ciphers("HIGH:!aNULL:!MD5").is_empty());
+    }
 
     #[test]
     fn uci_sections_and_options_are_read() {

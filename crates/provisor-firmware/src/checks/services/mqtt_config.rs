@@ -2,7 +2,7 @@
 
 use provisor_engine::{Outcome, Severity};
 
-use super::config::{directives, is_on};
+use super::config::{directives, is_on, legacy_protocols, weak_ciphers};
 use crate::checks::{Check, CheckMeta, Context};
 use crate::finding::FindingSink;
 
@@ -10,15 +10,20 @@ use crate::finding::FindingSink;
 /// its `include_dir`). `allow_anonymous true` lets anyone on the network publish and
 /// subscribe without authenticating (5.5-4, and 5.5-5 where topics change settings); a
 /// `listener` on a port other than localhost without `certfile` carries credentials and
-/// data in plaintext (5.5-1, 5.5-7). A listener bound to 127.0.0.1 or ::1 is local and
-/// not flagged; commented-out lines are not read.
+/// data in plaintext (5.5-1, 5.5-7), and `tls_version` below TLS 1.2 or `ciphers`
+/// enabling broken suites weaken the TLS it has (5.5-1). `user root` keeps the broker
+/// running as root (5.6-7). A listener bound to 127.0.0.1 or ::1 is local and not
+/// flagged; commented-out lines are not read.
 pub struct MqttConfig;
 
 static META: CheckMeta = CheckMeta {
     id: "firmware.mqtt-config",
     title: "MQTT brokers allowing anonymous clients or plaintext listeners",
-    provisions: &["5.5-4", "5.5-5", "5.5-1", "5.5-7"],
+    provisions: &["5.5-4", "5.5-5", "5.5-1", "5.5-7", "5.6-7"],
 };
+
+/// The provisions of anonymous access and plaintext listeners.
+const ACCESS: &[&str] = &["5.5-4", "5.5-5", "5.5-1", "5.5-7"];
 
 /// A listener block: where it starts, its port and address, and whether it has TLS.
 struct Listener {
@@ -67,13 +72,44 @@ impl Check for MqttConfig {
                         }
                     }
                     "allow_anonymous" => anonymous = Some((is_on(&value), line)),
+                    "tls_version" | "ciphers" | "user" => {
+                        let problem = match key.as_str() {
+                            "tls_version" => legacy_protocols(&value).first().map(|version| {
+                                (&["5.5-1"][..], format!("the MQTT broker accepts {version}"))
+                            }),
+                            "ciphers" => {
+                                let weak = weak_ciphers(&value);
+                                (!weak.is_empty()).then(|| {
+                                    (
+                                        &["5.5-1"][..],
+                                        format!(
+                                            "the MQTT broker enables weak cipher suites ({})",
+                                            weak.join(", ")
+                                        ),
+                                    )
+                                })
+                            }
+                            _ => (value == "root").then(|| {
+                                (
+                                    &["5.6-7"][..],
+                                    "the MQTT broker runs as root (user root)".to_owned(),
+                                )
+                            }),
+                        };
+                        if let Some((provisions, title)) = problem {
+                            sink.add(META.id, provisions, Outcome::Fail, Severity::High, title)
+                                .detail("require TLS 1.2 or later with strong suites, and run mosquitto as its own unprivileged user")
+                                .at(&path, Some(line), &container)
+                                .record();
+                        }
+                    }
                     _ => {}
                 }
             }
             if let Some((true, line)) = anonymous {
                 sink.add(
                     META.id,
-                    META.provisions,
+                    ACCESS,
                     Outcome::Fail,
                     Severity::High,
                     "the MQTT broker allows anonymous clients (allow_anonymous true)",
@@ -85,7 +121,7 @@ impl Check for MqttConfig {
             for listener in listeners.iter().filter(|l| !l.local && !l.tls) {
                 sink.add(
                     META.id,
-                    META.provisions,
+                    ACCESS,
                     Outcome::Fail,
                     Severity::High,
                     format!("MQTT listener on port {} has no TLS", listener.port),
