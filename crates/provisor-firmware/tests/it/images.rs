@@ -51,6 +51,55 @@ fn variants(device: &str) -> Vec<String> {
 /// (check, provision, path, line, words of the title)
 const PLANTED: &[(&str, &str, &str, Option<u64>, &str)] = &[
     (
+        "firmware.update-mechanism",
+        "5.3-7",
+        "/etc/swupdate.cfg",
+        Some(7),
+        "SWUpdate fetches updates over plain HTTP",
+    ),
+    (
+        "firmware.update-mechanism",
+        "5.3-10",
+        "/etc/swupdate.cfg",
+        None,
+        "SWUpdate installs images without verifying a signature",
+    ),
+    (
+        "firmware.update-mechanism",
+        "5.3-7",
+        "/etc/mender/mender.conf",
+        Some(2),
+        "Mender talks to its server over plain HTTP",
+    ),
+    (
+        "firmware.update-mechanism",
+        "5.5-1",
+        "/etc/mender/mender.conf",
+        Some(3),
+        "Mender does not verify its server's TLS certificate (SkipVerify)",
+    ),
+    (
+        "firmware.update-mechanism",
+        "5.3-10",
+        "/etc/mender/mender.conf",
+        None,
+        "Mender installs artifacts without verifying a signature",
+    ),
+    (
+        "firmware.update-mechanism",
+        "5.3-7",
+        "/etc/fwupd/remotes.d/acme.conf",
+        Some(4),
+        "fwupd fetches firmware metadata over plain HTTP",
+    ),
+    (
+        "firmware.update-mechanism",
+        "5.3-10",
+        "/etc/fwupd/fwupd.conf",
+        Some(2),
+        "fwupd installs firmware without a trusted signature (OnlyTrusted=false)",
+    ),
+    (
         "firmware.mqtt-config",
         "5.6-7",
         "/etc/mosquitto/conf.d/local.conf",

@@ -2,6 +2,7 @@
 
 use provisor_engine::{Outcome, Severity};
 
+use crate::checks::services::boot::{Boot, BootCommand};
 use crate::checks::{Check, CheckMeta, Context, active_lines};
 use crate::finding::FindingSink;
 
@@ -13,7 +14,13 @@ use crate::finding::FindingSink;
 /// without verifying a signature first (openssl dgst/pkeyutl/smime -verify, usign -V,
 /// signify -V, minisign -V, gpg --verify) installs whatever it is given (5.3-9,
 /// 5.3-10); opkg without `option check_signature` installs unsigned packages. A script
-/// that verifies before flashing passes. Commented-out lines are not read.
+/// that verifies before flashing passes. The update frameworks are read from their own
+/// configuration: SWUpdate (`/etc/swupdate.cfg`: a plain-HTTP suricatta server, no
+/// `public-key-file` and no `-k` where it is started), RAUC (`/etc/rauc/system.conf`
+/// without a `[keyring]`, or with its file missing), Mender (`/etc/mender/mender.conf`:
+/// a plain-HTTP `ServerURL`, `SkipVerify`, no `ArtifactVerifyKey`) and fwupd (remotes
+/// with plain-HTTP metadata, `OnlyTrusted=false`); each one configured safely passes.
+/// Commented-out lines are not read.
 pub struct UpdateMechanism;
 
 static META: CheckMeta = CheckMeta {
@@ -91,6 +98,11 @@ impl Check for UpdateMechanism {
     }
 
     fn run(&self, context: &Context<'_>, sink: &mut FindingSink) {
+        let boot = Boot::read(context);
+        swupdate(context, &boot.commands, sink);
+        rauc(context, sink);
+        mender(context, sink);
+        fwupd(context, sink);
         let vfs = context.vfs;
         let limit = context.limits.max_file_read.min(1 << 20);
         let candidates: Vec<String> = vfs
@@ -192,6 +204,265 @@ impl Check for UpdateMechanism {
                     .record();
                 }
             }
+        }
+    }
+}
+
+/// What an update's transport is judged against.
+const TRANSPORT: &[&str] = &["5.3-7", "5.5-1"];
+/// What an update's signature check is judged against.
+const SIGNATURE: &[&str] = &["5.3-10", "5.3-9"];
+
+/// Records a finding of the update frameworks' configuration.
+fn framework_finding(
+    sink: &mut FindingSink,
+    provisions: &[&str],
+    outcome: Outcome,
+    severity: Severity,
+    title: String,
+    detail: &str,
+    at: (&str, Option<u64>, String),
+) {
+    sink.add(META.id, provisions, outcome, severity, title)
+        .detail(detail)
+        .at(at.0, at.1, &at.2)
+        .record();
+}
+
+/// The line of the first active line containing `needle`.
+fn line_with(text: &str, needle: &str) -> Option<(u64, String)> {
+    active_lines(text)
+        .find(|(_, line)| line.contains(needle))
+        .map(|(number, line)| (number, line.to_owned()))
+}
+
+/// SWUpdate: `/etc/swupdate.cfg` (libconfig). Signed images need a public key, given
+/// as `public-key-file` or `-k` on the command line; suricatta's server URL is its
+/// transport.
+fn swupdate(context: &Context<'_>, boot: &[BootCommand], sink: &mut FindingSink) {
+    let vfs = context.vfs;
+    let path = "/etc/swupdate.cfg";
+    let Ok(text) = vfs.read_text(path, 1 << 20) else {
+        return;
+    };
+    let container = vfs.container_of(path);
+    if let Some((line, content)) = line_with(&text, "http://") {
+        framework_finding(
+            sink,
+            TRANSPORT,
+            Outcome::Fail,
+            Severity::High,
+            "SWUpdate fetches updates over plain HTTP".into(),
+            &format!("`{content}`: use https"),
+            (path, Some(line), container.clone()),
+        );
+    }
+    let key_in_config = line_with(&text, "public-key-file");
+    let key_on_command_line = boot.iter().find(|started| {
+        started.command.contains("swupdate")
+            && started.command.split_whitespace().any(|word| word == "-k")
+    });
+    match (key_in_config, key_on_command_line) {
+        (Some((line, _)), _) => framework_finding(
+            sink,
+            META.provisions,
+            Outcome::Pass,
+            Severity::Info,
+            "SWUpdate verifies update signatures (public-key-file)".into(),
+            "",
+            (path, Some(line), container),
+        ),
+        (None, Some(started)) => framework_finding(
+            sink,
+            META.provisions,
+            Outcome::Pass,
+            Severity::Info,
+            "SWUpdate verifies update signatures (-k)".into(),
+            "",
+            (&started.path, Some(started.line), started.container.clone()),
+        ),
+        (None, None) => framework_finding(
+            sink,
+            SIGNATURE,
+            Outcome::Fail,
+            Severity::Critical,
+            "SWUpdate installs images without verifying a signature".into(),
+            "neither public-key-file in /etc/swupdate.cfg nor -k where swupdate is started: build SWUpdate with signed images and give it the vendor's public key",
+            (path, None, container),
+        ),
+    }
+}
+
+/// RAUC: `/etc/rauc/system.conf`. Every bundle is verified against the `[keyring]`;
+/// without one (or with the file missing) nothing can be installed safely.
+fn rauc(context: &Context<'_>, sink: &mut FindingSink) {
+    let vfs = context.vfs;
+    let path = "/etc/rauc/system.conf";
+    let Ok(text) = vfs.read_text(path, 1 << 20) else {
+        return;
+    };
+    let container = vfs.container_of(path);
+    let mut section = "";
+    let mut keyring = None;
+    for (line, content) in active_lines(&text) {
+        if content.starts_with('[') {
+            section = content;
+        } else if section == "[keyring]" {
+            if let Some(value) = content
+                .strip_prefix("path=")
+                .or_else(|| content.strip_prefix("path ="))
+            {
+                keyring = Some((line, value.trim().to_owned()));
+            }
+        }
+    }
+    match keyring {
+        Some((line, keyring)) => {
+            let file = if keyring.starts_with('/') {
+                keyring.clone()
+            } else {
+                format!("/etc/rauc/{keyring}")
+            };
+            if vfs.resolve(&file).is_some() {
+                framework_finding(
+                    sink,
+                    META.provisions,
+                    Outcome::Pass,
+                    Severity::Info,
+                    format!("RAUC verifies bundles against the keyring {file}"),
+                    "",
+                    (path, Some(line), container),
+                );
+            } else {
+                framework_finding(
+                    sink,
+                    SIGNATURE,
+                    Outcome::Fail,
+                    Severity::High,
+                    format!("RAUC's keyring {file} is not in the image"),
+                    "RAUC cannot verify bundles without its keyring; ship the vendor's CA",
+                    (path, Some(line), container),
+                );
+            }
+        }
+        None => framework_finding(
+            sink,
+            SIGNATURE,
+            Outcome::Fail,
+            Severity::High,
+            "RAUC has no keyring to verify bundles against".into(),
+            "add a [keyring] section with the path of the vendor's CA",
+            (path, None, container),
+        ),
+    }
+}
+
+/// Mender: `/etc/mender/mender.conf` (JSON): `ServerURL` is the transport,
+/// `ArtifactVerifyKey` the signature check, `SkipVerify` turns off TLS verification.
+fn mender(context: &Context<'_>, sink: &mut FindingSink) {
+    let vfs = context.vfs;
+    let path = "/etc/mender/mender.conf";
+    let Ok(text) = vfs.read_text(path, 1 << 20) else {
+        return;
+    };
+    let container = vfs.container_of(path);
+    let Ok(config) = serde_json::from_str::<serde_json::Value>(&text) else {
+        return;
+    };
+    let line = |key: &str| line_with(&text, &format!("\"{key}\"")).map(|(line, _)| line);
+    if config["ServerURL"]
+        .as_str()
+        .is_some_and(|url| url.starts_with("http://"))
+    {
+        framework_finding(
+            sink,
+            TRANSPORT,
+            Outcome::Fail,
+            Severity::High,
+            "Mender talks to its server over plain HTTP".into(),
+            "set ServerURL to an https URL",
+            (path, line("ServerURL"), container.clone()),
+        );
+    }
+    if config["SkipVerify"].as_bool() == Some(true) {
+        framework_finding(
+            sink,
+            TRANSPORT,
+            Outcome::Fail,
+            Severity::High,
+            "Mender does not verify its server's TLS certificate (SkipVerify)".into(),
+            "remove SkipVerify: anyone on the path can impersonate the update server",
+            (path, line("SkipVerify"), container.clone()),
+        );
+    }
+    let verify_key = ["ArtifactVerifyKey", "ArtifactVerifyKeys"]
+        .iter()
+        .find(|key| !config[**key].is_null());
+    match verify_key {
+        Some(key) => framework_finding(
+            sink,
+            META.provisions,
+            Outcome::Pass,
+            Severity::Info,
+            format!("Mender verifies artifact signatures ({key})"),
+            "",
+            (path, line(key), container),
+        ),
+        None => framework_finding(
+            sink,
+            SIGNATURE,
+            Outcome::Fail,
+            Severity::Critical,
+            "Mender installs artifacts without verifying a signature".into(),
+            "set ArtifactVerifyKey to the vendor's public key so that only signed artifacts install",
+            (path, None, container),
+        ),
+    }
+}
+
+/// fwupd: remotes (`/etc/fwupd/remotes.d/*.conf`) fetch metadata over their
+/// `MetadataURI`; `OnlyTrusted=false` in `/etc/fwupd/fwupd.conf` or `daemon.conf`
+/// installs firmware without a trusted signature.
+fn fwupd(context: &Context<'_>, sink: &mut FindingSink) {
+    let vfs = context.vfs;
+    let remotes: Vec<String> = vfs
+        .under("/etc/fwupd/remotes.d")
+        .map(|node| node.path.clone())
+        .collect();
+    for path in remotes {
+        let Ok(text) = vfs.read_text(&path, 1 << 20) else {
+            continue;
+        };
+        let enabled =
+            !active_lines(&text).any(|(_, line)| line.replace(' ', "") == "Enabled=false");
+        if let Some((line, content)) = line_with(&text, "http://").filter(|_| enabled) {
+            framework_finding(
+                sink,
+                TRANSPORT,
+                Outcome::Fail,
+                Severity::High,
+                "fwupd fetches firmware metadata over plain HTTP".into(),
+                &format!("`{content}`: use https"),
+                (&path, Some(line), vfs.container_of(&path)),
+            );
+        }
+    }
+    for path in ["/etc/fwupd/fwupd.conf", "/etc/fwupd/daemon.conf"] {
+        let Ok(text) = vfs.read_text(path, 1 << 20) else {
+            continue;
+        };
+        if let Some((line, _)) =
+            active_lines(&text).find(|(_, line)| line.replace(' ', "") == "OnlyTrusted=false")
+        {
+            framework_finding(
+                sink,
+                SIGNATURE,
+                Outcome::Fail,
+                Severity::Critical,
+                "fwupd installs firmware without a trusted signature (OnlyTrusted=false)".into(),
+                "remove OnlyTrusted=false",
+                (path, Some(line), vfs.container_of(path)),
+            );
         }
     }
 }
