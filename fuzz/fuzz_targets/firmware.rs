@@ -20,7 +20,7 @@ fuzz_target!(|data: &[u8]| {
             ..Default::default()
         },
         tool_version: "fuzz".into(),
-        progress: None,
+        ..Default::default()
     };
     let _ = provisor_firmware::scan_bytes(data.to_vec(), "fuzz.bin", &options);
 });

@@ -26,6 +26,27 @@ pub enum Command {
     Diff(DiffArgs),
     /// Examine a device: its firmware image. Exit 1 when a finding fails.
     Scan(ScanArgs),
+    /// Manage the security advisories scans match components against.
+    Advisories(AdvisoriesArgs),
+}
+
+#[derive(Args)]
+pub struct AdvisoriesArgs {
+    #[command(subcommand)]
+    pub action: AdvisoriesAction,
+}
+
+#[derive(Subcommand)]
+pub enum AdvisoriesAction {
+    /// Import OSV advisories (JSON files, one advisory or an array each) from a directory
+    /// into a database file for `scan firmware --advisories`.
+    Import {
+        /// The directory of OSV files (searched recursively), or one file.
+        source: PathBuf,
+        /// The database file to write.
+        #[arg(long, short)]
+        output: PathBuf,
+    },
 }
 
 #[derive(Args)]
@@ -64,6 +85,10 @@ pub struct FirmwareArgs {
     /// its [[scan]] entry.
     #[arg(long)]
     pub assessment: Option<PathBuf>,
+    /// Match the components found against this advisory database (written by
+    /// `provisor advisories import`).
+    #[arg(long)]
+    pub advisories: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]

@@ -53,6 +53,7 @@ fn run(cli: Cli) -> Result<Outcome, Failure> {
         Command::Check(args) => cmd::check::run(args),
         Command::Report(args) => cmd::report::run(args),
         Command::Diff(args) => cmd::diff::run(args),
+        Command::Advisories(args) => cmd::advisories::run(args),
         Command::Scan(args) => match args.target {
             cli::ScanTarget::Firmware(args) => cmd::scan::firmware(args),
         },

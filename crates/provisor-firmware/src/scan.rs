@@ -28,6 +28,8 @@ pub struct ScanOptions {
     pub tool_version: String,
     /// Called as the scan advances (for a progress bar).
     pub progress: Option<Progress>,
+    /// Advisories to match the components against (`provisor advisories import`).
+    pub advisories: Option<std::sync::Arc<provisor_advisories::Database>>,
 }
 
 impl std::fmt::Debug for ScanOptions {
@@ -161,6 +163,7 @@ fn analyse(
     let context = Context {
         vfs,
         limits: &options.limits,
+        advisories: options.advisories.as_deref(),
     };
     let total = checks::all().len() + 1;
     for (index, check) in checks::all().iter().enumerate() {
@@ -168,7 +171,7 @@ fn analyse(
         check.run(&context, &mut sink);
     }
     report("reading every file", total, total);
-    content_pass(vfs, &options.limits, &mut sink);
+    content_pass(&context, &mut sink);
     report("done", total, total);
     let mut document = FindingsFile::new(&options.tool_version, target);
     let (findings, components, inferred) = sink.finish();
@@ -181,7 +184,8 @@ fn analyse(
 
 /// Reads every file once, on every core, and hands its contents to the checks that
 /// inspect contents; per-file results are merged in path order, so output is stable.
-fn content_pass(vfs: &Vfs, limits: &Limits, sink: &mut FindingSink) {
+fn content_pass(context: &Context<'_>, sink: &mut FindingSink) {
+    let (vfs, limits) = (context.vfs, context.limits);
     use rayon::prelude::*;
     let inspectors: Vec<&dyn checks::Check> = checks::all()
         .iter()
@@ -228,8 +232,8 @@ fn content_pass(vfs: &Vfs, limits: &Limits, sink: &mut FindingSink) {
     {
         sink.merge(partial);
     }
-    for check in inspectors {
-        check.conclude(inspected, sink);
+    for check in checks::all() {
+        check.conclude(context, inspected, sink);
     }
 }
 

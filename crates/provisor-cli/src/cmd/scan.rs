@@ -13,6 +13,10 @@ pub fn firmware(args: FirmwareArgs) -> Result<Outcome, Failure> {
     if let Some(assessment) = &args.assessment {
         io::parse_assessment(assessment)?;
     }
+    let advisories = match &args.advisories {
+        Some(path) => Some(std::sync::Arc::new(super::advisories::load(path)?)),
+        None => None,
+    };
     let bar = progress_bar();
     let options = provisor_firmware::ScanOptions {
         tool_version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -25,6 +29,7 @@ pub fn firmware(args: FirmwareArgs) -> Result<Outcome, Failure> {
                 });
             progress
         }),
+        advisories,
         ..Default::default()
     };
     let result = provisor_firmware::scan(&args.image, &options);

@@ -332,3 +332,69 @@ fn scan_firmware_of_a_missing_image_is_invalid_input() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("not a regular file"));
 }
+
+#[test]
+fn advisories_are_imported_and_matched_by_a_scan() {
+    let directory = tempfile::tempdir().unwrap();
+    let database = directory.path().join("advisories.json");
+    let output = provisor()
+        .args(["advisories", "import"])
+        .arg(root().join("examples/advisories"))
+        .arg("-o")
+        .arg(&database)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("imported 5 advisories"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let image = root().join("target/test-images/weak/weak.xz.squashfs");
+    let findings: serde_json::Value = serde_json::from_str(&stdout_of(
+        provisor()
+            .args(["scan", "firmware", "--format", "json", "--advisories"])
+            .arg(&database)
+            .arg(&image),
+    ))
+    .unwrap();
+    let affected: Vec<&str> = findings["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|finding| finding["check"] == "firmware.known-vulnerabilities")
+        .filter(|finding| finding["outcome"] == "fail")
+        .map(|finding| finding["evidence"]["advisory"].as_str().unwrap())
+        .collect();
+    assert_eq!(affected.len(), 2, "{affected:?}");
+    assert!(affected.contains(&"CVE-2022-28391") && affected.contains(&"CVE-2023-48795"));
+}
+
+#[test]
+fn malformed_advisories_are_refused_and_nothing_is_written() {
+    let directory = tempfile::tempdir().unwrap();
+    let source = directory.path().join("osv");
+    fs::create_dir(&source).unwrap();
+    fs::write(source.join("bad.json"), "{\n  \"id\": 5\n}\n").unwrap();
+    let database = directory.path().join("advisories.json");
+    let output = provisor()
+        .args(["advisories", "import"])
+        .arg(&source)
+        .arg("-o")
+        .arg(&database)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("bad.json:2:"), "{stderr}");
+    assert!(!database.exists());
+    // A scan given a database that is not one says how to make it.
+    let output = provisor()
+        .args(["scan", "firmware", "--advisories"])
+        .arg(source.join("bad.json"))
+        .arg(root().join("target/test-images/weak/weak.xz.squashfs"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("provisor advisories import"));
+}

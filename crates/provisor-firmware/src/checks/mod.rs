@@ -35,6 +35,8 @@ pub struct Context<'a> {
     pub vfs: &'a Vfs,
     /// The limits in force, for bounded reads.
     pub limits: &'a Limits,
+    /// The advisory database components are matched against, when one was given.
+    pub advisories: Option<&'a provisor_advisories::Database>,
 }
 
 /// One firmware check. A check that reads a few known files does its work in `run`; a
@@ -54,8 +56,9 @@ pub trait Check: Sync {
     /// Looks at a payload that holds no filesystem (a kernel image), named by its
     /// container chain.
     fn inspect_payload(&self, _chain: &str, _bytes: &[u8], _sink: &mut FindingSink) {}
-    /// After the shared pass, in which `inspected` files were read.
-    fn conclude(&self, _inspected: usize, _sink: &mut FindingSink) {}
+    /// After the shared pass, in which `inspected` files were read (called for every
+    /// check, once every component is known).
+    fn conclude(&self, _context: &Context<'_>, _inspected: usize, _sink: &mut FindingSink) {}
 }
 
 /// Files larger than this are not read by the shared pass (kernel images and media).
@@ -71,6 +74,7 @@ pub fn all() -> &'static [&'static dyn Check] {
         &accounts::default_password::DefaultPassword,
         &secrets::embedded_secret::EmbeddedSecret,
         &permissions::file_modes::FileModes,
+        &components::known_vulnerabilities::KnownVulnerabilities,
         &services::mqtt_config::MqttConfig,
         &tls::openssl_config::OpenSslConfig,
         &services::openwrt_config::OpenWrtConfig,

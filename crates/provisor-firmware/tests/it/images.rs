@@ -717,3 +717,47 @@ fn binary_hardening_is_summarized() {
     assert_eq!(dropbear["relro"], "full");
     assert_eq!(dropbear["canary"], true);
 }
+
+#[test]
+fn components_are_matched_against_imported_advisories() {
+    let root = images();
+    let advisories =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/advisories");
+    let database = provisor_advisories::Database::import(&advisories, "2026-11-28").unwrap();
+    let options = provisor_firmware::ScanOptions {
+        tool_version: "test".into(),
+        advisories: Some(std::sync::Arc::new(database)),
+        ..Default::default()
+    };
+    let findings = provisor_firmware::scan(&root.join("weak/weak.xz.squashfs"), &options).unwrap();
+    let mut affected: Vec<(String, Option<String>)> = findings
+        .findings
+        .iter()
+        .filter(|finding| finding.check == "firmware.known-vulnerabilities")
+        .filter(|finding| finding.outcome == Outcome::Fail)
+        .map(|finding| (finding.title.clone(), finding.location.path.clone()))
+        .collect();
+    affected.sort();
+    assert_eq!(
+        affected,
+        [
+            (
+                "busybox 1.35.0 is affected by CVE-2022-28391".to_owned(),
+                Some("/bin/busybox".to_owned())
+            ),
+            (
+                "dropbear 2022.83 is affected by CVE-2023-48795".to_owned(),
+                Some("/usr/bin/dbclient".to_owned())
+            ),
+        ]
+    );
+    // Without advisories the check says it did not look.
+    let unchecked = scan(&root.join("weak/weak.xz.squashfs"));
+    assert!(
+        unchecked
+            .findings
+            .iter()
+            .any(|finding| finding.check == "firmware.known-vulnerabilities"
+                && finding.outcome == Outcome::Info)
+    );
+}

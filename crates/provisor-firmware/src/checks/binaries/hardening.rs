@@ -3,7 +3,7 @@
 use goblin::elf::{Elf, dynamic, header, program_header};
 use provisor_engine::{Outcome, Severity};
 
-use crate::checks::{Check, CheckMeta};
+use crate::checks::{Check, CheckMeta, Context};
 use crate::finding::FindingSink;
 use crate::vfs::Node;
 
@@ -150,7 +150,7 @@ impl Check for BinaryHardening {
         .record();
     }
 
-    fn conclude(&self, _inspected: usize, sink: &mut FindingSink) {
+    fn conclude(&self, _context: &Context<'_>, _inspected: usize, sink: &mut FindingSink) {
         let rows =
             sink.take_where(|finding| finding.check == META.id && finding.outcome == Outcome::Info);
         if rows.is_empty() {

@@ -6,7 +6,7 @@ use provisor_engine::{Outcome, Severity};
 use regex::bytes::Regex;
 use serde::Deserialize;
 
-use crate::checks::{Check, CheckMeta};
+use crate::checks::{Check, CheckMeta, Context};
 use crate::finding::FindingSink;
 use crate::vfs::Node;
 
@@ -102,7 +102,7 @@ impl Check for VersionStrings {
         }
     }
 
-    fn conclude(&self, _inspected: usize, sink: &mut FindingSink) {
+    fn conclude(&self, _context: &Context<'_>, _inspected: usize, sink: &mut FindingSink) {
         let found: Vec<String> = sink
             .components()
             .iter()

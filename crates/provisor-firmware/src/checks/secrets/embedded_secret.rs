@@ -8,7 +8,7 @@ use regex::bytes::{Regex, RegexSet};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use crate::checks::{Check, CheckMeta, pass_if_clean};
+use crate::checks::{Check, CheckMeta, Context, pass_if_clean};
 use crate::finding::FindingSink;
 use crate::vfs::Node;
 
@@ -190,7 +190,7 @@ impl Check for EmbeddedSecret {
         }
     }
 
-    fn conclude(&self, inspected: usize, sink: &mut FindingSink) {
+    fn conclude(&self, _context: &Context<'_>, inspected: usize, sink: &mut FindingSink) {
         let title = format!(
             "no credential or token embedded in the image ({inspected} files searched, {} patterns)",
             compiled().patterns.len()

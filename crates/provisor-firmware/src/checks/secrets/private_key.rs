@@ -4,7 +4,7 @@ use base64::Engine;
 use provisor_engine::{Outcome, Severity};
 
 use super::keys::{self, FoundKey};
-use crate::checks::{Check, CheckMeta, pass_if_clean};
+use crate::checks::{Check, CheckMeta, Context, pass_if_clean};
 use crate::finding::FindingSink;
 use crate::vfs::Node;
 
@@ -153,7 +153,7 @@ impl Check for PrivateKey {
         }
     }
 
-    fn conclude(&self, inspected: usize, sink: &mut FindingSink) {
+    fn conclude(&self, _context: &Context<'_>, inspected: usize, sink: &mut FindingSink) {
         let title = format!("no private key in the image ({inspected} files searched)");
         if let Some(pass) = pass_if_clean(sink, &META, inspected > 0, title) {
             pass.record();

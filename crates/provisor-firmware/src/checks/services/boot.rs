@@ -245,6 +245,7 @@ mod tests {
         let context = Context {
             vfs: &vfs,
             limits: &limits,
+            advisories: None,
         };
         Boot::read(&context)
             .commands

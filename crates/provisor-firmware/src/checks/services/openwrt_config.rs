@@ -261,6 +261,7 @@ mod tests {
         let context = Context {
             vfs: &vfs,
             limits: &limits,
+            advisories: None,
         };
         let mut sink = FindingSink::new();
         OpenWrtConfig.run(&context, &mut sink);

@@ -7,7 +7,7 @@ use base64::Engine;
 use provisor_engine::{Outcome, Severity};
 use x509_parser::prelude::{FromDer, X509Certificate};
 
-use crate::checks::{Check, CheckMeta, pass_if_clean};
+use crate::checks::{Check, CheckMeta, Context, pass_if_clean};
 use crate::finding::FindingSink;
 use crate::vfs::Node;
 
@@ -155,7 +155,7 @@ impl Check for CertificateCheck {
         }
     }
 
-    fn conclude(&self, _inspected: usize, sink: &mut FindingSink) {
+    fn conclude(&self, _context: &Context<'_>, _inspected: usize, sink: &mut FindingSink) {
         let (certificates, bundles) = (sink.tally_of(CERTIFICATES), sink.tally_of(BUNDLES));
         let title = format!(
             "no certificate has a weak key, a weak signature or an expired validity ({certificates} certificates, {bundles} CA bundles)"

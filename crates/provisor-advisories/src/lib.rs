@@ -1,0 +1,497 @@
+//! Security advisories for the components provisor finds. Advisories are imported from
+//! files in the OSV format (<https://ossf.github.io/osv-schema/>: one advisory per file,
+//! or an array of them), as the OSV project and the distributions publish them, into a
+//! compact local database (`provisor.advisories/1`); nothing is fetched at scan time.
+//! A component (name, version, package URL) is matched against each advisory's affected
+//! packages and version ranges.
+//!
+//! Matching: an affected package with a `purl` matches components of the same package
+//! type and name; one of an ecosystem (`Debian:12`, `Alpine:v3.18`, `OpenWrt`, `Linux`)
+//! matches components of the corresponding package type (`deb`, `apk`, `opkg`; the
+//! kernel by name); one without either matches upstream components (`pkg:generic`) by
+//! name. Versions are compared as the range says: `SEMVER` by semantic versioning,
+//! `ECOSYSTEM` ranges and explicit version lists by dpkg's ordering, which also orders
+//! upstream C projects' versions sensibly. `GIT` ranges cannot be evaluated against a
+//! version and are left out.
+
+pub mod cvss;
+pub mod version;
+
+use std::cmp::Ordering;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+pub use version::Scheme;
+
+/// The format tag of the database.
+pub const FORMAT: &str = "provisor.advisories/1";
+
+/// The largest advisory file read.
+const MAX_FILE: u64 = 16 << 20;
+/// The most files one import reads.
+const MAX_FILES: usize = 2_000_000;
+/// Directories nested deeper than this are not entered.
+const MAX_DEPTH: usize = 16;
+
+/// The local advisory database.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Database {
+    /// Always [`FORMAT`].
+    pub format: String,
+    /// When the import ran (RFC 3339).
+    pub imported: String,
+    /// Where the advisories came from.
+    pub source: String,
+    /// The advisories.
+    pub advisories: Vec<Advisory>,
+}
+
+/// One advisory.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Advisory {
+    /// `CVE-2022-48174`, `GHSA-…`, `DSA-…`.
+    pub id: String,
+    /// Other ids of the same vulnerability.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
+    /// One line.
+    #[serde(default)]
+    pub summary: String,
+    /// The CVSS v3 base score, when the advisory has a v3 vector.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<f64>,
+    /// `critical`, `high`, `medium`, `low`, or none when unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<String>,
+    /// Affected packages.
+    pub affected: Vec<Affected>,
+}
+
+/// An affected package and its versions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Affected {
+    /// The OSV ecosystem (`Debian:12`), empty for upstream.
+    #[serde(default)]
+    pub ecosystem: String,
+    /// The package name.
+    pub name: String,
+    /// The package URL without version, when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purl: Option<String>,
+    /// Version ranges.
+    #[serde(default)]
+    pub ranges: Vec<Range>,
+    /// Versions listed one by one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub versions: Vec<String>,
+}
+
+/// A version range: events in order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Range {
+    /// `SEMVER`, `ECOSYSTEM` or `GIT`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// `introduced`, `fixed`, `last_affected` and `limit` events.
+    pub events: Vec<Event>,
+}
+
+/// One event of a range; exactly one field is set.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Event {
+    /// The first affected version (`0`: from the beginning).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub introduced: Option<String>,
+    /// The first version no longer affected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fixed: Option<String>,
+    /// The last affected version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_affected: Option<String>,
+    /// An upper bound on the range.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<String>,
+}
+
+/// A component to look up.
+#[derive(Debug, Clone, Copy)]
+pub struct Component<'a> {
+    /// Its name.
+    pub name: &'a str,
+    /// Its version.
+    pub version: &'a str,
+    /// Its package URL, when known.
+    pub purl: Option<&'a str>,
+}
+
+/// An advisory that affects a component.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Match<'a> {
+    /// The advisory.
+    pub advisory: &'a Advisory,
+    /// The first fixed version, when the advisory gives one.
+    pub fixed: Option<String>,
+}
+
+/// Why an import or a load failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file could not be read.
+    #[error("{path}: {message}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// A file is not valid OSV (or not a provisor advisory database).
+    #[error("{path}:{line}:{column}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What the parser said.
+        message: String,
+    },
+}
+
+/// The OSV fields provisor reads; others are ignored.
+#[derive(Deserialize)]
+struct OsvRecord {
+    id: String,
+    #[serde(default)]
+    aliases: Vec<String>,
+    #[serde(default)]
+    summary: String,
+    #[serde(default)]
+    details: String,
+    #[serde(default)]
+    severity: Vec<OsvSeverity>,
+    #[serde(default)]
+    affected: Vec<OsvAffected>,
+    #[serde(default)]
+    database_specific: serde_json::Value,
+}
+
+#[derive(Deserialize)]
+struct OsvSeverity {
+    #[serde(rename = "type")]
+    kind: String,
+    score: String,
+}
+
+#[derive(Deserialize)]
+struct OsvAffected {
+    package: Option<OsvPackage>,
+    #[serde(default)]
+    ranges: Vec<Range>,
+    #[serde(default)]
+    versions: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct OsvPackage {
+    #[serde(default)]
+    ecosystem: String,
+    name: String,
+    #[serde(default)]
+    purl: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OsvFile {
+    One(Box<OsvRecord>),
+    Many(Vec<OsvRecord>),
+}
+
+impl From<OsvRecord> for Advisory {
+    fn from(record: OsvRecord) -> Advisory {
+        let score = record
+            .severity
+            .iter()
+            .filter(|severity| severity.kind.starts_with("CVSS_V3"))
+            .find_map(|severity| cvss::base_score(&severity.score));
+        let severity = score
+            .map(|score| cvss::rating(score).to_owned())
+            .or_else(|| {
+                record.database_specific["severity"].as_str().map(|rating| {
+                    match rating.to_ascii_lowercase().as_str() {
+                        "moderate" => "medium".to_owned(),
+                        other => other.to_owned(),
+                    }
+                })
+            });
+        let summary = if record.summary.is_empty() {
+            record.details.lines().next().unwrap_or("").to_owned()
+        } else {
+            record.summary
+        };
+        Advisory {
+            id: record.id,
+            aliases: record.aliases,
+            summary,
+            score,
+            severity,
+            affected: record
+                .affected
+                .into_iter()
+                .filter_map(|affected| {
+                    let package = affected.package?;
+                    Some(Affected {
+                        ecosystem: package.ecosystem,
+                        name: package.name,
+                        purl: package
+                            .purl
+                            .map(|purl| purl.split('@').next().unwrap_or("").to_owned()),
+                        ranges: affected.ranges,
+                        versions: affected.versions,
+                    })
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Line and column of a byte offset's error, for serde_json errors.
+fn parse_error(path: &Path, error: &serde_json::Error) -> Error {
+    Error::Parse {
+        path: path.to_owned(),
+        line: error.line(),
+        column: error.column(),
+        message: error
+            .to_string()
+            .split(" at line")
+            .next()
+            .unwrap_or("")
+            .to_owned(),
+    }
+}
+
+fn read_bounded(path: &Path) -> Result<String, Error> {
+    use std::io::Read;
+    let read_error = |message: String| Error::Read {
+        path: path.to_owned(),
+        message,
+    };
+    let file = std::fs::File::open(path).map_err(|error| read_error(error.to_string()))?;
+    let mut text = String::new();
+    file.take(MAX_FILE + 1)
+        .read_to_string(&mut text)
+        .map_err(|error| read_error(format!("not UTF-8 text ({error})")))?;
+    if text.len() as u64 > MAX_FILE {
+        return Err(read_error(format!("larger than {MAX_FILE} bytes")));
+    }
+    Ok(text)
+}
+
+/// The OSV files under a directory (or the file itself), in path order.
+fn json_files(root: &Path) -> Result<Vec<PathBuf>, Error> {
+    if root.is_file() {
+        return Ok(vec![root.to_owned()]);
+    }
+    let mut files = Vec::new();
+    let mut pending = vec![(root.to_owned(), 0)];
+    while let Some((directory, depth)) = pending.pop() {
+        let entries = std::fs::read_dir(&directory).map_err(|error| Error::Read {
+            path: directory.clone(),
+            message: error.to_string(),
+        })?;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            // Links are not followed: the import reads what the directory holds.
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            if kind.is_dir() && depth < MAX_DEPTH {
+                pending.push((path, depth + 1));
+            } else if kind.is_file() && path.extension().is_some_and(|ext| ext == "json") {
+                files.push(path);
+                if files.len() > MAX_FILES {
+                    return Err(Error::Read {
+                        path: root.to_owned(),
+                        message: format!("more than {MAX_FILES} advisory files"),
+                    });
+                }
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+impl Database {
+    /// Imports every `.json` file under `root` (a directory, or one file). A file that
+    /// is not valid OSV stops the import with its place.
+    pub fn import(root: &Path, imported: &str) -> Result<Database, Error> {
+        let mut advisories = Vec::new();
+        for path in json_files(root)? {
+            let text = read_bounded(&path)?;
+            match serde_json::from_str::<OsvFile>(&text) {
+                Ok(OsvFile::One(record)) => advisories.push(Advisory::from(*record)),
+                Ok(OsvFile::Many(records)) => {
+                    advisories.extend(records.into_iter().map(Advisory::from))
+                }
+                Err(error) => {
+                    // Explain with the stricter single-record parse, which points at
+                    // the field that is wrong.
+                    let error = serde_json::from_str::<OsvRecord>(&text)
+                        .err()
+                        .unwrap_or(error);
+                    return Err(parse_error(&path, &error));
+                }
+            }
+        }
+        advisories.sort_by(|a, b| a.id.cmp(&b.id));
+        advisories.dedup_by(|a, b| a.id == b.id);
+        Ok(Database {
+            format: FORMAT.to_owned(),
+            imported: imported.to_owned(),
+            source: root.display().to_string(),
+            advisories,
+        })
+    }
+
+    /// Reads a database written by [`Database::to_json`].
+    pub fn load(path: &Path) -> Result<Database, Error> {
+        let text = read_bounded(path)?;
+        let database: Database =
+            serde_json::from_str(&text).map_err(|error| parse_error(path, &error))?;
+        if database.format != FORMAT {
+            return Err(Error::Parse {
+                path: path.to_owned(),
+                line: 1,
+                column: 1,
+                message: format!(
+                    "format \"{}\" is not {FORMAT}; import the advisories again",
+                    database.format
+                ),
+            });
+        }
+        Ok(database)
+    }
+
+    /// The database as JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("the database serializes")
+    }
+
+    /// Number of affected packages over all advisories.
+    pub fn affected_count(&self) -> usize {
+        self.advisories.iter().map(|a| a.affected.len()).sum()
+    }
+
+    /// The advisories that affect a component, in id order.
+    pub fn matches<'a>(&'a self, component: Component<'_>) -> Vec<Match<'a>> {
+        let mut found = Vec::new();
+        for advisory in &self.advisories {
+            for affected in &advisory.affected {
+                if !names_match(affected, component) {
+                    continue;
+                }
+                if let Some(fixed) = affects(affected, component.version) {
+                    found.push(Match { advisory, fixed });
+                    break;
+                }
+            }
+        }
+        found
+    }
+}
+
+/// `pkg:TYPE/[NAMESPACE/]NAME[@VERSION][?…]` → (type, name), lower-cased.
+fn purl_parts(purl: &str) -> Option<(String, String)> {
+    let rest = purl.strip_prefix("pkg:")?;
+    let rest = rest.split(['@', '?', '#']).next()?;
+    let (kind, path) = rest.split_once('/')?;
+    let name = path.rsplit('/').next()?;
+    Some((kind.to_ascii_lowercase(), name.to_ascii_lowercase()))
+}
+
+/// The package type an OSV ecosystem's packages have.
+fn ecosystem_type(ecosystem: &str) -> Option<&'static str> {
+    let base = ecosystem.split(':').next().unwrap_or("");
+    match base {
+        "Debian" | "Ubuntu" => Some("deb"),
+        "Alpine" => Some("apk"),
+        "OpenWrt" => Some("opkg"),
+        "Linux" => Some("generic"),
+        _ => None,
+    }
+}
+
+fn names_match(affected: &Affected, component: Component<'_>) -> bool {
+    let component_purl = component.purl.and_then(purl_parts);
+    let component_type = component_purl
+        .as_ref()
+        .map_or("generic", |(kind, _)| kind.as_str());
+    let component_name = component.name.to_ascii_lowercase();
+    if let Some((kind, name)) = affected.purl.as_deref().and_then(purl_parts) {
+        return kind == component_type && name == component_name;
+    }
+    let name = affected.name.to_ascii_lowercase();
+    if affected.ecosystem.is_empty() {
+        return component_type == "generic" && name == component_name;
+    }
+    match ecosystem_type(&affected.ecosystem) {
+        Some("generic") => component_type == "generic" && name == component_name,
+        Some(kind) => kind == component_type && name == component_name,
+        None => false,
+    }
+}
+
+/// Whether `version` is affected; `Some(first fixed version, if any)` when it is.
+fn affects(affected: &Affected, version: &str) -> Option<Option<String>> {
+    if affected.versions.iter().any(|listed| listed == version) {
+        return Some(None);
+    }
+    for range in &affected.ranges {
+        let scheme = match range.kind.as_str() {
+            "SEMVER" => Scheme::Semver,
+            "ECOSYSTEM" => Scheme::Dpkg,
+            _ => continue,
+        };
+        let at_least = |bound: &str| {
+            bound == "0" || version::compare(scheme, version, bound) != Ordering::Less
+        };
+        // Each `introduced` opens an interval that the next `fixed` or `last_affected`
+        // closes.
+        let mut open: Option<&str> = None;
+        for event in &range.events {
+            if let Some(introduced) = &event.introduced {
+                open = Some(introduced);
+            } else if let Some(fixed) = event.fixed.as_deref().or(event.limit.as_deref()) {
+                if let Some(introduced) = open.take() {
+                    if at_least(introduced)
+                        && version::compare(scheme, version, fixed) == Ordering::Less
+                    {
+                        return Some(event.fixed.clone());
+                    }
+                }
+            } else if let Some(last) = &event.last_affected {
+                if let Some(introduced) = open.take() {
+                    if at_least(introduced)
+                        && version::compare(scheme, version, last) != Ordering::Greater
+                    {
+                        return Some(None);
+                    }
+                }
+            }
+        }
+        if let Some(introduced) = open {
+            if at_least(introduced) {
+                return Some(None);
+            }
+        }
+    }
+    None
+}

@@ -1,0 +1,109 @@
+//! `firmware.known-vulnerabilities`: components affected by published advisories.
+
+use provisor_engine::{Outcome, Severity};
+
+use crate::checks::{Check, CheckMeta, Context, pass_if_clean};
+use crate::finding::FindingSink;
+
+/// Matches every component the scan identified (package databases and version strings)
+/// against the advisories imported with `provisor advisories import` (OSV format) and
+/// given to the scan: each advisory that affects a component's version fails 5.2-3
+/// (known vulnerabilities are to be rectified) and 5.3-8 (security updates are to be
+/// timely), with the advisory's severity (from its CVSS v3 vector or its database's
+/// rating) and the version that fixes it. Nothing is fetched at scan time; without an
+/// advisory database the check says so instead of passing.
+pub struct KnownVulnerabilities;
+
+static META: CheckMeta = CheckMeta {
+    id: "firmware.known-vulnerabilities",
+    title: "components affected by known vulnerabilities",
+    provisions: &["5.2-3", "5.3-8"],
+};
+
+fn severity(rating: Option<&str>) -> Severity {
+    match rating {
+        Some("critical") => Severity::Critical,
+        Some("high") => Severity::High,
+        Some("low") => Severity::Low,
+        _ => Severity::Medium,
+    }
+}
+
+impl Check for KnownVulnerabilities {
+    fn meta(&self) -> &'static CheckMeta {
+        &META
+    }
+
+    fn conclude(&self, context: &Context<'_>, _inspected: usize, sink: &mut FindingSink) {
+        let components: Vec<_> = sink
+            .components()
+            .iter()
+            .filter_map(|component| Some((component.clone(), component.version.clone()?)))
+            .collect();
+        if components.is_empty() {
+            return;
+        }
+        let Some(database) = context.advisories else {
+            sink.add(
+                META.id,
+                META.provisions,
+                Outcome::Info,
+                Severity::Info,
+                "components were not checked for known vulnerabilities (no advisories given)",
+            )
+            .detail("import advisories in OSV format with `provisor advisories import DIR` and scan with --advisories")
+            .record();
+            return;
+        };
+        let mut checked = 0;
+        for (component, version) in &components {
+            checked += 1;
+            let matches = database.matches(provisor_advisories::Component {
+                name: &component.name,
+                version,
+                purl: component.purl.as_deref(),
+            });
+            for found in matches {
+                let advisory = found.advisory;
+                let fixed = found
+                    .fixed
+                    .as_deref()
+                    .map_or("no fixed version is listed".to_owned(), |fixed| {
+                        format!("fixed in {fixed}")
+                    });
+                let location = component.locations.first().map_or("", String::as_str);
+                sink.add(
+                    META.id,
+                    META.provisions,
+                    Outcome::Fail,
+                    severity(advisory.severity.as_deref()),
+                    format!(
+                        "{} {version} is affected by {}",
+                        component.name, advisory.id
+                    ),
+                )
+                .detail(format!("{}; {fixed}", advisory.summary))
+                .at(location, None, "")
+                .evidence(serde_json::json!({
+                    "advisory": advisory.id,
+                    "aliases": advisory.aliases,
+                    "component": component.name,
+                    "version": version,
+                    "purl": component.purl,
+                    "score": advisory.score,
+                    "severity": advisory.severity,
+                    "fixed": found.fixed,
+                }))
+                .record();
+            }
+        }
+        let title = format!(
+            "no component is affected by a known vulnerability ({checked} components, {} advisories imported {})",
+            database.advisories.len(),
+            database.imported
+        );
+        if let Some(pass) = pass_if_clean(sink, &META, checked > 0, title) {
+            pass.record();
+        }
+    }
+}
