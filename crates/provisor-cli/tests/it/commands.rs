@@ -398,3 +398,54 @@ fn malformed_advisories_are_refused_and_nothing_is_written() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("provisor advisories import"));
 }
+
+#[test]
+fn the_sbom_is_valid_cyclonedx_1_5() {
+    let mut schemas = boon::Schemas::new();
+    let mut compiler = boon::Compiler::new();
+    let mut main = String::new();
+    for file in [
+        "cyclonedx-bom-1.5.schema.json",
+        "cyclonedx-spdx.schema.json",
+        "cyclonedx-jsf-0.82.schema.json",
+    ] {
+        let schema: serde_json::Value =
+            serde_json::from_str(&fs::read_to_string(root().join("schemas").join(file)).unwrap())
+                .unwrap();
+        let id = schema["$id"].as_str().unwrap().to_owned();
+        if main.is_empty() {
+            main = id.clone();
+        }
+        compiler.add_resource(&id, schema).unwrap();
+    }
+    let index = compiler.compile(&main, &mut schemas).unwrap();
+    let directory = tempfile::tempdir().unwrap();
+    let sbom = directory.path().join("sbom.json");
+    provisor()
+        .args(["scan", "firmware", "-o"])
+        .arg(directory.path().join("findings.txt"))
+        .arg("--sbom")
+        .arg(&sbom)
+        .arg(root().join("target/test-images/weak/weak.fit"))
+        .assert()
+        .code(1);
+    let document: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&sbom).unwrap()).unwrap();
+    if let Err(error) = schemas.validate(&document, index) {
+        panic!("{error:#}\n{document:#}");
+    }
+    assert_eq!(document["specVersion"], "1.5");
+    // Packages, version strings and the kernel of the FIT's payload are all components.
+    let names: Vec<&str> = document["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|component| component["name"].as_str().unwrap())
+        .collect();
+    for name in ["busybox", "dropbear", "linux", "mosquitto"] {
+        assert!(names.contains(&name), "{name} in {names:?}");
+    }
+    // The validator itself rejects a broken SBOM.
+    let broken = serde_json::json!({"bomFormat": "CycloneDX", "specVersion": "1.5", "components": [{"name": 5}]});
+    assert!(schemas.validate(&broken, index).is_err());
+}
