@@ -329,6 +329,19 @@ fn json_files(root: &Path) -> Result<Vec<PathBuf>, Error> {
     Ok(files)
 }
 
+/// Parses the text of one OSV file: one advisory, or an array of them.
+pub fn parse_osv(text: &str) -> Result<Vec<Advisory>, serde_json::Error> {
+    match serde_json::from_str::<OsvFile>(text) {
+        Ok(OsvFile::One(record)) => Ok(vec![Advisory::from(*record)]),
+        Ok(OsvFile::Many(records)) => Ok(records.into_iter().map(Advisory::from).collect()),
+        // Explain with the stricter single-record parse, which points at the field that
+        // is wrong.
+        Err(error) => Err(serde_json::from_str::<OsvRecord>(text)
+            .err()
+            .unwrap_or(error)),
+    }
+}
+
 impl Database {
     /// Imports every `.json` file under `root` (a directory, or one file). A file that
     /// is not valid OSV stops the import with its place.
@@ -383,6 +396,16 @@ impl Database {
     /// The database as JSON.
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("the database serializes")
+    }
+
+    /// A database of already parsed advisories.
+    pub fn from_advisories(advisories: Vec<Advisory>, imported: &str, source: &str) -> Database {
+        Database {
+            format: FORMAT.to_owned(),
+            imported: imported.to_owned(),
+            source: source.to_owned(),
+            advisories,
+        }
     }
 
     /// Number of affected packages over all advisories.

@@ -11,9 +11,9 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use super::{Refused, codec, mount};
+use super::{Listed, Refused, codec, mount_decoded};
 use crate::sandbox::Sandbox;
-use crate::vfs::{Content, FileSource, NodeKind, Vfs};
+use crate::vfs::{FileSource, NodeKind, Vfs};
 
 const MAGIC: u32 = 0x28cd_3d45;
 const SIGNATURE: &[u8; 16] = b"Compressed ROMFS";
@@ -265,34 +265,15 @@ pub(crate) fn mount_cramfs(
             entries.push((path, child, kind));
         }
     }
-    let mut ids = Vec::new();
-    for (_, inode, kind) in &entries {
-        ids.push(if *kind == NodeKind::File {
-            filesystem.files.push(*inode);
-            Some(filesystem.files.len() - 1)
-        } else {
-            None
+    let mut listed: Vec<Listed> = Vec::new();
+    for (path, inode, kind) in entries {
+        let file = (kind == NodeKind::File).then(|| {
+            filesystem.files.push(inode);
+            filesystem.files.len() - 1
         });
+        let owner = (inode.uid, inode.gid);
+        listed.push((path, kind, inode.mode, owner, inode.size as u64, file));
     }
-    let source: Arc<dyn FileSource> = Arc::new(filesystem);
-    let container: Arc<str> = Arc::from(chain);
-    for ((path, inode, kind), id) in entries.into_iter().zip(ids) {
-        let (content, size) = match id {
-            Some(id) => (Content::Decoded(source.clone(), id), inode.size as u64),
-            None => (Content::None, 0),
-        };
-        mount(
-            sandbox,
-            vfs,
-            &path,
-            kind,
-            inode.mode & 0o7777,
-            (inode.uid, inode.gid),
-            size,
-            &container,
-            content,
-        )
-        .map_err(Refused::Broken)?;
-    }
+    mount_decoded(sandbox, vfs, chain, Arc::new(filesystem), listed)?;
     Ok(span)
 }

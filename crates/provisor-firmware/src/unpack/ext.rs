@@ -11,9 +11,9 @@ use std::sync::Arc;
 
 use ext4_view::{Ext4, Ext4Read};
 
-use super::{Refused, mount};
+use super::{Listed, Refused, mount_decoded};
 use crate::sandbox::Sandbox;
-use crate::vfs::{Content, FileSource, NodeKind, Vfs};
+use crate::vfs::{FileSource, NodeKind, Vfs};
 
 /// Where the magic lies, counted from the start of the filesystem.
 pub(crate) const MAGIC_OFFSET: usize = 0x438;
@@ -151,7 +151,7 @@ pub(crate) fn mount_ext(
         .map_err(|error| Refused::Broken(format!("not a readable ext filesystem: {error}")))?;
     let corrupt = |error: String| Refused::Broken(format!("ext filesystem is corrupt: {error}"));
     // (path, kind, mode, owner, size, file id)
-    let mut entries = Vec::new();
+    let mut entries: Vec<Listed> = Vec::new();
     let mut pending = vec!["/".to_owned()];
     while let Some(directory) = pending.pop() {
         let listing = guarded(|| {
@@ -212,25 +212,6 @@ pub(crate) fn mount_ext(
             }
         }
     }
-    let source: Arc<dyn FileSource> = Arc::new(filesystem);
-    let container: Arc<str> = Arc::from(chain);
-    for (path, kind, mode, owner, size, file) in entries {
-        let (content, size) = match file {
-            Some(id) => (Content::Decoded(source.clone(), id), size),
-            None => (Content::None, 0),
-        };
-        mount(
-            sandbox,
-            vfs,
-            &path,
-            kind,
-            mode & 0o7777,
-            owner,
-            size,
-            &container,
-            content,
-        )
-        .map_err(Refused::Broken)?;
-    }
+    mount_decoded(sandbox, vfs, chain, Arc::new(filesystem), entries)?;
     Ok(Some(span))
 }

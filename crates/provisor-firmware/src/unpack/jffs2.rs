@@ -11,9 +11,9 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use super::{Refused, codec, mount};
+use super::{Listed, Refused, codec, mount_decoded};
 use crate::sandbox::Sandbox;
-use crate::vfs::{Content, FileSource, NodeKind, Vfs};
+use crate::vfs::{FileSource, NodeKind, Vfs};
 
 const ACCURATE: u16 = 0x2000;
 const DIRENT: u16 = 0xe001;
@@ -248,7 +248,7 @@ pub(crate) fn mount_jffs2(
         image: data.clone(),
         files: Vec::new(),
     };
-    let mut listed = Vec::new();
+    let mut listed: Vec<Listed> = Vec::new();
     let mut visited = HashSet::from([ROOT]);
     let mut pending = vec![(String::new(), ROOT)];
     let corrupt = |what: String| Refused::Broken(format!("JFFS2 is corrupt: {what}"));
@@ -293,30 +293,11 @@ pub(crate) fn mount_jffs2(
                 kind,
                 inode.mode,
                 (inode.uid, inode.gid),
-                inode.size,
+                inode.size as u64,
                 id,
             ));
         }
     }
-    let source: Arc<dyn FileSource> = Arc::new(filesystem);
-    let container: Arc<str> = Arc::from(chain);
-    for (path, kind, mode, owner, size, id) in listed {
-        let (content, size) = match id {
-            Some(id) => (Content::Decoded(source.clone(), id), size as u64),
-            None => (Content::None, 0),
-        };
-        mount(
-            sandbox,
-            vfs,
-            &path,
-            kind,
-            mode & 0o7777,
-            owner,
-            size,
-            &container,
-            content,
-        )
-        .map_err(Refused::Broken)?;
-    }
+    mount_decoded(sandbox, vfs, chain, Arc::new(filesystem), listed)?;
     Ok(Some(end - offset))
 }

@@ -28,7 +28,7 @@ use provisor_engine::{Outcome, Severity};
 
 use crate::finding::FindingSink;
 use crate::sandbox::Sandbox;
-use crate::vfs::{Content, Node, NodeKind, Vfs};
+use crate::vfs::{Content, FileSource, Node, NodeKind, Vfs};
 
 pub(crate) use directory::load_directory;
 
@@ -320,6 +320,41 @@ pub(crate) fn mount(
         container: container.clone(),
         content,
     });
+    Ok(())
+}
+
+/// An entry of a filesystem provisor decodes itself: `file` is its number in the
+/// filesystem's [`FileSource`] when it is a regular file.
+pub(crate) type Listed = (String, NodeKind, u32, (u32, u32), u64, Option<usize>);
+
+/// Mounts the entries of a filesystem provisor decodes itself; files are read through
+/// `source` when a check reads them.
+pub(crate) fn mount_decoded(
+    sandbox: &mut Sandbox,
+    vfs: &mut Vfs,
+    chain: &str,
+    source: Arc<dyn FileSource>,
+    entries: Vec<Listed>,
+) -> Result<(), Refused> {
+    let container: Arc<str> = Arc::from(chain);
+    for (path, kind, mode, owner, size, file) in entries {
+        let (content, size) = match file {
+            Some(id) => (Content::Decoded(source.clone(), id), size),
+            None => (Content::None, 0),
+        };
+        mount(
+            sandbox,
+            vfs,
+            &path,
+            kind,
+            mode & 0o7777,
+            owner,
+            size,
+            &container,
+            content,
+        )
+        .map_err(Refused::Broken)?;
+    }
     Ok(())
 }
 

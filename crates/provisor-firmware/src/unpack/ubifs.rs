@@ -12,9 +12,9 @@
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
-use super::{Refused, codec, mount};
+use super::{Listed, Refused, codec, mount_decoded};
 use crate::sandbox::Sandbox;
-use crate::vfs::{Content, FileSource, NodeKind, Vfs};
+use crate::vfs::{FileSource, NodeKind, Vfs};
 
 const MAGIC: [u8; 4] = [0x31, 0x18, 0x10, 0x06];
 const COMMON: usize = 24;
@@ -212,7 +212,7 @@ pub(crate) fn mount_ubifs(
         image: data.clone(),
         files: Vec::new(),
     };
-    let mut listed = Vec::new();
+    let mut listed: Vec<Listed> = Vec::new();
     let mut visited = HashSet::from([ROOT]);
     let mut pending = vec![(String::new(), ROOT)];
     while let Some((directory, number)) = pending.pop() {
@@ -269,25 +269,6 @@ pub(crate) fn mount_ubifs(
             listed.push((path, kind, mode, (uid, gid), size, id));
         }
     }
-    let source: Arc<dyn FileSource> = Arc::new(filesystem);
-    let container: Arc<str> = Arc::from(chain);
-    for (path, kind, mode, owner, size, id) in listed {
-        let (content, size) = match id {
-            Some(id) => (Content::Decoded(source.clone(), id), size),
-            None => (Content::None, 0),
-        };
-        mount(
-            sandbox,
-            vfs,
-            &path,
-            kind,
-            mode & 0o7777,
-            owner,
-            size,
-            &container,
-            content,
-        )
-        .map_err(Refused::Broken)?;
-    }
+    mount_decoded(sandbox, vfs, chain, Arc::new(filesystem), listed)?;
     Ok(leb_count.checked_mul(leb_size))
 }
