@@ -684,6 +684,7 @@ fn components_and_conditions_are_identified() {
         assert_eq!(inferred("14"), Some(true), "{variant}");
         assert_eq!(inferred("12"), Some(true), "{variant}: the update script");
         assert_eq!(inferred("11"), Some(true), "{variant}: it downloads");
+        assert_eq!(inferred("24"), Some(true), "{variant}: Wi-Fi credentials");
     }
 }
 

@@ -8,9 +8,12 @@ use crate::finding::FindingSink;
 /// contains, each with its evidence: passwords are used (1) when an account has a
 /// password; an update mechanism exists (12) when an update client is installed
 /// (sysupgrade, swupdate, rauc, mender, opkg, fwupd, or a script named like an update
-/// tool), delivered over a network (11) when one of them names an http(s) URL; a debug
+/// tool, or an update framework's configuration: SWUpdate, RAUC, Mender, fwupd, opkg
+/// feeds), delivered over a network (11) when one of them names an http(s) URL; a debug
 /// interface exists (13) when a serial console is configured in inittab; security
-/// parameters are stored (14) when password hashes or keys are present. `provisor check`
+/// parameters are stored (14) when password hashes or private keys are present; user
+/// data is stored (24) when Wi-Fi credentials are configured (OpenWrt's wireless,
+/// wpa_supplicant) or a writable data partition is mounted (`/etc/fstab`). `provisor check`
 /// uses an inference where the manufacturer gave no answer, and shows where a declared
 /// answer contradicts one.
 pub struct ConditionInference;
@@ -18,7 +21,7 @@ pub struct ConditionInference;
 static META: CheckMeta = CheckMeta {
     id: "firmware.condition-inference",
     title: "answers to conditions inferred from the image",
-    provisions: &["5.1-1", "5.3-2", "5.6-4", "5.4-1"],
+    provisions: &["5.1-1", "5.3-2", "5.6-4", "5.4-1", "5.11-1"],
 };
 
 const UPDATE_TOOLS: &[&str] = &[
@@ -80,6 +83,75 @@ impl Check for ConditionInference {
                 if text.contains("http://") || text.contains("https://") {
                     sink.infer(11, true, format!("{} downloads from a URL", updater.path));
                 }
+            }
+        }
+
+        // Update frameworks, by their configuration.
+        for path in [
+            "/etc/swupdate.cfg",
+            "/etc/rauc/system.conf",
+            "/etc/mender/mender.conf",
+            "/etc/opkg.conf",
+        ]
+        .into_iter()
+        .map(str::to_owned)
+        .chain(
+            vfs.under("/etc/fwupd/remotes.d")
+                .map(|node| node.path.clone()),
+        ) {
+            let Ok(text) = vfs.read_text(&path, 1 << 20) else {
+                continue;
+            };
+            sink.infer(12, true, format!("update framework configured in {path}"));
+            if let Some((line, _)) = active_lines(&text)
+                .find(|(_, line)| line.contains("http://") || line.contains("https://"))
+            {
+                sink.infer(11, true, format!("{path}:{line} names an update server"));
+            }
+        }
+        // Keys kept on the device.
+        if let Some(key) = vfs.files().find(|node| {
+            node.path.starts_with("/etc/ssl/private/")
+                || (node.path.starts_with("/etc/dropbear/") && node.path.ends_with("_host_key"))
+        }) {
+            sink.infer(14, true, format!("private key stored at {}", key.path));
+        }
+        // User data: Wi-Fi credentials, writable data partitions.
+        for path in [
+            "/etc/config/wireless",
+            "/etc/wpa_supplicant.conf",
+            "/etc/wpa_supplicant/wpa_supplicant.conf",
+        ] {
+            if vfs.resolve(path).is_some() {
+                sink.infer(
+                    24,
+                    true,
+                    format!("Wi-Fi settings and credentials are kept in {path}"),
+                );
+                break;
+            }
+        }
+        if let Ok(fstab) = vfs.read_text("/etc/fstab", 1 << 20) {
+            if let Some((line, entry)) = active_lines(&fstab).find(|(_, line)| {
+                let fields: Vec<&str> = line.split_whitespace().collect();
+                fields.len() >= 4
+                    && [
+                        "/data",
+                        "/overlay",
+                        "/userdata",
+                        "/mnt/data",
+                        "/mnt/sd",
+                        "/media",
+                    ]
+                    .iter()
+                    .any(|mount| fields[1].starts_with(mount))
+                    && !fields[3].split(',').any(|option| option == "ro")
+            }) {
+                sink.infer(
+                    24,
+                    true,
+                    format!("writable data partition in /etc/fstab:{line}: {entry}"),
+                );
             }
         }
 
