@@ -53,6 +53,13 @@ const PLANTED: &[(&str, &str, &str, Option<u64>, &str)] = &[
     (
         "firmware.update-mechanism",
         "5.3-7",
+        "/usr/bin/ota-update",
+        None,
+        "/usr/bin/ota-update downloads updates over plain HTTP",
+    ),
+    (
+        "firmware.update-mechanism",
+        "5.3-7",
         "/etc/swupdate.cfg",
         Some(7),
         "SWUpdate fetches updates over plain HTTP",
@@ -697,7 +704,7 @@ fn binary_hardening_is_summarized() {
         .find(|finding| finding.check == "firmware.binary-hardening")
         .expect("a summary");
     assert_eq!(summary.outcome, Outcome::Pass);
-    assert!(summary.detail.starts_with("NX 32/32"), "{}", summary.detail);
+    assert!(summary.detail.starts_with("NX 33/33"), "{}", summary.detail);
     let busybox = summary.evidence["binaries"]
         .as_array()
         .unwrap()

@@ -20,7 +20,10 @@ use crate::finding::FindingSink;
 /// without a `[keyring]`, or with its file missing), Mender (`/etc/mender/mender.conf`:
 /// a plain-HTTP `ServerURL`, `SkipVerify`, no `ArtifactVerifyKey`) and fwupd (remotes
 /// with plain-HTTP metadata, `OnlyTrusted=false`); each one configured safely passes.
-/// Commented-out lines are not read.
+/// Update clients built as programs (named like update tools) are judged by their
+/// strings: an `http://` address is a plain-HTTP download; whether they link a
+/// signature verification function is reported, not judged. Commented-out lines are
+/// not read.
 pub struct UpdateMechanism;
 
 static META: CheckMeta = CheckMeta {
@@ -121,7 +124,9 @@ impl Check for UpdateMechanism {
                 .any(|directory| node.path.starts_with(directory));
                 in_scope
                     && node.size < limit
-                    && (name.contains("update") || name.contains("upgrade"))
+                    && (name.contains("update")
+                        || name.contains("upgrade")
+                        || name.starts_with("ota"))
             })
             .map(|node| node.path.clone())
             .collect();
@@ -130,6 +135,7 @@ impl Check for UpdateMechanism {
                 continue;
             };
             if bytes.starts_with(b"\x7fELF") {
+                elf_client(&path, &bytes, &vfs.container_of(&path), sink);
                 continue;
             }
             let text = String::from_utf8_lossy(&bytes);
@@ -206,6 +212,70 @@ impl Check for UpdateMechanism {
             }
         }
     }
+}
+
+/// Functions an update client calls to verify a signature (OpenSSL, mbed TLS, wolfSSL,
+/// libsodium, GPGME), as they appear among an ELF file's strings.
+const VERIFY_FUNCTIONS: &[&str] = &[
+    "RSA_verify",
+    "ECDSA_verify",
+    "EVP_DigestVerify",
+    "EVP_PKEY_verify",
+    "EVP_VerifyFinal",
+    "mbedtls_pk_verify",
+    "wc_SignatureVerify",
+    "crypto_sign_verify_detached",
+    "crypto_sign_open",
+    "gpgme_op_verify",
+];
+
+/// An update client built as an ELF program: the URLs among its strings are its
+/// transport; the verification functions it links say whether it can check a
+/// signature at all.
+fn elf_client(path: &str, bytes: &[u8], container: &str, sink: &mut FindingSink) {
+    let plain = memchr::memmem::find_iter(bytes, b"http://")
+        .map(|start| {
+            let end = bytes[start..]
+                .iter()
+                .position(|&byte| !(0x21..0x7f).contains(&byte))
+                .map_or(bytes.len(), |length| start + length);
+            String::from_utf8_lossy(&bytes[start..end]).into_owned()
+        })
+        .find(|url| {
+            url.len() > "http://".len()
+                && !url.starts_with("http://%s")
+                && !url.contains("127.0.0.1")
+        });
+    if let Some(url) = plain {
+        sink.add(
+            META.id,
+            TRANSPORT,
+            Outcome::Fail,
+            Severity::High,
+            format!("{path} downloads updates over plain HTTP"),
+        )
+        .detail(format!("the program contains the address {url}: anyone on the path can replace the update; use https with a pinned trust anchor"))
+        .at(path, None, container)
+        .evidence(serde_json::json!({"url": url}))
+        .record();
+    }
+    let verifies = VERIFY_FUNCTIONS
+        .iter()
+        .find(|function| memchr::memmem::find(bytes, function.as_bytes()).is_some());
+    let (outcome, title) = match verifies {
+        Some(function) => (
+            Outcome::Info,
+            format!("{path} links a signature verification function ({function})"),
+        ),
+        None => (
+            Outcome::Inconclusive,
+            format!("{path} links no known signature verification function"),
+        ),
+    };
+    sink.add(META.id, SIGNATURE, outcome, Severity::Info, title)
+        .detail("whether the program verifies an update before writing it cannot be read from the image alone; the manufacturer's statement for 5.3-10 decides")
+        .at(path, None, container)
+        .record();
 }
 
 /// What an update's transport is judged against.
