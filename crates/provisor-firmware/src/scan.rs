@@ -115,11 +115,16 @@ pub fn scan(input: &Path, options: &ScanOptions) -> Result<FindingsFile, ScanErr
                 limit,
             });
         }
-        let mut bytes = Vec::with_capacity(metadata.len() as usize);
+        // Read straight into the shared buffer the unpackers use: a Vec turned into an
+        // Arc afterwards would be copied, doubling the peak memory of a large image.
+        let mut image: Arc<[u8]> = std::iter::repeat_n(0u8, metadata.len() as usize).collect();
+        let buffer = Arc::get_mut(&mut image).expect("a new buffer has one owner");
         std::fs::File::open(input)
-            .and_then(|file| file.take(limit + 1).read_to_end(&mut bytes))
-            .map_err(|error| unreadable(error.to_string()))?;
-        unpack_bytes(bytes, &mut target, options, &mut vfs, &mut sink);
+            .and_then(|mut file| file.read_exact(buffer))
+            .map_err(|error| {
+                unreadable(format!("{error} (did the file change while it was read?)"))
+            })?;
+        unpack_shared(image, &mut target, options, &mut vfs, &mut sink);
     }
     Ok(analyse(&vfs, sink, target, options, started))
 }
@@ -134,12 +139,12 @@ pub fn scan_bytes(image: Vec<u8>, name: &str, options: &ScanOptions) -> Findings
     };
     let mut sink = FindingSink::new();
     let mut vfs = Vfs::new();
-    unpack_bytes(image, &mut target, options, &mut vfs, &mut sink);
+    unpack_shared(Arc::from(image), &mut target, options, &mut vfs, &mut sink);
     analyse(&vfs, sink, target, options, started)
 }
 
-fn unpack_bytes(
-    bytes: Vec<u8>,
+fn unpack_shared(
+    bytes: Arc<[u8]>,
     target: &mut Target,
     options: &ScanOptions,
     vfs: &mut Vfs,
@@ -148,7 +153,7 @@ fn unpack_bytes(
     target.sha256 = Some(hex(&Sha256::digest(&bytes)));
     target.size = Some(bytes.len() as u64);
     let mut sandbox = Sandbox::new(options.limits, bytes.len() as u64);
-    unpack::unpack_image(Arc::from(bytes), &mut sandbox, vfs, sink);
+    unpack::unpack_image(bytes, &mut sandbox, vfs, sink);
 }
 
 /// Runs every check over the unpacked filesystem and assembles the findings document.
