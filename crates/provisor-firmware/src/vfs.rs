@@ -36,10 +36,7 @@ pub(crate) enum Content {
     /// A file of an extracted root filesystem on the host.
     Host(PathBuf),
     /// A file inside a squashfs image.
-    Squashfs(
-        Arc<backhand::FilesystemReader<'static>>,
-        backhand::SquashfsFileReader,
-    ),
+    Squashfs(Arc<crate::unpack::Squashfs>, backhand::SquashfsFileReader),
     /// File number `.1` of a filesystem provisor decodes itself (cramfs, JFFS2, UBIFS,
     /// ext2/3/4).
     Decoded(Arc<dyn FileSource>, usize),
@@ -286,20 +283,7 @@ impl Vfs {
                     .map_err(|error| corrupt(error.to_string()))?;
             }
             Content::Squashfs(image, file) => {
-                // A panic in the decoder on hostile data is a corrupt file, not a crash.
-                let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    image
-                        .file(file)
-                        .reader()
-                        .take(limit + 1)
-                        .read_to_end(&mut bytes)
-                }));
-                match read {
-                    Ok(result) => {
-                        result.map_err(|error| corrupt(error.to_string()))?;
-                    }
-                    Err(_) => return Err(corrupt("the decoder failed on malformed data".into())),
-                }
+                image.read(file, limit, &mut bytes).map_err(corrupt)?
             }
             Content::Decoded(source, id) => bytes = source.read(*id, limit).map_err(corrupt)?,
         }

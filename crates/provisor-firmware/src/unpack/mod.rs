@@ -31,6 +31,7 @@ use crate::sandbox::Sandbox;
 use crate::vfs::{Content, FileSource, Node, NodeKind, Vfs};
 
 pub(crate) use directory::load_directory;
+pub(crate) use squashfs::Squashfs;
 
 /// The check id of unpacking problems.
 pub(crate) const UNPACK_CHECK: &str = "firmware.unpack";

@@ -2,12 +2,17 @@
 //! Files are listed eagerly and read lazily from the image. backhand decodes gzip, xz,
 //! zstd and lz4 itself; lzo and lzma blocks go through provisor's own bounded decoders.
 
-use std::io::Cursor;
+use std::io::{Cursor, Read};
 use std::sync::Arc;
+use std::sync::RwLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use backhand::compression::{CompressionAction, Compressor, DefaultCompressor};
 use backhand::kind::{BE_V4_0, Kind, LE_V4_0};
-use backhand::{BackhandError, FilesystemCompressor, FilesystemReader, InnerNode, SuperBlock};
+use backhand::{
+    BackhandError, FilesystemCompressor, FilesystemReader, InnerNode, SquashfsFileReader,
+    SuperBlock,
+};
 
 use super::{codec, mount};
 use crate::sandbox::Sandbox;
@@ -94,6 +99,77 @@ pub(crate) fn plausible(data: &[u8]) -> bool {
         && (1..=6).contains(&compressor)
 }
 
+/// Opens backhand's reader on the filesystem at `offset`. backhand can panic on hostile
+/// superblocks (arithmetic overflow); a panic in the decoder is a malformed image, not a
+/// crash of provisor.
+fn open(
+    image: &Arc<[u8]>,
+    offset: usize,
+    big_endian: bool,
+) -> Result<FilesystemReader<'static>, String> {
+    let reader = Cursor::new(Shared(image.clone()));
+    let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let kind = Kind::new_v4_with_const(&DECODERS, if big_endian { BE_V4_0 } else { LE_V4_0 });
+        FilesystemReader::from_reader_with_offset_and_kind(reader, offset as u64, kind)
+            .map_err(|error| error.to_string())
+    }));
+    match opened {
+        Ok(result) => result,
+        Err(_) => Err("the decoder failed on malformed metadata".into()),
+    }
+}
+
+/// A mounted squashfs whose files are read lazily. backhand keeps every fragment block
+/// it decodes for the life of its reader; the reader is replaced every
+/// [`READS_PER_READER`] reads, so that the cache, and the memory it holds, stays bounded.
+pub(crate) struct Squashfs {
+    image: Arc<[u8]>,
+    offset: usize,
+    big_endian: bool,
+    reader: RwLock<Arc<FilesystemReader<'static>>>,
+    reads: AtomicUsize,
+}
+
+/// Reads between two replacements of backhand's reader.
+const READS_PER_READER: usize = 1024;
+
+impl Squashfs {
+    /// Reads a file, at most `limit + 1` bytes of it.
+    pub(crate) fn read(
+        &self,
+        file: &SquashfsFileReader,
+        limit: u64,
+        bytes: &mut Vec<u8>,
+    ) -> Result<(), String> {
+        let reader = self
+            .reader
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        // A panic in the decoder on hostile data is a corrupt file, not a crash.
+        let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            reader
+                .file(file)
+                .reader()
+                .take(limit + 1)
+                .read_to_end(bytes)
+        }));
+        drop(reader);
+        if (self.reads.fetch_add(1, Ordering::Relaxed) + 1) % READS_PER_READER == 0 {
+            if let Ok(fresh) = open(&self.image, self.offset, self.big_endian) {
+                *self
+                    .reader
+                    .write()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(fresh);
+            }
+        }
+        match read {
+            Ok(result) => result.map(|_| ()).map_err(|error| error.to_string()),
+            Err(_) => Err("the decoder failed on malformed data".into()),
+        }
+    }
+}
+
 pub(crate) fn unpack(
     image: Arc<[u8]>,
     offset: usize,
@@ -114,29 +190,25 @@ pub(crate) fn unpack(
             u64::from_le_bytes(field)
         }
     };
-    let reader = Cursor::new(Shared(image));
-    // backhand can panic on hostile superblocks (arithmetic overflow); a panic in the
-    // decoder is a malformed image, not a crash of provisor.
-    let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let kind = Kind::new_v4_with_const(&DECODERS, if big_endian { BE_V4_0 } else { LE_V4_0 });
-        FilesystemReader::from_reader_with_offset_and_kind(reader, offset as u64, kind)
-            .map_err(|error| error.to_string())
-    }));
-    let filesystem = match opened {
-        Ok(Ok(filesystem)) => filesystem,
-        Ok(Err(error)) => return Err(format!("not a readable squashfs: {error}")),
-        Err(_) => {
-            return Err("not a readable squashfs: the decoder failed on malformed metadata".into());
-        }
+    let filesystem = match open(&image, offset, big_endian) {
+        Ok(filesystem) => filesystem,
+        Err(error) => return Err(format!("not a readable squashfs: {error}")),
     };
     let filesystem = Arc::new(filesystem);
+    let source = Arc::new(Squashfs {
+        image,
+        offset,
+        big_endian,
+        reader: RwLock::new(filesystem.clone()),
+        reads: AtomicUsize::new(0),
+    });
     let container: Arc<str> = Arc::from(chain);
     for entry in filesystem.files() {
         let (kind, size, content) = match &entry.inner {
             InnerNode::File(file) => (
                 NodeKind::File,
                 file.file_len() as u64,
-                Content::Squashfs(filesystem.clone(), file.clone()),
+                Content::Squashfs(source.clone(), file.clone()),
             ),
             InnerNode::Symlink(link) => (
                 NodeKind::Symlink(link.link.to_string_lossy().into_owned()),
