@@ -9,9 +9,15 @@ pub fn run(args: AdvisoriesArgs) -> Result<Outcome, Failure> {
         AdvisoriesAction::Import { source, output } => {
             let database = provisor_advisories::Database::import(&source, &io::now())
                 .map_err(|error| {
-                    Failure::Invalid(format!(
-                        "{error}\nthe advisories must be OSV JSON files (https://ossf.github.io/osv-schema/); nothing was written"
-                    ))
+                    let help = match error {
+                        provisor_advisories::Error::Parse { .. } => {
+                            "the advisories must be OSV JSON files (https://ossf.github.io/osv-schema/)"
+                        }
+                        provisor_advisories::Error::Read { .. } => {
+                            "give a directory of OSV JSON files, or one file"
+                        }
+                    };
+                    Failure::Invalid(format!("{error}\n{help}; nothing was written"))
                 })?;
             io::write_atomically(&output, database.to_json().as_bytes())?;
             eprintln!(

@@ -127,6 +127,19 @@ pub(crate) fn active_lines(text: &str) -> impl Iterator<Item = (u64, &str)> {
     })
 }
 
+/// Runs `work` with a context over a filesystem of (path, content) pairs (a content
+/// starting with `->` is a link), for the checks' unit tests.
+#[cfg(test)]
+pub(crate) fn with_context<T>(entries: &[(&str, &str)], work: impl FnOnce(&Context<'_>) -> T) -> T {
+    let vfs = crate::vfs::tests::fs(entries);
+    let limits = Limits::default();
+    work(&Context {
+        vfs: &vfs,
+        limits: &limits,
+        advisories: None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

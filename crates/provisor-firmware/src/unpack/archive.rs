@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::{Opened, Refused, mount};
+use super::{Opened, Refused, kind_of, mount};
 use crate::sandbox::Sandbox;
 use crate::vfs::{Content, NodeKind, Vfs};
 
@@ -23,15 +23,6 @@ pub(crate) fn cpio_plausible(data: &[u8]) -> bool {
 
 fn align4(value: usize) -> usize {
     (value + 3) & !3
-}
-
-fn kind_of(mode: u32) -> NodeKind {
-    match mode & 0o170000 {
-        0o100000 => NodeKind::File,
-        0o040000 => NodeKind::Directory,
-        0o120000 => NodeKind::Symlink(String::new()),
-        _ => NodeKind::Special,
-    }
 }
 
 pub(crate) fn mount_cpio(

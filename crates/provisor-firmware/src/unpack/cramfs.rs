@@ -11,7 +11,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use super::{Listed, Refused, codec, mount_decoded};
+use super::{Listed, Refused, codec, kind_of, mount_decoded};
 use crate::sandbox::Sandbox;
 use crate::vfs::{FileSource, NodeKind, Vfs};
 
@@ -182,10 +182,6 @@ impl FileSource for Cramfs {
     }
 }
 
-fn kind_of(mode: u32) -> u32 {
-    mode & 0o170000
-}
-
 /// Mounts the cramfs whose superblock is at `offset`; returns the bytes it spans.
 pub(crate) fn mount_cramfs(
     data: &Arc<[u8]>,
@@ -247,14 +243,14 @@ pub(crate) fn mount_cramfs(
             }
             let path = format!("{directory}/{name}");
             let kind = match kind_of(child.mode) {
-                0o040000 => {
+                NodeKind::Directory => {
                     if child.size > 0 {
                         pending.push((path.clone(), child));
                     }
                     NodeKind::Directory
                 }
-                0o100000 => NodeKind::File,
-                0o120000 => {
+                NodeKind::File => NodeKind::File,
+                NodeKind::Symlink(_) => {
                     let target = filesystem
                         .decode(&child, 4096)
                         .map_err(|reason| corrupt(format!("the link {path}: {reason}")))?;

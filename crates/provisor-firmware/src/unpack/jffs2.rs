@@ -11,7 +11,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use super::{Listed, Refused, codec, mount_decoded};
+use super::{Listed, Refused, codec, kind_of, mount_decoded};
 use crate::sandbox::Sandbox;
 use crate::vfs::{FileSource, NodeKind, Vfs};
 
@@ -261,15 +261,15 @@ pub(crate) fn mount_jffs2(
                     "{path} names inode {child}, which has no node"
                 )));
             };
-            let kind = match inode.mode & 0o170000 {
-                0o040000 => {
+            let kind = match kind_of(inode.mode) {
+                NodeKind::Directory => {
                     if visited.insert(*child) {
                         pending.push((path.clone(), *child));
                     }
                     NodeKind::Directory
                 }
-                0o100000 => NodeKind::File,
-                0o120000 => {
+                NodeKind::File => NodeKind::File,
+                NodeKind::Symlink(_) => {
                     let mut data = std::mem::take(&mut inode.data);
                     data.sort_by_key(|node| node.version);
                     let target = filesystem

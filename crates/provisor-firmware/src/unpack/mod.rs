@@ -359,6 +359,17 @@ pub(crate) fn mount_decoded(
     Ok(())
 }
 
+/// What a Unix mode's file type bits say an entry is (a link's target is filled in by
+/// the caller).
+pub(crate) fn kind_of(mode: u32) -> NodeKind {
+    match mode & 0o170000 {
+        0o100000 => NodeKind::File,
+        0o040000 => NodeKind::Directory,
+        0o120000 => NodeKind::Symlink(String::new()),
+        _ => NodeKind::Special,
+    }
+}
+
 /// Unpacks an image: every container in it, recursively.
 pub(crate) fn unpack_image(
     image: Arc<[u8]>,

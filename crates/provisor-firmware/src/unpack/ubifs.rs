@@ -12,7 +12,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
-use super::{Listed, Refused, codec, mount_decoded};
+use super::{Listed, Refused, codec, kind_of, mount_decoded};
 use crate::sandbox::Sandbox;
 use crate::vfs::{FileSource, NodeKind, Vfs};
 
@@ -233,15 +233,15 @@ pub(crate) fn mount_ubifs(
                 le32(node, 100),
                 le32(node, 104),
             );
-            let kind = match mode & 0o170000 {
-                0o040000 => {
+            let kind = match kind_of(mode) {
+                NodeKind::Directory => {
                     if visited.insert(*child) {
                         pending.push((path.clone(), *child));
                     }
                     NodeKind::Directory
                 }
-                0o100000 => NodeKind::File,
-                0o120000 => {
+                NodeKind::File => NodeKind::File,
+                NodeKind::Symlink(_) => {
                     let length = le32(node, 112) as usize;
                     let target = node
                         .get(160..160 + length)

@@ -236,22 +236,16 @@ fn xinetd_services(context: &Context<'_>) -> Vec<(String, Vec<BootCommand>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sandbox::Limits;
-    use crate::vfs::tests::fs;
+    use crate::checks::with_context;
 
     fn boot(entries: &[(&str, &str)]) -> Vec<(String, u64, String)> {
-        let vfs = fs(entries);
-        let limits = Limits::default();
-        let context = Context {
-            vfs: &vfs,
-            limits: &limits,
-            advisories: None,
-        };
-        Boot::read(&context)
-            .commands
-            .into_iter()
-            .map(|command| (command.path, command.line, command.command))
-            .collect()
+        with_context(entries, |context| {
+            Boot::read(context)
+                .commands
+                .into_iter()
+                .map(|command| (command.path, command.line, command.command))
+                .collect()
+        })
     }
 
     #[test]

@@ -252,23 +252,17 @@ impl Check for OpenWrtConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sandbox::Limits;
-    use crate::vfs::tests::fs;
+    use crate::checks::with_context;
 
     fn titles(entries: &[(&str, &str)]) -> Vec<String> {
-        let vfs = fs(entries);
-        let limits = Limits::default();
-        let context = Context {
-            vfs: &vfs,
-            limits: &limits,
-            advisories: None,
-        };
-        let mut sink = FindingSink::new();
-        OpenWrtConfig.run(&context, &mut sink);
-        sink.findings()
-            .iter()
-            .map(|finding| format!("{:?} {}", finding.outcome, finding.title))
-            .collect()
+        with_context(entries, |context| {
+            let mut sink = FindingSink::new();
+            OpenWrtConfig.run(context, &mut sink);
+            sink.findings()
+                .iter()
+                .map(|finding| format!("{:?} {}", finding.outcome, finding.title))
+                .collect()
+        })
     }
 
     #[test]
