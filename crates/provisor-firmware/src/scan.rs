@@ -2,7 +2,6 @@
 //! unpack it into the sandboxed virtual filesystem, run every check, and return the
 //! `provisor.findings/1` document.
 
-use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
@@ -115,16 +114,20 @@ pub fn scan(input: &Path, options: &ScanOptions) -> Result<FindingsFile, ScanErr
                 limit,
             });
         }
-        // Read straight into the shared buffer the unpackers use: a Vec turned into an
-        // Arc afterwards would be copied, doubling the peak memory of a large image.
-        let mut image: Arc<[u8]> = std::iter::repeat_n(0u8, metadata.len() as usize).collect();
-        let buffer = Arc::get_mut(&mut image).expect("a new buffer has one owner");
-        std::fs::File::open(input)
-            .and_then(|mut file| file.read_exact(buffer))
-            .map_err(|error| {
-                unreadable(format!("{error} (did the file change while it was read?)"))
-            })?;
-        unpack_shared(image, &mut target, options, &mut vfs, &mut sink);
+        // The image stays on disk: unpackers read the ranges they need.
+        let file = std::fs::File::open(input).map_err(|error| unreadable(error.to_string()))?;
+        let image = Arc::new(unpack::ImageFile::new(file, metadata.len()));
+        let mut digest = Sha256::new();
+        image
+            .for_each_chunk(0, image.len(), |chunk| digest.update(chunk))
+            .map_err(|error| unreadable(error.to_string()))?;
+        target.sha256 = Some(hex(&digest.finalize()));
+        let blob = unpack::Blob::File {
+            start: 0,
+            len: image.len(),
+            image,
+        };
+        unpack_blob(blob, &mut target, options, &mut vfs, &mut sink);
     }
     Ok(analyse(&vfs, sink, target, options, started))
 }
@@ -139,21 +142,22 @@ pub fn scan_bytes(image: Vec<u8>, name: &str, options: &ScanOptions) -> Findings
     };
     let mut sink = FindingSink::new();
     let mut vfs = Vfs::new();
-    unpack_shared(Arc::from(image), &mut target, options, &mut vfs, &mut sink);
+    target.sha256 = Some(hex(&Sha256::digest(&image)));
+    let blob = unpack::Blob::Memory(Arc::from(image));
+    unpack_blob(blob, &mut target, options, &mut vfs, &mut sink);
     analyse(&vfs, sink, target, options, started)
 }
 
-fn unpack_shared(
-    bytes: Arc<[u8]>,
+fn unpack_blob(
+    blob: unpack::Blob,
     target: &mut Target,
     options: &ScanOptions,
     vfs: &mut Vfs,
     sink: &mut FindingSink,
 ) {
-    target.sha256 = Some(hex(&Sha256::digest(&bytes)));
-    target.size = Some(bytes.len() as u64);
-    let mut sandbox = Sandbox::new(options.limits, bytes.len() as u64);
-    unpack::unpack_image(bytes, &mut sandbox, vfs, sink);
+    target.size = Some(blob.len());
+    let mut sandbox = Sandbox::new(options.limits, blob.len());
+    unpack::unpack_image(blob, &mut sandbox, vfs, sink);
 }
 
 /// Runs every check over the unpacked filesystem and assembles the findings document.

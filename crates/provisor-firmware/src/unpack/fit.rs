@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use super::{Opened, Refused};
+use super::{Blob, Opened, Refused};
 
 const FDT_BEGIN_NODE: u32 = 1;
 const FDT_END_NODE: u32 = 2;
@@ -157,7 +157,7 @@ pub(crate) fn open(data: &Arc<[u8]>, offset: usize) -> Result<Opened, Refused> {
         span = span.max(end);
         parts.push((
             format!("images/{}", image.name),
-            Arc::from(&blob[start..end]),
+            Blob::Memory(Arc::from(&blob[start..end])),
         ));
     }
     Ok(Opened::Inner { parts, span })

@@ -8,6 +8,7 @@
 //! the reason.
 
 mod archive;
+mod blob;
 mod codec;
 mod cramfs;
 mod directory;
@@ -30,6 +31,7 @@ use crate::finding::FindingSink;
 use crate::sandbox::Sandbox;
 use crate::vfs::{Content, FileSource, Node, NodeKind, Vfs};
 
+pub(crate) use blob::{Blob, ImageFile};
 pub(crate) use directory::load_directory;
 pub(crate) use squashfs::Squashfs;
 
@@ -163,7 +165,7 @@ pub(crate) enum Opened {
     /// Inner blobs to search again (a stream's output, a wrapper's payloads), each with
     /// the name the container gives it (or none), and the span of the container.
     Inner {
-        parts: Vec<(String, Arc<[u8]>)>,
+        parts: Vec<(String, Blob)>,
         span: usize,
     },
 }
@@ -190,9 +192,9 @@ impl Unpacker<'_> {
             .record();
     }
 
-    /// Unpacks every container carved from `data`; `chain` names where `data` came from
+    /// Unpacks every container carved from `blob`; `chain` names where `blob` came from
     /// (empty for the image itself).
-    pub(crate) fn unpack(&mut self, data: Arc<[u8]>, chain: &str, depth: usize) -> usize {
+    pub(crate) fn unpack(&mut self, blob: Blob, chain: &str, depth: usize) -> usize {
         if depth > self.sandbox.limits().max_nesting {
             self.inconclusive(
                 format!(
@@ -205,9 +207,25 @@ impl Unpacker<'_> {
             );
             return 0;
         }
+        // A blob in memory is carved in one pass; a range of the file window by window.
+        let (found, mut loaded) = match &blob {
+            Blob::Memory(data) => (carve(data), Some(data.clone())),
+            Blob::File { image, start, len } => match image.carve(*start, *len) {
+                Ok(found) => (found, None),
+                Err(error) => {
+                    self.inconclusive(
+                        "the image cannot be read".into(),
+                        error.to_string(),
+                        chain,
+                        0,
+                    );
+                    return 0;
+                }
+            },
+        };
         let mut unpacked = 0;
         let mut covered_until = 0;
-        for carved in carve(&data) {
+        for carved in found {
             if carved.offset < covered_until {
                 continue;
             }
@@ -217,7 +235,7 @@ impl Unpacker<'_> {
             } else {
                 format!("{chain} > {name}")
             };
-            match self.open(&data, carved, &here) {
+            match self.open(&blob, &mut loaded, carved, &here) {
                 Ok(Opened::Mounted { span }) => {
                     unpacked += 1;
                     if let Some(span) = span {
@@ -234,7 +252,15 @@ impl Unpacker<'_> {
                             format!("{here} > {part}")
                         };
                         if self.unpack(inner.clone(), &within, depth + 1) == 0 {
-                            self.vfs.add_payload(&within, inner);
+                            match inner.load() {
+                                Ok(bytes) => self.vfs.add_payload(&within, bytes),
+                                Err(error) => self.inconclusive(
+                                    "a payload cannot be read".into(),
+                                    error.to_string(),
+                                    &within,
+                                    0,
+                                ),
+                            }
                         }
                     }
                 }
@@ -254,16 +280,34 @@ impl Unpacker<'_> {
         unpacked
     }
 
-    fn open(&mut self, data: &Arc<[u8]>, carved: Carved, chain: &str) -> Result<Opened, Refused> {
-        match carved.format {
-            Format::Squashfs => {
-                squashfs::unpack(data.clone(), carved.offset, chain, self.sandbox, self.vfs)
-                    .map(|span| Opened::Mounted { span })
-                    .map_err(Refused::Broken)
+    /// Opens one carved container. Squashfs, uImage and TRX read the blob where it is;
+    /// the other unpackers want it in memory, and a range of the file is loaded (once)
+    /// when the first of them is opened.
+    fn open(
+        &mut self,
+        blob: &Blob,
+        loaded: &mut Option<Arc<[u8]>>,
+        carved: Carved,
+        chain: &str,
+    ) -> Result<Opened, Refused> {
+        if let Format::Squashfs | Format::UImage | Format::Trx = carved.format {
+            return self.open_in_place(blob, carved, chain);
+        }
+        let data = match loaded {
+            Some(data) => data.clone(),
+            None => {
+                let data = blob
+                    .load()
+                    .map_err(|error| Refused::Broken(error.to_string()))?;
+                loaded.insert(data).clone()
             }
-            Format::UImage => uimage::open(data, carved.offset, self.sandbox),
+        };
+        let data = &data;
+        match carved.format {
+            Format::Squashfs | Format::UImage | Format::Trx => {
+                self.open_in_place(&Blob::Memory(data.clone()), carved, chain)
+            }
             Format::Fit => fit::open(data, carved.offset),
-            Format::Trx => trx::open(data, carved.offset),
             Format::Cramfs => {
                 cramfs::mount_cramfs(data, carved.offset, chain, self.sandbox, self.vfs)
                     .map(|span| Opened::Mounted { span })
@@ -280,6 +324,22 @@ impl Unpacker<'_> {
             }
             Format::Cpio => archive::mount_cpio(data, carved.offset, chain, self.sandbox, self.vfs),
             Format::Tar => archive::mount_tar(data, carved.offset, chain, self.sandbox, self.vfs),
+        }
+    }
+
+    /// Opens the containers read where they lie, in memory or in the file.
+    fn open_in_place(
+        &mut self,
+        blob: &Blob,
+        carved: Carved,
+        chain: &str,
+    ) -> Result<Opened, Refused> {
+        match carved.format {
+            Format::UImage => uimage::open(blob, carved.offset),
+            Format::Trx => trx::open(blob, carved.offset),
+            _ => squashfs::unpack(blob, carved.offset, chain, self.sandbox, self.vfs)
+                .map(|span| Opened::Mounted { span })
+                .map_err(Refused::Broken),
         }
     }
 }
@@ -372,7 +432,7 @@ pub(crate) fn kind_of(mode: u32) -> NodeKind {
 
 /// Unpacks an image: every container in it, recursively.
 pub(crate) fn unpack_image(
-    image: Arc<[u8]>,
+    image: Blob,
     sandbox: &mut Sandbox,
     vfs: &mut Vfs,
     sink: &mut FindingSink,

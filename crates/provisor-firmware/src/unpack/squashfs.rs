@@ -2,7 +2,7 @@
 //! Files are listed eagerly and read lazily from the image. backhand decodes gzip, xz,
 //! zstd and lz4 itself; lzo and lzma blocks go through provisor's own bounded decoders.
 
-use std::io::{Cursor, Read};
+use std::io::{BufReader, Cursor, Read};
 use std::sync::Arc;
 use std::sync::RwLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -14,11 +14,12 @@ use backhand::{
     SuperBlock,
 };
 
-use super::{codec, mount};
+use super::blob::FileReader;
+use super::{Blob, codec, mount};
 use crate::sandbox::Sandbox;
 use crate::vfs::{Content, NodeKind, Vfs};
 
-/// The image shared by every lazily read file.
+/// An image in memory shared by every lazily read file.
 #[derive(Clone)]
 struct Shared(Arc<[u8]>);
 
@@ -103,15 +104,26 @@ pub(crate) fn plausible(data: &[u8]) -> bool {
 /// superblocks (arithmetic overflow); a panic in the decoder is a malformed image, not a
 /// crash of provisor.
 fn open(
-    image: &Arc<[u8]>,
+    image: &Blob,
     offset: usize,
     big_endian: bool,
 ) -> Result<FilesystemReader<'static>, String> {
-    let reader = Cursor::new(Shared(image.clone()));
     let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let kind = Kind::new_v4_with_const(&DECODERS, if big_endian { BE_V4_0 } else { LE_V4_0 });
-        FilesystemReader::from_reader_with_offset_and_kind(reader, offset as u64, kind)
-            .map_err(|error| error.to_string())
+        match image {
+            Blob::Memory(bytes) => FilesystemReader::from_reader_with_offset_and_kind(
+                Cursor::new(Shared(bytes.clone())),
+                offset as u64,
+                kind,
+            ),
+            // Metadata and data blocks are read through a buffer from the file.
+            Blob::File { image, start, .. } => FilesystemReader::from_reader_with_offset_and_kind(
+                BufReader::with_capacity(64 << 10, FileReader::new(image.clone())),
+                start + offset as u64,
+                kind,
+            ),
+        }
+        .map_err(|error| error.to_string())
     }));
     match opened {
         Ok(result) => result,
@@ -123,7 +135,7 @@ fn open(
 /// it decodes for the life of its reader; the reader is replaced every
 /// [`READS_PER_READER`] reads, so that the cache, and the memory it holds, stays bounded.
 pub(crate) struct Squashfs {
-    image: Arc<[u8]>,
+    image: Blob,
     offset: usize,
     big_endian: bool,
     reader: RwLock<Arc<FilesystemReader<'static>>>,
@@ -170,33 +182,36 @@ impl Squashfs {
     }
 }
 
+/// Mounts the filesystem at `offset` of `image`, whose files are read lazily.
 pub(crate) fn unpack(
-    image: Arc<[u8]>,
+    image: &Blob,
     offset: usize,
     chain: &str,
     sandbox: &mut Sandbox,
     vfs: &mut Vfs,
 ) -> Result<Option<usize>, String> {
-    let big_endian = &image[offset..offset + 4] == b"sqsh";
+    let mut header = [0u8; 48];
+    image
+        .read_exact_at(offset as u64, &mut header)
+        .map_err(|error| format!("the superblock cannot be read: {error}"))?;
+    let big_endian = &header[..4] == b"sqsh";
     // bytes_used (offset 40) is the filesystem's length; what follows may be another
     // container.
     let bytes_used = {
-        let field: [u8; 8] = image[offset + 40..offset + 48]
-            .try_into()
-            .unwrap_or_default();
+        let field: [u8; 8] = header[40..48].try_into().unwrap_or_default();
         if big_endian {
             u64::from_be_bytes(field)
         } else {
             u64::from_le_bytes(field)
         }
     };
-    let filesystem = match open(&image, offset, big_endian) {
+    let filesystem = match open(image, offset, big_endian) {
         Ok(filesystem) => filesystem,
         Err(error) => return Err(format!("not a readable squashfs: {error}")),
     };
     let filesystem = Arc::new(filesystem);
     let source = Arc::new(Squashfs {
-        image,
+        image: image.clone(),
         offset,
         big_endian,
         reader: RwLock::new(filesystem.clone()),

@@ -4,9 +4,7 @@
 //! and the root filesystem, though vendors differ. Each partition is searched again,
 //! named by its index.
 
-use std::sync::Arc;
-
-use super::{Opened, Refused};
+use super::{Blob, Opened, Refused};
 
 const MAGIC: &[u8; 4] = b"HDR0";
 
@@ -27,41 +25,58 @@ fn header_size(version: u16) -> usize {
     if version == 2 { 32 } else { 28 }
 }
 
-/// The CRC TRX stores: CRC-32 without the final inversion.
-fn trx_crc(data: &[u8]) -> u32 {
-    !crc32fast::hash(data)
-}
-
-pub(crate) fn open(data: &Arc<[u8]>, offset: usize) -> Result<Opened, Refused> {
-    let header = &data[offset..];
-    let length = le32(header, 4) as usize;
+/// Checks the CRC and hands the partitions on, read where they lie.
+pub(crate) fn open(blob: &Blob, offset: usize) -> Result<Opened, Refused> {
+    let broken = |error: std::io::Error| Refused::Broken(error.to_string());
+    let mut header = [0u8; 32];
+    blob.read_exact_at(offset as u64, &mut header[..28])
+        .map_err(broken)?;
+    let length = le32(&header, 4) as usize;
     let version = u16::from_le_bytes([header[14], header[15]]);
-    if length > header.len() {
+    let present = blob.len() - offset as u64;
+    if length <= header_size(version) {
         return Err(Refused::Broken(format!(
-            "TRX declares {length} bytes, only {} are present (truncated image?)",
-            header.len()
+            "TRX declares a length of {length} bytes, shorter than its header"
         )));
     }
-    let image = &header[..length];
-    if trx_crc(&image[12..]) != le32(image, 8) {
+    if length as u64 > present {
+        return Err(Refused::Broken(format!(
+            "TRX declares {length} bytes, only {present} are present (truncated image?)"
+        )));
+    }
+    if version == 2 {
+        blob.read_exact_at(offset as u64 + 28, &mut header[28..])
+            .map_err(broken)?;
+    }
+    let start = offset as u64;
+    // The CRC covers everything after the magic, length and CRC fields; its stored form
+    // is CRC-32 without the final inversion.
+    let crc = !blob
+        .crc32(start + 12, length as u64 - 12)
+        .map_err(broken)?
+        .finalize();
+    if crc != le32(&header, 8) {
         return Err(Refused::Broken(
             "TRX: the CRC does not match (corrupted or modified image)".into(),
         ));
     }
     let count = if version == 2 { 4 } else { 3 };
     let offsets: Vec<(usize, usize)> = (0..count)
-        .map(|index| (index, le32(image, 16 + 4 * index) as usize))
+        .map(|index| (index, le32(&header, 16 + 4 * index) as usize))
         .filter(|&(_, start)| start != 0)
         .collect();
     let mut parts = Vec::new();
-    for (position, &(index, start)) in offsets.iter().enumerate() {
+    for (position, &(index, begin)) in offsets.iter().enumerate() {
         let end = offsets.get(position + 1).map_or(length, |&(_, next)| next);
-        if start < header_size(version) || start >= end || end > length {
+        if begin < header_size(version) || begin >= end || end > length {
             return Err(Refused::Broken(format!(
-                "TRX: partition {index}'s offset {start:#x} lies outside the image"
+                "TRX: partition {index}'s offset {begin:#x} lies outside the image"
             )));
         }
-        parts.push((format!("partition-{index}"), Arc::from(&image[start..end])));
+        let part = blob
+            .range(start + begin as u64, (end - begin) as u64)
+            .map_err(broken)?;
+        parts.push((format!("partition-{index}"), part));
     }
     Ok(Opened::Inner {
         parts,

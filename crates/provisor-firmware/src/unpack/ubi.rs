@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::{Opened, Refused};
+use super::{Blob, Opened, Refused};
 use crate::sandbox::Sandbox;
 
 const EC_MAGIC: &[u8; 4] = b"UBI#";
@@ -161,7 +161,7 @@ pub(crate) fn open(data: &Arc<[u8]>, offset: usize, sandbox: &Sandbox) -> Result
             .get(id)
             .cloned()
             .unwrap_or_else(|| format!("volume-{id}"));
-        parts.push((format!("volume {name}"), Arc::from(blob)));
+        parts.push((format!("volume {name}"), Blob::Memory(Arc::from(blob))));
     }
     if parts.is_empty() {
         return Err(Refused::Broken("UBI: the image holds no volume".into()));

@@ -2,10 +2,7 @@
 //! payload (a kernel, a ramdisk, a filesystem), possibly compressed; the payload is
 //! searched again.
 
-use std::sync::Arc;
-
-use super::{Opened, Refused};
-use crate::sandbox::Sandbox;
+use super::{Blob, Opened, Refused};
 
 const HEADER: usize = 64;
 
@@ -32,25 +29,29 @@ pub(crate) fn name(data: &[u8]) -> String {
     String::from_utf8_lossy(&raw[..end]).into_owned()
 }
 
-pub(crate) fn open(data: &Arc<[u8]>, offset: usize, _sandbox: &Sandbox) -> Result<Opened, Refused> {
-    let header = &data[offset..];
-    let size = be32(header, 12) as usize;
-    let available = header.len() - HEADER;
+/// Checks the header and payload CRCs and hands the payload on, read where it lies.
+pub(crate) fn open(blob: &Blob, offset: usize) -> Result<Opened, Refused> {
+    let broken = |error: std::io::Error| Refused::Broken(error.to_string());
+    let mut header = [0u8; HEADER];
+    blob.read_exact_at(offset as u64, &mut header)
+        .map_err(broken)?;
+    let size = u64::from(be32(&header, 12));
+    let available = blob.len() - offset as u64 - HEADER as u64;
     if size > available {
         return Err(Refused::Broken(format!(
             "uImage \"{}\" declares {size} bytes of payload, only {available} are present (truncated image?)",
-            name(header)
+            name(&header)
         )));
     }
-    let payload = &header[HEADER..HEADER + size];
-    if crc32fast::hash(payload) != be32(header, 24) {
+    let start = (offset + HEADER) as u64;
+    if blob.crc32(start, size).map_err(broken)?.finalize() != be32(&header, 24) {
         return Err(Refused::Broken(format!(
             "uImage \"{}\": the payload CRC does not match (corrupted image)",
-            name(header)
+            name(&header)
         )));
     }
     Ok(Opened::Inner {
-        parts: vec![(String::new(), Arc::from(payload))],
-        span: HEADER + size,
+        parts: vec![(String::new(), blob.range(start, size).map_err(broken)?)],
+        span: HEADER + size as usize,
     })
 }

@@ -1,0 +1,273 @@
+//! The bytes unpackers read: a buffer in memory (a decompressed stream, a reassembled
+//! volume) or a range of the image file, which stays on disk. Squashfs filesystems and
+//! the uImage and TRX wrappers around them are read from the file in place, so a large
+//! image costs page cache rather than the scan's own memory; other containers found in
+//! a file are loaded into memory when one is first opened.
+
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::os::unix::fs::FileExt;
+use std::sync::Arc;
+
+use super::{Carved, carve};
+
+/// An image file opened once and read by position from any thread.
+pub(crate) struct ImageFile {
+    file: File,
+    len: u64,
+}
+
+/// Bytes searched per carving window, and how far windows overlap so that a header
+/// straddling two windows is seen whole (the largest header a plausibility check reads
+/// is a tar header at 512 bytes and an ext superblock at 1 KiB + 1 KiB).
+const WINDOW: usize = 8 << 20;
+const OVERLAP: usize = 64 << 10;
+
+impl ImageFile {
+    pub(crate) fn new(file: File, len: u64) -> ImageFile {
+        ImageFile { file, len }
+    }
+
+    pub(crate) fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Fills `buffer` from `offset`; reading past the end is an error.
+    pub(crate) fn read_exact_at(&self, offset: u64, buffer: &mut [u8]) -> io::Result<()> {
+        self.file.read_exact_at(buffer, offset).map_err(|error| {
+            io::Error::new(
+                error.kind(),
+                format!(
+                    "reading {} bytes at offset {offset:#x}: {error} (did the file change while it was read?)",
+                    buffer.len()
+                ),
+            )
+        })
+    }
+
+    /// Loads `len` bytes from `start` into a new shared buffer.
+    pub(crate) fn load(&self, start: u64, len: u64) -> io::Result<Arc<[u8]>> {
+        let len = usize::try_from(len).map_err(|_| io::Error::other("range too large"))?;
+        // Read straight into the shared buffer: a Vec turned into an Arc would be copied.
+        let mut bytes: Arc<[u8]> = std::iter::repeat_n(0u8, len).collect();
+        let buffer = Arc::get_mut(&mut bytes).expect("a new buffer has one owner");
+        self.read_exact_at(start, buffer)?;
+        Ok(bytes)
+    }
+
+    /// Runs `each` over consecutive chunks of a range (for checksums and digests).
+    pub(crate) fn for_each_chunk(
+        &self,
+        start: u64,
+        len: u64,
+        mut each: impl FnMut(&[u8]),
+    ) -> io::Result<()> {
+        let mut buffer = vec![0u8; WINDOW];
+        let mut done = 0u64;
+        while done < len {
+            let take = (len - done).min(WINDOW as u64) as usize;
+            self.read_exact_at(start + done, &mut buffer[..take])?;
+            each(&buffer[..take]);
+            done += take as u64;
+        }
+        Ok(())
+    }
+
+    /// Carves a range window by window; offsets are relative to `start`, in order.
+    pub(crate) fn carve(&self, start: u64, len: u64) -> io::Result<Vec<Carved>> {
+        let mut found = Vec::new();
+        let mut buffer = vec![0u8; WINDOW + OVERLAP];
+        let mut at = 0u64;
+        while at < len {
+            let take = (len - at).min((WINDOW + OVERLAP) as u64) as usize;
+            self.read_exact_at(start + at, &mut buffer[..take])?;
+            let last = at + take as u64 == len;
+            // A window owns the signatures that start in its first WINDOW bytes; the
+            // overlap is there for their headers. The last window owns all of its own.
+            let owned = if last { take } else { WINDOW };
+            found.extend(
+                carve(&buffer[..take])
+                    .into_iter()
+                    .filter(|carved| carved.offset < owned)
+                    .map(|carved| Carved {
+                        format: carved.format,
+                        offset: carved.offset + at as usize,
+                    }),
+            );
+            if last {
+                break;
+            }
+            at += WINDOW as u64;
+        }
+        Ok(found)
+    }
+}
+
+/// A `Read + Seek` view of the whole file with its own position, for decoders that
+/// want a reader (backhand).
+pub(crate) struct FileReader {
+    image: Arc<ImageFile>,
+    position: u64,
+}
+
+impl FileReader {
+    pub(crate) fn new(image: Arc<ImageFile>) -> FileReader {
+        FileReader { image, position: 0 }
+    }
+}
+
+impl Read for FileReader {
+    fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+        let read = self.image.file.read_at(buffer, self.position)?;
+        self.position += read as u64;
+        Ok(read)
+    }
+}
+
+impl Seek for FileReader {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        let position = match to {
+            SeekFrom::Start(offset) => Some(offset),
+            SeekFrom::End(delta) => self.image.len.checked_add_signed(delta),
+            SeekFrom::Current(delta) => self.position.checked_add_signed(delta),
+        };
+        self.position = position
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek before the start"))?;
+        Ok(self.position)
+    }
+}
+
+/// Bytes to unpack: in memory, or a range of the image file.
+#[derive(Clone)]
+pub(crate) enum Blob {
+    Memory(Arc<[u8]>),
+    File {
+        image: Arc<ImageFile>,
+        start: u64,
+        len: u64,
+    },
+}
+
+impl Blob {
+    pub(crate) fn len(&self) -> u64 {
+        match self {
+            Blob::Memory(bytes) => bytes.len() as u64,
+            Blob::File { len, .. } => *len,
+        }
+    }
+
+    /// The bytes in memory (a range of the file is loaded).
+    pub(crate) fn load(&self) -> io::Result<Arc<[u8]>> {
+        match self {
+            Blob::Memory(bytes) => Ok(bytes.clone()),
+            Blob::File { image, start, len } => image.load(*start, *len),
+        }
+    }
+
+    /// Reads `buffer.len()` bytes at `offset` within the blob.
+    pub(crate) fn read_exact_at(&self, offset: u64, buffer: &mut [u8]) -> io::Result<()> {
+        let end = offset.checked_add(buffer.len() as u64);
+        if end.is_none_or(|end| end > self.len()) {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!(
+                    "{} bytes at offset {offset:#x} run past the end",
+                    buffer.len()
+                ),
+            ));
+        }
+        match self {
+            Blob::Memory(bytes) => {
+                let offset = offset as usize;
+                buffer.copy_from_slice(&bytes[offset..offset + buffer.len()]);
+                Ok(())
+            }
+            Blob::File { image, start, .. } => image.read_exact_at(start + offset, buffer),
+        }
+    }
+
+    /// A range of this blob (`offset` and `len` relative to it, already checked).
+    pub(crate) fn range(&self, offset: u64, len: u64) -> io::Result<Blob> {
+        match self {
+            Blob::Memory(bytes) => {
+                let offset = offset as usize;
+                Ok(Blob::Memory(Arc::from(
+                    &bytes[offset..offset + len as usize],
+                )))
+            }
+            Blob::File { image, start, .. } => Ok(Blob::File {
+                image: image.clone(),
+                start: start + offset,
+                len,
+            }),
+        }
+    }
+
+    /// CRC-32 of a range of this blob.
+    pub(crate) fn crc32(&self, offset: u64, len: u64) -> io::Result<crc32fast::Hasher> {
+        let mut hasher = crc32fast::Hasher::new();
+        match self {
+            Blob::Memory(bytes) => {
+                let offset = offset as usize;
+                hasher.update(&bytes[offset..offset + len as usize]);
+            }
+            Blob::File { image, start, .. } => {
+                image.for_each_chunk(start + offset, len, |chunk| hasher.update(chunk))?;
+            }
+        }
+        Ok(hasher)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A plausible gzip header (flags 0, XFL 0, OS 3) followed by filler.
+    const GZIP: &[u8] = &[0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0, 0, 3];
+
+    fn image_with(bytes: &[u8]) -> (tempfile::NamedTempFile, ImageFile) {
+        let mut file = tempfile::NamedTempFile::new().expect("a temporary file");
+        std::io::Write::write_all(&mut file, bytes).expect("written");
+        let opened = File::open(file.path()).expect("reopened");
+        (file, ImageFile::new(opened, bytes.len() as u64))
+    }
+
+    #[test]
+    fn carving_by_windows_finds_what_one_pass_finds() {
+        let mut bytes = vec![0x55u8; 2 * WINDOW + 4096];
+        // Straddling the first window's end, inside its overlap, and at the last byte
+        // a header fits before the end.
+        for at in [WINDOW - 3, WINDOW + 10, 2 * WINDOW - 1, bytes.len() - 40] {
+            bytes[at..at + GZIP.len()].copy_from_slice(GZIP);
+        }
+        let (_file, image) = image_with(&bytes);
+        let windowed = image.carve(0, bytes.len() as u64).expect("carved");
+        assert_eq!(windowed, carve(&bytes));
+        assert_eq!(windowed.len(), 4);
+    }
+
+    #[test]
+    fn a_range_of_the_file_reads_like_the_same_bytes_in_memory() {
+        let bytes: Vec<u8> = (0..100_000u32).map(|n| (n * 7 % 251) as u8).collect();
+        let (_file, image) = image_with(&bytes);
+        let file = Blob::File {
+            image: Arc::new(image),
+            start: 1000,
+            len: 50_000,
+        };
+        let memory = Blob::Memory(Arc::from(&bytes[1000..51_000]));
+        for blob in [&file, &memory] {
+            let mut head = [0u8; 16];
+            blob.read_exact_at(100, &mut head).expect("read");
+            assert_eq!(head, bytes[1100..1116]);
+            assert!(blob.read_exact_at(49_990, &mut head).is_err());
+            assert_eq!(
+                blob.crc32(10, 30_000).expect("crc").finalize(),
+                crc32fast::hash(&bytes[1010..31_010])
+            );
+            let range = blob.range(5, 10).expect("range").load().expect("loaded");
+            assert_eq!(&range[..], &bytes[1005..1015]);
+        }
+    }
+}
