@@ -15,8 +15,12 @@ use crate::vfs::Node;
 /// Searches every file for credentials that must not ship in firmware, with patterns
 /// kept as data in `data/secret-patterns.toml`, each with examples and negative
 /// examples: cloud access keys and tokens (AWS, Google, GitHub, Slack, Stripe,
-/// SendGrid, Alibaba Cloud, Azure storage and IoT Hub), passwords in URLs (binaries
-/// included, such as an RTSP or FTP address with the password in it), and passwords,
+/// SendGrid, Alibaba Cloud, Azure storage and IoT Hub), passwords in URLs (such as an
+/// RTSP or FTP address with the password in it), passwords in the commands a vendor's
+/// programs and scripts run (`echo user:password | chpasswd`, `openssl … -k` or
+/// `-pass pass:`, `sshpass -p`, `curl -u`, `wget --password`) and in HTTP basic
+/// authorization headers they send (decoded, and reported only when they hold a
+/// password) — binaries included, where the finding gives the offset — and passwords,
 /// secrets and API keys assigned in scripts and configuration files. The same secret
 /// in every device is a hard-coded critical security parameter (5.4-3) protecting
 /// communication with associated services that is not unique per device (5.4-4).
@@ -40,6 +44,8 @@ pub(crate) struct Pattern {
     pub scope: Scope,
     #[serde(default)]
     pub skip_comments: bool,
+    #[serde(default)]
+    pub decode: Option<Decode>,
     pub allow: Vec<String>,
     #[cfg_attr(not(test), allow(dead_code, reason = "read by the data tests"))]
     pub examples: Vec<(String, String)>,
@@ -52,6 +58,37 @@ pub(crate) struct Pattern {
 pub(crate) enum Scope {
     Any,
     Text,
+}
+
+/// How a captured value is turned into the secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum Decode {
+    /// Base64 of `user:password` (an HTTP basic authorization header).
+    BasicCredentials,
+}
+
+impl Decode {
+    /// The secret in `captured`, or none when it does not decode to one.
+    fn secret(self, captured: &[u8]) -> Option<Vec<u8>> {
+        use base64::Engine;
+        match self {
+            Decode::BasicCredentials => {
+                let decoded = base64::engine::general_purpose::STANDARD
+                    .decode(captured)
+                    .ok()?;
+                let colon = memchr::memchr(b':', &decoded)?;
+                let (user, password) = (&decoded[..colon], &decoded[colon + 1..]);
+                let printable = |bytes: &[u8]| bytes.iter().all(|b| b.is_ascii_graphic());
+                (!user.is_empty()
+                    && password.len() >= 3
+                    && printable(user)
+                    && printable(password)
+                    && !password.contains(&b'%'))
+                .then(|| password.to_vec())
+            }
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -100,6 +137,8 @@ pub(crate) struct Found {
     pub pattern: &'static Pattern,
     pub secret: Vec<u8>,
     pub line: Option<u64>,
+    /// Where the secret starts in the file (reported for binaries, which have no lines).
+    pub offset: usize,
 }
 
 /// Text: no NUL byte in the first KiB.
@@ -125,7 +164,14 @@ pub(crate) fn secrets(bytes: &[u8]) -> Vec<Found> {
             let placeholder = pattern.allow.iter().any(|allowed| {
                 memchr::memmem::find(&lowered, allowed.to_ascii_lowercase().as_bytes()).is_some()
             });
-            let repeated = secret.as_bytes().iter().all(|&b| b == secret.as_bytes()[0]);
+            let value = match pattern.decode {
+                Some(decode) => match decode.secret(secret.as_bytes()) {
+                    Some(value) => value,
+                    None => continue,
+                },
+                None => secret.as_bytes().to_vec(),
+            };
+            let repeated = value.iter().all(|&b| b == value[0]);
             if placeholder || repeated {
                 continue;
             }
@@ -140,8 +186,9 @@ pub(crate) fn secrets(bytes: &[u8]) -> Vec<Found> {
             let line = text.then(|| memchr::memchr_iter(b'\n', &bytes[..at]).count() as u64 + 1);
             found.push(Found {
                 pattern,
-                secret: secret.as_bytes().to_vec(),
+                secret: value,
                 line,
+                offset: at,
             });
         }
     }
@@ -181,11 +228,17 @@ impl Check for EmbeddedSecret {
             )
             .detail("every device built from this image carries the same secret; provision credentials per device (in the factory or at enrolment) and keep them out of the image")
             .at(&node.path, found.line, &node.container)
-            .evidence(serde_json::json!({
-                "pattern": found.pattern.id,
-                "masked": masked(&found.secret),
-                "fingerprint": format!("SHA256:{hex}"),
-            }))
+            .evidence({
+                let mut evidence = serde_json::json!({
+                    "pattern": found.pattern.id,
+                    "masked": masked(&found.secret),
+                    "fingerprint": format!("SHA256:{hex}"),
+                });
+                if found.line.is_none() {
+                    evidence["offset"] = found.offset.into();
+                }
+                evidence
+            })
             .record();
         }
     }
