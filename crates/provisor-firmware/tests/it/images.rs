@@ -275,6 +275,13 @@ const PLANTED: &[(&str, &str, &str, Option<u64>, &str)] = &[
         "password in a URL in /usr/sbin/camd",
     ),
     (
+        "firmware.web-server-config",
+        "5.6-7",
+        "/etc/init.d/S80httpd",
+        Some(3),
+        "busybox httpd is started as root at boot",
+    ),
+    (
         "firmware.embedded-secret",
         "5.4-3",
         "/usr/sbin/camd",

@@ -24,6 +24,10 @@ pub(crate) struct BootCommand {
     pub command: String,
     /// The container chain of the file.
     pub container: String,
+    /// The account the boot configuration runs it as, where it says: a systemd unit's
+    /// `User=`, procd's `procd_set_param user`, xinetd's `user`, inetd's user field.
+    /// A privilege drop on the command line itself is the command's to read.
+    pub user: Option<String>,
 }
 
 /// Everything started at boot, and the files read to find it.
@@ -95,6 +99,8 @@ impl Boot {
             };
             let container = vfs.container_of(path);
             let is_unit = path.ends_with(".service") || path.ends_with(".socket");
+            let user = run_as(path, &text);
+            let inetd = path == "/etc/inetd.conf";
             for (line, content) in active_lines(&text) {
                 if is_unit
                     && !["ExecStart", "ExecStartPre", "ExecStartPost", "ListenStream"]
@@ -103,11 +109,18 @@ impl Boot {
                 {
                     continue;
                 }
+                // inetd: service, socket type, protocol, wait, user, server, arguments.
+                let user = if inetd {
+                    content.split_whitespace().nth(4).map(str::to_owned)
+                } else {
+                    user.clone()
+                };
                 commands.push(BootCommand {
                     path: path.clone(),
                     line,
                     command: content.to_owned(),
                     container: container.clone(),
+                    user,
                 });
             }
         }
@@ -120,6 +133,26 @@ impl Boot {
         }
         Boot { commands, files }
     }
+}
+
+/// The account a unit or a procd script runs its commands as (the last setting wins,
+/// as systemd reads it).
+fn run_as(path: &str, text: &str) -> Option<String> {
+    let unit = path.ends_with(".service");
+    active_lines(text)
+        .filter_map(|(_, content)| {
+            let value = if unit {
+                content.strip_prefix("User=")?
+            } else {
+                content
+                    .strip_prefix("procd_set_param")?
+                    .trim_start()
+                    .strip_prefix("user")?
+            };
+            let value = value.trim().trim_matches(|c| c == '"' || c == '\'');
+            (!value.is_empty()).then(|| value.to_owned())
+        })
+        .last()
 }
 
 /// Unit files started at boot: the targets of links in `.wants`/`.requires`
@@ -176,6 +209,17 @@ fn find_unit(context: &Context<'_>, name: &str) -> Option<String> {
     })
 }
 
+/// The settings of one xinetd service being read.
+#[derive(Default)]
+struct XinetdService {
+    /// The line of `server`.
+    line: u64,
+    server: String,
+    arguments: String,
+    disabled: bool,
+    user: Option<String>,
+}
+
 /// xinetd's services that are not disabled, per file: `server` and `server_args`.
 fn xinetd_services(context: &Context<'_>) -> Vec<(String, Vec<BootCommand>)> {
     let vfs = context.vfs;
@@ -195,21 +239,23 @@ fn xinetd_services(context: &Context<'_>) -> Vec<(String, Vec<BootCommand>)> {
         };
         let container = vfs.container_of(&path);
         let mut commands = Vec::new();
-        // (server line, server, arguments, disabled) of the service being read.
-        let mut service: Option<(u64, String, String, bool)> = None;
+        let mut service: Option<XinetdService> = None;
         for (line, content) in active_lines(&text) {
             if content.starts_with("service ") {
-                service = Some((0, String::new(), String::new(), false));
+                service = Some(XinetdService::default());
                 continue;
             }
             if content.starts_with('}') {
-                if let Some((line, server, arguments, false)) = service.take() {
-                    if !server.is_empty() {
+                if let Some(ended) = service.take() {
+                    if !ended.disabled && !ended.server.is_empty() {
                         commands.push(BootCommand {
                             path: path.clone(),
-                            line,
-                            command: format!("{server} {arguments}").trim().to_owned(),
+                            line: ended.line,
+                            command: format!("{} {}", ended.server, ended.arguments)
+                                .trim()
+                                .to_owned(),
                             container: container.clone(),
+                            user: ended.user,
                         });
                     }
                 }
@@ -221,9 +267,10 @@ fn xinetd_services(context: &Context<'_>) -> Vec<(String, Vec<BootCommand>)> {
             if let Some(current) = service.as_mut() {
                 let value = value.trim().to_owned();
                 match key.trim() {
-                    "server" => (current.0, current.1) = (line, value),
-                    "server_args" => current.2 = value,
-                    "disable" => current.3 = value == "yes",
+                    "server" => (current.line, current.server) = (line, value),
+                    "server_args" => current.arguments = value,
+                    "disable" => current.disabled = value == "yes",
+                    "user" => current.user = Some(value),
                     _ => {}
                 }
             }
