@@ -68,6 +68,9 @@ fn main() -> ExitCode {
             return ExitCode::from(if error.use_stderr() { 2 } else { 0 });
         }
     };
+    // A decoder's panic on a hostile image is reported as a finding; its message is
+    // noise on the terminal.
+    provisor_firmware::quiet_contained_panics();
     let result = std::panic::catch_unwind(|| run(cli)).unwrap_or_else(|_| {
         Err(Failure::Internal(anyhow::anyhow!(
             "provisor stopped on an internal error; please report it with the command and input"

@@ -9,12 +9,14 @@
 //! `inconclusive` finding with the offset and the reason, never a crash.
 
 pub mod checks;
+mod contain;
 mod finding;
 pub mod sandbox;
 mod scan;
 mod unpack;
 pub mod vfs;
 
+pub use contain::quiet_contained_panics;
 pub use finding::FindingSink;
 pub use sandbox::{Limits, Sandbox};
 pub use scan::{Progress, ScanError, ScanOptions, scan, scan_bytes};

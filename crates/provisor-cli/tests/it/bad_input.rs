@@ -4,7 +4,7 @@
 use std::fs;
 use std::path::Path;
 
-use crate::support::{SMARTCAM, in_root, provisor};
+use crate::support::{SMARTCAM, in_root, provisor, root};
 
 fn check_error(source: &[u8]) -> String {
     let directory = tempfile::tempdir().unwrap();
@@ -219,4 +219,21 @@ fn output_is_never_partial() {
         .code(2);
     assert!(!Path::new(&nowhere).exists());
     assert_eq!(fs::read_dir(directory.path()).unwrap().count(), 2);
+}
+
+/// A decoder's panic on a hostile image is contained by the scan: the image's problem
+/// is a finding, and no panic message reaches the terminal.
+#[test]
+fn a_contained_decoder_panic_stays_off_the_terminal() {
+    let fixture = root().join("crates/provisor-firmware/tests/fixtures/squashfs-read-overflow.bin");
+    let output = provisor()
+        .args(["scan", "firmware"])
+        .arg(&fixture)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let findings: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(findings["findings"].is_array(), "{findings}");
 }

@@ -100,8 +100,8 @@ impl ExtFs {
 
 /// Runs ext4-view, turning a panic on malformed data into an error.
 fn guarded<T>(work: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work))
-        .unwrap_or_else(|_| Err("the decoder failed on malformed data".into()))
+    crate::contain::contained(work)
+        .unwrap_or_else(|()| Err("the decoder failed on malformed data".into()))
 }
 
 impl FileSource for ExtFs {

@@ -108,7 +108,7 @@ fn open(
     offset: usize,
     big_endian: bool,
 ) -> Result<FilesystemReader<'static>, String> {
-    let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+    let opened = crate::contain::contained(|| {
         let kind = Kind::new_v4_with_const(&DECODERS, if big_endian { BE_V4_0 } else { LE_V4_0 });
         match image {
             Blob::Memory(bytes) => FilesystemReader::from_reader_with_offset_and_kind(
@@ -124,7 +124,7 @@ fn open(
             ),
         }
         .map_err(|error| error.to_string())
-    }));
+    });
     match opened {
         Ok(result) => result,
         Err(_) => Err("the decoder failed on malformed metadata".into()),
@@ -159,13 +159,13 @@ impl Squashfs {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone();
         // A panic in the decoder on hostile data is a corrupt file, not a crash.
-        let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let read = crate::contain::contained(|| {
             reader
                 .file(file)
                 .reader()
                 .take(limit + 1)
                 .read_to_end(bytes)
-        }));
+        });
         drop(reader);
         if (self.reads.fetch_add(1, Ordering::Relaxed) + 1) % READS_PER_READER == 0 {
             if let Ok(fresh) = open(&self.image, self.offset, self.big_endian) {
