@@ -58,6 +58,23 @@ pub fn findings_text(findings: &FindingsFile) -> String {
             finding.location, finding.check
         );
     }
+    if let Some(summary) = crate::hardening::hardening(&findings.findings) {
+        let _ = writeln!(
+            out,
+            "\n{bold}Exploit mitigations{bold:#} of {} ELF binaries",
+            summary.binaries
+        );
+        for row in &summary.rows {
+            let _ = writeln!(out, "  {:<40} {:>6} / {}", row.name, row.have, row.of);
+        }
+        for (path, missing) in &summary.weakest {
+            let _ = writeln!(
+                out,
+                "  least hardened: {path} (lacks {})",
+                missing.join(", ")
+            );
+        }
+    }
     let count = |outcome: Outcome| {
         findings
             .findings

@@ -413,6 +413,41 @@ pub fn html(assessment: &Assessment<'_>, context: &Context) -> String {
         out.push_str("</tbody></table>");
     }
 
+    // Exploit mitigations of the image's binaries.
+    if let Some(summary) = crate::hardening::hardening(&assessment.findings) {
+        let _ = write!(
+            out,
+            "<h2>Exploit mitigations</h2><p class=\"small muted\">{} ELF binaries of the firmware image (5.6-8, 5.6-9)</p><table><thead><tr><th>Mitigation</th><th>Binaries that have it</th></tr></thead><tbody>",
+            summary.binaries
+        );
+        for row in &summary.rows {
+            let _ = write!(
+                out,
+                "<tr><td>{}</td><td>{} of {}</td></tr>",
+                e(row.name),
+                row.have,
+                row.of
+            );
+        }
+        out.push_str("</tbody></table>");
+        if !summary.weakest.is_empty() {
+            out.push_str("<p class=\"small\">Least hardened: ");
+            let named: Vec<String> = summary
+                .weakest
+                .iter()
+                .map(|(path, missing)| {
+                    format!(
+                        "<span class=\"mono\">{}</span> (lacks {})",
+                        e(path),
+                        e(&missing.join(", "))
+                    )
+                })
+                .collect();
+            out.push_str(&named.join("; "));
+            out.push_str("</p>");
+        }
+    }
+
     // Evidence register.
     out.push_str("<h2>Evidence register</h2>");
     if assessment.evidence.is_empty() && assessment.scans.is_empty() {

@@ -8,6 +8,7 @@ mod catalog;
 mod diff;
 mod document;
 mod findings;
+mod hardening;
 mod html;
 mod ics_csv;
 mod markdown;

@@ -190,6 +190,27 @@ pub fn markdown(assessment: &Assessment<'_>, context: &Context) -> String {
         }
     }
 
+    if let Some(summary) = crate::hardening::hardening(&assessment.findings) {
+        let _ = writeln!(
+            out,
+            "\n## Exploit mitigations\n\n{} ELF binaries of the firmware image (5.6-8, 5.6-9).\n\n| Mitigation | Binaries that have it |\n|---|---|",
+            summary.binaries
+        );
+        for row in &summary.rows {
+            let _ = writeln!(out, "| {} | {} of {} |", row.name, row.have, row.of);
+        }
+        if !summary.weakest.is_empty() {
+            let named: Vec<String> = summary
+                .weakest
+                .iter()
+                .map(|(path, missing)| {
+                    format!("`{}` (lacks {})", markdown_cell(path), missing.join(", "))
+                })
+                .collect();
+            let _ = writeln!(out, "\nLeast hardened: {}.", named.join("; "));
+        }
+    }
+
     if !assessment.evidence.is_empty() || !assessment.scans.is_empty() {
         let _ = writeln!(out, "\n## Evidence register\n");
         let _ = writeln!(out, "| Evidence | SHA-256 | Cited by |\n|---|---|---|");

@@ -314,6 +314,17 @@ fn scan_firmware_attaches_its_findings_to_an_assessment() {
     );
     assert!(report.contains("account root has the well-known password"));
     assert!(report.contains("scans/firmware-weak.xz.json"));
+    // The binaries' mitigations are summed up, with the executable stack planted in camd.
+    assert!(
+        report.contains("<td>non-executable stack (NX)</td><td>33 of 34</td>"),
+        "{report}"
+    );
+    let text = stdout_of(provisor().args(["scan", "firmware"]).arg(&image));
+    assert!(text.contains("Exploit mitigations"), "{text}");
+    assert!(
+        text.contains("least hardened: /usr/sbin/camd (lacks NX"),
+        "{text}"
+    );
 }
 
 #[test]
