@@ -14,7 +14,10 @@ fuzz_target!(|data: &[u8]| {
     };
     let database = provisor_advisories::Database::from_advisories(advisories, "fuzz", "fuzz");
     for version in text.lines().take(8) {
-        for (name, purl) in [("busybox", "pkg:generic/busybox"), ("openssl", "pkg:deb/debian/openssl")] {
+        for (name, purl) in [
+            ("busybox", "pkg:generic/busybox"),
+            ("openssl", "pkg:deb/debian/openssl"),
+        ] {
             let _ = database.matches(provisor_advisories::Component {
                 name,
                 version,

@@ -11,6 +11,8 @@
 pub mod checks;
 mod contain;
 mod finding;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod sandbox;
 mod scan;
 mod unpack;

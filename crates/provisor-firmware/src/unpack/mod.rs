@@ -60,6 +60,33 @@ pub(crate) enum Format {
 }
 
 impl Format {
+    /// Every format, in the order of [`Format::name`]'s match.
+    const ALL: [Format; 16] = [
+        Format::Squashfs,
+        Format::UImage,
+        Format::Fit,
+        Format::Trx,
+        Format::Cramfs,
+        Format::Ext,
+        Format::Jffs2,
+        Format::Ubi,
+        Format::Ubifs,
+        Format::Gzip,
+        Format::Xz,
+        Format::Lzma,
+        Format::Zstd,
+        Format::Bzip2,
+        Format::Cpio,
+        Format::Tar,
+    ];
+
+    /// The format a name stands for, case-insensitively.
+    pub(crate) fn from_name(name: &str) -> Option<Format> {
+        Format::ALL
+            .into_iter()
+            .find(|format| format.name().eq_ignore_ascii_case(name))
+    }
+
     pub(crate) fn name(self) -> &'static str {
         match self {
             Format::Squashfs => "squashfs",
@@ -134,28 +161,32 @@ pub(crate) fn carve(data: &[u8]) -> Vec<Carved> {
         let Some(offset) = hit.start().checked_sub(inset) else {
             continue;
         };
-        let candidate = &data[offset..];
-        let plausible = match format {
-            Format::Squashfs => squashfs::plausible(candidate),
-            Format::UImage => uimage::plausible(candidate),
-            Format::Fit => fit::plausible(candidate),
-            Format::Trx => trx::plausible(candidate),
-            Format::Cramfs => cramfs::plausible(candidate),
-            Format::Ext => ext::plausible(candidate),
-            Format::Jffs2 => jffs2::plausible(candidate),
-            Format::Ubi => ubi::plausible(candidate),
-            Format::Ubifs => ubifs::plausible(candidate),
-            Format::Gzip | Format::Xz | Format::Lzma | Format::Zstd | Format::Bzip2 => {
-                stream::plausible(format, candidate)
-            }
-            Format::Cpio => archive::cpio_plausible(candidate),
-            Format::Tar => archive::tar_plausible(candidate),
-        };
-        if plausible {
+        if plausible(format, &data[offset..]) {
             found.push(Carved { format, offset });
         }
     }
     found
+}
+
+/// Whether the bytes at a signature look like the format's header, weeding out chance
+/// matches before an unpacker is run.
+pub(crate) fn plausible(format: Format, candidate: &[u8]) -> bool {
+    match format {
+        Format::Squashfs => squashfs::plausible(candidate),
+        Format::UImage => uimage::plausible(candidate),
+        Format::Fit => fit::plausible(candidate),
+        Format::Trx => trx::plausible(candidate),
+        Format::Cramfs => cramfs::plausible(candidate),
+        Format::Ext => ext::plausible(candidate),
+        Format::Jffs2 => jffs2::plausible(candidate),
+        Format::Ubi => ubi::plausible(candidate),
+        Format::Ubifs => ubifs::plausible(candidate),
+        Format::Gzip | Format::Xz | Format::Lzma | Format::Zstd | Format::Bzip2 => {
+            stream::plausible(format, candidate)
+        }
+        Format::Cpio => archive::cpio_plausible(candidate),
+        Format::Tar => archive::tar_plausible(candidate),
+    }
 }
 
 /// What unpacking one container gave.
@@ -341,6 +372,40 @@ impl Unpacker<'_> {
                 .map(|span| Opened::Mounted { span })
                 .map_err(Refused::Broken),
         }
+    }
+}
+
+/// Opens `blob` as one container at offset 0 without carving or recursion (for the
+/// per-parser fuzz targets); returns how many payloads it handed on.
+pub(crate) fn open_one(
+    blob: Blob,
+    format: Format,
+    sandbox: &mut Sandbox,
+    vfs: &mut Vfs,
+    sink: &mut FindingSink,
+) -> usize {
+    let mut unpacker = Unpacker { sandbox, vfs, sink };
+    let mut loaded = None;
+    let carved = Carved { format, offset: 0 };
+    match unpacker.open(&blob, &mut loaded, carved, format.name()) {
+        Ok(Opened::Inner { parts, .. }) => {
+            parts.iter().filter(|(_, part)| part.load().is_ok()).count()
+        }
+        Ok(Opened::Mounted { .. }) | Err(_) => 0,
+    }
+}
+
+/// Runs one block decoder by name with squashfs' largest block as the limit.
+pub(crate) fn decode(codec: &str, data: &[u8]) -> bool {
+    let limit = 1 << 20;
+    match codec {
+        "lzo" => codec::lzo1x(data, limit).is_ok(),
+        "rtime" => codec::rtime(data, limit.min(data.len().saturating_mul(8))).is_ok(),
+        "lzma" => codec::lzma_alone(data, limit).is_ok(),
+        "zlib" => codec::zlib(data, limit).is_ok(),
+        "deflate" => codec::deflate(data, limit).is_ok(),
+        "zstd" => codec::zstd(data, limit).is_ok(),
+        _ => false,
     }
 }
 

@@ -186,3 +186,47 @@ fn regression_squashfs_offset_overflow_is_contained() {
         );
     }
 }
+
+/// The entry points of the per-parser fuzz targets open each format's seed (so the
+/// fuzzers start from inputs that reach deep into the parsers) and refuse a header
+/// that is not the format's.
+#[test]
+fn every_fuzz_entry_point_opens_its_seed() {
+    let seeds = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds/firmware");
+    for (format, seed) in [
+        ("squashfs", "tiny.squashfs"),
+        ("squashfs", "tiny.lzo.squashfs"),
+        ("uimage", "tiny.uimage"),
+        ("fit", "tiny.fit"),
+        ("trx", "tiny.trx"),
+        ("cramfs", "tiny.cramfs"),
+        ("ext", "tiny.ext4"),
+        ("jffs2", "tiny.le.jffs2"),
+        ("jffs2", "tiny.be.jffs2"),
+        ("ubi", "tiny.ubi"),
+        ("ubifs", "tiny.ubifs"),
+        ("gzip", "tiny.cpio.gz"),
+        ("xz", "tiny.tar.xz"),
+    ] {
+        let data = fs::read(seeds.join(seed)).unwrap();
+        assert!(
+            provisor_firmware::fuzzing::unpack_as(format, &data) > 0,
+            "{format} {seed}"
+        );
+        assert_eq!(
+            provisor_firmware::fuzzing::unpack_as("tar", &data),
+            0,
+            "{seed} is no tar"
+        );
+    }
+    assert_eq!(
+        provisor_firmware::fuzzing::unpack_as("nonsense", b"hsqs"),
+        0
+    );
+    // An LZO1X block: a literal run of "abc", then the end marker.
+    assert!(provisor_firmware::fuzzing::decode(
+        "lzo",
+        &[0x14, b'a', b'b', b'c', 0x11, 0, 0]
+    ));
+    assert!(!provisor_firmware::fuzzing::decode("lzo", &[0xff; 8]));
+}

@@ -1,0 +1,5 @@
+//! Fuzz target: the legacy U-Boot image header and its payload checks, on inputs that start with its header (a header that is not
+//! plausible is skipped, as carving would).
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| provisor_fuzz::unpack("uimage", data));
