@@ -14,6 +14,7 @@ mod error;
 mod file;
 mod finding;
 mod profile;
+mod sink;
 mod statement;
 mod verdict;
 
@@ -29,6 +30,7 @@ pub use finding::{
     Severity, Target, parse_findings,
 };
 pub use profile::{AnswerSource, ConditionAnswer, Device};
+pub use sink::{Draft, FindingSink};
 pub use statement::{Statement, Support};
 pub use verdict::{Input, evaluate};
 

@@ -4,10 +4,10 @@
 
 use std::sync::Arc;
 
-use crate::finding::FindingSink;
 use crate::sandbox::{Limits, Sandbox};
 use crate::unpack::{self, Blob, Format};
 use crate::vfs::{NodeKind, Vfs};
+use provisor_engine::FindingSink;
 
 /// Small limits, so that every fuzz run stays fast.
 fn limits() -> Limits {

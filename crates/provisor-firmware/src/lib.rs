@@ -10,7 +10,6 @@
 
 pub mod checks;
 mod contain;
-mod finding;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod sandbox;
@@ -19,7 +18,7 @@ mod unpack;
 pub mod vfs;
 
 pub use contain::quiet_contained_panics;
-pub use finding::FindingSink;
+pub use provisor_engine::FindingSink;
 pub use sandbox::{Limits, Sandbox};
 pub use scan::{Progress, ScanError, ScanOptions, scan, scan_bytes};
 pub use vfs::{Node, NodeKind, Vfs};

@@ -10,10 +10,10 @@ use provisor_engine::{FindingsFile, Target};
 use sha2::{Digest, Sha256};
 
 use crate::checks::{self, Context};
-use crate::finding::FindingSink;
 use crate::sandbox::{Limits, Sandbox};
 use crate::unpack;
 use crate::vfs::Vfs;
+use provisor_engine::FindingSink;
 
 /// Told what the scan is doing: a stage name, steps done and steps in all.
 pub type Progress = Arc<dyn Fn(&str, usize, usize) + Send + Sync>;

@@ -14,9 +14,9 @@ pub mod services;
 pub mod tls;
 pub mod updates;
 
-use crate::finding::FindingSink;
 use crate::sandbox::Limits;
 use crate::vfs::Vfs;
+use provisor_engine::FindingSink;
 
 /// What a check is: its stable id, a title and the provisions it bears on.
 #[derive(Debug)]
@@ -98,7 +98,7 @@ pub(crate) fn pass_if_clean<'s>(
     meta: &CheckMeta,
     examined: bool,
     title: String,
-) -> Option<crate::finding::Draft<'s>> {
+) -> Option<provisor_engine::Draft<'s>> {
     let failed = sink.findings().iter().any(|finding| {
         finding.check == meta.id && finding.outcome == provisor_engine::Outcome::Fail
     });

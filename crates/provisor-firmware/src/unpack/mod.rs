@@ -27,9 +27,9 @@ use std::sync::{Arc, OnceLock};
 use aho_corasick::AhoCorasick;
 use provisor_engine::{Outcome, Severity};
 
-use crate::finding::FindingSink;
 use crate::sandbox::Sandbox;
 use crate::vfs::{Content, FileSource, Node, NodeKind, Vfs};
+use provisor_engine::FindingSink;
 
 pub(crate) use blob::{Blob, ImageFile};
 pub(crate) use directory::load_directory;

@@ -5,7 +5,7 @@ use provisor_engine::{Outcome, Severity};
 use super::hashes::{Scheme, affordable};
 use super::{Service, accounts, default_passwords, known_from};
 use crate::checks::{Check, CheckMeta, Context, pass_if_clean};
-use crate::finding::FindingSink;
+use provisor_engine::FindingSink;
 
 /// Reads `/etc/shadow` (or hashes kept in `/etc/passwd`) and the services' password
 /// files (htpasswd, htdigest and plain user files of lighttpd, nginx and Apache, busybox

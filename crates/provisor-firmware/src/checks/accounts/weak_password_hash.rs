@@ -4,7 +4,7 @@ use provisor_engine::{Outcome, Severity};
 
 use super::{accounts, hashes};
 use crate::checks::{Check, CheckMeta, Context, pass_if_clean};
-use crate::finding::FindingSink;
+use provisor_engine::FindingSink;
 
 /// Flags passwords stored in schemes that are fast to brute-force or not hashed at all,
 /// which is not the best practice cryptography 5.1-3 asks for: DES crypt (13

@@ -4,8 +4,8 @@ use goblin::elf::{Elf, dynamic, header, program_header};
 use provisor_engine::{Outcome, Severity};
 
 use crate::checks::{Check, CheckMeta, Context};
-use crate::finding::FindingSink;
 use crate::vfs::Node;
+use provisor_engine::FindingSink;
 
 /// Parses every ELF file of the image, whatever its architecture (ARM, MIPS, x86,
 /// AArch64, RISC-V, 32 or 64 bits, either byte order), and reads its exploit

@@ -3,7 +3,7 @@
 use provisor_engine::{Outcome, Severity};
 
 use crate::checks::{Check, CheckMeta, Context, pass_if_clean};
-use crate::finding::FindingSink;
+use provisor_engine::FindingSink;
 
 /// Matches every component the scan identified (package databases and version strings)
 /// against the advisories imported with `provisor advisories import` (OSV format) and

@@ -3,7 +3,7 @@
 use provisor_engine::{Outcome, Severity};
 
 use crate::checks::{Check, CheckMeta, Context};
-use crate::finding::FindingSink;
+use provisor_engine::FindingSink;
 
 /// Reads the package databases an image carries — dpkg (`/var/lib/dpkg/status`), opkg
 /// (`/usr/lib/opkg/status`, `/var/lib/opkg/status`) and apk (`/lib/apk/db/installed`) —

@@ -7,8 +7,8 @@ use regex::bytes::Regex;
 use serde::Deserialize;
 
 use crate::checks::{Check, CheckMeta, Context};
-use crate::finding::FindingSink;
 use crate::vfs::Node;
+use provisor_engine::FindingSink;
 
 /// Searches executables and libraries (ELF files, a kernel in /boot, and payloads of
 /// the image that hold no filesystem, such as the kernel of a FIT or a uImage) for the

@@ -2,7 +2,7 @@
 
 use crate::checks::accounts::accounts;
 use crate::checks::{Check, CheckMeta, Context, active_lines};
-use crate::finding::FindingSink;
+use provisor_engine::FindingSink;
 
 /// Infers answers to the conditions that decide applicability from what the image
 /// contains, each with its evidence: passwords are used (1) when an account has a

@@ -3,8 +3,8 @@
 use provisor_engine::{Outcome, Severity};
 
 use crate::checks::{Check, CheckMeta, Context};
-use crate::finding::FindingSink;
 use crate::vfs::NodeKind;
+use provisor_engine::FindingSink;
 
 /// Walks every entry's mode. A world-writable regular file fails (any process can
 /// change it; a world-writable boot script or configuration is a privilege escalation),

@@ -9,8 +9,8 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::checks::{Check, CheckMeta, Context, pass_if_clean};
-use crate::finding::FindingSink;
 use crate::vfs::Node;
+use provisor_engine::FindingSink;
 
 /// Searches every file for credentials that must not ship in firmware, with patterns
 /// kept as data in `data/secret-patterns.toml`, each with examples and negative

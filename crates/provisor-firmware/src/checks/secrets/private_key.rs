@@ -5,8 +5,8 @@ use provisor_engine::{Outcome, Severity};
 
 use super::keys::{self, FoundKey};
 use crate::checks::{Check, CheckMeta, Context, pass_if_clean};
-use crate::finding::FindingSink;
 use crate::vfs::Node;
+use provisor_engine::FindingSink;
 
 /// Searches every file (scripts, configuration and binaries alike) for private keys: PEM
 /// (PKCS#1 `RSA PRIVATE KEY`, SEC1 `EC PRIVATE KEY`, DSA, PKCS#8 `PRIVATE KEY` and

@@ -4,7 +4,7 @@ use provisor_engine::{Outcome, Severity};
 
 use super::boot::Boot;
 use crate::checks::{Check, CheckMeta, Context, active_lines};
-use crate::finding::FindingSink;
+use provisor_engine::FindingSink;
 
 /// Reads `/etc/inittab` and the boot scripts for debug access left enabled in
 /// software: a shell started directly on a serial console (`ttyS0::respawn:/bin/sh`,

@@ -4,7 +4,7 @@ use provisor_engine::{Outcome, Severity};
 
 use super::config::{directives, is_on, legacy_protocols, weak_ciphers};
 use crate::checks::{Check, CheckMeta, Context};
-use crate::finding::FindingSink;
+use provisor_engine::FindingSink;
 
 /// Reads mosquitto's configuration (`/etc/mosquitto/mosquitto.conf` and the files of
 /// its `include_dir`). `allow_anonymous true` lets anyone on the network publish and

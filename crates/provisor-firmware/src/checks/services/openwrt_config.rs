@@ -5,7 +5,7 @@ use provisor_engine::{Outcome, Severity};
 
 use super::config::{UciSection, is_on, uci_sections};
 use crate::checks::{Check, CheckMeta, Context, pass_if_clean};
-use crate::finding::FindingSink;
+use provisor_engine::FindingSink;
 
 /// Reads the UCI files OpenWrt-based routers and gateways ship in `/etc/config`:
 /// `uhttpd` (a web interface served over plain HTTP only, or alongside HTTPS without

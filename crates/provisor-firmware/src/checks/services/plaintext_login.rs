@@ -4,7 +4,7 @@ use provisor_engine::{Outcome, Severity};
 
 use super::boot::Boot;
 use crate::checks::{Check, CheckMeta, Context, pass_if_clean};
-use crate::finding::FindingSink;
+use provisor_engine::FindingSink;
 
 /// Reads what starts at boot — busybox `/etc/inittab`, `/etc/init.d/rcS`, the `S??`
 /// scripts it runs, scripts linked from `/etc/rc?.d`, `/etc/rcS.d` and OpenWrt's

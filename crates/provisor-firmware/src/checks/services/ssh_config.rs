@@ -4,7 +4,7 @@ use provisor_engine::{Outcome, Severity};
 
 use super::config::{directives, is_on, uci_options};
 use crate::checks::{Check, CheckMeta, Context, active_lines, pass_if_clean};
-use crate::finding::FindingSink;
+use provisor_engine::FindingSink;
 
 /// Reads how the SSH server is configured — OpenWrt's `/etc/config/dropbear`
 /// (`PasswordAuth`, `RootPasswordAuth`, `RootLogin`), dropbear's command line in init

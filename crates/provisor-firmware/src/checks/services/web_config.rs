@@ -6,7 +6,7 @@ use provisor_engine::{Outcome, Severity};
 
 use super::config::{directives, legacy_protocols, weak_ciphers};
 use crate::checks::{Check, CheckMeta, Context, active_lines};
-use crate::finding::FindingSink;
+use provisor_engine::FindingSink;
 
 /// Reads lighttpd's configuration (`/etc/lighttpd/lighttpd.conf` and the `conf-enabled`
 /// files) and nginx's (`/etc/nginx/nginx.conf`, `conf.d`, `sites-enabled`). Without

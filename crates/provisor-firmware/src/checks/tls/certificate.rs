@@ -8,8 +8,8 @@ use provisor_engine::{Outcome, Severity};
 use x509_parser::prelude::{FromDer, X509Certificate};
 
 use crate::checks::{Check, CheckMeta, Context, pass_if_clean};
-use crate::finding::FindingSink;
 use crate::vfs::Node;
+use provisor_engine::FindingSink;
 
 /// Reads every certificate in the image, PEM (`BEGIN CERTIFICATE`, one or many to a
 /// file) or a DER file, with x509-parser. The device's own certificates (one or two to a

@@ -4,7 +4,7 @@ use provisor_engine::{Outcome, Severity};
 
 use crate::checks::services::config::{legacy_protocols, weak_ciphers};
 use crate::checks::{Check, CheckMeta, Context, active_lines, pass_if_clean};
-use crate::finding::FindingSink;
+use provisor_engine::FindingSink;
 
 /// Reads the OpenSSL configuration every program linked with libssl loads
 /// (`/etc/ssl/openssl.cnf`, `/usr/lib/ssl/openssl.cnf`, `/etc/pki/tls/openssl.cnf`).

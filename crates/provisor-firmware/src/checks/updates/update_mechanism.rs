@@ -4,7 +4,7 @@ use provisor_engine::{Outcome, Severity};
 
 use crate::checks::services::boot::{Boot, BootCommand};
 use crate::checks::{Check, CheckMeta, Context, active_lines};
-use crate::finding::FindingSink;
+use provisor_engine::FindingSink;
 
 /// Finds how the image installs updates — update scripts in the program and init
 /// directories (a script that downloads with wget or curl and writes flash with mtd,

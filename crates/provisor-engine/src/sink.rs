@@ -1,9 +1,10 @@
-//! Collecting findings: each gets a stable id, a content hash of what it says and where,
-//! so the same observation has the same id in every run.
+//! Collecting findings, for the checks of every scanner: each gets a stable id, a content
+//! hash of what it says and where, so the same observation has the same id in every run.
 
 use provisor_catalog::ConditionId;
-use provisor_engine::{Component, Finding, InferredCondition, Location, Outcome, Severity};
 use sha2::{Digest, Sha256};
+
+use crate::finding::{Component, Finding, InferredCondition, Location, Outcome, Severity};
 
 /// Where checks put what they observe.
 #[derive(Debug, Default)]
@@ -183,6 +184,16 @@ impl Draft<'_> {
         self
     }
 
+    /// Sets the network service the finding is about (`host:port`, transport, and the
+    /// service identified there, if any).
+    pub fn on(mut self, host: &str, port: u16, transport: &str, service: Option<&str>) -> Self {
+        self.finding.location.host = Some(host.to_owned());
+        self.finding.location.port = Some(port);
+        self.finding.location.transport = Some(transport.to_owned());
+        self.finding.location.service = service.map(str::to_owned);
+        self
+    }
+
     /// Sets redacted evidence.
     pub fn evidence(mut self, evidence: serde_json::Value) -> Self {
         self.finding.evidence = evidence;
@@ -192,14 +203,27 @@ impl Draft<'_> {
     /// Computes the id and records the finding.
     pub fn record(mut self) {
         let mut hasher = Sha256::new();
+        let location = &self.finding.location;
         for part in [
             self.finding.check.as_str(),
             self.finding.title.as_str(),
-            self.finding.location.path.as_deref().unwrap_or(""),
-            &self.finding.location.line.unwrap_or(0).to_string(),
+            location.path.as_deref().unwrap_or(""),
+            &location.line.unwrap_or(0).to_string(),
         ] {
             hasher.update(part.as_bytes());
             hasher.update([0]);
+        }
+        // Network locations only add to the hash, so firmware findings keep their ids.
+        if let Some(host) = &location.host {
+            let port = location.port.unwrap_or(0).to_string();
+            for part in [
+                host.as_str(),
+                &port,
+                location.transport.as_deref().unwrap_or(""),
+            ] {
+                hasher.update(part.as_bytes());
+                hasher.update([0]);
+            }
         }
         let digest = hasher.finalize();
         self.finding.id = digest[..8]
