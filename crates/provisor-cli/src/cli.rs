@@ -59,6 +59,37 @@ pub struct ScanArgs {
 pub enum ScanTarget {
     /// Unpack a firmware image (or an extracted root filesystem directory) and check it.
     Firmware(FirmwareArgs),
+    /// Assess a live device over the network: discover its open ports, identify what
+    /// speaks on them, and check it.
+    Host(HostArgs),
+}
+
+#[derive(Args)]
+pub struct HostArgs {
+    /// The device: an IPv4 or IPv6 address, or a name.
+    pub host: String,
+    /// TCP ports to scan: a list of ports and ranges (22,80,8000-8100), or `all`.
+    #[arg(long, default_value = "all")]
+    pub ports: String,
+    /// Connections in flight at once during discovery.
+    #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..=16384))]
+    pub concurrency: u32,
+    /// How long a connection may take before the port counts as silent (milliseconds).
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(10..=60000))]
+    pub connect_timeout: u64,
+    /// How long to wait for a service to answer a probe (milliseconds).
+    #[arg(long, default_value_t = 1500, value_parser = clap::value_parser!(u64).range(10..=60000))]
+    pub answer_timeout: u64,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ScanFormat,
+    /// Where to write the output; standard output when absent.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// Attach the findings to this assessment: write them to scans/ beside it and add
+    /// its [[scan]] entry.
+    #[arg(long)]
+    pub assessment: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]

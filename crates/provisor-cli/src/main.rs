@@ -56,6 +56,7 @@ fn run(cli: Cli) -> Result<Outcome, Failure> {
         Command::Advisories(args) => cmd::advisories::run(args),
         Command::Scan(args) => match args.target {
             cli::ScanTarget::Firmware(args) => cmd::scan::firmware(args),
+            cli::ScanTarget::Host(args) => cmd::scan::host(args),
         },
     }
 }

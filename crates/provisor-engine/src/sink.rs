@@ -194,6 +194,12 @@ impl Draft<'_> {
         self
     }
 
+    /// Sets the host the finding is about, for findings on the host as a whole.
+    pub fn on_host(mut self, host: &str) -> Self {
+        self.finding.location.host = Some(host.to_owned());
+        self
+    }
+
     /// Sets redacted evidence.
     pub fn evidence(mut self, evidence: serde_json::Value) -> Self {
         self.finding.evidence = evidence;

@@ -1,11 +1,12 @@
-//! `provisor scan firmware`: examine an image, print or write its findings, and attach
-//! them to an assessment; exit 1 when a finding fails.
+//! `provisor scan firmware` and `provisor scan host`: examine an image or a live device,
+//! print or write the findings, and attach them to an assessment; exit 1 when a finding
+//! fails.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use provisor_engine::FindingsFile;
 
-use crate::cli::{FirmwareArgs, ScanFormat};
+use crate::cli::{FirmwareArgs, HostArgs, ScanFormat};
 use crate::{Failure, Outcome, io};
 
 pub fn firmware(args: FirmwareArgs) -> Result<Outcome, Failure> {
@@ -37,39 +38,95 @@ pub fn firmware(args: FirmwareArgs) -> Result<Outcome, Failure> {
         bar.finish_and_clear();
     }
     let findings = result.map_err(|error| Failure::Invalid(error.to_string()))?;
-    let text = match args.format {
-        ScanFormat::Text => provisor_report::findings_text(&findings),
-        ScanFormat::Json => provisor_report::findings_json(&findings),
-        ScanFormat::Sarif => provisor_report::findings_sarif(&findings),
-    };
-    match &args.output {
-        Some(path) => {
-            io::write_atomically(path, text.as_bytes())?;
-            eprintln!("wrote {}", path.display());
-        }
-        None => io::print(&text)?,
-    }
+    deliver(&findings, args.format, args.output.as_deref())?;
     if let Some(sbom) = &args.sbom {
         let text = provisor_report::sbom_cyclonedx(&findings, &io::now());
         io::write_atomically(sbom, text.as_bytes())?;
         eprintln!("wrote {}", sbom.display());
     }
     if let Some(assessment) = &args.assessment {
-        let attached = attach(assessment, &args.image, &findings)?;
-        eprintln!(
-            "attached {} to {}",
-            attached.display(),
-            assessment.display()
-        );
+        let stem = args
+            .image
+            .file_stem()
+            .map(|stem| stem.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "image".into());
+        attach(assessment, &format!("firmware-{stem}"), &findings)?;
     }
-    Ok(if findings.has_failure() {
+    Ok(outcome_of(&findings))
+}
+
+pub fn host(args: HostArgs) -> Result<Outcome, Failure> {
+    if let Some(assessment) = &args.assessment {
+        io::parse_assessment(assessment)?;
+    }
+    let ports = provisor_net::PortSpec::parse(&args.ports)
+        .map_err(|error| Failure::Invalid(error.to_string()))?;
+    let bar = progress_bar();
+    let options = provisor_net::HostOptions {
+        ports,
+        discovery: provisor_net::Discovery {
+            concurrency: args.concurrency as usize,
+            connect_timeout: std::time::Duration::from_millis(args.connect_timeout),
+            ..Default::default()
+        },
+        deadlines: provisor_net::Deadlines {
+            connect: std::time::Duration::from_millis(args.connect_timeout),
+            answer: std::time::Duration::from_millis(args.answer_timeout),
+        },
+        tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+        progress: bar.clone().map(|bar| {
+            let progress: provisor_net::Progress =
+                std::sync::Arc::new(move |stage: &str, done, total| {
+                    bar.set_length(total as u64);
+                    bar.set_position(done as u64);
+                    bar.set_message(stage.to_owned());
+                });
+            progress
+        }),
+        ..Default::default()
+    };
+    let result = provisor_net::scan_host_blocking(&args.host, &options);
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let findings = result.map_err(|error| Failure::Invalid(error.to_string()))?;
+    deliver(&findings, args.format, args.output.as_deref())?;
+    if let Some(assessment) = &args.assessment {
+        attach(assessment, &format!("host-{}", args.host), &findings)?;
+    }
+    Ok(outcome_of(&findings))
+}
+
+/// Prints the findings, or writes them to `output`, in `format`.
+fn deliver(
+    findings: &FindingsFile,
+    format: ScanFormat,
+    output: Option<&Path>,
+) -> Result<(), Failure> {
+    let text = match format {
+        ScanFormat::Text => provisor_report::findings_text(findings),
+        ScanFormat::Json => provisor_report::findings_json(findings),
+        ScanFormat::Sarif => provisor_report::findings_sarif(findings),
+    };
+    match output {
+        Some(path) => {
+            io::write_atomically(path, text.as_bytes())?;
+            eprintln!("wrote {}", path.display());
+        }
+        None => io::print(&text)?,
+    }
+    Ok(())
+}
+
+/// A scan with a failing finding exits 1.
+fn outcome_of(findings: &FindingsFile) -> Outcome {
+    if findings.has_failure() {
         Outcome::Negative
     } else {
         Outcome::Success
-    })
+    }
 }
 
-/// A progress bar on standard error when it is a terminal; nothing when piped.
 fn progress_bar() -> Option<indicatif::ProgressBar> {
     if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
         return None;
@@ -84,18 +141,15 @@ fn progress_bar() -> Option<indicatif::ProgressBar> {
     Some(bar)
 }
 
-/// Writes the findings to `scans/firmware-<image>.json` beside the assessment and adds
-/// the `[[scan]]` entry if it is not there yet; both writes are atomic.
-fn attach(assessment: &Path, image: &Path, findings: &FindingsFile) -> Result<PathBuf, Failure> {
+/// Writes the findings to `scans/<name>.json` beside the assessment (the name made safe
+/// for a file name) and adds the `[[scan]]` entry if it is not there yet; both writes
+/// are atomic.
+fn attach(assessment: &Path, name: &str, findings: &FindingsFile) -> Result<(), Failure> {
     let directory = assessment
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_default();
-    let stem = image
-        .file_stem()
-        .map(|stem| stem.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "image".into());
-    let safe: String = stem
+    let safe: String = name
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
@@ -105,7 +159,7 @@ fn attach(assessment: &Path, image: &Path, findings: &FindingsFile) -> Result<Pa
             }
         })
         .collect();
-    let relative = format!("scans/firmware-{safe}.json");
+    let relative = format!("scans/{safe}.json");
     let scans = directory.join("scans");
     std::fs::create_dir_all(&scans)
         .map_err(|error| Failure::Invalid(format!("cannot create {}: {error}", scans.display())))?;
@@ -121,5 +175,6 @@ fn attach(assessment: &Path, image: &Path, findings: &FindingsFile) -> Result<Pa
         text.push_str(&format!("\n[[scan]]\nfile = \"{relative}\"\n"));
         io::write_atomically(assessment, text.as_bytes())?;
     }
-    Ok(target)
+    eprintln!("attached {} to {}", target.display(), assessment.display());
+    Ok(())
 }

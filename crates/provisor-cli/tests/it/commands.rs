@@ -460,3 +460,74 @@ fn the_sbom_is_valid_cyclonedx_1_5() {
     let broken = serde_json::json!({"bomFormat": "CycloneDX", "specVersion": "1.5", "components": [{"name": 5}]});
     assert!(schemas.validate(&broken, index).is_err());
 }
+
+/// A live host scan of a real lighttpd on loopback, attached to an assessment, shows in
+/// the assessment's report.
+#[test]
+fn scan_host_attaches_its_findings_to_an_assessment() {
+    let directory = tempfile::tempdir().unwrap();
+    let site = directory.path().join("www");
+    fs::create_dir_all(&site).unwrap();
+    fs::write(site.join("index.html"), "hello\n").unwrap();
+    let config = directory.path().join("lighttpd.conf");
+    fs::write(
+        &config,
+        format!(
+            "server.document-root = \"{}\"\nserver.bind = \"127.0.0.30\"\nserver.port = 48080\n",
+            site.display()
+        ),
+    )
+    .unwrap();
+    let lighttpd = std::path::Path::new("/usr/sbin/lighttpd");
+    assert!(lighttpd.exists(), "run scripts/install-bench");
+    let mut server = std::process::Command::new(lighttpd)
+        .arg("-D")
+        .arg("-f")
+        .arg(&config)
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::net::TcpStream::connect("127.0.0.30:48080").is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "lighttpd did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let assessment = directory.path().join("device.toml");
+    fs::write(&assessment, "[conditions]\n1 = true\n").unwrap();
+    let output = provisor()
+        .args([
+            "scan",
+            "host",
+            "127.0.0.30",
+            "--ports",
+            "48080,48081",
+            "--assessment",
+        ])
+        .arg(&assessment)
+        .output()
+        .unwrap();
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(text.contains("48080/tcp open: http (lighttpd"), "{text}");
+    assert!(directory.path().join("scans/host-127.0.0.30.json").exists());
+    let report = stdout_of(
+        provisor()
+            .arg("report")
+            .arg(&assessment)
+            .args(["--format", "html"]),
+    );
+    assert!(report.contains("scans/host-127.0.0.30.json"), "{report}");
+    assert!(
+        report.contains("48080/tcp open: http (lighttpd"),
+        "{report}"
+    );
+}

@@ -1,0 +1,89 @@
+//! The network checks, one file each, in one sorted registry. A check observes what
+//! discovery and identification found (and may talk to the host itself, within its
+//! own deadlines and attempt limits) and records findings located at `host:port`.
+
+mod exposed_interfaces;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use provisor_engine::FindingSink;
+
+use crate::identify::Service;
+use crate::target::Target;
+
+pub use exposed_interfaces::ExposedInterfaces;
+
+/// What a check is, for the registry and the documentation.
+#[derive(Debug)]
+pub struct CheckMeta {
+    /// Stable identifier (`net.exposed-interfaces`).
+    pub id: &'static str,
+    /// One line.
+    pub title: &'static str,
+    /// The provisions its findings bear on.
+    pub provisions: &'static [&'static str],
+}
+
+/// What the checks see of the host.
+#[derive(Debug)]
+pub struct HostContext {
+    /// The host.
+    pub target: Target,
+    /// Every open TCP port, identified as far as the probes could.
+    pub services: Vec<Service>,
+    /// TCP ports scanned.
+    pub ports_scanned: usize,
+    /// Ports that never answered.
+    pub filtered: Vec<u16>,
+}
+
+/// A check's work, which may talk to the host.
+pub type CheckRun<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
+
+/// One network check.
+pub trait Check: Sync {
+    /// Its id, title and provisions.
+    fn meta(&self) -> &'static CheckMeta;
+    /// Observes the host and records findings.
+    fn run<'a>(&'a self, context: &'a HostContext, sink: &'a mut FindingSink) -> CheckRun<'a>;
+}
+
+/// Every network check, sorted by id.
+pub fn all() -> &'static [&'static dyn Check] {
+    &[&ExposedInterfaces]
+}
+
+/// How a service reads in a title: `ssh (dropbear 2022.83)`.
+pub(crate) fn describe(service: &Service) -> String {
+    let name = service.name.as_deref().unwrap_or("unidentified");
+    match (&service.product, &service.version) {
+        (Some(product), Some(version)) => format!("{name} ({product} {version})"),
+        (Some(product), None) => format!("{name} ({product})"),
+        _ => name.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_registry_is_sorted_unique_and_names_real_provisions() {
+        let catalog = provisor_catalog::default_edition();
+        let ids: Vec<&str> = all().iter().map(|check| check.meta().id).collect();
+        let mut sorted = ids.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(ids, sorted);
+        for check in all() {
+            for provision in check.meta().provisions {
+                assert!(
+                    catalog.provision(provision).is_some(),
+                    "{} names {provision}",
+                    check.meta().id
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,189 @@
+//! Live device assessment over the network. A host is resolved once ([`Target`]), its
+//! TCP ports are discovered by connect scan ([`discovery`]), what speaks on each open
+//! port is identified by protocol from provisor's own probe table ([`identify`]), and
+//! every check of the registry ([`checks::all`]) observes the result and records
+//! findings at `host:port`. The result is a `provisor.findings/1` document.
+//!
+//! Network peers are hostile: every read is bounded in bytes and every connection and
+//! answer has a deadline, so a peer that drips bytes, talks forever or never answers
+//! costs at most its deadline. Every loop that sends traffic is bounded in count.
+
+pub mod checks;
+pub mod discovery;
+pub mod identify;
+pub mod ports;
+pub mod target;
+pub mod tls;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use provisor_engine::{FindingSink, FindingsFile, Target as ScannedTarget};
+
+pub use discovery::{Discovered, Discovery, PortState};
+pub use identify::{Deadlines, Service};
+pub use ports::PortSpec;
+pub use target::Target;
+
+/// Why a host scan could not start or run.
+#[derive(Debug, thiserror::Error)]
+pub enum NetError {
+    /// The host name did not resolve to an address.
+    #[error("cannot resolve {host}: {reason}")]
+    Resolve {
+        /// The name.
+        host: String,
+        /// Why.
+        reason: String,
+    },
+    /// A port specification is wrong.
+    #[error("--ports {spec}: column {column}: {reason}")]
+    Ports {
+        /// The specification.
+        spec: String,
+        /// Where in it (1-based).
+        column: usize,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The asynchronous runtime could not start.
+    #[error("cannot start the network runtime: {0}")]
+    Runtime(String),
+}
+
+/// Told what the scan is doing: a stage name, steps done and steps in all.
+pub type Progress = Arc<dyn Fn(&str, usize, usize) + Send + Sync>;
+
+/// How to scan a host.
+#[derive(Clone)]
+pub struct HostOptions {
+    /// TCP ports to scan.
+    pub ports: PortSpec,
+    /// Discovery's concurrency, deadline and retries.
+    pub discovery: Discovery,
+    /// Deadlines of service identification.
+    pub deadlines: Deadlines,
+    /// Open ports identified at once.
+    pub identify_concurrency: usize,
+    /// The version written into the findings document.
+    pub tool_version: String,
+    /// Called as the scan advances (for a progress bar).
+    pub progress: Option<Progress>,
+}
+
+impl Default for HostOptions {
+    fn default() -> Self {
+        HostOptions {
+            ports: PortSpec::all(),
+            discovery: Discovery::default(),
+            deadlines: Deadlines::default(),
+            identify_concurrency: 64,
+            tool_version: String::new(),
+            progress: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for HostOptions {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("HostOptions")
+            .field("ports", &self.ports.len())
+            .field("discovery", &self.discovery)
+            .field("deadlines", &self.deadlines)
+            .finish_non_exhaustive()
+    }
+}
+
+fn tell(options: &HostOptions, stage: &str, done: usize, total: usize) {
+    if let Some(progress) = &options.progress {
+        progress(stage, done, total);
+    }
+}
+
+/// Scans a host: discovery, identification, then every check.
+pub async fn scan_host(host: &str, options: &HostOptions) -> Result<FindingsFile, NetError> {
+    let started = Instant::now();
+    let target = Target::resolve(host).await?;
+    let total = checks::all().len() + 2;
+    tell(options, "discovering open ports", 0, total);
+    let discovered = discovery::tcp_scan(&target, options.ports.ports(), options.discovery).await;
+    tell(options, "identifying services", 1, total);
+    let services = identify_all(&target, &discovered.open, discovered.connections, options).await;
+    let mut sink = FindingSink::new();
+    for service in &services {
+        if let (Some(product), Some(version)) = (&service.product, &service.version) {
+            let name = product.to_ascii_lowercase();
+            sink.component(
+                &name,
+                Some(version),
+                Some(format!("pkg:generic/{name}@{version}")),
+                &target.endpoint(service.port),
+            );
+        }
+    }
+    let context = checks::HostContext {
+        target: target.clone(),
+        services,
+        ports_scanned: options.ports.len(),
+        filtered: discovered.filtered,
+    };
+    for (index, check) in checks::all().iter().enumerate() {
+        tell(options, check.meta().id, index + 2, total);
+        check.run(&context, &mut sink).await;
+    }
+    tell(options, "done", total, total);
+    let mut document = FindingsFile::new(
+        &options.tool_version,
+        ScannedTarget {
+            kind: "host".into(),
+            host: Some(target.name.clone()),
+            ..ScannedTarget::default()
+        },
+    );
+    let (findings, components, inferred) = sink.finish();
+    document.findings = findings;
+    document.components = components;
+    document.inferred_conditions = inferred;
+    document.duration_ms = started.elapsed().as_millis() as u64;
+    Ok(document)
+}
+
+/// Identifies the services on the open ports, several at once, on the connections
+/// discovery kept where it kept them.
+async fn identify_all(
+    target: &Target,
+    open: &[u16],
+    connections: Vec<(u16, tokio::net::TcpStream)>,
+    options: &HostOptions,
+) -> Vec<Service> {
+    let concurrency = options.identify_concurrency.max(1);
+    let mut kept: std::collections::HashMap<u16, tokio::net::TcpStream> =
+        connections.into_iter().collect();
+    let mut services = Vec::with_capacity(open.len());
+    for batch in open.chunks(concurrency) {
+        let mut running = tokio::task::JoinSet::new();
+        for &port in batch {
+            let (target, deadlines) = (target.clone(), options.deadlines);
+            let stream = kept.remove(&port);
+            running
+                .spawn(async move { identify::identify(&target, port, deadlines, stream).await });
+        }
+        while let Some(done) = running.join_next().await {
+            if let Ok(service) = done {
+                services.push(service);
+            }
+        }
+    }
+    services.sort_by_key(|service| service.port);
+    services
+}
+
+/// Scans a host from synchronous code, on a runtime of its own.
+pub fn scan_host_blocking(host: &str, options: &HostOptions) -> Result<FindingsFile, NetError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| NetError::Runtime(error.to_string()))?
+        .block_on(scan_host(host, options))
+}

@@ -1,0 +1,179 @@
+//! The test bench: real Debian daemons started on a loopback address as a device, with
+//! configurations that make it weak or hardened, stopped when the device is dropped.
+//! `scripts/install-bench` installs them (scripts/test runs it).
+
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A device: daemons listening on one loopback address.
+pub struct Device {
+    pub address: &'static str,
+    children: Vec<Child>,
+    directory: tempfile::TempDir,
+}
+
+/// The repository's root.
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A program the bench needs, with what to do when it is missing.
+fn program(path: &str) -> PathBuf {
+    let path = PathBuf::from(path);
+    assert!(
+        path.exists(),
+        "{} is missing: run scripts/install-bench (scripts/test does)",
+        path.display()
+    );
+    path
+}
+
+impl Device {
+    pub fn new(address: &'static str) -> Device {
+        Device {
+            address,
+            children: Vec::new(),
+            directory: tempfile::tempdir().expect("a temporary directory"),
+        }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.directory.path().join(name)
+    }
+
+    fn write(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.path(name);
+        std::fs::write(&path, text).expect("bench file written");
+        path
+    }
+
+    /// Starts a daemon and waits until `port` accepts connections (or, when `ready` is
+    /// given, until that text shows in its output: a service that serves one
+    /// connection must not be spent on a readiness check).
+    fn start(&mut self, port: u16, command: &mut Command, ready: Option<&str>) {
+        let log = self.path(&format!("{port}.log"));
+        let output = std::fs::File::create(&log).expect("log created");
+        let child = command
+            .stdin(Stdio::null())
+            .stdout(output.try_clone().expect("log shared"))
+            .stderr(output)
+            .spawn()
+            .unwrap_or_else(|error| panic!("cannot start {command:?}: {error}"));
+        self.children.push(child);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let peer: SocketAddr = format!("{}:{port}", self.address).parse().unwrap();
+        loop {
+            let up = match ready {
+                Some(text) => std::fs::read_to_string(&log).is_ok_and(|log| log.contains(text)),
+                None => TcpStream::connect_timeout(&peer, Duration::from_millis(200)).is_ok(),
+            };
+            if up {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{command:?} did not listen on {peer} within 10 s: {}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// dropbear on `port`; `passwords` allows password logins (its default).
+    pub fn dropbear(&mut self, port: u16, passwords: bool) -> &mut Device {
+        let key = self.path("dropbear_ed25519_host_key");
+        let generated = Command::new(program("/usr/bin/dropbearkey"))
+            .args(["-t", "ed25519", "-f"])
+            .arg(&key)
+            .output()
+            .expect("dropbearkey runs");
+        assert!(generated.status.success(), "{generated:?}");
+        let mut command = Command::new(program("/usr/sbin/dropbear"));
+        command
+            .args(["-F", "-E", "-p", &format!("{}:{port}", self.address), "-r"])
+            .arg(&key);
+        if !passwords {
+            command.args(["-s", "-g"]);
+        }
+        self.start(port, &mut command, None);
+        self
+    }
+
+    /// busybox's telnetd on `port`, giving a shell without login.
+    pub fn telnetd(&mut self, port: u16) -> &mut Device {
+        let busybox = program(
+            &root()
+                .join("target/bench-tools/bin/busybox")
+                .to_string_lossy(),
+        );
+        let mut command = Command::new(busybox);
+        command.args([
+            "telnetd",
+            "-F",
+            "-p",
+            &port.to_string(),
+            "-b",
+            self.address,
+            "-l",
+            "/bin/sh",
+        ]);
+        self.start(port, &mut command, None);
+        self
+    }
+
+    /// lighttpd serving a small site on `port`.
+    pub fn lighttpd(&mut self, port: u16) -> &mut Device {
+        let site = self.path("www");
+        std::fs::create_dir_all(&site).unwrap();
+        std::fs::write(site.join("index.html"), "<a href=\"/status\">status</a>\n").unwrap();
+        let config = self.write(
+            "lighttpd.conf",
+            &format!(
+                "server.document-root = \"{}\"\nserver.bind = \"{}\"\nserver.port = {port}\nserver.errorlog = \"{}\"\n",
+                site.display(),
+                self.address,
+                self.path("lighttpd-error.log").display()
+            ),
+        );
+        let mut command = Command::new(program("/usr/sbin/lighttpd"));
+        command.arg("-D").arg("-f").arg(config);
+        self.start(port, &mut command, None);
+        self
+    }
+
+    /// mosquitto on `port`; `anonymous` lets clients in without a password.
+    pub fn mosquitto(&mut self, port: u16, anonymous: bool) -> &mut Device {
+        let mut text = format!(
+            "listener {port} {}\nallow_anonymous {anonymous}\n",
+            self.address
+        );
+        if !anonymous {
+            let passwords = self.write("mosquitto.passwd", "");
+            text.push_str(&format!("password_file {}\n", passwords.display()));
+        }
+        let config = self.write("mosquitto.conf", &text);
+        let mut command = Command::new(program("/usr/sbin/mosquitto"));
+        command.arg("-c").arg(config);
+        self.start(port, &mut command, None);
+        self
+    }
+
+    /// gdbserver in multi-process mode on `port` (it serves one connection).
+    pub fn gdbserver(&mut self, port: u16) -> &mut Device {
+        let mut command = Command::new(program("/usr/bin/gdbserver"));
+        command.args(["--multi", &format!("{}:{port}", self.address)]);
+        self.start(port, &mut command, Some("Listening on port"));
+        self
+    }
+}
+
+impl Drop for Device {
+    fn drop(&mut self) {
+        for child in &mut self.children {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}

@@ -1,0 +1,128 @@
+//! Hostile peers: a server that drips bytes, one that sends an endless banner, one that
+//! answers everything with garbage, one that accepts and never answers. Every probe ends
+//! within its deadline and reads at most its byte limit. The servers stop by themselves
+//! when the test ends or after a minute, whichever comes first.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::{scan, service_on};
+
+const HOST: &str = "127.0.0.22";
+/// How long any hostile server lives at most.
+const LIFETIME: Duration = Duration::from_secs(60);
+
+/// Serves every connection to `port` with `behaviour` on a thread of its own, until
+/// `stop` is set or [`LIFETIME`] is over.
+fn serve(port: u16, stop: Arc<AtomicBool>, behaviour: fn(TcpStream, &AtomicBool, Instant)) {
+    let listener = TcpListener::bind((HOST, port)).expect("hostile port free");
+    listener.set_nonblocking(true).unwrap();
+    std::thread::spawn(move || {
+        let until = Instant::now() + LIFETIME;
+        while !stop.load(Ordering::Relaxed) && Instant::now() < until {
+            match listener.accept() {
+                Ok((stream, _)) => {
+                    let stop = stop.clone();
+                    std::thread::spawn(move || {
+                        let _ = stream.set_nonblocking(false);
+                        behaviour(stream, &stop, until);
+                    });
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(10)),
+            }
+        }
+    });
+}
+
+fn alive(stop: &AtomicBool, until: Instant) -> bool {
+    !stop.load(Ordering::Relaxed) && Instant::now() < until
+}
+
+fn drip(mut stream: TcpStream, stop: &AtomicBool, until: Instant) {
+    while alive(stop, until) && stream.write_all(b"S").is_ok() {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn endless(mut stream: TcpStream, stop: &AtomicBool, until: Instant) {
+    let chunk = [b'A'; 16384];
+    while alive(stop, until) && stream.write_all(&chunk).is_ok() {}
+}
+
+fn garbage(mut stream: TcpStream, stop: &AtomicBool, until: Instant) {
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(100)));
+    let mut buffer = [0u8; 1024];
+    let mut state = 0x2545_f491_u32;
+    while alive(stop, until) {
+        if matches!(stream.read(&mut buffer), Ok(0)) {
+            break;
+        }
+        let noise: Vec<u8> = (0..512)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 17;
+                state ^= state << 5;
+                state as u8
+            })
+            .collect();
+        if stream.write_all(&noise).is_err() {
+            break;
+        }
+    }
+}
+
+fn silent(stream: TcpStream, stop: &AtomicBool, until: Instant) {
+    while alive(stop, until) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    drop(stream);
+}
+
+/// Sets the flag when dropped, so the servers stop even when an assertion fails.
+struct Stop(Arc<AtomicBool>);
+
+impl Drop for Stop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+#[test]
+fn hostile_peers_cost_no_more_than_their_deadlines() {
+    let stop = Stop(Arc::new(AtomicBool::new(false)));
+    let ports = [31001, 31002, 31003, 31004];
+    serve(ports[0], stop.0.clone(), drip);
+    serve(ports[1], stop.0.clone(), endless);
+    serve(ports[2], stop.0.clone(), garbage);
+    serve(ports[3], stop.0.clone(), silent);
+    let started = Instant::now();
+    let findings = scan(HOST, Some(&ports));
+    // Deadlines of 500 ms, a handful of probes per port, ports in parallel: far less
+    // than a minute unless a probe ignored its deadline.
+    assert!(
+        started.elapsed() < Duration::from_secs(45),
+        "{:?}",
+        started.elapsed()
+    );
+    for port in ports {
+        let found = service_on(&findings, port);
+        assert!(
+            found.is_some(),
+            "{port} not listed: {:#?}",
+            findings.findings
+        );
+    }
+    for finding in &findings.findings {
+        if let Some(banner) = finding.evidence.get("banner").and_then(|b| b.as_str()) {
+            assert!(banner.len() <= 160, "{banner}");
+        }
+    }
+    // Nothing hostile is mistaken for a known service.
+    for port in ports {
+        let title = service_on(&findings, port).unwrap();
+        assert!(title.ends_with("unidentified"), "{title}");
+    }
+}

@@ -1,0 +1,167 @@
+//! Live assessment against real daemons on loopback (see `bench.rs`): every planted
+//! weakness of the weak device is found with its provision and port, the hardened device
+//! yields no failure, and hostile peers cost no more than their deadlines.
+//!
+//! Each test uses its own 127.0.0.x address, so tests run in parallel without meeting.
+
+mod bench;
+mod hostile;
+
+use std::time::Duration;
+
+use provisor_engine::{FindingsFile, Outcome};
+use provisor_net::{Deadlines, Discovery, HostOptions, PortSpec};
+
+/// Scans `host` on `ports` (`None`: every port).
+pub fn scan(host: &str, ports: Option<&[u16]>) -> FindingsFile {
+    let options = HostOptions {
+        ports: ports.map_or_else(PortSpec::all, PortSpec::of),
+        discovery: Discovery {
+            connect_timeout: Duration::from_millis(500),
+            ..Discovery::default()
+        },
+        deadlines: Deadlines {
+            connect: Duration::from_millis(500),
+            answer: Duration::from_millis(500),
+        },
+        tool_version: "test".into(),
+        ..HostOptions::default()
+    };
+    provisor_net::scan_host_blocking(host, &options).expect("the scan runs")
+}
+
+/// Failing findings as (check, first provision, port, title).
+pub fn failures(findings: &FindingsFile) -> Vec<(String, String, Option<u16>, String)> {
+    findings
+        .findings
+        .iter()
+        .filter(|finding| finding.outcome == Outcome::Fail)
+        .map(|finding| {
+            (
+                finding.check.clone(),
+                finding.provisions[0].clone(),
+                finding.location.port,
+                finding.title.clone(),
+            )
+        })
+        .collect()
+}
+
+/// The service identified on `port`, as the exposed-interfaces finding says it.
+pub fn service_on(findings: &FindingsFile, port: u16) -> Option<String> {
+    findings
+        .findings
+        .iter()
+        .find(|finding| {
+            finding.check == "net.exposed-interfaces"
+                && finding.location.port == Some(port)
+                && finding.outcome == Outcome::Info
+        })
+        .map(|finding| finding.title.clone())
+}
+
+const WEAK: &str = "127.0.0.20";
+const WEAK_PORTS: [u16; 5] = [1883, 2222, 2323, 2345, 8080];
+
+fn weak_device() -> bench::Device {
+    let mut device = bench::Device::new(WEAK);
+    device
+        .dropbear(2222, true)
+        .telnetd(2323)
+        .lighttpd(8080)
+        .mosquitto(1883, true)
+        .gdbserver(2345);
+    device
+}
+
+#[test]
+fn the_weak_device_s_services_are_identified_by_protocol() {
+    let _device = weak_device();
+    // Closed ports around the open ones, and the services off their usual ports.
+    let mut ports: Vec<u16> = WEAK_PORTS.to_vec();
+    ports.extend([21, 22, 23, 80, 443, 5555]);
+    let findings = scan(WEAK, Some(&ports));
+    assert_eq!(findings.target.kind, "host");
+    let expected = [
+        (1883, "1883/tcp open: mqtt"),
+        (2222, "2222/tcp open: ssh (dropbear 20"),
+        (2323, "2323/tcp open: telnet"),
+        (2345, "2345/tcp open: gdb"),
+        (8080, "8080/tcp open: http (lighttpd 1."),
+    ];
+    for (port, title) in expected {
+        let found = service_on(&findings, port);
+        assert!(
+            found
+                .as_deref()
+                .is_some_and(|found| found.starts_with(title)),
+            "{port}: {found:?} in {:#?}",
+            findings.findings
+        );
+    }
+    for closed in [21, 22, 23, 80, 443, 5555] {
+        assert_eq!(service_on(&findings, closed), None, "{closed}");
+    }
+    assert_eq!(
+        failures(&findings),
+        [(
+            "net.exposed-interfaces".to_owned(),
+            "5.6-4".to_owned(),
+            Some(2345),
+            "GDB remote debugging (gdbserver) is reachable on 127.0.0.20:2345".to_owned()
+        )]
+    );
+    let components: Vec<&str> = findings
+        .components
+        .iter()
+        .map(|component| component.name.as_str())
+        .collect();
+    assert_eq!(components, ["dropbear", "lighttpd"]);
+    let dropbear = &findings.components[0];
+    assert_eq!(dropbear.locations, ["127.0.0.20:2222"]);
+}
+
+#[test]
+fn every_port_is_discovered_on_a_full_scan() {
+    let mut device = bench::Device::new("127.0.0.23");
+    device
+        .dropbear(40022, false)
+        .lighttpd(40080)
+        .mosquitto(41883, true);
+    let findings = scan("127.0.0.23", None);
+    for port in [40022, 40080, 41883] {
+        assert!(service_on(&findings, port).is_some(), "{port}");
+    }
+    let summary = findings
+        .findings
+        .iter()
+        .find(|finding| {
+            finding.location.port.is_none() && finding.check == "net.exposed-interfaces"
+        })
+        .expect("a summary");
+    assert!(
+        summary.title.contains("of 65535 TCP ports open"),
+        "{}",
+        summary.title
+    );
+}
+
+#[test]
+fn the_hardened_device_yields_no_failure() {
+    let mut device = bench::Device::new("127.0.0.21");
+    device
+        .dropbear(2222, false)
+        .lighttpd(8080)
+        .mosquitto(1883, false);
+    let findings = scan("127.0.0.21", Some(&[22, 1883, 2222, 2345, 5555, 8080]));
+    assert!(failures(&findings).is_empty(), "{:#?}", failures(&findings));
+    assert!(
+        findings
+            .findings
+            .iter()
+            .any(|finding| finding.outcome == Outcome::Pass
+                && finding.title.starts_with("no debug service reachable")),
+        "{:#?}",
+        findings.findings
+    );
+}
