@@ -77,6 +77,10 @@ pub struct HostArgs {
     /// How long a connection may take before the port counts as silent (milliseconds).
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(10..=60000))]
     pub connect_timeout: u64,
+    /// How long to wait for a service to speak first (milliseconds); a slower banner
+    /// still identifies the service in the answer to a probe.
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(10..=60000))]
+    pub banner_timeout: u64,
     /// How long to wait for a service to answer a probe (milliseconds).
     #[arg(long, default_value_t = 1500, value_parser = clap::value_parser!(u64).range(10..=60000))]
     pub answer_timeout: u64,

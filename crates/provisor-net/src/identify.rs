@@ -154,7 +154,11 @@ pub(crate) fn identify_answer(
 pub struct Deadlines {
     /// How long to wait for a connection.
     pub connect: Duration,
-    /// How long to wait for a service to speak first, or to answer a probe.
+    /// How long to wait for a service to speak first. A service slower than this to
+    /// send its banner is still identified: every answer is also matched against the
+    /// banners, and a service that speaks first answers a probe with its banner.
+    pub banner: Duration,
+    /// How long to wait for the answer to a probe.
     pub answer: Duration,
 }
 
@@ -162,6 +166,7 @@ impl Default for Deadlines {
     fn default() -> Self {
         Deadlines {
             connect: Duration::from_secs(2),
+            banner: Duration::from_millis(500),
             answer: Duration::from_millis(1500),
         }
     }
@@ -281,18 +286,20 @@ pub async fn identify(
             .iter()
             .filter(|probe| !speaks_first(probe) && !probe.ports.contains(&port)),
     );
-    let found = |probe: &Probe, answer: &[u8], service: &mut Service| match identify_answer(
-        &probe.name,
-        answer,
-    ) {
-        Some((name, product, version)) => {
-            service.name = Some(name);
-            service.product = product;
-            service.version = version;
-            service.probe = Some(probe.name.clone());
-            true
+    let banner_probe = probes.iter().find(speaks_first);
+    let found = |probe: &Probe, answer: &[u8], service: &mut Service| {
+        let identified = identify_answer(&probe.name, answer)
+            .or_else(|| banner_probe.and_then(|banner| identify_answer(&banner.name, answer)));
+        match identified {
+            Some((name, product, version)) => {
+                service.name = Some(name);
+                service.product = product;
+                service.version = version;
+                service.probe = Some(probe.name.clone());
+                true
+            }
+            None => false,
         }
-        None => false,
     };
     // The first connection: a banner, or else the first probe.
     let first = match kept {
@@ -301,10 +308,10 @@ pub async fn identify(
     };
     let mut tried = 0;
     if let Some(mut stream) = first {
-        let banner = read_answer(&mut stream, deadlines.answer).await;
+        let banner = read_answer(&mut stream, deadlines.banner).await;
         if !banner.is_empty() {
             service.banner = Some(printable(&banner));
-            if let Some(probe) = probes.iter().find(speaks_first) {
+            if let Some(probe) = banner_probe {
                 if found(probe, &banner, &mut service) {
                     return service;
                 }

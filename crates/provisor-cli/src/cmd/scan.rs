@@ -71,6 +71,7 @@ pub fn host(args: HostArgs) -> Result<Outcome, Failure> {
         },
         deadlines: provisor_net::Deadlines {
             connect: std::time::Duration::from_millis(args.connect_timeout),
+            banner: std::time::Duration::from_millis(args.banner_timeout),
             answer: std::time::Duration::from_millis(args.answer_timeout),
         },
         tool_version: env!("CARGO_PKG_VERSION").to_owned(),

@@ -22,6 +22,7 @@ pub fn scan(host: &str, ports: Option<&[u16]>) -> FindingsFile {
         },
         deadlines: Deadlines {
             connect: Duration::from_millis(500),
+            banner: Duration::from_millis(300),
             answer: Duration::from_millis(500),
         },
         tool_version: "test".into(),
