@@ -12,6 +12,7 @@ pub mod checks;
 pub mod discovery;
 pub mod identify;
 pub mod ports;
+pub mod proto;
 pub mod target;
 pub mod tls;
 
@@ -127,6 +128,7 @@ pub async fn scan_host(host: &str, options: &HostOptions) -> Result<FindingsFile
         services,
         ports_scanned: options.ports.len(),
         filtered: discovered.filtered,
+        deadline: options.deadlines.answer,
     };
     for (index, check) in checks::all().iter().enumerate() {
         tell(options, check.meta().id, index + 2, total);

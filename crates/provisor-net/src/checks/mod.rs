@@ -3,6 +3,9 @@
 //! own deadlines and attempt limits) and records findings located at `host:port`.
 
 mod exposed_interfaces;
+mod information_disclosure;
+mod plaintext;
+mod unauthenticated_access;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -13,6 +16,9 @@ use crate::identify::Service;
 use crate::target::Target;
 
 pub use exposed_interfaces::ExposedInterfaces;
+pub use information_disclosure::InformationDisclosure;
+pub use plaintext::Plaintext;
+pub use unauthenticated_access::UnauthenticatedAccess;
 
 /// What a check is, for the registry and the documentation.
 #[derive(Debug)]
@@ -36,6 +42,8 @@ pub struct HostContext {
     pub ports_scanned: usize,
     /// Ports that never answered.
     pub filtered: Vec<u16>,
+    /// How long a check waits for a connection or an answer.
+    pub deadline: std::time::Duration,
 }
 
 /// A check's work, which may talk to the host.
@@ -51,7 +59,12 @@ pub trait Check: Sync {
 
 /// Every network check, sorted by id.
 pub fn all() -> &'static [&'static dyn Check] {
-    &[&ExposedInterfaces]
+    &[
+        &ExposedInterfaces,
+        &InformationDisclosure,
+        &Plaintext,
+        &UnauthenticatedAccess,
+    ]
 }
 
 /// How a service reads in a title: `ssh (dropbear 2022.83)`.

@@ -123,35 +123,94 @@ impl Device {
         self
     }
 
-    /// lighttpd serving a small site on `port`.
-    pub fn lighttpd(&mut self, port: u16) -> &mut Device {
+    /// lighttpd serving a small site on `port`. Weak: its version in the Server header,
+    /// an administration page behind HTTP basic authentication (over plain HTTP), and a
+    /// CGI that prints the configuration, Wi-Fi passphrase included, to anyone. Hardened:
+    /// a neutral server tag and nothing but the index.
+    pub fn lighttpd(&mut self, port: u16, weak: bool) -> &mut Device {
         let site = self.path("www");
-        std::fs::create_dir_all(&site).unwrap();
-        std::fs::write(site.join("index.html"), "<a href=\"/status\">status</a>\n").unwrap();
-        let config = self.write(
-            "lighttpd.conf",
-            &format!(
-                "server.document-root = \"{}\"\nserver.bind = \"{}\"\nserver.port = {port}\nserver.errorlog = \"{}\"\n",
-                site.display(),
-                self.address,
-                self.path("lighttpd-error.log").display()
-            ),
+        std::fs::create_dir_all(site.join("admin")).unwrap();
+        std::fs::create_dir_all(site.join("cgi-bin")).unwrap();
+        let mut config = format!(
+            "server.document-root = \"{}\"\nserver.bind = \"{}\"\nserver.port = {port}\nserver.errorlog = \"{}\"\nindex-file.names = (\"index.html\")\n",
+            site.display(),
+            self.address,
+            self.path("lighttpd-error.log").display()
         );
+        if weak {
+            std::fs::write(
+                site.join("index.html"),
+                "<a href=\"/admin/\">administration</a> <a href=\"/cgi-bin/config.cgi\">configuration</a>\n",
+            )
+            .unwrap();
+            std::fs::write(site.join("admin/index.html"), "settings\n").unwrap();
+            std::fs::write(
+                site.join("cgi-bin/config.cgi"),
+                "printf 'Content-Type: text/plain\\r\\n\\r\\nssid=AcmeCam-42\\nwifi_password=Acme-Guest-2020\\n'\n",
+            )
+            .unwrap();
+            let users = self.write("lighttpd.users", "admin:admin\n");
+            config.push_str(&format!(
+                "server.modules += (\"mod_cgi\", \"mod_auth\", \"mod_authn_file\")\n\
+                 cgi.assign = (\".cgi\" => \"/bin/sh\")\n\
+                 auth.backend = \"plain\"\nauth.backend.plain.userfile = \"{}\"\n\
+                 auth.require = (\"/admin/\" => (\"method\" => \"basic\", \"realm\" => \"camera\", \"require\" => \"valid-user\"))\n",
+                users.display()
+            ));
+        } else {
+            std::fs::write(site.join("index.html"), "<p>camera</p>\n").unwrap();
+            config.push_str("server.tag = \"web\"\n");
+        }
+        let config = self.write("lighttpd.conf", &config);
         let mut command = Command::new(program("/usr/sbin/lighttpd"));
         command.arg("-D").arg("-f").arg(config);
         self.start(port, &mut command, None);
         self
     }
 
-    /// mosquitto on `port`; `anonymous` lets clients in without a password.
-    pub fn mosquitto(&mut self, port: u16, anonymous: bool) -> &mut Device {
-        let mut text = format!(
-            "listener {port} {}\nallow_anonymous {anonymous}\n",
-            self.address
-        );
-        if !anonymous {
+    /// mosquitto on `port`. Weak: anonymous clients on plain TCP. Hardened: TLS only,
+    /// with passwords (a self-signed certificate made by openssl).
+    pub fn mosquitto(&mut self, port: u16, weak: bool) -> &mut Device {
+        let mut text = format!("listener {port} {}\n", self.address);
+        if weak {
+            text.push_str("allow_anonymous true\n");
+        } else {
+            let (certificate, key) = (self.path("mqtt.crt"), self.path("mqtt.key"));
+            let made = Command::new(program("/usr/bin/openssl"))
+                .args([
+                    "req",
+                    "-x509",
+                    "-newkey",
+                    "ec",
+                    "-pkeyopt",
+                    "ec_paramgen_curve:P-256",
+                ])
+                .args([
+                    "-nodes",
+                    "-days",
+                    "30",
+                    "-subj",
+                    "/CN=camera.local",
+                    "-keyout",
+                ])
+                .arg(&key)
+                .arg("-out")
+                .arg(&certificate)
+                .output()
+                .expect("openssl runs");
+            assert!(made.status.success(), "{made:?}");
+            // mosquitto reads its files after dropping root for its own account.
+            use std::os::unix::fs::PermissionsExt;
+            let readable = std::fs::Permissions::from_mode(0o755);
+            std::fs::set_permissions(self.directory.path(), readable.clone()).unwrap();
+            std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
             let passwords = self.write("mosquitto.passwd", "");
-            text.push_str(&format!("password_file {}\n", passwords.display()));
+            text.push_str(&format!(
+                "allow_anonymous false\npassword_file {}\ncertfile {}\nkeyfile {}\ntls_version tlsv1.2\n",
+                passwords.display(),
+                certificate.display(),
+                key.display()
+            ));
         }
         let config = self.write("mosquitto.conf", &text);
         let mut command = Command::new(program("/usr/sbin/mosquitto"));

@@ -69,7 +69,7 @@ fn weak_device() -> bench::Device {
     device
         .dropbear(2222, true)
         .telnetd(2323)
-        .lighttpd(8080)
+        .lighttpd(8080, true)
         .mosquitto(1883, true)
         .gdbserver(2345);
     device
@@ -103,15 +103,68 @@ fn the_weak_device_s_services_are_identified_by_protocol() {
     for closed in [21, 22, 23, 80, 443, 5555] {
         assert_eq!(service_on(&findings, closed), None, "{closed}");
     }
-    assert_eq!(
-        failures(&findings),
-        [(
-            "net.exposed-interfaces".to_owned(),
-            "5.6-4".to_owned(),
-            Some(2345),
-            "GDB remote debugging (gdbserver) is reachable on 127.0.0.20:2345".to_owned()
-        )]
-    );
+    // Every planted weakness, with its check, provision and port.
+    let planted = [
+        (
+            "net.exposed-interfaces",
+            "5.6-4",
+            2345,
+            "GDB remote debugging (gdbserver) is reachable on 127.0.0.20:2345",
+        ),
+        (
+            "net.information-disclosure",
+            "5.6-2",
+            8080,
+            "127.0.0.20:8080 reveals \"lighttpd/1.4",
+        ),
+        (
+            "net.plaintext",
+            "5.5-7",
+            1883,
+            "MQTT without TLS on 127.0.0.20:1883 carries credentials and messages in plaintext",
+        ),
+        (
+            "net.plaintext",
+            "5.5-7",
+            2323,
+            "telnet on 127.0.0.20:2323 carries logins and everything typed in plaintext",
+        ),
+        (
+            "net.plaintext",
+            "5.5-7",
+            8080,
+            "HTTP basic authentication on 127.0.0.20:8080/admin/ sends passwords in plaintext",
+        ),
+        (
+            "net.unauthenticated-access",
+            "5.5-5",
+            1883,
+            "the MQTT broker on 127.0.0.20:1883 accepts anonymous clients",
+        ),
+        (
+            "net.unauthenticated-access",
+            "5.5-5",
+            2323,
+            "telnet on 127.0.0.20:2323 gives a shell without login",
+        ),
+        (
+            "net.unauthenticated-access",
+            "5.5-5",
+            8080,
+            "127.0.0.20:8080/cgi-bin/config.cgi serves credentials or keys without authentication",
+        ),
+    ];
+    let failed = failures(&findings);
+    for (check, provision, port, title) in planted {
+        assert!(
+            failed.iter().any(|(c, p, at, t)| c == check
+                && p == provision
+                && *at == Some(port)
+                && t.starts_with(title)),
+            "{check} {provision} {port} {title} not in {failed:#?}"
+        );
+    }
+    assert_eq!(failed.len(), planted.len(), "{failed:#?}");
     let components: Vec<&str> = findings
         .components
         .iter()
@@ -127,7 +180,7 @@ fn every_port_is_discovered_on_a_full_scan() {
     let mut device = bench::Device::new("127.0.0.23");
     device
         .dropbear(40022, false)
-        .lighttpd(40080)
+        .lighttpd(40080, false)
         .mosquitto(41883, true);
     let findings = scan("127.0.0.23", None);
     for port in [40022, 40080, 41883] {
@@ -152,9 +205,12 @@ fn the_hardened_device_yields_no_failure() {
     let mut device = bench::Device::new("127.0.0.21");
     device
         .dropbear(2222, false)
-        .lighttpd(8080)
-        .mosquitto(1883, false);
-    let findings = scan("127.0.0.21", Some(&[22, 1883, 2222, 2345, 5555, 8080]));
+        .lighttpd(8080, false)
+        .mosquitto(8883, false);
+    let findings = scan(
+        "127.0.0.21",
+        Some(&[22, 1883, 2222, 2345, 5555, 8080, 8883]),
+    );
     assert!(failures(&findings).is_empty(), "{:#?}", failures(&findings));
     assert!(
         findings

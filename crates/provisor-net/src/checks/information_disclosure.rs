@@ -1,0 +1,145 @@
+//! `net.information-disclosure`: software versions a device tells anyone who asks.
+
+use provisor_engine::{FindingSink, Outcome, Severity};
+
+use super::{Check, CheckMeta, CheckRun, HostContext};
+use crate::proto::http;
+
+/// Notes the software and versions services reveal before authentication: web servers'
+/// `Server` and `X-Powered-By` headers, FTP and other banners. A version tells an
+/// attacker which known vulnerabilities to try; where the service lets it be hidden
+/// (a server token, a banner setting), revealing it fails 5.6-2 at low severity. SSH must
+/// name its software in the protocol's identification string, so its version is only
+/// noted.
+pub struct InformationDisclosure;
+
+static META: CheckMeta = CheckMeta {
+    id: "net.information-disclosure",
+    title: "software versions revealed before authentication",
+    provisions: &["5.6-2"],
+};
+
+impl Check for InformationDisclosure {
+    fn meta(&self) -> &'static CheckMeta {
+        &META
+    }
+
+    fn run<'a>(&'a self, context: &'a HostContext, sink: &'a mut FindingSink) -> CheckRun<'a> {
+        Box::pin(observe(context, sink))
+    }
+}
+
+/// Whether a product string carries a version (a digit after a slash or space).
+fn versioned(value: &str) -> bool {
+    value
+        .split(['/', ' ', '_', '-'])
+        .skip(1)
+        .any(|part| part.chars().next().is_some_and(|c| c.is_ascii_digit()))
+}
+
+async fn observe(context: &HostContext, sink: &mut FindingSink) {
+    let host = context.target.address.to_string();
+    let mut examined = 0;
+    for service in &context.services {
+        let port = service.port;
+        let endpoint = context.target.endpoint(port);
+        let name = service.name.as_deref();
+        match name {
+            Some("http") => {
+                examined += 1;
+                let Some(page) = http::get(&context.target, port, "/", "", context.deadline).await
+                else {
+                    continue;
+                };
+                for header in ["server", "x-powered-by"] {
+                    let Some(value) = page.header(header) else {
+                        continue;
+                    };
+                    if versioned(value) {
+                        sink.add(
+                            META.id,
+                            META.provisions,
+                            Outcome::Fail,
+                            Severity::Low,
+                            format!("{endpoint} reveals \"{value}\" in its {header} header"),
+                        )
+                        .detail("hide the version (lighttpd: server.tag; nginx: server_tokens off; remove X-Powered-By)")
+                        .on(&host, port, "tcp", name)
+                        .evidence(serde_json::json!({"header": header, "value": value}))
+                        .record();
+                    }
+                }
+            }
+            Some("ssh") => {
+                examined += 1;
+                if let (Some(product), Some(version)) = (&service.product, &service.version) {
+                    sink.add(
+                        META.id,
+                        META.provisions,
+                        Outcome::Info,
+                        Severity::Info,
+                        format!(
+                            "{endpoint} identifies itself as {product} {version} (SSH requires it)"
+                        ),
+                    )
+                    .on(&host, port, "tcp", name)
+                    .record();
+                }
+            }
+            Some(_) => {
+                let Some(banner) = &service.banner else {
+                    continue;
+                };
+                examined += 1;
+                if service.version.is_some() || (versioned(banner) && name == Some("ftp")) {
+                    let what = match (&service.product, &service.version) {
+                        (Some(product), Some(version)) => format!("{product} {version}"),
+                        _ => banner.clone(),
+                    };
+                    sink.add(
+                        META.id,
+                        META.provisions,
+                        Outcome::Fail,
+                        Severity::Low,
+                        format!("{endpoint} reveals {what} in its banner"),
+                    )
+                    .detail("set a banner without the software version")
+                    .on(&host, port, "tcp", name)
+                    .evidence(serde_json::json!({"banner": banner}))
+                    .record();
+                }
+            }
+            None => {}
+        }
+    }
+    let failed = sink
+        .findings()
+        .iter()
+        .any(|finding| finding.check == META.id && finding.outcome == Outcome::Fail);
+    if examined > 0 && !failed {
+        sink.add(
+            META.id,
+            META.provisions,
+            Outcome::Pass,
+            Severity::Info,
+            format!("no service reveals a version it could hide ({examined} examined)"),
+        )
+        .on_host(&host)
+        .record();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_are_told_from_names() {
+        assert!(versioned("lighttpd/1.4.69"));
+        assert!(versioned("PHP/8.2.7"));
+        assert!(versioned("Boa 0.94.14rc21"));
+        assert!(!versioned("nginx"));
+        assert!(!versioned("web"));
+        assert!(!versioned("Apache"));
+    }
+}

@@ -1,0 +1,301 @@
+//! `net.unauthenticated-access`: what the device gives away or lets anyone do without a
+//! login.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use provisor_engine::{FindingSink, Outcome, Severity};
+use regex::bytes::Regex;
+use serde::Deserialize;
+
+use super::{Check, CheckMeta, CheckRun, HostContext};
+use crate::proto::{http, mqtt, telnet::Telnet};
+
+/// Tries each interface without credentials: a telnet port that opens a shell without a
+/// login (confirmed by running `echo` with a random word), an MQTT broker that accepts
+/// anonymous clients (and, subscribed to `#` for at most a second and 200 messages, what
+/// they can read), and web pages served without authentication that hold credentials,
+/// account files or device configuration: the pages linked from the index and a list of
+/// common IoT configuration and status endpoints, both kept as data in
+/// `data/http-endpoints.toml` with the content that makes a page count. 5.5-4 asks that
+/// security parameters be changed only through authenticated interfaces, 5.5-5 that
+/// functionality be reachable only after authentication.
+pub struct UnauthenticatedAccess;
+
+static META: CheckMeta = CheckMeta {
+    id: "net.unauthenticated-access",
+    title: "interfaces that give access without authentication",
+    provisions: &["5.5-5", "5.5-4"],
+};
+
+/// How long to listen on `#`, and how many messages at most.
+const LISTEN: Duration = Duration::from_secs(1);
+const MESSAGES: usize = 200;
+/// Pages of a site requested at most (index links and listed endpoints together).
+const PAGES: usize = 40;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Endpoints {
+    content: Vec<Content>,
+    path: Vec<Endpoint>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Content {
+    name: String,
+    pattern: String,
+    #[cfg_attr(not(test), allow(dead_code, reason = "read by the data tests"))]
+    examples: Vec<String>,
+    #[cfg_attr(not(test), allow(dead_code, reason = "read by the data tests"))]
+    negative_examples: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Endpoint {
+    path: String,
+    what: String,
+}
+
+struct Compiled {
+    contents: Vec<(Content, Regex)>,
+    paths: Vec<Endpoint>,
+}
+
+fn endpoints() -> &'static Compiled {
+    static ENDPOINTS: OnceLock<Compiled> = OnceLock::new();
+    ENDPOINTS.get_or_init(|| {
+        let data: Endpoints = toml::from_str(include_str!("../../data/http-endpoints.toml"))
+            .expect("the endpoint list is valid (tested)");
+        let contents = data
+            .content
+            .into_iter()
+            .map(|content| {
+                let regex = Regex::new(&format!("(?-u){}", content.pattern))
+                    .expect("the content patterns compile (tested)");
+                (content, regex)
+            })
+            .collect();
+        Compiled {
+            contents,
+            paths: data.path,
+        }
+    })
+}
+
+/// What sensitive content a page holds, if any.
+fn sensitive(body: &[u8]) -> Option<&'static str> {
+    endpoints()
+        .contents
+        .iter()
+        .find(|(_, regex)| regex.is_match(body))
+        .map(|(content, _)| content.name.as_str())
+}
+
+impl Check for UnauthenticatedAccess {
+    fn meta(&self) -> &'static CheckMeta {
+        &META
+    }
+
+    fn run<'a>(&'a self, context: &'a HostContext, sink: &'a mut FindingSink) -> CheckRun<'a> {
+        Box::pin(observe(context, sink))
+    }
+}
+
+async fn observe(context: &HostContext, sink: &mut FindingSink) {
+    let host = context.target.address.to_string();
+    let mut examined = 0;
+    for service in &context.services {
+        let port = service.port;
+        match service.name.as_deref() {
+            Some("telnet") => {
+                examined += 1;
+                telnet_shell(context, port, sink).await;
+            }
+            Some("mqtt") => {
+                examined += 1;
+                anonymous_mqtt(context, port, sink).await;
+            }
+            Some("http") => {
+                examined += 1;
+                open_pages(context, port, sink).await;
+            }
+            _ => {}
+        }
+    }
+    let failed = sink
+        .findings()
+        .iter()
+        .any(|finding| finding.check == META.id && finding.outcome == Outcome::Fail);
+    if examined > 0 && !failed {
+        sink.add(
+            META.id,
+            META.provisions,
+            Outcome::Pass,
+            Severity::Info,
+            format!("no access without authentication on the {examined} interfaces tried"),
+        )
+        .on_host(&host)
+        .record();
+    }
+}
+
+/// A telnet port that gives a shell without asking who is there.
+async fn telnet_shell(context: &HostContext, port: u16, sink: &mut FindingSink) {
+    let Some(mut session) = Telnet::connect(&context.target, port, context.deadline).await else {
+        return;
+    };
+    let greeting = session.read_text(context.deadline).await;
+    let lowered = greeting.to_ascii_lowercase();
+    if ["login", "password", "username", "user name"]
+        .iter()
+        .any(|prompt| lowered.contains(prompt))
+    {
+        return;
+    }
+    // A word no greeting contains, echoed back by a shell.
+    let word = format!(
+        "provisor{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(7, |elapsed| elapsed.subsec_nanos())
+    );
+    if !session
+        .send_line(&format!("echo {word}-$((6*7))"), context.deadline)
+        .await
+    {
+        return;
+    }
+    let answer = session.read_text(context.deadline).await;
+    if answer.contains(&format!("{word}-42")) {
+        sink.add(
+            META.id,
+            META.provisions,
+            Outcome::Fail,
+            Severity::Critical,
+            format!(
+                "telnet on {} gives a shell without login",
+                context.target.endpoint(port)
+            ),
+        )
+        .detail("anyone who reaches the port runs commands on the device; remove the telnet daemon, or at least require a login")
+        .on(&context.target.address.to_string(), port, "tcp", Some("telnet"))
+        .evidence(serde_json::json!({"command": "echo WORD-$((6*7))", "answered": "WORD-42"}))
+        .record();
+    }
+}
+
+/// An MQTT broker that lets anyone in.
+async fn anonymous_mqtt(context: &HostContext, port: u16, sink: &mut FindingSink) {
+    let Ok(session) = mqtt::connect(&context.target, port, None, context.deadline).await else {
+        return;
+    };
+    let heard = session.listen_to_everything(LISTEN, MESSAGES).await;
+    let reach = if heard.granted {
+        format!(
+            "; subscribed to every topic (#), it delivered {} messages in {} s",
+            heard.messages,
+            LISTEN.as_secs()
+        )
+    } else {
+        String::new()
+    };
+    sink.add(
+        META.id,
+        META.provisions,
+        Outcome::Fail,
+        Severity::High,
+        format!(
+            "the MQTT broker on {} accepts anonymous clients",
+            context.target.endpoint(port)
+        ),
+    )
+    .detail(format!(
+        "anyone who reaches the port can publish and subscribe{reach}; require a password or a client certificate"
+    ))
+    .on(&context.target.address.to_string(), port, "tcp", Some("mqtt"))
+    .evidence(serde_json::json!({
+        "subscribed_to_all": heard.granted,
+        "messages": heard.messages,
+        "topics": heard.topics,
+    }))
+    .record();
+}
+
+/// Web pages with sensitive content served without authentication.
+async fn open_pages(context: &HostContext, port: u16, sink: &mut FindingSink) {
+    let target = &context.target;
+    let Some(index) = http::get(target, port, "/", "", context.deadline).await else {
+        return;
+    };
+    let mut paths: Vec<(String, String)> = http::links(&index.body, PAGES)
+        .into_iter()
+        .map(|path| (path, "page linked from the index".to_owned()))
+        .collect();
+    for endpoint in &endpoints().paths {
+        if paths.len() >= PAGES {
+            break;
+        }
+        if !paths.iter().any(|(path, _)| *path == endpoint.path) {
+            paths.push((endpoint.path.clone(), endpoint.what.clone()));
+        }
+    }
+    for (path, what) in paths {
+        let Some(page) = http::get(target, port, &path, "", context.deadline).await else {
+            continue;
+        };
+        if page.status != 200 {
+            continue;
+        }
+        if let Some(content) = sensitive(&page.body) {
+            sink.add(
+                META.id,
+                META.provisions,
+                Outcome::Fail,
+                Severity::High,
+                format!(
+                    "{} serves {content} without authentication ({what})",
+                    format_args!("{}{path}", target.endpoint(port))
+                ),
+            )
+            .detail("anyone who reaches the web interface reads it; require authentication for every page that shows configuration or credentials")
+            .on(&target.address.to_string(), port, "tcp", Some("http"))
+            .evidence(serde_json::json!({"path": path, "status": page.status, "content": content}))
+            .record();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_content_pattern_matches_its_examples_and_not_its_negatives() {
+        for (content, regex) in &endpoints().contents {
+            assert!(!content.examples.is_empty(), "{}", content.name);
+            for example in &content.examples {
+                assert!(
+                    regex.is_match(example.as_bytes()),
+                    "{}: {example}",
+                    content.name
+                );
+            }
+            for negative in &content.negative_examples {
+                assert!(
+                    !regex.is_match(negative.as_bytes()),
+                    "{}: {negative}",
+                    content.name
+                );
+            }
+        }
+        assert!(
+            endpoints()
+                .paths
+                .iter()
+                .all(|endpoint| endpoint.path.starts_with('/'))
+        );
+    }
+}
