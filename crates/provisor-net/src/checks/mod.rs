@@ -5,6 +5,7 @@
 mod exposed_interfaces;
 mod information_disclosure;
 mod plaintext;
+mod ssh;
 mod unauthenticated_access;
 
 use std::future::Future;
@@ -18,6 +19,7 @@ use crate::target::Target;
 pub use exposed_interfaces::ExposedInterfaces;
 pub use information_disclosure::InformationDisclosure;
 pub use plaintext::Plaintext;
+pub use ssh::Ssh;
 pub use unauthenticated_access::UnauthenticatedAccess;
 
 /// What a check is, for the registry and the documentation.
@@ -63,6 +65,7 @@ pub fn all() -> &'static [&'static dyn Check] {
         &ExposedInterfaces,
         &InformationDisclosure,
         &Plaintext,
+        &Ssh,
         &UnauthenticatedAccess,
     ]
 }

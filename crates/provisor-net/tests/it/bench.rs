@@ -101,6 +101,47 @@ impl Device {
         self
     }
 
+    /// OpenSSH's sshd on `port`. Weak: password logins, and the broken algorithms it can
+    /// still be told to offer (DH group 1, 3DES, HMAC-MD5). Hardened: keys only, its
+    /// defaults otherwise.
+    pub fn sshd(&mut self, port: u16, weak: bool) -> &mut Device {
+        let key = self.path("ssh_host_ed25519_key");
+        let generated = Command::new(program("/usr/bin/ssh-keygen"))
+            .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+            .arg(&key)
+            .output()
+            .expect("ssh-keygen runs");
+        assert!(generated.status.success(), "{generated:?}");
+        std::fs::create_dir_all("/run/sshd").expect("sshd's privilege separation directory");
+        let mut command = Command::new(program("/usr/sbin/sshd"));
+        command
+            .args(["-D", "-e", "-f", "/dev/null", "-h"])
+            .arg(&key)
+            .args(["-o", &format!("ListenAddress={}:{port}", self.address)])
+            .args(["-o", "PidFile=none", "-o", "UsePAM=no"]);
+        if weak {
+            command.args([
+                "-o",
+                "PasswordAuthentication=yes",
+                "-o",
+                "KexAlgorithms=+diffie-hellman-group1-sha1",
+                "-o",
+                "Ciphers=+3des-cbc",
+                "-o",
+                "MACs=+hmac-md5",
+            ]);
+        } else {
+            command.args([
+                "-o",
+                "PasswordAuthentication=no",
+                "-o",
+                "KbdInteractiveAuthentication=no",
+            ]);
+        }
+        self.start(port, &mut command, None);
+        self
+    }
+
     /// busybox's telnetd on `port`, giving a shell without login.
     pub fn telnetd(&mut self, port: u16) -> &mut Device {
         let busybox = program(

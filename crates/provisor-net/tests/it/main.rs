@@ -62,12 +62,13 @@ pub fn service_on(findings: &FindingsFile, port: u16) -> Option<String> {
 }
 
 const WEAK: &str = "127.0.0.20";
-const WEAK_PORTS: [u16; 5] = [1883, 2222, 2323, 2345, 8080];
+const WEAK_PORTS: [u16; 6] = [1883, 2200, 2222, 2323, 2345, 8080];
 
 fn weak_device() -> bench::Device {
     let mut device = bench::Device::new(WEAK);
     device
         .dropbear(2222, true)
+        .sshd(2200, true)
         .telnetd(2323)
         .lighttpd(8080, true)
         .mosquitto(1883, true)
@@ -85,6 +86,7 @@ fn the_weak_device_s_services_are_identified_by_protocol() {
     assert_eq!(findings.target.kind, "host");
     let expected = [
         (1883, "1883/tcp open: mqtt"),
+        (2200, "2200/tcp open: ssh (OpenSSH 9."),
         (2222, "2222/tcp open: ssh (dropbear 20"),
         (2323, "2323/tcp open: telnet"),
         (2345, "2345/tcp open: gdb"),
@@ -116,6 +118,12 @@ fn the_weak_device_s_services_are_identified_by_protocol() {
             "5.6-2",
             8080,
             "127.0.0.20:8080 reveals \"lighttpd/1.4",
+        ),
+        (
+            "net.ssh",
+            "5.5-1",
+            2200,
+            "the SSH server on 127.0.0.20:2200 offers broken algorithms: key exchange diffie-hellman-group1-sha1, cipher 3des-cbc, MAC hmac-md5",
         ),
         (
             "net.plaintext",
@@ -170,8 +178,8 @@ fn the_weak_device_s_services_are_identified_by_protocol() {
         .iter()
         .map(|component| component.name.as_str())
         .collect();
-    assert_eq!(components, ["dropbear", "lighttpd"]);
-    let dropbear = &findings.components[0];
+    assert_eq!(components, ["openssh", "dropbear", "lighttpd"]);
+    let dropbear = &findings.components[1];
     assert_eq!(dropbear.locations, ["127.0.0.20:2222"]);
 }
 
@@ -205,6 +213,7 @@ fn the_hardened_device_yields_no_failure() {
     let mut device = bench::Device::new("127.0.0.21");
     device
         .dropbear(2222, false)
+        .sshd(2200, false)
         .lighttpd(8080, false)
         .mosquitto(8883, false);
     let findings = scan(
