@@ -6,6 +6,7 @@ mod exposed_interfaces;
 mod information_disclosure;
 mod plaintext;
 mod ssh;
+mod tls;
 mod unauthenticated_access;
 
 use std::future::Future;
@@ -20,6 +21,7 @@ pub use exposed_interfaces::ExposedInterfaces;
 pub use information_disclosure::InformationDisclosure;
 pub use plaintext::Plaintext;
 pub use ssh::Ssh;
+pub use tls::Tls;
 pub use unauthenticated_access::UnauthenticatedAccess;
 
 /// What a check is, for the registry and the documentation.
@@ -66,6 +68,7 @@ pub fn all() -> &'static [&'static dyn Check] {
         &InformationDisclosure,
         &Plaintext,
         &Ssh,
+        &Tls,
         &UnauthenticatedAccess,
     ]
 }

@@ -247,7 +247,7 @@ impl Device {
             std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
             let passwords = self.write("mosquitto.passwd", "");
             text.push_str(&format!(
-                "allow_anonymous false\npassword_file {}\ncertfile {}\nkeyfile {}\ntls_version tlsv1.2\n",
+                "allow_anonymous false\npassword_file {}\ncertfile {}\nkeyfile {}\n",
                 passwords.display(),
                 certificate.display(),
                 key.display()
@@ -256,6 +256,38 @@ impl Device {
         let config = self.write("mosquitto.conf", &text);
         let mut command = Command::new(program("/usr/sbin/mosquitto"));
         command.arg("-c").arg(config);
+        self.start(port, &mut command, None);
+        self
+    }
+
+    /// `openssl s_server` on `port` accepting TLS 1.0 and every suite OpenSSL still has
+    /// (security level 0), with a 1024-bit RSA certificate signed with SHA-1.
+    pub fn legacy_tls(&mut self, port: u16) -> &mut Device {
+        let (certificate, key) = (self.path("legacy.crt"), self.path("legacy.key"));
+        let made = Command::new(program("/usr/bin/openssl"))
+            .args([
+                "req", "-x509", "-newkey", "rsa:1024", "-sha1", "-nodes", "-days", "30",
+            ])
+            .args(["-subj", "/CN=camera.local", "-keyout"])
+            .arg(&key)
+            .arg("-out")
+            .arg(&certificate)
+            .output()
+            .expect("openssl runs");
+        assert!(made.status.success(), "{made:?}");
+        let mut command = Command::new(program("/usr/bin/openssl"));
+        command
+            .args([
+                "s_server",
+                "-quiet",
+                "-accept",
+                &format!("{}:{port}", self.address),
+            ])
+            .arg("-cert")
+            .arg(&certificate)
+            .arg("-key")
+            .arg(&key)
+            .args(["-cipher", "ALL:@SECLEVEL=0"]);
         self.start(port, &mut command, None);
         self
     }

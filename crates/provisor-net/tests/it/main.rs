@@ -62,7 +62,7 @@ pub fn service_on(findings: &FindingsFile, port: u16) -> Option<String> {
 }
 
 const WEAK: &str = "127.0.0.20";
-const WEAK_PORTS: [u16; 6] = [1883, 2200, 2222, 2323, 2345, 8080];
+const WEAK_PORTS: [u16; 7] = [1883, 2200, 2222, 2323, 2345, 4433, 8080];
 
 fn weak_device() -> bench::Device {
     let mut device = bench::Device::new(WEAK);
@@ -72,6 +72,7 @@ fn weak_device() -> bench::Device {
         .telnetd(2323)
         .lighttpd(8080, true)
         .mosquitto(1883, true)
+        .legacy_tls(4433)
         .gdbserver(2345);
     device
 }
@@ -90,6 +91,7 @@ fn the_weak_device_s_services_are_identified_by_protocol() {
         (2222, "2222/tcp open: ssh (dropbear 20"),
         (2323, "2323/tcp open: telnet"),
         (2345, "2345/tcp open: gdb"),
+        (4433, "4433/tcp open: tls"),
         (8080, "8080/tcp open: http (lighttpd 1."),
     ];
     for (port, title) in expected {
@@ -124,6 +126,30 @@ fn the_weak_device_s_services_are_identified_by_protocol() {
             "5.5-1",
             2200,
             "the SSH server on 127.0.0.20:2200 offers broken algorithms: key exchange diffie-hellman-group1-sha1, cipher 3des-cbc, MAC hmac-md5",
+        ),
+        (
+            "net.tls",
+            "5.5-1",
+            4433,
+            "TLS on 127.0.0.20:4433 accepts TLSv1.0, TLSv1.1",
+        ),
+        (
+            "net.tls",
+            "5.5-1",
+            4433,
+            "TLS on 127.0.0.20:4433 agrees to broken cipher suites: TLS_DH_anon_",
+        ),
+        (
+            "net.tls",
+            "5.5-1",
+            4433,
+            "the certificate of 127.0.0.20:4433 has a 1024-bit RSA key",
+        ),
+        (
+            "net.tls",
+            "5.5-1",
+            4433,
+            "the certificate of 127.0.0.20:4433 is signed with SHA1",
         ),
         (
             "net.plaintext",
@@ -218,16 +244,21 @@ fn the_hardened_device_yields_no_failure() {
         .mosquitto(8883, false);
     let findings = scan(
         "127.0.0.21",
-        Some(&[22, 1883, 2222, 2345, 5555, 8080, 8883]),
+        Some(&[22, 1883, 2200, 2222, 2345, 5555, 8080, 8883]),
     );
     assert!(failures(&findings).is_empty(), "{:#?}", failures(&findings));
-    assert!(
-        findings
-            .findings
-            .iter()
-            .any(|finding| finding.outcome == Outcome::Pass
-                && finding.title.starts_with("no debug service reachable")),
-        "{:#?}",
-        findings.findings
-    );
+    for passed in [
+        "no debug service reachable",
+        "TLS on 127.0.0.21:8883 accepts only TLSv1.2 and TLSv1.3",
+        "the SSH server on 127.0.0.21:2200 offers no broken algorithm",
+        "the SSH server on 127.0.0.21:2222 offers no broken algorithm",
+    ] {
+        assert!(
+            findings.findings.iter().any(
+                |finding| finding.outcome == Outcome::Pass && finding.title.starts_with(passed)
+            ),
+            "{passed}: {:#?}",
+            findings.findings
+        );
+    }
 }
