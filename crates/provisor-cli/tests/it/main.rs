@@ -1,7 +1,9 @@
 //! End-to-end tests of the `provisor` binary: every subcommand on the examples, snapshots
-//! of every report format, the interactive questionnaire, and bad input of every kind.
+//! of every report format, the interactive questionnaire, bad input of every kind, and
+//! the check documentation generated from the checks' sources.
 
 mod bad_input;
 mod commands;
+mod docs;
 mod reports;
 mod support;

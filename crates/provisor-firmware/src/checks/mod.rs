@@ -2,7 +2,7 @@
 //! the sorted registry [`all`]. A check observes the virtual filesystem and records
 //! findings naming the provisions they bear on; it never decides a verdict. Its doc
 //! comment is its user documentation: docs/checks.md is generated from it, and a test
-//! keeps the two in step (`UPDATE_DOCS=1 cargo test -p provisor-firmware` rewrites it).
+//! keeps the two in step (`UPDATE_DOCS=1 cargo test -p provisor-cli` rewrites it).
 
 pub mod accounts;
 pub mod binaries;

@@ -3,7 +3,6 @@
 //! provision and location, in every container; no trap of the hardened device fires;
 //! hostile input ends in inconclusive findings, never a panic or an escape.
 
-mod docs;
 mod hostile;
 mod images;
 

@@ -1,6 +1,8 @@
 //! The network checks, one file each, in one sorted registry. A check observes what
 //! discovery and identification found (and may talk to the host itself, within its
-//! own deadlines and attempt limits) and records findings located at `host:port`.
+//! own deadlines and attempt limits) and records findings located at `host:port`. The
+//! doc comment above each check's struct is its entry in docs/checks.md, which a test
+//! keeps in step (`UPDATE_DOCS=1 cargo test -p provisor-cli` rewrites it).
 
 mod exposed_interfaces;
 mod information_disclosure;

@@ -1,5 +1,6 @@
-//! docs/checks.md is generated from the checks' doc comments; this test regenerates it
-//! and fails when the committed file differs (`UPDATE_DOCS=1` rewrites it).
+//! docs/checks.md is generated from the doc comments of the firmware and network checks;
+//! this test regenerates it and fails when the committed file differs (`UPDATE_DOCS=1`
+//! rewrites it).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -27,8 +28,9 @@ fn field<'a>(source: &'a str, name: &str) -> &'a str {
     &source[start..end]
 }
 
-fn generate() -> String {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+/// The sections of one crate's checks, sorted by id.
+fn sections(krate: &str) -> Vec<(String, String)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(krate);
     let mut files = Vec::new();
     check_files(&root.join("src/checks"), &mut files);
     let mut sections = Vec::new();
@@ -62,22 +64,35 @@ fn generate() -> String {
             .map(|line| line.trim_start_matches("///").trim())
             .collect();
         doc.reverse();
-        let relative = file.strip_prefix(root).unwrap().display().to_string();
+        let relative = file.strip_prefix(&root).unwrap().display().to_string();
         sections.push((
             id.to_owned(),
             format!(
-                "## `{id}`\n\n{title}. Provisions: {provisions}. Source: `crates/provisor-firmware/{relative}`.\n\n{}\n",
+                "### `{id}`\n\n{title}. Provisions: {provisions}. Source: `crates/{krate}/{relative}`.\n\n{}\n",
                 doc.join("\n")
             ),
         ));
     }
     sections.sort();
+    sections
+}
+
+fn generate() -> String {
     let mut out = String::from(
-        "# Firmware checks\n\nGenerated from the doc comments of `crates/provisor-firmware/src/checks/`; do not edit\nby hand (`UPDATE_DOCS=1 cargo test -p provisor-firmware` regenerates it).\n\n",
+        "# Checks\n\nGenerated from the doc comments of `crates/provisor-firmware/src/checks/` and\n`crates/provisor-net/src/checks/`; do not edit by hand (`UPDATE_DOCS=1 cargo test -p\nprovisor-cli` regenerates it).\n\n",
     );
-    for (_, section) in sections {
-        out.push_str(&section);
-        out.push('\n');
+    for (heading, krate) in [
+        (
+            "Firmware checks (`provisor scan firmware`)",
+            "provisor-firmware",
+        ),
+        ("Network checks (`provisor scan host`)", "provisor-net"),
+    ] {
+        out.push_str(&format!("## {heading}\n\n"));
+        for (_, section) in sections(krate) {
+            out.push_str(&section);
+            out.push('\n');
+        }
     }
     out.trim_end().to_owned() + "\n"
 }
@@ -92,6 +107,6 @@ fn docs_checks_md_is_current() {
     let committed = fs::read_to_string(&path).unwrap_or_default();
     assert!(
         committed == generated,
-        "docs/checks.md is out of date: run UPDATE_DOCS=1 cargo test -p provisor-firmware"
+        "docs/checks.md is out of date: run UPDATE_DOCS=1 cargo test -p provisor-cli"
     );
 }
