@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use regex::bytes::Regex;
 use serde::Deserialize;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 
 use crate::target::Target;
@@ -192,7 +192,10 @@ pub(crate) async fn open(target: &Target, port: u16, deadline: Duration) -> Opti
 /// Reads what arrives within `deadline`, at most [`ANSWER_LIMIT`] bytes: once the first
 /// bytes are in, a pause of 100 ms ends the answer. The deadline bounds the whole read,
 /// so a peer that drips a byte at a time cannot hold it open.
-pub(crate) async fn read_answer(stream: &mut TcpStream, deadline: Duration) -> Vec<u8> {
+pub(crate) async fn read_answer<S: AsyncRead + Unpin + ?Sized>(
+    stream: &mut S,
+    deadline: Duration,
+) -> Vec<u8> {
     let end = tokio::time::Instant::now() + deadline;
     let mut answer = Vec::new();
     let mut buffer = [0u8; 1024];
@@ -239,6 +242,29 @@ async fn ask_on(
         }
     }
     read_answer(stream, deadlines.answer).await
+}
+
+/// What speaks inside a TLS port: HTTP (`https`) or MQTT (`mqtts`), asked through a
+/// TLS client; none when the handshake fails or neither answers.
+async fn inside_tls(
+    target: &Target,
+    port: u16,
+    deadlines: Deadlines,
+) -> Option<(String, Option<String>, Option<String>)> {
+    for (inner, outer) in [("http", "https"), ("mqtt", "mqtts")] {
+        let probe = table().probes.iter().find(|probe| probe.name == inner)?;
+        let mut stream = crate::proto::connect(target, port, true, deadlines.connect).await?;
+        let request = request_of(target, probe);
+        let written = tokio::time::timeout(deadlines.answer, stream.write_all(&request)).await;
+        if !matches!(written, Ok(Ok(()))) {
+            continue;
+        }
+        let answer = read_answer(&mut stream, deadlines.answer).await;
+        if let Some((_, product, version)) = identify_answer(inner, &answer) {
+            return Some((outer.to_owned(), product, version));
+        }
+    }
+    None
 }
 
 /// Printable text of a banner, shortened.
@@ -320,7 +346,9 @@ pub async fn identify(
             tried = 1;
             let answer = ask_on(&mut stream, target, probe, deadlines).await;
             if found(probe, &answer, &mut service) {
-                return service;
+                // Closed first: some servers take one connection at a time.
+                drop(stream);
+                return with_tls_inside(target, deadlines, service).await;
             }
         }
     }
@@ -331,6 +359,18 @@ pub async fn identify(
         let answer = ask_on(&mut stream, target, probe, deadlines).await;
         if found(probe, &answer, &mut service) {
             break;
+        }
+    }
+    with_tls_inside(target, deadlines, service).await
+}
+
+/// A TLS service named by what runs inside it, when that can be told.
+async fn with_tls_inside(target: &Target, deadlines: Deadlines, mut service: Service) -> Service {
+    if service.name.as_deref() == Some("tls") {
+        if let Some((name, product, version)) = inside_tls(target, service.port, deadlines).await {
+            service.name = Some(name);
+            service.product = product;
+            service.version = version;
         }
     }
     service

@@ -45,9 +45,11 @@ async fn observe(context: &HostContext, sink: &mut FindingSink) {
         let endpoint = context.target.endpoint(port);
         let name = service.name.as_deref();
         match name {
-            Some("http") => {
+            Some("http" | "https") => {
                 examined += 1;
-                let Some(page) = http::get(&context.target, port, "/", "", context.deadline).await
+                let tls = name == Some("https");
+                let Some(page) =
+                    http::get(&context.target, port, tls, "/", "", context.deadline).await
                 else {
                     continue;
                 };
@@ -86,6 +88,7 @@ async fn observe(context: &HostContext, sink: &mut FindingSink) {
                     .record();
                 }
             }
+            Some("tls" | "mqtts") | None => {}
             Some(_) => {
                 let Some(banner) = &service.banner else {
                     continue;
@@ -109,7 +112,6 @@ async fn observe(context: &HostContext, sink: &mut FindingSink) {
                     .record();
                 }
             }
-            None => {}
         }
     }
     let failed = sink

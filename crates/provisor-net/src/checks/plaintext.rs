@@ -94,7 +94,8 @@ const PAGES: usize = 20;
 async fn web(context: &HostContext, port: u16, described: &str, sink: &mut FindingSink) {
     let host = context.target.address.to_string();
     let endpoint = context.target.endpoint(port);
-    let Some(root) = http::get(&context.target, port, "/", "", context.deadline).await else {
+    let Some(root) = http::get(&context.target, port, false, "/", "", context.deadline).await
+    else {
         return;
     };
     let to_https = root
@@ -103,7 +104,8 @@ async fn web(context: &HostContext, port: u16, described: &str, sink: &mut Findi
     let mut pages = vec![("/".to_owned(), root.clone())];
     if !to_https {
         for path in http::links(&root.body, PAGES) {
-            if let Some(page) = http::get(&context.target, port, &path, "", context.deadline).await
+            if let Some(page) =
+                http::get(&context.target, port, false, &path, "", context.deadline).await
             {
                 pages.push((path, page));
             }

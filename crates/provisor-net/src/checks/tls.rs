@@ -150,7 +150,7 @@ async fn observe(context: &HostContext, sink: &mut FindingSink) {
     let host = context.target.address.to_string();
     let profile = &table().profile;
     for service in &context.services {
-        if service.name.as_deref() != Some("tls") {
+        if !matches!(service.name.as_deref(), Some("tls" | "https" | "mqtts")) {
             continue;
         }
         let port = service.port;

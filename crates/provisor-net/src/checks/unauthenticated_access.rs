@@ -114,13 +114,13 @@ async fn observe(context: &HostContext, sink: &mut FindingSink) {
                 examined += 1;
                 telnet_shell(context, port, sink).await;
             }
-            Some("mqtt") => {
+            Some(name @ ("mqtt" | "mqtts")) => {
                 examined += 1;
-                anonymous_mqtt(context, port, sink).await;
+                anonymous_mqtt(context, port, name == "mqtts", sink).await;
             }
-            Some("http") => {
+            Some(name @ ("http" | "https")) => {
                 examined += 1;
-                open_pages(context, port, sink).await;
+                open_pages(context, port, name == "https", sink).await;
             }
             _ => {}
         }
@@ -188,8 +188,9 @@ async fn telnet_shell(context: &HostContext, port: u16, sink: &mut FindingSink) 
 }
 
 /// An MQTT broker that lets anyone in.
-async fn anonymous_mqtt(context: &HostContext, port: u16, sink: &mut FindingSink) {
-    let Ok(session) = mqtt::connect(&context.target, port, None, context.deadline).await else {
+async fn anonymous_mqtt(context: &HostContext, port: u16, tls: bool, sink: &mut FindingSink) {
+    let Ok(session) = mqtt::connect(&context.target, port, tls, None, context.deadline).await
+    else {
         return;
     };
     let heard = session.listen_to_everything(LISTEN, MESSAGES).await;
@@ -215,7 +216,12 @@ async fn anonymous_mqtt(context: &HostContext, port: u16, sink: &mut FindingSink
     .detail(format!(
         "anyone who reaches the port can publish and subscribe{reach}; require a password or a client certificate"
     ))
-    .on(&context.target.address.to_string(), port, "tcp", Some("mqtt"))
+    .on(
+        &context.target.address.to_string(),
+        port,
+        "tcp",
+        Some(if tls { "mqtts" } else { "mqtt" }),
+    )
     .evidence(serde_json::json!({
         "subscribed_to_all": heard.granted,
         "messages": heard.messages,
@@ -225,9 +231,10 @@ async fn anonymous_mqtt(context: &HostContext, port: u16, sink: &mut FindingSink
 }
 
 /// Web pages with sensitive content served without authentication.
-async fn open_pages(context: &HostContext, port: u16, sink: &mut FindingSink) {
+async fn open_pages(context: &HostContext, port: u16, tls: bool, sink: &mut FindingSink) {
     let target = &context.target;
-    let Some(index) = http::get(target, port, "/", "", context.deadline).await else {
+    let service = if tls { "https" } else { "http" };
+    let Some(index) = http::get(target, port, tls, "/", "", context.deadline).await else {
         return;
     };
     let mut paths: Vec<(String, String)> = http::links(&index.body, PAGES)
@@ -243,7 +250,7 @@ async fn open_pages(context: &HostContext, port: u16, sink: &mut FindingSink) {
         }
     }
     for (path, what) in paths {
-        let Some(page) = http::get(target, port, &path, "", context.deadline).await else {
+        let Some(page) = http::get(target, port, tls, &path, "", context.deadline).await else {
             continue;
         };
         if page.status != 200 {
@@ -261,7 +268,7 @@ async fn open_pages(context: &HostContext, port: u16, sink: &mut FindingSink) {
                 ),
             )
             .detail("anyone who reaches the web interface reads it; require authentication for every page that shows configuration or credentials")
-            .on(&target.address.to_string(), port, "tcp", Some("http"))
+            .on(&target.address.to_string(), port, "tcp", Some(service))
             .evidence(serde_json::json!({"path": path, "status": page.status, "content": content}))
             .record();
         }

@@ -1,11 +1,11 @@
-//! HTTP/1.0 requests over plain TCP: one request per connection, the response read up to
+//! HTTP/1.0 requests over plain TCP or TLS: one request per connection, the response read up to
 //! [`BODY_LIMIT`] bytes within the deadline, headers parsed leniently.
 
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::identify::open;
+use super::connect;
 use crate::target::Target;
 
 /// The most bytes of a response read (headers and body).
@@ -32,15 +32,17 @@ impl Response {
     }
 }
 
-/// Sends `GET path` (with extra header lines) and reads the response.
+/// Sends `GET path` (with extra header lines), through TLS when `tls` is set, and reads
+/// the response.
 pub async fn get(
     target: &Target,
     port: u16,
+    tls: bool,
     path: &str,
     extra: &str,
     deadline: Duration,
 ) -> Option<Response> {
-    let mut stream = open(target, port, deadline).await?;
+    let mut stream = connect(target, port, tls, deadline).await?;
     let request = format!(
         "GET {path} HTTP/1.0\r\nHost: {}\r\nUser-Agent: provisor\r\nAccept: */*\r\nConnection: close\r\n{extra}\r\n",
         target.address

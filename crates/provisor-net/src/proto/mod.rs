@@ -1,8 +1,36 @@
 //! Just enough of the protocols the checks speak (HTTP/1.0, MQTT 3.1.1, telnet option
-//! negotiation, the start of SSH), each over a connection from [`crate::identify::open`], with every read
+//! negotiation, the start of SSH), over plain TCP or through TLS, each over a connection from [`crate::identify::open`], with every read
 //! bounded in bytes and time.
 
 pub mod http;
 pub mod mqtt;
 pub mod ssh;
 pub mod telnet;
+pub mod tls_client;
+
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncWrite};
+
+use crate::target::Target;
+
+/// A connection the checks talk over: plain TCP or TLS.
+pub trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
+
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
+
+/// Connects to `port`, through TLS when `tls` is set.
+pub async fn connect(
+    target: &Target,
+    port: u16,
+    tls: bool,
+    deadline: Duration,
+) -> Option<Box<dyn Stream>> {
+    if tls {
+        let stream = tls_client::connect(target, port, deadline).await?;
+        Some(Box::new(stream))
+    } else {
+        let stream = crate::identify::open(target, port, deadline).await?;
+        Some(Box::new(stream))
+    }
+}

@@ -1,12 +1,11 @@
-//! MQTT 3.1.1 over plain TCP: CONNECT (anonymous or with a user and password), and a
+//! MQTT 3.1.1 over plain TCP or TLS: CONNECT (anonymous or with a user and password), and a
 //! subscription to `#` that listens for a bounded time and number of messages.
 
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
-use crate::identify::open;
+use super::{Stream, connect as open_stream};
 use crate::target::Target;
 
 /// The largest packet read; larger ones end the session.
@@ -14,7 +13,7 @@ pub const PACKET_LIMIT: usize = 64 * 1024;
 
 /// An MQTT session the broker accepted.
 pub struct Session {
-    stream: TcpStream,
+    stream: Box<dyn Stream>,
 }
 
 /// Encodes MQTT's variable-length "remaining length".
@@ -56,7 +55,10 @@ pub fn connect_packet(client: &str, login: Option<(&str, &str)>) -> Vec<u8> {
 }
 
 /// Reads one packet: (type and flags, body), within the deadline and size limit.
-async fn read_packet(stream: &mut TcpStream, until: tokio::time::Instant) -> Option<(u8, Vec<u8>)> {
+async fn read_packet(
+    stream: &mut Box<dyn Stream>,
+    until: tokio::time::Instant,
+) -> Option<(u8, Vec<u8>)> {
     let mut first = [0u8; 1];
     tokio::time::timeout_at(until, stream.read_exact(&mut first))
         .await
@@ -90,10 +92,11 @@ async fn read_packet(stream: &mut TcpStream, until: tokio::time::Instant) -> Opt
 pub async fn connect(
     target: &Target,
     port: u16,
+    tls: bool,
     login: Option<(&str, &str)>,
     deadline: Duration,
 ) -> Result<Session, u8> {
-    let mut stream = open(target, port, deadline).await.ok_or(255)?;
+    let mut stream = open_stream(target, port, tls, deadline).await.ok_or(255)?;
     let until = tokio::time::Instant::now() + deadline;
     let packet = connect_packet("provisor", login);
     tokio::time::timeout_at(until, stream.write_all(&packet))

@@ -247,6 +247,11 @@ fn the_hardened_device_yields_no_failure() {
         Some(&[22, 1883, 2200, 2222, 2345, 5555, 8080, 8883]),
     );
     assert!(failures(&findings).is_empty(), "{:#?}", failures(&findings));
+    // MQTT is told inside TLS.
+    assert_eq!(
+        service_on(&findings, 8883).as_deref(),
+        Some("8883/tcp open: mqtts")
+    );
     for passed in [
         "no debug service reachable",
         "TLS on 127.0.0.21:8883 accepts only TLSv1.2 and TLSv1.3",
