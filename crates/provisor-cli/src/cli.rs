@@ -84,6 +84,20 @@ pub struct HostArgs {
     /// How long to wait for a service to answer a probe (milliseconds).
     #[arg(long, default_value_t = 1500, value_parser = clap::value_parser!(u64).range(10..=60000))]
     pub answer_timeout: u64,
+    /// The manufacturer's declared interfaces (and a known-good credential for each),
+    /// as TOML: undeclared open ports fail, and lockouts are told from throttling.
+    #[arg(long)]
+    pub ixit: Option<PathBuf>,
+    /// Send no credentials at all: no default-credential or brute-force tests.
+    #[arg(long)]
+    pub no_auth_tests: bool,
+    /// Login attempts per interface, at most (default credentials and guessing runs).
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub max_login_attempts: u32,
+    /// Confirms that you may try credentials against this host (needed for a host that
+    /// is not this machine; asked interactively on a terminal otherwise).
+    #[arg(long)]
+    pub i_am_authorised: bool,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: ScanFormat,

@@ -11,6 +11,7 @@
 pub mod checks;
 pub mod discovery;
 pub mod identify;
+pub mod ixit;
 pub mod ports;
 pub mod proto;
 pub mod target;
@@ -23,6 +24,7 @@ use provisor_engine::{FindingSink, FindingsFile, Target as ScannedTarget};
 
 pub use discovery::{Discovered, Discovery, PortState};
 pub use identify::{Deadlines, Service};
+pub use ixit::Ixit;
 pub use ports::PortSpec;
 pub use target::Target;
 
@@ -50,6 +52,23 @@ pub enum NetError {
     /// The asynchronous runtime could not start.
     #[error("cannot start the network runtime: {0}")]
     Runtime(String),
+    /// The IXIT file cannot be used.
+    #[error("{path}: {reason}")]
+    Ixit {
+        /// The file.
+        path: String,
+        /// What is wrong, with the line where there is one.
+        reason: String,
+    },
+    /// Credentials would be sent to a host that is not this machine without the user's
+    /// say-so.
+    #[error(
+        "{host} is not on this machine: trying credentials against it needs explicit authorisation (--i-am-authorised), or --no-auth-tests"
+    )]
+    NotAuthorised {
+        /// The host.
+        host: String,
+    },
 }
 
 /// Told what the scan is doing: a stage name, steps done and steps in all.
@@ -70,6 +89,15 @@ pub struct HostOptions {
     pub tool_version: String,
     /// Called as the scan advances (for a progress bar).
     pub progress: Option<Progress>,
+    /// Whether checks may send credentials (default credentials, brute-force runs).
+    pub auth_tests: bool,
+    /// Whoever runs the scan is allowed to try credentials against a host that is not
+    /// this machine's loopback.
+    pub authorised: bool,
+    /// Login attempts per interface, at most.
+    pub max_login_attempts: usize,
+    /// The manufacturer's declared interfaces and credentials.
+    pub ixit: Ixit,
 }
 
 impl Default for HostOptions {
@@ -81,6 +109,10 @@ impl Default for HostOptions {
             identify_concurrency: 64,
             tool_version: String::new(),
             progress: None,
+            auth_tests: true,
+            authorised: false,
+            max_login_attempts: 30,
+            ixit: Ixit::default(),
         }
     }
 }
@@ -106,6 +138,11 @@ fn tell(options: &HostOptions, stage: &str, done: usize, total: usize) {
 pub async fn scan_host(host: &str, options: &HostOptions) -> Result<FindingsFile, NetError> {
     let started = Instant::now();
     let target = Target::resolve(host).await?;
+    if options.auth_tests && !options.authorised && !target.is_loopback() {
+        return Err(NetError::NotAuthorised {
+            host: host.to_owned(),
+        });
+    }
     let total = checks::all().len() + 2;
     tell(options, "discovering open ports", 0, total);
     let discovered = discovery::tcp_scan(&target, options.ports.ports(), options.discovery).await;
@@ -123,13 +160,20 @@ pub async fn scan_host(host: &str, options: &HostOptions) -> Result<FindingsFile
             );
         }
     }
-    let context = checks::HostContext {
+    let mut context = checks::HostContext {
         target: target.clone(),
         services,
         ports_scanned: options.ports.len(),
         filtered: discovered.filtered,
         deadline: options.deadlines.answer,
+        auth_tests: options.auth_tests,
+        max_login_attempts: options.max_login_attempts,
+        ixit: options.ixit.clone(),
+        logins: Vec::new(),
     };
+    if options.auth_tests {
+        context.logins = checks::logins::interfaces(&context).await;
+    }
     for (index, check) in checks::all().iter().enumerate() {
         tell(options, check.meta().id, index + 2, total);
         check.run(&context, &mut sink).await;

@@ -61,8 +61,14 @@ pub fn host(args: HostArgs) -> Result<Outcome, Failure> {
     }
     let ports = provisor_net::PortSpec::parse(&args.ports)
         .map_err(|error| Failure::Invalid(error.to_string()))?;
+    let ixit = match &args.ixit {
+        Some(path) => {
+            provisor_net::Ixit::load(path).map_err(|error| Failure::Invalid(error.to_string()))?
+        }
+        None => provisor_net::Ixit::default(),
+    };
     let bar = progress_bar();
-    let options = provisor_net::HostOptions {
+    let mut options = provisor_net::HostOptions {
         ports,
         discovery: provisor_net::Discovery {
             concurrency: args.concurrency as usize,
@@ -75,6 +81,10 @@ pub fn host(args: HostArgs) -> Result<Outcome, Failure> {
             answer: std::time::Duration::from_millis(args.answer_timeout),
         },
         tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+        auth_tests: !args.no_auth_tests,
+        authorised: args.i_am_authorised,
+        max_login_attempts: args.max_login_attempts as usize,
+        ixit,
         progress: bar.clone().map(|bar| {
             let progress: provisor_net::Progress =
                 std::sync::Arc::new(move |stage: &str, done, total| {
@@ -86,7 +96,20 @@ pub fn host(args: HostArgs) -> Result<Outcome, Failure> {
         }),
         ..Default::default()
     };
-    let result = provisor_net::scan_host_blocking(&args.host, &options);
+    let mut result = provisor_net::scan_host_blocking(&args.host, &options);
+    if let Err(provisor_net::NetError::NotAuthorised { host }) = &result {
+        // On a terminal, ask (nothing has been sent yet); piped, the error says what to
+        // pass.
+        let confirmed = std::io::IsTerminal::is_terminal(&std::io::stdin())
+            && match &bar {
+                Some(bar) => bar.suspend(|| confirm(host)),
+                None => confirm(host),
+            };
+        if confirmed {
+            options.authorised = true;
+            result = provisor_net::scan_host_blocking(&args.host, &options);
+        }
+    }
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
@@ -96,6 +119,16 @@ pub fn host(args: HostArgs) -> Result<Outcome, Failure> {
         attach(assessment, &format!("host-{}", args.host), &findings)?;
     }
     Ok(outcome_of(&findings))
+}
+
+/// Asks on the terminal whether credentials may be sent to `host`.
+fn confirm(host: &str) -> bool {
+    eprint!(
+        "{host} is not this machine. provisor will try default and wrong passwords on its login interfaces.\nAre you authorised to test it? [y/N] "
+    );
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer).is_ok()
+        && matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes")
 }
 
 /// Prints the findings, or writes them to `output`, in `format`.

@@ -237,3 +237,37 @@ fn a_contained_decoder_panic_stays_off_the_terminal() {
     let findings: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert!(findings["findings"].is_array(), "{findings}");
 }
+
+/// Credentials go to a host other than this machine only with explicit authorisation:
+/// without it (and without a terminal to ask on) the scan stops before sending anything.
+/// 192.0.2.1 is a documentation address; no packet is sent to it.
+#[test]
+fn credentials_need_authorisation_beyond_this_machine() {
+    let output = provisor()
+        .args(["scan", "host", "192.0.2.1", "--ports", "80"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--i-am-authorised"), "{stderr}");
+    assert!(
+        stderr.contains("192.0.2.1 is not on this machine"),
+        "{stderr}"
+    );
+}
+
+/// A broken IXIT file is named with its line, and nothing is scanned.
+#[test]
+fn a_broken_ixit_file_is_refused_with_its_line() {
+    let directory = tempfile::tempdir().unwrap();
+    let ixit = directory.path().join("ixit.toml");
+    fs::write(&ixit, "[[interface]]\nname = \"web\"\nport = \"https\"\n").unwrap();
+    let output = provisor()
+        .args(["scan", "host", "127.0.0.31", "--ports", "80", "--ixit"])
+        .arg(&ixit)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("ixit.toml: line 3:"), "{stderr}");
+}

@@ -510,14 +510,16 @@ fn scan_host_attaches_its_findings_to_an_assessment() {
         .unwrap();
     let _ = server.kill();
     let _ = server.wait();
+    // lighttpd's Server header tells its version: a failing finding, so exit 1.
     assert_eq!(
         output.status.code(),
-        Some(0),
+        Some(1),
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
     let text = String::from_utf8(output.stdout).unwrap();
     assert!(text.contains("48080/tcp open: http (lighttpd"), "{text}");
+    assert!(text.contains("reveals \"lighttpd/"), "{text}");
     assert!(directory.path().join("scans/host-127.0.0.30.json").exists());
     let report = stdout_of(
         provisor()

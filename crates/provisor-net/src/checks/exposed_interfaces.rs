@@ -10,7 +10,8 @@ use super::{Check, CheckMeta, CheckRun, HostContext, describe};
 /// 5.6-1 asks that unused ones be disabled. A debugging service reachable over the
 /// network (the GDB remote protocol of gdbserver, the Android Debug Bridge) fails: it
 /// gives control of the device's software, and 5.6-4 asks that debug interfaces not be
-/// exposed. Ports that never answered are counted, not listed.
+/// exposed. With the manufacturer's declared interfaces (`--ixit`), an open port that is
+/// not declared fails 5.6-1. Ports that never answered are counted, not listed.
 pub struct ExposedInterfaces;
 
 static META: CheckMeta = CheckMeta {
@@ -56,6 +57,24 @@ fn observe(context: &HostContext, sink: &mut FindingSink) {
             .detail("anyone who can reach the port can read and change the device's memory and run code; disable the debug service in production firmware")
             .on(&host, service.port, "tcp", name)
             .evidence(serde_json::json!({"probe": service.probe}))
+            .record();
+        }
+        let declared = &context.ixit.interfaces;
+        if !declared.is_empty() && context.ixit.interface(service.port).is_none() {
+            sink.add(
+                META.id,
+                &["5.6-1"],
+                Outcome::Fail,
+                Severity::Medium,
+                format!(
+                    "{}/tcp ({}) is open but not among the {} interfaces the IXIT declares",
+                    service.port,
+                    describe(service),
+                    declared.len()
+                ),
+            )
+            .detail("an interface the manufacturer does not know of is not maintained; close it or declare it")
+            .on(&host, service.port, "tcp", name)
             .record();
         }
         sink.add(

@@ -4,8 +4,11 @@
 //! doc comment above each check's struct is its entry in docs/checks.md, which a test
 //! keeps in step (`UPDATE_DOCS=1 cargo test -p provisor-cli` rewrites it).
 
+mod default_credentials;
 mod exposed_interfaces;
 mod information_disclosure;
+mod login_throttling;
+pub mod logins;
 mod plaintext;
 mod ssh;
 mod tls;
@@ -19,8 +22,10 @@ use provisor_engine::FindingSink;
 use crate::identify::Service;
 use crate::target::Target;
 
+pub use default_credentials::DefaultCredentials;
 pub use exposed_interfaces::ExposedInterfaces;
 pub use information_disclosure::InformationDisclosure;
+pub use login_throttling::LoginThrottling;
 pub use plaintext::Plaintext;
 pub use ssh::Ssh;
 pub use tls::Tls;
@@ -50,6 +55,14 @@ pub struct HostContext {
     pub filtered: Vec<u16>,
     /// How long a check waits for a connection or an answer.
     pub deadline: std::time::Duration,
+    /// Whether checks may send credentials.
+    pub auth_tests: bool,
+    /// Login attempts per interface, at most.
+    pub max_login_attempts: usize,
+    /// The manufacturer's declared interfaces and credentials.
+    pub ixit: crate::Ixit,
+    /// The login interfaces, found once before the checks run (none without auth tests).
+    pub logins: Vec<logins::Login>,
 }
 
 /// A check's work, which may talk to the host.
@@ -66,8 +79,10 @@ pub trait Check: Sync {
 /// Every network check, sorted by id.
 pub fn all() -> &'static [&'static dyn Check] {
     &[
+        &DefaultCredentials,
         &ExposedInterfaces,
         &InformationDisclosure,
+        &LoginThrottling,
         &Plaintext,
         &Ssh,
         &Tls,

@@ -209,53 +209,136 @@ impl Device {
         self
     }
 
+    /// A self-signed certificate and key (EC P-256) readable by daemons that drop root.
+    fn certificate(&self, name: &str) -> (PathBuf, PathBuf) {
+        let (certificate, key) = (
+            self.path(&format!("{name}.crt")),
+            self.path(&format!("{name}.key")),
+        );
+        let made = Command::new(program("/usr/bin/openssl"))
+            .args([
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+            ])
+            .args([
+                "-nodes",
+                "-days",
+                "30",
+                "-subj",
+                "/CN=camera.local",
+                "-keyout",
+            ])
+            .arg(&key)
+            .arg("-out")
+            .arg(&certificate)
+            .output()
+            .expect("openssl runs");
+        assert!(made.status.success(), "{made:?}");
+        self.readable(&key);
+        (certificate, key)
+    }
+
+    /// Lets daemons that drop root for their own account read the bench's files.
+    fn readable(&self, file: &Path) {
+        use std::os::unix::fs::PermissionsExt;
+        let directory = std::fs::Permissions::from_mode(0o755);
+        std::fs::set_permissions(self.directory.path(), directory).unwrap();
+        std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+
     /// mosquitto on `port`. Weak: anonymous clients on plain TCP. Hardened: TLS only,
-    /// with passwords (a self-signed certificate made by openssl).
+    /// clients authenticated by certificate (no password to guess).
     pub fn mosquitto(&mut self, port: u16, weak: bool) -> &mut Device {
         let mut text = format!("listener {port} {}\n", self.address);
         if weak {
             text.push_str("allow_anonymous true\n");
         } else {
-            let (certificate, key) = (self.path("mqtt.crt"), self.path("mqtt.key"));
-            let made = Command::new(program("/usr/bin/openssl"))
-                .args([
-                    "req",
-                    "-x509",
-                    "-newkey",
-                    "ec",
-                    "-pkeyopt",
-                    "ec_paramgen_curve:P-256",
-                ])
-                .args([
-                    "-nodes",
-                    "-days",
-                    "30",
-                    "-subj",
-                    "/CN=camera.local",
-                    "-keyout",
-                ])
-                .arg(&key)
-                .arg("-out")
-                .arg(&certificate)
-                .output()
-                .expect("openssl runs");
-            assert!(made.status.success(), "{made:?}");
-            // mosquitto reads its files after dropping root for its own account.
-            use std::os::unix::fs::PermissionsExt;
-            let readable = std::fs::Permissions::from_mode(0o755);
-            std::fs::set_permissions(self.directory.path(), readable.clone()).unwrap();
-            std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
-            let passwords = self.write("mosquitto.passwd", "");
+            let (certificate, key) = self.certificate("mqtt");
             text.push_str(&format!(
-                "allow_anonymous false\npassword_file {}\ncertfile {}\nkeyfile {}\n",
-                passwords.display(),
+                "allow_anonymous false\ncertfile {}\nkeyfile {}\ncafile {}\nrequire_certificate true\nuse_identity_as_username true\n",
                 certificate.display(),
-                key.display()
+                key.display(),
+                certificate.display()
             ));
         }
         let config = self.write("mosquitto.conf", &text);
         let mut command = Command::new(program("/usr/sbin/mosquitto"));
         command.arg("-c").arg(config);
+        self.start(port, &mut command, None);
+        self
+    }
+
+    /// mosquitto on `port` over TLS with passwords, and nothing against guessing them.
+    pub fn mosquitto_tls_passwords(&mut self, port: u16) -> &mut Device {
+        let (certificate, key) = self.certificate("mqtt-passwords");
+        let passwords = self.write("mosquitto.passwd", "");
+        self.readable(&passwords);
+        let config = self.write(
+            "mosquitto-passwords.conf",
+            &format!(
+                "listener {port} {}\nallow_anonymous false\npassword_file {}\ncertfile {}\nkeyfile {}\n",
+                self.address,
+                passwords.display(),
+                certificate.display(),
+                key.display()
+            ),
+        );
+        let mut command = Command::new(program("/usr/sbin/mosquitto"));
+        command.arg("-c").arg(config);
+        self.start(port, &mut command, None);
+        self
+    }
+
+    /// nginx on `port` with TLS 1.2 and 1.3 only, no version in its headers, and an
+    /// administration page behind HTTP basic authentication whose failed logins are
+    /// rate-limited (2 a second, a burst of 2, then 503). One process, so that stopping
+    /// the bench stops all of it.
+    pub fn nginx(&mut self, port: u16) -> &mut Device {
+        let (certificate, key) = self.certificate("web");
+        let site = self.path("nginx-www");
+        std::fs::create_dir_all(site.join("admin")).unwrap();
+        std::fs::write(
+            site.join("index.html"),
+            "<a href=\"/admin/\">administration</a>\n",
+        )
+        .unwrap();
+        std::fs::write(site.join("admin/index.html"), "settings\n").unwrap();
+        let hashed = Command::new(program("/usr/bin/openssl"))
+            .args(["passwd", "-apr1", "Xq7-long-factory-unique-9Lm"])
+            .output()
+            .expect("openssl runs");
+        let users = self.write(
+            "nginx.users",
+            &format!("admin:{}", String::from_utf8_lossy(&hashed.stdout)),
+        );
+        self.readable(&users);
+        for file in [site.join("index.html"), site.join("admin/index.html")] {
+            self.readable(&file);
+        }
+        let prefix = self.directory.path().to_path_buf();
+        let config = self.write(
+            "nginx.conf",
+            &format!(
+                "master_process off;\nworker_processes 1;\npid {prefix}/nginx.pid;\nerror_log {prefix}/nginx-error.log;\nevents {{ worker_connections 64; }}\nhttp {{\n  access_log off;\n  server_tokens off;\n  client_body_temp_path {prefix}/body;\n  proxy_temp_path {prefix}/proxy;\n  fastcgi_temp_path {prefix}/fastcgi;\n  uwsgi_temp_path {prefix}/uwsgi;\n  scgi_temp_path {prefix}/scgi;\n  limit_req_zone $binary_remote_addr zone=login:1m rate=2r/s;\n  server {{\n    listen {address}:{port} ssl;\n    ssl_certificate {certificate};\n    ssl_certificate_key {key};\n    ssl_protocols TLSv1.2 TLSv1.3;\n    ssl_ciphers ECDHE+AESGCM:ECDHE+CHACHA20;\n    root {site};\n    location /admin/ {{\n      limit_req zone=login burst=2 nodelay;\n      auth_basic \"camera\";\n      auth_basic_user_file {users};\n    }}\n  }}\n}}\n",
+                prefix = prefix.display(),
+                address = self.address,
+                certificate = certificate.display(),
+                key = key.display(),
+                site = site.display(),
+                users = users.display(),
+            ),
+        );
+        let mut command = Command::new(program("/usr/sbin/nginx"));
+        command
+            .arg("-p")
+            .arg(&prefix)
+            .arg("-c")
+            .arg(config)
+            .args(["-g", "daemon off;"]);
         self.start(port, &mut command, None);
         self
     }

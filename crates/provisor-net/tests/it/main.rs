@@ -14,6 +14,12 @@ use provisor_net::{Deadlines, Discovery, HostOptions, PortSpec};
 
 /// Scans `host` on `ports` (`None`: every port).
 pub fn scan(host: &str, ports: Option<&[u16]>) -> FindingsFile {
+    scan_with(host, ports, HostOptions::default())
+}
+
+/// Scans with short deadlines and at most 10 login attempts per interface; answers
+/// wait 1.5 s (lighttpd delays each failed login by a second).
+pub fn scan_with(host: &str, ports: Option<&[u16]>, base: HostOptions) -> FindingsFile {
     let options = HostOptions {
         ports: ports.map_or_else(PortSpec::all, PortSpec::of),
         discovery: Discovery {
@@ -23,10 +29,11 @@ pub fn scan(host: &str, ports: Option<&[u16]>) -> FindingsFile {
         deadlines: Deadlines {
             connect: Duration::from_millis(500),
             banner: Duration::from_millis(300),
-            answer: Duration::from_millis(500),
+            answer: Duration::from_millis(1500),
         },
         tool_version: "test".into(),
-        ..HostOptions::default()
+        max_login_attempts: 10,
+        ..base
     };
     provisor_net::scan_host_blocking(host, &options).expect("the scan runs")
 }
@@ -152,6 +159,18 @@ fn the_weak_device_s_services_are_identified_by_protocol() {
             "the certificate of 127.0.0.20:4433 is signed with SHA1",
         ),
         (
+            "net.default-credentials",
+            "5.1-1",
+            8080,
+            "HTTP basic authentication on 127.0.0.20:8080/admin/ accepts admin:admin",
+        ),
+        (
+            "net.login-throttling",
+            "5.1-5",
+            8080,
+            "HTTP basic authentication on 127.0.0.20:8080/admin/ answered 10 wrong passwords in a row without slowing down",
+        ),
+        (
             "net.plaintext",
             "5.5-7",
             1883,
@@ -241,20 +260,28 @@ fn the_hardened_device_yields_no_failure() {
         .dropbear(2222, false)
         .sshd(2200, false)
         .lighttpd(8080, false)
+        .nginx(8443)
         .mosquitto(8883, false);
     let findings = scan(
         "127.0.0.21",
-        Some(&[22, 1883, 2200, 2222, 2345, 5555, 8080, 8883]),
+        Some(&[22, 1883, 2200, 2222, 2345, 5555, 8080, 8443, 8883]),
     );
     assert!(failures(&findings).is_empty(), "{:#?}", failures(&findings));
-    // MQTT is told inside TLS.
+    // HTTP is told inside TLS; MQTT with client certificates shows only TLS.
+    assert_eq!(
+        service_on(&findings, 8443).as_deref(),
+        Some("8443/tcp open: https (nginx)")
+    );
     assert_eq!(
         service_on(&findings, 8883).as_deref(),
-        Some("8883/tcp open: mqtts")
+        Some("8883/tcp open: tls")
     );
     for passed in [
         "no debug service reachable",
         "TLS on 127.0.0.21:8883 accepts only TLSv1.2 and TLSv1.3",
+        "TLS on 127.0.0.21:8443 accepts only TLSv1.2 and TLSv1.3",
+        "HTTP basic authentication on 127.0.0.21:8443/admin/ slows down guessing: attempt",
+        "no well-known credential opens the 1 login interfaces",
         "the SSH server on 127.0.0.21:2200 offers no broken algorithm",
         "the SSH server on 127.0.0.21:2222 offers no broken algorithm",
     ] {
@@ -266,4 +293,67 @@ fn the_hardened_device_yields_no_failure() {
             findings.findings
         );
     }
+}
+
+/// MQTT over TLS with passwords is told inside TLS, its login found, and a broker with
+/// nothing against guessing fails.
+#[test]
+fn a_broker_that_lets_passwords_be_guessed_fails() {
+    let mut device = bench::Device::new("127.0.0.24");
+    device.mosquitto_tls_passwords(8883);
+    let findings = scan("127.0.0.24", Some(&[8883]));
+    assert_eq!(
+        service_on(&findings, 8883).as_deref(),
+        Some("8883/tcp open: mqtts")
+    );
+    assert_eq!(
+        failures(&findings),
+        [(
+            "net.login-throttling".to_owned(),
+            "5.1-5".to_owned(),
+            Some(8883),
+            "the MQTT broker on 127.0.0.24:8883 answered 10 wrong passwords in a row without slowing down".to_owned()
+        )]
+    );
+}
+
+/// With the manufacturer's IXIT: an open port it does not declare fails, and the
+/// known-good credential tells nginx's rate limit from a lockout.
+#[test]
+fn the_ixit_declares_interfaces_and_tells_throttling_from_lockout() {
+    let mut device = bench::Device::new("127.0.0.25");
+    device.lighttpd(8080, false).nginx(8443);
+    let ixit = provisor_net::Ixit::parse(
+        "[[interface]]\nname = \"web administration\"\nport = 8443\nservice = \"https\"\nuser = \"admin\"\npassword = \"Xq7-long-factory-unique-9Lm\"\n",
+    )
+    .unwrap();
+    let findings = scan_with(
+        "127.0.0.25",
+        Some(&[8080, 8443]),
+        HostOptions {
+            ixit,
+            ..HostOptions::default()
+        },
+    );
+    assert_eq!(
+        failures(&findings),
+        [(
+            "net.exposed-interfaces".to_owned(),
+            "5.6-1".to_owned(),
+            Some(8080),
+            "8080/tcp (http (web)) is open but not among the 1 interfaces the IXIT declares"
+                .to_owned()
+        )]
+    );
+    let throttling = findings
+        .findings
+        .iter()
+        .find(|finding| finding.check == "net.login-throttling")
+        .expect("the login was tested");
+    assert_eq!(throttling.outcome, Outcome::Pass);
+    assert!(
+        throttling.title.contains("slows down guessing"),
+        "{}",
+        throttling.title
+    );
 }

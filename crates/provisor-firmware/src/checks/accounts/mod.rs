@@ -273,13 +273,17 @@ struct CredentialFile {
     credential: Vec<Credential>,
 }
 
-/// The curated default-credential list (`data/default-credentials.toml`).
+/// The curated default-credential list (`data/default-credentials.toml` at the root of
+/// the repository, shared with the network checks).
 pub(crate) fn default_credentials() -> &'static [Credential] {
     static LIST: OnceLock<Vec<Credential>> = OnceLock::new();
     LIST.get_or_init(|| {
-        toml::from_str::<CredentialFile>(include_str!("../../../data/default-credentials.toml"))
-            .expect("the embedded credential list is valid (tested)")
-            .credential
+        toml::from_str::<CredentialFile>(include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../data/default-credentials.toml"
+        )))
+        .expect("the embedded credential list is valid (tested)")
+        .credential
     })
 }
 

@@ -1,0 +1,136 @@
+//! `net.default-credentials`: well-known credentials that open a login interface.
+
+use std::sync::OnceLock;
+
+use provisor_engine::{FindingSink, Outcome, Severity};
+use serde::Deserialize;
+
+use super::logins::{self, Answer};
+use super::{Check, CheckMeta, CheckRun, HostContext};
+
+/// Tries the well-known default credentials of `data/default-credentials.toml` (the 62
+/// pairs of the Mirai botnet's scanner and vendor defaults, shared with the firmware
+/// checks) on every login interface: web pages behind HTTP basic authentication and
+/// MQTT brokers that want a password, over plain TCP or TLS. Each interface gets at
+/// most the attempt cap (`--max-login-attempts`, 30 by default), and an account is left
+/// alone once a password opens it. A credential that works fails 5.1-1: every device
+/// shares it. Nothing is sent with `--no-auth-tests`.
+pub struct DefaultCredentials;
+
+static META: CheckMeta = CheckMeta {
+    id: "net.default-credentials",
+    title: "well-known default credentials accepted",
+    provisions: &["5.1-1"],
+};
+
+#[derive(Debug, Deserialize)]
+struct CredentialFile {
+    credential: Vec<Credential>,
+}
+
+#[derive(Debug, Deserialize)]
+#[allow(dead_code, reason = "the source is documentation in the data file")]
+struct Credential {
+    user: String,
+    password: String,
+    source: String,
+}
+
+/// The distinct pairs, in the file's order.
+fn credentials() -> &'static [(String, String)] {
+    static PAIRS: OnceLock<Vec<(String, String)>> = OnceLock::new();
+    PAIRS.get_or_init(|| {
+        let file: CredentialFile = toml::from_str(include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../data/default-credentials.toml"
+        )))
+        .expect("the default credential list is valid (tested)");
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        for credential in file.credential {
+            let pair = (credential.user, credential.password);
+            if !pairs.contains(&pair) {
+                pairs.push(pair);
+            }
+        }
+        pairs
+    })
+}
+
+impl Check for DefaultCredentials {
+    fn meta(&self) -> &'static CheckMeta {
+        &META
+    }
+
+    fn run<'a>(&'a self, context: &'a HostContext, sink: &'a mut FindingSink) -> CheckRun<'a> {
+        Box::pin(observe(context, sink))
+    }
+}
+
+async fn observe(context: &HostContext, sink: &mut FindingSink) {
+    if !context.auth_tests {
+        return;
+    }
+    let host = context.target.address.to_string();
+    let interfaces = &context.logins;
+    let mut tried = 0;
+    for login in interfaces {
+        let mut opened: Vec<&str> = Vec::new();
+        let mut attempts = 0;
+        for (user, password) in credentials() {
+            if attempts >= context.max_login_attempts {
+                break;
+            }
+            if opened.contains(&user.as_str()) {
+                continue;
+            }
+            attempts += 1;
+            let (answer, _) = logins::attempt(context, login, user, password).await;
+            if answer == Answer::Accepted {
+                opened.push(user);
+                sink.add(
+                    META.id,
+                    META.provisions,
+                    Outcome::Fail,
+                    Severity::Critical,
+                    format!("{} accepts {user}:{password}", login.describe(context)),
+                )
+                .detail("a well-known credential opens the interface on every device; give each device its own password, or have the user set one before the interface is usable")
+                .on(&host, login.port(), "tcp", Some(login.service()))
+                .evidence(serde_json::json!({"user": user, "password": password, "attempt": attempts}))
+                .record();
+            }
+        }
+        tried += attempts;
+    }
+    let failed = sink
+        .findings()
+        .iter()
+        .any(|finding| finding.check == META.id && finding.outcome == Outcome::Fail);
+    if !interfaces.is_empty() && !failed {
+        sink.add(
+            META.id,
+            META.provisions,
+            Outcome::Pass,
+            Severity::Info,
+            format!(
+                "no well-known credential opens the {} login interfaces ({tried} attempts)",
+                interfaces.len()
+            ),
+        )
+        .on_host(&host)
+        .record();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_list_is_read_and_has_no_repeats() {
+        let pairs = credentials();
+        assert!(pairs.len() > 50, "{}", pairs.len());
+        assert_eq!(pairs[0], ("root".to_owned(), "xc3511".to_owned()));
+        assert!(pairs.contains(&("admin".to_owned(), "admin".to_owned())));
+    }
+}
