@@ -91,6 +91,9 @@ pub struct HostArgs {
     /// Send no credentials at all: no default-credential or brute-force tests.
     #[arg(long)]
     pub no_auth_tests: bool,
+    /// Do not probe the usual IoT UDP services (TFTP, SNMP, SSDP, mDNS, CoAP).
+    #[arg(long)]
+    pub no_udp: bool,
     /// Login attempts per interface, at most (default credentials and guessing runs).
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub max_login_attempts: u32,

@@ -16,6 +16,7 @@ pub mod ports;
 pub mod proto;
 pub mod target;
 pub mod tls;
+pub mod udp;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -98,6 +99,8 @@ pub struct HostOptions {
     pub max_login_attempts: usize,
     /// The manufacturer's declared interfaces and credentials.
     pub ixit: Ixit,
+    /// Whether the usual IoT UDP services (TFTP, SNMP, SSDP, mDNS, CoAP) are probed.
+    pub udp: bool,
 }
 
 impl Default for HostOptions {
@@ -113,6 +116,7 @@ impl Default for HostOptions {
             authorised: false,
             max_login_attempts: 30,
             ixit: Ixit::default(),
+            udp: true,
         }
     }
 }
@@ -148,6 +152,11 @@ pub async fn scan_host(host: &str, options: &HostOptions) -> Result<FindingsFile
     let discovered = discovery::tcp_scan(&target, options.ports.ports(), options.discovery).await;
     tell(options, "identifying services", 1, total);
     let services = identify_all(&target, &discovered.open, discovered.connections, options).await;
+    let udp = if options.udp {
+        udp::discover(&target, options.deadlines.answer, options.auth_tests).await
+    } else {
+        Vec::new()
+    };
     let mut sink = FindingSink::new();
     for service in &services {
         if let (Some(product), Some(version)) = (&service.product, &service.version) {
@@ -170,6 +179,7 @@ pub async fn scan_host(host: &str, options: &HostOptions) -> Result<FindingsFile
         max_login_attempts: options.max_login_attempts,
         ixit: options.ixit.clone(),
         logins: Vec::new(),
+        udp,
     };
     if options.auth_tests {
         context.logins = checks::logins::interfaces(&context).await;

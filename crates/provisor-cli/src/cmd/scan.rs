@@ -82,6 +82,7 @@ pub fn host(args: HostArgs) -> Result<Outcome, Failure> {
         },
         tool_version: env!("CARGO_PKG_VERSION").to_owned(),
         auth_tests: !args.no_auth_tests,
+        udp: !args.no_udp,
         authorised: args.i_am_authorised,
         max_login_attempts: args.max_login_attempts as usize,
         ixit,

@@ -14,7 +14,8 @@ use super::{Check, CheckMeta, CheckRun, HostContext};
 /// MQTT brokers that want a password, over plain TCP or TLS. Each interface gets at
 /// most the attempt cap (`--max-login-attempts`, 30 by default), and an account is left
 /// alone once a password opens it. A credential that works fails 5.1-1: every device
-/// shares it. Nothing is sent with `--no-auth-tests`.
+/// shares it. An SNMP agent that answers the community "public" fails the same way.
+/// Nothing is sent with `--no-auth-tests`.
 pub struct DefaultCredentials;
 
 static META: CheckMeta = CheckMeta {
@@ -101,6 +102,23 @@ async fn observe(context: &HostContext, sink: &mut FindingSink) {
             }
         }
         tried += attempts;
+    }
+    // An SNMP agent answers only a community it knows: discovery asked with "public".
+    for service in context.udp.iter().filter(|service| service.name == "snmp") {
+        sink.add(
+            META.id,
+            META.provisions,
+            Outcome::Fail,
+            Severity::High,
+            format!(
+                "SNMP on {}/udp answers the default community \"public\"",
+                context.target.endpoint(service.port)
+            ),
+        )
+        .detail("anyone can read the device's management data (and with a write community, change it); turn SNMP off or use SNMPv3 with per-device credentials")
+        .on(&host, service.port, "udp", Some("snmp"))
+        .evidence(serde_json::json!({"sysDescr": service.detail("sysDescr")}))
+        .record();
     }
     let failed = sink
         .findings()

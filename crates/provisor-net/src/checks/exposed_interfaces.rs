@@ -6,7 +6,8 @@ use provisor_engine::{FindingSink, Outcome, Severity};
 use super::{Check, CheckMeta, CheckRun, HostContext, describe};
 
 /// Lists every open TCP port with the service identified on it (by protocol, not by
-/// port number), or as unidentified: each is an interface an attacker can reach, and
+/// port number), or as unidentified, and the UDP services that answered (TFTP, SNMP,
+/// SSDP, mDNS, CoAP): each is an interface an attacker can reach, and
 /// 5.6-1 asks that unused ones be disabled. A debugging service reachable over the
 /// network (the GDB remote protocol of gdbserver, the Android Debug Bridge) fails: it
 /// gives control of the device's software, and 5.6-4 asks that debug interfaces not be
@@ -91,6 +92,18 @@ fn observe(context: &HostContext, sink: &mut FindingSink) {
             "version": service.version,
             "banner": service.banner,
         }))
+        .record();
+    }
+    for service in &context.udp {
+        sink.add(
+            META.id,
+            &["5.6-1"],
+            Outcome::Info,
+            Severity::Info,
+            format!("{}/udp answers: {}", service.port, service.name),
+        )
+        .on(&host, service.port, "udp", Some(&service.name))
+        .evidence(serde_json::json!(service.details))
         .record();
     }
     let summary = format!(

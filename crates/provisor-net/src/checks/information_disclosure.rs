@@ -6,7 +6,8 @@ use super::{Check, CheckMeta, CheckRun, HostContext};
 use crate::proto::http;
 
 /// Notes the software and versions services reveal before authentication: web servers'
-/// `Server` and `X-Powered-By` headers, FTP and other banners. A version tells an
+/// `Server` and `X-Powered-By` headers, FTP and other banners, and the SERVER header
+/// of UPnP's SSDP answers. A version tells an
 /// attacker which known vulnerabilities to try; where the service lets it be hidden
 /// (a server token, a banner setting), revealing it fails 5.6-2 at low severity. SSH must
 /// name its software in the protocol's identification string, so its version is only
@@ -112,6 +113,28 @@ async fn observe(context: &HostContext, sink: &mut FindingSink) {
                     .record();
                 }
             }
+        }
+    }
+    for service in &context.udp {
+        let Some(server) = service.detail("server").filter(|_| service.name == "ssdp") else {
+            continue;
+        };
+        examined += 1;
+        if versioned(server) {
+            sink.add(
+                META.id,
+                META.provisions,
+                Outcome::Fail,
+                Severity::Low,
+                format!(
+                    "SSDP on {}/udp reveals \"{server}\"",
+                    context.target.endpoint(service.port)
+                ),
+            )
+            .detail("UPnP announces the operating system and firmware versions to the whole network; leave versions out of the SERVER header")
+            .on(&host, service.port, "udp", Some("ssdp"))
+            .evidence(serde_json::json!({"server": server, "location": service.detail("location")}))
+            .record();
         }
     }
     let failed = sink

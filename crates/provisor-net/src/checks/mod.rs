@@ -63,6 +63,8 @@ pub struct HostContext {
     pub ixit: crate::Ixit,
     /// The login interfaces, found once before the checks run (none without auth tests).
     pub logins: Vec<logins::Login>,
+    /// The UDP services that answered.
+    pub udp: Vec<crate::udp::UdpService>,
 }
 
 /// A check's work, which may talk to the host.

@@ -5,7 +5,7 @@ use provisor_engine::{FindingSink, Outcome, Severity};
 use super::{Check, CheckMeta, CheckRun, HostContext, describe};
 use crate::proto::http;
 
-/// Flags services that carry credentials or data in plaintext: telnet, FTP and RTSP,
+/// Flags services that carry credentials or data in plaintext: telnet, FTP, TFTP and RTSP,
 /// MQTT on a port without TLS, and web pages that ask for credentials without TLS
 /// (HTTP basic or digest authentication, a login form with a password field). A plain
 /// HTTP port that only redirects to HTTPS is fine, and one that serves pages without
@@ -66,6 +66,24 @@ async fn observe(context: &HostContext, sink: &mut FindingSink) {
         if name == "http" {
             examined += 1;
             web(context, service.port, &describe(service), sink).await;
+        }
+    }
+    for service in &context.udp {
+        if service.name == "tftp" {
+            examined += 1;
+            sink.add(
+                META.id,
+                META.provisions,
+                Outcome::Fail,
+                Severity::High,
+                format!(
+                    "TFTP on {}/udp transfers files in plaintext and without a login",
+                    context.target.endpoint(service.port)
+                ),
+            )
+            .detail("anyone on the network can read (or write) files through it; turn TFTP off outside the factory")
+            .on(&host, service.port, "udp", Some("tftp"))
+            .record();
         }
     }
     if examined > 0

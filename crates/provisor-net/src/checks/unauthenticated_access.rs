@@ -17,7 +17,8 @@ use crate::proto::{http, mqtt, telnet::Telnet};
 /// they can read), and web pages served without authentication that hold credentials,
 /// account files or device configuration: the pages linked from the index and a list of
 /// common IoT configuration and status endpoints, both kept as data in
-/// `data/http-endpoints.toml` with the content that makes a page count. 5.5-4 asks that
+/// `data/http-endpoints.toml` with the content that makes a page count; and a CoAP
+/// server that lists its resources (`/.well-known/core`) to anyone. 5.5-4 asks that
 /// security parameters be changed only through authenticated interfaces, 5.5-5 that
 /// functionality be reachable only after authentication.
 pub struct UnauthenticatedAccess;
@@ -124,6 +125,37 @@ async fn observe(context: &HostContext, sink: &mut FindingSink) {
             }
             _ => {}
         }
+    }
+    for service in &context.udp {
+        let Some(resources) = service
+            .detail("resources")
+            .filter(|_| service.name == "coap")
+        else {
+            continue;
+        };
+        examined += 1;
+        let listed: Vec<&str> = resources
+            .split(',')
+            .filter_map(|link| link.split(';').next())
+            .map(|path| path.trim().trim_start_matches('<').trim_end_matches('>'))
+            .filter(|path| !path.is_empty())
+            .collect();
+        sink.add(
+            META.id,
+            META.provisions,
+            Outcome::Fail,
+            Severity::Medium,
+            format!(
+                "CoAP on {}/udp lists {} resources to anyone: {}",
+                context.target.endpoint(service.port),
+                listed.len(),
+                listed.iter().take(8).copied().collect::<Vec<_>>().join(", ")
+            ),
+        )
+        .detail("anyone on the network can read and call them; require DTLS with credentials (or OSCORE) for every resource")
+        .on(&host, service.port, "udp", Some("coap"))
+        .evidence(serde_json::json!({"resources": listed}))
+        .record();
     }
     let failed = sink
         .findings()

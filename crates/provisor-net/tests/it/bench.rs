@@ -375,6 +375,40 @@ impl Device {
         self
     }
 
+    /// libcoap's example server on `port` (UDP), with no security: its resources are
+    /// listed and served to anyone.
+    pub fn coap_server(&mut self, port: u16) -> &mut Device {
+        let log = self.path(&format!("{port}-udp.log"));
+        let output = std::fs::File::create(&log).expect("log created");
+        let child = Command::new(program("/usr/bin/coap-server-notls"))
+            .args(["-A", self.address, "-p", &port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(output.try_clone().expect("log shared"))
+            .stderr(output)
+            .spawn()
+            .expect("coap-server starts");
+        self.children.push(child);
+        // Ready when it answers a GET of /.well-known/core.
+        let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        socket
+            .set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
+        let request = provisor_net::udp::coap_well_known_core();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut buffer = [0u8; 2048];
+        loop {
+            let _ = socket.send_to(&request, (self.address, port));
+            if socket.recv_from(&mut buffer).is_ok() {
+                return self;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "coap-server did not answer on {}:{port}",
+                self.address
+            );
+        }
+    }
+
     /// gdbserver in multi-process mode on `port` (it serves one connection).
     pub fn gdbserver(&mut self, port: u16) -> &mut Device {
         let mut command = Command::new(program("/usr/bin/gdbserver"));

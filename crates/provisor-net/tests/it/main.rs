@@ -80,6 +80,7 @@ fn weak_device() -> bench::Device {
         .lighttpd(8080, true)
         .mosquitto(1883, true)
         .legacy_tls(4433)
+        .coap_server(5683)
         .gdbserver(2345);
     device
 }
@@ -169,6 +170,12 @@ fn the_weak_device_s_services_are_identified_by_protocol() {
             "5.1-5",
             8080,
             "HTTP basic authentication on 127.0.0.20:8080/admin/ answered 10 wrong passwords in a row without slowing down",
+        ),
+        (
+            "net.unauthenticated-access",
+            "5.5-5",
+            5683,
+            "CoAP on 127.0.0.20:5683/udp lists 4 resources to anyone: /, /time",
         ),
         (
             "net.plaintext",
