@@ -7,6 +7,7 @@
 mod default_credentials;
 mod exposed_interfaces;
 mod information_disclosure;
+mod input_robustness;
 mod login_throttling;
 pub mod logins;
 mod plaintext;
@@ -25,6 +26,7 @@ use crate::target::Target;
 pub use default_credentials::DefaultCredentials;
 pub use exposed_interfaces::ExposedInterfaces;
 pub use information_disclosure::InformationDisclosure;
+pub use input_robustness::InputRobustness;
 pub use login_throttling::LoginThrottling;
 pub use plaintext::Plaintext;
 pub use ssh::Ssh;
@@ -84,6 +86,7 @@ pub fn all() -> &'static [&'static dyn Check] {
         &DefaultCredentials,
         &ExposedInterfaces,
         &InformationDisclosure,
+        &InputRobustness,
         &LoginThrottling,
         &Plaintext,
         &Ssh,

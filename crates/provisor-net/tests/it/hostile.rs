@@ -18,7 +18,17 @@ const LIFETIME: Duration = Duration::from_secs(60);
 /// Serves every connection to `port` with `behaviour` on a thread of its own, until
 /// `stop` is set or [`LIFETIME`] is over.
 fn serve(port: u16, stop: Arc<AtomicBool>, behaviour: fn(TcpStream, &AtomicBool, Instant)) {
-    let listener = TcpListener::bind((HOST, port)).expect("hostile port free");
+    serve_on(HOST, port, stop, behaviour);
+}
+
+/// [`serve`] on another loopback address.
+fn serve_on(
+    host: &'static str,
+    port: u16,
+    stop: Arc<AtomicBool>,
+    behaviour: fn(TcpStream, &AtomicBool, Instant),
+) {
+    let listener = TcpListener::bind((host, port)).expect("hostile port free");
     listener.set_nonblocking(true).unwrap();
     std::thread::spawn(move || {
         let until = Instant::now() + LIFETIME;
@@ -125,4 +135,43 @@ fn hostile_peers_cost_no_more_than_their_deadlines() {
         let title = service_on(&findings, port).unwrap();
         assert!(title.ends_with("unidentified"), "{title}");
     }
+}
+
+/// An HTTP server that stops for good when a GET request holds a NUL byte: the
+/// detector's failing path (no Debian daemon falls over on cue).
+fn fragile(mut stream: TcpStream, stop: &AtomicBool, until: Instant) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    let mut request = Vec::new();
+    let mut buffer = [0u8; 4096];
+    while alive(stop, until) && !request.windows(4).any(|w| w == b"\r\n\r\n") {
+        match stream.read(&mut buffer) {
+            Ok(0) | Err(_) => break,
+            Ok(read) => request.extend_from_slice(&buffer[..read]),
+        }
+        if request.starts_with(b"GET ") && request.contains(&0) {
+            // Falls over: the whole server stops.
+            stop.store(true, Ordering::Relaxed);
+            return;
+        }
+    }
+    let _ = stream.write_all(b"HTTP/1.0 200 OK\r\nServer: fragile\r\nContent-Length: 2\r\n\r\nok");
+}
+
+#[test]
+fn a_service_that_malformed_input_stops_fails() {
+    let stop = Stop(Arc::new(AtomicBool::new(false)));
+    serve_on("127.0.0.26", 31080, stop.0.clone(), fragile);
+    let findings = crate::scan("127.0.0.26", Some(&[31080]));
+    let failed = crate::failures(&findings);
+    assert!(
+        failed.iter().any(
+            |(check, provision, port, title)| check == "net.input-robustness"
+                && provision == "5.13-1"
+                && *port == Some(31080)
+                && title.starts_with(
+                    "http on 127.0.0.26:31080/tcp stopped answering after malformed case"
+                )
+        ),
+        "{failed:#?}"
+    );
 }
