@@ -9,10 +9,11 @@ use regex::bytes::Regex;
 use serde::Deserialize;
 
 use super::{Check, CheckMeta, CheckRun, HostContext};
-use crate::proto::{http, mqtt, telnet::Telnet};
+use crate::proto::{ftp, http, mqtt, telnet::Telnet};
 
 /// Tries each interface without credentials: a telnet port that opens a shell without a
-/// login (confirmed by running `echo` with a random word), an MQTT broker that accepts
+/// login (confirmed by running `echo` with a random word), an FTP server that lets
+/// `anonymous` in, an MQTT broker that accepts
 /// anonymous clients (and, subscribed to `#` for at most a second and 200 messages, what
 /// they can read), and web pages served without authentication that hold credentials,
 /// account files or device configuration: the pages linked from the index and a list of
@@ -122,6 +123,32 @@ async fn observe(context: &HostContext, sink: &mut FindingSink) {
             Some(name @ ("http" | "https")) => {
                 examined += 1;
                 open_pages(context, port, name == "https", sink).await;
+            }
+            Some("ftp") => {
+                examined += 1;
+                let anonymous = ftp::login(
+                    &context.target,
+                    port,
+                    "anonymous",
+                    "provisor@example.invalid",
+                    context.deadline,
+                )
+                .await;
+                if anonymous {
+                    sink.add(
+                        META.id,
+                        META.provisions,
+                        Outcome::Fail,
+                        Severity::High,
+                        format!(
+                            "FTP on {} accepts anonymous logins",
+                            context.target.endpoint(port)
+                        ),
+                    )
+                    .detail("anyone can list and fetch the files it serves; turn anonymous FTP off")
+                    .on(&host, port, "tcp", Some("ftp"))
+                    .record();
+                }
             }
             _ => {}
         }

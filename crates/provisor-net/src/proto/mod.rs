@@ -1,7 +1,8 @@
-//! Just enough of the protocols the checks speak (HTTP/1.0, MQTT 3.1.1, telnet option
-//! negotiation, the start of SSH), over plain TCP or through TLS, each over a connection from [`crate::identify::open`], with every read
+//! Just enough of the protocols the checks speak (HTTP/1.0, MQTT 3.1.1, FTP logins,
+//! telnet option negotiation, the start of SSH), over plain TCP or through TLS, each over a connection from [`crate::identify::open`], with every read
 //! bounded in bytes and time.
 
+pub mod ftp;
 pub mod http;
 pub mod mqtt;
 pub mod ssh;

@@ -53,6 +53,11 @@ impl Device {
     /// given, until that text shows in its output: a service that serves one
     /// connection must not be spent on a readiness check).
     fn start(&mut self, port: u16, command: &mut Command, ready: Option<&str>) {
+        let peer: SocketAddr = format!("{}:{port}", self.address).parse().unwrap();
+        assert!(
+            TcpStream::connect_timeout(&peer, Duration::from_millis(200)).is_err(),
+            "{peer} is already in use: is a bench from an interrupted run still up? (pkill the daemons under /tmp/.tmp*)"
+        );
         let log = self.path(&format!("{port}.log"));
         let output = std::fs::File::create(&log).expect("log created");
         let child = command
@@ -63,7 +68,6 @@ impl Device {
             .unwrap_or_else(|error| panic!("cannot start {command:?}: {error}"));
         self.children.push(child);
         let deadline = Instant::now() + Duration::from_secs(10);
-        let peer: SocketAddr = format!("{}:{port}", self.address).parse().unwrap();
         loop {
             let up = match ready {
                 Some(text) => std::fs::read_to_string(&log).is_ok_and(|log| log.contains(text)),
@@ -407,6 +411,26 @@ impl Device {
                 self.address
             );
         }
+    }
+
+    /// vsftpd on `port` letting `anonymous` in (read only), with its default banner.
+    pub fn vsftpd(&mut self, port: u16) -> &mut Device {
+        let root = self.path("ftp");
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::write(root.join("firmware.bin"), "not really\n").unwrap();
+        std::fs::create_dir_all("/var/run/vsftpd/empty").expect("vsftpd's chroot directory");
+        let config = self.write(
+            "vsftpd.conf",
+            &format!(
+                "listen=YES\nlisten_address={}\nlisten_port={port}\nbackground=NO\nanonymous_enable=YES\nanon_root={}\nno_anon_password=YES\nlocal_enable=NO\nwrite_enable=NO\nseccomp_sandbox=NO\nsecure_chroot_dir=/var/run/vsftpd/empty\n",
+                self.address,
+                root.display()
+            ),
+        );
+        let mut command = Command::new(program("/usr/sbin/vsftpd"));
+        command.arg(config);
+        self.start(port, &mut command, None);
+        self
     }
 
     /// gdbserver in multi-process mode on `port` (it serves one connection).
