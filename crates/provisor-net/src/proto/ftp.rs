@@ -12,9 +12,9 @@ use crate::target::Target;
 pub fn reply_code(answer: &[u8]) -> Option<u16> {
     let text = String::from_utf8_lossy(answer);
     text.lines()
+        .rev()
         .filter(|line| line.len() >= 4 && line.as_bytes()[3] == b' ')
-        .filter_map(|line| line[..3].parse().ok())
-        .last()
+        .find_map(|line| line[..3].parse().ok())
 }
 
 /// Logs in with `user` and `password`; true when the server says 230 (logged in).
