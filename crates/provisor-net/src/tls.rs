@@ -285,6 +285,12 @@ fn read_flight(flight: &[u8]) -> Option<Reply> {
     })
 }
 
+/// What a server's first bytes say, as if the connection had ended after them (for the
+/// fuzz target: every parser of a flight on arbitrary input).
+pub fn parse_flight(flight: &[u8]) -> Reply {
+    read_flight_final(flight)
+}
+
 /// The answer of a flight that ended early: a ServerHello counts even without the rest.
 fn read_flight_final(flight: &[u8]) -> Reply {
     if let Some(reply) = read_flight(flight) {

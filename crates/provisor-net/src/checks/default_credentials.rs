@@ -6,7 +6,7 @@ use provisor_engine::{FindingSink, Outcome, Severity};
 use serde::Deserialize;
 
 use super::logins::{self, Answer};
-use super::{Check, CheckMeta, CheckRun, HostContext};
+use super::{Check, CheckMeta, CheckRun, HostContext, pass_if_clean};
 
 /// Tries the well-known default credentials of `data/default-credentials.toml` (the 62
 /// pairs of the Mirai botnet's scanner and vendor defaults, shared with the firmware
@@ -120,24 +120,16 @@ async fn observe(context: &HostContext, sink: &mut FindingSink) {
         .evidence(serde_json::json!({"sysDescr": service.detail("sysDescr")}))
         .record();
     }
-    let failed = sink
-        .findings()
-        .iter()
-        .any(|finding| finding.check == META.id && finding.outcome == Outcome::Fail);
-    if !interfaces.is_empty() && !failed {
-        sink.add(
-            META.id,
-            META.provisions,
-            Outcome::Pass,
-            Severity::Info,
-            format!(
-                "no well-known credential opens the {} login interfaces ({tried} attempts)",
-                interfaces.len()
-            ),
-        )
-        .on_host(&host)
-        .record();
-    }
+    pass_if_clean(
+        sink,
+        &META,
+        context,
+        !interfaces.is_empty(),
+        format!(
+            "no well-known credential opens the {} login interfaces ({tried} attempts)",
+            interfaces.len()
+        ),
+    );
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 
 use provisor_engine::{FindingSink, Outcome, Severity};
 
-use super::{Check, CheckMeta, CheckRun, HostContext};
+use super::{Check, CheckMeta, CheckRun, HostContext, pass_if_clean};
 use crate::proto::http;
 
 /// Notes the software and versions services reveal before authentication: web servers'
@@ -137,21 +137,13 @@ async fn observe(context: &HostContext, sink: &mut FindingSink) {
             .record();
         }
     }
-    let failed = sink
-        .findings()
-        .iter()
-        .any(|finding| finding.check == META.id && finding.outcome == Outcome::Fail);
-    if examined > 0 && !failed {
-        sink.add(
-            META.id,
-            META.provisions,
-            Outcome::Pass,
-            Severity::Info,
-            format!("no service reveals a version it could hide ({examined} examined)"),
-        )
-        .on_host(&host)
-        .record();
-    }
+    pass_if_clean(
+        sink,
+        &META,
+        context,
+        examined > 0,
+        format!("no service reveals a version it could hide ({examined} examined)"),
+    );
 }
 
 #[cfg(test)]

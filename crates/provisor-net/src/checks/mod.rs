@@ -95,6 +95,32 @@ pub fn all() -> &'static [&'static dyn Check] {
     ]
 }
 
+/// Records a pass on the whole host for `meta`'s check when it examined something and
+/// recorded no failure: a check that looked and found nothing wrong corroborates the
+/// manufacturer's statements.
+pub(crate) fn pass_if_clean(
+    sink: &mut FindingSink,
+    meta: &CheckMeta,
+    context: &HostContext,
+    examined: bool,
+    title: String,
+) {
+    let failed = sink.findings().iter().any(|finding| {
+        finding.check == meta.id && finding.outcome == provisor_engine::Outcome::Fail
+    });
+    if examined && !failed {
+        sink.add(
+            meta.id,
+            meta.provisions,
+            provisor_engine::Outcome::Pass,
+            provisor_engine::Severity::Info,
+            title,
+        )
+        .on_host(&context.target.address.to_string())
+        .record();
+    }
+}
+
 /// How a service reads in a title: `ssh (dropbear 2022.83)`.
 pub(crate) fn describe(service: &Service) -> String {
     let name = service.name.as_deref().unwrap_or("unidentified");

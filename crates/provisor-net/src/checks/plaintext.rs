@@ -2,7 +2,7 @@
 
 use provisor_engine::{FindingSink, Outcome, Severity};
 
-use super::{Check, CheckMeta, CheckRun, HostContext, describe};
+use super::{Check, CheckMeta, CheckRun, HostContext, describe, pass_if_clean};
 use crate::proto::http;
 
 /// Flags services that carry credentials or data in plaintext: telnet, FTP, TFTP and RTSP,
@@ -86,22 +86,13 @@ async fn observe(context: &HostContext, sink: &mut FindingSink) {
             .record();
         }
     }
-    if examined > 0
-        && !sink
-            .findings()
-            .iter()
-            .any(|f| f.check == META.id && f.outcome == Outcome::Fail)
-    {
-        sink.add(
-            META.id,
-            META.provisions,
-            Outcome::Pass,
-            Severity::Info,
-            format!("no login or sensitive data in plaintext on the {examined} services examined"),
-        )
-        .on_host(&host)
-        .record();
-    }
+    pass_if_clean(
+        sink,
+        &META,
+        context,
+        examined > 0,
+        format!("no login or sensitive data in plaintext on the {examined} services examined"),
+    );
 }
 
 /// Pages of a site looked at for a login: the root and the pages it links to.

@@ -8,7 +8,7 @@ use provisor_engine::{FindingSink, Outcome, Severity};
 use regex::bytes::Regex;
 use serde::Deserialize;
 
-use super::{Check, CheckMeta, CheckRun, HostContext};
+use super::{Check, CheckMeta, CheckRun, HostContext, pass_if_clean};
 use crate::proto::{ftp, http, mqtt, telnet::Telnet};
 
 /// Tries each interface without credentials: a telnet port that opens a shell without a
@@ -184,21 +184,13 @@ async fn observe(context: &HostContext, sink: &mut FindingSink) {
         .evidence(serde_json::json!({"resources": listed}))
         .record();
     }
-    let failed = sink
-        .findings()
-        .iter()
-        .any(|finding| finding.check == META.id && finding.outcome == Outcome::Fail);
-    if examined > 0 && !failed {
-        sink.add(
-            META.id,
-            META.provisions,
-            Outcome::Pass,
-            Severity::Info,
-            format!("no access without authentication on the {examined} interfaces tried"),
-        )
-        .on_host(&host)
-        .record();
-    }
+    pass_if_clean(
+        sink,
+        &META,
+        context,
+        examined > 0,
+        format!("no access without authentication on the {examined} interfaces tried"),
+    );
 }
 
 /// A telnet port that gives a shell without asking who is there.

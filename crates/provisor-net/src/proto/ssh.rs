@@ -40,16 +40,8 @@ pub async fn offer(target: &Target, port: u16, deadline: Duration) -> Option<Off
     // Lines until the one that starts with "SSH-".
     let mut received = Vec::new();
     let mut banner = None;
-    let mut buffer = [0u8; 2048];
     while banner.is_none() {
-        let read = tokio::time::timeout_at(until, stream.read(&mut buffer))
-            .await
-            .ok()?
-            .ok()?;
-        if read == 0 {
-            return None;
-        }
-        received.extend_from_slice(&buffer[..read]);
+        read_more(&mut stream, &mut received, until).await?;
         for _ in 0..=LINES_BEFORE {
             let Some(end) = received.iter().position(|&byte| byte == b'\n') else {
                 break;
@@ -70,34 +62,38 @@ pub async fn offer(target: &Target, port: u16, deadline: Duration) -> Option<Off
         .ok()?;
     // The binary packet: length, padding length, payload.
     while received.len() < 5 {
-        let read = tokio::time::timeout_at(until, stream.read(&mut buffer))
-            .await
-            .ok()?
-            .ok()?;
-        if read == 0 {
-            return None;
-        }
-        received.extend_from_slice(&buffer[..read]);
+        read_more(&mut stream, &mut received, until).await?;
     }
     let length = u32::from_be_bytes([received[0], received[1], received[2], received[3]]) as usize;
     if !(5..=PACKET_LIMIT).contains(&length) {
         return None;
     }
     while received.len() < 4 + length {
-        let read = tokio::time::timeout_at(until, stream.read(&mut buffer))
-            .await
-            .ok()?
-            .ok()?;
-        if read == 0 {
-            return None;
-        }
-        received.extend_from_slice(&buffer[..read]);
+        read_more(&mut stream, &mut received, until).await?;
     }
     let padding = usize::from(received[4]);
     let payload = received.get(5..(4 + length).checked_sub(padding)?)?;
     let mut offer = parse_kexinit(payload)?;
     offer.banner = banner?;
     Some(offer)
+}
+
+/// Reads what arrives next onto `received`; none at the deadline or the end.
+async fn read_more(
+    stream: &mut tokio::net::TcpStream,
+    received: &mut Vec<u8>,
+    until: tokio::time::Instant,
+) -> Option<()> {
+    let mut buffer = [0u8; 2048];
+    let read = tokio::time::timeout_at(until, stream.read(&mut buffer))
+        .await
+        .ok()?
+        .ok()?;
+    if read == 0 {
+        return None;
+    }
+    received.extend_from_slice(&buffer[..read]);
+    Some(())
 }
 
 /// Parses an SSH_MSG_KEXINIT payload.

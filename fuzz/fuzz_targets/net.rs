@@ -1,0 +1,20 @@
+//! Fuzz target: the parsers of what a hostile network peer sends: a TLS server's first
+//! flight, an SSH key exchange offer, an HTTP response and the links of its page,
+//! telnet option negotiation, FTP reply codes, the UDP services' answers (TFTP, SNMP,
+//! SSDP, mDNS, CoAP) and every match of the service table. Any panic is a bug.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    let _ = provisor_net::tls::parse_flight(data);
+    let _ = provisor_net::proto::ssh::parse_kexinit(data);
+    if let Some(response) = provisor_net::proto::http::parse(data) {
+        let _ = provisor_net::proto::http::links(&response.body, 40);
+    }
+    let (mut text, mut replies) = (Vec::new(), Vec::new());
+    provisor_net::proto::telnet::take_commands(data, &mut text, &mut replies);
+    let _ = provisor_net::proto::ftp::reply_code(data);
+    for name in ["tftp", "snmp", "ssdp", "mdns", "coap"] {
+        let _ = provisor_net::udp::read_answer(name, data);
+    }
+    let _ = provisor_net::identify::identify_answer_for_fuzzing(data);
+});
