@@ -21,15 +21,7 @@ pub fn firmware(args: FirmwareArgs) -> Result<Outcome, Failure> {
     let bar = progress_bar();
     let options = provisor_firmware::ScanOptions {
         tool_version: env!("CARGO_PKG_VERSION").to_owned(),
-        progress: bar.clone().map(|bar| {
-            let progress: provisor_firmware::Progress =
-                std::sync::Arc::new(move |stage: &str, done, total| {
-                    bar.set_length(total as u64);
-                    bar.set_position(done as u64);
-                    bar.set_message(stage.to_owned());
-                });
-            progress
-        }),
+        progress: bar.clone().map(report_to),
         advisories,
         ..Default::default()
     };
@@ -86,15 +78,7 @@ pub fn host(args: HostArgs) -> Result<Outcome, Failure> {
         authorised: args.i_am_authorised,
         max_login_attempts: args.max_login_attempts as usize,
         ixit,
-        progress: bar.clone().map(|bar| {
-            let progress: provisor_net::Progress =
-                std::sync::Arc::new(move |stage: &str, done, total| {
-                    bar.set_length(total as u64);
-                    bar.set_position(done as u64);
-                    bar.set_message(stage.to_owned());
-                });
-            progress
-        }),
+        progress: bar.clone().map(report_to),
         ..Default::default()
     };
     let mut result = provisor_net::scan_host_blocking(&args.host, &options);
@@ -153,6 +137,15 @@ fn deliver(
     Ok(())
 }
 
+/// A scanner's progress callback (both scanners take the same kind) that moves `bar`.
+fn report_to(bar: indicatif::ProgressBar) -> provisor_net::Progress {
+    std::sync::Arc::new(move |stage: &str, done, total| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+        bar.set_message(stage.to_owned());
+    })
+}
+
 /// A scan with a failing finding exits 1.
 fn outcome_of(findings: &FindingsFile) -> Outcome {
     if findings.has_failure() {
@@ -162,6 +155,7 @@ fn outcome_of(findings: &FindingsFile) -> Outcome {
     }
 }
 
+/// A progress bar on standard error when it is a terminal; nothing when piped.
 fn progress_bar() -> Option<indicatif::ProgressBar> {
     if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
         return None;

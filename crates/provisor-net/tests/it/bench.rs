@@ -215,19 +215,22 @@ impl Device {
 
     /// A self-signed certificate and key (EC P-256) readable by daemons that drop root.
     fn certificate(&self, name: &str) -> (PathBuf, PathBuf) {
+        self.certificate_with(
+            name,
+            &["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"],
+        )
+    }
+
+    /// A self-signed certificate made with `key` (the key and digest options of `openssl
+    /// req`), readable by daemons that drop root.
+    fn certificate_with(&self, name: &str, key_options: &[&str]) -> (PathBuf, PathBuf) {
         let (certificate, key) = (
             self.path(&format!("{name}.crt")),
             self.path(&format!("{name}.key")),
         );
         let made = Command::new(program("/usr/bin/openssl"))
-            .args([
-                "req",
-                "-x509",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:P-256",
-            ])
+            .args(["req", "-x509"])
+            .args(key_options)
             .args([
                 "-nodes",
                 "-days",
@@ -350,18 +353,7 @@ impl Device {
     /// `openssl s_server` on `port` accepting TLS 1.0 and every suite OpenSSL still has
     /// (security level 0), with a 1024-bit RSA certificate signed with SHA-1.
     pub fn legacy_tls(&mut self, port: u16) -> &mut Device {
-        let (certificate, key) = (self.path("legacy.crt"), self.path("legacy.key"));
-        let made = Command::new(program("/usr/bin/openssl"))
-            .args([
-                "req", "-x509", "-newkey", "rsa:1024", "-sha1", "-nodes", "-days", "30",
-            ])
-            .args(["-subj", "/CN=camera.local", "-keyout"])
-            .arg(&key)
-            .arg("-out")
-            .arg(&certificate)
-            .output()
-            .expect("openssl runs");
-        assert!(made.status.success(), "{made:?}");
+        let (certificate, key) = self.certificate_with("legacy", &["-newkey", "rsa:1024", "-sha1"]);
         let mut command = Command::new(program("/usr/bin/openssl"));
         command
             .args([
