@@ -2,6 +2,7 @@
 
 use std::sync::OnceLock;
 
+use futures_util::future::join_all;
 use provisor_engine::{FindingSink, Outcome, Severity};
 use serde::Deserialize;
 
@@ -10,10 +11,10 @@ use super::{Check, CheckMeta, CheckRun, HostContext, pass_if_clean};
 
 /// Tries the well-known default credentials of `data/default-credentials.toml` (the 62
 /// pairs of the Mirai botnet's scanner and vendor defaults, shared with the firmware
-/// checks) on every login interface: web pages behind HTTP basic authentication and
-/// MQTT brokers that want a password, over plain TCP or TLS. Each interface gets at
-/// most the attempt cap (`--max-login-attempts`, 30 by default), and an account is left
-/// alone once a password opens it. A credential that works fails 5.1-1: every device
+/// checks) on every login interface: SSH servers that take passwords, web pages behind
+/// HTTP basic authentication and MQTT brokers that want a password, over plain TCP or
+/// TLS. Each interface gets at most the attempt cap (`--max-login-attempts`, 30 by
+/// default), four at a time, and an account is left alone once a password opens it. A credential that works fails 5.1-1: every device
 /// shares it. An SNMP agent that answers the community "public" fails the same way.
 /// Nothing is sent with `--no-auth-tests`.
 pub struct DefaultCredentials;
@@ -23,6 +24,9 @@ static META: CheckMeta = CheckMeta {
     title: "well-known default credentials accepted",
     provisions: &["5.1-1"],
 };
+
+/// Attempts in flight at once on one interface (hydra's advice for SSH).
+const PARALLEL: usize = 4;
 
 #[derive(Debug, Deserialize)]
 struct CredentialFile {
@@ -76,17 +80,30 @@ async fn observe(context: &HostContext, sink: &mut FindingSink) {
     let mut tried = 0;
     for login in interfaces {
         let mut opened: Vec<&str> = Vec::new();
+        let mut pairs = credentials().iter();
         let mut attempts = 0;
-        for (user, password) in credentials() {
-            if attempts >= context.max_login_attempts {
+        while attempts < context.max_login_attempts {
+            // A few attempts at once, as a person at a keyboard never would, but without
+            // trying an account again once a password opens it.
+            let round: Vec<&(String, String)> = pairs
+                .by_ref()
+                .filter(|(user, _)| !opened.contains(&user.as_str()))
+                .take(PARALLEL.min(context.max_login_attempts - attempts))
+                .collect();
+            if round.is_empty() {
                 break;
             }
-            if opened.contains(&user.as_str()) {
-                continue;
-            }
-            attempts += 1;
-            let (answer, _) = logins::attempt(context, login, user, password).await;
-            if answer == Answer::Accepted {
+            let answers = join_all(
+                round
+                    .iter()
+                    .map(|(user, password)| logins::attempt(context, login, user, password)),
+            )
+            .await;
+            for ((user, password), (answer, _)) in round.into_iter().zip(answers) {
+                attempts += 1;
+                if answer != Answer::Accepted || opened.contains(&user.as_str()) {
+                    continue;
+                }
                 opened.push(user);
                 sink.add(
                     META.id,

@@ -1,14 +1,14 @@
-//! The login interfaces of a host, shared by the checks that send credentials: web
-//! pages behind HTTP basic authentication (the root and the pages it links to) and MQTT
-//! brokers that refuse anonymous clients, over plain TCP or TLS. One login attempt at a
-//! time, with its outcome and how long the answer took.
+//! The login interfaces of a host, shared by the checks that send credentials: SSH
+//! servers that take passwords, web pages behind HTTP basic authentication (the root and
+//! the pages it links to) and MQTT brokers that refuse anonymous clients, over plain TCP
+//! or TLS. One login attempt at a time, with its outcome and how long the answer took.
 
 use std::time::{Duration, Instant};
 
 use base64::Engine;
 
 use super::HostContext;
-use crate::proto::{http, mqtt};
+use crate::proto::{http, mqtt, ssh_auth};
 
 /// Pages looked at for a login prompt.
 const PAGES: usize = 20;
@@ -16,6 +16,11 @@ const PAGES: usize = 20;
 /// Where credentials can be sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Login {
+    /// An SSH server that offers password (or keyboard-interactive) authentication.
+    Ssh {
+        /// The port.
+        port: u16,
+    },
     /// A page behind HTTP basic authentication.
     HttpBasic {
         /// The port.
@@ -38,13 +43,14 @@ impl Login {
     /// Its port.
     pub fn port(&self) -> u16 {
         match self {
-            Login::HttpBasic { port, .. } | Login::Mqtt { port, .. } => *port,
+            Login::Ssh { port } | Login::HttpBasic { port, .. } | Login::Mqtt { port, .. } => *port,
         }
     }
 
     /// The service name findings use.
     pub fn service(&self) -> &'static str {
         match self {
+            Login::Ssh { .. } => "ssh",
             Login::HttpBasic { tls: false, .. } => "http",
             Login::HttpBasic { tls: true, .. } => "https",
             Login::Mqtt { tls: false, .. } => "mqtt",
@@ -55,6 +61,10 @@ impl Login {
     /// How a finding names it: `HTTP basic authentication on 127.0.0.1:80/admin/`.
     pub fn describe(&self, context: &HostContext) -> String {
         match self {
+            Login::Ssh { port } => format!(
+                "SSH password authentication on {}",
+                context.target.endpoint(*port)
+            ),
             Login::HttpBasic { port, path, .. } => format!(
                 "HTTP basic authentication on {}{path}",
                 context.target.endpoint(*port)
@@ -87,6 +97,16 @@ pub async fn interfaces(context: &HostContext) -> Vec<Login> {
     for service in &context.services {
         let port = service.port;
         match service.name.as_deref() {
+            Some("ssh") => {
+                let methods = ssh_auth::methods(&context.target, port, context.deadline).await;
+                if methods.is_some_and(|methods| {
+                    methods
+                        .iter()
+                        .any(|method| method == "password" || method == "keyboard-interactive")
+                }) {
+                    found.push(Login::Ssh { port });
+                }
+            }
             Some(name @ ("http" | "https")) => {
                 let tls = name == "https";
                 if let Some(path) = basic_page(context, port, tls).await {
@@ -141,6 +161,13 @@ pub(crate) async fn attempt(
 ) -> (Answer, Duration) {
     let started = Instant::now();
     let answer = match login {
+        Login::Ssh { port } => {
+            match ssh_auth::login(&context.target, *port, user, password, context.deadline).await {
+                Some(true) => Answer::Accepted,
+                Some(false) => Answer::Rejected,
+                None => Answer::Silent,
+            }
+        }
         Login::HttpBasic { port, tls, path } => {
             let token =
                 base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));

@@ -1,4 +1,4 @@
-//! `net.ssh`: the algorithms an SSH server offers, and Terrapin.
+//! `net.ssh`: the algorithms an SSH server offers, Terrapin, and how it lets users in.
 
 use std::sync::OnceLock;
 
@@ -6,7 +6,7 @@ use provisor_engine::{FindingSink, Outcome, Severity};
 use serde::Deserialize;
 
 use super::{Check, CheckMeta, CheckRun, HostContext};
-use crate::proto::ssh;
+use crate::proto::{ssh, ssh_auth};
 
 /// Reads each SSH server's identification string and its key exchange offer (sent
 /// before any cryptography) and grades the key exchange methods, host key algorithms,
@@ -15,14 +15,21 @@ use crate::proto::ssh;
 /// legacy ones (SHA-1, CBC, NIST curves) are noted. A server that offers
 /// ChaCha20-Poly1305 or an encrypt-then-MAC MAC with a CBC cipher without strict key
 /// exchange (`kex-strict-s-v00@openssh.com`) is open to the Terrapin prefix-truncation
-/// attack (CVE-2023-48795) and fails too.
+/// attack (CVE-2023-48795) and fails too. Then it asks which authentication methods
+/// the server offers (a "none" request, which carries no secret): public keys alone
+/// pass 5.1-3; passwords are noted (they can be guessed: `net.default-credentials` and
+/// `net.login-throttling` try them); a server that lets a user in with no credential at
+/// all fails 5.1-3 and 5.5-4.
 pub struct Ssh;
 
 static META: CheckMeta = CheckMeta {
     id: "net.ssh",
-    title: "SSH algorithms and Terrapin",
-    provisions: &["5.5-1"],
+    title: "SSH algorithms, Terrapin and authentication methods",
+    provisions: &["5.5-1", "5.1-3", "5.5-4"],
 };
+
+/// The provisions of the algorithm findings.
+const CRYPTOGRAPHY: &[&str] = &["5.5-1"];
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -135,7 +142,7 @@ async fn observe(context: &HostContext, sink: &mut FindingSink) {
         let Some(offer) = ssh::offer(&context.target, port, context.deadline).await else {
             sink.add(
                 META.id,
-                META.provisions,
+                CRYPTOGRAPHY,
                 Outcome::Inconclusive,
                 Severity::Info,
                 format!("the SSH server on {endpoint} sent no key exchange offer"),
@@ -166,7 +173,7 @@ async fn observe(context: &HostContext, sink: &mut FindingSink) {
         if !broken.is_empty() {
             sink.add(
                 META.id,
-                META.provisions,
+                CRYPTOGRAPHY,
                 Outcome::Fail,
                 Severity::Medium,
                 format!(
@@ -182,7 +189,7 @@ async fn observe(context: &HostContext, sink: &mut FindingSink) {
         if let Some(mode) = terrapin(&offer) {
             sink.add(
                 META.id,
-                META.provisions,
+                CRYPTOGRAPHY,
                 Outcome::Fail,
                 Severity::Medium,
                 format!("the SSH server on {endpoint} is open to Terrapin (CVE-2023-48795): {mode} without strict key exchange"),
@@ -201,19 +208,78 @@ async fn observe(context: &HostContext, sink: &mut FindingSink) {
                     names(&legacy)
                 )
             };
-            sink.add(
-                META.id,
-                META.provisions,
-                Outcome::Pass,
-                Severity::Info,
-                title,
-            )
-            .detail(legacy.join("; "))
-            .on(&host, port, "tcp", Some("ssh"))
-            .evidence(evidence)
-            .record();
+            sink.add(META.id, CRYPTOGRAPHY, Outcome::Pass, Severity::Info, title)
+                .detail(legacy.join("; "))
+                .on(&host, port, "tcp", Some("ssh"))
+                .evidence(evidence)
+                .record();
         }
+        authentication(context, sink, port).await;
     }
+}
+
+/// How the server on `port` lets users in.
+async fn authentication(context: &HostContext, sink: &mut FindingSink, port: u16) {
+    let host = context.target.address.to_string();
+    let endpoint = context.target.endpoint(port);
+    let Some(methods) = ssh_auth::methods(&context.target, port, context.deadline).await else {
+        sink.add(
+            META.id,
+            &["5.1-3"],
+            Outcome::Inconclusive,
+            Severity::Info,
+            format!("the SSH server on {endpoint} could not be asked for its authentication methods (no common algorithms, or no answer)"),
+        )
+        .on(&host, port, "tcp", Some("ssh"))
+        .record();
+        return;
+    };
+    let evidence = serde_json::json!({ "methods": methods });
+    let offers = |name: &str| methods.iter().any(|method| method == name);
+    let (provisions, outcome, severity, title, detail): (&[&str], _, _, _, _) = if offers("none") {
+        (
+            &["5.1-3", "5.5-4"],
+            Outcome::Fail,
+            Severity::Critical,
+            format!("the SSH server on {endpoint} lets a user in without any credential"),
+            "anyone who reaches the port gets a session; require a key or a unique password",
+        )
+    } else if offers("password") || offers("keyboard-interactive") {
+        (
+            &["5.1-3"],
+            Outcome::Info,
+            Severity::Info,
+            format!(
+                "the SSH server on {endpoint} takes passwords ({})",
+                methods.join(", ")
+            ),
+            "passwords can be guessed: net.default-credentials and net.login-throttling try this server; public keys alone would rule guessing out",
+        )
+    } else if offers("publickey") {
+        (
+            &["5.1-3"],
+            Outcome::Pass,
+            Severity::Info,
+            format!("the SSH server on {endpoint} takes public keys only"),
+            "nothing to guess: a login needs a private key",
+        )
+    } else {
+        (
+            &["5.1-3"],
+            Outcome::Info,
+            Severity::Info,
+            format!(
+                "the SSH server on {endpoint} offers the authentication methods: {}",
+                methods.join(", ")
+            ),
+            "none of them is a public key or a password",
+        )
+    };
+    sink.add(META.id, provisions, outcome, severity, title)
+        .detail(detail)
+        .on(&host, port, "tcp", Some("ssh"))
+        .evidence(evidence)
+        .record();
 }
 
 /// The names alone, from "kind name (why)" entries.

@@ -6,6 +6,7 @@ pub mod ftp;
 pub mod http;
 pub mod mqtt;
 pub mod ssh;
+pub mod ssh_auth;
 pub mod telnet;
 pub mod tls_client;
 

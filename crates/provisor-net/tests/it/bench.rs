@@ -85,7 +85,52 @@ impl Device {
         }
     }
 
-    /// dropbear on `port`; `passwords` allows password logins (its default).
+    /// A command that runs `program` with the device's own user accounts: copies of this
+    /// machine's /etc/passwd and /etc/shadow in which root's password is "xc3511" and an
+    /// "admin" account has the password "admin" (two defaults of the Mirai list), mounted
+    /// over the real files in a mount namespace of the daemon's own (`unshare -m`), so
+    /// the machine's accounts are neither read nor changed by the logins tried.
+    fn with_accounts(&self, daemon: &Path) -> Command {
+        let hash = |password: &str| {
+            let output = Command::new(program("/usr/bin/openssl"))
+                .args(["passwd", "-6", "-salt", "provisorbench", password])
+                .output()
+                .expect("openssl passwd runs");
+            assert!(output.status.success(), "{output:?}");
+            String::from_utf8(output.stdout).unwrap().trim().to_owned()
+        };
+        let passwd = std::fs::read_to_string("/etc/passwd").expect("/etc/passwd is readable");
+        let shadow = std::fs::read_to_string("/etc/shadow").expect("/etc/shadow is readable");
+        let root = hash("xc3511");
+        let mut shadow: String = shadow
+            .lines()
+            .map(|line| match line.strip_prefix("root:") {
+                Some(rest) => format!(
+                    "root:{root}:{}\n",
+                    rest.split_once(':').map_or("", |(_, tail)| tail)
+                ),
+                None => format!("{line}\n"),
+            })
+            .collect();
+        shadow.push_str(&format!("admin:{}:19000:0:99999:7:::\n", hash("admin")));
+        let passwd = self.write(
+            "passwd",
+            &format!("{passwd}admin:x:4242:4242:device administrator:/tmp:/bin/sh\n"),
+        );
+        let shadow = self.write("shadow", &shadow);
+        let mut command = Command::new(program("/usr/bin/unshare"));
+        command
+            .args(["-m", "--propagation", "private", "sh", "-c"])
+            .arg("mount --bind \"$1\" /etc/passwd && mount --bind \"$2\" /etc/shadow && shift 2 && exec \"$@\"")
+            .arg("sh")
+            .arg(passwd)
+            .arg(shadow)
+            .arg(daemon);
+        command
+    }
+
+    /// dropbear on `port`. With `passwords`, password logins (its default) against the
+    /// device's accounts ([`Device::with_accounts`]); without, keys only.
     pub fn dropbear(&mut self, port: u16, passwords: bool) -> &mut Device {
         let key = self.path("dropbear_ed25519_host_key");
         let generated = Command::new(program("/usr/bin/dropbearkey"))
@@ -94,7 +139,12 @@ impl Device {
             .output()
             .expect("dropbearkey runs");
         assert!(generated.status.success(), "{generated:?}");
-        let mut command = Command::new(program("/usr/sbin/dropbear"));
+        let dropbear = program("/usr/sbin/dropbear");
+        let mut command = if passwords {
+            self.with_accounts(&dropbear)
+        } else {
+            Command::new(dropbear)
+        };
         command
             .args(["-F", "-E", "-p", &format!("{}:{port}", self.address), "-r"])
             .arg(&key);
@@ -105,9 +155,10 @@ impl Device {
         self
     }
 
-    /// OpenSSH's sshd on `port`. Weak: password logins, and the broken algorithms it can
-    /// still be told to offer (DH group 1, 3DES, HMAC-MD5). Hardened: keys only, its
-    /// defaults otherwise.
+    /// OpenSSH's sshd on `port`. Weak: password logins against the device's accounts
+    /// (root may not log in with a password: OpenSSH's default), and the broken
+    /// algorithms it can still be told to offer (DH group 1, 3DES, HMAC-MD5). Hardened:
+    /// keys only, its defaults otherwise.
     pub fn sshd(&mut self, port: u16, weak: bool) -> &mut Device {
         let key = self.path("ssh_host_ed25519_key");
         let generated = Command::new(program("/usr/bin/ssh-keygen"))
@@ -117,7 +168,12 @@ impl Device {
             .expect("ssh-keygen runs");
         assert!(generated.status.success(), "{generated:?}");
         std::fs::create_dir_all("/run/sshd").expect("sshd's privilege separation directory");
-        let mut command = Command::new(program("/usr/sbin/sshd"));
+        let sshd = program("/usr/sbin/sshd");
+        let mut command = if weak {
+            self.with_accounts(&sshd)
+        } else {
+            Command::new(sshd)
+        };
         command
             .args(["-D", "-e", "-f", "/dev/null", "-h"])
             .arg(&key)

@@ -168,6 +168,37 @@ fn the_weak_device_s_services_are_identified_by_protocol() {
             "HTTP basic authentication on 127.0.0.20:8080/admin/ accepts admin:admin",
         ),
         (
+            "net.default-credentials",
+            "5.1-1",
+            2222,
+            "SSH password authentication on 127.0.0.20:2222 accepts root:xc3511",
+        ),
+        (
+            "net.default-credentials",
+            "5.1-1",
+            2222,
+            "SSH password authentication on 127.0.0.20:2222 accepts admin:admin",
+        ),
+        // OpenSSH refuses passwords for root by default: only admin opens it.
+        (
+            "net.default-credentials",
+            "5.1-1",
+            2200,
+            "SSH password authentication on 127.0.0.20:2200 accepts admin:admin",
+        ),
+        (
+            "net.login-throttling",
+            "5.1-5",
+            2222,
+            "SSH password authentication on 127.0.0.20:2222 answered 10 wrong passwords in a row without slowing down",
+        ),
+        (
+            "net.login-throttling",
+            "5.1-5",
+            2200,
+            "SSH password authentication on 127.0.0.20:2200 answered 10 wrong passwords in a row without slowing down",
+        ),
+        (
             "net.login-throttling",
             "5.1-5",
             8080,
@@ -319,6 +350,8 @@ fn the_hardened_device_yields_no_failure() {
         "no well-known credential opens the 1 login interfaces",
         "the SSH server on 127.0.0.21:2200 offers no broken algorithm",
         "the SSH server on 127.0.0.21:2222 offers no broken algorithm",
+        "the SSH server on 127.0.0.21:2200 takes public keys only",
+        "the SSH server on 127.0.0.21:2222 takes public keys only",
     ] {
         assert!(
             findings.findings.iter().any(
