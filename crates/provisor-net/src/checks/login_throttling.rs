@@ -4,17 +4,20 @@
 
 use std::time::{Duration, Instant};
 
+use futures_util::future::join_all;
 use provisor_engine::{FindingSink, Outcome, Severity};
 
 use super::logins::{self, Answer, Login};
 use super::{Check, CheckMeta, CheckRun, HostContext};
 
 /// Sends a bounded run of wrong passwords to every login interface (at most 30 attempts
-/// or the attempt cap, and 60 seconds) and watches for throttling: HTTP 429 or 503,
-/// MQTT's "server unavailable", refused or unanswered connections, or answers that grow
+/// or the attempt cap, and 60 seconds; one attempt at a time per interface, the
+/// interfaces at once) and watches for throttling: HTTP 429 or 503, MQTT's "server
+/// unavailable", FTP's 421, refused or unanswered connections, or answers that grow
 /// slow (the last five attempts taking three times as long as the first five, and half
 /// a second more). Any of these passes 5.1-5, with the timings as evidence; a run
-/// answered promptly and the same way to the end fails. With a known-good credential
+/// answered the same way to the end fails, even when each answer waits a fixed time
+/// (busybox's login waits three seconds, vsftpd one: a guesser opens more connections). With a known-good credential
 /// from the IXIT (`--ixit`), the credential is tried after the run, and again three
 /// seconds later: refused both times, the protection is a lockout, which is reported as
 /// such (it stops guessing, and the owner too); accepted, it is throttling. Nothing is
@@ -89,8 +92,9 @@ async fn observe(context: &HostContext, sink: &mut FindingSink) {
         return;
     }
     let host = context.target.address.to_string();
-    for login in &context.logins {
-        let run = guess(context, login).await;
+    // The interfaces at once, each run one attempt at a time.
+    let runs = join_all(context.logins.iter().map(|login| guess(context, login))).await;
+    for (login, run) in context.logins.iter().zip(runs) {
         let port = login.port();
         let described = login.describe(context);
         let times: Vec<u64> = run.answers.iter().map(|(_, time)| *time).collect();

@@ -1,14 +1,15 @@
 //! The login interfaces of a host, shared by the checks that send credentials: SSH
-//! servers that take passwords, web pages behind HTTP basic authentication (the root and
-//! the pages it links to) and MQTT brokers that refuse anonymous clients, over plain TCP
-//! or TLS. One login attempt at a time, with its outcome and how long the answer took.
+//! servers that take passwords, telnet login prompts, FTP servers that ask named users
+//! for a password, web pages behind HTTP basic authentication (the root and the pages it
+//! links to) and MQTT brokers that refuse anonymous clients, over plain TCP or TLS. One login attempt at a time, with its outcome and how long the answer took.
 
 use std::time::{Duration, Instant};
 
 use base64::Engine;
 
 use super::HostContext;
-use crate::proto::{http, mqtt, ssh_auth};
+use crate::proto::telnet::{self, Telnet};
+use crate::proto::{ftp, http, mqtt, ssh_auth};
 
 /// Pages looked at for a login prompt.
 const PAGES: usize = 20;
@@ -18,6 +19,16 @@ const PAGES: usize = 20;
 pub enum Login {
     /// An SSH server that offers password (or keyboard-interactive) authentication.
     Ssh {
+        /// The port.
+        port: u16,
+    },
+    /// A telnet server that prompts for a login.
+    Telnet {
+        /// The port.
+        port: u16,
+    },
+    /// An FTP server that asks named users for a password.
+    Ftp {
         /// The port.
         port: u16,
     },
@@ -43,7 +54,11 @@ impl Login {
     /// Its port.
     pub fn port(&self) -> u16 {
         match self {
-            Login::Ssh { port } | Login::HttpBasic { port, .. } | Login::Mqtt { port, .. } => *port,
+            Login::Ssh { port }
+            | Login::Telnet { port }
+            | Login::Ftp { port }
+            | Login::HttpBasic { port, .. }
+            | Login::Mqtt { port, .. } => *port,
         }
     }
 
@@ -51,6 +66,8 @@ impl Login {
     pub fn service(&self) -> &'static str {
         match self {
             Login::Ssh { .. } => "ssh",
+            Login::Telnet { .. } => "telnet",
+            Login::Ftp { .. } => "ftp",
             Login::HttpBasic { tls: false, .. } => "http",
             Login::HttpBasic { tls: true, .. } => "https",
             Login::Mqtt { tls: false, .. } => "mqtt",
@@ -65,6 +82,10 @@ impl Login {
                 "SSH password authentication on {}",
                 context.target.endpoint(*port)
             ),
+            Login::Telnet { port } => {
+                format!("the telnet login on {}", context.target.endpoint(*port))
+            }
+            Login::Ftp { port } => format!("the FTP login on {}", context.target.endpoint(*port)),
             Login::HttpBasic { port, path, .. } => format!(
                 "HTTP basic authentication on {}{path}",
                 context.target.endpoint(*port)
@@ -106,6 +127,19 @@ pub async fn interfaces(context: &HostContext) -> Vec<Login> {
                 }) {
                     found.push(Login::Ssh { port });
                 }
+            }
+            Some("telnet") => {
+                if let Some(mut session) =
+                    Telnet::connect(&context.target, port, context.deadline).await
+                {
+                    let greeting = session.read_text(context.deadline).await;
+                    if telnet::asks_for_login(&greeting) {
+                        found.push(Login::Telnet { port });
+                    }
+                }
+            }
+            Some("ftp") if ftp::takes_passwords(&context.target, port, context.deadline).await => {
+                found.push(Login::Ftp { port });
             }
             Some(name @ ("http" | "https")) => {
                 let tls = name == "https";
@@ -165,6 +199,21 @@ pub(crate) async fn attempt(
             match ssh_auth::login(&context.target, *port, user, password, context.deadline).await {
                 Some(true) => Answer::Accepted,
                 Some(false) => Answer::Rejected,
+                None => Answer::Silent,
+            }
+        }
+        Login::Telnet { port } => {
+            match telnet::login(&context.target, *port, user, password, context.deadline).await {
+                Some(true) => Answer::Accepted,
+                Some(false) => Answer::Rejected,
+                None => Answer::Silent,
+            }
+        }
+        Login::Ftp { port } => {
+            match ftp::login(&context.target, *port, user, password, context.deadline).await {
+                Some(230) => Answer::Accepted,
+                Some(421) => Answer::Throttled,
+                Some(_) => Answer::Rejected,
                 None => Answer::Silent,
             }
         }

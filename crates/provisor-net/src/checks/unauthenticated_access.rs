@@ -9,7 +9,8 @@ use regex::bytes::Regex;
 use serde::Deserialize;
 
 use super::{Check, CheckMeta, CheckRun, HostContext, pass_if_clean};
-use crate::proto::{ftp, http, mqtt, telnet::Telnet};
+use crate::proto::telnet::{self, Telnet};
+use crate::proto::{ftp, http, mqtt};
 
 /// Tries each interface without credentials: a telnet port that opens a shell without a
 /// login (confirmed by running `echo` with a random word), an FTP server that lets
@@ -133,7 +134,8 @@ async fn observe(context: &HostContext, sink: &mut FindingSink) {
                     "provisor@example.invalid",
                     context.deadline,
                 )
-                .await;
+                .await
+                    == Some(230);
                 if anonymous {
                     sink.add(
                         META.id,
@@ -199,20 +201,10 @@ async fn telnet_shell(context: &HostContext, port: u16, sink: &mut FindingSink) 
         return;
     };
     let greeting = session.read_text(context.deadline).await;
-    let lowered = greeting.to_ascii_lowercase();
-    if ["login", "password", "username", "user name"]
-        .iter()
-        .any(|prompt| lowered.contains(prompt))
-    {
+    if telnet::asks_for_login(&greeting) {
         return;
     }
-    // A word no greeting contains, echoed back by a shell.
-    let word = format!(
-        "provisor{}",
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(7, |elapsed| elapsed.subsec_nanos())
-    );
+    let word = telnet::marker();
     if !session
         .send_line(&format!("echo {word}-$((6*7))"), context.deadline)
         .await

@@ -1,9 +1,10 @@
-//! FTP logins: the greeting, then USER and PASS, each reply read within the deadline and
-//! a byte limit. Only the reply codes matter.
+//! FTP logins: the greeting, then USER and PASS, each reply read within the deadline (a
+//! password's within a longer one, as servers wait before refusing) and a byte limit.
+//! Only the reply codes matter.
 
 use std::time::Duration;
 
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
 use crate::identify::{open, read_answer};
 use crate::target::Target;
@@ -17,37 +18,59 @@ pub fn reply_code(answer: &[u8]) -> Option<u16> {
         .find_map(|line| line[..3].parse().ok())
 }
 
-/// Logs in with `user` and `password`; true when the server says 230 (logged in).
+/// How long a server may take to answer a password: vsftpd waits a second before it
+/// says a password was wrong, others longer.
+const VERDICT: Duration = Duration::from_secs(5);
+
+/// Sends a command and reads the code of its reply.
+async fn command<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: &mut S,
+    line: &str,
+    deadline: Duration,
+) -> Option<u16> {
+    tokio::time::timeout(deadline, stream.write_all(format!("{line}\r\n").as_bytes()))
+        .await
+        .ok()?
+        .ok()?;
+    reply_code(&read_answer(stream, deadline).await)
+}
+
+/// Logs in with `user` and `password`: the reply code that decided (230 logged in, 530
+/// refused, 421 too many connections or attempts, …), or `None` when the server did not
+/// answer.
 pub async fn login(
     target: &Target,
     port: u16,
     user: &str,
     password: &str,
     deadline: Duration,
-) -> bool {
+) -> Option<u16> {
+    let mut stream = open(target, port, deadline).await?;
+    match reply_code(&read_answer(&mut stream, deadline).await)? {
+        220 => {}
+        code => return Some(code),
+    }
+    match command(&mut stream, &format!("USER {user}"), deadline).await? {
+        331 => {
+            command(
+                &mut stream,
+                &format!("PASS {password}"),
+                VERDICT.max(deadline),
+            )
+            .await
+        }
+        code => Some(code),
+    }
+}
+
+/// Whether the server asks a named user for a password (an anonymous-only server
+/// refuses the name at once).
+pub async fn takes_passwords(target: &Target, port: u16, deadline: Duration) -> bool {
     let Some(mut stream) = open(target, port, deadline).await else {
         return false;
     };
-    if reply_code(&read_answer(&mut stream, deadline).await) != Some(220) {
-        return false;
-    }
-    for (command, wanted) in [
-        (format!("USER {user}\r\n"), [230, 331]),
-        (format!("PASS {password}\r\n"), [230, 230]),
-    ] {
-        if !matches!(
-            tokio::time::timeout(deadline, stream.write_all(command.as_bytes())).await,
-            Ok(Ok(()))
-        ) {
-            return false;
-        }
-        match reply_code(&read_answer(&mut stream, deadline).await) {
-            Some(230) => return true,
-            Some(code) if wanted.contains(&code) => {}
-            _ => return false,
-        }
-    }
-    false
+    reply_code(&read_answer(&mut stream, deadline).await) == Some(220)
+        && command(&mut stream, "USER provisor", deadline).await == Some(331)
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Telnet: option negotiation refused politely (every DO answered WONT, every WILL
 //! answered DONT), so the server goes on to its prompt; text read with the commands
-//! taken out, within a deadline and a byte limit.
+//! taken out, within a deadline and a byte limit; and a login at the prompts, told
+//! from a refusal by the words that follow and a shell's answer to a sum.
 
 use std::time::Duration;
 
@@ -111,6 +112,99 @@ impl Telnet {
     }
 }
 
+/// How long a login program may take to answer a password: busybox and util-linux
+/// `login` wait three seconds before saying a password was wrong.
+pub const VERDICT: Duration = Duration::from_secs(5);
+
+/// Prompts for a user name.
+const USER_PROMPTS: [&str; 4] = ["login", "username", "user name", "user:"];
+
+/// Whether the text ends at a prompt for one of `prompts` (its last line holds it).
+fn prompts_for(text: &str, prompts: &[&str]) -> bool {
+    let last = text
+        .trim_end()
+        .rsplit(['\r', '\n'])
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    prompts.iter().any(|prompt| last.contains(prompt))
+}
+
+/// Whether a greeting asks who is there.
+pub fn asks_for_login(greeting: &str) -> bool {
+    prompts_for(greeting, &USER_PROMPTS) || prompts_for(greeting, &["password"])
+}
+
+/// Whether the text after a password says it was refused.
+fn refused(text: &str) -> bool {
+    let lowered = text.to_ascii_lowercase();
+    [
+        "incorrect",
+        "failed",
+        "denied",
+        "invalid",
+        "wrong",
+        "bad password",
+    ]
+    .iter()
+    .any(|word| lowered.contains(word))
+        || asks_for_login(text)
+}
+
+/// A word no greeting contains, for a shell to echo back.
+pub fn marker() -> String {
+    format!(
+        "provisor{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(7, |elapsed| elapsed.subsec_nanos())
+    )
+}
+
+/// Logs in at the prompts with `user` and `password`: `Some(true)` when a shell (it
+/// works out a sum) or a command prompt follows, `Some(false)` when the login program
+/// refuses, `None` when the server did not prompt or went silent.
+pub async fn login(
+    target: &Target,
+    port: u16,
+    user: &str,
+    password: &str,
+    deadline: Duration,
+) -> Option<bool> {
+    let mut session = Telnet::connect(target, port, deadline).await?;
+    let greeting = session.read_text(deadline).await;
+    if prompts_for(&greeting, &USER_PROMPTS) {
+        session.send_line(user, deadline).await.then_some(())?;
+        let asked = session.read_text(deadline).await;
+        if !prompts_for(&asked, &["password"]) {
+            return None;
+        }
+    } else if !prompts_for(&greeting, &["password"]) {
+        return None;
+    }
+    session.send_line(password, deadline).await.then_some(())?;
+    let verdict = session.read_text(VERDICT.max(deadline)).await;
+    if verdict.is_empty() {
+        return None;
+    }
+    if refused(&verdict) {
+        return Some(false);
+    }
+    let word = marker();
+    if session
+        .send_line(&format!("echo {word}-$((6*7))"), deadline)
+        .await
+        && session
+            .read_text(deadline)
+            .await
+            .contains(&format!("{word}-42"))
+    {
+        return Some(true);
+    }
+    // Not a shell: a device's own command line still counts when it shows a prompt.
+    Some(verdict.trim_end().ends_with(['#', '$', '>', '%']))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,5 +220,18 @@ mod tests {
         );
         assert_eq!(text, b"login: \xff");
         assert_eq!(replies, b"\xff\xfc\x01\xff\xfe\x03");
+    }
+
+    #[test]
+    fn prompts_and_refusals_are_told() {
+        assert!(asks_for_login("\r\nDebian GNU/Linux 12\r\n\rvm login: "));
+        assert!(asks_for_login("Username:"));
+        assert!(asks_for_login("Password: "));
+        assert!(!asks_for_login("BusyBox v1.35\r\n/ # "));
+        // A banner that mentions logging in, then a shell prompt.
+        assert!(!asks_for_login("Last login: Mon\r\n~ $ "));
+        assert!(refused("\r\nLogin incorrect\r\nvm login: "));
+        assert!(refused("Access denied"));
+        assert!(!refused("\r\nBusyBox v1.35 built-in shell\r\n# "));
     }
 }

@@ -202,24 +202,35 @@ impl Device {
         self
     }
 
-    /// busybox's telnetd on `port`, giving a shell without login.
-    pub fn telnetd(&mut self, port: u16) -> &mut Device {
+    /// busybox's telnetd on `port`: with `login`, busybox's login program against the
+    /// device's accounts ([`Device::with_accounts`]); without, a shell without login.
+    pub fn telnetd(&mut self, port: u16, login: bool) -> &mut Device {
         let busybox = program(
             &root()
                 .join("target/bench-tools/bin/busybox")
                 .to_string_lossy(),
         );
-        let mut command = Command::new(busybox);
-        command.args([
-            "telnetd",
-            "-F",
-            "-p",
-            &port.to_string(),
-            "-b",
-            self.address,
-            "-l",
-            "/bin/sh",
-        ]);
+        let (mut command, shell) = if login {
+            // busybox runs the applet its name says.
+            let login = self.path("login");
+            if !login.exists() {
+                std::os::unix::fs::symlink(&busybox, &login).expect("login linked to busybox");
+            }
+            (self.with_accounts(&busybox), login)
+        } else {
+            (Command::new(&busybox), PathBuf::from("/bin/sh"))
+        };
+        command
+            .args([
+                "telnetd",
+                "-F",
+                "-p",
+                &port.to_string(),
+                "-b",
+                self.address,
+                "-l",
+            ])
+            .arg(shell);
         self.start(port, &mut command, None);
         self
     }
@@ -461,7 +472,9 @@ impl Device {
         }
     }
 
-    /// vsftpd on `port` letting `anonymous` in (read only), with its default banner.
+    /// vsftpd on `port` letting `anonymous` in (read only) and the device's accounts
+    /// ([`Device::with_accounts`], through PAM, whose /etc/ftpusers keeps root out), with
+    /// its default banner.
     pub fn vsftpd(&mut self, port: u16) -> &mut Device {
         let root = self.path("ftp");
         std::fs::create_dir_all(&root).unwrap();
@@ -470,12 +483,12 @@ impl Device {
         let config = self.write(
             "vsftpd.conf",
             &format!(
-                "listen=YES\nlisten_address={}\nlisten_port={port}\nbackground=NO\nanonymous_enable=YES\nanon_root={}\nno_anon_password=YES\nlocal_enable=NO\nwrite_enable=NO\nseccomp_sandbox=NO\nsecure_chroot_dir=/var/run/vsftpd/empty\n",
+                "listen=YES\nlisten_address={}\nlisten_port={port}\nbackground=NO\nanonymous_enable=YES\nanon_root={}\nno_anon_password=YES\nlocal_enable=YES\nwrite_enable=NO\nseccomp_sandbox=NO\nsecure_chroot_dir=/var/run/vsftpd/empty\n",
                 self.address,
                 root.display()
             ),
         );
-        let mut command = Command::new(program("/usr/sbin/vsftpd"));
+        let mut command = self.with_accounts(&program("/usr/sbin/vsftpd"));
         command.arg(config);
         self.start(port, &mut command, None);
         self

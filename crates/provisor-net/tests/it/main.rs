@@ -69,14 +69,15 @@ pub fn service_on(findings: &FindingsFile, port: u16) -> Option<String> {
 }
 
 const WEAK: &str = "127.0.0.20";
-const WEAK_PORTS: [u16; 8] = [1883, 2121, 2200, 2222, 2323, 2345, 4433, 8080];
+const WEAK_PORTS: [u16; 9] = [1883, 2121, 2200, 2222, 2323, 2324, 2345, 4433, 8080];
 
 fn weak_device() -> bench::Device {
     let mut device = bench::Device::new(WEAK);
     device
         .dropbear(2222, true)
         .sshd(2200, true)
-        .telnetd(2323)
+        .telnetd(2323, false)
+        .telnetd(2324, true)
         .lighttpd(8080, true)
         .mosquitto(1883, true)
         .legacy_tls(4433)
@@ -100,6 +101,7 @@ fn the_weak_device_s_services_are_identified_by_protocol() {
         (2200, "2200/tcp open: ssh (OpenSSH 9."),
         (2222, "2222/tcp open: ssh (dropbear 20"),
         (2323, "2323/tcp open: telnet"),
+        (2324, "2324/tcp open: telnet"),
         (2345, "2345/tcp open: gdb"),
         (4433, "4433/tcp open: tls"),
         (8080, "8080/tcp open: http (lighttpd 1."),
@@ -185,6 +187,43 @@ fn the_weak_device_s_services_are_identified_by_protocol() {
             "5.1-1",
             2200,
             "SSH password authentication on 127.0.0.20:2200 accepts admin:admin",
+        ),
+        (
+            "net.default-credentials",
+            "5.1-1",
+            2324,
+            "the telnet login on 127.0.0.20:2324 accepts root:xc3511",
+        ),
+        (
+            "net.default-credentials",
+            "5.1-1",
+            2324,
+            "the telnet login on 127.0.0.20:2324 accepts admin:admin",
+        ),
+        // vsftpd's PAM keeps root out (/etc/ftpusers).
+        (
+            "net.default-credentials",
+            "5.1-1",
+            2121,
+            "the FTP login on 127.0.0.20:2121 accepts admin:admin",
+        ),
+        (
+            "net.login-throttling",
+            "5.1-5",
+            2324,
+            "the telnet login on 127.0.0.20:2324 answered 10 wrong passwords in a row without slowing down",
+        ),
+        (
+            "net.login-throttling",
+            "5.1-5",
+            2121,
+            "the FTP login on 127.0.0.20:2121 answered 10 wrong passwords in a row without slowing down",
+        ),
+        (
+            "net.plaintext",
+            "5.5-7",
+            2324,
+            "telnet on 127.0.0.20:2324 carries logins and everything typed in plaintext",
         ),
         (
             "net.login-throttling",
