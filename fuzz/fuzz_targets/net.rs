@@ -1,6 +1,7 @@
 //! Fuzz target: the parsers of what a hostile network peer sends: a TLS server's first
-//! flight, an SSH key exchange offer, an HTTP response and the links of its page,
-//! telnet option negotiation, FTP reply codes, the UDP services' answers (TFTP, SNMP,
+//! flight, an SSH key exchange offer, an HTTP response, the links and login form of its
+//! page and a digest challenge, telnet option negotiation and login prompts, FTP reply
+//! codes, the UDP services' answers (TFTP, SNMP,
 //! SSDP, mDNS, CoAP) and every match of the service table. Any panic is a bug.
 #![no_main]
 
@@ -9,7 +10,14 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let _ = provisor_net::proto::ssh::parse_kexinit(data);
     if let Some(response) = provisor_net::proto::http::parse(data) {
         let _ = provisor_net::proto::http::links(&response.body, 40);
+        let _ = provisor_net::proto::http_auth::login_form(&response.body, "/a/b.html");
+        for challenge in response.headers_named("www-authenticate") {
+            if let Some(challenge) = provisor_net::proto::http_auth::Challenge::parse(challenge) {
+                let _ = challenge.answer("u", "p", "/", "n");
+            }
+        }
     }
+    let _ = provisor_net::proto::telnet::asks_for_login(&String::from_utf8_lossy(data));
     let (mut text, mut replies) = (Vec::new(), Vec::new());
     provisor_net::proto::telnet::take_commands(data, &mut text, &mut replies);
     let _ = provisor_net::proto::ftp::reply_code(data);

@@ -1,7 +1,8 @@
 //! The login interfaces of a host, shared by the checks that send credentials: SSH
 //! servers that take passwords, telnet login prompts, FTP servers that ask named users
-//! for a password, web pages behind HTTP basic authentication (the root and the pages it
-//! links to) and MQTT brokers that refuse anonymous clients, over plain TCP or TLS. One login attempt at a time, with its outcome and how long the answer took.
+//! for a password, web pages behind HTTP basic or digest authentication and HTML login
+//! forms (the root and the pages it links to), and MQTT brokers that refuse anonymous
+//! clients, over plain TCP or TLS. One login attempt at a time, with its outcome and how long the answer took.
 
 use std::time::{Duration, Instant};
 
@@ -9,7 +10,7 @@ use base64::Engine;
 
 use super::HostContext;
 use crate::proto::telnet::{self, Telnet};
-use crate::proto::{ftp, http, mqtt, ssh_auth};
+use crate::proto::{ftp, http, http_auth, mqtt, ssh_auth};
 
 /// Pages looked at for a login prompt.
 const PAGES: usize = 20;
@@ -41,6 +42,28 @@ pub enum Login {
         /// The protected page.
         path: String,
     },
+    /// A page behind HTTP digest authentication.
+    HttpDigest {
+        /// The port.
+        port: u16,
+        /// Through TLS.
+        tls: bool,
+        /// The protected page.
+        path: String,
+    },
+    /// An HTML login form.
+    HttpForm {
+        /// The port.
+        port: u16,
+        /// Through TLS.
+        tls: bool,
+        /// The page that shows it.
+        page: String,
+        /// The form.
+        form: http_auth::Form,
+        /// How the site answered a surely wrong password.
+        refused: Reply,
+    },
     /// An MQTT broker that wants a user and password.
     Mqtt {
         /// The port.
@@ -58,6 +81,8 @@ impl Login {
             | Login::Telnet { port }
             | Login::Ftp { port }
             | Login::HttpBasic { port, .. }
+            | Login::HttpDigest { port, .. }
+            | Login::HttpForm { port, .. }
             | Login::Mqtt { port, .. } => *port,
         }
     }
@@ -68,8 +93,12 @@ impl Login {
             Login::Ssh { .. } => "ssh",
             Login::Telnet { .. } => "telnet",
             Login::Ftp { .. } => "ftp",
-            Login::HttpBasic { tls: false, .. } => "http",
-            Login::HttpBasic { tls: true, .. } => "https",
+            Login::HttpBasic { tls: false, .. }
+            | Login::HttpDigest { tls: false, .. }
+            | Login::HttpForm { tls: false, .. } => "http",
+            Login::HttpBasic { tls: true, .. }
+            | Login::HttpDigest { tls: true, .. }
+            | Login::HttpForm { tls: true, .. } => "https",
             Login::Mqtt { tls: false, .. } => "mqtt",
             Login::Mqtt { tls: true, .. } => "mqtts",
         }
@@ -90,6 +119,13 @@ impl Login {
                 "HTTP basic authentication on {}{path}",
                 context.target.endpoint(*port)
             ),
+            Login::HttpDigest { port, path, .. } => format!(
+                "HTTP digest authentication on {}{path}",
+                context.target.endpoint(*port)
+            ),
+            Login::HttpForm { port, page, .. } => {
+                format!("the login form on {}{page}", context.target.endpoint(*port))
+            }
             Login::Mqtt { port, .. } => {
                 format!("the MQTT broker on {}", context.target.endpoint(*port))
             }
@@ -142,10 +178,7 @@ pub async fn interfaces(context: &HostContext) -> Vec<Login> {
                 found.push(Login::Ftp { port });
             }
             Some(name @ ("http" | "https")) => {
-                let tls = name == "https";
-                if let Some(path) = basic_page(context, port, tls).await {
-                    found.push(Login::HttpBasic { port, tls, path });
-                }
+                found.extend(web_logins(context, port, name == "https").await);
             }
             Some(name @ ("mqtt" | "mqtts")) => {
                 let tls = name == "mqtts";
@@ -162,28 +195,107 @@ pub async fn interfaces(context: &HostContext) -> Vec<Login> {
     found
 }
 
-/// The first page of a site (the root or a page it links to) that asks for HTTP basic
-/// authentication.
-async fn basic_page(context: &HostContext, port: u16, tls: bool) -> Option<String> {
-    let target = &context.target;
-    let root = http::get(target, port, tls, "/", "", context.deadline).await?;
-    let basic = |page: &http::Response| {
-        page.status == 401
-            && page
-                .header("www-authenticate")
-                .is_some_and(|value| value.to_ascii_lowercase().starts_with("basic"))
-    };
-    if basic(&root) {
-        return Some("/".into());
+/// How a site answered a login form: told apart by status, redirection and whether the
+/// form shows again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    status: u16,
+    location: Option<String>,
+    form_again: bool,
+}
+
+impl Reply {
+    fn of(page: &http::Response) -> Reply {
+        Reply {
+            status: page.status,
+            location: page.header("location").map(str::to_owned),
+            form_again: http_auth::has_password_field(&page.body),
+        }
     }
+}
+
+/// Words of a refused login.
+fn says_refused(page: &http::Response) -> bool {
+    let body = String::from_utf8_lossy(&page.body).to_ascii_lowercase();
+    ["invalid", "incorrect", "wrong", "failed", "denied", "error"]
+        .iter()
+        .any(|word| body.contains(word))
+}
+
+/// Sends a login form filled in with `user` and `password`.
+async fn submit(
+    context: &HostContext,
+    port: u16,
+    tls: bool,
+    form: &http_auth::Form,
+    user: &str,
+    password: &str,
+) -> Option<http::Response> {
+    let fields = form.fill(user, password);
+    if form.post {
+        http::post_form(
+            &context.target,
+            port,
+            tls,
+            &form.action,
+            &fields,
+            context.deadline,
+        )
+        .await
+    } else {
+        let path = format!("{}?{fields}", form.action);
+        http::get(&context.target, port, tls, &path, "", context.deadline).await
+    }
+}
+
+/// The web logins of a site, the first of each kind among the root and the pages it
+/// links to: a page behind HTTP basic authentication, one behind digest
+/// authentication, a login form (with how the site refuses a surely wrong password).
+async fn web_logins(context: &HostContext, port: u16, tls: bool) -> Vec<Login> {
+    let target = &context.target;
+    let Some(root) = http::get(target, port, tls, "/", "", context.deadline).await else {
+        return Vec::new();
+    };
+    let mut pages = vec![("/".to_owned(), root.clone())];
     for path in http::links(&root.body, PAGES) {
         if let Some(page) = http::get(target, port, tls, &path, "", context.deadline).await {
-            if basic(&page) {
-                return Some(path);
+            pages.push((path, page));
+        }
+    }
+    let mut found: Vec<Login> = Vec::new();
+    let has = |found: &[Login], kind: fn(&Login) -> bool| found.iter().any(kind);
+    for (path, page) in pages {
+        if page.status == 401 {
+            let digest = page
+                .headers_named("www-authenticate")
+                .any(|value| http_auth::Challenge::parse(value).is_some());
+            let basic = page
+                .headers_named("www-authenticate")
+                .any(|value| value.to_ascii_lowercase().starts_with("basic"));
+            if digest && !has(&found, |login| matches!(login, Login::HttpDigest { .. })) {
+                found.push(Login::HttpDigest { port, tls, path });
+            } else if basic && !has(&found, |login| matches!(login, Login::HttpBasic { .. })) {
+                found.push(Login::HttpBasic { port, tls, path });
+            }
+        } else if (200..300).contains(&page.status)
+            && !has(&found, |login| matches!(login, Login::HttpForm { .. }))
+        {
+            let Some(form) = http_auth::login_form(&page.body, &path) else {
+                continue;
+            };
+            let wrong = format!("provisor-wrong-{}", crate::proto::unique_word());
+            if let Some(answer) = submit(context, port, tls, &form, "provisor", &wrong).await {
+                found.push(Login::HttpForm {
+                    port,
+                    tls,
+                    page: path,
+                    form,
+                    refused: Reply::of(&answer),
+                });
             }
         }
     }
-    None
+    found
 }
 
 /// Tries one credential; the answer and how long it took.
@@ -237,6 +349,28 @@ pub(crate) async fn attempt(
                 None => Answer::Silent,
             }
         }
+        Login::HttpDigest { port, tls, path } => {
+            digest(context, *port, *tls, path, user, password).await
+        }
+        Login::HttpForm {
+            port,
+            tls,
+            form,
+            refused,
+            ..
+        } => match submit(context, *port, *tls, form, user, password).await {
+            Some(page) if matches!(page.status, 429 | 503) => Answer::Throttled,
+            Some(page)
+                if (200..400).contains(&page.status)
+                    && Reply::of(&page) != *refused
+                    && !Reply::of(&page).form_again
+                    && !says_refused(&page) =>
+            {
+                Answer::Accepted
+            }
+            Some(_) => Answer::Rejected,
+            None => Answer::Silent,
+        },
         Login::Mqtt { port, tls } => {
             match mqtt::connect(
                 &context.target,
@@ -255,4 +389,38 @@ pub(crate) async fn attempt(
         }
     };
     (answer, started.elapsed())
+}
+
+/// One digest login: a fresh challenge, then the answer to it.
+async fn digest(
+    context: &HostContext,
+    port: u16,
+    tls: bool,
+    path: &str,
+    user: &str,
+    password: &str,
+) -> Answer {
+    let target = &context.target;
+    let Some(asked) = http::get(target, port, tls, path, "", context.deadline).await else {
+        return Answer::Silent;
+    };
+    if matches!(asked.status, 429 | 503) {
+        return Answer::Throttled;
+    }
+    let Some(challenge) = asked
+        .headers_named("www-authenticate")
+        .find_map(http_auth::Challenge::parse)
+    else {
+        return Answer::Rejected;
+    };
+    let header = format!(
+        "Authorization: {}\r\n",
+        challenge.answer(user, password, path, &crate::proto::unique_word())
+    );
+    match http::get(target, port, tls, path, &header, context.deadline).await {
+        Some(page) if (200..400).contains(&page.status) => Answer::Accepted,
+        Some(page) if matches!(page.status, 429 | 503) => Answer::Throttled,
+        Some(_) => Answer::Rejected,
+        None => Answer::Silent,
+    }
 }

@@ -3,7 +3,7 @@
 use provisor_engine::{FindingSink, Outcome, Severity};
 
 use super::{Check, CheckMeta, CheckRun, HostContext, describe, pass_if_clean};
-use crate::proto::http;
+use crate::proto::{http, http_auth};
 
 /// Flags services that carry credentials or data in plaintext: telnet, FTP, TFTP and RTSP,
 /// MQTT on a port without TLS, and web pages that ask for credentials without TLS
@@ -128,10 +128,7 @@ async fn web(context: &HostContext, port: u16, described: &str, sink: &mut Findi
                 .unwrap_or("")
                 .to_ascii_lowercase()
         });
-        let body = String::from_utf8_lossy(&page.body).to_ascii_lowercase();
-        let form = ["type=\"password\"", "type='password'", "type=password"]
-            .iter()
-            .any(|field| body.contains(field));
+        let form = http_auth::has_password_field(&page.body);
         let found = match (challenge.as_deref(), form) {
             (Some("basic"), _) => Some((
                 Severity::High,

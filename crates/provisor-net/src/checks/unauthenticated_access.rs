@@ -204,7 +204,7 @@ async fn telnet_shell(context: &HostContext, port: u16, sink: &mut FindingSink) 
     if telnet::asks_for_login(&greeting) {
         return;
     }
-    let word = telnet::marker();
+    let word = crate::proto::unique_word();
     if !session
         .send_line(&format!("echo {word}-$((6*7))"), context.deadline)
         .await

@@ -23,6 +23,14 @@ pub struct Response {
 }
 
 impl Response {
+    /// Every header of that (lower-case) name.
+    pub fn headers_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.headers
+            .iter()
+            .filter(move |(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
+
     /// The first header of that (lower-case) name.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
@@ -42,9 +50,51 @@ pub async fn get(
     extra: &str,
     deadline: Duration,
 ) -> Option<Response> {
+    request(target, port, tls, Verb::Get, path, extra, deadline).await
+}
+
+/// Sends a form (`application/x-www-form-urlencoded`) with `POST path`.
+pub async fn post_form(
+    target: &Target,
+    port: u16,
+    tls: bool,
+    path: &str,
+    form: &str,
+    deadline: Duration,
+) -> Option<Response> {
+    request(target, port, tls, Verb::PostForm(form), path, "", deadline).await
+}
+
+/// What a request does.
+enum Verb<'a> {
+    Get,
+    /// Posts this urlencoded form.
+    PostForm(&'a str),
+}
+
+/// Sends one request and reads the response.
+async fn request(
+    target: &Target,
+    port: u16,
+    tls: bool,
+    verb: Verb<'_>,
+    path: &str,
+    extra: &str,
+    deadline: Duration,
+) -> Option<Response> {
     let mut stream = connect(target, port, tls, deadline).await?;
+    let (method, body) = match verb {
+        Verb::PostForm(form) => (
+            "POST",
+            format!(
+                "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
+                form.len()
+            ),
+        ),
+        Verb::Get => ("GET", "\r\n".to_owned()),
+    };
     let request = format!(
-        "GET {path} HTTP/1.0\r\nHost: {}\r\nUser-Agent: provisor\r\nAccept: */*\r\nConnection: close\r\n{extra}\r\n",
+        "{method} {path} HTTP/1.0\r\nHost: {}\r\nUser-Agent: provisor\r\nAccept: */*\r\nConnection: close\r\n{extra}{body}",
         target.address
     );
     let end = tokio::time::Instant::now() + deadline;

@@ -4,6 +4,7 @@
 
 pub mod ftp;
 pub mod http;
+pub mod http_auth;
 pub mod mqtt;
 pub mod ssh;
 pub mod ssh_auth;
@@ -15,6 +16,17 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::target::Target;
+
+/// A word no page or greeting holds by chance (`provisor` and the clock's
+/// nanoseconds): for a shell to echo back, or as a client nonce.
+pub fn unique_word() -> String {
+    format!(
+        "provisor{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(7, |elapsed| elapsed.subsec_nanos())
+    )
+}
 
 /// A connection the checks talk over: plain TCP or TLS.
 pub trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}

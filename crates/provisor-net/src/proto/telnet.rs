@@ -151,16 +151,6 @@ fn refused(text: &str) -> bool {
         || asks_for_login(text)
 }
 
-/// A word no greeting contains, for a shell to echo back.
-pub fn marker() -> String {
-    format!(
-        "provisor{}",
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(7, |elapsed| elapsed.subsec_nanos())
-    )
-}
-
 /// Logs in at the prompts with `user` and `password`: `Some(true)` when a shell (it
 /// works out a sum) or a command prompt follows, `Some(false)` when the login program
 /// refuses, `None` when the server did not prompt or went silent.
@@ -190,7 +180,7 @@ pub async fn login(
     if refused(&verdict) {
         return Some(false);
     }
-    let word = marker();
+    let word = super::unique_word();
     if session
         .send_line(&format!("echo {word}-$((6*7))"), deadline)
         .await

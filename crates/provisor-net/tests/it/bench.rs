@@ -235,13 +235,16 @@ impl Device {
         self
     }
 
-    /// lighttpd serving a small site on `port`. Weak: its version in the Server header,
-    /// an administration page behind HTTP basic authentication (over plain HTTP), and a
-    /// CGI that prints the configuration, Wi-Fi passphrase included, to anyone. Hardened:
-    /// a neutral server tag and nothing but the index.
+    /// lighttpd serving a small site on `port`. Weak: its version in the Server header;
+    /// over plain HTTP, an administration page behind basic authentication (admin:admin),
+    /// a camera page behind digest authentication (root:888888) and a login form (a CGI
+    /// that lets root:xmhdipc in, the XiongMai cameras' default); and a CGI that prints
+    /// the configuration, Wi-Fi passphrase included, to anyone. Hardened: a neutral
+    /// server tag and nothing but the index.
     pub fn lighttpd(&mut self, port: u16, weak: bool) -> &mut Device {
         let site = self.path("www");
         std::fs::create_dir_all(site.join("admin")).unwrap();
+        std::fs::create_dir_all(site.join("camera")).unwrap();
         std::fs::create_dir_all(site.join("cgi-bin")).unwrap();
         let mut config = format!(
             "server.document-root = \"{}\"\nserver.bind = \"{}\"\nserver.port = {port}\nserver.errorlog = \"{}\"\nindex-file.names = (\"index.html\")\n",
@@ -252,21 +255,40 @@ impl Device {
         if weak {
             std::fs::write(
                 site.join("index.html"),
-                "<a href=\"/admin/\">administration</a> <a href=\"/cgi-bin/config.cgi\">configuration</a>\n",
+                "<a href=\"/admin/\">administration</a> <a href=\"/cgi-bin/config.cgi\">configuration</a> \
+                 <a href=\"/camera/\">live view</a> <a href=\"/cgi-bin/login.cgi\">log in</a>\n",
             )
             .unwrap();
             std::fs::write(site.join("admin/index.html"), "settings\n").unwrap();
+            std::fs::write(site.join("camera/index.html"), "live view\n").unwrap();
+            std::fs::write(
+                site.join("cgi-bin/login.cgi"),
+                r#"message=''
+if [ "$REQUEST_METHOD" = POST ]; then
+  body=$(head -c "${CONTENT_LENGTH:-0}")
+  case "$body" in
+    "username=root&password=xmhdipc&"*)
+      printf 'Status: 302 Found\r\nLocation: /cgi-bin/login.cgi?welcome\r\nSet-Cookie: session=4f2a; HttpOnly\r\n\r\n'
+      exit;;
+  esac
+  message='<p>Wrong user name or password</p>'
+fi
+printf 'Content-Type: text/html\r\n\r\n<html><body>%s<form method="post" action="login.cgi"><input type="text" name="username"><input type="password" name="password"><input type="hidden" name="lang" value="en"><input type="submit" value="Log in"></form></body></html>\n' "$message"
+"#,
+            )
+            .unwrap();
             std::fs::write(
                 site.join("cgi-bin/config.cgi"),
                 "printf 'Content-Type: text/plain\\r\\n\\r\\nssid=AcmeCam-42\\nwifi_password=Acme-Guest-2020\\n'\n",
             )
             .unwrap();
-            let users = self.write("lighttpd.users", "admin:admin\n");
+            let users = self.write("lighttpd.users", "admin:admin\nroot:888888\n");
             config.push_str(&format!(
                 "server.modules += (\"mod_cgi\", \"mod_auth\", \"mod_authn_file\")\n\
                  cgi.assign = (\".cgi\" => \"/bin/sh\")\n\
                  auth.backend = \"plain\"\nauth.backend.plain.userfile = \"{}\"\n\
-                 auth.require = (\"/admin/\" => (\"method\" => \"basic\", \"realm\" => \"camera\", \"require\" => \"valid-user\"))\n",
+                 auth.require = (\"/admin/\" => (\"method\" => \"basic\", \"realm\" => \"camera\", \"require\" => \"user=admin\"), \
+                 \"/camera/\" => (\"method\" => \"digest\", \"realm\" => \"live\", \"require\" => \"user=root\"))\n",
                 users.display()
             ));
         } else {
@@ -375,6 +397,7 @@ impl Device {
         let (certificate, key) = self.certificate("web");
         let site = self.path("nginx-www");
         std::fs::create_dir_all(site.join("admin")).unwrap();
+        std::fs::create_dir_all(site.join("camera")).unwrap();
         std::fs::write(
             site.join("index.html"),
             "<a href=\"/admin/\">administration</a>\n",

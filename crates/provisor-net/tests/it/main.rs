@@ -238,6 +238,30 @@ fn the_weak_device_s_services_are_identified_by_protocol() {
             "SSH password authentication on 127.0.0.20:2200 answered 10 wrong passwords in a row without slowing down",
         ),
         (
+            "net.default-credentials",
+            "5.1-1",
+            8080,
+            "HTTP digest authentication on 127.0.0.20:8080/camera/ accepts root:888888",
+        ),
+        (
+            "net.default-credentials",
+            "5.1-1",
+            8080,
+            "the login form on 127.0.0.20:8080/cgi-bin/login.cgi accepts root:xmhdipc",
+        ),
+        (
+            "net.login-throttling",
+            "5.1-5",
+            8080,
+            "HTTP digest authentication on 127.0.0.20:8080/camera/ answered 10 wrong passwords in a row without slowing down",
+        ),
+        (
+            "net.login-throttling",
+            "5.1-5",
+            8080,
+            "the login form on 127.0.0.20:8080/cgi-bin/login.cgi answered 10 wrong passwords in a row without slowing down",
+        ),
+        (
             "net.login-throttling",
             "5.1-5",
             8080,
