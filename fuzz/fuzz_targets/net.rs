@@ -13,7 +13,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         let _ = provisor_net::proto::http_auth::login_form(&response.body, "/a/b.html");
         for challenge in response.headers_named("www-authenticate") {
             if let Some(challenge) = provisor_net::proto::http_auth::Challenge::parse(challenge) {
-                let _ = challenge.answer("u", "p", "/", "n");
+                let _ = challenge.answer("GET", "/", ("u", "p"), "n");
             }
         }
     }

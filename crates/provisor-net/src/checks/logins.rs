@@ -1,8 +1,8 @@
 //! The login interfaces of a host, shared by the checks that send credentials: SSH
 //! servers that take passwords, telnet login prompts, FTP servers that ask named users
 //! for a password, web pages behind HTTP basic or digest authentication and HTML login
-//! forms (the root and the pages it links to), and MQTT brokers that refuse anonymous
-//! clients, over plain TCP or TLS. One login attempt at a time, with its outcome and how long the answer took.
+//! forms (the root and the pages it links to), RTSP streams behind a login, and MQTT
+//! brokers that refuse anonymous clients, over plain TCP or TLS. One login attempt at a time, with its outcome and how long the answer took.
 
 use std::time::{Duration, Instant};
 
@@ -10,7 +10,7 @@ use base64::Engine;
 
 use super::HostContext;
 use crate::proto::telnet::{self, Telnet};
-use crate::proto::{ftp, http, http_auth, mqtt, ssh_auth};
+use crate::proto::{ftp, http, http_auth, mqtt, rtsp, ssh_auth};
 
 /// Pages looked at for a login prompt.
 const PAGES: usize = 20;
@@ -64,6 +64,13 @@ pub enum Login {
         /// How the site answered a surely wrong password.
         refused: Reply,
     },
+    /// An RTSP stream behind a login.
+    Rtsp {
+        /// The port.
+        port: u16,
+        /// The stream's path.
+        path: String,
+    },
     /// An MQTT broker that wants a user and password.
     Mqtt {
         /// The port.
@@ -83,6 +90,7 @@ impl Login {
             | Login::HttpBasic { port, .. }
             | Login::HttpDigest { port, .. }
             | Login::HttpForm { port, .. }
+            | Login::Rtsp { port, .. }
             | Login::Mqtt { port, .. } => *port,
         }
     }
@@ -93,6 +101,7 @@ impl Login {
             Login::Ssh { .. } => "ssh",
             Login::Telnet { .. } => "telnet",
             Login::Ftp { .. } => "ftp",
+            Login::Rtsp { .. } => "rtsp",
             Login::HttpBasic { tls: false, .. }
             | Login::HttpDigest { tls: false, .. }
             | Login::HttpForm { tls: false, .. } => "http",
@@ -125,6 +134,9 @@ impl Login {
             ),
             Login::HttpForm { port, page, .. } => {
                 format!("the login form on {}{page}", context.target.endpoint(*port))
+            }
+            Login::Rtsp { port, path } => {
+                format!("the RTSP stream {}{path}", context.target.endpoint(*port))
             }
             Login::Mqtt { port, .. } => {
                 format!("the MQTT broker on {}", context.target.endpoint(*port))
@@ -179,6 +191,13 @@ pub async fn interfaces(context: &HostContext) -> Vec<Login> {
             }
             Some(name @ ("http" | "https")) => {
                 found.extend(web_logins(context, port, name == "https").await);
+            }
+            Some("rtsp") => {
+                if let Some((path, 401)) =
+                    rtsp::find_stream(&context.target, port, context.deadline).await
+                {
+                    found.push(Login::Rtsp { port, path });
+                }
             }
             Some(name @ ("mqtt" | "mqtts")) => {
                 let tls = name == "mqtts";
@@ -371,6 +390,22 @@ pub(crate) async fn attempt(
             Some(_) => Answer::Rejected,
             None => Answer::Silent,
         },
+        Login::Rtsp { port, path } => {
+            match rtsp::login(
+                &context.target,
+                *port,
+                path,
+                (user, password),
+                context.deadline,
+            )
+            .await
+            {
+                Some(200) => Answer::Accepted,
+                Some(503) => Answer::Throttled,
+                Some(_) => Answer::Rejected,
+                None => Answer::Silent,
+            }
+        }
         Login::Mqtt { port, tls } => {
             match mqtt::connect(
                 &context.target,
@@ -415,7 +450,7 @@ async fn digest(
     };
     let header = format!(
         "Authorization: {}\r\n",
-        challenge.answer(user, password, path, &crate::proto::unique_word())
+        challenge.answer("GET", path, (user, password), &crate::proto::unique_word())
     );
     match http::get(target, port, tls, path, &header, context.deadline).await {
         Some(page) if (200..400).contains(&page.status) => Answer::Accepted,

@@ -10,11 +10,12 @@ use serde::Deserialize;
 
 use super::{Check, CheckMeta, CheckRun, HostContext, pass_if_clean};
 use crate::proto::telnet::{self, Telnet};
-use crate::proto::{ftp, http, mqtt};
+use crate::proto::{ftp, http, mqtt, rtsp};
 
 /// Tries each interface without credentials: a telnet port that opens a shell without a
 /// login (confirmed by running `echo` with a random word), an FTP server that lets
-/// `anonymous` in, an MQTT broker that accepts
+/// `anonymous` in, an RTSP stream (at the usual paths of `data/rtsp-paths.toml`) that
+/// plays without a login, an MQTT broker that accepts
 /// anonymous clients (and, subscribed to `#` for at most a second and 200 messages, what
 /// they can read), and web pages served without authentication that hold credentials,
 /// account files or device configuration: the pages linked from the index and a list of
@@ -149,6 +150,27 @@ async fn observe(context: &HostContext, sink: &mut FindingSink) {
                     )
                     .detail("anyone can list and fetch the files it serves; turn anonymous FTP off")
                     .on(&host, port, "tcp", Some("ftp"))
+                    .record();
+                }
+            }
+            Some("rtsp") => {
+                examined += 1;
+                if let Some((path, 200)) =
+                    rtsp::find_stream(&context.target, port, context.deadline).await
+                {
+                    sink.add(
+                        META.id,
+                        META.provisions,
+                        Outcome::Fail,
+                        Severity::High,
+                        format!(
+                            "the RTSP stream {}{path} plays without a login",
+                            context.target.endpoint(port)
+                        ),
+                    )
+                    .detail("anyone who reaches the port watches or listens; require a login for the stream")
+                    .on(&host, port, "tcp", Some("rtsp"))
+                    .evidence(serde_json::json!({"path": path, "describe": 200}))
                     .record();
                 }
             }

@@ -115,7 +115,8 @@ async fn request(
     parse(&raw)
 }
 
-/// Parses a response's status line and headers; the rest is the body.
+/// Parses a response's status line and headers (HTTP/1.x, or RTSP/1.0, which has the
+/// same grammar); the rest is the body.
 pub fn parse(raw: &[u8]) -> Option<Response> {
     let split = raw.windows(4).position(|window| window == b"\r\n\r\n");
     let (head, body) = match split {
@@ -126,7 +127,8 @@ pub fn parse(raw: &[u8]) -> Option<Response> {
     let mut lines = head.split("\r\n");
     let status_line = lines.next()?;
     let mut parts = status_line.splitn(3, ' ');
-    if !parts.next()?.starts_with("HTTP/1.") {
+    let version = parts.next()?;
+    if !version.starts_with("HTTP/1.") && !version.starts_with("RTSP/1.") {
         return None;
     }
     let status = parts.next()?.parse().ok()?;

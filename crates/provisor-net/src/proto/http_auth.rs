@@ -1,6 +1,6 @@
 //! Logging in to web pages two more ways than HTTP basic authentication: digest
 //! authentication (RFC 7616: MD5 or SHA-256, with or without `-sess`, `qop=auth` or
-//! none) and HTML login forms (a `<form>` with one password field, read leniently from
+//! none; RTSP uses it too) and HTML login forms (a `<form>` with one password field, read leniently from
 //! the page: its action, method, user and password fields and hidden fields).
 
 use md5::Md5;
@@ -90,13 +90,20 @@ impl Challenge {
         bytes.iter().map(|byte| format!("{byte:02x}")).collect()
     }
 
-    /// The `Authorization` header value answering the challenge for `GET uri`.
-    pub fn answer(&self, user: &str, password: &str, uri: &str, cnonce: &str) -> String {
+    /// The `Authorization` header value answering the challenge for `method uri`
+    /// (`GET` for HTTP, `DESCRIBE` for RTSP).
+    pub fn answer(
+        &self,
+        method: &str,
+        uri: &str,
+        (user, password): (&str, &str),
+        cnonce: &str,
+    ) -> String {
         let mut secret = self.hash(&format!("{user}:{}:{password}", self.realm));
         if self.algorithm.to_ascii_uppercase().ends_with("-SESS") {
             secret = self.hash(&format!("{secret}:{}:{cnonce}", self.nonce));
         }
-        let request = self.hash(&format!("GET:{uri}"));
+        let request = self.hash(&format!("{method}:{uri}"));
         let count = "00000001";
         let response = if self.qop {
             self.hash(&format!(
@@ -330,9 +337,9 @@ mod tests {
         )
         .unwrap();
         let answer = challenge.answer(
-            "Mufasa",
-            "Circle of Life",
+            "GET",
             "/dir/index.html",
+            ("Mufasa", "Circle of Life"),
             "f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ",
         );
         assert!(
@@ -345,9 +352,9 @@ mod tests {
         )
         .unwrap();
         let answer = challenge.answer(
-            "Mufasa",
-            "Circle of Life",
+            "GET",
             "/dir/index.html",
+            ("Mufasa", "Circle of Life"),
             "f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ",
         );
         assert!(

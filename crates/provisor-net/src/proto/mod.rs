@@ -6,6 +6,7 @@ pub mod ftp;
 pub mod http;
 pub mod http_auth;
 pub mod mqtt;
+pub mod rtsp;
 pub mod ssh;
 pub mod ssh_auth;
 pub mod telnet;

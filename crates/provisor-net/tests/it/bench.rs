@@ -517,6 +517,20 @@ printf 'Content-Type: text/html\r\n\r\n<html><body>%s<form method="post" action=
         self
     }
 
+    /// GStreamer's RTSP server on `port` (`rtsp-server.py`): an audio stream at /live,
+    /// behind digest authentication with `login`, open to anyone without.
+    pub fn rtsp(&mut self, port: u16, login: Option<(&str, &str)>) -> &mut Device {
+        let mut command = Command::new(program("/usr/bin/python3"));
+        command
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/rtsp-server.py"))
+            .args([self.address, &port.to_string()]);
+        if let Some((user, password)) = login {
+            command.args([user, password]);
+        }
+        self.start(port, &mut command, Some("listening"));
+        self
+    }
+
     /// gdbserver in multi-process mode on `port` (it serves one connection).
     pub fn gdbserver(&mut self, port: u16) -> &mut Device {
         let mut command = Command::new(program("/usr/bin/gdbserver"));

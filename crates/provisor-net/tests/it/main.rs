@@ -69,7 +69,9 @@ pub fn service_on(findings: &FindingsFile, port: u16) -> Option<String> {
 }
 
 const WEAK: &str = "127.0.0.20";
-const WEAK_PORTS: [u16; 9] = [1883, 2121, 2200, 2222, 2323, 2324, 2345, 4433, 8080];
+const WEAK_PORTS: [u16; 11] = [
+    1883, 2121, 2200, 2222, 2323, 2324, 2345, 4433, 8080, 8554, 8555,
+];
 
 fn weak_device() -> bench::Device {
     let mut device = bench::Device::new(WEAK);
@@ -83,6 +85,8 @@ fn weak_device() -> bench::Device {
         .legacy_tls(4433)
         .coap_server(5683)
         .vsftpd(2121)
+        .rtsp(8554, Some(("admin", "admin")))
+        .rtsp(8555, None)
         .gdbserver(2345);
     device
 }
@@ -105,6 +109,8 @@ fn the_weak_device_s_services_are_identified_by_protocol() {
         (2345, "2345/tcp open: gdb"),
         (4433, "4433/tcp open: tls"),
         (8080, "8080/tcp open: http (lighttpd 1."),
+        (8554, "8554/tcp open: rtsp"),
+        (8555, "8555/tcp open: rtsp"),
     ];
     for (port, title) in expected {
         let found = service_on(&findings, port);
@@ -224,6 +230,36 @@ fn the_weak_device_s_services_are_identified_by_protocol() {
             "5.5-7",
             2324,
             "telnet on 127.0.0.20:2324 carries logins and everything typed in plaintext",
+        ),
+        (
+            "net.default-credentials",
+            "5.1-1",
+            8554,
+            "the RTSP stream 127.0.0.20:8554/live accepts admin:admin",
+        ),
+        (
+            "net.login-throttling",
+            "5.1-5",
+            8554,
+            "the RTSP stream 127.0.0.20:8554/live answered 10 wrong passwords in a row without slowing down",
+        ),
+        (
+            "net.unauthenticated-access",
+            "5.5-5",
+            8555,
+            "the RTSP stream 127.0.0.20:8555/live plays without a login",
+        ),
+        (
+            "net.plaintext",
+            "5.5-7",
+            8554,
+            "RTSP on 127.0.0.20:8554 carries stream credentials and video in plaintext",
+        ),
+        (
+            "net.plaintext",
+            "5.5-7",
+            8555,
+            "RTSP on 127.0.0.20:8555 carries stream credentials and video in plaintext",
         ),
         (
             "net.login-throttling",
