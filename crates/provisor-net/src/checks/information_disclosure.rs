@@ -6,9 +6,10 @@ use super::{Check, CheckMeta, CheckRun, HostContext, pass_if_clean};
 use crate::proto::http;
 
 /// Notes the software and versions services reveal before authentication: web servers'
-/// `Server` and `X-Powered-By` headers, FTP and other banners, and the SERVER header
-/// of UPnP's SSDP answers. A version tells an
-/// attacker which known vulnerabilities to try; where the service lets it be hidden
+/// `Server` and `X-Powered-By` headers, FTP and other banners, the SERVER header of
+/// UPnP's SSDP answers and an SNMP agent's sysDescr (asked with the community "public",
+/// only when credentials may be sent). A version tells an attacker which known
+/// vulnerabilities to try; where the service lets it be hidden
 /// (a server token, a banner setting), revealing it fails 5.6-2 at low severity. SSH must
 /// name its software in the protocol's identification string, so its version is only
 /// noted.
@@ -134,6 +135,31 @@ async fn observe(context: &HostContext, sink: &mut FindingSink) {
             .detail("UPnP announces the operating system and firmware versions to the whole network; leave versions out of the SERVER header")
             .on(&host, service.port, "udp", Some("ssdp"))
             .evidence(serde_json::json!({"server": server, "location": service.detail("location")}))
+            .record();
+        }
+    }
+    for service in &context.udp {
+        let Some(description) = service
+            .detail("sysDescr")
+            .filter(|_| service.name == "snmp")
+        else {
+            continue;
+        };
+        examined += 1;
+        if versioned(description) {
+            sink.add(
+                META.id,
+                META.provisions,
+                Outcome::Fail,
+                Severity::Low,
+                format!(
+                    "SNMP on {}/udp reveals \"{description}\" (sysDescr)",
+                    context.target.endpoint(service.port)
+                ),
+            )
+            .detail("the agent tells anyone with the community the system and its versions; set sysDescr to a neutral text (sysdescr in snmpd.conf), or turn SNMP off")
+            .on(&host, service.port, "udp", Some("snmp"))
+            .evidence(serde_json::json!({"sysDescr": description}))
             .record();
         }
     }

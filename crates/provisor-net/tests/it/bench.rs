@@ -531,6 +531,21 @@ printf 'Content-Type: text/html\r\n\r\n<html><body>%s<form method="post" action=
         self
     }
 
+    /// Net-SNMP's agent on `port`/udp, answering the community "public" with its
+    /// defaults (a sysDescr that names the kernel and its version).
+    pub fn snmpd(&mut self, port: u16) -> &mut Device {
+        let config = self.write("snmpd.conf", "rocommunity public 127.0.0.0/8\n");
+        let mut command = Command::new(program("/usr/sbin/snmpd"));
+        command
+            .args(["-f", "-Lo", "-C", "-c"])
+            .arg(config)
+            .arg(format!("udp:{}:{port}", self.address))
+            .env("SNMP_PERSISTENT_DIR", self.path("snmp"))
+            .env("MIBS", "");
+        self.start(port, &mut command, Some("NET-SNMP version"));
+        self
+    }
+
     /// gdbserver in multi-process mode on `port` (it serves one connection).
     pub fn gdbserver(&mut self, port: u16) -> &mut Device {
         let mut command = Command::new(program("/usr/bin/gdbserver"));

@@ -87,6 +87,7 @@ fn weak_device() -> bench::Device {
         .vsftpd(2121)
         .rtsp(8554, Some(("admin", "admin")))
         .rtsp(8555, None)
+        .snmpd(161)
         .gdbserver(2345);
     device
 }
@@ -260,6 +261,18 @@ fn the_weak_device_s_services_are_identified_by_protocol() {
             "5.5-7",
             8555,
             "RTSP on 127.0.0.20:8555 carries stream credentials and video in plaintext",
+        ),
+        (
+            "net.default-credentials",
+            "5.1-1",
+            161,
+            "SNMP on 127.0.0.20:161/udp answers the default community \"public\"",
+        ),
+        (
+            "net.information-disclosure",
+            "5.6-2",
+            161,
+            "SNMP on 127.0.0.20:161/udp reveals \"Linux ",
         ),
         (
             "net.login-throttling",
