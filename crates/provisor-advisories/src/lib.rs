@@ -139,6 +139,31 @@ pub struct Match<'a> {
     pub fixed: Option<String>,
 }
 
+impl Match<'_> {
+    /// "fixed in 1.2.3", or that no fixed version is listed.
+    pub fn fixed_text(&self) -> String {
+        self.fixed
+            .as_deref()
+            .map_or("no fixed version is listed".to_owned(), |fixed| {
+                format!("fixed in {fixed}")
+            })
+    }
+
+    /// The evidence of a finding about this match on `component`.
+    pub fn evidence(&self, component: Component<'_>) -> serde_json::Value {
+        serde_json::json!({
+            "advisory": self.advisory.id,
+            "aliases": self.advisory.aliases,
+            "component": component.name,
+            "version": component.version,
+            "purl": component.purl,
+            "score": self.advisory.score,
+            "severity": self.advisory.severity,
+            "fixed": self.fixed,
+        })
+    }
+}
+
 /// Why an import or a load failed.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

@@ -39,7 +39,7 @@ pub struct AdvisoriesArgs {
 #[derive(Subcommand)]
 pub enum AdvisoriesAction {
     /// Import OSV advisories (JSON files, one advisory or an array each) from a directory
-    /// into a database file for `scan firmware --advisories`.
+    /// into a database file for `scan firmware --advisories` and `scan host --advisories`.
     Import {
         /// The directory of OSV files (searched recursively), or one file.
         source: PathBuf,
@@ -111,6 +111,10 @@ pub struct HostArgs {
     /// its [[scan]] entry.
     #[arg(long)]
     pub assessment: Option<PathBuf>,
+    /// Match the software versions services name against this advisory database
+    /// (written by `provisor advisories import`).
+    #[arg(long)]
+    pub advisories: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]

@@ -71,6 +71,17 @@ impl Severity {
             Severity::Info => "info",
         }
     }
+
+    /// The severity of a vulnerability database's rating ("critical", "high", "medium",
+    /// "low"); medium when the rating is missing or unknown.
+    pub fn from_rating(rating: Option<&str>) -> Severity {
+        match rating {
+            Some("critical") => Severity::Critical,
+            Some("high") => Severity::High,
+            Some("low") => Severity::Low,
+            _ => Severity::Medium,
+        }
+    }
 }
 
 /// Where an observation was made: a file in a firmware image or a network service.

@@ -101,6 +101,8 @@ pub struct HostOptions {
     pub ixit: Ixit,
     /// Whether the usual IoT UDP services (TFTP, SNMP, SSDP, mDNS, CoAP) are probed.
     pub udp: bool,
+    /// The advisories the software seen in banners is matched against.
+    pub advisories: Option<std::sync::Arc<provisor_advisories::Database>>,
 }
 
 impl Default for HostOptions {
@@ -117,6 +119,7 @@ impl Default for HostOptions {
             max_login_attempts: 30,
             ixit: Ixit::default(),
             udp: true,
+            advisories: None,
         }
     }
 }
@@ -180,6 +183,7 @@ pub async fn scan_host(host: &str, options: &HostOptions) -> Result<FindingsFile
         ixit: options.ixit.clone(),
         logins: Vec::new(),
         udp,
+        advisories: options.advisories.clone(),
     };
     if options.auth_tests {
         context.logins = checks::logins::interfaces(&context).await;

@@ -9,15 +9,20 @@ use provisor_engine::FindingsFile;
 use crate::cli::{FirmwareArgs, HostArgs, ScanFormat};
 use crate::{Failure, Outcome, io};
 
+/// The advisory database at `path`, loaded before any scanning starts.
+fn advisories(
+    path: Option<&std::path::Path>,
+) -> Result<Option<std::sync::Arc<provisor_advisories::Database>>, Failure> {
+    path.map(|path| super::advisories::load(path).map(std::sync::Arc::new))
+        .transpose()
+}
+
 pub fn firmware(args: FirmwareArgs) -> Result<Outcome, Failure> {
     // Refuse a broken assessment before spending time on the image.
     if let Some(assessment) = &args.assessment {
         io::parse_assessment(assessment)?;
     }
-    let advisories = match &args.advisories {
-        Some(path) => Some(std::sync::Arc::new(super::advisories::load(path)?)),
-        None => None,
-    };
+    let advisories = advisories(args.advisories.as_deref())?;
     let bar = progress_bar();
     let options = provisor_firmware::ScanOptions {
         tool_version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -59,6 +64,7 @@ pub fn host(args: HostArgs) -> Result<Outcome, Failure> {
         }
         None => provisor_net::Ixit::default(),
     };
+    let advisories = advisories(args.advisories.as_deref())?;
     let bar = progress_bar();
     let mut options = provisor_net::HostOptions {
         ports,
@@ -78,6 +84,7 @@ pub fn host(args: HostArgs) -> Result<Outcome, Failure> {
         authorised: args.i_am_authorised,
         max_login_attempts: args.max_login_attempts as usize,
         ixit,
+        advisories,
         progress: bar.clone().map(report_to),
         ..Default::default()
     };

@@ -271,3 +271,26 @@ fn a_broken_ixit_file_is_refused_with_its_line() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("ixit.toml: line 3:"), "{stderr}");
 }
+
+/// A host scan refuses an advisory file that is not a database before scanning.
+#[test]
+fn a_host_scan_refuses_a_broken_advisory_database() {
+    let directory = tempfile::tempdir().unwrap();
+    let database = directory.path().join("advisories.json");
+    fs::write(&database, "{\"not\": \"a database\"}").unwrap();
+    let output = provisor()
+        .args([
+            "scan",
+            "host",
+            "127.0.0.31",
+            "--ports",
+            "80",
+            "--advisories",
+        ])
+        .arg(&database)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("advisories.json"), "{stderr}");
+}

@@ -8,6 +8,7 @@ mod default_credentials;
 mod exposed_interfaces;
 mod information_disclosure;
 mod input_robustness;
+mod known_vulnerabilities;
 mod login_throttling;
 pub mod logins;
 mod plaintext;
@@ -27,6 +28,7 @@ pub use default_credentials::DefaultCredentials;
 pub use exposed_interfaces::ExposedInterfaces;
 pub use information_disclosure::InformationDisclosure;
 pub use input_robustness::InputRobustness;
+pub use known_vulnerabilities::KnownVulnerabilities;
 pub use login_throttling::LoginThrottling;
 pub use plaintext::Plaintext;
 pub use ssh::Ssh;
@@ -67,6 +69,8 @@ pub struct HostContext {
     pub logins: Vec<logins::Login>,
     /// The UDP services that answered.
     pub udp: Vec<crate::udp::UdpService>,
+    /// The advisories software versions are matched against.
+    pub advisories: Option<std::sync::Arc<provisor_advisories::Database>>,
 }
 
 /// A check's work, which may talk to the host.
@@ -87,6 +91,7 @@ pub fn all() -> &'static [&'static dyn Check] {
         &ExposedInterfaces,
         &InformationDisclosure,
         &InputRobustness,
+        &KnownVulnerabilities,
         &LoginThrottling,
         &Plaintext,
         &Ssh,

@@ -98,7 +98,20 @@ fn the_weak_device_s_services_are_identified_by_protocol() {
     // Closed ports around the open ones, and the services off their usual ports.
     let mut ports: Vec<u16> = WEAK_PORTS.to_vec();
     ports.extend([21, 22, 23, 80, 443, 5555]);
-    let findings = scan(WEAK, Some(&ports));
+    // The curated advisories of the examples: dropbear 2022.83 is affected by Terrapin.
+    let advisories = provisor_advisories::Database::import(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/advisories"),
+        "2026-01-01T00:00:00Z",
+    )
+    .expect("the example advisories import");
+    let findings = scan_with(
+        WEAK,
+        Some(&ports),
+        HostOptions {
+            advisories: Some(std::sync::Arc::new(advisories)),
+            ..HostOptions::default()
+        },
+    );
     assert_eq!(findings.target.kind, "host");
     let expected = [
         (1883, "1883/tcp open: mqtt"),
@@ -273,6 +286,12 @@ fn the_weak_device_s_services_are_identified_by_protocol() {
             "5.6-2",
             161,
             "SNMP on 127.0.0.20:161/udp reveals \"Linux ",
+        ),
+        (
+            "net.known-vulnerabilities",
+            "5.2-3",
+            2222,
+            "dropbear 2022.83 on 127.0.0.20:2222 is affected by CVE-2023-48795",
         ),
         (
             "net.login-throttling",

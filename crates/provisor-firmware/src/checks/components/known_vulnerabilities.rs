@@ -20,15 +20,6 @@ static META: CheckMeta = CheckMeta {
     provisions: &["5.2-3", "5.3-8"],
 };
 
-fn severity(rating: Option<&str>) -> Severity {
-    match rating {
-        Some("critical") => Severity::Critical,
-        Some("high") => Severity::High,
-        Some("low") => Severity::Low,
-        _ => Severity::Medium,
-    }
-}
-
 impl Check for KnownVulnerabilities {
     fn meta(&self) -> &'static CheckMeta {
         &META
@@ -58,42 +49,27 @@ impl Check for KnownVulnerabilities {
         let mut checked = 0;
         for (component, version) in &components {
             checked += 1;
-            let matches = database.matches(provisor_advisories::Component {
+            let asked = provisor_advisories::Component {
                 name: &component.name,
                 version,
                 purl: component.purl.as_deref(),
-            });
-            for found in matches {
+            };
+            for found in database.matches(asked) {
                 let advisory = found.advisory;
-                let fixed = found
-                    .fixed
-                    .as_deref()
-                    .map_or("no fixed version is listed".to_owned(), |fixed| {
-                        format!("fixed in {fixed}")
-                    });
                 let location = component.locations.first().map_or("", String::as_str);
                 sink.add(
                     META.id,
                     META.provisions,
                     Outcome::Fail,
-                    severity(advisory.severity.as_deref()),
+                    Severity::from_rating(advisory.severity.as_deref()),
                     format!(
                         "{} {version} is affected by {}",
                         component.name, advisory.id
                     ),
                 )
-                .detail(format!("{}; {fixed}", advisory.summary))
+                .detail(format!("{}; {}", advisory.summary, found.fixed_text()))
                 .at(location, None, "")
-                .evidence(serde_json::json!({
-                    "advisory": advisory.id,
-                    "aliases": advisory.aliases,
-                    "component": component.name,
-                    "version": version,
-                    "purl": component.purl,
-                    "score": advisory.score,
-                    "severity": advisory.severity,
-                    "fixed": found.fixed,
-                }))
+                .evidence(found.evidence(asked))
                 .record();
             }
         }
