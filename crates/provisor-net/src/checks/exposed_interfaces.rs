@@ -4,6 +4,7 @@
 use provisor_engine::{FindingSink, Outcome, Severity};
 
 use super::{Check, CheckMeta, CheckRun, HostContext, describe};
+use crate::ixit::Declared;
 
 /// Lists every open TCP port with the service identified on it (by protocol, not by
 /// port number), or as unidentified, and the UDP services that answered (TFTP, SNMP,
@@ -11,8 +12,9 @@ use super::{Check, CheckMeta, CheckRun, HostContext, describe};
 /// 5.6-1 asks that unused ones be disabled. A debugging service reachable over the
 /// network (the GDB remote protocol of gdbserver, the Android Debug Bridge) fails: it
 /// gives control of the device's software, and 5.6-4 asks that debug interfaces not be
-/// exposed. With the manufacturer's declared interfaces (`--ixit`), an open port that is
-/// not declared fails 5.6-1. Ports that never answered are counted, not listed.
+/// exposed. With the manufacturer's declared interfaces (`--ixit`), an open TCP port or
+/// answering UDP service that is not declared, or that speaks another service than
+/// declared, fails 5.6-1. Ports that never answered are counted, not listed.
 pub struct ExposedInterfaces;
 
 static META: CheckMeta = CheckMeta {
@@ -35,6 +37,38 @@ impl Check for ExposedInterfaces {
     fn run<'a>(&'a self, context: &'a HostContext, sink: &'a mut FindingSink) -> CheckRun<'a> {
         Box::pin(async move { observe(context, sink) })
     }
+}
+
+/// Fails an open port the IXIT does not declare, or declares as another service.
+fn against_ixit(
+    context: &HostContext,
+    sink: &mut FindingSink,
+    port: u16,
+    transport: &str,
+    name: Option<&str>,
+    described: &str,
+) {
+    let host = context.target.address.to_string();
+    let count = context.ixit.interfaces.len();
+    let (title, detail) = match context.ixit.declares(port, transport, name) {
+        Declared::Nothing | Declared::Yes(_) => return,
+        Declared::Undeclared => (
+            format!("{port}/{transport} ({described}) is open but not among the {count} interfaces the IXIT declares"),
+            "an interface the manufacturer does not know of is not maintained; close it or declare it".to_owned(),
+        ),
+        Declared::Other(interface) => (
+            format!(
+                "{port}/{transport} speaks {described}, but the IXIT declares it as {} (\"{}\")",
+                interface.service.as_deref().unwrap_or_default(),
+                interface.name
+            ),
+            "what runs on the port is not the interface the manufacturer describes; correct the IXIT or the firmware".to_owned(),
+        ),
+    };
+    sink.add(META.id, &["5.6-1"], Outcome::Fail, Severity::Medium, title)
+        .detail(detail)
+        .on(&host, port, transport, name)
+        .record();
 }
 
 fn observe(context: &HostContext, sink: &mut FindingSink) {
@@ -60,24 +94,7 @@ fn observe(context: &HostContext, sink: &mut FindingSink) {
             .evidence(serde_json::json!({"probe": service.probe}))
             .record();
         }
-        let declared = &context.ixit.interfaces;
-        if !declared.is_empty() && context.ixit.interface(service.port).is_none() {
-            sink.add(
-                META.id,
-                &["5.6-1"],
-                Outcome::Fail,
-                Severity::Medium,
-                format!(
-                    "{}/tcp ({}) is open but not among the {} interfaces the IXIT declares",
-                    service.port,
-                    describe(service),
-                    declared.len()
-                ),
-            )
-            .detail("an interface the manufacturer does not know of is not maintained; close it or declare it")
-            .on(&host, service.port, "tcp", name)
-            .record();
-        }
+        against_ixit(context, sink, service.port, "tcp", name, &describe(service));
         sink.add(
             META.id,
             &["5.6-1"],
@@ -95,6 +112,14 @@ fn observe(context: &HostContext, sink: &mut FindingSink) {
         .record();
     }
     for service in &context.udp {
+        against_ixit(
+            context,
+            sink,
+            service.port,
+            "udp",
+            Some(&service.name),
+            &service.name,
+        );
         sink.add(
             META.id,
             &["5.6-1"],

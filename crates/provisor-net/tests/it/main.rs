@@ -516,34 +516,61 @@ fn a_broker_that_lets_passwords_be_guessed_fails() {
     );
 }
 
-/// With the manufacturer's IXIT: an open port it does not declare fails, and the
+/// With the manufacturer's IXIT: an open port it does not declare fails, and so does one
+/// that speaks another service than declared; a declared UDP service does not; and the
 /// known-good credential tells nginx's rate limit from a lockout.
 #[test]
 fn the_ixit_declares_interfaces_and_tells_throttling_from_lockout() {
     let mut device = bench::Device::new("127.0.0.25");
-    device.lighttpd(8080, false).nginx(8443);
+    device
+        .lighttpd(8080, false)
+        .nginx(8443)
+        .dropbear(2222, false)
+        .coap_server(5683);
     let ixit = provisor_net::Ixit::parse(
-        "[[interface]]\nname = \"web administration\"\nport = 8443\nservice = \"https\"\nuser = \"admin\"\npassword = \"Xq7-long-factory-unique-9Lm\"\n",
+        "[[interface]]\nname = \"web administration\"\nport = 8443\nservice = \"https\"\nuser = \"admin\"\npassword = \"Xq7-long-factory-unique-9Lm\"\n\n\
+         [[interface]]\nname = \"service console\"\nport = 2222\nservice = \"telnet\"\n\n\
+         [[interface]]\nname = \"local control\"\nport = 5683\ntransport = \"udp\"\nservice = \"coap\"\n",
     )
     .unwrap();
     let findings = scan_with(
         "127.0.0.25",
-        Some(&[8080, 8443]),
+        Some(&[2222, 8080, 8443]),
         HostOptions {
             ixit,
             ..HostOptions::default()
         },
     );
-    assert_eq!(
-        failures(&findings),
-        [(
-            "net.exposed-interfaces".to_owned(),
-            "5.6-1".to_owned(),
-            Some(8080),
-            "8080/tcp (http (web)) is open but not among the 1 interfaces the IXIT declares"
-                .to_owned()
-        )]
-    );
+    let mut failed = failures(&findings);
+    failed.sort();
+    let expected = [
+        (
+            "net.exposed-interfaces",
+            "5.6-1",
+            2222,
+            "2222/tcp speaks ssh (dropbear 2022.83), but the IXIT declares it as telnet (\"service console\")",
+        ),
+        (
+            "net.exposed-interfaces",
+            "5.6-1",
+            8080,
+            "8080/tcp (http (web)) is open but not among the 3 interfaces the IXIT declares",
+        ),
+        (
+            "net.unauthenticated-access",
+            "5.5-5",
+            5683,
+            "CoAP on 127.0.0.25:5683/udp lists",
+        ),
+    ];
+    assert_eq!(failed.len(), expected.len(), "{failed:#?}");
+    for ((check, provision, port, title), wanted) in failed.iter().zip(expected) {
+        assert_eq!(
+            (check.as_str(), provision.as_str(), *port),
+            (wanted.0, wanted.1, Some(wanted.2))
+        );
+        assert!(title.starts_with(wanted.3), "{title}");
+    }
     let throttling = findings
         .findings
         .iter()
