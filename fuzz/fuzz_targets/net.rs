@@ -1,7 +1,7 @@
 //! Fuzz target: the parsers of what a hostile network peer sends: a TLS server's first
 //! flight, an SSH key exchange offer, an HTTP response, the links and login form of its
-//! page and a digest challenge, telnet option negotiation and login prompts, FTP reply
-//! codes, the UDP services' answers (TFTP, SNMP,
+//! page and a digest challenge, a UPnP device description and LOCATION, telnet option
+//! negotiation and login prompts, FTP reply codes, the UDP services' answers (TFTP, SNMP,
 //! SSDP, mDNS, CoAP) and every match of the service table. Any panic is a bug.
 #![no_main]
 
@@ -17,7 +17,10 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
             }
         }
     }
-    let _ = provisor_net::proto::telnet::asks_for_login(&String::from_utf8_lossy(data));
+    let text = String::from_utf8_lossy(data);
+    let _ = provisor_net::proto::telnet::asks_for_login(&text);
+    let _ = provisor_net::proto::upnp::parse(&text, "http://127.0.0.1/d.xml", 80);
+    let _ = provisor_net::proto::upnp::on_target(&text, std::net::Ipv4Addr::LOCALHOST.into());
     let (mut text, mut replies) = (Vec::new(), Vec::new());
     provisor_net::proto::telnet::take_commands(data, &mut text, &mut replies);
     let _ = provisor_net::proto::ftp::reply_code(data);

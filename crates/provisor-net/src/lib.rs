@@ -160,6 +160,12 @@ pub async fn scan_host(host: &str, options: &HostOptions) -> Result<FindingsFile
     } else {
         Vec::new()
     };
+    let mut upnp: Vec<proto::upnp::Description> = Vec::new();
+    for location in udp.iter().filter_map(|service| service.detail("location")) {
+        if upnp.iter().all(|known| known.location != location) {
+            upnp.extend(proto::upnp::describe(&target, location, options.deadlines.answer).await);
+        }
+    }
     let mut sink = FindingSink::new();
     for service in &services {
         if let (Some(product), Some(version)) = (&service.product, &service.version) {
@@ -183,6 +189,7 @@ pub async fn scan_host(host: &str, options: &HostOptions) -> Result<FindingsFile
         ixit: options.ixit.clone(),
         logins: Vec::new(),
         udp,
+        upnp,
         advisories: options.advisories.clone(),
     };
     if options.auth_tests {

@@ -7,7 +7,9 @@ use crate::proto::http;
 
 /// Notes the software and versions services reveal before authentication: web servers'
 /// `Server` and `X-Powered-By` headers, FTP and other banners, the SERVER header of
-/// UPnP's SSDP answers and an SNMP agent's sysDescr (asked with the community "public",
+/// UPnP's SSDP answers, the serial number in a UPnP device description (fetched from the
+/// LOCATION an SSDP answer gives, only when it is on the target) and an SNMP agent's
+/// sysDescr (asked with the community "public",
 /// only when credentials may be sent). A version tells an attacker which known
 /// vulnerabilities to try; where the service lets it be hidden
 /// (a server token, a banner setting), revealing it fails 5.6-2 at low severity. SSH must
@@ -160,6 +162,33 @@ async fn observe(context: &HostContext, sink: &mut FindingSink) {
             .detail("the agent tells anyone with the community the system and its versions; set sysDescr to a neutral text (sysdescr in snmpd.conf), or turn SNMP off")
             .on(&host, service.port, "udp", Some("snmp"))
             .evidence(serde_json::json!({"sysDescr": description}))
+            .record();
+        }
+    }
+    for description in &context.upnp {
+        examined += 1;
+        let told: Vec<String> = [
+            ("serialNumber", "serial number"),
+            ("modelNumber", "model number"),
+        ]
+        .iter()
+        .filter_map(|(field, words)| Some(format!("{words} {}", description.field(field)?)))
+        .collect();
+        if description.field("serialNumber").is_some() {
+            sink.add(
+                META.id,
+                META.provisions,
+                Outcome::Fail,
+                Severity::Low,
+                format!(
+                    "the UPnP description at {} reveals the {}",
+                    description.location,
+                    told.join(" and the ")
+                ),
+            )
+            .detail("anyone on the network reads the device's serial number (from which some vendors derive default passwords and keys) and model; leave the serial number out of the description")
+            .on(&host, description.port, "tcp", Some("http"))
+            .evidence(serde_json::json!(description.fields))
             .record();
         }
     }

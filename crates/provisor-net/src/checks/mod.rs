@@ -69,6 +69,8 @@ pub struct HostContext {
     pub logins: Vec<logins::Login>,
     /// The UDP services that answered.
     pub udp: Vec<crate::udp::UdpService>,
+    /// The UPnP device descriptions SSDP pointed to on the target.
+    pub upnp: Vec<crate::proto::upnp::Description>,
     /// The advisories software versions are matched against.
     pub advisories: Option<std::sync::Arc<provisor_advisories::Database>>,
 }

@@ -10,12 +10,14 @@ use serde::Deserialize;
 
 use super::{Check, CheckMeta, CheckRun, HostContext, pass_if_clean};
 use crate::proto::telnet::{self, Telnet};
-use crate::proto::{ftp, http, mqtt, rtsp};
+use crate::proto::{ftp, http, mqtt, rtsp, upnp};
 
 /// Tries each interface without credentials: a telnet port that opens a shell without a
 /// login (confirmed by running `echo` with a random word), an FTP server that lets
 /// `anonymous` in, an RTSP stream (at the usual paths of `data/rtsp-paths.toml`) that
-/// plays without a login, an MQTT broker that accepts
+/// plays without a login, a UPnP port-mapping control URL (WANIPConnection,
+/// WANPPPConnection) that answers a read-only action without authentication, an MQTT
+/// broker that accepts
 /// anonymous clients (and, subscribed to `#` for at most a second and 200 messages, what
 /// they can read), and web pages served without authentication that hold credentials,
 /// account files or device configuration: the pages linked from the index and a list of
@@ -177,6 +179,10 @@ async fn observe(context: &HostContext, sink: &mut FindingSink) {
             _ => {}
         }
     }
+    for description in &context.upnp {
+        examined += 1;
+        upnp_control(context, description, sink).await;
+    }
     for service in &context.udp {
         let Some(resources) = service
             .detail("resources")
@@ -249,6 +255,62 @@ async fn telnet_shell(context: &HostContext, port: u16, sink: &mut FindingSink) 
         .on(&context.target.address.to_string(), port, "tcp", Some("telnet"))
         .evidence(serde_json::json!({"command": "echo WORD-$((6*7))", "answered": "WORD-42"}))
         .record();
+    }
+}
+
+/// The UPnP services that let anyone on the network open ports through the device, and
+/// the read-only action each is asked.
+const PORT_MAPPING: &[(&str, &str)] = &[
+    (
+        "urn:schemas-upnp-org:service:WANIPConnection:",
+        "GetExternalIPAddress",
+    ),
+    (
+        "urn:schemas-upnp-org:service:WANPPPConnection:",
+        "GetExternalIPAddress",
+    ),
+];
+
+/// A UPnP port-mapping control URL that answers without authentication (asked a
+/// read-only action: nothing is changed).
+async fn upnp_control(
+    context: &HostContext,
+    description: &crate::proto::upnp::Description,
+    sink: &mut FindingSink,
+) {
+    for (service, control) in &description.services {
+        let Some((_, action)) = PORT_MAPPING
+            .iter()
+            .find(|(kind, _)| service.starts_with(kind))
+        else {
+            continue;
+        };
+        let answered = upnp::soap(
+            &context.target,
+            description.port,
+            (service, control),
+            action,
+            context.deadline,
+        )
+        .await;
+        if answered == Some(200) {
+            sink.add(
+                META.id,
+                META.provisions,
+                Outcome::Fail,
+                Severity::High,
+                format!(
+                    "UPnP port mapping control on {}{control} answers without authentication",
+                    context.target.endpoint(description.port)
+                ),
+            )
+            .detail(format!("{action} was answered to anyone; the same control URL takes AddPortMapping, so any program on the network can open the device's ports to the Internet; turn UPnP IGD off or limit it"))
+            .on(&context.target.address.to_string(), description.port, "tcp", Some("http"))
+            .evidence(serde_json::json!({"service": service, "control": control, "action": action, "status": 200}))
+            .record();
+            // One finding per control URL is enough.
+            break;
+        }
     }
 }
 

@@ -50,7 +50,7 @@ pub async fn get(
     extra: &str,
     deadline: Duration,
 ) -> Option<Response> {
-    request(target, port, tls, Verb::Get, path, extra, deadline).await
+    send(target, port, tls, Verb::Get, path, extra, deadline).await
 }
 
 /// Sends a form (`application/x-www-form-urlencoded`) with `POST path`.
@@ -62,18 +62,28 @@ pub async fn post_form(
     form: &str,
     deadline: Duration,
 ) -> Option<Response> {
-    request(target, port, tls, Verb::PostForm(form), path, "", deadline).await
+    let verb = Verb::Post {
+        content_type: "application/x-www-form-urlencoded",
+        body: form,
+    };
+    send(target, port, tls, verb, path, "", deadline).await
 }
 
 /// What a request does.
-enum Verb<'a> {
+pub enum Verb<'a> {
+    /// GET.
     Get,
-    /// Posts this urlencoded form.
-    PostForm(&'a str),
+    /// POST with a body of that content type.
+    Post {
+        /// The `Content-Type`.
+        content_type: &'a str,
+        /// The body.
+        body: &'a str,
+    },
 }
 
-/// Sends one request and reads the response.
-async fn request(
+/// Sends one request (with extra header lines) and reads the response.
+pub async fn send(
     target: &Target,
     port: u16,
     tls: bool,
@@ -84,11 +94,11 @@ async fn request(
 ) -> Option<Response> {
     let mut stream = connect(target, port, tls, deadline).await?;
     let (method, body) = match verb {
-        Verb::PostForm(form) => (
+        Verb::Post { content_type, body } => (
             "POST",
             format!(
-                "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
-                form.len()
+                "Content-Type: {content_type}\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
             ),
         ),
         Verb::Get => ("GET", "\r\n".to_owned()),

@@ -11,6 +11,7 @@ pub mod ssh;
 pub mod ssh_auth;
 pub mod telnet;
 pub mod tls_client;
+pub mod upnp;
 
 use std::time::Duration;
 

@@ -7,11 +7,106 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// A device: daemons listening on one loopback address.
+/// A device: daemons listening on one loopback address, or on an address of a network
+/// namespace of its own.
 pub struct Device {
     pub address: &'static str,
     children: Vec<Child>,
     directory: tempfile::TempDir,
+    namespace: Option<Namespace>,
+}
+
+/// A network namespace the bench creates for a device that needs an interface of its
+/// own (multicast and link-scope services bind every address, which on this machine's
+/// loopback would show on every address the tests scan): a veth pair, this machine's
+/// end and the device's end numbered in 198.18.0.0/15 (set aside for benchmarking, never
+/// routed), so the traffic to the device goes into the namespace and nowhere else.
+struct Namespace {
+    name: String,
+    /// The device's end, inside the namespace.
+    interface: &'static str,
+}
+
+/// Runs `ip` with `arguments`, which must succeed.
+fn ip(arguments: &[&str]) {
+    let output = Command::new(program("/usr/sbin/ip"))
+        .args(arguments)
+        .output()
+        .expect("ip runs");
+    assert!(
+        output.status.success(),
+        "ip {arguments:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+impl Namespace {
+    /// A namespace holding `device` (x.x.x.2 of a /30), this machine at x.x.x.1.
+    fn new(device: &str) -> Namespace {
+        let name = format!("provisor-bench-{}", std::process::id());
+        let outside = format!("pvb{}", std::process::id() % 1_000_000);
+        let octets: Vec<&str> = device.split('.').collect();
+        let here = format!("{}.{}.{}.1", octets[0], octets[1], octets[2]);
+        let namespace = Namespace {
+            name,
+            interface: "dev0",
+        };
+        ip(&["netns", "add", &namespace.name]);
+        ip(&[
+            "link",
+            "add",
+            &outside,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            namespace.interface,
+            "netns",
+            &namespace.name,
+        ]);
+        ip(&["addr", "add", &format!("{here}/30"), "dev", &outside]);
+        ip(&["link", "set", &outside, "up"]);
+        let inside = ["-n", &namespace.name];
+        ip(&[
+            &inside[..],
+            &[
+                "addr",
+                "add",
+                &format!("{device}/30"),
+                "dev",
+                namespace.interface,
+            ],
+        ]
+        .concat());
+        ip(&[&inside[..], &["link", "set", namespace.interface, "up"]].concat());
+        ip(&[&inside[..], &["link", "set", "lo", "up"]].concat());
+        namespace
+    }
+
+    /// `command`, run inside the namespace.
+    fn wrap(&self, command: &Command) -> Command {
+        let mut wrapped = Command::new(program("/usr/sbin/ip"));
+        wrapped
+            .args(["netns", "exec", &self.name])
+            .arg(command.get_program())
+            .args(command.get_args());
+        for (key, value) in command.get_envs() {
+            match value {
+                Some(value) => wrapped.env(key, value),
+                None => wrapped.env_remove(key),
+            };
+        }
+        wrapped
+    }
+}
+
+impl Drop for Namespace {
+    fn drop(&mut self) {
+        // Deleting the namespace deletes the veth pair with it.
+        let _ = Command::new("/usr/sbin/ip")
+            .args(["netns", "del", &self.name])
+            .status();
+    }
 }
 
 /// The repository's root.
@@ -36,7 +131,16 @@ impl Device {
             address,
             children: Vec::new(),
             directory: tempfile::tempdir().expect("a temporary directory"),
+            namespace: None,
         }
+    }
+
+    /// A device in a network namespace of its own at `address` (in 198.18.0.0/15).
+    pub fn in_namespace(address: &'static str) -> Device {
+        assert!(address.starts_with("198.18.") || address.starts_with("198.19."));
+        let mut device = Device::new(address);
+        device.namespace = Some(Namespace::new(address));
+        device
     }
 
     fn path(&self, name: &str) -> PathBuf {
@@ -60,6 +164,11 @@ impl Device {
         );
         let log = self.path(&format!("{port}.log"));
         let output = std::fs::File::create(&log).expect("log created");
+        let mut wrapped = self
+            .namespace
+            .as_ref()
+            .map(|namespace| namespace.wrap(command));
+        let command = wrapped.as_mut().unwrap_or(command);
         let child = command
             .stdin(Stdio::null())
             .stdout(output.try_clone().expect("log shared"))
@@ -546,6 +655,31 @@ printf 'Content-Type: text/html\r\n\r\n<html><body>%s<form method="post" action=
         self
     }
 
+    /// miniupnpd, a UPnP Internet gateway, in the device's namespace: SSDP on 1900/udp
+    /// and its description and control URLs over HTTP on `port`, with a serial number
+    /// in the description and port mapping open to anyone on the network (its default).
+    pub fn miniupnpd(&mut self, port: u16) -> &mut Device {
+        let interface = self
+            .namespace
+            .as_ref()
+            .expect("miniupnpd needs a device in a namespace")
+            .interface;
+        let config = self.write(
+            "miniupnpd.conf",
+            &format!(
+                "ext_ifname={interface}\nlistening_ip={interface}\nport={port}\nenable_natpmp=no\nenable_upnp=yes\nsecure_mode=no\nfriendly_name=Acme router\nmanufacturer_name=Acme\nmodel_name=AcmeGate\nmodel_number=4.1.7\nserial=AG5509\nuuid=3e1f2a64-4c1b-4d2f-9a51-0c6b1e8e0001\nallow 1024-65535 198.18.0.0/15 1024-65535\ndeny 0-65535 0.0.0.0/0 0-65535\n"
+            ),
+        );
+        let mut command = Command::new(program("/usr/sbin/miniupnpd"));
+        command
+            .args(["-d", "-f"])
+            .arg(config)
+            .arg("-P")
+            .arg(self.path("miniupnpd.pid"));
+        self.start(port, &mut command, None);
+        self
+    }
+
     /// gdbserver in multi-process mode on `port` (it serves one connection).
     pub fn gdbserver(&mut self, port: u16) -> &mut Device {
         let mut command = Command::new(program("/usr/bin/gdbserver"));
@@ -561,5 +695,8 @@ impl Drop for Device {
             let _ = child.kill();
             let _ = child.wait();
         }
+        // The namespace goes after its daemons (the field order would drop it after
+        // this anyway; said here for the reader).
+        self.namespace.take();
     }
 }

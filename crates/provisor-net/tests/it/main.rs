@@ -584,6 +584,56 @@ fn the_ixit_declares_interfaces_and_tells_throttling_from_lockout() {
     );
 }
 
+/// A UPnP gateway (miniupnpd, in a network namespace of the test's own): its SSDP answer
+/// and the description it points to reveal versions and the serial number, and its
+/// port-mapping control URL answers anyone.
+#[test]
+fn upnp_descriptions_and_port_mapping_control_are_examined() {
+    const GATEWAY: &str = "198.18.231.2";
+    let mut device = bench::Device::in_namespace(GATEWAY);
+    device.miniupnpd(5000);
+    let findings = scan_with(
+        GATEWAY,
+        Some(&[5000]),
+        HostOptions {
+            // Credentials may go to the namespace: it is this test's own.
+            authorised: true,
+            ..HostOptions::default()
+        },
+    );
+    let mut failed = failures(&findings);
+    failed.sort();
+    let expected = [
+        (
+            "net.information-disclosure",
+            1900,
+            "SSDP on 198.18.231.2:1900/udp reveals \"",
+        ),
+        (
+            "net.information-disclosure",
+            5000,
+            "198.18.231.2:5000 reveals \"",
+        ),
+        (
+            "net.information-disclosure",
+            5000,
+            "the UPnP description at http://198.18.231.2:5000/rootDesc.xml reveals the serial number AG5509 and the model number 4.1.7",
+        ),
+        (
+            "net.unauthenticated-access",
+            5000,
+            "UPnP port mapping control on 198.18.231.2:5000/ctl/IPConn answers without authentication",
+        ),
+    ];
+    assert_eq!(failed.len(), expected.len(), "{failed:#?}");
+    for ((check, _, port, title), (wanted_check, wanted_port, wanted_title)) in
+        failed.iter().zip(expected)
+    {
+        assert_eq!((check.as_str(), *port), (wanted_check, Some(wanted_port)));
+        assert!(title.starts_with(wanted_title), "{title}");
+    }
+}
+
 /// Holds the hardened and the weak device up (on 127.0.0.21 and 127.0.0.20) for the
 /// measurements and comparisons of docs/PERFORMANCE.md and docs/AGREEMENT.md, for
 /// `PROVISOR_HOLD_SECONDS` (120 by default, an hour at most). Not part of the suite:
