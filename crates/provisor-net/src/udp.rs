@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use tokio::net::UdpSocket;
 
+use crate::proto::dns;
 use crate::target::Target;
 
 /// The most bytes of an answer read.
@@ -118,16 +119,71 @@ fn ssdp_search() -> Vec<u8> {
     b"M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nMAN: \"ssdp:discover\"\r\nMX: 1\r\nST: ssdp:all\r\nUSER-AGENT: provisor\r\n\r\n".to_vec()
 }
 
+/// The id of provisor's mDNS queries.
+const MDNS_ID: u16 = 0x1337;
+/// Service types, and instances, followed at most.
+const MDNS_TYPES: usize = 8;
+
 /// A unicast DNS-SD query for the services a responder offers.
 fn mdns_services_query() -> Vec<u8> {
-    let mut packet = vec![0x13, 0x37, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0];
-    for label in ["_services", "_dns-sd", "_udp", "local"] {
-        packet.push(label.len() as u8);
-        packet.extend_from_slice(label.as_bytes());
+    dns::query(MDNS_ID, "_services._dns-sd._udp.local", dns::PTR)
+}
+
+/// What the responder says of each service type it listed: the instances (with their
+/// port) and their TXT records, asked for as a DNS-SD browser would, by unicast to the
+/// target alone; at most [`MDNS_TYPES`] types and instances.
+async fn mdns_instances(target: &Target, types: &str, deadline: Duration) -> Vec<(String, String)> {
+    let mut details = Vec::new();
+    let mut instances = 0;
+    for kind in types
+        .split(", ")
+        .filter(|kind| !kind.is_empty())
+        .take(MDNS_TYPES)
+    {
+        let Some(answer) = ask(target, 5353, &dns::query(MDNS_ID, kind, dns::PTR), deadline).await
+        else {
+            continue;
+        };
+        let mut records = dns::parse(&answer).unwrap_or_default();
+        let named: Vec<String> = records
+            .iter()
+            .filter_map(|record| match &record.data {
+                dns::Data::Ptr(instance) if record.name == kind => Some(instance.clone()),
+                _ => None,
+            })
+            .collect();
+        for instance in named {
+            if instances >= MDNS_TYPES {
+                return details;
+            }
+            instances += 1;
+            let has_text = |records: &[dns::Record]| {
+                records.iter().any(|record| {
+                    record.name == instance && matches!(record.data, dns::Data::Txt(_))
+                })
+            };
+            if !has_text(&records) {
+                let query = dns::query(MDNS_ID, &instance, dns::TXT);
+                if let Some(answer) = ask(target, 5353, &query, deadline).await {
+                    records.extend(dns::parse(&answer).unwrap_or_default());
+                }
+            }
+            for record in records.iter().filter(|record| record.name == instance) {
+                match &record.data {
+                    dns::Data::Srv { port, host } => details.push((
+                        "instance".to_owned(),
+                        format!("{instance} on {host} port {port}"),
+                    )),
+                    dns::Data::Txt(strings) if !strings.is_empty() => details.push((
+                        "txt".to_owned(),
+                        format!("{instance}: {}", strings.join(" ")),
+                    )),
+                    _ => {}
+                }
+            }
+        }
     }
-    packet.push(0);
-    packet.extend_from_slice(&[0, 12, 0x80, 1]); // PTR, class IN with the unicast bit
-    packet
+    details
 }
 
 /// CoAP confirmable GET /.well-known/core (RFC 6690).
@@ -216,25 +272,19 @@ pub fn read_answer(name: &str, answer: &[u8]) -> Option<Vec<(String, String)>> {
             )
         }
         "mdns" => {
-            // A response (QR set) to our query id.
-            (answer.len() >= 12 && answer[..2] == [0x13, 0x37] && answer[2] & 0x80 != 0).then(
-                || {
-                    let printable: String = answer[12..]
-                        .iter()
-                        .map(|&byte| {
-                            if byte.is_ascii_graphic() {
-                                byte as char
-                            } else {
-                                ' '
-                            }
-                        })
-                        .collect();
-                    vec![(
-                        "records".to_owned(),
-                        printable.split_whitespace().collect::<Vec<_>>().join(" "),
-                    )]
-                },
-            )
+            // A response to our query id: the service types it lists.
+            if answer.get(..2) != Some(&MDNS_ID.to_be_bytes()[..]) {
+                return None;
+            }
+            let types: Vec<String> = dns::parse(answer)?
+                .into_iter()
+                .filter_map(|record| match record.data {
+                    dns::Data::Ptr(target) => Some(target),
+                    _ => None,
+                })
+                .take(MDNS_TYPES)
+                .collect();
+            Some(vec![("services".to_owned(), types.join(", "))])
         }
         "coap" => coap_payload(answer).map(|payload| {
             vec![(
@@ -253,7 +303,14 @@ pub async fn discover(target: &Target, deadline: Duration, auth_tests: bool) -> 
         let target = target.clone();
         running.spawn(async move {
             let answer = ask(&target, port, &request, deadline).await?;
-            let details = read_answer(name, &answer)?;
+            let mut details = read_answer(name, &answer)?;
+            if name == "mdns" {
+                let types = details
+                    .first()
+                    .map(|(_, types)| types.clone())
+                    .unwrap_or_default();
+                details.extend(mdns_instances(&target, &types, deadline).await);
+            }
             Some(UdpService {
                 port,
                 name: name.to_owned(),

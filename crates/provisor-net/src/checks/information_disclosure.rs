@@ -8,7 +8,8 @@ use crate::proto::http;
 /// Notes the software and versions services reveal before authentication: web servers'
 /// `Server` and `X-Powered-By` headers, FTP and other banners, the SERVER header of
 /// UPnP's SSDP answers, the serial number in a UPnP device description (fetched from the
-/// LOCATION an SSDP answer gives, only when it is on the target) and an SNMP agent's
+/// LOCATION an SSDP answer gives, only when it is on the target), mDNS TXT records that
+/// carry a firmware version or a serial number or MAC address, and an SNMP agent's
 /// sysDescr (asked with the community "public",
 /// only when credentials may be sent). A version tells an attacker which known
 /// vulnerabilities to try; where the service lets it be hidden
@@ -39,6 +40,42 @@ fn versioned(value: &str) -> bool {
         .split(['/', ' ', '_', '-'])
         .skip(1)
         .any(|part| part.chars().next().is_some_and(|c| c.is_ascii_digit()))
+}
+
+/// TXT keys that identify one device (a serial number, a MAC address).
+const IDENTIFIERS: &[&str] = &[
+    "serial",
+    "sn",
+    "serialnumber",
+    "mac",
+    "macaddress",
+    "deviceid",
+];
+/// TXT keys that carry software versions.
+const VERSIONS: &[&str] = &[
+    "fw",
+    "firmware",
+    "fwversion",
+    "fwver",
+    "version",
+    "ver",
+    "vers",
+    "sw",
+    "swversion",
+    "os",
+    "osversion",
+    "build",
+];
+
+/// Whether a TXT `key=value` string tells an identifier, or a version with digits.
+fn revealing(pair: &str) -> bool {
+    let Some((key, value)) = pair.split_once('=') else {
+        return false;
+    };
+    let key = key.to_ascii_lowercase().replace(['_', '-'], "");
+    !value.is_empty()
+        && (IDENTIFIERS.contains(&key.as_str())
+            || (VERSIONS.contains(&key.as_str()) && value.chars().any(|c| c.is_ascii_digit())))
 }
 
 async fn observe(context: &HostContext, sink: &mut FindingSink) {
@@ -165,6 +202,35 @@ async fn observe(context: &HostContext, sink: &mut FindingSink) {
             .record();
         }
     }
+    for service in context.udp.iter().filter(|service| service.name == "mdns") {
+        examined += 1;
+        let revealed: Vec<(&str, String)> = service
+            .details
+            .iter()
+            .filter(|(key, _)| key == "txt")
+            .filter_map(|(_, value)| {
+                let (instance, strings) = value.split_once(": ")?;
+                let told: Vec<&str> = strings.split(' ').filter(|pair| revealing(pair)).collect();
+                (!told.is_empty()).then(|| (instance, told.join(", ")))
+            })
+            .collect();
+        for (instance, told) in revealed {
+            sink.add(
+                META.id,
+                META.provisions,
+                Outcome::Fail,
+                Severity::Low,
+                format!(
+                    "mDNS on {}/udp reveals {told} ({instance})",
+                    context.target.endpoint(service.port)
+                ),
+            )
+            .detail("the device announces its firmware version or identifiers to the whole local network; leave them out of the service's TXT records")
+            .on(&host, service.port, "udp", Some("mdns"))
+            .evidence(serde_json::json!({"instance": instance, "txt": told}))
+            .record();
+        }
+    }
     for description in &context.upnp {
         examined += 1;
         let told: Vec<String> = [
@@ -213,5 +279,18 @@ mod tests {
         assert!(!versioned("nginx"));
         assert!(!versioned("web"));
         assert!(!versioned("Apache"));
+    }
+
+    #[test]
+    fn txt_records_that_identify_or_version_are_told() {
+        assert!(revealing("fw=3.2.1"));
+        assert!(revealing("serial_number=A42"));
+        assert!(revealing("MAC=00:11:22:33:44:55"));
+        assert!(!revealing("path=/"));
+        // DNS-SD's own version of the TXT layout says nothing of the device.
+        assert!(!revealing("txtvers=1"));
+        assert!(!revealing("version=beta"));
+        assert!(!revealing("serial="));
+        assert!(!revealing("noequals"));
     }
 }

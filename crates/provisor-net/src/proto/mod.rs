@@ -2,6 +2,7 @@
 //! telnet option negotiation, the start of SSH), over plain TCP or through TLS, each over a connection from [`crate::identify::open`], with every read
 //! bounded in bytes and time.
 
+pub mod dns;
 pub mod ftp;
 pub mod http;
 pub mod http_auth;

@@ -680,6 +680,49 @@ printf 'Content-Type: text/html\r\n\r\n<html><body>%s<form method="post" action=
         self
     }
 
+    /// avahi-daemon in the device's namespace, announcing a web interface by mDNS with
+    /// `txt` as its TXT records (with a mount namespace of its own, for the services
+    /// directory and run directory avahi insists on).
+    pub fn avahi(&mut self, txt: &[&str]) -> &mut Device {
+        let interface = self
+            .namespace
+            .as_ref()
+            .expect("avahi needs a device in a namespace")
+            .interface;
+        let services = self.path("avahi-services");
+        let run = self.path("avahi-run");
+        std::fs::create_dir_all(&services).unwrap();
+        std::fs::create_dir_all(&run).unwrap();
+        let records: String = txt
+            .iter()
+            .map(|record| format!("<txt-record>{record}</txt-record>"))
+            .collect();
+        std::fs::write(
+            services.join("camera.service"),
+            format!(
+                "<?xml version=\"1.0\" standalone='no'?>\n<service-group><name>AcmeCam</name><service><type>_http._tcp</type><port>80</port>{records}</service></service-group>\n"
+            ),
+        )
+        .unwrap();
+        let config = self.write(
+            "avahi.conf",
+            &format!(
+                "[server]\nuse-ipv4=yes\nuse-ipv6=no\nallow-interfaces={interface}\nenable-dbus=no\n[publish]\npublish-hinfo=no\npublish-workstation=no\n"
+            ),
+        );
+        let mut command = Command::new(program("/usr/bin/unshare"));
+        command
+            .args(["-m", "--propagation", "private", "sh", "-c"])
+            .arg("mount --bind \"$1\" /etc/avahi/services && mount --bind \"$2\" /run && exec \"$4\" --no-chroot --no-drop-root --no-rlimits --no-proc-title -f \"$3\"")
+            .arg("sh")
+            .arg(&services)
+            .arg(&run)
+            .arg(config)
+            .arg(program("/usr/sbin/avahi-daemon"));
+        self.start(5353, &mut command, Some("Server startup complete"));
+        self
+    }
+
     /// gdbserver in multi-process mode on `port` (it serves one connection).
     pub fn gdbserver(&mut self, port: u16) -> &mut Device {
         let mut command = Command::new(program("/usr/bin/gdbserver"));

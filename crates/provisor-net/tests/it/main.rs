@@ -584,14 +584,17 @@ fn the_ixit_declares_interfaces_and_tells_throttling_from_lockout() {
     );
 }
 
-/// A UPnP gateway (miniupnpd, in a network namespace of the test's own): its SSDP answer
-/// and the description it points to reveal versions and the serial number, and its
-/// port-mapping control URL answers anyone.
+/// A UPnP gateway that also announces itself by mDNS (miniupnpd and avahi, in a network
+/// namespace of the test's own): its SSDP answer and the description it points to
+/// reveal versions and the serial number, its port-mapping control URL answers anyone,
+/// and its mDNS TXT records tell its firmware version and serial number.
 #[test]
-fn upnp_descriptions_and_port_mapping_control_are_examined() {
+fn upnp_and_mdns_announcements_are_examined() {
     const GATEWAY: &str = "198.18.231.2";
     let mut device = bench::Device::in_namespace(GATEWAY);
-    device.miniupnpd(5000);
+    device
+        .miniupnpd(5000)
+        .avahi(&["path=/", "txtvers=1", "fw=4.1.7", "serial=AG5509"]);
     let findings = scan_with(
         GATEWAY,
         Some(&[5000]),
@@ -618,6 +621,11 @@ fn upnp_descriptions_and_port_mapping_control_are_examined() {
             "net.information-disclosure",
             5000,
             "the UPnP description at http://198.18.231.2:5000/rootDesc.xml reveals the serial number AG5509 and the model number 4.1.7",
+        ),
+        (
+            "net.information-disclosure",
+            5353,
+            "mDNS on 198.18.231.2:5353/udp reveals fw=4.1.7, serial=AG5509 (AcmeCam._http._tcp.local)",
         ),
         (
             "net.unauthenticated-access",
