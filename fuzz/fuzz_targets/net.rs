@@ -1,7 +1,7 @@
 //! Fuzz target: the parsers of what a hostile network peer sends: a TLS server's first
 //! flight, an SSH key exchange offer, an HTTP response, the links and login form of its
 //! page and a digest challenge, a UPnP device description and LOCATION, telnet option
-//! negotiation and login prompts, FTP reply codes, the UDP services' answers (TFTP, SNMP,
+//! negotiation and login prompts, FTP reply codes, DNS messages (mDNS), the UDP services' answers (TFTP, SNMP,
 //! SSDP, mDNS, CoAP) and every match of the service table. Any panic is a bug.
 #![no_main]
 
@@ -24,6 +24,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let (mut text, mut replies) = (Vec::new(), Vec::new());
     provisor_net::proto::telnet::take_commands(data, &mut text, &mut replies);
     let _ = provisor_net::proto::ftp::reply_code(data);
+    let _ = provisor_net::proto::dns::parse(data);
     for name in ["tftp", "snmp", "ssdp", "mdns", "coap"] {
         let _ = provisor_net::udp::read_answer(name, data);
     }
