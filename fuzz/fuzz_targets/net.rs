@@ -1,8 +1,9 @@
 //! Fuzz target: the parsers of what a hostile network peer sends: a TLS server's first
 //! flight, an SSH key exchange offer, an HTTP response, the links and login form of its
 //! page and a digest challenge, a UPnP device description and LOCATION, telnet option
-//! negotiation and login prompts, FTP reply codes, DNS messages (mDNS), the UDP services' answers (TFTP, SNMP,
-//! SSDP, mDNS, CoAP) and every match of the service table. Any panic is a bug.
+//! negotiation and login prompts, FTP reply codes, DNS messages (mDNS), the UDP
+//! services' answers (TFTP, SNMP, SSDP, mDNS, CoAP) and every match of the service
+//! table. Any panic is a bug.
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
