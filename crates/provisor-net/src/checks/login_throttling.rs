@@ -193,7 +193,8 @@ async fn guess(context: &HostContext, login: &Login) -> Run {
         let password = format!("provisor-wrong-{index}");
         let (answer, time) = logins::attempt(context, login, &user, &password).await;
         answers.push((answer, time.as_millis() as u64));
-        if answer == Answer::Throttled {
+        // Refused as too many, or gone silent: the run has its evidence.
+        if matches!(answer, Answer::Throttled | Answer::Silent) {
             break;
         }
     }

@@ -91,6 +91,30 @@ fn silent(stream: TcpStream, stop: &AtomicBool, until: Instant) {
     drop(stream);
 }
 
+/// An SSH server that says who it is, then nothing.
+fn ssh_then_silent(mut stream: TcpStream, stop: &AtomicBool, until: Instant) {
+    let _ = stream.write_all(b"SSH-2.0-OpenSSH_9.2\r\n");
+    silent(stream, stop, until);
+}
+
+/// An SSH server that says who it is, then sends noise.
+fn ssh_then_garbage(mut stream: TcpStream, stop: &AtomicBool, until: Instant) {
+    let _ = stream.write_all(b"SSH-2.0-OpenSSH_9.2\r\n");
+    garbage(stream, stop, until);
+}
+
+/// A telnet login prompt, then a byte at a time forever.
+fn telnet_login_then_drip(mut stream: TcpStream, stop: &AtomicBool, until: Instant) {
+    let _ = stream.write_all(b"\xff\xfd\x01\xff\xfb\x01\xff\xfb\x03\r\ncamera login: ");
+    drip(stream, stop, until);
+}
+
+/// An FTP greeting, then a byte at a time forever.
+fn ftp_then_drip(mut stream: TcpStream, stop: &AtomicBool, until: Instant) {
+    let _ = stream.write_all(b"220 FTP server ready\r\n");
+    drip(stream, stop, until);
+}
+
 /// Sets the flag when dropped, so the servers stop even when an assertion fails.
 struct Stop(Arc<AtomicBool>);
 
@@ -135,6 +159,43 @@ fn hostile_peers_cost_no_more_than_their_deadlines() {
         let title = service_on(&findings, port).unwrap();
         assert!(title.ends_with("unidentified"), "{title}");
     }
+}
+
+/// Hostile peers that look like login services (SSH, telnet, FTP) and then stall or
+/// talk nonsense: the logins tried on them (SSH through russh, the telnet prompts, FTP
+/// replies) end within their deadlines too.
+#[test]
+fn hostile_login_services_cost_no_more_than_their_deadlines() {
+    let stop = Stop(Arc::new(AtomicBool::new(false)));
+    let ports = [31011, 31012, 31013, 31014];
+    serve(ports[0], stop.0.clone(), ssh_then_silent);
+    serve(ports[1], stop.0.clone(), ssh_then_garbage);
+    serve(ports[2], stop.0.clone(), telnet_login_then_drip);
+    serve(ports[3], stop.0.clone(), ftp_then_drip);
+    let started = Instant::now();
+    let findings = scan(HOST, Some(&ports));
+    assert!(
+        started.elapsed() < Duration::from_secs(45),
+        "{:?}",
+        started.elapsed()
+    );
+    for (port, service) in ports.iter().zip(["ssh", "ssh", "telnet", "ftp"]) {
+        let title = service_on(&findings, *port).unwrap_or_default();
+        assert!(
+            title.starts_with(&format!("{port}/tcp open: {service}")),
+            "{title}"
+        );
+    }
+    // No credential is said to work on a peer that never answers one.
+    assert!(
+        findings
+            .findings
+            .iter()
+            .all(|finding| finding.check != "net.default-credentials"
+                || finding.outcome != provisor_engine::Outcome::Fail),
+        "{:#?}",
+        findings.findings
+    );
 }
 
 /// An HTTP server that stops for good when a GET request holds a NUL byte: the
