@@ -16,8 +16,9 @@ use crate::proto::{ftp, http, mqtt, rtsp, upnp};
 /// login (confirmed by running `echo` with a random word), an FTP server that lets
 /// `anonymous` in, an RTSP stream (at the usual paths of `data/rtsp-paths.toml`) that
 /// plays without a login, a UPnP port-mapping control URL (WANIPConnection,
-/// WANPPPConnection) that answers a read-only action without authentication, an MQTT
-/// broker that accepts
+/// WANPPPConnection) that answers a read-only action without authentication, a Modbus
+/// server (which identification saw answer a register read), an MQTT broker that
+/// accepts
 /// anonymous clients (and, subscribed to `#` for at most a second and 200 messages, what
 /// they can read), and web pages served without authentication that hold credentials,
 /// account files or device configuration: the pages linked from the index and a list of
@@ -154,6 +155,24 @@ async fn observe(context: &HostContext, sink: &mut FindingSink) {
                     .on(&host, port, "tcp", Some("ftp"))
                     .record();
                 }
+            }
+            Some("modbus") => {
+                // Identification read a holding register: that answer is the evidence.
+                examined += 1;
+                sink.add(
+                    META.id,
+                    META.provisions,
+                    Outcome::Fail,
+                    Severity::High,
+                    format!(
+                        "Modbus on {} answers register reads without authentication",
+                        context.target.endpoint(port)
+                    ),
+                )
+                .detail("Modbus has no authentication: anyone who reaches the port reads and writes the device's registers; keep it off networks others reach, or put it behind an authenticated tunnel")
+                .on(&host, port, "tcp", Some("modbus"))
+                .evidence(serde_json::json!({"probe": "read holding register 0 of unit 1", "banner": service.banner}))
+                .record();
             }
             Some("rtsp") => {
                 examined += 1;

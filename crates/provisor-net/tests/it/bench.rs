@@ -723,6 +723,17 @@ printf 'Content-Type: text/html\r\n\r\n<html><body>%s<form method="post" action=
         self
     }
 
+    /// pymodbus's Modbus TCP server on `port` (`modbus-server.py`): holding registers
+    /// anyone can read and write.
+    pub fn modbus(&mut self, port: u16) -> &mut Device {
+        let mut command = Command::new(program("/usr/bin/python3"));
+        command
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/modbus-server.py"))
+            .args([self.address, &port.to_string()]);
+        self.start(port, &mut command, None);
+        self
+    }
+
     /// gdbserver in multi-process mode on `port` (it serves one connection).
     pub fn gdbserver(&mut self, port: u16) -> &mut Device {
         let mut command = Command::new(program("/usr/bin/gdbserver"));

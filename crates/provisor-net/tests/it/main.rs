@@ -69,8 +69,8 @@ pub fn service_on(findings: &FindingsFile, port: u16) -> Option<String> {
 }
 
 const WEAK: &str = "127.0.0.20";
-const WEAK_PORTS: [u16; 11] = [
-    1883, 2121, 2200, 2222, 2323, 2324, 2345, 4433, 8080, 8554, 8555,
+const WEAK_PORTS: [u16; 12] = [
+    1883, 2121, 2200, 2222, 2323, 2324, 2345, 4433, 5020, 8080, 8554, 8555,
 ];
 
 fn weak_device() -> bench::Device {
@@ -88,6 +88,7 @@ fn weak_device() -> bench::Device {
         .rtsp(8554, Some(("admin", "admin")))
         .rtsp(8555, None)
         .snmpd(161)
+        .modbus(5020)
         .gdbserver(2345);
     device
 }
@@ -123,6 +124,7 @@ fn the_weak_device_s_services_are_identified_by_protocol() {
         (2345, "2345/tcp open: gdb"),
         (4433, "4433/tcp open: tls"),
         (8080, "8080/tcp open: http (lighttpd 1."),
+        (5020, "5020/tcp open: modbus"),
         (8554, "8554/tcp open: rtsp"),
         (8555, "8555/tcp open: rtsp"),
     ];
@@ -256,6 +258,12 @@ fn the_weak_device_s_services_are_identified_by_protocol() {
             "5.1-5",
             8554,
             "the RTSP stream 127.0.0.20:8554/live answered 10 wrong passwords in a row without slowing down",
+        ),
+        (
+            "net.unauthenticated-access",
+            "5.5-5",
+            5020,
+            "Modbus on 127.0.0.20:5020 answers register reads without authentication",
         ),
         (
             "net.unauthenticated-access",
