@@ -31,10 +31,7 @@ pub struct UdpService {
 impl UdpService {
     /// The value of one detail.
     pub fn detail(&self, key: &str) -> Option<&str> {
-        self.details
-            .iter()
-            .find(|(name, _)| name == key)
-            .map(|(_, value)| value.as_str())
+        crate::proto::value_of(&self.details, key)
     }
 }
 

@@ -42,6 +42,23 @@ fn versioned(value: &str) -> bool {
         .any(|part| part.chars().next().is_some_and(|c| c.is_ascii_digit()))
 }
 
+/// UDP services that say their software: the service, the detail that says it, how a
+/// title names it, and the advice.
+const UDP_VERSIONS: &[(&str, &str, &str, &str)] = &[
+    (
+        "ssdp",
+        "server",
+        "SSDP",
+        "UPnP announces the operating system and firmware versions to the whole network; leave versions out of the SERVER header",
+    ),
+    (
+        "snmp",
+        "sysDescr",
+        "SNMP's sysDescr",
+        "the agent tells anyone with the community the system and its versions; set sysDescr to a neutral text (sysdescr in snmpd.conf), or turn SNMP off",
+    ),
+];
+
 /// TXT keys that identify one device (a serial number, a MAC address).
 const IDENTIFIERS: &[&str] = &[
     "serial",
@@ -156,49 +173,29 @@ async fn observe(context: &HostContext, sink: &mut FindingSink) {
         }
     }
     for service in &context.udp {
-        let Some(server) = service.detail("server").filter(|_| service.name == "ssdp") else {
-            continue;
-        };
-        examined += 1;
-        if versioned(server) {
-            sink.add(
-                META.id,
-                META.provisions,
-                Outcome::Fail,
-                Severity::Low,
-                format!(
-                    "SSDP on {}/udp reveals \"{server}\"",
-                    context.target.endpoint(service.port)
-                ),
-            )
-            .detail("UPnP announces the operating system and firmware versions to the whole network; leave versions out of the SERVER header")
-            .on(&host, service.port, "udp", Some("ssdp"))
-            .evidence(serde_json::json!({"server": server, "location": service.detail("location")}))
-            .record();
-        }
-    }
-    for service in &context.udp {
-        let Some(description) = service
-            .detail("sysDescr")
-            .filter(|_| service.name == "snmp")
+        let Some((_, key, words, advice)) =
+            UDP_VERSIONS.iter().find(|(name, ..)| *name == service.name)
         else {
             continue;
         };
+        let Some(value) = service.detail(key) else {
+            continue;
+        };
         examined += 1;
-        if versioned(description) {
+        if versioned(value) {
             sink.add(
                 META.id,
                 META.provisions,
                 Outcome::Fail,
                 Severity::Low,
                 format!(
-                    "SNMP on {}/udp reveals \"{description}\" (sysDescr)",
+                    "{words} on {}/udp reveals \"{value}\"",
                     context.target.endpoint(service.port)
                 ),
             )
-            .detail("the agent tells anyone with the community the system and its versions; set sysDescr to a neutral text (sysdescr in snmpd.conf), or turn SNMP off")
-            .on(&host, service.port, "udp", Some("snmp"))
-            .evidence(serde_json::json!({"sysDescr": description}))
+            .detail(*advice)
+            .on(&host, service.port, "udp", Some(&service.name))
+            .evidence(serde_json::json!(service.details))
             .record();
         }
     }

@@ -20,6 +20,14 @@ use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::target::Target;
 
+/// The value of the first `key` in a list of (key, value) pairs.
+pub fn value_of<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(name, _)| name == key)
+        .map(|(_, value)| value.as_str())
+}
+
 /// A word no page or greeting holds by chance (`provisor` and the clock's
 /// nanoseconds): for a shell to echo back, or as a client nonce.
 pub fn unique_word() -> String {

@@ -29,10 +29,7 @@ pub struct Description {
 impl Description {
     /// A field of the description.
     pub fn field(&self, name: &str) -> Option<&str> {
-        self.fields
-            .iter()
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value.as_str())
+        super::value_of(&self.fields, name)
     }
 }
 

@@ -626,13 +626,24 @@ printf 'Content-Type: text/html\r\n\r\n<html><body>%s<form method="post" action=
         self
     }
 
+    /// One of the bench's Python servers (`tests/it/SCRIPT`) for this device's address and
+    /// `port`, run by Debian's Python (where the Debian packages it uses are).
+    fn python(&self, script: &str, port: u16) -> Command {
+        let mut command = Command::new(program("/usr/bin/python3"));
+        command
+            .arg(
+                Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("tests/it")
+                    .join(script),
+            )
+            .args([self.address, &port.to_string()]);
+        command
+    }
+
     /// GStreamer's RTSP server on `port` (`rtsp-server.py`): an audio stream at /live,
     /// behind digest authentication with `login`, open to anyone without.
     pub fn rtsp(&mut self, port: u16, login: Option<(&str, &str)>) -> &mut Device {
-        let mut command = Command::new(program("/usr/bin/python3"));
-        command
-            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/rtsp-server.py"))
-            .args([self.address, &port.to_string()]);
+        let mut command = self.python("rtsp-server.py", port);
         if let Some((user, password)) = login {
             command.args([user, password]);
         }
@@ -726,10 +737,7 @@ printf 'Content-Type: text/html\r\n\r\n<html><body>%s<form method="post" action=
     /// pymodbus's Modbus TCP server on `port` (`modbus-server.py`): holding registers
     /// anyone can read and write.
     pub fn modbus(&mut self, port: u16) -> &mut Device {
-        let mut command = Command::new(program("/usr/bin/python3"));
-        command
-            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/modbus-server.py"))
-            .args([self.address, &port.to_string()]);
+        let mut command = self.python("modbus-server.py", port);
         self.start(port, &mut command, None);
         self
     }

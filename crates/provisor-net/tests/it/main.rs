@@ -293,7 +293,7 @@ fn the_weak_device_s_services_are_identified_by_protocol() {
             "net.information-disclosure",
             "5.6-2",
             161,
-            "SNMP on 127.0.0.20:161/udp reveals \"Linux ",
+            "SNMP's sysDescr on 127.0.0.20:161/udp reveals \"Linux ",
         ),
         (
             "net.known-vulnerabilities",
