@@ -23,6 +23,10 @@ const PROBE_USER: &str = "root";
 /// Keyboard-interactive rounds answered before giving up (PAM asks once or twice).
 const ROUNDS: usize = 4;
 
+/// How long a server may take to answer a password: PAM waits about two seconds
+/// before it says a password was wrong.
+const VERDICT: Duration = Duration::from_secs(5);
+
 /// Accepts any host key.
 struct Unverified;
 
@@ -38,8 +42,9 @@ impl client::Handler for Unverified {
 }
 
 /// Every algorithm russh can speak, modern first, so that old devices (DH group 1,
-/// CBC, SHA-1) can be talked to as well as new ones.
-fn config(deadline: Duration) -> Arc<client::Config> {
+/// CBC, SHA-1) can be talked to as well as new ones; a session ends after `quiet` without
+/// a word from the server.
+fn config(quiet: Duration) -> Arc<client::Config> {
     static KEX: &[kex::Name] = &[
         kex::MLKEM768X25519_SHA256,
         kex::CURVE25519,
@@ -96,7 +101,7 @@ fn config(deadline: Duration) -> Arc<client::Config> {
     ];
     Arc::new(client::Config {
         client_id: russh::SshId::Standard(Cow::Borrowed("SSH-2.0-provisor")),
-        inactivity_timeout: Some(deadline),
+        inactivity_timeout: Some(quiet),
         preferred: Preferred {
             kex: Cow::Borrowed(KEX),
             key: Cow::Borrowed(KEYS),
@@ -108,14 +113,16 @@ fn config(deadline: Duration) -> Arc<client::Config> {
     })
 }
 
-/// A connection through the key exchange, ready to authenticate.
+/// A connection through the key exchange, ready to authenticate; it ends after `quiet`
+/// without a word from the server.
 async fn session(
     target: &Target,
     port: u16,
     deadline: Duration,
+    quiet: Duration,
 ) -> Option<client::Handle<Unverified>> {
     let stream = open(target, port, deadline).await?;
-    client::connect_stream(config(deadline), stream, Unverified)
+    client::connect_stream(config(quiet), stream, Unverified)
         .await
         .ok()
 }
@@ -124,7 +131,7 @@ async fn session(
 /// `keyboard-interactive`, …), or `None` when no session could be set up.
 pub async fn methods(target: &Target, port: u16, deadline: Duration) -> Option<Vec<String>> {
     tokio::time::timeout(deadline * 2, async {
-        let mut handle = session(target, port, deadline).await?;
+        let mut handle = session(target, port, deadline, deadline).await?;
         let answer = handle.authenticate_none(PROBE_USER).await.ok()?;
         let methods = match answer {
             // A server that lets anyone in without credentials.
@@ -154,8 +161,9 @@ pub async fn login(
     password: &str,
     deadline: Duration,
 ) -> Option<bool> {
-    tokio::time::timeout(deadline * 2, async {
-        let mut handle = session(target, port, deadline).await?;
+    let verdict = VERDICT.max(deadline);
+    tokio::time::timeout(deadline * 2 + verdict * 2, async {
+        let mut handle = session(target, port, deadline, verdict).await?;
         let answer = handle.authenticate_password(user, password).await.ok()?;
         let accepted = match answer {
             AuthResult::Success => true,

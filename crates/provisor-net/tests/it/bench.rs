@@ -7,6 +7,19 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// How an OpenSSH server of the bench lets users in.
+#[derive(Clone, Copy)]
+pub enum SshLogins {
+    /// Public keys only, the algorithms of its defaults (hardened).
+    KeysOnly,
+    /// Passwords, and the broken algorithms it can still be told to offer (DH group 1,
+    /// 3DES, HMAC-MD5).
+    Passwords,
+    /// Keyboard-interactive through PAM (which waits two seconds after a wrong
+    /// password), the algorithms of its defaults.
+    Pam,
+}
+
 /// A device: daemons listening on one loopback address, or on an address of a network
 /// namespace of its own.
 pub struct Device {
@@ -264,12 +277,11 @@ impl Device {
         self
     }
 
-    /// OpenSSH's sshd on `port`. Weak: password logins against the device's accounts
-    /// (root may not log in with a password: OpenSSH's default), and the broken
-    /// algorithms it can still be told to offer (DH group 1, 3DES, HMAC-MD5). Hardened:
-    /// keys only, its defaults otherwise.
-    pub fn sshd(&mut self, port: u16, weak: bool) -> &mut Device {
-        let key = self.path("ssh_host_ed25519_key");
+    /// OpenSSH's sshd on `port`, letting users in as `logins` says: with passwords or
+    /// through PAM, against the device's accounts ([`Device::with_accounts`]; root may
+    /// not log in with a password, OpenSSH's default).
+    pub fn sshd(&mut self, port: u16, logins: SshLogins) -> &mut Device {
+        let key = self.path(&format!("ssh_host_ed25519_key_{port}"));
         let generated = Command::new(program("/usr/bin/ssh-keygen"))
             .args(["-q", "-t", "ed25519", "-N", "", "-f"])
             .arg(&key)
@@ -278,34 +290,36 @@ impl Device {
         assert!(generated.status.success(), "{generated:?}");
         std::fs::create_dir_all("/run/sshd").expect("sshd's privilege separation directory");
         let sshd = program("/usr/sbin/sshd");
-        let mut command = if weak {
-            self.with_accounts(&sshd)
-        } else {
-            Command::new(sshd)
+        let mut command = match logins {
+            SshLogins::KeysOnly => Command::new(sshd),
+            SshLogins::Passwords | SshLogins::Pam => self.with_accounts(&sshd),
         };
         command
             .args(["-D", "-e", "-f", "/dev/null", "-h"])
             .arg(&key)
             .args(["-o", &format!("ListenAddress={}:{port}", self.address)])
-            .args(["-o", "PidFile=none", "-o", "UsePAM=no"]);
-        if weak {
-            command.args([
-                "-o",
-                "PasswordAuthentication=yes",
-                "-o",
-                "KexAlgorithms=+diffie-hellman-group1-sha1",
-                "-o",
-                "Ciphers=+3des-cbc",
-                "-o",
-                "MACs=+hmac-md5",
-            ]);
-        } else {
-            command.args([
-                "-o",
+            .args(["-o", "PidFile=none"]);
+        let options: &[&str] = match logins {
+            SshLogins::KeysOnly => &[
+                "UsePAM=no",
                 "PasswordAuthentication=no",
-                "-o",
                 "KbdInteractiveAuthentication=no",
-            ]);
+            ],
+            SshLogins::Passwords => &[
+                "UsePAM=no",
+                "PasswordAuthentication=yes",
+                "KexAlgorithms=+diffie-hellman-group1-sha1",
+                "Ciphers=+3des-cbc",
+                "MACs=+hmac-md5",
+            ],
+            SshLogins::Pam => &[
+                "UsePAM=yes",
+                "PasswordAuthentication=no",
+                "KbdInteractiveAuthentication=yes",
+            ],
+        };
+        for option in options {
+            command.args(["-o", option]);
         }
         self.start(port, &mut command, None);
         self

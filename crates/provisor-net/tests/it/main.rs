@@ -7,6 +7,8 @@
 mod bench;
 mod hostile;
 
+use bench::SshLogins;
+
 use std::time::Duration;
 
 use provisor_engine::{FindingsFile, Outcome};
@@ -69,15 +71,16 @@ pub fn service_on(findings: &FindingsFile, port: u16) -> Option<String> {
 }
 
 const WEAK: &str = "127.0.0.20";
-const WEAK_PORTS: [u16; 12] = [
-    1883, 2121, 2200, 2222, 2323, 2324, 2345, 4433, 5020, 8080, 8554, 8555,
+const WEAK_PORTS: [u16; 13] = [
+    1883, 2121, 2200, 2201, 2222, 2323, 2324, 2345, 4433, 5020, 8080, 8554, 8555,
 ];
 
 fn weak_device() -> bench::Device {
     let mut device = bench::Device::new(WEAK);
     device
         .dropbear(2222, true)
-        .sshd(2200, true)
+        .sshd(2200, SshLogins::Passwords)
+        .sshd(2201, SshLogins::Pam)
         .telnetd(2323, false)
         .telnetd(2324, true)
         .lighttpd(8080, true)
@@ -118,6 +121,7 @@ fn the_weak_device_s_services_are_identified_by_protocol() {
         (1883, "1883/tcp open: mqtt"),
         (2121, "2121/tcp open: ftp (vsftpd 3."),
         (2200, "2200/tcp open: ssh (OpenSSH 9."),
+        (2201, "2201/tcp open: ssh (OpenSSH 9."),
         (2222, "2222/tcp open: ssh (dropbear 20"),
         (2323, "2323/tcp open: telnet"),
         (2324, "2324/tcp open: telnet"),
@@ -307,6 +311,19 @@ fn the_weak_device_s_services_are_identified_by_protocol() {
             2222,
             "SSH password authentication on 127.0.0.20:2222 answered 10 wrong passwords in a row without slowing down",
         ),
+        // Keyboard-interactive through PAM.
+        (
+            "net.default-credentials",
+            "5.1-1",
+            2201,
+            "SSH password authentication on 127.0.0.20:2201 accepts admin:admin",
+        ),
+        (
+            "net.login-throttling",
+            "5.1-5",
+            2201,
+            "SSH password authentication on 127.0.0.20:2201 answered 10 wrong passwords in a row without slowing down",
+        ),
         (
             "net.login-throttling",
             "5.1-5",
@@ -457,7 +474,7 @@ fn hardened_device(address: &'static str) -> bench::Device {
     let mut device = bench::Device::new(address);
     device
         .dropbear(2222, false)
-        .sshd(2200, false)
+        .sshd(2200, SshLogins::KeysOnly)
         .lighttpd(8080, false)
         .nginx(8443)
         .mosquitto(8883, false);
