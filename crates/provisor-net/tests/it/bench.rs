@@ -54,8 +54,11 @@ fn ip(arguments: &[&str]) {
 }
 
 impl Namespace {
-    /// A namespace holding `device` (x.x.x.2 of a /30), this machine at x.x.x.1.
+    /// A namespace holding `device` (x.x.x.2 of a /30), this machine at x.x.x.1. The
+    /// namespaces a killed run left behind go first: their veth pairs hold the same
+    /// addresses.
     fn new(device: &str) -> Namespace {
+        Namespace::remove_stale();
         let name = format!("provisor-bench-{}", std::process::id());
         let outside = format!("pvb{}", std::process::id() % 1_000_000);
         let octets: Vec<&str> = device.split('.').collect();
@@ -94,6 +97,27 @@ impl Namespace {
         ip(&[&inside[..], &["link", "set", namespace.interface, "up"]].concat());
         ip(&[&inside[..], &["link", "set", "lo", "up"]].concat());
         namespace
+    }
+
+    /// Deletes the bench namespaces of test processes that are gone.
+    fn remove_stale() {
+        let Ok(listed) = Command::new(program("/usr/sbin/ip"))
+            .args(["netns", "list"])
+            .output()
+        else {
+            return;
+        };
+        for line in String::from_utf8_lossy(&listed.stdout).lines() {
+            let name = line.split_whitespace().next().unwrap_or_default();
+            let Some(pid) = name.strip_prefix("provisor-bench-") else {
+                continue;
+            };
+            if !Path::new("/proc").join(pid).exists() {
+                let _ = Command::new(program("/usr/sbin/ip"))
+                    .args(["netns", "del", name])
+                    .status();
+            }
+        }
     }
 
     /// `command`, run inside the namespace.
