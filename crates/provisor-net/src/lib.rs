@@ -166,6 +166,16 @@ pub async fn scan_host(host: &str, options: &HostOptions) -> Result<FindingsFile
             upnp.extend(proto::upnp::describe(&target, location, options.deadlines.answer).await);
         }
     }
+    // A "none" request carries no secret: asked whether or not credentials may be sent.
+    let mut ssh_methods = Vec::new();
+    for service in services
+        .iter()
+        .filter(|service| service.name.as_deref() == Some("ssh"))
+    {
+        let methods =
+            proto::ssh_auth::methods(&target, service.port, options.deadlines.answer).await;
+        ssh_methods.push((service.port, methods));
+    }
     let mut sink = FindingSink::new();
     for service in &services {
         if let (Some(product), Some(version)) = (&service.product, &service.version) {
@@ -189,6 +199,7 @@ pub async fn scan_host(host: &str, options: &HostOptions) -> Result<FindingsFile
         ixit: options.ixit.clone(),
         logins: Vec::new(),
         udp,
+        ssh_methods,
         upnp,
         advisories: options.advisories.clone(),
     };

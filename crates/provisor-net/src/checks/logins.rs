@@ -159,6 +159,17 @@ pub(crate) enum Answer {
     Silent,
 }
 
+impl Answer {
+    /// A login's verdict: accepted, refused, or no answer at all.
+    fn of_verdict(verdict: Option<bool>) -> Answer {
+        match verdict {
+            Some(true) => Answer::Accepted,
+            Some(false) => Answer::Rejected,
+            None => Answer::Silent,
+        }
+    }
+}
+
 /// Every login interface of the host; found once, before the checks that send
 /// credentials run, since their attempts may trip the interface's rate limit.
 pub async fn interfaces(context: &HostContext) -> Vec<Login> {
@@ -166,15 +177,14 @@ pub async fn interfaces(context: &HostContext) -> Vec<Login> {
     for service in &context.services {
         let port = service.port;
         match service.name.as_deref() {
-            Some("ssh") => {
-                let methods = ssh_auth::methods(&context.target, port, context.deadline).await;
-                if methods.is_some_and(|methods| {
+            Some("ssh")
+                if context.ssh_methods(port).is_some_and(|methods| {
                     methods
                         .iter()
                         .any(|method| method == "password" || method == "keyboard-interactive")
-                }) {
-                    found.push(Login::Ssh { port });
-                }
+                }) =>
+            {
+                found.push(Login::Ssh { port });
             }
             Some("telnet") => {
                 if let Some(mut session) =
@@ -326,20 +336,12 @@ pub(crate) async fn attempt(
 ) -> (Answer, Duration) {
     let started = Instant::now();
     let answer = match login {
-        Login::Ssh { port } => {
-            match ssh_auth::login(&context.target, *port, user, password, context.deadline).await {
-                Some(true) => Answer::Accepted,
-                Some(false) => Answer::Rejected,
-                None => Answer::Silent,
-            }
-        }
-        Login::Telnet { port } => {
-            match telnet::login(&context.target, *port, user, password, context.deadline).await {
-                Some(true) => Answer::Accepted,
-                Some(false) => Answer::Rejected,
-                None => Answer::Silent,
-            }
-        }
+        Login::Ssh { port } => Answer::of_verdict(
+            ssh_auth::login(&context.target, *port, user, password, context.deadline).await,
+        ),
+        Login::Telnet { port } => Answer::of_verdict(
+            telnet::login(&context.target, *port, user, password, context.deadline).await,
+        ),
         Login::Ftp { port } => {
             match ftp::login(&context.target, *port, user, password, context.deadline).await {
                 Some(230) => Answer::Accepted,

@@ -69,10 +69,24 @@ pub struct HostContext {
     pub logins: Vec<logins::Login>,
     /// The UDP services that answered.
     pub udp: Vec<crate::udp::UdpService>,
+    /// The authentication methods each SSH server offers (`None`: it could not be
+    /// asked), asked once before the checks run.
+    pub ssh_methods: Vec<(u16, Option<Vec<String>>)>,
     /// The UPnP device descriptions SSDP pointed to on the target.
     pub upnp: Vec<crate::proto::upnp::Description>,
     /// The advisories software versions are matched against.
     pub advisories: Option<std::sync::Arc<provisor_advisories::Database>>,
+}
+
+impl HostContext {
+    /// The authentication methods the SSH server on `port` offers, when it could be
+    /// asked.
+    pub fn ssh_methods(&self, port: u16) -> Option<&[String]> {
+        self.ssh_methods
+            .iter()
+            .find(|(known, _)| *known == port)
+            .and_then(|(_, methods)| methods.as_deref())
+    }
 }
 
 /// A check's work, which may talk to the host.

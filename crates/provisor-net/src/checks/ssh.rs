@@ -6,7 +6,7 @@ use provisor_engine::{FindingSink, Outcome, Severity};
 use serde::Deserialize;
 
 use super::{Check, CheckMeta, CheckRun, HostContext};
-use crate::proto::{ssh, ssh_auth};
+use crate::proto::ssh;
 
 /// Reads each SSH server's identification string and its key exchange offer (sent
 /// before any cryptography) and grades the key exchange methods, host key algorithms,
@@ -15,8 +15,9 @@ use crate::proto::{ssh, ssh_auth};
 /// legacy ones (SHA-1, CBC, NIST curves) are noted. A server that offers
 /// ChaCha20-Poly1305 or an encrypt-then-MAC MAC with a CBC cipher without strict key
 /// exchange (`kex-strict-s-v00@openssh.com`) is open to the Terrapin prefix-truncation
-/// attack (CVE-2023-48795) and fails too. Then it asks which authentication methods
-/// the server offers (a "none" request, which carries no secret): public keys alone
+/// attack (CVE-2023-48795) and fails too. Then it reads which authentication methods
+/// the server offers (asked once per scan with a "none" request, which carries no
+/// secret): public keys alone
 /// pass 5.1-3; passwords are noted (they can be guessed: `net.default-credentials` and
 /// `net.login-throttling` try them); a server that lets a user in with no credential at
 /// all fails 5.1-3 and 5.5-4.
@@ -222,7 +223,7 @@ async fn observe(context: &HostContext, sink: &mut FindingSink) {
 async fn authentication(context: &HostContext, sink: &mut FindingSink, port: u16) {
     let host = context.target.address.to_string();
     let endpoint = context.target.endpoint(port);
-    let Some(methods) = ssh_auth::methods(&context.target, port, context.deadline).await else {
+    let Some(methods) = context.ssh_methods(port) else {
         sink.add(
             META.id,
             &["5.1-3"],

@@ -4,7 +4,7 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use provisor_engine::{FindingSink, Outcome, Severity};
+use provisor_engine::{Draft, FindingSink, Outcome, Severity};
 use regex::bytes::Regex;
 use serde::Deserialize;
 
@@ -141,36 +141,32 @@ async fn observe(context: &HostContext, sink: &mut FindingSink) {
                 .await
                     == Some(230);
                 if anonymous {
-                    sink.add(
-                        META.id,
-                        META.provisions,
-                        Outcome::Fail,
-                        Severity::High,
+                    open_to_anyone(
+                        sink,
+                        context,
+                        (port, "ftp"),
                         format!(
                             "FTP on {} accepts anonymous logins",
                             context.target.endpoint(port)
                         ),
+                        "anyone can list and fetch the files it serves; turn anonymous FTP off",
                     )
-                    .detail("anyone can list and fetch the files it serves; turn anonymous FTP off")
-                    .on(&host, port, "tcp", Some("ftp"))
                     .record();
                 }
             }
             Some("modbus") => {
                 // Identification read a holding register: that answer is the evidence.
                 examined += 1;
-                sink.add(
-                    META.id,
-                    META.provisions,
-                    Outcome::Fail,
-                    Severity::High,
+                open_to_anyone(
+                    sink,
+                    context,
+                    (port, "modbus"),
                     format!(
                         "Modbus on {} answers register reads without authentication",
                         context.target.endpoint(port)
                     ),
+                    "Modbus has no authentication: anyone who reaches the port reads and writes the device's registers; keep it off networks others reach, or put it behind an authenticated tunnel",
                 )
-                .detail("Modbus has no authentication: anyone who reaches the port reads and writes the device's registers; keep it off networks others reach, or put it behind an authenticated tunnel")
-                .on(&host, port, "tcp", Some("modbus"))
                 .evidence(serde_json::json!({"probe": "read holding register 0 of unit 1", "banner": service.banner}))
                 .record();
             }
@@ -179,18 +175,16 @@ async fn observe(context: &HostContext, sink: &mut FindingSink) {
                 if let Some((path, 200)) =
                     rtsp::find_stream(&context.target, port, context.deadline).await
                 {
-                    sink.add(
-                        META.id,
-                        META.provisions,
-                        Outcome::Fail,
-                        Severity::High,
+                    open_to_anyone(
+                        sink,
+                        context,
+                        (port, "rtsp"),
                         format!(
                             "the RTSP stream {}{path} plays without a login",
                             context.target.endpoint(port)
                         ),
+                        "anyone who reaches the port watches or listens; require a login for the stream",
                     )
-                    .detail("anyone who reaches the port watches or listens; require a login for the stream")
-                    .on(&host, port, "tcp", Some("rtsp"))
                     .evidence(serde_json::json!({"path": path, "describe": 200}))
                     .record();
                 }
@@ -313,24 +307,47 @@ async fn upnp_control(
         )
         .await;
         if answered == Some(200) {
-            sink.add(
-                META.id,
-                META.provisions,
-                Outcome::Fail,
-                Severity::High,
+            open_to_anyone(
+                sink,
+                context,
+                (description.port, "http"),
                 format!(
                     "UPnP port mapping control on {}{control} answers without authentication",
                     context.target.endpoint(description.port)
                 ),
+                format!("{action} was answered to anyone; the same control URL takes AddPortMapping, so any program on the network can open the device's ports to the Internet; turn UPnP IGD off or limit it"),
             )
-            .detail(format!("{action} was answered to anyone; the same control URL takes AddPortMapping, so any program on the network can open the device's ports to the Internet; turn UPnP IGD off or limit it"))
-            .on(&context.target.address.to_string(), description.port, "tcp", Some("http"))
             .evidence(serde_json::json!({"service": service, "control": control, "action": action, "status": 200}))
             .record();
             // One finding per control URL is enough.
             break;
         }
     }
+}
+
+/// A failure of high severity on the TCP service on `port`: something anyone can reach
+/// without authentication. The caller adds evidence and records it.
+fn open_to_anyone<'a>(
+    sink: &'a mut FindingSink,
+    context: &HostContext,
+    (port, service): (u16, &str),
+    title: String,
+    detail: impl Into<String>,
+) -> Draft<'a> {
+    sink.add(
+        META.id,
+        META.provisions,
+        Outcome::Fail,
+        Severity::High,
+        title,
+    )
+    .detail(detail)
+    .on(
+        &context.target.address.to_string(),
+        port,
+        "tcp",
+        Some(service),
+    )
 }
 
 /// An MQTT broker that lets anyone in.

@@ -18,10 +18,6 @@ pub fn reply_code(answer: &[u8]) -> Option<u16> {
         .find_map(|line| line[..3].parse().ok())
 }
 
-/// How long a server may take to answer a password: vsftpd waits a second before it
-/// says a password was wrong, others longer.
-const VERDICT: Duration = Duration::from_secs(5);
-
 /// Sends a command and reads the code of its reply.
 async fn command<S: AsyncRead + AsyncWrite + Unpin>(
     stream: &mut S,
@@ -55,7 +51,7 @@ pub async fn login(
             command(
                 &mut stream,
                 &format!("PASS {password}"),
-                VERDICT.max(deadline),
+                super::PASSWORD_VERDICT.max(deadline),
             )
             .await
         }

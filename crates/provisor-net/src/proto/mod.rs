@@ -20,6 +20,11 @@ use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::target::Target;
 
+/// How long a server may take to answer a password: login programs wait before they
+/// say one was wrong (busybox and util-linux `login` three seconds, PAM about two,
+/// vsftpd one).
+pub const PASSWORD_VERDICT: Duration = Duration::from_secs(5);
+
 /// The value of the first `key` in a list of (key, value) pairs.
 pub fn value_of<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
     pairs

@@ -23,10 +23,6 @@ const PROBE_USER: &str = "root";
 /// Keyboard-interactive rounds answered before giving up (PAM asks once or twice).
 const ROUNDS: usize = 4;
 
-/// How long a server may take to answer a password: PAM waits about two seconds
-/// before it says a password was wrong.
-const VERDICT: Duration = Duration::from_secs(5);
-
 /// Accepts any host key.
 struct Unverified;
 
@@ -161,7 +157,7 @@ pub async fn login(
     password: &str,
     deadline: Duration,
 ) -> Option<bool> {
-    let verdict = VERDICT.max(deadline);
+    let verdict = super::PASSWORD_VERDICT.max(deadline);
     tokio::time::timeout(deadline * 2 + verdict * 2, async {
         let mut handle = session(target, port, deadline, verdict).await?;
         let answer = handle.authenticate_password(user, password).await.ok()?;

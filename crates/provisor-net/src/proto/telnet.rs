@@ -112,10 +112,6 @@ impl Telnet {
     }
 }
 
-/// How long a login program may take to answer a password: busybox and util-linux
-/// `login` wait three seconds before saying a password was wrong.
-pub const VERDICT: Duration = Duration::from_secs(5);
-
 /// Prompts for a user name.
 const USER_PROMPTS: [&str; 4] = ["login", "username", "user name", "user:"];
 
@@ -173,7 +169,9 @@ pub async fn login(
         return None;
     }
     session.send_line(password, deadline).await.then_some(())?;
-    let verdict = session.read_text(VERDICT.max(deadline)).await;
+    let verdict = session
+        .read_text(super::PASSWORD_VERDICT.max(deadline))
+        .await;
     if verdict.is_empty() {
         return None;
     }

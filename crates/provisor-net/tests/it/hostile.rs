@@ -17,7 +17,7 @@ const LIFETIME: Duration = Duration::from_secs(60);
 
 /// Serves every connection to `port` with `behaviour` on a thread of its own, until
 /// `stop` is set or [`LIFETIME`] is over.
-fn serve(port: u16, stop: Arc<AtomicBool>, behaviour: fn(TcpStream, &AtomicBool, Instant)) {
+fn serve(port: u16, stop: Arc<AtomicBool>, behaviour: Behaviour) {
     serve_on(HOST, port, stop, behaviour);
 }
 
@@ -124,23 +124,37 @@ impl Drop for Stop {
     }
 }
 
-#[test]
-fn hostile_peers_cost_no_more_than_their_deadlines() {
+/// What a behaviour serves on a port.
+type Behaviour = fn(TcpStream, &AtomicBool, Instant);
+
+/// Serves each (port, behaviour) until the scan of those ports is over, and checks the
+/// scan ended in far less than a minute: deadlines of 500 ms, a handful of probes and
+/// attempts per port, ports in parallel, unless something ignored its deadline.
+fn scan_hostile(peers: &[(u16, Behaviour)]) -> provisor_engine::FindingsFile {
     let stop = Stop(Arc::new(AtomicBool::new(false)));
-    let ports = [31001, 31002, 31003, 31004];
-    serve(ports[0], stop.0.clone(), drip);
-    serve(ports[1], stop.0.clone(), endless);
-    serve(ports[2], stop.0.clone(), garbage);
-    serve(ports[3], stop.0.clone(), silent);
+    for (port, behaviour) in peers {
+        serve(*port, stop.0.clone(), *behaviour);
+    }
+    let ports: Vec<u16> = peers.iter().map(|(port, _)| *port).collect();
     let started = Instant::now();
     let findings = scan(HOST, Some(&ports));
-    // Deadlines of 500 ms, a handful of probes per port, ports in parallel: far less
-    // than a minute unless a probe ignored its deadline.
     assert!(
         started.elapsed() < Duration::from_secs(45),
         "{:?}",
         started.elapsed()
     );
+    findings
+}
+
+#[test]
+fn hostile_peers_cost_no_more_than_their_deadlines() {
+    let ports = [31001, 31002, 31003, 31004];
+    let findings = scan_hostile(&[
+        (ports[0], drip),
+        (ports[1], endless),
+        (ports[2], garbage),
+        (ports[3], silent),
+    ]);
     for port in ports {
         let found = service_on(&findings, port);
         assert!(
@@ -166,19 +180,13 @@ fn hostile_peers_cost_no_more_than_their_deadlines() {
 /// replies) end within their deadlines too.
 #[test]
 fn hostile_login_services_cost_no_more_than_their_deadlines() {
-    let stop = Stop(Arc::new(AtomicBool::new(false)));
     let ports = [31011, 31012, 31013, 31014];
-    serve(ports[0], stop.0.clone(), ssh_then_silent);
-    serve(ports[1], stop.0.clone(), ssh_then_garbage);
-    serve(ports[2], stop.0.clone(), telnet_login_then_drip);
-    serve(ports[3], stop.0.clone(), ftp_then_drip);
-    let started = Instant::now();
-    let findings = scan(HOST, Some(&ports));
-    assert!(
-        started.elapsed() < Duration::from_secs(45),
-        "{:?}",
-        started.elapsed()
-    );
+    let findings = scan_hostile(&[
+        (ports[0], ssh_then_silent),
+        (ports[1], ssh_then_garbage),
+        (ports[2], telnet_login_then_drip),
+        (ports[3], ftp_then_drip),
+    ]);
     for (port, service) in ports.iter().zip(["ssh", "ssh", "telnet", "ftp"]) {
         let title = service_on(&findings, *port).unwrap_or_default();
         assert!(
