@@ -10,19 +10,21 @@ mod validate;
 use std::sync::OnceLock;
 
 pub use model::{
-    Catalog, Category, Condition, ConditionId, DerivedRule, IxitTable, Provision, Relation, Status,
-    TestCase, TestKind,
+    Catalog, Category, CheckTests, Condition, ConditionId, DerivedRule, FieldType, IxitField,
+    IxitTable, Provision, Relation, Status, TestCase, TestKind,
 };
 pub use validate::Problem;
 
 /// The edition an assessment uses when it names none.
 pub const DEFAULT_EDITION: &str = "en303645-v2.1.1";
 
-/// The embedded sources of every edition: id, edition file, provisions file.
-const EDITION_SOURCES: &[(&str, &str, &str)] = &[(
+/// The embedded sources of every edition: id, edition file, provisions file, and the
+/// map of provisor's checks to the edition's test cases.
+const EDITION_SOURCES: &[(&str, &str, &str, &str)] = &[(
     "en303645-v2.1.1",
     include_str!("../data/en303645-v2.1.1/edition.toml"),
     include_str!("../data/en303645-v2.1.1/provisions.toml"),
+    include_str!("../data/en303645-v2.1.1/checks.toml"),
 )];
 
 /// An embedded edition that failed to load: a bug in the data, caught by the tests.
@@ -47,8 +49,8 @@ pub fn editions() -> &'static [Catalog] {
     EDITIONS.get_or_init(|| {
         EDITION_SOURCES
             .iter()
-            .map(|&(id, edition, provisions)| {
-                Catalog::from_toml(id, edition, provisions)
+            .map(|&(id, edition, provisions, checks)| {
+                Catalog::from_toml(id, edition, provisions, checks)
                     .unwrap_or_else(|error| panic!("{error}"))
             })
             .collect()
@@ -62,7 +64,7 @@ pub fn edition(id: &str) -> Option<&'static Catalog> {
 
 /// The ids of every embedded edition, for error messages.
 pub fn edition_ids() -> Vec<&'static str> {
-    EDITION_SOURCES.iter().map(|&(id, _, _)| id).collect()
+    EDITION_SOURCES.iter().map(|&(id, ..)| id).collect()
 }
 
 /// The default edition (`en303645-v2.1.1`).

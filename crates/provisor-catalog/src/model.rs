@@ -29,7 +29,20 @@ pub struct Catalog {
     pub ixit: Vec<IxitTable>,
     /// Provisions in the standard's order.
     pub provisions: Vec<Provision>,
+    /// Which test cases of this edition each of provisor's automated checks informs.
+    pub check_tests: Vec<CheckTests>,
     index: BTreeMap<String, usize>,
+}
+
+/// The functional test cases one automated check informs: its fail findings propose
+/// FAIL for them, its pass findings PASS.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckTests {
+    /// The check id (`firmware.default-password`).
+    pub check: String,
+    /// The test cases (`5.1-1-2`); empty when the check informs none.
+    pub test_cases: Vec<String>,
 }
 
 /// A clause of the standard grouping provisions (`5.1 No universal default passwords`).
@@ -177,6 +190,56 @@ pub struct IxitTable {
     pub id: String,
     /// Table title.
     pub title: String,
+    /// The fields an entry has, as far as they are known (the lists are indicative).
+    #[serde(default)]
+    pub fields: Vec<IxitField>,
+}
+
+impl IxitTable {
+    /// The field with this name.
+    pub fn field(&self, name: &str) -> Option<&IxitField> {
+        self.fields.iter().find(|field| field.name == name)
+    }
+}
+
+/// A field (column) of an IXIT table.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IxitField {
+    /// The field's name in an assessment file (`generation_mechanism`).
+    pub name: String,
+    /// What it holds.
+    #[serde(rename = "type")]
+    pub kind: FieldType,
+}
+
+/// What an IXIT field holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FieldType {
+    /// Free text.
+    Text,
+    /// true or false.
+    Boolean,
+    /// A whole number (a port).
+    Integer,
+    /// A list of texts.
+    List,
+    /// A secret: only a reference to it may be written, never its value.
+    Secret,
+}
+
+impl FieldType {
+    /// The data spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FieldType::Text => "text",
+            FieldType::Boolean => "boolean",
+            FieldType::Integer => "integer",
+            FieldType::List => "list",
+            FieldType::Secret => "secret",
+        }
+    }
 }
 
 /// Whether a provision is a requirement or a recommendation.
@@ -304,12 +367,19 @@ struct ProvisionsFile {
     provision: Vec<Provision>,
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChecksFile {
+    check: Vec<CheckTests>,
+}
+
 impl Catalog {
-    /// Parses an edition from the text of its two data files.
+    /// Parses an edition from the text of its three data files.
     pub fn from_toml(
         edition: &'static str,
         edition_text: &str,
         provisions_text: &str,
+        checks_text: &str,
     ) -> Result<Catalog, CatalogError> {
         let malformed = |file: &'static str, error: toml::de::Error| CatalogError::Malformed {
             edition,
@@ -320,6 +390,8 @@ impl Catalog {
             toml::from_str(edition_text).map_err(|error| malformed("edition.toml", error))?;
         let body: ProvisionsFile =
             toml::from_str(provisions_text).map_err(|error| malformed("provisions.toml", error))?;
+        let checks: ChecksFile =
+            toml::from_str(checks_text).map_err(|error| malformed("checks.toml", error))?;
         let index = body
             .provision
             .iter()
@@ -336,6 +408,7 @@ impl Catalog {
             relations: head.relation,
             ixit: head.ixit,
             provisions: body.provision,
+            check_tests: checks.check,
             index,
         })
     }
@@ -350,6 +423,24 @@ impl Catalog {
     /// The position of a provision in catalog order.
     pub fn provision_index(&self, id: &str) -> Option<usize> {
         self.index.get(id).copied()
+    }
+
+    /// The test case with this id and the provision it belongs to.
+    pub fn test_case(&self, id: &str) -> Option<(&Provision, &TestCase)> {
+        // A test case id is its provision's id, a dash and a number: try the provision
+        // that prefix names first.
+        let provision = self.provision(id.rsplit_once('-')?.0)?;
+        let test_case = provision.test_cases.iter().find(|case| case.id == id)?;
+        Some((provision, test_case))
+    }
+
+    /// The test cases an automated check informs (none for a check this edition does
+    /// not map).
+    pub fn tests_of_check(&self, check: &str) -> &[String] {
+        self.check_tests
+            .iter()
+            .find(|entry| entry.check == check)
+            .map_or(&[], |entry| entry.test_cases.as_slice())
     }
 
     /// The condition with this id.

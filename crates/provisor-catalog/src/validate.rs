@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::model::{Catalog, DerivedRule, Status};
+use crate::model::{Catalog, DerivedRule, Status, TestKind};
 
 /// One thing wrong with an edition's data.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,6 +46,15 @@ impl Catalog {
         for table in &self.ixit {
             if !seen.insert(table.id.as_str()) {
                 say(format!("IXIT table {} is listed twice", table.id));
+            }
+            let mut names = BTreeSet::new();
+            for field in &table.fields {
+                if !names.insert(field.name.as_str()) || field.name == "id" {
+                    say(format!(
+                        "IXIT table {} lists field {} twice (every table has an id)",
+                        table.id, field.name
+                    ));
+                }
             }
         }
 
@@ -103,6 +112,25 @@ impl Catalog {
                     say(format!(
                         "derived provision {id} must be unconditionally mandatory"
                     ));
+                }
+            }
+        }
+        let mut seen = BTreeSet::new();
+        for entry in &self.check_tests {
+            if !seen.insert(entry.check.as_str()) {
+                say(format!("check {} is mapped twice", entry.check));
+            }
+            for id in &entry.test_cases {
+                match self.test_case(id) {
+                    None => say(format!(
+                        "check {} names unknown test case {id}",
+                        entry.check
+                    )),
+                    Some((_, case)) if case.kind == TestKind::Conceptual => say(format!(
+                        "check {} names conceptual test case {id}; checks inform functional ones",
+                        entry.check
+                    )),
+                    Some(_) => {}
                 }
             }
         }

@@ -3,12 +3,16 @@
 
 use std::fmt;
 
-use provisor_catalog::{Catalog, Condition, ConditionId, Provision};
+use provisor_catalog::{Catalog, Condition, ConditionId, Provision, TestCase};
 
 use crate::conditions::ConditionConflict;
+use crate::error::Warning;
 use crate::file::{EvidenceFile, ScanRef};
 use crate::finding::{Component, Finding, Outcome};
+use crate::ixit::IxitEntry;
+use crate::lab::{Acceptance, Date, Kind, TestRecord, TestVerdict};
 use crate::profile::{ConditionAnswer, Device};
+use crate::review::Review;
 use crate::statement::Statement;
 
 /// Whether a provision applies to the device.
@@ -126,8 +130,94 @@ pub struct ProvisionResult<'c> {
     /// Indices into [`Assessment::findings`] of the findings on this provision, failing
     /// ones first.
     pub findings: Vec<usize>,
-    /// The statement says yes but a finding fails.
+    /// The statement says yes but a finding or a test case fails.
     pub contradiction: bool,
+    /// The provision's test cases and their state (lab assessments only).
+    pub tests: Vec<TestResult<'c>>,
+}
+
+/// What automated evidence proposes for a functional test case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Proposal {
+    /// PASS or FAIL.
+    pub verdict: TestVerdict,
+    /// Indices into [`Assessment::findings`] of the findings that propose it.
+    pub findings: Vec<usize>,
+}
+
+/// Where a test case stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TestState {
+    /// Recorded PASS (a proposal confirmed, or overridden with a reason).
+    Pass,
+    /// Recorded FAIL.
+    Fail,
+    /// Recorded inconclusive.
+    Inconclusive,
+    /// Neither recorded nor proposed, or recorded as not run.
+    NotRun,
+    /// Proposed by automated evidence, not yet confirmed by an assessor.
+    Proposed(TestVerdict),
+    /// Recorded PASS against a proposed FAIL without a reason for the override.
+    Disputed,
+}
+
+impl TestState {
+    /// The contract spelling: `pass`, `fail`, `inconclusive`, `not-run`,
+    /// `proposed-pass`, `proposed-fail`, `disputed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TestState::Pass => "pass",
+            TestState::Fail => "fail",
+            TestState::Inconclusive => "inconclusive",
+            TestState::NotRun => "not-run",
+            TestState::Proposed(TestVerdict::Fail) => "proposed-fail",
+            TestState::Proposed(_) => "proposed-pass",
+            TestState::Disputed => "disputed",
+        }
+    }
+
+    /// The report spelling: `PASS`, `PROPOSED FAIL`, …
+    pub fn label(self) -> &'static str {
+        match self {
+            TestState::Pass => "PASS",
+            TestState::Fail => "FAIL",
+            TestState::Inconclusive => "INCONCLUSIVE",
+            TestState::NotRun => "NOT RUN",
+            TestState::Proposed(TestVerdict::Fail) => "PROPOSED FAIL",
+            TestState::Proposed(_) => "PROPOSED PASS",
+            TestState::Disputed => "DISPUTED",
+        }
+    }
+}
+
+/// One test case of a provision in a lab assessment.
+#[derive(Debug, Clone)]
+pub struct TestResult<'c> {
+    /// The test case of the catalog.
+    pub case: &'c TestCase,
+    /// What the assessor recorded.
+    pub record: Option<TestRecord>,
+    /// What automated evidence proposes (functional test cases only; accepted findings
+    /// propose nothing).
+    pub proposal: Option<Proposal>,
+    /// Where it stands.
+    pub state: TestState,
+    /// The recorded verdict differs from the proposal (and the record says why).
+    pub overridden: bool,
+    /// IXIT tables the test case reviews that have no entry (conceptual test cases).
+    pub missing_ixit: Vec<String>,
+}
+
+/// An acceptance with what it covers.
+#[derive(Debug, Clone)]
+pub struct AcceptanceState {
+    /// The acceptance as written.
+    pub acceptance: Acceptance,
+    /// Indices into [`Assessment::findings`] of the findings it covers.
+    pub findings: Vec<usize>,
+    /// It has expired, so the findings count again.
+    pub expired: bool,
 }
 
 /// A condition with its answer in force.
@@ -217,6 +307,18 @@ pub struct Assessment<'c> {
     pub summary: Summary,
     /// The conformance decision.
     pub conformant: bool,
+    /// Self-assessment or lab.
+    pub kind: Kind,
+    /// The acceptances of triage, in file order.
+    pub acceptances: Vec<AcceptanceState>,
+    /// The IXIT entries.
+    pub ixit: Vec<IxitEntry>,
+    /// The review and sign-off, when recorded.
+    pub review: Option<Review>,
+    /// The date expiries were judged against.
+    pub as_of: Option<Date>,
+    /// What the user should see but that did not stop the judgement.
+    pub warnings: Vec<Warning>,
 }
 
 impl<'c> Assessment<'c> {
@@ -235,10 +337,32 @@ impl<'c> Assessment<'c> {
         result.findings.iter().map(|&index| &self.findings[index])
     }
 
-    /// Findings that fail.
+    /// Findings that fail, accepted ones included.
     pub fn failing_findings(&self) -> impl Iterator<Item = &Finding> {
         self.findings
             .iter()
             .filter(|finding| finding.outcome == Outcome::Fail)
+    }
+
+    /// The acceptance in force that covers the finding at `index`, if any.
+    pub fn acceptance_of(&self, index: usize) -> Option<&AcceptanceState> {
+        self.acceptances
+            .iter()
+            .find(|state| !state.expired && state.findings.contains(&index))
+    }
+
+    /// Findings that fail and that no acceptance in force covers: the ones that decide
+    /// verdicts.
+    pub fn deciding_failures(&self) -> impl Iterator<Item = (usize, &Finding)> {
+        self.findings.iter().enumerate().filter(|(index, finding)| {
+            finding.outcome == Outcome::Fail && self.acceptance_of(*index).is_none()
+        })
+    }
+
+    /// Every test case of every provision, in catalog order.
+    pub fn test_results(&self) -> impl Iterator<Item = (&ProvisionResult<'c>, &TestResult<'c>)> {
+        self.provisions
+            .iter()
+            .flat_map(|result| result.tests.iter().map(move |test| (result, test)))
     }
 }

@@ -106,6 +106,29 @@ pub enum Subject {
     Condition(ConditionId),
     /// The statement on a provision.
     Statement(String),
+    /// The record of a test case.
+    Test(String),
+    /// An acceptance, by its position among the `[[accept]]` entries.
+    Acceptance(usize),
+    /// An IXIT entry (table, position), or one of its fields.
+    Ixit(String, usize, Option<String>),
+    /// The assessment's kind.
+    Kind,
+    /// The review and sign-off.
+    Review,
+}
+
+/// Something in the input that does not stop the judgement but that the user should
+/// see: a test case recorded for a provision that does not apply, an acceptance that
+/// matches nothing or has expired, an unknown IXIT field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    /// What it is about.
+    pub subject: Subject,
+    /// What is the matter, lowercase, no trailing period.
+    pub message: String,
+    /// What to do, when something should be done.
+    pub help: Option<String>,
 }
 
 /// Input the engine cannot judge, before locations are attached.

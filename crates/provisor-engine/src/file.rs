@@ -14,9 +14,12 @@ use sha2::{Digest, Sha256};
 use toml::Spanned;
 
 use crate::assessment::Assessment;
-use crate::error::{InputError, Invalid, Subject};
+use crate::error::{InputError, Invalid, Subject, Warning};
 use crate::finding::{Target, parse_findings};
+use crate::ixit::{IxitEntry, IxitValue, SecretRef};
+use crate::lab::{Acceptance, AcceptanceKind, Date, Kind, Selector, TestRecord, TestVerdict};
 use crate::profile::{AnswerSource, ConditionAnswer, Device};
+use crate::review::{Decision, Review, content_without_review};
 use crate::statement::{Statement, Support};
 use crate::verdict::{Input, evaluate};
 
@@ -54,6 +57,8 @@ pub struct EvidenceFile {
     pub size: Option<u64>,
     /// The provisions whose statements cite it.
     pub provisions: Vec<String>,
+    /// The test cases whose records cite it.
+    pub tests: Vec<String>,
 }
 
 impl EvidenceFile {
@@ -127,8 +132,76 @@ struct RawScan {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct RawTest {
+    verdict: Spanned<String>,
+    #[serde(default)]
+    assessor: Option<String>,
+    #[serde(default)]
+    date: Option<Spanned<toml::Value>>,
+    #[serde(default)]
+    method: String,
+    #[serde(default)]
+    evidence: Vec<Spanned<String>>,
+    #[serde(default)]
+    findings: Vec<String>,
+    #[serde(default, rename = "override")]
+    override_reason: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAccept {
+    #[serde(default)]
+    finding: Option<String>,
+    #[serde(default)]
+    check: Option<String>,
+    #[serde(default)]
+    path: Option<String>,
+    #[serde(default)]
+    host: Option<String>,
+    #[serde(default)]
+    port: Option<u16>,
+    #[serde(default)]
+    kind: Option<Spanned<String>>,
+    #[serde(default)]
+    reason: Option<String>,
+    #[serde(default)]
+    by: Option<String>,
+    #[serde(default)]
+    until: Option<Spanned<toml::Value>>,
+}
+
+fn first_revision() -> u32 {
+    1
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawReview {
+    report_id: String,
+    #[serde(default = "first_revision")]
+    revision: u32,
+    assessor: String,
+    #[serde(default)]
+    reviewer: Option<String>,
+    #[serde(default)]
+    decision: Option<Spanned<String>>,
+    #[serde(default)]
+    date: Option<Spanned<toml::Value>>,
+    #[serde(default)]
+    content_sha256: Option<String>,
+    #[serde(default)]
+    inputs: BTreeMap<String, String>,
+}
+
+type RawIxitEntry = BTreeMap<Spanned<String>, Spanned<toml::Value>>;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawFile {
     edition: Option<Spanned<String>>,
+    #[serde(default)]
+    kind: Option<Spanned<String>>,
     #[serde(default)]
     device: Device,
     #[serde(default)]
@@ -136,7 +209,22 @@ struct RawFile {
     #[serde(default)]
     provision: BTreeMap<Spanned<String>, Spanned<RawStatement>>,
     #[serde(default)]
+    test: BTreeMap<Spanned<String>, Spanned<RawTest>>,
+    #[serde(default)]
+    ixit: BTreeMap<Spanned<String>, Vec<Spanned<RawIxitEntry>>>,
+    #[serde(default)]
+    accept: Vec<Spanned<RawAccept>>,
+    #[serde(default)]
+    review: Option<Spanned<RawReview>>,
+    #[serde(default)]
     scan: Vec<RawScan>,
+}
+
+/// What cites an evidence file.
+#[derive(Debug, Clone)]
+enum Citation {
+    Provision(String),
+    Test(String),
 }
 
 /// A parsed assessment file, before the files it names are read.
@@ -152,12 +240,27 @@ pub struct AssessmentFile {
     pub answers: BTreeMap<ConditionId, ConditionAnswer>,
     /// Statements by provision id.
     pub statements: BTreeMap<String, Statement>,
+    /// Self-assessment or lab.
+    pub kind: Kind,
+    /// Test case records by test case id.
+    pub tests: BTreeMap<String, TestRecord>,
+    /// Acceptances, in file order.
+    pub acceptances: Vec<Acceptance>,
+    /// IXIT entries, table by table in file order.
+    pub ixit: Vec<IxitEntry>,
+    /// The review and sign-off.
+    pub review: Option<Review>,
     /// Scan files named by `[[scan]]`, with their spans.
     scans: Vec<(String, Range<usize>)>,
-    /// Evidence paths with their spans and the provision citing them.
-    evidence: Vec<(String, Range<usize>, String)>,
+    /// Evidence paths with their spans and what cites them.
+    evidence: Vec<(String, Range<usize>, Citation)>,
     condition_spans: BTreeMap<ConditionId, Range<usize>>,
     statement_spans: BTreeMap<String, Range<usize>>,
+    test_spans: BTreeMap<String, Range<usize>>,
+    accept_spans: Vec<Range<usize>>,
+    ixit_spans: BTreeMap<(String, usize, Option<String>), Range<usize>>,
+    kind_span: Option<Range<usize>>,
+    review_span: Option<Range<usize>>,
 }
 
 impl AssessmentFile {
@@ -175,17 +278,101 @@ impl AssessmentFile {
         InputError::new(message).at_span(&self.origin, &self.source, span)
     }
 
-    /// Attaches the source position to an engine complaint.
-    pub fn locate(&self, invalid: &Invalid) -> InputError {
-        let span = match &invalid.subject {
+    /// The source text the file was parsed from.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    fn span_of(&self, subject: &Subject) -> Option<Range<usize>> {
+        match subject {
             Subject::Condition(id) => self.condition_spans.get(id).cloned(),
             Subject::Statement(id) => self.statement_spans.get(id).cloned(),
-        };
-        let error = match span {
-            Some(span) => self.error_at(span, invalid.message.clone()),
-            None => InputError::new(invalid.message.clone()).at_line(&self.origin, 1, 1),
-        };
-        error.help(invalid.help.clone())
+            Subject::Test(id) => self.test_spans.get(id).cloned(),
+            Subject::Acceptance(position) => self.accept_spans.get(*position).cloned(),
+            Subject::Ixit(table, index, field) => self
+                .ixit_spans
+                .get(&(table.clone(), *index, field.clone()))
+                .or_else(|| self.ixit_spans.get(&(table.clone(), *index, None)))
+                .cloned(),
+            Subject::Kind => self.kind_span.clone(),
+            Subject::Review => self.review_span.clone(),
+        }
+    }
+
+    fn place(&self, subject: &Subject, message: String) -> InputError {
+        match self.span_of(subject) {
+            Some(span) => self.error_at(span, message),
+            None => InputError::new(message).at_line(&self.origin, 1, 1),
+        }
+    }
+
+    /// Attaches the source position to an engine complaint.
+    pub fn locate(&self, invalid: &Invalid) -> InputError {
+        self.place(&invalid.subject, invalid.message.clone())
+            .help(invalid.help.clone())
+    }
+
+    /// Attaches the source position to a warning, for display as an [`InputError`].
+    pub fn locate_warning(&self, warning: &Warning) -> InputError {
+        let located = self.place(&warning.subject, warning.message.clone());
+        match &warning.help {
+            Some(help) => located.help(help.clone()),
+            None => located,
+        }
+    }
+}
+
+/// A date written as a TOML date (`2026-11-29`) or a string (`"2026-11-29"`).
+fn date_of(
+    value: &Spanned<toml::Value>,
+    what: &str,
+    origin: &str,
+    source: &str,
+) -> Result<Date, InputError> {
+    let text = match value.get_ref() {
+        toml::Value::String(text) => Some(text.clone()),
+        toml::Value::Datetime(datetime) if datetime.time.is_none() && datetime.offset.is_none() => {
+            datetime.date.map(|date| date.to_string())
+        }
+        _ => None,
+    };
+    text.as_deref().and_then(Date::parse).ok_or_else(|| {
+        InputError::new(format!("{what} is not a date"))
+            .at_span(origin, source, value.span())
+            .help("write a calendar date as YYYY-MM-DD, for example 2026-11-29")
+    })
+}
+
+/// An IXIT value: text, a boolean, a number, a list of texts, or a secret reference.
+fn ixit_value(value: &toml::Value) -> Result<IxitValue, &'static str> {
+    match value {
+        toml::Value::String(text) => Ok(IxitValue::Text(text.clone())),
+        toml::Value::Boolean(flag) => Ok(IxitValue::Boolean(*flag)),
+        toml::Value::Integer(number) => Ok(IxitValue::Integer(*number)),
+        toml::Value::Array(items) => items
+            .iter()
+            .map(|item| item.as_str().map(str::to_owned))
+            .collect::<Option<Vec<_>>>()
+            .map(IxitValue::List)
+            .ok_or("a list of IXIT values holds only texts"),
+        toml::Value::Table(table) => {
+            let text = |key: &str| table.get(key).and_then(toml::Value::as_str);
+            match (text("env"), text("file"), text("key"), table.len()) {
+                (Some(variable), None, None, 1) if !variable.is_empty() => {
+                    Ok(IxitValue::Secret(SecretRef::Env(variable.to_owned())))
+                }
+                (None, Some(file), Some(key), 2) if !file.is_empty() && !key.is_empty() => {
+                    Ok(IxitValue::Secret(SecretRef::File {
+                        file: file.to_owned(),
+                        key: key.to_owned(),
+                    }))
+                }
+                _ => Err(
+                    "a table in an IXIT entry is a secret reference: { env = \"VARIABLE\" } or { file = \"secrets.toml\", key = \"…\" }",
+                ),
+            }
+        }
+        _ => Err("an IXIT value is text, true or false, a number or a list of texts"),
     }
 }
 
@@ -285,7 +472,11 @@ pub fn parse(source: &str, origin: &str) -> Result<AssessmentFile, InputError> {
             )
         })?;
         for path in &raw_statement.evidence {
-            evidence.push((path.get_ref().clone(), path.span(), id.clone()));
+            evidence.push((
+                path.get_ref().clone(),
+                path.span(),
+                Citation::Provision(id.clone()),
+            ));
         }
         statement_spans.insert(id.clone(), key.span());
         statements.insert(
@@ -303,6 +494,267 @@ pub fn parse(source: &str, origin: &str) -> Result<AssessmentFile, InputError> {
         );
     }
 
+    let mut kind_span = None;
+    let kind = match &raw.kind {
+        None => Kind::SelfAssessment,
+        Some(kind) => {
+            kind_span = Some(kind.span());
+            Kind::parse(kind.get_ref()).ok_or_else(|| {
+                at(
+                    kind.span(),
+                    format!(
+                        "kind must be \"self-assessment\" or \"lab\", not \"{}\"",
+                        kind.get_ref()
+                    ),
+                )
+                .help("a lab assessment follows ETSI TS 103 701: test cases decide too")
+            })?
+        }
+    };
+
+    let mut tests = BTreeMap::new();
+    let mut test_spans = BTreeMap::new();
+    for (key, value) in raw.test {
+        let id = key.get_ref().clone();
+        let line = line_of(source, key.span().start);
+        test_spans.insert(id.clone(), key.span());
+        let raw_test = value.into_inner();
+        let verdict = TestVerdict::parse(raw_test.verdict.get_ref()).ok_or_else(|| {
+            at(
+                raw_test.verdict.span(),
+                format!(
+                    "verdict of test case {id} must be \"pass\", \"fail\", \"inconclusive\" or \"not-run\", not \"{}\"",
+                    raw_test.verdict.get_ref()
+                ),
+            )
+            .help("TS 103 701 knows PASS and FAIL; inconclusive and not-run keep the provision open")
+        })?;
+        let date = raw_test
+            .date
+            .as_ref()
+            .map(|date| date_of(date, &format!("the date of test case {id}"), origin, source))
+            .transpose()?;
+        for path in &raw_test.evidence {
+            evidence.push((
+                path.get_ref().clone(),
+                path.span(),
+                Citation::Test(id.clone()),
+            ));
+        }
+        tests.insert(
+            id.clone(),
+            TestRecord {
+                id,
+                verdict,
+                assessor: raw_test.assessor,
+                date,
+                method: raw_test.method,
+                evidence: raw_test
+                    .evidence
+                    .into_iter()
+                    .map(Spanned::into_inner)
+                    .collect(),
+                findings: raw_test.findings,
+                override_reason: raw_test.override_reason,
+                line: Some(line),
+            },
+        );
+    }
+
+    let mut acceptances = Vec::new();
+    let mut accept_spans = Vec::new();
+    for (position, entry) in raw.accept.into_iter().enumerate() {
+        let span = entry.span();
+        let line = line_of(source, span.start);
+        let number = position + 1;
+        let raw_accept = entry.into_inner();
+        let missing = |what: &str, help: &str| {
+            at(
+                span.clone(),
+                format!("acceptance #{number} (line {line}) has no {what}"),
+            )
+            .help(help.to_owned())
+        };
+        let selector = match (raw_accept.finding, raw_accept.check) {
+            (Some(finding), None) => {
+                if raw_accept.path.is_some()
+                    || raw_accept.host.is_some()
+                    || raw_accept.port.is_some()
+                {
+                    return Err(missing_or(
+                        at(
+                            span.clone(),
+                            format!(
+                                "acceptance #{number} (line {line}) names a finding by id and also a place"
+                            ),
+                        ),
+                        "name one finding by `finding = \"<id>\"`, or every finding of a check at a place by `check`, `path`, `host`, `port`",
+                    ));
+                }
+                Selector::Finding(finding)
+            }
+            (None, Some(check)) => Selector::Check {
+                check,
+                path: raw_accept.path,
+                host: raw_accept.host,
+                port: raw_accept.port,
+            },
+            (Some(_), Some(_)) => {
+                return Err(missing_or(
+                    at(
+                        span.clone(),
+                        format!(
+                            "acceptance #{number} (line {line}) names both a finding and a check"
+                        ),
+                    ),
+                    "name one finding by `finding = \"<id>\"`, or every finding of a check at a place by `check` and `path`, `host` or `port`",
+                ));
+            }
+            (None, None) => {
+                return Err(missing(
+                    "finding or check",
+                    "write finding = \"<id>\" (from `provisor triage`), or check = \"<check id>\" with path, host or port",
+                ));
+            }
+        };
+        let reason = raw_accept
+            .reason
+            .filter(|reason| !reason.trim().is_empty())
+            .ok_or_else(|| {
+                missing(
+                    "reason",
+                    "say why the finding does not count: reason = \"the key is the public test key of the SDK, never used\"",
+                )
+            })?;
+        let by = raw_accept
+            .by
+            .filter(|by| !by.trim().is_empty())
+            .ok_or_else(|| missing("by", "say who accepted it: by = \"name <email>\""))?;
+        let kind = match raw_accept.kind {
+            None => {
+                return Err(missing(
+                    "kind",
+                    "write kind = \"false-positive\" (the check is wrong) or \"accepted-risk\" (it is right, and the risk is accepted)",
+                ));
+            }
+            Some(kind) => AcceptanceKind::parse(kind.get_ref()).ok_or_else(|| {
+                at(
+                    kind.span(),
+                    format!(
+                        "kind of an acceptance must be \"false-positive\" or \"accepted-risk\", not \"{}\"",
+                        kind.get_ref()
+                    ),
+                )
+                .help("false-positive: the check is wrong about the device; accepted-risk: it is right, and the risk is accepted")
+            })?,
+        };
+        let until = raw_accept
+            .until
+            .as_ref()
+            .map(|until| {
+                date_of(
+                    until,
+                    &format!("`until` of acceptance #{number}"),
+                    origin,
+                    source,
+                )
+            })
+            .transpose()?;
+        accept_spans.push(span);
+        acceptances.push(Acceptance {
+            selector,
+            kind,
+            reason,
+            by,
+            until,
+            line: Some(line),
+        });
+    }
+
+    let mut ixit = Vec::new();
+    let mut ixit_spans = BTreeMap::new();
+    for (table, entries) in raw.ixit {
+        let table_span = table.span();
+        let table = table.into_inner();
+        for (index, entry) in entries.into_iter().enumerate() {
+            let entry_span = entry.span();
+            let line = line_of(source, entry_span.start);
+            let entry_span = if entry_span.is_empty() {
+                table_span.clone()
+            } else {
+                entry_span
+            };
+            ixit_spans.insert((table.clone(), index, None), entry_span);
+            let mut fields = BTreeMap::new();
+            for (name, value) in entry.into_inner() {
+                let value_of = ixit_value(value.get_ref()).map_err(|help| {
+                    at(
+                        value.span(),
+                        format!(
+                            "IXIT {table} field {} has a value provisor cannot read",
+                            name.get_ref()
+                        ),
+                    )
+                    .help(help)
+                })?;
+                ixit_spans.insert(
+                    (table.clone(), index, Some(name.get_ref().clone())),
+                    name.span().start..value.span().end,
+                );
+                fields.insert(name.into_inner(), value_of);
+            }
+            ixit.push(IxitEntry {
+                table: table.clone(),
+                index,
+                fields,
+                line: Some(line),
+            });
+        }
+    }
+
+    let mut review_span = None;
+    let review = match raw.review {
+        None => None,
+        Some(review) => {
+            let span = review.span();
+            let line = line_of(source, span.start);
+            review_span = Some(span);
+            let raw_review = review.into_inner();
+            let decision = raw_review
+                .decision
+                .as_ref()
+                .map(|decision| {
+                    Decision::parse(decision.get_ref()).ok_or_else(|| {
+                        at(
+                            decision.span(),
+                            format!(
+                                "decision must be \"approved\" or \"changes-requested\", not \"{}\"",
+                                decision.get_ref()
+                            ),
+                        )
+                        .help("`provisor review FILE --approve` records an approval with the hashes of what it covers")
+                    })
+                })
+                .transpose()?;
+            let date = raw_review
+                .date
+                .as_ref()
+                .map(|date| date_of(date, "the date of the review", origin, source))
+                .transpose()?;
+            Some(Review {
+                report_id: raw_review.report_id,
+                revision: raw_review.revision,
+                assessor: raw_review.assessor,
+                reviewer: raw_review.reviewer,
+                decision,
+                date,
+                content_sha256: raw_review.content_sha256,
+                inputs: raw_review.inputs,
+                line: Some(line),
+            })
+        }
+    };
+
     Ok(AssessmentFile {
         origin: origin.to_owned(),
         source: source.to_owned(),
@@ -310,6 +762,11 @@ pub fn parse(source: &str, origin: &str) -> Result<AssessmentFile, InputError> {
         device: raw.device,
         answers,
         statements,
+        kind,
+        tests,
+        acceptances,
+        ixit,
+        review,
         scans: raw
             .scan
             .into_iter()
@@ -321,10 +778,29 @@ pub fn parse(source: &str, origin: &str) -> Result<AssessmentFile, InputError> {
         evidence,
         condition_spans,
         statement_spans,
+        test_spans,
+        accept_spans,
+        ixit_spans,
+        kind_span,
+        review_span,
     })
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
+fn missing_or(error: InputError, help: &str) -> InputError {
+    error.help(help.to_owned())
+}
+
+/// Reads the scans and evidence an assessment file names, and judges it, with no date
+/// to expire acceptances against.
+pub fn load(
+    file: &AssessmentFile,
+    files: &dyn Files,
+) -> Result<Assessment<'static>, Vec<InputError>> {
+    load_as_of(file, files, None)
+}
+
+/// The SHA-256 of bytes, in lowercase hexadecimal.
+pub fn sha256_hex(bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);
     let mut hex = String::with_capacity(64);
     for byte in digest {
@@ -333,15 +809,24 @@ fn sha256_hex(bytes: &[u8]) -> String {
     hex
 }
 
-/// Reads the scans and evidence an assessment file names, and judges it.
-pub fn load(
+/// Reads the scans and evidence an assessment file names, and judges it; acceptances
+/// expire against `as_of` (the caller's clock).
+pub fn load_as_of(
     file: &AssessmentFile,
     files: &dyn Files,
+    as_of: Option<Date>,
 ) -> Result<Assessment<'static>, Vec<InputError>> {
     let mut input = Input::new(file.catalog);
     input.device = file.device.clone();
     input.answers = file.answers.clone();
     input.statements = file.statements.clone();
+    input.kind = file.kind;
+    input.tests = file.tests.clone();
+    input.acceptances = file.acceptances.clone();
+    input.ixit = file.ixit.clone();
+    input.review = file.review.clone();
+    input.content_sha256 = Some(sha256_hex(content_without_review(&file.source).as_bytes()));
+    input.as_of = as_of;
 
     for (path, span) in &file.scans {
         let bytes = files.read(path).map_err(|reason| {
@@ -375,11 +860,18 @@ pub fn load(
     }
 
     let mut register: BTreeMap<String, EvidenceFile> = BTreeMap::new();
-    for (path, span, provision) in &file.evidence {
-        if let Some(entry) = register.get_mut(path) {
-            if !entry.provisions.contains(provision) {
-                entry.provisions.push(provision.clone());
+    for (path, span, citation) in &file.evidence {
+        let cite = |entry: &mut EvidenceFile| {
+            let (list, id) = match citation {
+                Citation::Provision(id) => (&mut entry.provisions, id),
+                Citation::Test(id) => (&mut entry.tests, id),
+            };
+            if !list.contains(id) {
+                list.push(id.clone());
             }
+        };
+        if let Some(entry) = register.get_mut(path) {
+            cite(entry);
             continue;
         }
         let (sha256, size) = if is_url(path) {
@@ -395,15 +887,15 @@ pub fn load(
             })?;
             (Some(sha256_hex(&bytes)), Some(bytes.len() as u64))
         };
-        register.insert(
-            path.clone(),
-            EvidenceFile {
-                path: path.clone(),
-                sha256,
-                size,
-                provisions: vec![provision.clone()],
-            },
-        );
+        let mut entry = EvidenceFile {
+            path: path.clone(),
+            sha256,
+            size,
+            provisions: Vec::new(),
+            tests: Vec::new(),
+        };
+        cite(&mut entry);
+        register.insert(path.clone(), entry);
     }
     input.evidence = register.into_values().collect();
 
@@ -509,6 +1001,155 @@ mod tests {
                 .message
                 .contains("cannot read scan file scans/fw.json")
         );
+    }
+
+    #[test]
+    fn a_lab_file_reads_test_cases_acceptances_ixit_and_the_review() {
+        let source = r#"kind = "lab"
+
+[conditions]
+1 = true
+
+[test."5.1-1-2"]
+verdict = "fail"
+assessor = "A. Assessor"
+date = 2026-11-02
+method = "tried the label password on two devices"
+findings = ["abc"]
+
+[[ixit."1-AuthMech"]]
+id = "AuthMech-1"
+description = "local web console login"
+password_based = true
+custom = "kept"
+
+[[ixit."15-Intf"]]
+description = "web"
+port = 443
+password = { env = "CAM_PASSWORD" }
+
+[[accept]]
+finding = "abc"
+kind = "accepted-risk"
+reason = "the account is removed at first boot"
+by = "B. Reviewer"
+until = "2027-01-31"
+
+[review]
+report_id = "LAB-1"
+assessor = "A. Assessor"
+decision = "approved"
+date = 2026-11-20
+"#;
+        let file = parse(source, "a.toml").unwrap();
+        assert_eq!(file.kind, Kind::Lab);
+        let record = &file.tests["5.1-1-2"];
+        assert_eq!(record.verdict, TestVerdict::Fail);
+        assert_eq!(record.date.unwrap().to_string(), "2026-11-02");
+        assert_eq!(record.line, Some(6));
+        assert_eq!(file.acceptances[0].until.unwrap().to_string(), "2027-01-31");
+        assert_eq!(file.acceptances[0].line, Some(24));
+        assert_eq!(file.ixit.len(), 2);
+        assert_eq!(
+            file.ixit[1].fields["password"],
+            IxitValue::Secret(SecretRef::Env("CAM_PASSWORD".into()))
+        );
+        assert_eq!(file.review.as_ref().unwrap().revision, 1);
+        let assessment = load(&file, &NoFiles).unwrap();
+        let warnings: Vec<InputError> = assessment
+            .warnings
+            .iter()
+            .map(|warning| file.locate_warning(warning))
+            .collect();
+        let custom = warnings
+            .iter()
+            .find(|warning| warning.message.contains("no known field custom"))
+            .expect("an unknown IXIT field is warned about");
+        assert_eq!(custom.place().unwrap(), "a.toml:17:1");
+        assert!(
+            warnings
+                .iter()
+                .any(|warning| warning.message.contains("matches no finding"))
+        );
+    }
+
+    #[test]
+    fn lab_mistakes_are_located_with_what_to_write() {
+        let cases: &[(&str, &str, &str)] = &[
+            (
+                "kind = \"audit\"\n",
+                "a.toml:1:8",
+                "kind must be \"self-assessment\" or \"lab\"",
+            ),
+            (
+                "[test.\"5.1-1-2\"]\nverdict = \"passed\"\n",
+                "a.toml:2:11",
+                "verdict of test case 5.1-1-2 must be",
+            ),
+            (
+                "[test.\"5.1-1-2\"]\nverdict = \"pass\"\ndate = \"29/11/2026\"\n",
+                "a.toml:3:8",
+                "the date of test case 5.1-1-2 is not a date",
+            ),
+            (
+                "[test.\"5.1-1-7\"]\nverdict = \"pass\"\n",
+                "a.toml:1:7",
+                "unknown test case \"5.1-1-7\"",
+            ),
+            (
+                "[[accept]]\nfinding = \"x\"\nkind = \"false-positive\"\nby = \"me\"\n",
+                "a.toml:1:1",
+                "acceptance #1 (line 1) has no reason",
+            ),
+            (
+                "[[accept]]\nfinding = \"x\"\nkind = \"fine\"\nreason = \"r\"\nby = \"me\"\n",
+                "a.toml:3:8",
+                "kind of an acceptance must be",
+            ),
+            (
+                "[[accept]]\nfinding = \"x\"\nkind = \"false-positive\"\nreason = \"r\"\nby = \"me\"\nuntil = \"2026-02-30\"\n",
+                "a.toml:6:9",
+                "`until` of acceptance #1 is not a date",
+            ),
+            (
+                "[[ixit.\"15-Intf\"]]\ndescription = \"web\"\npassword = \"hunter2\"\n",
+                "a.toml:3:1",
+                "holds a secret written inline",
+            ),
+            (
+                "[[ixit.\"1-AuthMech\"]]\nadmin_token = \"abc\"\n",
+                "a.toml:2:1",
+                "holds a secret written inline",
+            ),
+            (
+                "[[ixit.\"15-Intf\"]]\nport = \"443\"\n",
+                "a.toml:2:1",
+                "field port must be a number, not text",
+            ),
+            (
+                "[conditions]\n1 = true\n[[ixit.\"99-Nothing\"]]\ndescription = \"x\"\n",
+                "a.toml:3:1",
+                "unknown IXIT table \"99-Nothing\"",
+            ),
+            (
+                "[review]\nreport_id = \"R\"\nassessor = \"A\"\ndecision = \"ok\"\n",
+                "a.toml:4:12",
+                "decision must be \"approved\" or \"changes-requested\"",
+            ),
+        ];
+        for (source, place, message) in cases {
+            let error = error_of(source);
+            assert!(
+                error.message.contains(message),
+                "{source}: {}",
+                error.message
+            );
+            assert_eq!(error.place().unwrap(), *place, "{source}");
+            assert!(error.help.is_some(), "{source}");
+        }
+        // The secret is never echoed back.
+        let error = error_of("[[ixit.\"15-Intf\"]]\npassword = \"hunter2\"\n");
+        assert!(!error.message.contains("hunter2"));
     }
 
     #[test]

@@ -13,23 +13,30 @@ mod diff;
 mod error;
 mod file;
 mod finding;
+mod ixit;
+mod lab;
 mod profile;
+mod review;
 mod sink;
 mod statement;
 mod verdict;
 
 pub use assessment::{
-    Applicability, Assessment, ConditionState, ProvisionResult, StatusSummary, Summary, Verdict,
+    AcceptanceState, Applicability, Assessment, ConditionState, Proposal, ProvisionResult,
+    StatusSummary, Summary, TestResult, TestState, Verdict,
 };
 pub use conditions::{ConditionConflict, ResolvedConditions, resolve_conditions};
 pub use diff::{Change, Diff, diff};
-pub use error::{InputError, Invalid, Subject};
-pub use file::{AssessmentFile, EvidenceFile, Files, ScanRef, load, parse};
+pub use error::{InputError, Invalid, Subject, Warning};
+pub use file::{AssessmentFile, EvidenceFile, Files, ScanRef, load, load_as_of, parse, sha256_hex};
 pub use finding::{
     Component, FINDINGS_SCHEMA, Finding, FindingsFile, InferredCondition, Location, Outcome,
     Severity, Target, parse_findings,
 };
+pub use ixit::{IxitEntry, IxitValue, SecretRef, names_a_secret};
+pub use lab::{Acceptance, AcceptanceKind, Date, Kind, Selector, TestRecord, TestVerdict};
 pub use profile::{AnswerSource, ConditionAnswer, Device};
+pub use review::{Decision, Review, content_without_review};
 pub use sink::{Draft, FindingSink};
 pub use statement::{Statement, Support};
 pub use verdict::{Input, evaluate};
@@ -41,4 +48,11 @@ pub const DECISION_RULE: &[&str] = &[
     "Recommendation that applies: a statement of no or not-applicable is NOT FULFILLED when the detail justifies it and FAIL otherwise; else a failing finding makes it FAIL; else no statement is OPEN and yes is PASS.",
     "4-1 is derived: FAIL if any applicable recommendation fails, else OPEN if any is open, else PASS.",
     "The device is conformant when every mandatory provision (4-1 included) is PASS or NOT APPLICABLE and no provision is OPEN.",
+];
+
+/// The steps a lab assessment (TS 103 701) adds, printed in its reports after
+/// [`DECISION_RULE`].
+pub const LAB_RULE: &[&str] = &[
+    "Lab assessment, for each provision that applies (4-1 after the recommendations): a failed test case makes it FAIL (a contradiction if the statement says yes); a provision the rules above make PASS stays PASS only when every one of its test cases passed, and is OPEN while a test case is not run, inconclusive, or only proposed by automated evidence and not confirmed.",
+    "A finding accepted in triage (false positive or accepted risk, not expired) does not count as a failing finding and proposes nothing; it stays listed with its acceptance.",
 ];

@@ -5,16 +5,20 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use provisor_catalog::{Catalog, ConditionId, DerivedRule, Provision, Status};
+use provisor_catalog::{Catalog, ConditionId, DerivedRule, Provision, Status, TestKind};
 
 use crate::assessment::{
-    Applicability, Assessment, ConditionState, ProvisionResult, Summary, Verdict,
+    AcceptanceState, Applicability, Assessment, ConditionState, Proposal, ProvisionResult, Summary,
+    TestResult, TestState, Verdict,
 };
 use crate::conditions::{ResolvedConditions, resolve_conditions};
-use crate::error::{Invalid, Subject};
+use crate::error::{Invalid, Subject, Warning};
 use crate::file::{EvidenceFile, ScanRef};
 use crate::finding::{Component, Finding, InferredCondition, Outcome};
+use crate::ixit::{IxitEntry, check_entries};
+use crate::lab::{Acceptance, Date, Kind, TestRecord, TestVerdict};
 use crate::profile::{ConditionAnswer, Device};
+use crate::review::Review;
 use crate::statement::{Statement, Support};
 
 /// Everything the engine judges.
@@ -36,8 +40,24 @@ pub struct Input<'c> {
     pub components: Vec<Component>,
     /// The scans attached.
     pub scans: Vec<ScanRef>,
-    /// Evidence files referenced by statements.
+    /// Evidence files referenced by statements and test records.
     pub evidence: Vec<EvidenceFile>,
+    /// Self-assessment or lab.
+    pub kind: Kind,
+    /// Test case records by test case id.
+    pub tests: BTreeMap<String, TestRecord>,
+    /// Acceptances of findings, in file order.
+    pub acceptances: Vec<Acceptance>,
+    /// IXIT entries.
+    pub ixit: Vec<IxitEntry>,
+    /// The review and sign-off.
+    pub review: Option<Review>,
+    /// SHA-256 of the assessment's content without its review, to hold an approval
+    /// against.
+    pub content_sha256: Option<String>,
+    /// The day acceptances expire against (the caller's clock, or `SOURCE_DATE_EPOCH`);
+    /// without it nothing expires.
+    pub as_of: Option<Date>,
 }
 
 impl<'c> Input<'c> {
@@ -53,6 +73,13 @@ impl<'c> Input<'c> {
             components: Vec::new(),
             scans: Vec::new(),
             evidence: Vec::new(),
+            kind: Kind::SelfAssessment,
+            tests: BTreeMap::new(),
+            acceptances: Vec::new(),
+            ixit: Vec::new(),
+            review: None,
+            content_sha256: None,
+            as_of: None,
         }
     }
 }
@@ -309,14 +336,368 @@ fn invalid_statements(input: &Input<'_>, conditions: Option<&ResolvedConditions>
     invalid
 }
 
+/// Test records that name no test case of the edition.
+fn invalid_tests(input: &Input<'_>) -> Vec<Invalid> {
+    input
+        .tests
+        .keys()
+        .filter(|id| input.catalog.test_case(id).is_none())
+        .map(|id| Invalid {
+            subject: Subject::Test(id.clone()),
+            message: format!(
+                "unknown test case \"{id}\" in {}",
+                input.catalog.test_specification
+            ),
+            help: "test cases are named <provision>-<n> (5.1-1-1 conceptual, 5.1-1-2 functional); run `provisor catalog show 5.1-1` for a provision's test cases".into(),
+        })
+        .collect()
+}
+
+/// What automated evidence proposes for a test case: FAIL when a counting failing
+/// finding of a check mapped to it names its provision, else PASS when a passing one
+/// does.
+fn proposal(
+    catalog: &Catalog,
+    provision: &Provision,
+    case: &provisor_catalog::TestCase,
+    findings: &[Finding],
+    counting: &[usize],
+) -> Option<Proposal> {
+    if case.kind == TestKind::Conceptual {
+        return None;
+    }
+    let informing = |outcome: Outcome| -> Vec<usize> {
+        counting
+            .iter()
+            .copied()
+            .filter(|&index| {
+                let finding = &findings[index];
+                finding.outcome == outcome
+                    && finding.provisions.contains(&provision.id)
+                    && catalog
+                        .tests_of_check(&finding.check)
+                        .iter()
+                        .any(|id| id == &case.id)
+            })
+            .collect()
+    };
+    let failing = informing(Outcome::Fail);
+    if !failing.is_empty() {
+        return Some(Proposal {
+            verdict: TestVerdict::Fail,
+            findings: failing,
+        });
+    }
+    let passing = informing(Outcome::Pass);
+    (!passing.is_empty()).then_some(Proposal {
+        verdict: TestVerdict::Pass,
+        findings: passing,
+    })
+}
+
+/// The test cases of a provision with their records, proposals and states.
+fn test_results<'c>(
+    input: &Input<'c>,
+    provision: &'c Provision,
+    findings: &[Finding],
+    counting: &[usize],
+    warnings: &mut Vec<Warning>,
+) -> Vec<TestResult<'c>> {
+    provision
+        .test_cases
+        .iter()
+        .map(|case| {
+            let record = input.tests.get(&case.id).cloned();
+            let proposal = proposal(input.catalog, provision, case, findings, counting);
+            let proposed = proposal.as_ref().map(|proposal| proposal.verdict);
+            let (state, overridden) = match (&record, proposed) {
+                (None, Some(verdict)) => (TestState::Proposed(verdict), false),
+                (None, None) => (TestState::NotRun, false),
+                (Some(record), _) => {
+                    let differs = matches!(record.verdict, TestVerdict::Pass | TestVerdict::Fail)
+                        && proposed.is_some_and(|verdict| verdict != record.verdict);
+                    let reasoned = record
+                        .override_reason
+                        .as_deref()
+                        .is_some_and(|reason| !reason.trim().is_empty());
+                    let state = match record.verdict {
+                        TestVerdict::Pass if differs && !reasoned => TestState::Disputed,
+                        TestVerdict::Pass => TestState::Pass,
+                        TestVerdict::Fail => TestState::Fail,
+                        TestVerdict::Inconclusive => TestState::Inconclusive,
+                        TestVerdict::NotRun => TestState::NotRun,
+                    };
+                    if differs && !reasoned {
+                        warnings.push(Warning {
+                            subject: Subject::Test(case.id.clone()),
+                            message: format!(
+                                "test case {} is recorded {} but the scans propose {}, and no reason is given for the override",
+                                case.id,
+                                record.verdict.label(),
+                                proposed.map_or("", TestVerdict::label)
+                            ),
+                            help: Some(
+                                "say why in override = \"…\"; to overrule a failing finding, accept it with `provisor triage`"
+                                    .into(),
+                            ),
+                        });
+                    }
+                    (state, differs && reasoned)
+                }
+            };
+            let missing_ixit = if case.kind == TestKind::Functional {
+                Vec::new()
+            } else {
+                provision
+                    .ixit
+                    .iter()
+                    .filter(|table| !input.ixit.iter().any(|entry| &entry.table == *table))
+                    .cloned()
+                    .collect()
+            };
+            TestResult {
+                case,
+                record,
+                proposal,
+                state,
+                overridden,
+                missing_ixit,
+            }
+        })
+        .collect()
+}
+
+/// Rule 6: a failed test case fails the provision; a provision that rules 2–3 make
+/// PASS stays PASS only when every test case passed, and is OPEN otherwise, naming what
+/// is left to do.
+fn apply_test_cases(result: &mut ProvisionResult<'_>) {
+    let failed: Vec<&str> = result
+        .tests
+        .iter()
+        .filter(|test| test.state == TestState::Fail)
+        .map(|test| test.case.id.as_str())
+        .collect();
+    if !failed.is_empty() {
+        for id in &failed {
+            result.reasons.push(format!("test case {id} failed"));
+        }
+        if result
+            .statement
+            .as_ref()
+            .is_some_and(|statement| statement.support == Support::Yes)
+        {
+            result.contradiction = true;
+            result.reasons.push(format!(
+                "contradiction: the statement says the provision is met, but test case {} failed",
+                failed.join(", ")
+            ));
+        }
+        result.verdict = Verdict::Fail;
+        return;
+    }
+    if result.verdict != Verdict::Pass {
+        return;
+    }
+    let mut left = Vec::new();
+    for test in &result.tests {
+        let id = &test.case.id;
+        let missing = if test.missing_ixit.is_empty() {
+            String::new()
+        } else {
+            format!("; IXIT {} has no entry", test.missing_ixit.join(", "))
+        };
+        match test.state {
+            TestState::Pass => {}
+            TestState::NotRun => left.push(format!(
+                "run test case {id} ({}){missing}",
+                test.case.kind.as_str()
+            )),
+            TestState::Inconclusive => {
+                left.push(format!("test case {id} was inconclusive: run it again{missing}"))
+            }
+            TestState::Proposed(verdict) => left.push(format!(
+                "confirm the proposed {} of test case {id}",
+                verdict.label()
+            )),
+            TestState::Disputed => left.push(format!(
+                "test case {id} is recorded PASS against a proposed FAIL: give the override a reason"
+            )),
+            TestState::Fail => {}
+        }
+    }
+    if !left.is_empty() {
+        result.verdict = Verdict::Open;
+        result.reasons.extend(left);
+    }
+}
+
+/// Judges the acceptances: what each covers and whether it has expired.
+fn judge_acceptances(
+    input: &Input<'_>,
+    findings: &[Finding],
+    warnings: &mut Vec<Warning>,
+) -> Vec<AcceptanceState> {
+    input
+        .acceptances
+        .iter()
+        .enumerate()
+        .map(|(position, acceptance)| {
+            let covered: Vec<usize> = findings
+                .iter()
+                .enumerate()
+                .filter(|(_, finding)| acceptance.selector.matches(finding))
+                .map(|(index, _)| index)
+                .collect();
+            let expired = acceptance.expired(input.as_of);
+            if covered.is_empty() {
+                warnings.push(Warning {
+                    subject: Subject::Acceptance(position),
+                    message: format!(
+                        "the acceptance of {} matches no finding of the attached scans",
+                        acceptance.selector
+                    ),
+                    help: Some(
+                        "remove it, or correct the finding id (`provisor triage` lists them)".into(),
+                    ),
+                });
+            }
+            if expired {
+                warnings.push(Warning {
+                    subject: Subject::Acceptance(position),
+                    message: format!(
+                        "the acceptance of {} expired on {}; its findings count again",
+                        acceptance.selector,
+                        acceptance.until.map(|date| date.to_string()).unwrap_or_default()
+                    ),
+                    help: Some(
+                        "fix what the finding reports, or review the acceptance and set a new `until`"
+                            .into(),
+                    ),
+                });
+            }
+            AcceptanceState {
+                acceptance: acceptance.clone(),
+                findings: covered,
+                expired,
+            }
+        })
+        .collect()
+}
+
+/// Warnings about test records that cannot count: in a self-assessment, on a
+/// provision that does not apply or whose applicability is still open, naming findings
+/// that are not there.
+fn test_record_warnings(
+    input: &Input<'_>,
+    conditions: &ResolvedConditions,
+    findings: &[Finding],
+    warnings: &mut Vec<Warning>,
+) {
+    if input.kind == Kind::SelfAssessment && !input.tests.is_empty() {
+        warnings.push(Warning {
+            subject: Subject::Kind,
+            message: format!(
+                "{} test case records are ignored: this is a self-assessment",
+                input.tests.len()
+            ),
+            help: Some("write kind = \"lab\" for a conformance assessment by TS 103 701".into()),
+        });
+        return;
+    }
+    for (id, record) in &input.tests {
+        let Some((provision, _)) = input.catalog.test_case(id) else {
+            continue;
+        };
+        match applicability(provision, conditions) {
+            Applicability::Applies => {}
+            Applicability::NotApplicable(condition) => warnings.push(Warning {
+                subject: Subject::Test(id.clone()),
+                message: format!(
+                    "test case {id} is recorded, but provision {} does not apply (condition {condition} is answered false); it is not counted",
+                    provision.id
+                ),
+                help: None,
+            }),
+            Applicability::Undetermined(condition) => warnings.push(Warning {
+                subject: Subject::Test(id.clone()),
+                message: format!(
+                    "test case {id} is recorded, but whether provision {} applies is open (answer condition {condition})",
+                    provision.id
+                ),
+                help: None,
+            }),
+        }
+        for finding in &record.findings {
+            if !findings.iter().any(|candidate| &candidate.id == finding) {
+                warnings.push(Warning {
+                    subject: Subject::Test(id.clone()),
+                    message: format!(
+                        "test case {id} cites finding {finding}, which no attached scan holds"
+                    ),
+                    help: Some("attach the scan that found it, or correct the id".into()),
+                });
+            }
+        }
+    }
+}
+
+/// Warnings when an approved review no longer covers what is there.
+fn review_warnings(input: &Input<'_>, warnings: &mut Vec<Warning>) {
+    let Some(review) = input.review.as_ref().filter(|review| review.approved()) else {
+        return;
+    };
+    let mut changed = Vec::new();
+    if let (Some(recorded), Some(current)) = (&review.content_sha256, &input.content_sha256) {
+        if recorded != current {
+            changed.push("the assessment itself".to_owned());
+        }
+    }
+    let mut current: BTreeMap<&str, &str> = BTreeMap::new();
+    for scan in &input.scans {
+        current.insert(&scan.file, &scan.sha256);
+    }
+    for evidence in &input.evidence {
+        if let Some(sha256) = &evidence.sha256 {
+            current.insert(&evidence.path, sha256);
+        }
+    }
+    for (path, recorded) in &review.inputs {
+        match current.get(path.as_str()) {
+            Some(now) if now == recorded => {}
+            Some(_) => changed.push(path.clone()),
+            None => changed.push(format!("{path} (no longer cited)")),
+        }
+    }
+    for path in current.keys() {
+        if !review.inputs.contains_key(*path) {
+            changed.push(format!("{path} (new)"));
+        }
+    }
+    if !changed.is_empty() {
+        warnings.push(Warning {
+            subject: Subject::Review,
+            message: format!(
+                "changed after the review approved revision {}: {}",
+                review.revision,
+                changed.join(", ")
+            ),
+            help: Some("have the assessment reviewed again (`provisor review`)".into()),
+        });
+    }
+}
+
 /// Applies the decision rule to the whole input.
 ///
 /// Invalid input (a statement on an unknown or derived provision, contradictory answers,
-/// a mandatory provision declared not applicable while its conditions hold) is returned
-/// as a list of [`Invalid`], each naming what it is about.
+/// a mandatory provision declared not applicable while its conditions hold, a record of
+/// an unknown test case, an IXIT value of the wrong type or a secret written inline) is
+/// returned as a list of [`Invalid`], each naming what it is about.
 pub fn evaluate<'c>(input: &Input<'c>) -> Result<Assessment<'c>, Vec<Invalid>> {
     let catalog = input.catalog;
-    let early = invalid_statements(input, None);
+    let mut warnings = Vec::new();
+    let mut early = invalid_statements(input, None);
+    early.extend(invalid_tests(input));
+    early.extend(check_entries(catalog, &input.ixit, &mut warnings));
     if !early.is_empty() {
         return Err(early);
     }
@@ -334,6 +715,14 @@ pub fn evaluate<'c>(input: &Input<'c>) -> Result<Assessment<'c>, Vec<Invalid>> {
         .filter(|finding| seen.insert(finding.id.clone()))
         .cloned()
         .collect();
+    let acceptances = judge_acceptances(input, &findings, &mut warnings);
+    let accepted: BTreeSet<usize> = acceptances
+        .iter()
+        .filter(|state| !state.expired)
+        .flat_map(|state| state.findings.iter().copied())
+        .collect();
+    test_record_warnings(input, &conditions, &findings, &mut warnings);
+    let lab = input.kind == Kind::Lab;
 
     let mut provisions: Vec<ProvisionResult<'c>> = Vec::with_capacity(catalog.provisions.len());
     for provision in &catalog.provisions {
@@ -346,8 +735,13 @@ pub fn evaluate<'c>(input: &Input<'c>) -> Result<Assessment<'c>, Vec<Invalid>> {
             .map(|(index, _)| index)
             .collect();
         indices.sort_by_key(|&index| outcome_order(&findings[index]));
-        let related: Vec<&Finding> = indices.iter().map(|&index| &findings[index]).collect();
-        let (verdict, reasons, contradiction) = if provision.derived.is_some() {
+        let counting: Vec<usize> = indices
+            .iter()
+            .copied()
+            .filter(|index| !accepted.contains(index))
+            .collect();
+        let related: Vec<&Finding> = counting.iter().map(|&index| &findings[index]).collect();
+        let (verdict, mut reasons, contradiction) = if provision.derived.is_some() {
             (Verdict::Open, Vec::new(), false)
         } else {
             judge(
@@ -358,7 +752,34 @@ pub fn evaluate<'c>(input: &Input<'c>) -> Result<Assessment<'c>, Vec<Invalid>> {
                 &related,
             )
         };
-        provisions.push(ProvisionResult {
+        for state in &acceptances {
+            for &index in indices
+                .iter()
+                .filter(|index| state.findings.contains(index))
+            {
+                if state.expired || findings[index].outcome != Outcome::Fail {
+                    continue;
+                }
+                let acceptance = &state.acceptance;
+                let until = acceptance
+                    .until
+                    .map(|date| format!(" until {date}"))
+                    .unwrap_or_default();
+                reasons.push(format!(
+                    "{} is accepted as {} by {}{until} and does not count: {}",
+                    cite(&findings[index]),
+                    acceptance.kind.label(),
+                    acceptance.by,
+                    acceptance.reason
+                ));
+            }
+        }
+        let tests = if lab {
+            test_results(input, provision, &findings, &counting, &mut warnings)
+        } else {
+            Vec::new()
+        };
+        let mut result = ProvisionResult {
             provision,
             applicability,
             statement,
@@ -366,13 +787,21 @@ pub fn evaluate<'c>(input: &Input<'c>) -> Result<Assessment<'c>, Vec<Invalid>> {
             reasons,
             findings: indices,
             contradiction,
-        });
+            tests,
+        };
+        if lab && provision.derived.is_none() && result.applicability == Applicability::Applies {
+            apply_test_cases(&mut result);
+        }
+        provisions.push(result);
     }
     for index in 0..provisions.len() {
         if let Some(rule) = provisions[index].provision.derived {
             let (verdict, reasons) = judge_derived(rule, &provisions);
             provisions[index].verdict = verdict;
             provisions[index].reasons = reasons;
+            if lab {
+                apply_test_cases(&mut provisions[index]);
+            }
         }
     }
 
@@ -397,6 +826,7 @@ pub fn evaluate<'c>(input: &Input<'c>) -> Result<Assessment<'c>, Vec<Invalid>> {
             answer: conditions.answers.get(&condition.id).cloned(),
         })
         .collect();
+    review_warnings(input, &mut warnings);
 
     Ok(Assessment {
         catalog,
@@ -410,5 +840,11 @@ pub fn evaluate<'c>(input: &Input<'c>) -> Result<Assessment<'c>, Vec<Invalid>> {
         evidence: input.evidence.clone(),
         summary,
         conformant,
+        kind: input.kind,
+        acceptances,
+        ixit: input.ixit.clone(),
+        review: input.review.clone(),
+        as_of: input.as_of,
+        warnings,
     })
 }

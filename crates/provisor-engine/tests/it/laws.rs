@@ -9,7 +9,7 @@ use crate::support::{answer, finding, input, state};
 
 /// A complete assignment of the 28 conditions that keeps every relation, built from
 /// random bits by repairing the relations until none is broken.
-fn consistent_world(bits: &[bool]) -> Vec<bool> {
+pub fn consistent_world(bits: &[bool]) -> Vec<bool> {
     let catalog = default_edition();
     let mut world = bits.to_vec();
     let index = |id: &ConditionId| id.number().unwrap() as usize - 1;
@@ -45,14 +45,14 @@ fn consistent_world(bits: &[bool]) -> Vec<bool> {
 }
 
 #[derive(Debug, Clone)]
-struct Case {
+pub struct Case {
     world: Vec<bool>,
     answered: Vec<bool>,
     statements: Vec<Option<(u8, bool)>>,
     failing: Vec<bool>,
 }
 
-fn case() -> impl Strategy<Value = Case> {
+pub fn case() -> impl Strategy<Value = Case> {
     (
         proptest::collection::vec(any::<bool>(), 28),
         proptest::collection::vec(any::<bool>(), 28),
@@ -69,7 +69,7 @@ fn case() -> impl Strategy<Value = Case> {
 
 /// Builds the input of a case; statements that would be invalid (a stated 4-1, an
 /// applicable M declared not applicable) are left out.
-fn build(case: &Case) -> Input<'static> {
+pub fn build(case: &Case) -> Input<'static> {
     let mut input = input();
     for (position, &value) in case.world.iter().enumerate() {
         if case.answered[position] {
