@@ -518,27 +518,24 @@ fn affects(affected: &Affected, version: &str) -> Option<Option<String>> {
             if let Some(introduced) = &event.introduced {
                 open = Some(introduced);
             } else if let Some(fixed) = event.fixed.as_deref().or(event.limit.as_deref()) {
-                if let Some(introduced) = open.take() {
-                    if at_least(introduced)
-                        && version::compare(scheme, version, fixed) == Ordering::Less
-                    {
-                        return Some(event.fixed.clone());
-                    }
+                if let Some(introduced) = open.take()
+                    && at_least(introduced)
+                    && version::compare(scheme, version, fixed) == Ordering::Less
+                {
+                    return Some(event.fixed.clone());
                 }
-            } else if let Some(last) = &event.last_affected {
-                if let Some(introduced) = open.take() {
-                    if at_least(introduced)
-                        && version::compare(scheme, version, last) != Ordering::Greater
-                    {
-                        return Some(None);
-                    }
-                }
-            }
-        }
-        if let Some(introduced) = open {
-            if at_least(introduced) {
+            } else if let Some(last) = &event.last_affected
+                && let Some(introduced) = open.take()
+                && at_least(introduced)
+                && version::compare(scheme, version, last) != Ordering::Greater
+            {
                 return Some(None);
             }
+        }
+        if let Some(introduced) = open
+            && at_least(introduced)
+        {
+            return Some(None);
         }
     }
     None

@@ -107,12 +107,12 @@ impl Catalog {
                     say(format!("test case {} is listed twice", test_case.id));
                 }
             }
-            if let Some(DerivedRule::RecommendationsJustified) = provision.derived {
-                if provision.status != Status::Mandatory || !provision.conditions.is_empty() {
-                    say(format!(
-                        "derived provision {id} must be unconditionally mandatory"
-                    ));
-                }
+            if let Some(DerivedRule::RecommendationsJustified) = provision.derived
+                && (provision.status != Status::Mandatory || !provision.conditions.is_empty())
+            {
+                say(format!(
+                    "derived provision {id} must be unconditionally mandatory"
+                ));
             }
         }
         let mut seen = BTreeSet::new();

@@ -409,15 +409,15 @@ pub fn parse(source: &str, origin: &str) -> Result<AssessmentFile, InputError> {
         })?,
     };
 
-    if let Some(hash) = &raw.device.firmware_sha256 {
-        if hash.len() != 64 || !hash.chars().all(|c| c.is_ascii_hexdigit()) {
-            let offset = source.find(hash.as_str()).unwrap_or(0);
-            return Err(at(
-                offset..offset + hash.len(),
-                "device.firmware_sha256 is not a SHA-256 (64 hexadecimal digits)".into(),
-            )
-            .help("compute it with `sha256sum IMAGE`"));
-        }
+    if let Some(hash) = &raw.device.firmware_sha256
+        && (hash.len() != 64 || !hash.chars().all(|c| c.is_ascii_hexdigit()))
+    {
+        let offset = source.find(hash.as_str()).unwrap_or(0);
+        return Err(at(
+            offset..offset + hash.len(),
+            "device.firmware_sha256 is not a SHA-256 (64 hexadecimal digits)".into(),
+        )
+        .help("compute it with `sha256sum IMAGE`"));
     }
 
     let mut answers = BTreeMap::new();

@@ -304,22 +304,22 @@ fn invalid_statements(input: &Input<'_>, conditions: Option<&ResolvedConditions>
             });
             continue;
         }
-        if let Some(conditions) = conditions {
-            if provision.is_mandatory()
-                && statement.support == Support::NotApplicable
-                && applicability(provision, conditions) == Applicability::Applies
-            {
-                let why = if provision.conditions.is_empty() {
-                    "it is unconditional".to_owned()
-                } else {
-                    let ids: Vec<&str> = provision
-                        .conditions
-                        .iter()
-                        .map(ConditionId::as_str)
-                        .collect();
-                    format!("its conditions ({}) hold", ids.join(", "))
-                };
-                invalid.push(Invalid {
+        if let Some(conditions) = conditions
+            && provision.is_mandatory()
+            && statement.support == Support::NotApplicable
+            && applicability(provision, conditions) == Applicability::Applies
+        {
+            let why = if provision.conditions.is_empty() {
+                "it is unconditional".to_owned()
+            } else {
+                let ids: Vec<&str> = provision
+                    .conditions
+                    .iter()
+                    .map(ConditionId::as_str)
+                    .collect();
+                format!("its conditions ({}) hold", ids.join(", "))
+            };
+            invalid.push(Invalid {
                     subject: Subject::Statement(id.clone()),
                     message: format!(
                         "mandatory provision {id} is declared not-applicable, but {why}"
@@ -330,7 +330,6 @@ fn invalid_statements(input: &Input<'_>, conditions: Option<&ResolvedConditions>
                         "answer the condition that makes it not apply, or state support = \"yes\" or \"no\"".into()
                     },
                 });
-            }
         }
     }
     invalid
@@ -647,10 +646,10 @@ fn review_warnings(input: &Input<'_>, warnings: &mut Vec<Warning>) {
         return;
     };
     let mut changed = Vec::new();
-    if let (Some(recorded), Some(current)) = (&review.content_sha256, &input.content_sha256) {
-        if recorded != current {
-            changed.push("the assessment itself".to_owned());
-        }
+    if let (Some(recorded), Some(current)) = (&review.content_sha256, &input.content_sha256)
+        && recorded != current
+    {
+        changed.push("the assessment itself".to_owned());
     }
     let mut current: BTreeMap<&str, &str> = BTreeMap::new();
     for scan in &input.scans {

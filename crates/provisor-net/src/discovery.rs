@@ -86,10 +86,10 @@ pub async fn tcp_scan(target: &Target, ports: &[u16], options: Discovery) -> Dis
         discovered.attempts += attempts;
         pending.clear();
         for (port, state, stream) in states {
-            if let Some(stream) = stream {
-                if discovered.connections.len() < KEPT {
-                    discovered.connections.push((port, stream));
-                }
+            if let Some(stream) = stream
+                && discovered.connections.len() < KEPT
+            {
+                discovered.connections.push((port, stream));
             }
             match state {
                 PortState::Open => discovered.open.push(port),

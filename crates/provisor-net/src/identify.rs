@@ -346,10 +346,10 @@ pub async fn identify(
         let banner = read_answer(&mut stream, deadlines.banner).await;
         if !banner.is_empty() {
             service.banner = Some(printable(&banner));
-            if let Some(probe) = banner_probe {
-                if found(probe, &banner, &mut service) {
-                    return service;
-                }
+            if let Some(probe) = banner_probe
+                && found(probe, &banner, &mut service)
+            {
+                return service;
             }
         } else if let Some(probe) = order.first() {
             tried = 1;
@@ -375,12 +375,12 @@ pub async fn identify(
 
 /// A TLS service named by what runs inside it, when that can be told.
 async fn with_tls_inside(target: &Target, deadlines: Deadlines, mut service: Service) -> Service {
-    if service.name.as_deref() == Some("tls") {
-        if let Some((name, product, version)) = inside_tls(target, service.port, deadlines).await {
-            service.name = Some(name);
-            service.product = product;
-            service.version = version;
-        }
+    if service.name.as_deref() == Some("tls")
+        && let Some((name, product, version)) = inside_tls(target, service.port, deadlines).await
+    {
+        service.name = Some(name);
+        service.product = product;
+        service.version = version;
     }
     service
 }

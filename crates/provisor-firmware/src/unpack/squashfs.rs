@@ -167,13 +167,13 @@ impl Squashfs {
                 .read_to_end(bytes)
         });
         drop(reader);
-        if (self.reads.fetch_add(1, Ordering::Relaxed) + 1) % READS_PER_READER == 0 {
-            if let Ok(fresh) = open(&self.image, self.offset, self.big_endian) {
-                *self
-                    .reader
-                    .write()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(fresh);
-            }
+        if (self.reads.fetch_add(1, Ordering::Relaxed) + 1).is_multiple_of(READS_PER_READER)
+            && let Ok(fresh) = open(&self.image, self.offset, self.big_endian)
+        {
+            *self
+                .reader
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(fresh);
         }
         match read {
             Ok(result) => result.map(|_| ()).map_err(|error| error.to_string()),

@@ -299,10 +299,11 @@ fn certificate_problems(
             PublicKey::DSA(_) => Some(("DSA", usize::MAX)),
             _ => None,
         };
-        if let Some((algorithm, minimum)) = minimum {
-            if bits > 0 && bits < minimum {
-                problems.push((Severity::High, format!("has a {bits}-bit {algorithm} key")));
-            }
+        if let Some((algorithm, minimum)) = minimum
+            && bits > 0
+            && bits < minimum
+        {
+            problems.push((Severity::High, format!("has a {bits}-bit {algorithm} key")));
         }
     }
     let registry = x509_parser::oid_registry::OidRegistry::default().with_all_crypto();

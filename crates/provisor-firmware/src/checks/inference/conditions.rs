@@ -79,10 +79,10 @@ impl Check for ConditionInference {
         });
         if let Some(updater) = updater {
             sink.infer(12, true, format!("update client {}", updater.path));
-            if let Ok(text) = vfs.read_text(&updater.path, 1 << 20) {
-                if text.contains("http://") || text.contains("https://") {
-                    sink.infer(11, true, format!("{} downloads from a URL", updater.path));
-                }
+            if let Ok(text) = vfs.read_text(&updater.path, 1 << 20)
+                && (text.contains("http://") || text.contains("https://"))
+            {
+                sink.infer(11, true, format!("{} downloads from a URL", updater.path));
             }
         }
 
@@ -131,8 +131,8 @@ impl Check for ConditionInference {
                 break;
             }
         }
-        if let Ok(fstab) = vfs.read_text("/etc/fstab", 1 << 20) {
-            if let Some((line, entry)) = active_lines(&fstab).find(|(_, line)| {
+        if let Ok(fstab) = vfs.read_text("/etc/fstab", 1 << 20)
+            && let Some((line, entry)) = active_lines(&fstab).find(|(_, line)| {
                 let fields: Vec<&str> = line.split_whitespace().collect();
                 fields.len() >= 4
                     && [
@@ -146,28 +146,28 @@ impl Check for ConditionInference {
                     .iter()
                     .any(|mount| fields[1].starts_with(mount))
                     && !fields[3].split(',').any(|option| option == "ro")
-            }) {
-                sink.infer(
-                    24,
-                    true,
-                    format!("writable data partition in /etc/fstab:{line}: {entry}"),
-                );
-            }
+            })
+        {
+            sink.infer(
+                24,
+                true,
+                format!("writable data partition in /etc/fstab:{line}: {entry}"),
+            );
         }
 
-        if let Ok(inittab) = vfs.read_text("/etc/inittab", 1 << 20) {
-            if let Some((line, entry)) = active_lines(&inittab).find(|(_, line)| {
+        if let Ok(inittab) = vfs.read_text("/etc/inittab", 1 << 20)
+            && let Some((line, entry)) = active_lines(&inittab).find(|(_, line)| {
                 let id = line.split(':').next().unwrap_or("");
                 ["ttyS", "ttyAMA", "ttyO", "ttymxc", "console", "ttyUSB"]
                     .iter()
                     .any(|prefix| id.starts_with(prefix))
-            }) {
-                sink.infer(
-                    13,
-                    true,
-                    format!("serial console in /etc/inittab:{line}: {entry}"),
-                );
-            }
+            })
+        {
+            sink.infer(
+                13,
+                true,
+                format!("serial console in /etc/inittab:{line}: {entry}"),
+            );
         }
     }
 }

@@ -49,10 +49,11 @@ impl Boot {
         let limit = context.limits.max_file_read;
         let mut scripts: Vec<String> = Vec::new();
         let mut add = |path: &str| {
-            if let Some(node) = vfs.resolve(path) {
-                if node.kind == NodeKind::File && !scripts.contains(&node.path) {
-                    scripts.push(node.path.clone());
-                }
+            if let Some(node) = vfs.resolve(path)
+                && node.kind == NodeKind::File
+                && !scripts.contains(&node.path)
+            {
+                scripts.push(node.path.clone());
             }
         };
         for path in [
@@ -246,18 +247,19 @@ fn xinetd_services(context: &Context<'_>) -> Vec<(String, Vec<BootCommand>)> {
                 continue;
             }
             if content.starts_with('}') {
-                if let Some(ended) = service.take() {
-                    if !ended.disabled && !ended.server.is_empty() {
-                        commands.push(BootCommand {
-                            path: path.clone(),
-                            line: ended.line,
-                            command: format!("{} {}", ended.server, ended.arguments)
-                                .trim()
-                                .to_owned(),
-                            container: container.clone(),
-                            user: ended.user,
-                        });
-                    }
+                if let Some(ended) = service.take()
+                    && !ended.disabled
+                    && !ended.server.is_empty()
+                {
+                    commands.push(BootCommand {
+                        path: path.clone(),
+                        line: ended.line,
+                        command: format!("{} {}", ended.server, ended.arguments)
+                            .trim()
+                            .to_owned(),
+                        container: container.clone(),
+                        user: ended.user,
+                    });
                 }
                 continue;
             }

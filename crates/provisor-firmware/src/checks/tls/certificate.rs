@@ -64,12 +64,13 @@ fn certificates(bytes: &[u8]) -> Vec<(Vec<u8>, Option<u64>)> {
         at = end + END.len();
     }
     // A DER certificate fills its file.
-    if found.is_empty() && bytes.len() <= 64 * 1024 && bytes.starts_with(&[0x30, 0x82]) {
-        if let Ok((rest, _)) = X509Certificate::from_der(bytes) {
-            if rest.is_empty() {
-                found.push((bytes.to_vec(), None));
-            }
-        }
+    if found.is_empty()
+        && bytes.len() <= 64 * 1024
+        && bytes.starts_with(&[0x30, 0x82])
+        && let Ok((rest, _)) = X509Certificate::from_der(bytes)
+        && rest.is_empty()
+    {
+        found.push((bytes.to_vec(), None));
     }
     found
 }

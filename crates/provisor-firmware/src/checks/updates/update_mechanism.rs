@@ -196,9 +196,8 @@ impl Check for UpdateMechanism {
                     && !line.trim_end().ends_with(" false")
             });
             let feed = active_lines(&text).find(|(_, line)| line.starts_with("src"));
-            if !checks_signatures {
-                if let Some((line, content)) = feed {
-                    sink.add(
+            if !checks_signatures && let Some((line, content)) = feed {
+                sink.add(
                         META.id,
                         META.provisions,
                         Outcome::Fail,
@@ -208,7 +207,6 @@ impl Check for UpdateMechanism {
                     .detail(format!("`{content}` is a package feed and /etc/opkg.conf has no `option check_signature`"))
                     .at("/etc/opkg.conf", Some(line), &container)
                     .record();
-                }
             }
         }
     }
@@ -377,13 +375,12 @@ fn rauc(context: &Context<'_>, sink: &mut FindingSink) {
     for (line, content) in active_lines(&text) {
         if content.starts_with('[') {
             section = content;
-        } else if section == "[keyring]" {
-            if let Some(value) = content
+        } else if section == "[keyring]"
+            && let Some(value) = content
                 .strip_prefix("path=")
                 .or_else(|| content.strip_prefix("path ="))
-            {
-                keyring = Some((line, value.trim().to_owned()));
-            }
+        {
+            keyring = Some((line, value.trim().to_owned()));
         }
     }
     match keyring {
