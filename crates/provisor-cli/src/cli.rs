@@ -22,6 +22,12 @@ pub enum Command {
     Check(CheckArgs),
     /// Write a report of an assessment.
     Report(ReportArgs),
+    /// Print or write the TS 103 701 test plan of an assessment: every test case of every
+    /// applicable provision, what it needs, and which checks bear on it.
+    Plan(PlanArgs),
+    /// List the failing findings that decide verdicts, and accept one (false positive or
+    /// accepted risk) with a reason.
+    Triage(TriageArgs),
     /// Show verdict changes between two assessments. Exit 1 on a regression.
     Diff(DiffArgs),
     /// Examine a device: its firmware image. Exit 1 when a finding fails.
@@ -220,6 +226,58 @@ pub struct ReportArgs {
     /// Where to write the report; standard output when absent.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum PlanFormat {
+    Table,
+    Md,
+    Csv,
+    Json,
+}
+
+#[derive(Args)]
+pub struct PlanArgs {
+    /// The assessment file (TOML); a self-assessment is planned as a lab assessment.
+    pub assessment: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: PlanFormat,
+    /// Where to write the plan; standard output when absent.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum AcceptKind {
+    FalsePositive,
+    AcceptedRisk,
+}
+
+#[derive(Args)]
+pub struct TriageArgs {
+    /// The assessment file (TOML).
+    pub assessment: PathBuf,
+    /// Print an `[[accept]]` stub for every failing finding not yet accepted, to fill in
+    /// and paste into the assessment.
+    #[arg(long, conflicts_with = "accept")]
+    pub stubs: bool,
+    /// Accept the finding with this id (or an unambiguous prefix of it): adds an
+    /// `[[accept]]` entry to the assessment.
+    #[arg(long, value_name = "FINDING", requires_all = ["kind", "reason", "by"])]
+    pub accept: Option<String>,
+    /// Why the finding is accepted: the check is wrong, or the risk is accepted.
+    #[arg(long, value_enum)]
+    pub kind: Option<AcceptKind>,
+    /// Why it does not count.
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// Who accepts it.
+    #[arg(long)]
+    pub by: Option<String>,
+    /// The last day the acceptance holds (YYYY-MM-DD); for good when absent.
+    #[arg(long)]
+    pub until: Option<String>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]

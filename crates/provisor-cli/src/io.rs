@@ -95,12 +95,101 @@ pub fn parse_assessment(path: &Path) -> Result<AssessmentFile, Failure> {
         .map_err(|error| Failure::Invalid(render_errors(&[error])))
 }
 
-/// Parses and judges an assessment file from disk.
+/// Parses and judges an assessment file from disk; its warnings go to standard error.
 pub fn load_assessment(path: &Path) -> Result<Assessment<'static>, Failure> {
     let file = parse_assessment(path)?;
+    judge(path, &file)
+}
+
+/// Judges a parsed assessment file, reading the files it names beside it, with
+/// acceptances expiring against today (or `SOURCE_DATE_EPOCH`'s day); its warnings go
+/// to standard error.
+pub fn judge(path: &Path, file: &AssessmentFile) -> Result<Assessment<'static>, Failure> {
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    provisor_engine::load(&file, &Beside { base })
-        .map_err(|errors| Failure::Invalid(render_errors(&errors)))
+    let assessment = provisor_engine::load_as_of(file, &Beside { base }, Some(today()))
+        .map_err(|errors| Failure::Invalid(render_errors(&errors)))?;
+    for warning in &assessment.warnings {
+        print_warning(&render_errors(&[file.locate_warning(warning)]));
+    }
+    Ok(assessment)
+}
+
+/// Writes text to `output` atomically (saying so on standard error), or to standard
+/// output when there is none.
+pub fn deliver(text: &str, output: Option<&Path>) -> Result<(), Failure> {
+    match output {
+        Some(path) => {
+            write_atomically(path, text.as_bytes())?;
+            eprintln!("wrote {}", path.display());
+            Ok(())
+        }
+        None => print(text),
+    }
+}
+
+/// The lock file that serializes the commands rewriting an assessment. It is a file of
+/// its own because the assessment is replaced by a rename, and a lock on the replaced
+/// file would not hold the next writer back.
+fn lock_path(assessment: &Path) -> PathBuf {
+    let name = assessment
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "assessment".into());
+    assessment.with_file_name(format!(".{name}.lock"))
+}
+
+/// Rewrites an assessment under an advisory lock: waits for other writers, re-reads
+/// the file under the lock, hands its text to `change`, and writes what `change`
+/// returns (if anything) atomically before the lock is released. Concurrent commands
+/// each see the others' changes; none is lost.
+pub fn update_assessment<T>(
+    path: &Path,
+    change: impl FnOnce(&str) -> Result<(Option<String>, T), Failure>,
+) -> Result<T, Failure> {
+    let lock = lock_path(path);
+    let handle = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock)
+        .map_err(|error| {
+            Failure::Invalid(format!(
+                "cannot open the lock file {}: {error}; is the directory writable?",
+                lock.display()
+            ))
+        })?;
+    handle
+        .lock()
+        .map_err(|error| Failure::Invalid(format!("cannot lock {}: {error}", lock.display())))?;
+    let text = read_text(path)?;
+    let (new_text, value) = change(&text)?;
+    if let Some(new_text) = new_text {
+        // Refuse to write what would no longer parse: nothing half-done lands.
+        provisor_engine::parse(&new_text, &path.display().to_string()).map_err(|error| {
+            Failure::Internal(anyhow::anyhow!(
+                "the rewritten assessment does not parse: {error}"
+            ))
+        })?;
+        write_atomically(path, new_text.as_bytes())?;
+    }
+    drop(handle);
+    Ok(value)
+}
+
+/// Today's date in UTC, or `SOURCE_DATE_EPOCH`'s.
+pub fn today() -> provisor_engine::Date {
+    provisor_engine::Date::from_unix_seconds(epoch_seconds())
+}
+
+fn epoch_seconds() -> u64 {
+    std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|seconds| seconds.trim().parse::<u64>().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |elapsed| elapsed.as_secs())
+        })
 }
 
 /// Writes `contents` to `path` through a temporary file in the same directory and a
@@ -151,14 +240,18 @@ pub fn print_error(message: &str) {
     let _ = writeln!(stderr, "{red}error{red:#}: {message}");
 }
 
+/// Prints a warning to standard error.
+pub fn print_warning(message: &str) {
+    use anstyle::{AnsiColor, Style};
+    let yellow = Style::new().fg_color(Some(AnsiColor::Yellow.into())).bold();
+    let mut stderr = anstream::stderr().lock();
+    let _ = writeln!(stderr, "{yellow}warning{yellow:#}: {message}");
+}
+
 /// The time a report is made, RFC 3339 in UTC. `SOURCE_DATE_EPOCH` fixes it, for
 /// reproducible reports.
 pub fn now() -> String {
-    let time = std::env::var("SOURCE_DATE_EPOCH")
-        .ok()
-        .and_then(|seconds| seconds.trim().parse::<u64>().ok())
-        .map(|seconds| std::time::UNIX_EPOCH + std::time::Duration::from_secs(seconds))
-        .unwrap_or_else(std::time::SystemTime::now);
+    let time = std::time::UNIX_EPOCH + std::time::Duration::from_secs(epoch_seconds());
     humantime::format_rfc3339_seconds(time).to_string()
 }
 

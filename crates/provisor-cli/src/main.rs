@@ -52,6 +52,8 @@ fn run(cli: Cli) -> Result<Outcome, Failure> {
         Command::Init(args) => cmd::init::run(args),
         Command::Check(args) => cmd::check::run(args),
         Command::Report(args) => cmd::report::run(args),
+        Command::Plan(args) => cmd::plan::run(args),
+        Command::Triage(args) => cmd::triage::run(args),
         Command::Diff(args) => cmd::diff::run(args),
         Command::Advisories(args) => cmd::advisories::run(args),
         Command::Scan(args) => match args.target {

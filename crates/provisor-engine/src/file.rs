@@ -306,10 +306,27 @@ impl AssessmentFile {
         }
     }
 
-    /// Attaches the source position to an engine complaint.
+    /// Attaches the source position to an engine complaint. The source line of an IXIT
+    /// field that holds a secret is shown without its value.
     pub fn locate(&self, invalid: &Invalid) -> InputError {
-        self.place(&invalid.subject, invalid.message.clone())
-            .help(invalid.help.clone())
+        let mut located = self
+            .place(&invalid.subject, invalid.message.clone())
+            .help(invalid.help.clone());
+        if let Subject::Ixit(table, _, Some(field)) = &invalid.subject {
+            let secret = crate::ixit::names_a_secret(field)
+                || self
+                    .catalog
+                    .ixit_table(table)
+                    .and_then(|table| table.field(field))
+                    .is_some_and(|field| field.kind == provisor_catalog::FieldType::Secret);
+            if secret
+                && let Some(snippet) = &mut located.snippet
+                && let Some((key, _)) = snippet.split_once('=')
+            {
+                *snippet = format!("{key}= \"…\"");
+            }
+        }
+        located
     }
 
     /// Attaches the source position to a warning, for display as an [`InputError`].
@@ -1150,6 +1167,7 @@ date = 2026-11-20
         // The secret is never echoed back.
         let error = error_of("[[ixit.\"15-Intf\"]]\npassword = \"hunter2\"\n");
         assert!(!error.message.contains("hunter2"));
+        assert_eq!(error.snippet.as_deref(), Some("password = \"…\""));
     }
 
     #[test]

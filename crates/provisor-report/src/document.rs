@@ -86,8 +86,103 @@ pub struct ProvisionDocument {
     pub statement: Option<StatementDocument>,
     /// Ids of the findings on this provision.
     pub findings: Vec<String>,
-    /// A yes statement contradicted by a failing finding.
+    /// A yes statement contradicted by a failing finding or test case.
     pub contradiction: bool,
+    /// The provision's test cases (lab assessments).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tests: Vec<TestDocument>,
+}
+
+/// One test case of a provision in a lab assessment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TestDocument {
+    /// Test case id (`5.1-1-2`).
+    pub id: String,
+    /// conceptual, functional or conceptual-functional.
+    pub kind: String,
+    /// pass, fail, inconclusive, not-run, proposed-pass, proposed-fail or disputed.
+    pub state: String,
+    /// What the assessor recorded (pass, fail, inconclusive, not-run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recorded: Option<String>,
+    /// What automated evidence proposes (pass or fail).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proposed: Option<String>,
+    /// Ids of the findings behind the proposal.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub proposed_by: Vec<String>,
+    /// The recorded verdict overrides the proposal; the reason.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub override_reason: Option<String>,
+    /// Who ran it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assessor: Option<String>,
+    /// When (YYYY-MM-DD).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+    /// How.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub method: String,
+    /// Evidence paths or URLs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<String>,
+    /// Findings the assessor cites.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<String>,
+    /// IXIT tables it reviews that have no entry.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing_ixit: Vec<String>,
+}
+
+/// An acceptance made in triage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AcceptanceDocument {
+    /// What it covers, in words (`finding 3fa2…`, `check firmware.x at /etc/y`).
+    pub covers: String,
+    /// false-positive or accepted-risk.
+    pub kind: String,
+    /// Why.
+    pub reason: String,
+    /// Who.
+    pub by: String,
+    /// The last day it holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
+    /// It has expired and no longer counts.
+    pub expired: bool,
+    /// Ids of the findings it covers.
+    pub findings: Vec<String>,
+}
+
+/// An IXIT entry; secrets appear only as their reference.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IxitDocument {
+    /// The table (`1-AuthMech`).
+    pub table: String,
+    /// The entry's id, or its table and position.
+    pub name: String,
+    /// Field values as text (secrets redacted to their reference).
+    pub fields: std::collections::BTreeMap<String, String>,
+}
+
+/// The review and sign-off.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewDocument {
+    /// The report's id.
+    pub report_id: String,
+    /// Its revision.
+    pub revision: u32,
+    /// Who performed the assessment.
+    pub assessor: String,
+    /// Who reviewed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reviewer: Option<String>,
+    /// approved or changes-requested.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<String>,
+    /// When.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
 }
 
 /// The answer to one condition.
@@ -121,6 +216,9 @@ pub struct EvidenceDocument {
     pub size: Option<u64>,
     /// The provisions citing it.
     pub provisions: Vec<String>,
+    /// The test cases citing it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tests: Vec<String>,
 }
 
 /// A scan attached to the assessment.
@@ -182,6 +280,21 @@ pub struct AssessmentDocument {
     /// The evidence register.
     #[serde(default)]
     pub evidence: Vec<EvidenceDocument>,
+    /// self-assessment or lab; absent in documents written before lab assessments.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// The acceptances of triage.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub acceptances: Vec<AcceptanceDocument>,
+    /// The IXIT entries.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ixit: Vec<IxitDocument>,
+    /// The review and sign-off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review: Option<ReviewDocument>,
+    /// Warnings about the input.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// Where a condition's answer came from, in words.
@@ -241,6 +354,11 @@ pub fn document(assessment: &Assessment<'_>, context: &Context) -> AssessmentDoc
                     .map(|finding| finding.id.clone())
                     .collect(),
                 contradiction: result.contradiction,
+                tests: result
+                    .tests
+                    .iter()
+                    .map(|test| test_document(assessment, test))
+                    .collect(),
             })
             .collect(),
         conditions: assessment
@@ -283,8 +401,92 @@ pub fn document(assessment: &Assessment<'_>, context: &Context) -> AssessmentDoc
                 sha256: evidence.sha256.clone(),
                 size: evidence.size,
                 provisions: evidence.provisions.clone(),
+                tests: evidence.tests.clone(),
             })
             .collect(),
+        kind: Some(assessment.kind.as_str().to_owned()),
+        acceptances: assessment
+            .acceptances
+            .iter()
+            .map(|state| AcceptanceDocument {
+                covers: state.acceptance.selector.to_string(),
+                kind: state.acceptance.kind.as_str().to_owned(),
+                reason: state.acceptance.reason.clone(),
+                by: state.acceptance.by.clone(),
+                until: state.acceptance.until.map(|date| date.to_string()),
+                expired: state.expired,
+                findings: state
+                    .findings
+                    .iter()
+                    .map(|&index| assessment.findings[index].id.clone())
+                    .collect(),
+            })
+            .collect(),
+        ixit: assessment
+            .ixit
+            .iter()
+            .map(|entry| IxitDocument {
+                table: entry.table.clone(),
+                name: entry.name(),
+                fields: entry
+                    .fields
+                    .iter()
+                    .map(|(name, value)| (name.clone(), value.to_string()))
+                    .collect(),
+            })
+            .collect(),
+        review: assessment.review.as_ref().map(|review| ReviewDocument {
+            report_id: review.report_id.clone(),
+            revision: review.revision,
+            assessor: review.assessor.clone(),
+            reviewer: review.reviewer.clone(),
+            decision: review.decision.map(|decision| decision.as_str().to_owned()),
+            date: review.date.map(|date| date.to_string()),
+        }),
+        warnings: assessment
+            .warnings
+            .iter()
+            .map(|warning| warning.message.clone())
+            .collect(),
+    }
+}
+
+/// The document of one test case.
+fn test_document(
+    assessment: &Assessment<'_>,
+    test: &provisor_engine::TestResult<'_>,
+) -> TestDocument {
+    let record = test.record.as_ref();
+    TestDocument {
+        id: test.case.id.clone(),
+        kind: test.case.kind.as_str().to_owned(),
+        state: test.state.as_str().to_owned(),
+        recorded: record.map(|record| record.verdict.as_str().to_owned()),
+        proposed: test
+            .proposal
+            .as_ref()
+            .map(|proposal| proposal.verdict.as_str().to_owned()),
+        proposed_by: test
+            .proposal
+            .iter()
+            .flat_map(|proposal| &proposal.findings)
+            .map(|&index| assessment.findings[index].id.clone())
+            .collect(),
+        override_reason: record
+            .filter(|_| test.overridden)
+            .and_then(|record| record.override_reason.clone()),
+        assessor: record.and_then(|record| record.assessor.clone()),
+        date: record.and_then(|record| record.date.map(|date| date.to_string())),
+        method: record
+            .map(|record| record.method.clone())
+            .unwrap_or_default(),
+        evidence: record
+            .map(|record| record.evidence.clone())
+            .unwrap_or_default(),
+        findings: record
+            .map(|record| record.findings.clone())
+            .unwrap_or_default(),
+        missing_ixit: test.missing_ixit.clone(),
     }
 }
 

@@ -12,10 +12,12 @@ mod hardening;
 mod html;
 mod ics_csv;
 mod markdown;
+mod plan;
 mod sarif;
 mod table;
 mod template;
 mod text;
+mod triage;
 
 pub use catalog::{catalog_json, catalog_markdown, catalog_table, provision_detail};
 pub use diff::{diff_json, diff_text};
@@ -26,9 +28,11 @@ pub use findings::{findings_json, findings_sarif, findings_text, sbom_cyclonedx}
 pub use html::html;
 pub use ics_csv::ics_csv;
 pub use markdown::markdown;
+pub use plan::{PLAN_SCHEMA, plan_csv, plan_json, plan_markdown, plan_table};
 pub use sarif::sarif;
 pub use table::check_table;
 pub use template::assessment_template;
+pub use triage::{acceptance_entry, triage_stubs, triage_table};
 
 /// What a report says about its own making.
 #[derive(Debug, Clone, PartialEq, Eq)]

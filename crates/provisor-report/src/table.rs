@@ -11,6 +11,16 @@ use crate::text::{device_line, first_reason, headline};
 /// The words beside a verdict: the statement's detail when the statement decided it,
 /// otherwise the first reason.
 fn summary_line(result: &provisor_engine::ProvisionResult<'_>) -> String {
+    // In a lab assessment, a test case that holds the verdict back or fails it says more
+    // than the statement.
+    if matches!(result.verdict, Verdict::Open | Verdict::Fail)
+        && let Some(reason) = result
+            .reasons
+            .iter()
+            .find(|reason| reason.contains("test case ") && !reason.starts_with("contradiction"))
+    {
+        return reason.clone();
+    }
     let decided_by_finding = result.contradiction
         || result
             .reasons
@@ -50,6 +60,26 @@ pub fn check_table(assessment: &Assessment<'_>) -> String {
         device_line(&assessment.device),
         assessment.catalog.short_title
     );
+    if assessment.kind == provisor_engine::Kind::Lab {
+        let mut counts = std::collections::BTreeMap::new();
+        let mut total = 0;
+        for (result, test) in assessment.test_results() {
+            if result.applicability == provisor_engine::Applicability::Applies {
+                *counts.entry(test.state.label()).or_insert(0) += 1;
+                total += 1;
+            }
+        }
+        let parts: Vec<String> = counts
+            .iter()
+            .map(|(label, count)| format!("{count} {}", label.to_lowercase()))
+            .collect();
+        let _ = writeln!(
+            out,
+            "{dim}lab assessment by {}: {total} test cases of applicable provisions: {}{dim:#}",
+            assessment.catalog.test_specification,
+            parts.join(", ")
+        );
+    }
     for category in &assessment.catalog.categories {
         let _ = writeln!(out, "\n{bold}{} {}{bold:#}", category.id, category.title);
         for result in assessment

@@ -5,8 +5,10 @@ pub mod catalog;
 pub mod check;
 pub mod diff;
 pub mod init;
+pub mod plan;
 pub mod report;
 pub mod scan;
+pub mod triage;
 
 use crate::Failure;
 

@@ -19,9 +19,7 @@ fn advisories(
 
 pub fn firmware(args: FirmwareArgs) -> Result<Outcome, Failure> {
     // Refuse a broken assessment before spending time on the image.
-    if let Some(assessment) = &args.assessment {
-        io::parse_assessment(assessment)?;
-    }
+    let acceptances = acceptances_of(args.assessment.as_deref())?;
     let advisories = advisories(args.advisories.as_deref())?;
     let bar = progress_bar();
     let options = provisor_firmware::ScanOptions {
@@ -49,13 +47,15 @@ pub fn firmware(args: FirmwareArgs) -> Result<Outcome, Failure> {
             .unwrap_or_else(|| "image".into());
         attach(assessment, &format!("firmware-{stem}"), &findings)?;
     }
-    Ok(outcome_of(&findings))
+    Ok(outcome_of(
+        &findings,
+        &acceptances,
+        args.assessment.as_deref(),
+    ))
 }
 
 pub fn host(args: HostArgs) -> Result<Outcome, Failure> {
-    if let Some(assessment) = &args.assessment {
-        io::parse_assessment(assessment)?;
-    }
+    let acceptances = acceptances_of(args.assessment.as_deref())?;
     let ports = provisor_net::PortSpec::parse(&args.ports)
         .map_err(|error| Failure::Invalid(error.to_string()))?;
     let ixit = match &args.ixit {
@@ -110,7 +110,26 @@ pub fn host(args: HostArgs) -> Result<Outcome, Failure> {
     if let Some(assessment) = &args.assessment {
         attach(assessment, &format!("host-{}", args.host), &findings)?;
     }
-    Ok(outcome_of(&findings))
+    Ok(outcome_of(
+        &findings,
+        &acceptances,
+        args.assessment.as_deref(),
+    ))
+}
+
+/// The acceptances in force in the assessment a scan attaches to (none without one);
+/// parsing it first also refuses a broken assessment before the scan starts.
+fn acceptances_of(assessment: Option<&Path>) -> Result<Vec<provisor_engine::Acceptance>, Failure> {
+    let Some(path) = assessment else {
+        return Ok(Vec::new());
+    };
+    let file = io::parse_assessment(path)?;
+    let today = io::today();
+    Ok(file
+        .acceptances
+        .into_iter()
+        .filter(|acceptance| !acceptance.expired(Some(today)))
+        .collect())
 }
 
 /// Asks on the terminal whether credentials may be sent to `host`.
@@ -153,12 +172,36 @@ fn report_to(bar: indicatif::ProgressBar) -> provisor_net::Progress {
     })
 }
 
-/// A scan with a failing finding exits 1.
-fn outcome_of(findings: &FindingsFile) -> Outcome {
-    if findings.has_failure() {
-        Outcome::Negative
-    } else {
+/// A scan with a failing finding that the assessment does not accept exits 1, so a CI
+/// job keeps its image's accepted false positives in the assessment and fails only on
+/// new findings.
+fn outcome_of(
+    findings: &FindingsFile,
+    acceptances: &[provisor_engine::Acceptance],
+    assessment: Option<&Path>,
+) -> Outcome {
+    let (accepted, deciding): (Vec<_>, Vec<_>) = findings
+        .findings
+        .iter()
+        .filter(|finding| finding.outcome == provisor_engine::Outcome::Fail)
+        .partition(|finding| {
+            acceptances
+                .iter()
+                .any(|acceptance| acceptance.selector.matches(finding))
+        });
+    if let (false, Some(path)) = (accepted.is_empty(), assessment) {
+        eprintln!(
+            "{} failing finding{} accepted in {}; {} not",
+            accepted.len(),
+            if accepted.len() == 1 { " is" } else { "s are" },
+            path.display(),
+            deciding.len()
+        );
+    }
+    if deciding.is_empty() {
         Outcome::Success
+    } else {
+        Outcome::Negative
     }
 }
 
@@ -202,15 +245,21 @@ fn attach(assessment: &Path, name: &str, findings: &FindingsFile) -> Result<(), 
     let target = directory.join(&relative);
     io::write_atomically(&target, provisor_report::findings_json(findings).as_bytes())?;
 
-    let file = io::parse_assessment(assessment)?;
-    if !file.scan_files().any(|existing| existing == relative) {
-        let mut text = io::read_text(assessment)?;
+    // Under the assessment's lock, and re-read there, so that scans attaching at once
+    // keep every entry.
+    io::update_assessment(assessment, |text| {
+        let file = provisor_engine::parse(text, &assessment.display().to_string())
+            .map_err(|error| Failure::Invalid(io::render_errors(&[error])))?;
+        if file.scan_files().any(|existing| existing == relative) {
+            return Ok((None, ()));
+        }
+        let mut text = text.to_owned();
         if !text.ends_with('\n') {
             text.push('\n');
         }
         text.push_str(&format!("\n[[scan]]\nfile = \"{relative}\"\n"));
-        io::write_atomically(assessment, text.as_bytes())?;
-    }
+        Ok((Some(text), ()))
+    })?;
     eprintln!("attached {} to {}", target.display(), assessment.display());
     Ok(())
 }

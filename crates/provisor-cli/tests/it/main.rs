@@ -5,5 +5,6 @@
 mod bad_input;
 mod commands;
 mod docs;
+mod lab;
 mod reports;
 mod support;

@@ -1,0 +1,313 @@
+//! Lab assessments from the command line: the test plan, triage with acceptances that a
+//! scan honours, concurrent writers of one assessment, and the lab's bad input.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::support::{provisor, stdout_of};
+
+/// The SHA-512-crypt hash of "admin", one of the well-known default passwords.
+const ADMIN_HASH: &str = "$6$provisorsalt$aAED/x6RSDPeMSPsI1E.9slObiDNvE1El4f4brVpB2KA6jY41axv5KPq6D8tt1mFhpJ/b8MxApr0UCR297QD7/";
+
+/// A tiny extracted root filesystem whose root account has the password "admin".
+fn weak_root(directory: &Path, name: &str) -> PathBuf {
+    let root = directory.join(name);
+    fs::create_dir_all(root.join("etc")).unwrap();
+    fs::write(root.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n").unwrap();
+    fs::write(
+        root.join("etc/shadow"),
+        format!("root:{ADMIN_HASH}:19000:0:99999:7:::\n"),
+    )
+    .unwrap();
+    root
+}
+
+const LAB: &str = r#"edition = "en303645-v2.1.1"
+kind = "lab"
+
+[device]
+manufacturer = "Acme"
+model = "Plug P1"
+
+[conditions]
+1 = true
+2 = false
+
+[provision."5.1-1"]
+support = "yes"
+detail = "the user sets the password during setup"
+
+[test."5.1-1-1"]
+verdict = "pass"
+assessor = "A. Assessor"
+date = 2026-11-02
+method = "reviewed the IXIT and the setup flow"
+
+[[ixit."1-AuthMech"]]
+id = "AuthMech-1"
+description = "web console login"
+password_based = true
+"#;
+
+#[test]
+fn the_plan_lists_every_test_case_with_what_it_needs() {
+    let directory = tempfile::tempdir().unwrap();
+    let assessment = directory.path().join("lab.toml");
+    fs::write(&assessment, LAB).unwrap();
+    let table = stdout_of(provisor().arg("plan").arg(&assessment));
+    assert!(
+        table.contains("5.1-1-1    conceptual            PASS"),
+        "{table}"
+    );
+    assert!(
+        table.contains("5.1-1-2    functional            NOT RUN"),
+        "{table}"
+    );
+    assert!(
+        table.contains("needs the ICS statement on 5.2-1, an IXIT 2-UserInfo entry"),
+        "{table}"
+    );
+
+    let json: serde_json::Value = serde_json::from_str(&stdout_of(
+        provisor()
+            .arg("plan")
+            .arg(&assessment)
+            .args(["--format", "json"]),
+    ))
+    .unwrap();
+    assert_eq!(json["schema"], "provisor.plan/1");
+    let cases = json["test_cases"].as_array().unwrap();
+    let ids: Vec<&str> = cases
+        .iter()
+        .map(|case| case["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        ids.contains(&"5.1-1-2") && !ids.contains(&"5.1-2-1"),
+        "5.1-2 does not apply: {ids:?}"
+    );
+    let functional = cases.iter().find(|case| case["id"] == "5.1-1-2").unwrap();
+    assert!(
+        functional["checks"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!("net.default-credentials"))
+    );
+    assert_eq!(json["summary"]["total"], cases.len());
+
+    let csv = stdout_of(
+        provisor()
+            .arg("plan")
+            .arg(&assessment)
+            .args(["--format", "csv"]),
+    );
+    assert_eq!(csv.lines().count(), cases.len() + 1);
+    assert!(csv.starts_with("Test case,Provision,Status,Kind,State,"));
+    let output = directory.path().join("plan.md");
+    provisor()
+        .arg("plan")
+        .arg(&assessment)
+        .args(["--format", "md", "-o"])
+        .arg(&output)
+        .assert()
+        .success();
+    let markdown = fs::read_to_string(&output).unwrap();
+    assert!(
+        markdown.contains("| 5.1-1-1 | 5.1-1 (M) | conceptual | PASS |"),
+        "{markdown}"
+    );
+}
+
+#[test]
+fn an_accepted_finding_stops_failing_the_scan_and_the_provision() {
+    let directory = tempfile::tempdir().unwrap();
+    let assessment = directory.path().join("lab.toml");
+    fs::write(&assessment, LAB).unwrap();
+    let root = weak_root(directory.path(), "rootfs");
+    let scan = || {
+        provisor()
+            .args(["scan", "firmware"])
+            .arg(&root)
+            .args(["--format", "json", "--assessment"])
+            .arg(&assessment)
+            .output()
+            .unwrap()
+    };
+    assert_eq!(scan().status.code(), Some(1));
+    let check = || {
+        let output = provisor()
+            .arg("check")
+            .arg(&assessment)
+            .args(["--format", "json"])
+            .output()
+            .unwrap();
+        serde_json::from_slice::<serde_json::Value>(&output.stdout).unwrap()
+    };
+    let json = check();
+    let provision = &json["provisions"][1];
+    assert_eq!(provision["verdict"], "fail");
+    assert_eq!(provision["tests"][1]["state"], "proposed-fail");
+    let finding = provision["findings"][0].as_str().unwrap().to_owned();
+
+    let listing = stdout_of(provisor().arg("triage").arg(&assessment));
+    assert!(listing.contains(&finding), "{listing}");
+    assert!(listing.contains("firmware.default-password"), "{listing}");
+    let stubs = stdout_of(provisor().arg("triage").arg(&assessment).arg("--stubs"));
+    assert!(
+        stubs.contains(&format!("finding = \"{finding}\"")),
+        "{stubs}"
+    );
+
+    provisor()
+        .arg("triage")
+        .arg(&assessment)
+        .args(["--accept", &finding[..6], "--kind", "false-positive"])
+        .args([
+            "--reason",
+            "the root account is locked at first boot",
+            "--by",
+            "A. Assessor",
+        ])
+        .args(["--until", "2027-06-30"])
+        .assert()
+        .success();
+    let source = fs::read_to_string(&assessment).unwrap();
+    assert!(
+        source.contains(&format!("finding = \"{finding}\"")),
+        "{source}"
+    );
+    assert!(source.contains("until = 2027-06-30"), "{source}");
+
+    // The scan now fails only on findings not accepted: none.
+    let output = scan();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stderr).contains("1 failing finding is accepted"));
+    let json = check();
+    let provision = &json["provisions"][1];
+    assert_eq!(provision["verdict"], "open");
+    assert_eq!(provision["tests"][1]["state"], "not-run");
+    assert_eq!(json["acceptances"][0]["findings"][0], finding.as_str());
+    assert!(
+        provision["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|reason| reason
+                .as_str()
+                .unwrap()
+                .contains("accepted as false positive by A. Assessor until 2027-06-30"))
+    );
+
+    // After its last day the acceptance is void: the scan fails again, with a warning.
+    let output = provisor()
+        .env("SOURCE_DATE_EPOCH", "1830297600") // 2028-01-01
+        .arg("check")
+        .arg(&assessment)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("expired on 2027-06-30"), "{stderr}");
+    assert!(stderr.contains("lab.toml:"), "{stderr}");
+}
+
+#[test]
+fn sixteen_scans_attaching_at_once_keep_every_entry() {
+    let directory = tempfile::tempdir().unwrap();
+    let assessment = directory.path().join("device.toml");
+    fs::write(&assessment, "[conditions]\n1 = true\n").unwrap();
+    let roots: Vec<PathBuf> = (0..16)
+        .map(|index| weak_root(directory.path(), &format!("root-{index:02}")))
+        .collect();
+    let children: Vec<std::process::Child> = roots
+        .iter()
+        .map(|root| {
+            std::process::Command::new(assert_cmd::cargo::cargo_bin("provisor"))
+                .args(["scan", "firmware"])
+                .arg(root)
+                .args(["-o"])
+                .arg(root.with_extension("json"))
+                .arg("--assessment")
+                .arg(&assessment)
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut child in children {
+        assert_eq!(child.wait().unwrap().code(), Some(1));
+    }
+    let source = fs::read_to_string(&assessment).unwrap();
+    for index in 0..16 {
+        assert!(
+            source.contains(&format!("file = \"scans/firmware-root-{index:02}.json\"")),
+            "scan {index} lost:\n{source}"
+        );
+    }
+    assert_eq!(source.matches("[[scan]]").count(), 16);
+    provisor().arg("check").arg(&assessment).assert().code(1);
+}
+
+#[test]
+fn lab_mistakes_exit_two_with_the_place_and_what_to_write() {
+    let directory = tempfile::tempdir().unwrap();
+    let assessment = directory.path().join("lab.toml");
+    let cases = [
+        (
+            "[test.\"5.1-1-9\"]\nverdict = \"pass\"\n",
+            "lab.toml:1:7",
+            "unknown test case \"5.1-1-9\"",
+        ),
+        (
+            "[[accept]]\nfinding = \"abc\"\nkind = \"false-positive\"\nby = \"me\"\n",
+            "lab.toml:1:1",
+            "has no reason",
+        ),
+        (
+            "[test.\"5.1-1-2\"]\nverdict = \"pass\"\ndate = \"yesterday\"\n",
+            "lab.toml:3:8",
+            "is not a date",
+        ),
+        (
+            "[[ixit.\"15-Intf\"]]\npassword = \"xc3511\"\n",
+            "lab.toml:2:1",
+            "secret written inline",
+        ),
+    ];
+    for (source, place, message) in cases {
+        fs::write(&assessment, source).unwrap();
+        let output = provisor().arg("check").arg(&assessment).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{source}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(message), "{stderr}");
+        assert!(stderr.contains(place), "{stderr}");
+        assert!(stderr.contains("= help:"), "{stderr}");
+        assert!(
+            !stderr.contains("xc3511"),
+            "a secret is never echoed: {stderr}"
+        );
+    }
+    // Triage refuses an acceptance without a reason and leaves the file as it was.
+    fs::write(&assessment, LAB).unwrap();
+    let output = provisor()
+        .arg("triage")
+        .arg(&assessment)
+        .args([
+            "--accept",
+            "abc",
+            "--kind",
+            "false-positive",
+            "--reason",
+            " ",
+            "--by",
+            "me",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(fs::read_to_string(&assessment).unwrap(), LAB);
+}
