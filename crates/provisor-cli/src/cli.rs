@@ -28,6 +28,9 @@ pub enum Command {
     /// List the failing findings that decide verdicts, and accept one (false positive or
     /// accepted risk) with a reason.
     Triage(TriageArgs),
+    /// Record the review of an assessment: approval (with the SHA-256 of everything it
+    /// covers) or a request for changes.
+    Review(ReviewArgs),
     /// Show verdict changes between two assessments. Exit 1 on a regression.
     Diff(DiffArgs),
     /// Examine a device: its firmware image. Exit 1 when a finding fails.
@@ -278,6 +281,35 @@ pub struct TriageArgs {
     /// The last day the acceptance holds (YYYY-MM-DD); for good when absent.
     #[arg(long)]
     pub until: Option<String>,
+}
+
+#[derive(Args)]
+pub struct ReviewArgs {
+    /// The assessment file (TOML).
+    pub assessment: PathBuf,
+    /// Approve the assessment as it is now.
+    #[arg(
+        long,
+        conflicts_with = "request_changes",
+        required_unless_present = "request_changes"
+    )]
+    pub approve: bool,
+    /// Send it back to the assessor.
+    #[arg(long)]
+    pub request_changes: bool,
+    /// Who reviews.
+    #[arg(long)]
+    pub reviewer: String,
+    /// The report's id, printed on every page (needed the first time).
+    #[arg(long)]
+    pub report_id: Option<String>,
+    /// Who performed the assessment (needed the first time).
+    #[arg(long)]
+    pub assessor: Option<String>,
+    /// The report's revision; by default the same, or the next one when the previous
+    /// approval covered other content.
+    #[arg(long)]
+    pub revision: Option<u32>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]

@@ -54,6 +54,7 @@ fn run(cli: Cli) -> Result<Outcome, Failure> {
         Command::Report(args) => cmd::report::run(args),
         Command::Plan(args) => cmd::plan::run(args),
         Command::Triage(args) => cmd::triage::run(args),
+        Command::Review(args) => cmd::review::run(args),
         Command::Diff(args) => cmd::diff::run(args),
         Command::Advisories(args) => cmd::advisories::run(args),
         Command::Scan(args) => match args.target {

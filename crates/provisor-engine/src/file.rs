@@ -826,6 +826,13 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex
 }
 
+/// The SHA-256 an approval records of an assessment's own content: the text without its
+/// `[review]` table, trailing blank space trimmed (so that moving the table to the end
+/// changes nothing).
+pub fn content_sha256(source: &str) -> String {
+    sha256_hex(content_without_review(source).trim_end().as_bytes())
+}
+
 /// Reads the scans and evidence an assessment file names, and judges it; acceptances
 /// expire against `as_of` (the caller's clock).
 pub fn load_as_of(
@@ -842,7 +849,7 @@ pub fn load_as_of(
     input.acceptances = file.acceptances.clone();
     input.ixit = file.ixit.clone();
     input.review = file.review.clone();
-    input.content_sha256 = Some(sha256_hex(content_without_review(&file.source).as_bytes()));
+    input.content_sha256 = Some(content_sha256(&file.source));
     input.as_of = as_of;
 
     for (path, span) in &file.scans {

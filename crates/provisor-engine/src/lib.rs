@@ -29,7 +29,10 @@ pub use assessment::{
 pub use conditions::{ConditionConflict, ResolvedConditions, resolve_conditions};
 pub use diff::{Change, Diff, diff};
 pub use error::{InputError, Invalid, Subject, Warning};
-pub use file::{AssessmentFile, EvidenceFile, Files, ScanRef, load, load_as_of, parse, sha256_hex};
+pub use file::{
+    AssessmentFile, EvidenceFile, Files, ScanRef, content_sha256, load, load_as_of, parse,
+    sha256_hex,
+};
 pub use finding::{
     Component, FINDINGS_SCHEMA, Finding, FindingsFile, InferredCondition, Location, Outcome,
     Severity, Target, parse_findings,

@@ -7,6 +7,7 @@ pub mod diff;
 pub mod init;
 pub mod plan;
 pub mod report;
+pub mod review;
 pub mod scan;
 pub mod triage;
 

@@ -110,3 +110,51 @@ fn docs_checks_md_is_current() {
         "docs/checks.md is out of date: run UPDATE_DOCS=1 cargo test -p provisor-cli"
     );
 }
+
+/// Every check of both scanners is mapped to the test cases it informs in every
+/// edition, and every mapping names a real check and a test case of a provision the
+/// check reports on.
+#[test]
+fn every_check_is_mapped_to_the_test_cases_it_informs() {
+    let mut checks: Vec<(&str, &[&str])> = provisor_firmware::checks::all()
+        .iter()
+        .map(|check| (check.meta().id, check.meta().provisions))
+        .chain(
+            provisor_net::checks::all()
+                .iter()
+                .map(|check| (check.meta().id, check.meta().provisions)),
+        )
+        .collect();
+    // Unpacking problems are recorded outside the registry.
+    checks.push(("firmware.unpack", &["5.6-1"]));
+    for catalog in provisor_catalog::editions() {
+        let mapped: Vec<&str> = catalog
+            .check_tests
+            .iter()
+            .map(|entry| entry.check.as_str())
+            .collect();
+        for (id, provisions) in &checks {
+            assert!(
+                mapped.contains(id),
+                "{}: check {id} is not mapped",
+                catalog.id
+            );
+            for test_case in catalog.tests_of_check(id) {
+                let (provision, _) = catalog.test_case(test_case).unwrap();
+                assert!(
+                    provisions.contains(&provision.id.as_str()),
+                    "{}: check {id} is mapped to {test_case}, but reports on {provisions:?}",
+                    catalog.id
+                );
+            }
+        }
+        for id in mapped {
+            assert!(
+                checks.iter().any(|(check, _)| *check == id),
+                "{}: {id} is mapped but is no check",
+                catalog.id
+            );
+        }
+        assert!(catalog.problems().is_empty(), "{:?}", catalog.problems());
+    }
+}

@@ -311,3 +311,101 @@ fn lab_mistakes_exit_two_with_the_place_and_what_to_write() {
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(fs::read_to_string(&assessment).unwrap(), LAB);
 }
+
+#[test]
+fn an_approval_covers_the_content_scans_and_evidence_and_sees_later_changes() {
+    let directory = tempfile::tempdir().unwrap();
+    let assessment = directory.path().join("lab.toml");
+    fs::create_dir_all(directory.path().join("evidence")).unwrap();
+    fs::write(
+        directory.path().join("evidence/setup.md"),
+        "the setup flow\n",
+    )
+    .unwrap();
+    fs::write(
+        &assessment,
+        LAB.replace(
+            "method = \"reviewed the IXIT and the setup flow\"",
+            "method = \"reviewed the IXIT and the setup flow\"\nevidence = [\"evidence/setup.md\"]",
+        ),
+    )
+    .unwrap();
+    let review = |extra: &[&str]| {
+        provisor()
+            .arg("review")
+            .arg(&assessment)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    // The first review needs the report's id and the assessor.
+    let output = review(&["--approve", "--reviewer", "B. Reviewer"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--report-id"));
+    let output = review(&[
+        "--approve",
+        "--reviewer",
+        "B. Reviewer",
+        "--report-id",
+        "LAB-2026-0142",
+        "--assessor",
+        "A. Assessor",
+    ]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let source = fs::read_to_string(&assessment).unwrap();
+    assert!(
+        source.contains("report_id = \"LAB-2026-0142\"\nrevision = 1\n"),
+        "{source}"
+    );
+    assert!(
+        source.contains("decision = \"approved\"\ndate = 2026-01-01\n"),
+        "{source}"
+    );
+    assert!(source.contains("\"evidence/setup.md\" = \""), "{source}");
+    let check_warnings = || {
+        let output = provisor().arg("check").arg(&assessment).output().unwrap();
+        String::from_utf8(output.stderr).unwrap()
+    };
+    assert!(
+        !check_warnings().contains("changed after"),
+        "{}",
+        check_warnings()
+    );
+
+    fs::write(directory.path().join("evidence/setup.md"), "another flow\n").unwrap();
+    let warnings = check_warnings();
+    assert!(
+        warnings.contains("changed after the review approved revision 1: evidence/setup.md"),
+        "{warnings}"
+    );
+    fs::write(
+        &assessment,
+        fs::read_to_string(&assessment)
+            .unwrap()
+            .replace("web console login", "web console and app login"),
+    )
+    .unwrap();
+    assert!(check_warnings().contains("the assessment itself, evidence/setup.md"));
+
+    // Approving again makes a new revision that covers what is there now.
+    let output = review(&["--approve", "--reviewer", "B. Reviewer"]);
+    assert_eq!(output.status.code(), Some(0));
+    let source = fs::read_to_string(&assessment).unwrap();
+    assert!(source.contains("revision = 2\n"), "{source}");
+    assert_eq!(source.matches("[review]").count(), 1);
+    assert!(!check_warnings().contains("changed after"));
+    let json: serde_json::Value = serde_json::from_str(&stdout_of(
+        provisor()
+            .arg("check")
+            .arg(&assessment)
+            .args(["--format", "json"]),
+    ))
+    .unwrap();
+    assert_eq!(json["review"]["report_id"], "LAB-2026-0142");
+    assert_eq!(json["review"]["decision"], "approved");
+}
