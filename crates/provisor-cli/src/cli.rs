@@ -31,6 +31,12 @@ pub enum Command {
     /// Record the review of an assessment: approval (with the SHA-256 of everything it
     /// covers) or a request for changes.
     Review(ReviewArgs),
+    /// Write an assessment with its scans, evidence and reports into one tar with a
+    /// manifest of hashes, signed when a key is given.
+    Bundle(BundleArgs),
+    /// Check a bundle against its manifest (and its signature against a key), and
+    /// extract it.
+    Verify(VerifyArgs),
     /// Show verdict changes between two assessments. Exit 1 on a regression.
     Diff(DiffArgs),
     /// Examine a device: its firmware image. Exit 1 when a finding fails.
@@ -310,6 +316,31 @@ pub struct ReviewArgs {
     /// approval covered other content.
     #[arg(long)]
     pub revision: Option<u32>,
+}
+
+#[derive(Args)]
+pub struct BundleArgs {
+    /// The assessment file (TOML).
+    pub assessment: PathBuf,
+    /// The bundle to write (a tar).
+    #[arg(long, short)]
+    pub output: PathBuf,
+    /// Sign the manifest with this OpenSSH Ed25519 private key (an encrypted key's
+    /// passphrase comes from PROVISOR_KEY_PASSPHRASE).
+    #[arg(long, value_name = "KEY")]
+    pub sign: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct VerifyArgs {
+    /// The bundle (a tar written by `provisor bundle`).
+    pub bundle: PathBuf,
+    /// The OpenSSH public key (KEY.pub) the manifest must be signed with.
+    #[arg(long, value_name = "KEY.pub")]
+    pub key: Option<PathBuf>,
+    /// After verifying, extract the members into this new directory.
+    #[arg(long, value_name = "DIR")]
+    pub extract: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]

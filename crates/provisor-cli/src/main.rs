@@ -55,6 +55,8 @@ fn run(cli: Cli) -> Result<Outcome, Failure> {
         Command::Plan(args) => cmd::plan::run(args),
         Command::Triage(args) => cmd::triage::run(args),
         Command::Review(args) => cmd::review::run(args),
+        Command::Bundle(args) => cmd::bundle::run(args),
+        Command::Verify(args) => cmd::bundle::verify(args),
         Command::Diff(args) => cmd::diff::run(args),
         Command::Advisories(args) => cmd::advisories::run(args),
         Command::Scan(args) => match args.target {

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod advisories;
+pub mod bundle;
 pub mod catalog;
 pub mod check;
 pub mod diff;

@@ -3,6 +3,7 @@
 //! the check documentation generated from the checks' sources.
 
 mod bad_input;
+mod bundle;
 mod commands;
 mod docs;
 mod lab;
