@@ -141,6 +141,18 @@ impl Ixit {
         }
     }
 
+    /// These interfaces, with `over`'s replacing any on the same port and transport:
+    /// a separate IXIT file wins over the assessment's entries.
+    pub fn merged_with(mut self, over: Ixit) -> Ixit {
+        for interface in over.interfaces {
+            self.interfaces.retain(|existing| {
+                existing.port != interface.port || existing.transport != interface.transport
+            });
+            self.interfaces.push(interface);
+        }
+        self
+    }
+
     /// The known-good credential of the TCP interface on `port`.
     pub fn credential(&self, port: u16) -> Option<(&str, &str)> {
         let interface = self.interface(port, "tcp")?;
@@ -200,6 +212,21 @@ mod tests {
         let error = Ixit::parse("[[interface]]\nname = \"x\"\nport = 1\ntransport = \"sctp\"\n")
             .unwrap_err();
         assert!(error.contains("write tcp or udp"), "{error}");
+    }
+
+    #[test]
+    fn a_separate_file_wins_over_the_assessment() {
+        let assessment = Ixit::parse(
+            "[[interface]]\nname = \"web\"\nport = 80\n\n[[interface]]\nname = \"ssh\"\nport = 22\n",
+        )
+        .unwrap();
+        let file =
+            Ixit::parse("[[interface]]\nname = \"web (TLS)\"\nport = 80\nservice = \"https\"\n")
+                .unwrap();
+        let merged = assessment.merged_with(file);
+        assert_eq!(merged.interfaces.len(), 2);
+        assert_eq!(merged.interface(80, "tcp").unwrap().name, "web (TLS)");
+        assert!(merged.interface(22, "tcp").is_some());
     }
 
     #[test]

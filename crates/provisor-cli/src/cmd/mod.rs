@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod check;
 pub mod diff;
 pub mod init;
+pub mod interfaces;
 pub mod plan;
 pub mod report;
 pub mod review;

@@ -58,11 +58,15 @@ pub fn host(args: HostArgs) -> Result<Outcome, Failure> {
     let acceptances = acceptances_of(args.assessment.as_deref())?;
     let ports = provisor_net::PortSpec::parse(&args.ports)
         .map_err(|error| Failure::Invalid(error.to_string()))?;
-    let ixit = match &args.ixit {
-        Some(path) => {
-            provisor_net::Ixit::load(path).map_err(|error| Failure::Invalid(error.to_string()))?
-        }
+    let declared = match &args.assessment {
+        Some(path) => super::interfaces::of_assessment(path)?,
         None => provisor_net::Ixit::default(),
+    };
+    let ixit = match &args.ixit {
+        Some(path) => declared.merged_with(
+            provisor_net::Ixit::load(path).map_err(|error| Failure::Invalid(error.to_string()))?,
+        ),
+        None => declared,
     };
     let advisories = advisories(args.advisories.as_deref())?;
     let bar = progress_bar();

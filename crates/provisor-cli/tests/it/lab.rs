@@ -409,3 +409,110 @@ fn an_approval_covers_the_content_scans_and_evidence_and_sees_later_changes() {
     assert_eq!(json["review"]["report_id"], "LAB-2026-0142");
     assert_eq!(json["review"]["decision"], "approved");
 }
+
+/// A TCP port on 127.0.0.31 that answers whatever it is sent with a bare HTTP response
+/// (a minimal web interface); a thread serves at most 500 connections, each bounded by
+/// a read deadline, and ends with the test process.
+fn web_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.31:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(500) {
+            let Ok(mut stream) = stream else { continue };
+            std::thread::spawn(move || {
+                use std::io::{Read, Write};
+                let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(2)));
+                let mut buffer = [0u8; 2048];
+                if matches!(stream.read(&mut buffer), Ok(read) if read > 0) {
+                    let _ = stream.write_all(
+                        b"HTTP/1.0 200 OK\r\nContent-Type: text/html\r\nContent-Length: 5\r\n\r\nhello",
+                    );
+                }
+            });
+        }
+    });
+    port
+}
+
+fn exposed_failures(output: &std::process::Output) -> Vec<String> {
+    let findings: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    findings["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|finding| {
+            finding["check"] == "net.exposed-interfaces" && finding["outcome"] == "fail"
+        })
+        .map(|finding| finding["title"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn scan_host_takes_the_interfaces_from_the_assessments_ixit() {
+    let port = web_port();
+    let directory = tempfile::tempdir().unwrap();
+    let assessment = directory.path().join("lab.toml");
+    let scan = |assessment: &Path, extra: &[&str]| {
+        provisor()
+            .args(["scan", "host", "127.0.0.31", "--ports", &port.to_string()])
+            .args([
+                "--no-udp",
+                "--no-auth-tests",
+                "--format",
+                "json",
+                "--assessment",
+            ])
+            .arg(assessment)
+            .args(extra)
+            .env_remove("CAMERA_PASSWORD")
+            .output()
+            .unwrap()
+    };
+    // Only another port is declared: the open one is undeclared.
+    fs::write(
+        &assessment,
+        "kind = \"lab\"\n[[ixit.\"15-Intf\"]]\ndescription = \"web\"\nport = 443\n",
+    )
+    .unwrap();
+    let output = scan(&assessment, &[]);
+    let failures = exposed_failures(&output);
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert!(failures[0].contains(&port.to_string()), "{failures:?}");
+
+    // Declared in the assessment: no failure.
+    fs::write(
+        &assessment,
+        format!("kind = \"lab\"\n[[ixit.\"15-Intf\"]]\ndescription = \"app\"\nport = {port}\nservice = \"http\"\n"),
+    )
+    .unwrap();
+    let output = scan(&assessment, &[]);
+    assert!(exposed_failures(&output).is_empty());
+
+    // A separate IXIT file wins over the assessment for the same port.
+    let ixit = directory.path().join("ixit.toml");
+    fs::write(
+        &ixit,
+        format!("[[interface]]\nname = \"app\"\nport = {port}\nservice = \"ssh\"\n"),
+    )
+    .unwrap();
+    let output = scan(&assessment, &["--ixit", ixit.to_str().unwrap()]);
+    let failures = exposed_failures(&output);
+    assert_eq!(
+        failures.len(),
+        1,
+        "declared as SSH, speaks HTTP: {failures:?}"
+    );
+
+    // A credential whose reference cannot be resolved stops the scan before it starts.
+    fs::write(
+        &assessment,
+        format!(
+            "kind = \"lab\"\n[[ixit.\"15-Intf\"]]\ndescription = \"app\"\nport = {port}\nuser = \"admin\"\npassword = {{ env = \"CAMERA_PASSWORD\" }}\n"
+        ),
+    )
+    .unwrap();
+    let output = scan(&assessment, &[]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("lab.toml:2: IXIT 15-Intf entry 15-Intf #1: the password is in $CAMERA_PASSWORD, which is not set"), "{stderr}");
+}
