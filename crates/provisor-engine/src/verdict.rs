@@ -500,10 +500,10 @@ fn apply_test_cases(result: &mut ProvisionResult<'_>) {
     let mut left = Vec::new();
     for test in &result.tests {
         let id = &test.case.id;
-        let missing = if test.missing_ixit.is_empty() {
-            String::new()
-        } else {
-            format!("; IXIT {} has no entry", test.missing_ixit.join(", "))
+        let missing = match test.missing_ixit.as_slice() {
+            [] => String::new(),
+            [table] => format!("; IXIT {table} has no entry"),
+            tables => format!("; IXIT {} have no entries", tables.join(", ")),
         };
         match test.state {
             TestState::Pass => {}

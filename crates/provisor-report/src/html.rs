@@ -6,7 +6,7 @@
 
 use std::fmt::Write;
 
-use provisor_engine::{Assessment, DECISION_RULE, ProvisionResult, StatusSummary, Verdict};
+use provisor_engine::{Assessment, ProvisionResult, StatusSummary, Verdict};
 
 use crate::Context;
 use crate::document::conflict_text;
@@ -45,6 +45,14 @@ ul.reasons{margin:0;padding-left:18px}
 .finding{margin:4px 0;padding:4px 8px;border-left:3px solid var(--line);background:var(--soft)}
 .finding.fail{border-color:var(--fail)}.finding.pass{border-color:var(--pass)}
 .contradiction{color:var(--fail);font-weight:600}
+.finding.is-accepted{border-color:var(--na);opacity:.85}
+.accepted{color:var(--muted);font-style:italic}
+ul.tests{margin:6px 0 0;padding-left:0;list-style:none;font-size:12px}
+ul.tests li{margin:2px 0;padding-left:8px;border-left:3px solid var(--line)}
+ul.tests li.pass{border-color:var(--pass)}ul.tests li.fail{border-color:var(--fail)}
+ul.tests li.proposed-pass,ul.tests li.proposed-fail,ul.tests li.disputed{border-color:var(--nf)}
+ul.tests li.not-run,ul.tests li.inconclusive{border-color:var(--open)}
+table.counts{width:auto}
 .failures li{margin-bottom:6px}
 ol.rule li{margin-bottom:4px}
 .text{color:var(--muted);font-size:12px;margin-top:4px}
@@ -189,11 +197,45 @@ fn provision_row(out: &mut String, assessment: &Assessment<'_>, result: &Provisi
         let _ = write!(reasons, "<li>{}</li>", e(reason));
     }
     reasons.push_str("</ul>");
-    for finding in assessment.findings_of(result) {
+    if !result.tests.is_empty() && result.applicability == provisor_engine::Applicability::Applies {
+        reasons.push_str("<ul class=\"tests\">");
+        for test in &result.tests {
+            let _ = write!(
+                reasons,
+                "<li class=\"test {}\">{}",
+                test.state.as_str(),
+                e(&crate::lab::test_line(assessment, test))
+            );
+            if let Some(method) = crate::lab::test_method(test) {
+                let _ = write!(reasons, "<div class=\"small muted\">{}</div>", e(method));
+            }
+            reasons.push_str("</li>");
+        }
+        reasons.push_str("</ul>");
+    }
+    for &index in &result.findings {
+        let finding = &assessment.findings[index];
+        let accepted = assessment
+            .acceptance_of(index)
+            .filter(|_| finding.outcome == provisor_engine::Outcome::Fail)
+            .map(|state| {
+                format!(
+                    "<div class=\"small accepted\">accepted as {} by {}: {}</div>",
+                    state.acceptance.kind.label(),
+                    e(&state.acceptance.by),
+                    e(&state.acceptance.reason)
+                )
+            })
+            .unwrap_or_default();
         let _ = write!(
             reasons,
-            "<div class=\"finding {}\"><strong>{}</strong> <span class=\"small\">{} · {} · <code>{}</code></span><div class=\"small mono\">{}</div></div>",
+            "<div class=\"finding {}{}\"><strong>{}</strong> <span class=\"small\">{} · {} · <code>{}</code></span><div class=\"small mono\">{}</div>{accepted}</div>",
             finding.outcome.as_str(),
+            if accepted.is_empty() {
+                ""
+            } else {
+                " is-accepted"
+            },
             e(&finding.title),
             finding.outcome,
             finding.severity.as_str(),
@@ -294,6 +336,17 @@ pub fn html(assessment: &Assessment<'_>, context: &Context) -> String {
         chart(&summary.mandatory, &summary.recommended)
     );
 
+    if assessment.kind == provisor_engine::Kind::Lab {
+        out.push_str("<h3>Test cases (ETSI TS 103 701)</h3><table class=\"counts\"><tbody>");
+        for (label, count) in crate::lab::test_counts(assessment) {
+            let _ = write!(
+                out,
+                "<tr><td>{label}</td><td class=\"num\">{count}</td></tr>"
+            );
+        }
+        out.push_str("</tbody></table>");
+    }
+
     // Mandatory failures first, then what is open.
     let failures: Vec<&ProvisionResult<'_>> = assessment
         .provisions
@@ -322,10 +375,21 @@ pub fn html(assessment: &Assessment<'_>, context: &Context) -> String {
     if !open.is_empty() {
         out.push_str("<h2>Open items</h2><ul class=\"failures\">");
         for result in open {
+            // What is left to do, without the statement and corroboration that did not
+            // decide it.
+            let left: Vec<&str> = result
+                .reasons
+                .iter()
+                .map(String::as_str)
+                .filter(|reason| {
+                    !reason.starts_with("the statement says")
+                        && !reason.starts_with("corroborated by")
+                })
+                .collect();
             let _ = write!(
                 out,
                 "<li><a href=\"#p-{id}\"><strong>{id}</strong></a> {}</li>",
-                e(&result.reasons.join("; ")),
+                e(&left.join("; ")),
                 id = e(&result.provision.id),
             );
         }
@@ -333,7 +397,7 @@ pub fn html(assessment: &Assessment<'_>, context: &Context) -> String {
     }
 
     out.push_str("<h2>Decision rule</h2><ol class=\"rule\">");
-    for rule in DECISION_RULE {
+    for rule in crate::lab::rules(assessment) {
         let _ = write!(out, "<li>{}</li>", e(rule));
     }
     out.push_str("</ol>");
@@ -377,6 +441,81 @@ pub fn html(assessment: &Assessment<'_>, context: &Context) -> String {
             "<p class=\"contradiction\">Warning: {}</p>",
             e(&conflict_text(conflict))
         );
+    }
+
+    // IXIT entries and gaps.
+    let gaps = crate::lab::ixit_gaps(assessment);
+    if assessment.kind == provisor_engine::Kind::Lab || !assessment.ixit.is_empty() {
+        out.push_str("<h2>Implementation extra information for testing (IXIT)</h2>");
+        if assessment.ixit.is_empty() {
+            out.push_str("<p class=\"muted\">No IXIT entries are recorded.</p>");
+        } else {
+            out.push_str(
+                "<table><thead><tr><th>Table</th><th>Entry</th><th>Fields</th></tr></thead><tbody>",
+            );
+            for entry in &assessment.ixit {
+                let fields: Vec<String> = entry
+                    .fields
+                    .iter()
+                    .filter(|(name, _)| name.as_str() != "id")
+                    .map(|(name, value)| format!("<b>{}</b>: {}", e(name), e(&value.to_string())))
+                    .collect();
+                let _ = write!(
+                    out,
+                    "<tr><td class=\"mono\">{}</td><td>{}</td><td class=\"small\">{}</td></tr>",
+                    e(&entry.table),
+                    e(&entry.name()),
+                    fields.join("<br>")
+                );
+            }
+            out.push_str("</tbody></table>");
+        }
+        if !gaps.is_empty() {
+            out.push_str("<h3>IXIT tables without an entry</h3><ul>");
+            for (table, provisions) in &gaps {
+                let table_title = assessment
+                    .catalog
+                    .ixit_table(table)
+                    .map_or(String::new(), |table| format!(" ({})", table.title));
+                let _ = write!(
+                    out,
+                    "<li><span class=\"mono\">{}</span>{}: needed by {}</li>",
+                    e(table),
+                    e(&table_title),
+                    e(&provisions.join(", "))
+                );
+            }
+            out.push_str("</ul>");
+        }
+    }
+
+    // Acceptances of triage.
+    if !assessment.acceptances.is_empty() {
+        out.push_str("<h2>Accepted findings</h2><table><thead><tr><th>Covers</th><th>Kind</th><th>Reason</th><th>By</th><th>Until</th><th>Findings</th></tr></thead><tbody>");
+        for state in &assessment.acceptances {
+            let acceptance = &state.acceptance;
+            let _ = write!(
+                out,
+                "<tr><td class=\"small mono\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"small\">{}</td></tr>",
+                e(&acceptance.selector.to_string()),
+                acceptance.kind.label(),
+                e(&acceptance.reason),
+                e(&acceptance.by),
+                match (acceptance.until, state.expired) {
+                    (Some(until), true) =>
+                        format!("{until} <strong class=\"contradiction\">expired</strong>"),
+                    (Some(until), false) => until.to_string(),
+                    (None, _) => "no expiry".into(),
+                },
+                e(&state
+                    .findings
+                    .iter()
+                    .map(|&index| assessment.findings[index].title.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; "))
+            );
+        }
+        out.push_str("</tbody></table>");
     }
 
     // Findings.
@@ -453,11 +592,12 @@ pub fn html(assessment: &Assessment<'_>, context: &Context) -> String {
     if assessment.evidence.is_empty() && assessment.scans.is_empty() {
         out.push_str("<p class=\"muted\">No evidence files are referenced.</p>");
     } else {
-        out.push_str("<table><thead><tr><th>Evidence</th><th>SHA-256</th><th class=\"num\">Size</th><th>Cited by</th></tr></thead><tbody>");
-        for scan in &assessment.scans {
+        out.push_str("<table><thead><tr><th>No.</th><th>Evidence</th><th>SHA-256</th><th class=\"num\">Size</th><th>Cited by</th></tr></thead><tbody>");
+        for (position, scan) in assessment.scans.iter().enumerate() {
             let _ = write!(
                 out,
-                "<tr><td>scan <span class=\"mono\">{}</span><div class=\"small muted\">{} of {}, {} findings</div></td><td class=\"mono\">{}</td><td></td><td>all provisions</td></tr>",
+                "<tr><td class=\"mono\">{}</td><td>scan <span class=\"mono\">{}</span><div class=\"small muted\">{} of {}, {} findings</div></td><td class=\"mono\">{}</td><td></td><td>all provisions</td></tr>",
+                crate::lab::evidence_number(position),
                 e(&scan.file),
                 e(&scan.tool),
                 e(&scan.target.kind),
@@ -465,20 +605,72 @@ pub fn html(assessment: &Assessment<'_>, context: &Context) -> String {
                 e(&scan.sha256)
             );
         }
-        for evidence in &assessment.evidence {
+        for (position, evidence) in assessment.evidence.iter().enumerate() {
+            let mut cited = evidence.provisions.clone();
+            cited.extend(
+                evidence
+                    .tests
+                    .iter()
+                    .map(|test| format!("test case {test}")),
+            );
             let _ = write!(
                 out,
-                "<tr><td class=\"mono\">{}</td><td class=\"mono\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
+                "<tr><td class=\"mono\">{}</td><td class=\"mono\">{}</td><td class=\"mono\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
+                crate::lab::evidence_number(assessment.scans.len() + position),
                 e(&evidence.path),
                 evidence
                     .sha256
                     .as_deref()
                     .map_or("web page (not hashed)".to_owned(), e),
                 evidence.size.map_or(String::new(), |size| size.to_string()),
-                e(&evidence.provisions.join(", "))
+                e(&cited.join(", "))
             );
         }
         out.push_str("</tbody></table>");
+    }
+
+    // Review and sign-off.
+    if let Some(review) = &assessment.review {
+        out.push_str("<h2>Review and sign-off</h2><table class=\"meta\"><tbody>");
+        for (label, value) in [
+            (
+                "Report",
+                format!("{} revision {}", review.report_id, review.revision),
+            ),
+            ("Assessor", review.assessor.clone()),
+            (
+                "Reviewer",
+                review
+                    .reviewer
+                    .clone()
+                    .unwrap_or_else(|| "not reviewed yet".into()),
+            ),
+            (
+                "Decision",
+                review
+                    .decision
+                    .map_or_else(|| "none yet".into(), |decision| decision.to_string()),
+            ),
+            (
+                "Date",
+                review
+                    .date
+                    .map_or_else(String::new, |date| date.to_string()),
+            ),
+        ] {
+            let _ = write!(out, "<tr><th>{label}</th><td>{}</td></tr>", e(&value));
+        }
+        out.push_str("</tbody></table>");
+    }
+    if assessment.kind == provisor_engine::Kind::Lab {
+        out.push_str("<p class=\"small\"><strong>The results relate only to the item tested</strong>, identified above by its model, versions and firmware image hash.</p>");
+    }
+    for warning in &assessment.warnings {
+        let _ = write!(
+            out,
+            "<p class=\"small contradiction\">Warning: {}</p>",
+            e(&warning.message)
+        );
     }
 
     let _ = writeln!(

@@ -11,6 +11,7 @@ mod findings;
 mod hardening;
 mod html;
 mod ics_csv;
+mod lab;
 mod markdown;
 mod plan;
 mod review;

@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use provisor_engine::{Assessment, DECISION_RULE, Verdict};
+use provisor_engine::{Assessment, Kind, Verdict};
 
 use crate::Context;
 use crate::document::conflict_text;
@@ -53,6 +53,21 @@ pub fn markdown(assessment: &Assessment<'_>, context: &Context) -> String {
         );
     }
 
+    if assessment.kind == Kind::Lab {
+        let counts: Vec<String> = crate::lab::test_counts(assessment)
+            .into_iter()
+            .filter(|(_, count)| *count > 0)
+            .map(|(label, count)| format!("{count} {}", label.to_lowercase()))
+            .collect();
+        let _ = writeln!(
+            out,
+            "
+Test cases of applicable provisions ({}): {}.",
+            catalog.test_specification,
+            counts.join(", ")
+        );
+    }
+
     let failures: Vec<_> = assessment
         .provisions
         .iter()
@@ -71,7 +86,7 @@ pub fn markdown(assessment: &Assessment<'_>, context: &Context) -> String {
     }
 
     let _ = writeln!(out, "\n## Decision rule\n");
-    for (number, rule) in DECISION_RULE.iter().enumerate() {
+    for (number, rule) in crate::lab::rules(assessment).iter().enumerate() {
         let _ = writeln!(out, "{}. {rule}", number + 1);
     }
 
@@ -102,9 +117,26 @@ pub fn markdown(assessment: &Assessment<'_>, context: &Context) -> String {
             };
             let mut reasons: Vec<String> =
                 result.reasons.iter().map(|r| markdown_cell(r)).collect();
-            for finding in assessment.findings_of(result) {
+            if result.applicability == provisor_engine::Applicability::Applies {
+                for test in &result.tests {
+                    reasons.push(format!(
+                        "test {}",
+                        markdown_cell(&crate::lab::test_line(assessment, test))
+                    ));
+                }
+            }
+            for &index in &result.findings {
+                let finding = &assessment.findings[index];
+                let accepted = match assessment.acceptance_of(index) {
+                    Some(state) if finding.outcome == provisor_engine::Outcome::Fail => format!(
+                        " (accepted as {} by {})",
+                        state.acceptance.kind.label(),
+                        markdown_cell(&state.acceptance.by)
+                    ),
+                    _ => String::new(),
+                };
                 reasons.push(format!(
-                    "{} {} `{}` at {}",
+                    "{} {} `{}` at {}{accepted}",
                     finding.outcome,
                     finding.severity.as_str(),
                     finding.check,
@@ -150,6 +182,60 @@ pub fn markdown(assessment: &Assessment<'_>, context: &Context) -> String {
             "\n> Warning: {}",
             markdown_cell(&conflict_text(conflict))
         );
+    }
+
+    if assessment.kind == Kind::Lab || !assessment.ixit.is_empty() {
+        let _ = writeln!(out, "\n## IXIT\n");
+        if assessment.ixit.is_empty() {
+            let _ = writeln!(out, "No IXIT entries are recorded.");
+        } else {
+            let _ = writeln!(out, "| Table | Entry | Fields |\n|---|---|---|");
+            for entry in &assessment.ixit {
+                let fields: Vec<String> = entry
+                    .fields
+                    .iter()
+                    .filter(|(name, _)| name.as_str() != "id")
+                    .map(|(name, value)| format!("{name}: {}", markdown_cell(&value.to_string())))
+                    .collect();
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} |",
+                    entry.table,
+                    markdown_cell(&entry.name()),
+                    fields.join("<br>")
+                );
+            }
+        }
+        let gaps = crate::lab::ixit_gaps(assessment);
+        if !gaps.is_empty() {
+            let _ = writeln!(out, "\nIXIT tables without an entry:\n");
+            for (table, provisions) in gaps {
+                let _ = writeln!(out, "- {table}: needed by {}", provisions.join(", "));
+            }
+        }
+    }
+
+    if !assessment.acceptances.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n## Accepted findings\n\n| Covers | Kind | Reason | By | Until |\n|---|---|---|---|---|"
+        );
+        for state in &assessment.acceptances {
+            let acceptance = &state.acceptance;
+            let until = match (acceptance.until, state.expired) {
+                (Some(until), true) => format!("{until} (expired)"),
+                (Some(until), false) => until.to_string(),
+                (None, _) => "no expiry".into(),
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {until} |",
+                markdown_cell(&acceptance.selector.to_string()),
+                acceptance.kind.label(),
+                markdown_cell(&acceptance.reason),
+                markdown_cell(&acceptance.by)
+            );
+        }
     }
 
     if !assessment.findings.is_empty() {
@@ -213,28 +299,57 @@ pub fn markdown(assessment: &Assessment<'_>, context: &Context) -> String {
 
     if !assessment.evidence.is_empty() || !assessment.scans.is_empty() {
         let _ = writeln!(out, "\n## Evidence register\n");
-        let _ = writeln!(out, "| Evidence | SHA-256 | Cited by |\n|---|---|---|");
-        for scan in &assessment.scans {
+        let _ = writeln!(
+            out,
+            "| No. | Evidence | SHA-256 | Cited by |\n|---|---|---|---|"
+        );
+        for (position, scan) in assessment.scans.iter().enumerate() {
             let _ = writeln!(
                 out,
-                "| scan {} ({} findings) | `{}` | all |",
+                "| {} | scan {} ({} findings) | `{}` | all |",
+                crate::lab::evidence_number(position),
                 markdown_cell(&scan.file),
                 scan.findings,
                 scan.sha256
             );
         }
-        for evidence in &assessment.evidence {
+        for (position, evidence) in assessment.evidence.iter().enumerate() {
+            let mut cited = evidence.provisions.clone();
+            cited.extend(
+                evidence
+                    .tests
+                    .iter()
+                    .map(|test| format!("test case {test}")),
+            );
             let _ = writeln!(
                 out,
-                "| {} | {} | {} |",
+                "| {} | {} | {} | {} |",
+                crate::lab::evidence_number(assessment.scans.len() + position),
                 markdown_cell(&evidence.path),
                 evidence
                     .sha256
                     .as_ref()
                     .map_or("(web page)".to_owned(), |hash| format!("`{hash}`")),
-                evidence.provisions.join(", ")
+                cited.join(", ")
             );
         }
+    }
+
+    if let Some(review) = &assessment.review {
+        let _ = writeln!(
+            out,
+            "\n## Review and sign-off\n\n{}.",
+            markdown_cell(&crate::lab::review_words(review))
+        );
+    }
+    if assessment.kind == Kind::Lab {
+        let _ = writeln!(
+            out,
+            "\nThe results relate only to the item tested, identified above by its model, versions and firmware image hash."
+        );
+    }
+    for warning in &assessment.warnings {
+        let _ = writeln!(out, "\n> Warning: {}", markdown_cell(&warning.message));
     }
     out
 }

@@ -108,6 +108,14 @@ pub(crate) fn identification(
         ("Firmware version", device.firmware_version.clone()),
         ("Firmware SHA-256", device.firmware_sha256.clone()),
         ("Description", device.description.clone()),
+        (
+            "Report",
+            assessment
+                .review
+                .as_ref()
+                .map(|review| format!("{} revision {}", review.report_id, review.revision)),
+        ),
+        ("Assessment", Some(assessment.kind.label().to_owned())),
         ("Edition", Some(catalog.title.clone())),
         (
             "Test specification",

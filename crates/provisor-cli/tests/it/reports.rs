@@ -1,7 +1,7 @@
 //! Snapshots of every report format for both examples, and the SARIF log validated
 //! against the SARIF 2.1.0 schema.
 
-use crate::support::{MINIMAL, SMARTCAM, in_root, redact, root};
+use crate::support::{LAB, MINIMAL, SMARTCAM, in_root, redact, root};
 
 fn report(example: &str, format: &str) -> String {
     let output = in_root()
@@ -23,6 +23,14 @@ fn smartcam_reports() {
     insta::assert_snapshot!("smartcam.sarif", report(SMARTCAM, "sarif"));
     insta::assert_snapshot!("smartcam.csv", report(SMARTCAM, "ics-csv"));
     insta::assert_snapshot!("smartcam.html", report(SMARTCAM, "html"));
+}
+
+#[test]
+fn lab_reports() {
+    insta::assert_snapshot!("lab.md", report(LAB, "md"));
+    insta::assert_snapshot!("lab.json", report(LAB, "json"));
+    insta::assert_snapshot!("lab.html", report(LAB, "html"));
+    insta::assert_snapshot!("lab.csv", report(LAB, "ics-csv"));
 }
 
 #[test]

@@ -25,6 +25,7 @@ pub fn in_root() -> Command {
 
 pub const SMARTCAM: &str = "examples/smartcam/assessment.toml";
 pub const MINIMAL: &str = "examples/minimal/assessment.toml";
+pub const LAB: &str = "examples/smartcam/lab.toml";
 
 /// Replaces the tool version so snapshots survive a release.
 pub fn redact(text: &str) -> String {
