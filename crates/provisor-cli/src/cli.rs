@@ -223,6 +223,7 @@ pub enum ReportFormat {
     Json,
     Sarif,
     IcsCsv,
+    Junit,
 }
 
 #[derive(Args)]

@@ -11,6 +11,7 @@ mod findings;
 mod hardening;
 mod html;
 mod ics_csv;
+mod junit;
 mod lab;
 mod markdown;
 mod plan;
@@ -29,6 +30,7 @@ pub use document::{
 pub use findings::{findings_json, findings_sarif, findings_text, sbom_cyclonedx};
 pub use html::html;
 pub use ics_csv::ics_csv;
+pub use junit::junit;
 pub use markdown::markdown;
 pub use plan::{PLAN_SCHEMA, plan_csv, plan_json, plan_markdown, plan_table};
 pub use review::review_table;

@@ -12,6 +12,7 @@ pub fn run(args: ReportArgs) -> Result<Outcome, Failure> {
         ReportFormat::Json => provisor_report::json(&assessment, &context),
         ReportFormat::Sarif => provisor_report::sarif(&assessment, &context),
         ReportFormat::IcsCsv => provisor_report::ics_csv(&assessment),
+        ReportFormat::Junit => provisor_report::junit(&assessment, &context),
     };
     match &args.output {
         Some(path) => {

@@ -132,3 +132,55 @@ fn firmware_scan_sarif_is_valid_sarif_2_1_0() {
     assert_eq!(location["artifactLocation"]["uri"], "etc/inittab");
     assert_eq!(location["region"]["startLine"], 2);
 }
+
+/// Validates XML against an XSD of `schemas/` with xmllint (libxml2-utils, installed by
+/// scripts/test); the error output when it does not validate.
+fn xmllint(xml: &str, schema: &str) -> Result<(), String> {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("document.xml");
+    std::fs::write(&path, xml).unwrap();
+    let output = std::process::Command::new("xmllint")
+        .args(["--noout", "--schema"])
+        .arg(root().join("schemas").join(schema))
+        .arg(&path)
+        .output()
+        .expect("xmllint (libxml2-utils) is installed by scripts/test");
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&output.stderr).into_owned())
+    }
+}
+
+#[test]
+fn junit_reports_are_valid_and_count_every_provision_and_test_case() {
+    for (example, tests) in [(SMARTCAM, 68), (MINIMAL, 68), (LAB, 68 + 109)] {
+        let xml = report(example, "junit");
+        xmllint(&xml, "junit.xsd").unwrap_or_else(|error| panic!("{example}: {error}"));
+        assert!(
+            xml.contains(&format!("<testsuites name=\"EN 303 645 V2.1.1: ")),
+            "{xml}"
+        );
+        assert_eq!(xml.matches("<testcase ").count(), tests, "{example}");
+        assert!(xml.contains(&format!(" tests=\"{tests}\" ")), "{example}");
+    }
+    let lab = report(LAB, "junit");
+    insta::assert_snapshot!("lab.junit", lab);
+    // A failing provision is a failure, an open one is skipped with what is left.
+    assert!(lab.contains("<testcase classname=\"5.1-5\" name=\"5.1-5-2 functional\" time=\"0\">\n      <skipped message=\"5.1-5-2 functional: INCONCLUSIVE"));
+    let smartcam = report(SMARTCAM, "junit");
+    assert!(
+        smartcam.contains(
+            "<failure message=\"the statement says the provision is not met\" type=\"FAIL\">"
+        ),
+        "{smartcam}"
+    );
+    // The schema refuses what CI servers could not read.
+    assert!(
+        xmllint(
+            "<testsuites><testsuite name=\"x\"/></testsuites>",
+            "junit.xsd"
+        )
+        .is_err()
+    );
+}
