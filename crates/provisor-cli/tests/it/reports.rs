@@ -158,7 +158,7 @@ fn junit_reports_are_valid_and_count_every_provision_and_test_case() {
         let xml = report(example, "junit");
         xmllint(&xml, "junit.xsd").unwrap_or_else(|error| panic!("{example}: {error}"));
         assert!(
-            xml.contains(&format!("<testsuites name=\"EN 303 645 V2.1.1: ")),
+            xml.contains("<testsuites name=\"EN 303 645 V2.1.1: "),
             "{xml}"
         );
         assert_eq!(xml.matches("<testcase ").count(), tests, "{example}");
