@@ -224,6 +224,12 @@ pub enum ReportFormat {
     Sarif,
     IcsCsv,
     Junit,
+    /// OSCAL system security plan (the ICS).
+    OscalSsp,
+    /// OSCAL assessment plan (the test plan).
+    OscalAp,
+    /// OSCAL assessment results (the verdicts).
+    OscalAr,
 }
 
 #[derive(Args)]

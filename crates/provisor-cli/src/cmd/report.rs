@@ -13,6 +13,9 @@ pub fn run(args: ReportArgs) -> Result<Outcome, Failure> {
         ReportFormat::Sarif => provisor_report::sarif(&assessment, &context),
         ReportFormat::IcsCsv => provisor_report::ics_csv(&assessment),
         ReportFormat::Junit => provisor_report::junit(&assessment, &context),
+        ReportFormat::OscalSsp => provisor_report::oscal_ssp(&assessment, &context),
+        ReportFormat::OscalAp => provisor_report::oscal_ap(&assessment, &context),
+        ReportFormat::OscalAr => provisor_report::oscal_ar(&assessment, &context),
     };
     match &args.output {
         Some(path) => {

@@ -184,3 +184,62 @@ fn junit_reports_are_valid_and_count_every_provision_and_test_case() {
         .is_err()
     );
 }
+
+/// Validates OSCAL documents with compliance-trestle's models (an independent
+/// implementation, installed from PyPI into target/oscal-venv by scripts/test).
+fn trestle(paths: &[std::path::PathBuf]) -> Result<(), String> {
+    let python = root().join("target/oscal-venv/bin/python");
+    assert!(
+        python.exists(),
+        "run scripts/test: it installs compliance-trestle"
+    );
+    let output = std::process::Command::new(python)
+        .arg(root().join("crates/provisor-cli/tests/oscal/validate.py"))
+        .args(paths)
+        .output()
+        .unwrap();
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&output.stdout).into_owned())
+    }
+}
+
+#[test]
+fn oscal_documents_are_valid_for_an_independent_implementation() {
+    let directory = tempfile::tempdir().unwrap();
+    let mut paths = Vec::new();
+    for (name, example) in [("smartcam", SMARTCAM), ("minimal", MINIMAL), ("lab", LAB)] {
+        for format in ["oscal-ssp", "oscal-ap", "oscal-ar"] {
+            let path = directory.path().join(format!("{name}-{format}.json"));
+            std::fs::write(&path, report(example, format)).unwrap();
+            paths.push(path);
+        }
+    }
+    trestle(&paths).unwrap();
+    let ar: serde_json::Value = serde_json::from_str(&report(LAB, "oscal-ar")).unwrap();
+    let findings = ar["assessment-results"]["results"][0]["findings"]
+        .as_array()
+        .unwrap();
+    assert_eq!(findings.len(), 68);
+    let first = findings
+        .iter()
+        .find(|f| f["target"]["target-id"] == "en303645-5.1-1")
+        .unwrap();
+    assert_eq!(first["title"], "Provision 5.1-1: PASS");
+    let ssp: serde_json::Value = serde_json::from_str(&report(LAB, "oscal-ssp")).unwrap();
+    assert_eq!(
+        ssp["system-security-plan"]["uuid"],
+        serde_json::from_str::<serde_json::Value>(&report(LAB, "oscal-ssp")).unwrap()["system-security-plan"]
+            ["uuid"],
+        "name-based UUIDs make the same document twice"
+    );
+    insta::assert_snapshot!("lab.oscal-ap", report(LAB, "oscal-ap"));
+    // The validator refuses what OSCAL does not allow.
+    let mut broken = ar.clone();
+    broken["assessment-results"]["results"][0]["findings"][0]["target"]["status"]["state"] =
+        "open".into();
+    let path = directory.path().join("broken.json");
+    std::fs::write(&path, broken.to_string()).unwrap();
+    assert!(trestle(&[path]).is_err());
+}
