@@ -1,5 +1,7 @@
-//! Fuzz target: the assessment-file parser, then (when it parses) the whole judgement
-//! and every renderer. Any panic is a bug.
+//! Fuzz target: the assessment-file parser (lab sections included), then (when it
+//! parses) the whole judgement and every text renderer, the test plan and the JUnit and
+//! OSCAL documents. Any panic is a bug. The PDF is left out: typesetting is too slow for
+//! fuzzing speed, and its input is the same data the other renderers show.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -20,7 +22,8 @@ fuzz_target!(|data: &[u8]| {
     let Ok(file) = provisor_engine::parse(text, "fuzz.toml") else {
         return;
     };
-    if let Ok(assessment) = provisor_engine::load(&file, &NoFiles) {
+    let as_of = provisor_engine::Date::parse("2026-06-30");
+    if let Ok(assessment) = provisor_engine::load_as_of(&file, &NoFiles, as_of) {
         let context = provisor_report::Context {
             tool_version: "fuzz".into(),
             generated_at: "2026-01-01T00:00:00Z".into(),
@@ -31,5 +34,14 @@ fuzz_target!(|data: &[u8]| {
         let _ = provisor_report::sarif(&assessment, &context);
         let _ = provisor_report::ics_csv(&assessment);
         let _ = provisor_report::check_table(&assessment);
+        let _ = provisor_report::junit(&assessment, &context);
+        let _ = provisor_report::oscal_ssp(&assessment, &context);
+        let _ = provisor_report::oscal_ap(&assessment, &context);
+        let _ = provisor_report::oscal_ar(&assessment, &context);
+        let _ = provisor_report::json(&assessment, &context);
+        let items = provisor_engine::plan(&assessment);
+        let _ = provisor_report::plan_table(&assessment, &items);
+        let _ = provisor_report::plan_csv(&items);
+        let _ = provisor_report::triage_stubs(&assessment);
     }
 });

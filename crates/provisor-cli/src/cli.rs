@@ -219,6 +219,8 @@ pub struct CheckArgs {
 #[derive(Clone, Copy, ValueEnum)]
 pub enum ReportFormat {
     Html,
+    /// The lab report as PDF.
+    Pdf,
     Md,
     Json,
     Sarif,

@@ -116,6 +116,8 @@ pub enum Subject {
     Kind,
     /// The review and sign-off.
     Review,
+    /// A `[[scan]]` entry, by its file.
+    Scan(String),
 }
 
 /// Something in the input that does not stop the judgement but that the user should

@@ -296,6 +296,11 @@ impl AssessmentFile {
                 .cloned(),
             Subject::Kind => self.kind_span.clone(),
             Subject::Review => self.review_span.clone(),
+            Subject::Scan(file) => self
+                .scans
+                .iter()
+                .find(|(path, _)| path == file)
+                .map(|(_, span)| span.clone()),
         }
     }
 

@@ -640,6 +640,31 @@ fn test_record_warnings(
     }
 }
 
+/// A firmware scan of another image than the one the device names is not evidence about
+/// it.
+fn scan_warnings(input: &Input<'_>, warnings: &mut Vec<Warning>) {
+    let Some(declared) = &input.device.firmware_sha256 else {
+        return;
+    };
+    for scan in &input.scans {
+        if let Some(scanned) = &scan.target.sha256
+            && scan.target.kind == "firmware"
+            && !scanned.eq_ignore_ascii_case(declared)
+        {
+            warnings.push(Warning {
+                subject: Subject::Scan(scan.file.clone()),
+                message: format!(
+                    "scan {} examined an image with SHA-256 {scanned}, not the firmware the device names ({declared})",
+                    scan.file
+                ),
+                help: Some(
+                    "scan the released image, or correct device.firmware_sha256".into(),
+                ),
+            });
+        }
+    }
+}
+
 /// Warnings when an approved review no longer covers what is there.
 fn review_warnings(input: &Input<'_>, warnings: &mut Vec<Warning>) {
     let Some(review) = input.review.as_ref().filter(|review| review.approved()) else {
@@ -826,6 +851,7 @@ pub fn evaluate<'c>(input: &Input<'c>) -> Result<Assessment<'c>, Vec<Invalid>> {
         })
         .collect();
     review_warnings(input, &mut warnings);
+    scan_warnings(input, &mut warnings);
 
     Ok(Assessment {
         catalog,

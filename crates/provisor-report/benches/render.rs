@@ -1,5 +1,7 @@
-//! Benchmark of the target: `check` plus the HTML report on an assessment with
-//! all 68 statements and 500 findings, from the assessment text to the rendered report.
+//! Benchmarks of the report targets: `check` plus the HTML report, and the PDF, on an
+//! assessment with all 68 statements and 500 findings, from the assessment text to the
+//! rendered report; and `check` plus `plan` of a lab assessment with every test case
+//! recorded.
 //! It also writes the generated inputs to `target/bench/` so that the whole binary can
 //! be timed on them with hyperfine (see docs/PERFORMANCE.md).
 
@@ -96,5 +98,92 @@ fn check_and_html(criterion: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, check_and_html);
+/// The same assessment as a lab assessment, with a record of every test case and an IXIT
+/// entry in every table.
+fn lab_inputs(assessment: &str) -> String {
+    let catalog = provisor_catalog::default_edition();
+    let mut lab = assessment.replacen(
+        "edition = \"en303645-v2.1.1\"\n",
+        "edition = \"en303645-v2.1.1\"\nkind = \"lab\"\n",
+        1,
+    );
+    for provision in &catalog.provisions {
+        for case in &provision.test_cases {
+            let _ = writeln!(
+                lab,
+                "[test.\"{}\"]\nverdict = \"pass\"\nassessor = \"A. Assessor\"\ndate = 2026-11-02\nmethod = \"As the test case describes.\"",
+                case.id
+            );
+        }
+    }
+    for table in &catalog.ixit {
+        let _ = writeln!(
+            lab,
+            "[[ixit.\"{}\"]]\nid = \"{}-1\"\ndescription = \"The manufacturer's declaration.\"",
+            table.id, table.id
+        );
+    }
+    lab
+}
+
+fn context() -> provisor_report::Context {
+    provisor_report::Context {
+        tool_version: "bench".into(),
+        generated_at: "2026-01-01T00:00:00Z".into(),
+        source: "assessment.toml".into(),
+    }
+}
+
+fn pdf(criterion: &mut Criterion) {
+    let (assessment, scan) = inputs();
+    let files = Memory(BTreeMap::from([(
+        "scan.json".to_owned(),
+        scan.into_bytes(),
+    )]));
+    let context = context();
+    let file = provisor_engine::parse(&assessment, "assessment.toml").unwrap();
+    let judged = provisor_engine::load(&file, &files).unwrap();
+    // The fonts are parsed once per process; the first PDF pays for it.
+    let first = std::time::Instant::now();
+    let _ = provisor_report::pdf(&judged, &context).unwrap();
+    eprintln!("first PDF of the process: {:?}", first.elapsed());
+    let mut group = criterion.benchmark_group("pdf");
+    group.sample_size(20);
+    group.bench_function("check + pdf, 68 statements, 500 findings", |bencher| {
+        bencher.iter(|| {
+            let file = provisor_engine::parse(&assessment, "assessment.toml").unwrap();
+            let judged = provisor_engine::load(&file, &files).unwrap();
+            provisor_report::pdf(&judged, &context).unwrap().len()
+        })
+    });
+    group.finish();
+}
+
+fn lab_check_and_plan(criterion: &mut Criterion) {
+    let (assessment, scan) = inputs();
+    let lab = lab_inputs(&assessment);
+    let directory = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/bench");
+    if std::fs::create_dir_all(&directory).is_ok() {
+        let _ = std::fs::write(directory.join("lab.toml"), &lab);
+    }
+    let files = Memory(BTreeMap::from([(
+        "scan.json".to_owned(),
+        scan.into_bytes(),
+    )]));
+    criterion.bench_function(
+        "lab check + plan, 109 test cases, 500 findings",
+        |bencher| {
+            bencher.iter(|| {
+                let file = provisor_engine::parse(&lab, "lab.toml").unwrap();
+                let judged = provisor_engine::load(&file, &files).unwrap();
+                let table = provisor_report::check_table(&judged);
+                let items = provisor_engine::plan(&judged);
+                let plan = provisor_report::plan_table(&judged, &items);
+                (table.len(), plan.len())
+            })
+        },
+    );
+}
+
+criterion_group!(benches, check_and_html, pdf, lab_check_and_plan);
 criterion_main!(benches);

@@ -107,6 +107,15 @@ pub(crate) fn identification(
         ("Hardware version", device.hardware_version.clone()),
         ("Firmware version", device.firmware_version.clone()),
         ("Firmware SHA-256", device.firmware_sha256.clone()),
+        (
+            "Scanned image SHA-256",
+            assessment
+                .scans
+                .iter()
+                .filter(|scan| scan.target.kind == "firmware")
+                .filter_map(|scan| scan.target.sha256.clone())
+                .find(|hash| device.firmware_sha256.as_ref() != Some(hash)),
+        ),
         ("Description", device.description.clone()),
         (
             "Report",

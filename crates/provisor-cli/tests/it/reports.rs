@@ -243,3 +243,88 @@ fn oscal_documents_are_valid_for_an_independent_implementation() {
     std::fs::write(&path, broken.to_string()).unwrap();
     assert!(trestle(&[path]).is_err());
 }
+
+/// The text of a PDF, page by page, by pdftotext (poppler-utils, installed by
+/// scripts/test).
+fn pdf_pages(pdf: &[u8]) -> Vec<String> {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("report.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    let output = std::process::Command::new("pdftotext")
+        .args(["-layout"])
+        .arg(&path)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils) is installed by scripts/test");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .split('\u{c}')
+        .filter(|page| !page.trim().is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn pdf_of(example: &str) -> Vec<u8> {
+    let output = in_root()
+        .args(["report", example, "--format", "pdf"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output.stdout
+}
+
+#[test]
+fn the_pdf_is_a_lab_report_with_document_control_on_every_page() {
+    let pdf = pdf_of(LAB);
+    assert!(pdf.starts_with(b"%PDF-"));
+    assert_eq!(pdf, pdf_of(LAB), "the same assessment makes the same PDF");
+    let pages = pdf_pages(&pdf);
+    let count = pages.len();
+    assert!(count >= 5, "{count} pages");
+    for (number, page) in pages.iter().enumerate() {
+        assert!(
+            page.contains("Report ACME-LAB-2026-0142 · revision 1"),
+            "page {}",
+            number + 1
+        );
+        assert!(
+            page.contains(&format!("Page {} of {count}", number + 1)),
+            "page {}:\n{page}",
+            number + 1
+        );
+    }
+    let text = pages.join("\n");
+    for expected in [
+        "CONFORMANCE ASSESSMENT REPORT",
+        "Document control",
+        "Identification of the item tested",
+        "Scope and method",
+        "Decision rule",
+        "Mandatory failures",
+        "Results per provision",
+        "5.1-1-2 functional: PASS (J. Keller; 2026-11-17",
+        "Implementation extra information for testing (IXIT)",
+        "Accepted findings",
+        "Evidence register",
+        "E-001",
+        "Sign-off",
+        "The results relate only to the item tested",
+    ] {
+        assert!(text.contains(expected), "{expected} missing from the PDF");
+    }
+    // The IXIT's secret appears only as its reference.
+    assert!(text.contains("$SMARTCAM_ADMIN_PASSWORD"));
+    // A self-assessment has no test cases and says it is one.
+    let text = pdf_pages(&pdf_of(SMARTCAM)).join("\n");
+    assert!(text.contains("SELF-ASSESSMENT REPORT"));
+    assert!(!text.contains("conceptual: NOT RUN"));
+}
