@@ -168,10 +168,12 @@ pub fn verify(args: VerifyArgs) -> Result<Outcome, Failure> {
         provisor_bundle::Limits::default(),
     )
     .map_err(|error| Failure::Invalid(format!("{}: {error}", args.bundle.display())))?;
+    let members = verified.manifest.members.len();
     println!(
-        "{}: {} members match the manifest (assessment {}, made by {} at {})",
+        "{}: {members} member{} match{} the manifest (assessment {}, made by {} at {})",
         args.bundle.display(),
-        verified.manifest.members.len(),
+        if members == 1 { "" } else { "s" },
+        if members == 1 { "es" } else { "" },
         verified.manifest.assessment,
         verified.manifest.tool,
         verified.manifest.created
