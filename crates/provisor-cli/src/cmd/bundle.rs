@@ -169,8 +169,8 @@ pub fn verify(args: VerifyArgs) -> Result<Outcome, Failure> {
     )
     .map_err(|error| Failure::Invalid(format!("{}: {error}", args.bundle.display())))?;
     let members = verified.manifest.members.len();
-    println!(
-        "{}: {members} member{} match{} the manifest (assessment {}, made by {} at {})",
+    let mut out = format!(
+        "{}: {members} member{} match{} the manifest (assessment {}, made by {} at {})\n",
         args.bundle.display(),
         if members == 1 { "" } else { "s" },
         if members == 1 { "es" } else { "" },
@@ -178,22 +178,23 @@ pub fn verify(args: VerifyArgs) -> Result<Outcome, Failure> {
         verified.manifest.tool,
         verified.manifest.created
     );
-    match &verified.trust {
-        Trust::Signed { fingerprint } => println!("signature: good, by the key {fingerprint}"),
+    let trust = match &verified.trust {
+        Trust::Signed { fingerprint } => format!("signature: good, by the key {fingerprint}"),
         Trust::SignedUnchecked => {
-            println!("signature: present but not checked; give the signer's public key with --key")
+            "signature: present but not checked; give the signer's public key with --key".into()
         }
-        Trust::Unsigned => println!(
-            "signature: none. Damaged or swapped files are detected, but not a manifest rewritten to match them; sign bundles with `provisor bundle --sign KEY`"
-        ),
-    }
+        Trust::Unsigned => "signature: none. Damaged or swapped files are detected, but not a manifest rewritten to match them; sign bundles with `provisor bundle --sign KEY`".into(),
+    };
+    out.push_str(&trust);
+    out.push('\n');
     if let (Some(staging), Some(target)) = (staging, &args.extract) {
         let staged = staging.keep();
         std::fs::rename(&staged, target).map_err(|error| {
             let _ = std::fs::remove_dir_all(&staged);
             Failure::Invalid(format!("cannot extract into {}: {error}", target.display()))
         })?;
-        println!("extracted into {}", target.display());
+        out.push_str(&format!("extracted into {}\n", target.display()));
     }
+    io::print(&out)?;
     Ok(Outcome::Success)
 }
