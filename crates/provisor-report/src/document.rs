@@ -165,6 +165,15 @@ pub struct IxitDocument {
     pub fields: std::collections::BTreeMap<String, String>,
 }
 
+/// An IXIT table no entry fills.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IxitGapDocument {
+    /// The table (`3-VulnTypes`).
+    pub table: String,
+    /// The applicable provisions whose test groups use it.
+    pub provisions: Vec<String>,
+}
+
 /// The review and sign-off.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReviewDocument {
@@ -289,6 +298,10 @@ pub struct AssessmentDocument {
     /// The IXIT entries.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ixit: Vec<IxitDocument>,
+    /// IXIT tables that applicable provisions need and that have no entry (lab
+    /// assessments, or wherever IXIT entries are recorded).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ixit_gaps: Vec<IxitGapDocument>,
     /// The review and sign-off.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub review: Option<ReviewDocument>,
@@ -435,6 +448,14 @@ pub fn document(assessment: &Assessment<'_>, context: &Context) -> AssessmentDoc
                     .collect(),
             })
             .collect(),
+        ixit_gaps: if assessment.kind == provisor_engine::Kind::Lab || !assessment.ixit.is_empty() {
+            crate::lab::ixit_gaps(assessment)
+                .into_iter()
+                .map(|(table, provisions)| IxitGapDocument { table, provisions })
+                .collect()
+        } else {
+            Vec::new()
+        },
         review: assessment.review.as_ref().map(|review| ReviewDocument {
             report_id: review.report_id.clone(),
             revision: review.revision,
