@@ -506,7 +506,11 @@ pub fn pdf(assessment: &Assessment<'_>, context: &Context) -> Result<Vec<u8>, Pd
         data_id: file_id("/data.json"),
         today,
     };
-    let document: PagedDocument = typst::compile(&world).output.map_err(|errors| {
+    let compiled = typst::compile::<PagedDocument>(&world).output;
+    // Typst memoizes across compilations; a report is made once, so what it cached is
+    // dropped at once and a long-running process does not grow with every report.
+    typst::comemo::evict(0);
+    let document: PagedDocument = compiled.map_err(|errors| {
         PdfError(
             errors
                 .iter()
