@@ -375,17 +375,7 @@ pub fn html(assessment: &Assessment<'_>, context: &Context) -> String {
     if !open.is_empty() {
         out.push_str("<h2>Open items</h2><ul class=\"failures\">");
         for result in open {
-            // What is left to do, without the statement and corroboration that did not
-            // decide it.
-            let left: Vec<&str> = result
-                .reasons
-                .iter()
-                .map(String::as_str)
-                .filter(|reason| {
-                    !reason.starts_with("the statement says")
-                        && !reason.starts_with("corroborated by")
-                })
-                .collect();
+            let left = crate::lab::left_to_do(result);
             let _ = write!(
                 out,
                 "<li><a href=\"#p-{id}\"><strong>{id}</strong></a> {}</li>",
@@ -501,12 +491,7 @@ pub fn html(assessment: &Assessment<'_>, context: &Context) -> String {
                 acceptance.kind.label(),
                 e(&acceptance.reason),
                 e(&acceptance.by),
-                match (acceptance.until, state.expired) {
-                    (Some(until), true) =>
-                        format!("{until} <strong class=\"contradiction\">expired</strong>"),
-                    (Some(until), false) => until.to_string(),
-                    (None, _) => "no expiry".into(),
-                },
+                e(&crate::lab::until_words(state)),
                 e(&state
                     .findings
                     .iter()

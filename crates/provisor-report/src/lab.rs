@@ -162,3 +162,25 @@ pub(crate) fn rules(assessment: &Assessment<'_>) -> Vec<&'static str> {
     }
     rules
 }
+
+/// What is left to do on an OPEN provision: its reasons without the statement and the
+/// corroborations, which did not decide it.
+pub(crate) fn left_to_do<'a>(result: &'a provisor_engine::ProvisionResult<'_>) -> Vec<&'a str> {
+    result
+        .reasons
+        .iter()
+        .map(String::as_str)
+        .filter(|reason| {
+            !reason.starts_with("the statement says") && !reason.starts_with("corroborated by")
+        })
+        .collect()
+}
+
+/// An acceptance's last day in words: `2027-05-31`, `2027-05-31 (expired)` or `no expiry`.
+pub(crate) fn until_words(state: &provisor_engine::AcceptanceState) -> String {
+    match (state.acceptance.until, state.expired) {
+        (Some(until), true) => format!("{until} (expired)"),
+        (Some(until), false) => until.to_string(),
+        (None, _) => "no expiry".into(),
+    }
+}

@@ -222,11 +222,7 @@ Test cases of applicable provisions ({}): {}.",
         );
         for state in &assessment.acceptances {
             let acceptance = &state.acceptance;
-            let until = match (acceptance.until, state.expired) {
-                (Some(until), true) => format!("{until} (expired)"),
-                (Some(until), false) => until.to_string(),
-                (None, _) => "no expiry".into(),
-            };
+            let until = crate::lab::until_words(state);
             let _ = writeln!(
                 out,
                 "| {} | {} | {} | {} | {until} |",

@@ -238,16 +238,7 @@ fn data(assessment: &Assessment<'_>, context: &Context) -> Value {
         .iter()
         .filter(|result| result.verdict == Verdict::Open)
         .map(|result| {
-            let left: Vec<&str> = result
-                .reasons
-                .iter()
-                .map(String::as_str)
-                .filter(|reason| {
-                    !reason.starts_with("the statement says")
-                        && !reason.starts_with("corroborated by")
-                })
-                .collect();
-            json!({"id": result.provision.id, "why": left.join("; ")})
+            json!({"id": result.provision.id, "why": crate::lab::left_to_do(result).join("; ")})
         })
         .collect();
 
@@ -395,11 +386,7 @@ fn data(assessment: &Assessment<'_>, context: &Context) -> Value {
                 "kind": acceptance.kind.label(),
                 "reason": acceptance.reason,
                 "by": acceptance.by,
-                "until": match (acceptance.until, state.expired) {
-                    (Some(until), true) => format!("{until} (expired)"),
-                    (Some(until), false) => until.to_string(),
-                    (None, _) => "no expiry".into(),
-                },
+                "until": crate::lab::until_words(state),
             })
         })
         .collect();
