@@ -448,7 +448,7 @@ pub fn document(assessment: &Assessment<'_>, context: &Context) -> AssessmentDoc
                     .collect(),
             })
             .collect(),
-        ixit_gaps: if assessment.kind == provisor_engine::Kind::Lab || !assessment.ixit.is_empty() {
+        ixit_gaps: if crate::lab::shows_ixit(assessment) {
             crate::lab::ixit_gaps(assessment)
                 .into_iter()
                 .map(|(table, provisions)| IxitGapDocument { table, provisions })

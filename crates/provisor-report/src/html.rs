@@ -41,6 +41,7 @@ table.meta th{width:220px}
 .muted{color:var(--muted)}
 .small{font-size:12px}
 .mono,code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px;word-break:break-all}
+.nowrap{white-space:nowrap;word-break:normal}
 ul.reasons{margin:0;padding-left:18px}
 .finding{margin:4px 0;padding:4px 8px;border-left:3px solid var(--line);background:var(--soft)}
 .finding.fail{border-color:var(--fail)}.finding.pass{border-color:var(--pass)}
@@ -435,7 +436,7 @@ pub fn html(assessment: &Assessment<'_>, context: &Context) -> String {
 
     // IXIT entries and gaps.
     let gaps = crate::lab::ixit_gaps(assessment);
-    if assessment.kind == provisor_engine::Kind::Lab || !assessment.ixit.is_empty() {
+    if crate::lab::shows_ixit(assessment) {
         out.push_str("<h2>Implementation extra information for testing (IXIT)</h2>");
         if assessment.ixit.is_empty() {
             out.push_str("<p class=\"muted\">No IXIT entries are recorded.</p>");
@@ -581,7 +582,7 @@ pub fn html(assessment: &Assessment<'_>, context: &Context) -> String {
         for (position, scan) in assessment.scans.iter().enumerate() {
             let _ = write!(
                 out,
-                "<tr><td class=\"mono\">{}</td><td>scan <span class=\"mono\">{}</span><div class=\"small muted\">{} of {}, {} findings</div></td><td class=\"mono\">{}</td><td></td><td>all provisions</td></tr>",
+                "<tr><td class=\"mono nowrap\">{}</td><td>scan <span class=\"mono\">{}</span><div class=\"small muted\">{} of {}, {} findings</div></td><td class=\"mono\">{}</td><td></td><td>all provisions</td></tr>",
                 crate::lab::evidence_number(position),
                 e(&scan.file),
                 e(&scan.tool),
@@ -591,16 +592,9 @@ pub fn html(assessment: &Assessment<'_>, context: &Context) -> String {
             );
         }
         for (position, evidence) in assessment.evidence.iter().enumerate() {
-            let mut cited = evidence.provisions.clone();
-            cited.extend(
-                evidence
-                    .tests
-                    .iter()
-                    .map(|test| format!("test case {test}")),
-            );
             let _ = write!(
                 out,
-                "<tr><td class=\"mono\">{}</td><td class=\"mono\">{}</td><td class=\"mono\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
+                "<tr><td class=\"mono nowrap\">{}</td><td class=\"mono\">{}</td><td class=\"mono\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
                 crate::lab::evidence_number(assessment.scans.len() + position),
                 e(&evidence.path),
                 evidence
@@ -608,7 +602,7 @@ pub fn html(assessment: &Assessment<'_>, context: &Context) -> String {
                     .as_deref()
                     .map_or("web page (not hashed)".to_owned(), e),
                 evidence.size.map_or(String::new(), |size| size.to_string()),
-                e(&cited.join(", "))
+                e(&crate::lab::cited_by(evidence))
             );
         }
         out.push_str("</tbody></table>");

@@ -11,23 +11,17 @@ use provisor_engine::{Applicability, Assessment, Kind, ProvisionResult, TestStat
 use crate::Context;
 use crate::text::device_line;
 
-/// Escapes text for XML content and attribute values; characters XML 1.0 cannot hold
-/// are dropped.
+/// Escapes text for XML content and attribute values: the HTML escaping (which XML
+/// reads alike), with the characters XML 1.0 cannot hold dropped.
 fn x(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for character in text.chars() {
-        match character {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '"' => escaped.push_str("&quot;"),
-            '\'' => escaped.push_str("&apos;"),
-            '\t' | '\n' | '\r' => escaped.push(character),
-            c if (c as u32) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' => {}
-            other => escaped.push(other),
-        }
-    }
-    escaped
+    let allowed: String = text
+        .chars()
+        .filter(|&c| {
+            matches!(c, '\t' | '\n' | '\r')
+                || (c as u32 >= 0x20 && c != '\u{fffe}' && c != '\u{ffff}')
+        })
+        .collect();
+    crate::text::html_escape(&allowed)
 }
 
 /// One `<testcase>`.

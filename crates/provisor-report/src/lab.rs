@@ -184,3 +184,25 @@ pub(crate) fn until_words(state: &provisor_engine::AcceptanceState) -> String {
         (None, _) => "no expiry".into(),
     }
 }
+
+/// Whether a report shows the IXIT and its gaps: for a lab assessment, or wherever IXIT
+/// entries are recorded.
+pub(crate) fn shows_ixit(assessment: &Assessment<'_>) -> bool {
+    assessment.kind == provisor_engine::Kind::Lab || !assessment.ixit.is_empty()
+}
+
+/// What cites an evidence file, in words: `5.1-1, 5.1-2, test case 5.1-1-1`.
+pub(crate) fn cited_by(evidence: &provisor_engine::EvidenceFile) -> String {
+    evidence
+        .provisions
+        .iter()
+        .cloned()
+        .chain(
+            evidence
+                .tests
+                .iter()
+                .map(|test| format!("test case {test}")),
+        )
+        .collect::<Vec<_>>()
+        .join(", ")
+}

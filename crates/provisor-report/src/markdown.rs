@@ -184,7 +184,7 @@ Test cases of applicable provisions ({}): {}.",
         );
     }
 
-    if assessment.kind == Kind::Lab || !assessment.ixit.is_empty() {
+    if crate::lab::shows_ixit(assessment) {
         let _ = writeln!(out, "\n## IXIT\n");
         if assessment.ixit.is_empty() {
             let _ = writeln!(out, "No IXIT entries are recorded.");
@@ -310,13 +310,6 @@ Test cases of applicable provisions ({}): {}.",
             );
         }
         for (position, evidence) in assessment.evidence.iter().enumerate() {
-            let mut cited = evidence.provisions.clone();
-            cited.extend(
-                evidence
-                    .tests
-                    .iter()
-                    .map(|test| format!("test case {test}")),
-            );
             let _ = writeln!(
                 out,
                 "| {} | {} | {} | {} |",
@@ -326,7 +319,7 @@ Test cases of applicable provisions ({}): {}.",
                     .sha256
                     .as_ref()
                     .map_or("(web page)".to_owned(), |hash| format!("`{hash}`")),
-                cited.join(", ")
+                crate::lab::cited_by(evidence)
             );
         }
     }

@@ -293,15 +293,11 @@ fn data(assessment: &Assessment<'_>, context: &Context) -> Value {
                         .collect();
                     // The statement's words show beside it; the reasons that repeat them
                     // and the corroborations (listed as findings) are left out.
-                    let reasons: Vec<&str> = result
-                        .reasons
-                        .iter()
-                        .map(String::as_str)
+                    let reasons: Vec<&str> = crate::lab::left_to_do(result)
+                        .into_iter()
                         .filter(|reason| {
                             // Test cases and findings are listed under the reasons.
-                            !reason.starts_with("the statement says")
-                                && !reason.starts_with("corroborated by")
-                                && !reason.starts_with("finding ")
+                            !reason.starts_with("finding ")
                                 && !reason.starts_with("run test case ")
                                 && !reason.starts_with("confirm the proposed ")
                                 && !reason.contains(" was inconclusive")
@@ -336,13 +332,11 @@ fn data(assessment: &Assessment<'_>, context: &Context) -> Value {
         }));
     }
     for (position, file) in assessment.evidence.iter().enumerate() {
-        let mut cited = file.provisions.clone();
-        cited.extend(file.tests.iter().map(|test| format!("test {test}")));
         evidence.push(json!({
             "number": crate::lab::evidence_number(assessment.scans.len() + position),
             "path": file.path,
             "sha256": file.sha256.clone().unwrap_or_else(|| "web page (not hashed)".into()),
-            "cited": cited.join(", "),
+            "cited": crate::lab::cited_by(file),
         }));
     }
 
@@ -362,7 +356,7 @@ fn data(assessment: &Assessment<'_>, context: &Context) -> Value {
             })
         })
         .collect();
-    let ixit_gaps: Vec<Value> = if lab || !assessment.ixit.is_empty() {
+    let ixit_gaps: Vec<Value> = if crate::lab::shows_ixit(assessment) {
         crate::lab::ixit_gaps(assessment)
             .into_iter()
             .map(|(table, provisions)| {

@@ -8,10 +8,10 @@ use crate::{Failure, Outcome, io};
 pub fn run(args: ReportArgs) -> Result<Outcome, Failure> {
     let assessment = io::load_assessment(&args.assessment)?;
     let context = io::report_context(&args.assessment);
-    let bytes = match args.format {
-        ReportFormat::Pdf => provisor_report::pdf(&assessment, &context)
+    let bytes = match text(args.format, &assessment, &context) {
+        Some(text) => text.into_bytes(),
+        None => provisor_report::pdf(&assessment, &context)
             .map_err(|error| Failure::Internal(error.into()))?,
-        format => text(format, &assessment, &context).into_bytes(),
     };
     match &args.output {
         Some(path) => {
@@ -33,13 +33,13 @@ pub fn run(args: ReportArgs) -> Result<Outcome, Failure> {
     Ok(Outcome::Success)
 }
 
-/// The text formats.
+/// The report in a text format; `None` for the PDF, which is binary.
 fn text(
     format: ReportFormat,
     assessment: &provisor_engine::Assessment<'_>,
     context: &provisor_report::Context,
-) -> String {
-    match format {
+) -> Option<String> {
+    Some(match format {
         ReportFormat::Html => provisor_report::html(assessment, context),
         ReportFormat::Md => provisor_report::markdown(assessment, context),
         ReportFormat::Json => provisor_report::json(assessment, context),
@@ -49,6 +49,6 @@ fn text(
         ReportFormat::OscalSsp => provisor_report::oscal_ssp(assessment, context),
         ReportFormat::OscalAp => provisor_report::oscal_ap(assessment, context),
         ReportFormat::OscalAr => provisor_report::oscal_ar(assessment, context),
-        ReportFormat::Pdf => unreachable!("the PDF is binary and made apart"),
-    }
+        ReportFormat::Pdf => return None,
+    })
 }
