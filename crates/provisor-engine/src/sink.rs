@@ -112,13 +112,7 @@ impl FindingSink {
             self.tally(key, count);
         }
         for finding in other.findings {
-            if !self
-                .findings
-                .iter()
-                .any(|existing| existing.id == finding.id)
-            {
-                self.findings.push(finding);
-            }
+            self.push(finding);
         }
         for component in other.components {
             for location in &component.locations {
@@ -236,13 +230,128 @@ impl Draft<'_> {
             .iter()
             .map(|byte| format!("{byte:02x}"))
             .collect();
-        if !self
-            .sink
-            .findings
-            .iter()
-            .any(|existing| existing.id == self.finding.id)
-        {
-            self.sink.findings.push(self.finding);
+        self.sink.push(self.finding);
+    }
+}
+
+impl FindingSink {
+    /// Keeps a finding once: the same id is the same observation, and the same check
+    /// saying the same thing about the same place on another line is the same weakness,
+    /// so the line joins the first finding's `lines` evidence instead of making a second
+    /// finding (a person reads each weakness once, and triage accepts it once).
+    fn push(&mut self, finding: Finding) {
+        if self.findings.iter().any(|known| known.id == finding.id) {
+            return;
         }
+        let same_weakness = |known: &&mut Finding| {
+            known.check == finding.check
+                && known.title == finding.title
+                && known.outcome == finding.outcome
+                && known.location.line.is_some()
+                && Location {
+                    line: known.location.line,
+                    ..finding.location.clone()
+                } == known.location
+        };
+        match (
+            finding.location.line,
+            self.findings.iter_mut().find(same_weakness),
+        ) {
+            (Some(line), Some(known)) => add_line(known, line, &finding.evidence),
+            _ => self.findings.push(finding),
+        }
+    }
+}
+
+/// Adds `line` to a finding's `lines` evidence (which starts with its own line), and any
+/// evidence of that line that differs from what the finding already holds.
+fn add_line(finding: &mut Finding, line: u64, evidence: &serde_json::Value) {
+    let first = finding.location.line.unwrap_or(line);
+    let mut object = match std::mem::take(&mut finding.evidence) {
+        serde_json::Value::Object(object) => object,
+        serde_json::Value::Null => serde_json::Map::new(),
+        other => serde_json::Map::from_iter([("value".to_owned(), other)]),
+    };
+    let lines = object
+        .entry("lines")
+        .or_insert_with(|| serde_json::json!([first]));
+    if let Some(lines) = lines.as_array_mut()
+        && !lines.iter().any(|known| known.as_u64() == Some(line))
+    {
+        lines.push(line.into());
+    }
+    if let serde_json::Value::Object(more) = evidence {
+        for (key, value) in more {
+            match object.get(key) {
+                Some(known) if known == value => {}
+                None => {
+                    object.insert(key.clone(), value.clone());
+                }
+                Some(_) => {
+                    let key = format!("{key} (line {line})");
+                    object.insert(key, value.clone());
+                }
+            }
+        }
+    }
+    finding.evidence = serde_json::Value::Object(object);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn started(sink: &mut FindingSink, path: &str, line: u64, title: &str) {
+        sink.add(
+            "firmware.ssh-config",
+            &["5.1-1"],
+            Outcome::Fail,
+            Severity::High,
+            title,
+        )
+        .at(path, Some(line), "squashfs@0x0")
+        .evidence(serde_json::json!({"daemon": "dropbear"}))
+        .record();
+    }
+
+    #[test]
+    fn one_weakness_on_many_lines_is_one_finding_listing_them() {
+        let mut sink = FindingSink::new();
+        let title = "dropbear is started accepting password logins";
+        for line in [12, 14, 12, 20] {
+            started(&mut sink, "/etc/init.d/dropbear", line, title);
+        }
+        started(&mut sink, "/etc/init.d/other", 3, title);
+        started(
+            &mut sink,
+            "/etc/init.d/dropbear",
+            30,
+            "dropbear allows root logins",
+        );
+        let findings = sink.findings();
+        assert_eq!(findings.len(), 3, "{findings:#?}");
+        assert_eq!(findings[0].location.line, Some(12));
+        assert_eq!(
+            findings[0].evidence,
+            serde_json::json!({"daemon": "dropbear", "lines": [12, 14, 20]})
+        );
+        assert_eq!(
+            findings[1].evidence,
+            serde_json::json!({"daemon": "dropbear"})
+        );
+    }
+
+    #[test]
+    fn sinks_merged_from_the_shared_pass_fold_the_same_weakness() {
+        let mut first = FindingSink::new();
+        let mut second = FindingSink::new();
+        started(&mut first, "/etc/rc.local", 2, "telnet started");
+        started(&mut second, "/etc/rc.local", 9, "telnet started");
+        first.merge(second);
+        assert_eq!(first.findings().len(), 1);
+        assert_eq!(
+            first.findings()[0].evidence["lines"],
+            serde_json::json!([2, 9])
+        );
     }
 }
