@@ -1,4 +1,4 @@
-//! Panics of third-party decoders on hostile data, contained. backhand and ext4-view can
+//! Panics of third-party decoders on hostile data, contained. backhand can
 //! panic on malformed metadata (arithmetic overflow, out-of-range slices); such a panic
 //! is a malformed image, reported as a finding, not a crash of provisor. An application
 //! that calls [`quiet_contained_panics`] also keeps Rust's panic message for these off

@@ -2,8 +2,9 @@
 //! root filesystem. A file is searched for container signatures at any offset (carving);
 //! each container found is unpacked: filesystems and archives (squashfs, ext2/3/4,
 //! cramfs, JFFS2, UBIFS, cpio, tar) are mounted into the virtual filesystem, wrappers
-//! and compressed streams (uImage, FIT, TRX, UBI, gzip, xz, lzma, zstd, bzip2) are opened
-//! and their payloads searched again, one nesting level deeper. A
+//! and compressed streams (uImage, FIT, TRX, UBI, Android sparse images, gzip, xz,
+//! lzma, zstd, bzip2) are opened and their payloads searched again, one nesting level
+//! deeper. A
 //! container that cannot be unpacked becomes an inconclusive finding with its offset and
 //! the reason.
 
@@ -15,6 +16,7 @@ mod directory;
 mod ext;
 mod fit;
 mod jffs2;
+mod sparse;
 mod squashfs;
 mod stream;
 mod trx;
@@ -50,6 +52,7 @@ pub(crate) enum Format {
     Jffs2,
     Ubi,
     Ubifs,
+    AndroidSparse,
     Gzip,
     Xz,
     Lzma,
@@ -61,7 +64,7 @@ pub(crate) enum Format {
 
 impl Format {
     /// Every format, in the order of [`Format::name`]'s match.
-    const ALL: [Format; 16] = [
+    const ALL: [Format; 17] = [
         Format::Squashfs,
         Format::UImage,
         Format::Fit,
@@ -71,6 +74,7 @@ impl Format {
         Format::Jffs2,
         Format::Ubi,
         Format::Ubifs,
+        Format::AndroidSparse,
         Format::Gzip,
         Format::Xz,
         Format::Lzma,
@@ -98,6 +102,7 @@ impl Format {
             Format::Jffs2 => "JFFS2",
             Format::Ubi => "UBI",
             Format::Ubifs => "UBIFS",
+            Format::AndroidSparse => "android-sparse",
             Format::Gzip => "gzip",
             Format::Xz => "xz",
             Format::Lzma => "lzma",
@@ -128,6 +133,7 @@ const SIGNATURES: &[(&[u8], Format, usize)] = &[
     (&[0x19, 0x85, 0xe0, 0x02], Format::Jffs2, 0),
     (b"UBI#", Format::Ubi, 0),
     (&[0x31, 0x18, 0x10, 0x06], Format::Ubifs, 0),
+    (&[0x3a, 0xff, 0x26, 0xed], Format::AndroidSparse, 0),
     (&[0x1f, 0x8b, 0x08], Format::Gzip, 0),
     (&[0xfd, b'7', b'z', b'X', b'Z', 0x00], Format::Xz, 0),
     (&[0x5d, 0x00, 0x00], Format::Lzma, 0),
@@ -181,6 +187,7 @@ pub(crate) fn plausible(format: Format, candidate: &[u8]) -> bool {
         Format::Jffs2 => jffs2::plausible(candidate),
         Format::Ubi => ubi::plausible(candidate),
         Format::Ubifs => ubifs::plausible(candidate),
+        Format::AndroidSparse => sparse::plausible(candidate),
         Format::Gzip | Format::Xz | Format::Lzma | Format::Zstd | Format::Bzip2 => {
             stream::plausible(format, candidate)
         }
@@ -350,6 +357,7 @@ impl Unpacker<'_> {
             Format::Ubi => ubi::open(data, carved.offset, self.sandbox),
             Format::Ubifs => ubifs::mount_ubifs(data, carved.offset, chain, self.sandbox, self.vfs)
                 .map(|span| Opened::Mounted { span }),
+            Format::AndroidSparse => sparse::open(data, carved.offset, self.sandbox),
             Format::Gzip | Format::Xz | Format::Lzma | Format::Zstd | Format::Bzip2 => {
                 stream::open(carved.format, data, carved.offset, self.sandbox)
             }
@@ -514,7 +522,7 @@ pub(crate) fn unpack_image(
                 Severity::Info,
                 "no known filesystem or container found in the image",
             )
-            .detail("provisor looked for squashfs, ext2/3/4, cramfs, JFFS2, UBI, UBIFS, cpio, tar, uImage, FIT, TRX and gzip, xz, lzma, zstd and bzip2 streams at every offset; the image may be encrypted or in a format not yet supported. Extract the root filesystem and scan the directory instead.")
+            .detail("provisor looked for squashfs, ext2/3/4, cramfs, JFFS2, UBI, UBIFS, cpio, tar, uImage, FIT, TRX, Android sparse images and gzip, xz, lzma, zstd and bzip2 streams at every offset; the image may be encrypted or in a format not yet supported. Extract the root filesystem and scan the directory instead.")
             .record();
     }
 }

@@ -201,6 +201,8 @@ fn every_fuzz_entry_point_opens_its_seed() {
         ("trx", "tiny.trx"),
         ("cramfs", "tiny.cramfs"),
         ("ext", "tiny.ext4"),
+        ("ext", "tiny.genext2fs.ext2"),
+        ("android-sparse", "tiny.simg"),
         ("jffs2", "tiny.le.jffs2"),
         ("jffs2", "tiny.be.jffs2"),
         ("ubi", "tiny.ubi"),
