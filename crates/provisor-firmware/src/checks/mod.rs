@@ -68,7 +68,9 @@ pub const MAX_INSPECTED: u64 = 64 << 20;
 pub fn all() -> &'static [&'static dyn Check] {
     &[
         &binaries::hardening::BinaryHardening,
+        &services::backdoor::BootBackdoor,
         &tls::certificate::CertificateCheck,
+        &secrets::compiled_credential::CompiledCredential,
         &inference::conditions::ConditionInference,
         &services::debug_access::DebugAccess,
         &accounts::default_password::DefaultPassword,

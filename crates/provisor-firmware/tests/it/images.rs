@@ -28,6 +28,13 @@ const CONTAINERS: &[&str] = &[
     ".ext2",
     ".ext3",
     ".ext4",
+    ".genext2fs.ext2",
+    ".rev0.ext2",
+    ".2k.ext3",
+    ".inline.ext4",
+    ".android.simg",
+    ".ext2.gz",
+    ".ext4.uimage",
     ".le.jffs2",
     ".be.jffs2",
     ".rtime.jffs2",
@@ -489,7 +496,7 @@ const PLANTED: &[(&str, &str, &str, Option<u64>, &str)] = &[
         "5.6-7",
         "/bin/busybox",
         None,
-        "/bin/busybox is setuid root",
+        "/bin/busybox is set-uid root (mode 4755)",
     ),
     (
         "firmware.default-password",
@@ -567,6 +574,76 @@ const PLANTED: &[(&str, &str, &str, Option<u64>, &str)] = &[
         "/usr/bin/cloud-register",
         Some(4),
         "PKCS#8 private key",
+    ),
+    (
+        "firmware.boot-backdoor",
+        "5.6-1",
+        "/etc/rc.local",
+        Some(3),
+        "/usr/sbin/diagd started at boot offers a shell on the network",
+    ),
+    (
+        "firmware.boot-backdoor",
+        "5.5-5",
+        "/etc/init.d/S95support",
+        Some(3),
+        "telnetd started at boot offers a shell on the network",
+    ),
+    (
+        "firmware.boot-backdoor",
+        "5.5-5",
+        "/etc/crontabs/root",
+        Some(1),
+        "nc started at boot offers a shell on the network",
+    ),
+    (
+        "firmware.plaintext-login-service",
+        "5.6-1",
+        "/etc/init.d/S95support",
+        Some(3),
+        "telnetd (telnet, plaintext) is started at boot",
+    ),
+    (
+        "firmware.file-permissions",
+        "5.6-7",
+        "/usr/bin/camlogin",
+        None,
+        "/usr/bin/camlogin is set-uid root (mode 4755)",
+    ),
+    (
+        "firmware.compiled-credential",
+        "5.1-1",
+        "/usr/bin/camlogin",
+        None,
+        "/usr/bin/camlogin has a credential compiled in (admin_pwd)",
+    ),
+    (
+        "firmware.compiled-credential",
+        "5.1-1",
+        "/usr/bin/camlogin",
+        None,
+        "/usr/bin/camlogin has a credential compiled in (SERVICE_PASS)",
+    ),
+    (
+        "firmware.compiled-credential",
+        "5.1-1",
+        "/usr/bin/camlogin",
+        None,
+        "/usr/bin/camlogin compares logins of 'admin' with a password compiled in",
+    ),
+    (
+        "firmware.compiled-credential",
+        "5.4-3",
+        "/usr/bin/camlogin",
+        None,
+        "/usr/bin/camlogin holds the hex-encoded password of 'factory'",
+    ),
+    (
+        "firmware.compiled-credential",
+        "5.4-3",
+        "/usr/bin/camlogin",
+        None,
+        "/usr/bin/camlogin holds the base64-encoded password of 'cloud'",
     ),
 ];
 
@@ -646,6 +723,9 @@ fn containers_are_located_and_the_image_identified() {
         ("weak/weak.trx", "TRX@0x0 > partition-1 > squashfs@0x0"),
         ("weak/weak.be.cramfs", "cramfs@0x200"),
         ("weak/weak.ext4", "ext@0x0"),
+        ("weak/weak.android.simg", "android-sparse@0x0 > ext@0x0"),
+        ("weak/weak.ext2.gz", "gzip@0x0 > ext@0x0"),
+        ("weak/weak.ext4.uimage", "uImage@0x0 > ext@0x0"),
         ("weak/weak.cpio.multi.gz", "gzip@0x0 > cpio@0x0"),
         ("weak/weak.be.jffs2", "JFFS2@0x0"),
         ("weak/weak.ubi", "UBI@0x0 > volume rootfs > UBIFS@0x0"),
@@ -739,7 +819,7 @@ fn binary_hardening_is_summarized() {
         .find(|finding| finding.check == "firmware.binary-hardening")
         .expect("a summary");
     assert_eq!(summary.outcome, Outcome::Pass);
-    assert!(summary.detail.starts_with("NX 33/33"), "{}", summary.detail);
+    assert!(summary.detail.starts_with("NX 36/36"), "{}", summary.detail);
     let busybox = summary.evidence["binaries"]
         .as_array()
         .unwrap()

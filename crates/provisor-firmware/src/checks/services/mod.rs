@@ -1,5 +1,6 @@
 //! Checks of the services an image starts at boot and how they are configured.
 
+pub mod backdoor;
 pub(crate) mod boot;
 pub(crate) mod config;
 pub mod debug_access;
