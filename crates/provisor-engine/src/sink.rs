@@ -236,16 +236,20 @@ impl Draft<'_> {
 
 impl FindingSink {
     /// Keeps a finding once: the same id is the same observation, and the same check
-    /// saying the same thing about the same place on another line is the same weakness,
+    /// saying the same thing about the same place on another line (of the same secret,
+    /// when the evidence has a fingerprint) is the same weakness,
     /// so the line joins the first finding's `lines` evidence instead of making a second
     /// finding (a person reads each weakness once, and triage accepts it once).
     fn push(&mut self, finding: Finding) {
         if self.findings.iter().any(|known| known.id == finding.id) {
             return;
         }
+        // A fingerprint in the evidence names the secret: two keys are two weaknesses.
+        let fingerprint = |finding: &Finding| finding.evidence.get("fingerprint").cloned();
         let same_weakness = |known: &&mut Finding| {
             known.check == finding.check
                 && known.title == finding.title
+                && fingerprint(known) == fingerprint(&finding)
                 && known.outcome == finding.outcome
                 && known.location.line.is_some()
                 && Location {

@@ -884,3 +884,40 @@ fn components_are_matched_against_imported_advisories() {
                 && finding.outcome == Outcome::Info)
     );
 }
+
+/// A clean Debian 12 armhf system (debootstrap minbase, root locked) holds crypto
+/// libraries with self-test keys, configuration variables named like passwords and
+/// programs named `update-*` that are no updaters: none of it is a weakness.
+#[test]
+fn a_clean_debian_system_has_no_fail_and_no_inconclusive_finding() {
+    let findings = scan(&images().join("debian/rootfs"));
+    let flagged: Vec<String> = findings
+        .findings
+        .iter()
+        .filter(|finding| matches!(finding.outcome, Outcome::Fail | Outcome::Inconclusive))
+        .map(|finding| format!("{} {}", finding.check, finding.title))
+        .collect();
+    assert!(flagged.is_empty(), "{flagged:#?}");
+    let test_keys = findings
+        .findings
+        .iter()
+        .filter(|finding| {
+            finding.check == "firmware.private-key" && finding.title.contains("self-test key")
+        })
+        .count();
+    assert_eq!(
+        test_keys, 10,
+        "GnuTLS' known-answer test keys are recognised"
+    );
+    let packages = findings
+        .components
+        .iter()
+        .filter(|component| {
+            component
+                .purl
+                .as_deref()
+                .is_some_and(|purl| purl.starts_with("pkg:deb/"))
+        })
+        .count();
+    assert_eq!(packages, 88, "every package of minbase is listed");
+}

@@ -105,8 +105,9 @@ fn compiled() -> &'static Compiled {
             symbol_names: regex(&rules.symbol_names),
             not_symbol_names: regex(&rules.not_symbol_names),
             login_symbol_names: regex(&rules.login_symbol_names),
-            // Identifiers, locales, file and version names: words joined by _ . or -.
-            identifier: regex(r"^[A-Za-z0-9]+([_.\-][A-Za-z0-9]+)+$"),
+            // Identifiers, locales, file, path, version and scoped names: words joined by
+            // _ . - / or :.
+            identifier: regex(r"^[A-Za-z0-9]+([_.\-/:]+[A-Za-z0-9]+)+$"),
             rules,
         }
     })

@@ -47,6 +47,9 @@ pub(crate) struct Pattern {
     #[serde(default)]
     pub decode: Option<Decode>,
     pub allow: Vec<String>,
+    /// Whole values that are settings rather than secrets, ignoring case.
+    #[serde(default)]
+    pub not_secrets: Vec<String>,
     #[cfg_attr(not(test), allow(dead_code, reason = "read by the data tests"))]
     pub examples: Vec<(String, String)>,
     #[cfg_attr(not(test), allow(dead_code, reason = "read by the data tests"))]
@@ -172,7 +175,11 @@ pub(crate) fn secrets(bytes: &[u8]) -> Vec<Found> {
                 None => secret.as_bytes().to_vec(),
             };
             let repeated = value.iter().all(|&b| b == value[0]);
-            if placeholder || repeated {
+            let setting = pattern
+                .not_secrets
+                .iter()
+                .any(|word| value.eq_ignore_ascii_case(word.as_bytes()));
+            if placeholder || repeated || setting {
                 continue;
             }
             // The line is the secret's (a match may begin with the previous newline).

@@ -16,8 +16,44 @@ use provisor_engine::FindingSink;
 /// that cannot be unique per device (5.4-4). Public keys, certificates and CA bundles are
 /// not secrets and are not flagged. The finding gives the key's format, algorithm and
 /// size (bits or curve) and a SHA-256 fingerprint (OpenSSH's, of the public key, where
-/// the format carries one; of the DER otherwise), never the key.
+/// the format carries one; of the DER otherwise), never the key. The keys crypto
+/// libraries carry for their self-tests (GnuTLS' known-answer tests, listed by
+/// fingerprint with their library in `data/published-test-keys.toml`) are published and
+/// protect nothing: they are noted, not failed.
 pub struct PrivateKey;
+
+/// `data/published-test-keys.toml`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TestKeys {
+    key: Vec<TestKey>,
+}
+
+/// A private key published with a library's source, for its self-tests.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TestKey {
+    fingerprint: String,
+    library: String,
+    what: String,
+}
+
+fn test_keys() -> &'static [TestKey] {
+    static KEYS: std::sync::OnceLock<TestKeys> = std::sync::OnceLock::new();
+    &KEYS
+        .get_or_init(|| {
+            toml::from_str(include_str!("../../../data/published-test-keys.toml"))
+                .expect("data/published-test-keys.toml is valid (tested)")
+        })
+        .key
+}
+
+/// The published self-test key with this fingerprint, if it is one.
+fn published(fingerprint: &str) -> Option<&'static TestKey> {
+    test_keys()
+        .iter()
+        .find(|key| key.fingerprint == fingerprint)
+}
 
 static META: CheckMeta = CheckMeta {
     id: "firmware.private-key",
@@ -139,6 +175,21 @@ impl Check for PrivateKey {
                 Some(algorithm) => format!("{} private key ({algorithm})", key.format),
                 None => format!("{} private key", key.format),
             };
+            let evidence = serde_json::json!({"format": key.format, "algorithm": key.algorithm, "fingerprint": key.fingerprint});
+            if let Some(test_key) = published(&key.fingerprint) {
+                sink.add(
+                    META.id,
+                    META.provisions,
+                    Outcome::Info,
+                    Severity::Info,
+                    format!("{described} in {}: {}'s published self-test key", node.path, test_key.library),
+                )
+                .detail(format!("the {} ({}): a known-answer test key, published with the library's source; it protects nothing", test_key.what, test_key.library))
+                .at(&node.path, key.line, &node.container)
+                .evidence(evidence)
+                .record();
+                continue;
+            }
             sink.add(
                 META.id,
                 META.provisions,
@@ -148,7 +199,7 @@ impl Check for PrivateKey {
             )
             .detail("the same key ships on every device built from this image; generate keys per device (at first boot or in the factory)")
             .at(&node.path, key.line, &node.container)
-            .evidence(serde_json::json!({"format": key.format, "algorithm": key.algorithm, "fingerprint": key.fingerprint}))
+            .evidence(evidence)
             .record();
         }
     }
@@ -164,6 +215,21 @@ impl Check for PrivateKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn published_test_keys_are_listed_once_with_their_library() {
+        let mut seen = std::collections::BTreeSet::new();
+        for key in test_keys() {
+            assert!(
+                key.fingerprint.starts_with("SHA256:"),
+                "{}",
+                key.fingerprint
+            );
+            assert!(seen.insert(&key.fingerprint), "{} twice", key.fingerprint);
+            assert!(!key.library.is_empty() && !key.what.is_empty());
+        }
+        assert!(published("SHA256:not-a-published-key").is_none());
+    }
 
     #[test]
     fn private_keys_are_found_and_public_material_is_not() {

@@ -20,9 +20,12 @@ use provisor_engine::FindingSink;
 /// without a `[keyring]`, or with its file missing), Mender (`/etc/mender/mender.conf`:
 /// a plain-HTTP `ServerURL`, `SkipVerify`, no `ArtifactVerifyKey`) and fwupd (remotes
 /// with plain-HTTP metadata, `OnlyTrusted=false`); each one configured safely passes.
-/// Update clients built as programs (named like update tools) are judged by their
-/// strings: an `http://` address is a plain-HTTP download; whether they link a
-/// signature verification function is reported, not judged. Commented-out lines are
+/// Update clients built as programs (named like update tools, and doing what one does:
+/// fetching over the network and naming the flash, a flashing tool or a firmware image)
+/// are judged by their strings: an `http://` address is a plain-HTTP download; whether
+/// they link a signature verification function is reported, not judged. Programs named
+/// `update-*` that manage something else (update-alternatives, update-passwd, PAM's
+/// unix_update) are left alone. Commented-out lines are
 /// not read.
 pub struct UpdateMechanism;
 
@@ -135,7 +138,9 @@ impl Check for UpdateMechanism {
                 continue;
             };
             if bytes.starts_with(b"\x7fELF") {
-                elf_client(&path, &bytes, &vfs.container_of(&path), sink);
+                if updates_firmware(&bytes) {
+                    elf_client(&path, &bytes, &vfs.container_of(&path), sink);
+                }
                 continue;
             }
             let text = String::from_utf8_lossy(&bytes);
@@ -230,6 +235,56 @@ const VERIFY_FUNCTIONS: &[&str] = &[
 /// An update client built as an ELF program: the URLs among its strings are its
 /// transport; the verification functions it links say whether it can check a
 /// signature at all.
+/// Functions a program fetches with.
+const NETWORK_IMPORTS: &[&str] = &[
+    "connect",
+    "getaddrinfo",
+    "gethostbyname",
+    "curl_easy_perform",
+    "SSL_connect",
+    "mbedtls_net_connect",
+    "wolfSSL_connect",
+];
+/// What a program that installs firmware names: the flash, the tools that write it,
+/// the images it writes.
+const INSTALL_MARKERS: &[&str] = &[
+    "/dev/mtd",
+    "/dev/mmcblk",
+    "/dev/ubi",
+    "mtd write",
+    "sysupgrade",
+    "flashcp",
+    "flash_erase",
+    "nandwrite",
+    "ubiupdatevol",
+    "fw_setenv",
+    "firmware",
+    "swupdate",
+    "rauc",
+];
+
+/// Whether a program named like an updater is one by what it does: it fetches (it
+/// imports network functions or holds a URL) and it installs firmware (it names the
+/// flash, a flashing tool or a firmware image). `update-alternatives`, `update-passwd`
+/// and PAM's `unix_update` do neither.
+fn updates_firmware(bytes: &[u8]) -> bool {
+    let imports = crate::checks::binaries::elf::ElfView::parse(bytes)
+        .map(|view| {
+            view.imports()
+                .into_iter()
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    let has = |marker: &str| memchr::memmem::find(bytes, marker.as_bytes()).is_some();
+    let fetches = NETWORK_IMPORTS
+        .iter()
+        .any(|name| imports.iter().any(|import| import == name))
+        || has("http://")
+        || has("https://");
+    fetches && INSTALL_MARKERS.iter().any(|marker| has(marker))
+}
+
 fn elf_client(path: &str, bytes: &[u8], container: &str, sink: &mut FindingSink) {
     let plain = memchr::memmem::find_iter(bytes, b"http://")
         .map(|start| {
