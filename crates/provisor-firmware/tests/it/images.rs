@@ -921,3 +921,83 @@ fn a_clean_debian_system_has_no_fail_and_no_inconclusive_finding() {
         .count();
     assert_eq!(packages, 88, "every package of minbase is listed");
 }
+
+/// The binary checks read programs of every architecture: the vendor login's compiled
+/// credentials, the bind shell started at boot and not the harmless service beside it,
+/// and each binary's mitigations, for MIPS of both byte orders, AArch64, PowerPC and
+/// x86-64, in the big-endian images of a MIPS router.
+#[test]
+fn binary_checks_read_every_architecture() {
+    let architectures = ["mips", "mipsel", "aarch64", "powerpc", "x86_64"];
+    for variant in [
+        "multiarch/rootfs",
+        "multiarch/multiarch.be.jffs2",
+        "multiarch/multiarch.be.cramfs",
+    ] {
+        let findings = scan(&images().join(variant));
+        let failing_at = |check: &str, path: &str| {
+            findings
+                .findings
+                .iter()
+                .filter(|finding| {
+                    finding.check == check
+                        && finding.outcome == Outcome::Fail
+                        && finding.location.path.as_deref() == Some(path)
+                })
+                .count()
+        };
+        for arch in architectures {
+            let login = format!("/usr/bin/camlogin-{arch}");
+            assert_eq!(
+                failing_at("firmware.compiled-credential", &login),
+                5,
+                "{variant}: {login}"
+            );
+            let backdoors: Vec<&str> = findings
+                .findings
+                .iter()
+                .filter(|finding| finding.check == "firmware.boot-backdoor")
+                .map(|finding| finding.title.as_str())
+                .collect();
+            assert!(
+                backdoors.contains(
+                    &format!(
+                        "/usr/sbin/diagd-{arch} started at boot offers a shell on the network"
+                    )
+                    .as_str()
+                ),
+                "{variant}: {backdoors:#?}"
+            );
+            assert!(
+                !backdoors.iter().any(|title| title.contains("echod")),
+                "{variant}: {backdoors:#?}"
+            );
+        }
+        let summary = findings
+            .findings
+            .iter()
+            .find(|finding| {
+                finding.check == "firmware.binary-hardening"
+                    && finding.evidence.get("binaries").is_some()
+            })
+            .expect("a hardening summary");
+        assert_eq!(
+            summary.evidence["binaries"].as_array().map(Vec::len),
+            Some(15),
+            "{variant}: every binary of every architecture is read"
+        );
+        // Debian's MIPS toolchain marks the stack executable (for the FPU emulator's
+        // trampolines): a true observation, on MIPS only.
+        for arch in architectures {
+            let stack = failing_at(
+                "firmware.binary-hardening",
+                &format!("/usr/sbin/diagd-{arch}"),
+            );
+            assert_eq!(
+                stack,
+                usize::from(arch.starts_with("mips")),
+                "{variant}: {arch}"
+            );
+        }
+    }
+}

@@ -45,12 +45,16 @@ impl<'a> ElfView<'a> {
         Some(ElfView { bytes, elf })
     }
 
-    /// The functions and objects it takes from shared libraries.
+    /// The functions and objects it takes from shared libraries: its undefined dynamic
+    /// symbols (MIPS gives those a value, the address of their call stub).
     pub fn imports(&self) -> BTreeSet<&str> {
         self.elf
             .dynsyms
             .iter()
-            .filter(|symbol| symbol.is_import())
+            .filter(|symbol| {
+                symbol.st_shndx == section_header::SHN_UNDEF as usize
+                    && symbol.st_bind() != goblin::elf::sym::STB_LOCAL
+            })
             .filter_map(|symbol| self.elf.dynstrtab.get_at(symbol.st_name))
             .map(|name| name.split('@').next().unwrap_or(name))
             .collect()
