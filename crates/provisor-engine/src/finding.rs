@@ -201,6 +201,18 @@ pub struct Component {
     /// Package URL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub purl: Option<String>,
+    /// CPE 2.3 name, with the vendor and product as NVD writes them, so a component
+    /// without a package ecosystem can be matched against CVE data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpe: Option<String>,
+    /// The source package a distribution's package was built from (`zlib` for
+    /// `zlib1g`), when its database says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_package: Option<String>,
+    /// How it was identified (`package database: zlib1g 1:1.2.13.dfsg-1`, `version
+    /// string`, `file name`); one component found in several ways lists each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<String>,
     /// Where it was found.
     #[serde(default)]
     pub locations: Vec<String>,

@@ -61,22 +61,47 @@ impl FindingSink {
         purl: Option<String>,
         location: &str,
     ) {
-        if let Some(known) = self
-            .components
-            .iter_mut()
-            .find(|known| known.name == name && known.version.as_deref() == version)
-        {
-            if !known.locations.iter().any(|l| l == location) {
-                known.locations.push(location.to_owned());
-            }
-            return;
-        }
-        self.components.push(Component {
+        self.add_component(Component {
             name: name.to_owned(),
             version: version.map(str::to_owned),
             purl,
+            cpe: None,
+            source_package: None,
+            sources: Vec::new(),
             locations: vec![location.to_owned()],
         });
+    }
+
+    /// Records a component described whole; the same name and version found again adds
+    /// its locations and sources (and a CPE the first lacked).
+    pub fn add_component(&mut self, component: Component) {
+        let Some(known) = self
+            .components
+            .iter_mut()
+            .find(|known| known.name == component.name && known.version == component.version)
+        else {
+            self.components.push(component);
+            return;
+        };
+        for location in component.locations {
+            if !known.locations.contains(&location) {
+                known.locations.push(location);
+            }
+        }
+        for source in component.sources {
+            if !known.sources.contains(&source) {
+                known.sources.push(source);
+            }
+        }
+        if known.cpe.is_none() {
+            known.cpe = component.cpe;
+        }
+    }
+
+    /// The components so far, to be rewritten (a check joining what two ways of
+    /// identifying found).
+    pub fn components_mut(&mut self) -> &mut Vec<Component> {
+        &mut self.components
     }
 
     /// Records a condition answer inferred from evidence (the first inference of a
@@ -115,14 +140,7 @@ impl FindingSink {
             self.push(finding);
         }
         for component in other.components {
-            for location in &component.locations {
-                self.component(
-                    &component.name,
-                    component.version.as_deref(),
-                    component.purl.clone(),
-                    location,
-                );
-            }
+            self.add_component(component);
         }
         for inferred in other.inferred {
             if self

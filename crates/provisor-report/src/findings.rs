@@ -188,33 +188,41 @@ pub fn sbom_cyclonedx(findings: &FindingsFile, timestamp: &str) -> String {
     if let Some(sha256) = &target.sha256 {
         subject["hashes"] = json!([{"alg": "SHA-256", "content": sha256}]);
     }
-    let components: Vec<Value> = findings
-        .components
-        .iter()
-        .enumerate()
-        .map(|(index, component)| {
-            let mut value = json!({
-                "type": if component.name == "linux" { "operating-system" } else { "library" },
-                "bom-ref": format!("component-{index}"),
-                "name": component.name,
-            });
-            if let Some(version) = &component.version {
-                value["version"] = json!(version);
-            }
-            if let Some(purl) = &component.purl {
-                value["purl"] = json!(purl);
-            }
-            let properties: Vec<Value> = component
-                .locations
-                .iter()
-                .map(|location| json!({"name": "provisor:location", "value": location}))
-                .collect();
-            if !properties.is_empty() {
-                value["properties"] = json!(properties);
-            }
-            value
-        })
-        .collect();
+    let components: Vec<Value> =
+        findings
+            .components
+            .iter()
+            .enumerate()
+            .map(|(index, component)| {
+                let mut value = json!({
+                    "type": if component.name == "linux" { "operating-system" } else { "library" },
+                    "bom-ref": format!("component-{index}"),
+                    "name": component.name,
+                });
+                if let Some(version) = &component.version {
+                    value["version"] = json!(version);
+                }
+                if let Some(purl) = &component.purl {
+                    value["purl"] = json!(purl);
+                }
+                if let Some(cpe) = &component.cpe {
+                    value["cpe"] = json!(cpe);
+                }
+                let properties: Vec<Value> =
+                    component
+                        .locations
+                        .iter()
+                        .map(|location| json!({"name": "provisor:location", "value": location}))
+                        .chain(component.sources.iter().map(
+                            |source| json!({"name": "provisor:identified-by", "value": source}),
+                        ))
+                        .collect();
+                if !properties.is_empty() {
+                    value["properties"] = json!(properties);
+                }
+                value
+            })
+            .collect();
     let bom = json!({
         "bomFormat": "CycloneDX",
         "specVersion": "1.5",

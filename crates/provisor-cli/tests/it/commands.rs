@@ -446,16 +446,36 @@ fn the_sbom_is_valid_cyclonedx_1_5() {
         panic!("{error:#}\n{document:#}");
     }
     assert_eq!(document["specVersion"], "1.5");
-    // Packages, version strings and the kernel of the FIT's payload are all components.
-    let names: Vec<&str> = document["components"]
-        .as_array()
-        .unwrap()
+    // Packages, version strings and the kernel of the FIT's payload are all components;
+    // a package and the binaries of its project are one, with a CPE beside its purl.
+    let components = document["components"].as_array().unwrap();
+    let names: Vec<&str> = components
         .iter()
         .map(|component| component["name"].as_str().unwrap())
         .collect();
-    for name in ["busybox", "dropbear", "linux", "mosquitto"] {
+    for name in ["busybox-static", "dropbear-bin", "linux", "mosquitto"] {
         assert!(names.contains(&name), "{name} in {names:?}");
     }
+    let busybox = components
+        .iter()
+        .find(|component| component["name"] == "busybox-static")
+        .unwrap();
+    assert_eq!(
+        busybox["cpe"],
+        "cpe:2.3:a:busybox:busybox:1.35.0:*:*:*:*:*:*:*"
+    );
+    assert_eq!(
+        busybox["purl"],
+        "pkg:deb/busybox-static@1:1.35.0-4+deb12u1+b1"
+    );
+    let properties = busybox["properties"].to_string();
+    assert!(properties.contains("/bin/busybox") && properties.contains("/var/lib/dpkg/status"));
+    assert!(
+        components
+            .iter()
+            .all(|component| component["cpe"].is_string()),
+        "every component of a known project has a CPE: {components:#?}"
+    );
     // The validator itself rejects a broken SBOM.
     let broken = serde_json::json!({"bomFormat": "CycloneDX", "specVersion": "1.5", "components": [{"name": 5}]});
     assert!(schemas.validate(&broken, index).is_err());

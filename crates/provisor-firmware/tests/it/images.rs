@@ -765,22 +765,40 @@ fn components_and_conditions_are_identified() {
     let root = images();
     for variant in ["weak/weak.xz.squashfs", "weak/rootfs", "weak/weak.tar.zst"] {
         let findings = scan(&root.join(variant));
-        let version = |name: &str| {
-            findings
-                .components
-                .iter()
-                .find(|component| {
-                    component.name == name
-                        && component
-                            .purl
-                            .as_deref()
-                            .is_some_and(|purl| purl.starts_with("pkg:generic/"))
-                })
-                .and_then(|component| component.version.clone())
+        // What the package database and the binaries say of a project is one component,
+        // named by its CPE, with both places it was found.
+        let version = |product: &str| {
+            let component = findings.components.iter().find(|component| {
+                component
+                    .cpe
+                    .as_deref()
+                    .is_some_and(|cpe| cpe.split(':').nth(4) == Some(product))
+                    && component
+                        .locations
+                        .iter()
+                        .any(|at| at != "/var/lib/dpkg/status")
+            })?;
+            assert!(
+                component
+                    .locations
+                    .iter()
+                    .any(|at| at == "/var/lib/dpkg/status"),
+                "{variant}: {component:?} joins the package database's entry"
+            );
+            component
+                .cpe
+                .as_deref()?
+                .split(':')
+                .nth(5)
+                .map(str::to_owned)
         };
         assert_eq!(version("busybox").as_deref(), Some("1.35.0"), "{variant}");
         assert_eq!(version("openssl").as_deref(), Some("3.0.20"), "{variant}");
-        assert_eq!(version("dropbear").as_deref(), Some("2022.83"), "{variant}");
+        assert_eq!(
+            version("dropbear_ssh").as_deref(),
+            Some("2022.83"),
+            "{variant}"
+        );
         assert_eq!(version("lighttpd").as_deref(), Some("1.4.69"), "{variant}");
         let mosquitto = findings
             .components

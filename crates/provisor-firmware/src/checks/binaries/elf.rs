@@ -60,6 +60,11 @@ impl<'a> ElfView<'a> {
             .collect()
     }
 
+    /// The shared libraries it links (DT_NEEDED).
+    pub fn needed(&self) -> &[&'a str] {
+        &self.elf.libraries
+    }
+
     /// Every defined data object (from the symbol table and the dynamic one).
     pub fn data_symbols(&self) -> Vec<DataSymbol> {
         let mut seen = BTreeSet::new();

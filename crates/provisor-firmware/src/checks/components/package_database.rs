@@ -26,7 +26,8 @@ const DATABASES: &[(&str, &str)] = &[
 ];
 
 /// Packages of a dpkg/opkg-style (`Package:`) or apk-style (`P:`) database.
-fn packages(text: &str, kind: &str) -> Vec<(String, String)> {
+/// The installed packages of a database: (name, version, source package).
+fn packages(text: &str, kind: &str) -> Vec<(String, String, Option<String>)> {
     let mut found = Vec::new();
     for stanza in text.split("\n\n") {
         let field = |names: &[&str]| {
@@ -48,8 +49,12 @@ fn packages(text: &str, kind: &str) -> Vec<(String, String)> {
                 && !status.contains("not-installed")
                 && !status.starts_with("deinstall")
         });
+        // dpkg names the source when it differs from the package (`openssl (3.0.20-1)`
+        // for libssl3 may carry its own version after it).
+        let source = field(&["Source"])
+            .and_then(|source| source.split_whitespace().next().map(str::to_owned));
         if let (Some(name), Some(version), true) = (name, version, installed) {
-            found.push((name, version));
+            found.push((name, version, source));
         }
     }
     found
@@ -66,9 +71,16 @@ impl Check for PackageDatabase {
                 continue;
             };
             let list = packages(&text, kind);
-            for (name, version) in &list {
-                let purl = format!("pkg:{kind}/{name}@{version}");
-                sink.component(name, Some(version), Some(purl), path);
+            for (name, version, source) in &list {
+                sink.add_component(provisor_engine::Component {
+                    name: name.clone(),
+                    version: Some(version.clone()),
+                    purl: Some(format!("pkg:{kind}/{name}@{version}")),
+                    cpe: None,
+                    source_package: source.clone().or_else(|| Some(name.clone())),
+                    sources: vec![format!("package database: {name} {version}")],
+                    locations: vec![(*path).to_owned()],
+                });
             }
             sink.add(
                 META.id,
@@ -89,10 +101,14 @@ mod tests {
 
     #[test]
     fn dpkg_and_apk_databases_are_read() {
-        let dpkg = "Package: busybox-static\nStatus: install ok installed\nVersion: 1:1.35.0-4\n\nPackage: gone\nStatus: deinstall ok config-files\nVersion: 1.0\n";
+        let dpkg = "Package: busybox-static\nStatus: install ok installed\nSource: busybox (1:1.35.0-4)\nVersion: 1:1.35.0-4+b1\n\nPackage: gone\nStatus: deinstall ok config-files\nVersion: 1.0\n";
         assert_eq!(
             packages(dpkg, "deb"),
-            [("busybox-static".to_owned(), "1:1.35.0-4".to_owned())]
+            [(
+                "busybox-static".to_owned(),
+                "1:1.35.0-4+b1".to_owned(),
+                Some("busybox".to_owned())
+            )]
         );
         let apk = "C:Q1abc\nP:musl\nV:1.2.4-r2\n\nP:busybox\nV:1.36.1-r5\n";
         assert_eq!(packages(apk, "apk").len(), 2);
