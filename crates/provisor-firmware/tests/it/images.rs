@@ -837,7 +837,7 @@ fn binary_hardening_is_summarized() {
         .find(|finding| finding.check == "firmware.binary-hardening")
         .expect("a summary");
     assert_eq!(summary.outcome, Outcome::Pass);
-    assert!(summary.detail.starts_with("NX 36/36"), "{}", summary.detail);
+    assert!(summary.detail.starts_with("NX 37/37"), "{}", summary.detail);
     let busybox = summary.evidence["binaries"]
         .as_array()
         .unwrap()
@@ -1018,4 +1018,36 @@ fn binary_checks_read_every_architecture() {
             );
         }
     }
+}
+
+/// A daemon that links the image's libcrypto names the OpenSSL it was compiled against;
+/// the component list has the OpenSSL the image ships, found in libcrypto itself.
+#[test]
+fn a_version_a_program_was_compiled_against_is_no_component() {
+    let findings = scan(&images().join("hardened/rootfs"));
+    let openssl: Vec<(Option<&str>, &[String])> = findings
+        .components
+        .iter()
+        .filter(|component| {
+            component
+                .cpe
+                .as_deref()
+                .is_some_and(|cpe| cpe.starts_with("cpe:2.3:a:openssl:openssl:"))
+        })
+        .map(|component| (component.cpe.as_deref(), component.locations.as_slice()))
+        .collect();
+    assert_eq!(openssl.len(), 1, "{openssl:#?}");
+    assert_eq!(
+        openssl[0].0,
+        Some("cpe:2.3:a:openssl:openssl:3.0.20:*:*:*:*:*:*:*")
+    );
+    assert!(
+        !openssl[0].1.iter().any(|at| at.ends_with("wifid")),
+        "{openssl:#?}"
+    );
+    let wifid = std::fs::read(images().join("hardened/rootfs/usr/sbin/wifid")).unwrap();
+    assert!(
+        wifid.windows(26).any(|w| w == b"OpenSSL 3.0.16 11 Feb 2025"),
+        "the trap holds the compile-time version"
+    );
 }
