@@ -132,3 +132,48 @@ impl Check for SshConfig {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// OpenWrt's dropbear init script builds the command over many lines: the weakness
+    /// is read once, with every line that builds it.
+    #[test]
+    fn an_init_script_building_one_command_gives_one_finding() {
+        let script = "#!/bin/sh /etc/rc.common\n\
+            START=19\n\
+            USE_PROCD=1\n\
+            PROG=/usr/sbin/dropbear\n\
+            NAME=dropbear\n\
+            PIDCOUNT=0\n\
+            dropbear_instance() {\n\
+            \tprocd_open_instance\n\
+            \tprocd_set_param command \"$PROG\" -F -P /var/run/dropbear.1.pid\n\
+            \t[ \"${PasswordAuth}\" -eq 0 ] && procd_append_param command -s\n\
+            \tprocd_append_param command -p 22\n\
+            \tprocd_close_instance\n\
+            }\n\
+            start_service() {\n\
+            \t/usr/sbin/dropbear -p 22\n\
+            \t/usr/sbin/dropbear -p 2222\n\
+            }\n";
+        crate::checks::with_context(&[("/etc/init.d/dropbear", script)], |context| {
+            let mut sink = FindingSink::new();
+            SshConfig.run(context, &mut sink);
+            let failing: Vec<_> = sink
+                .findings()
+                .iter()
+                .filter(|finding| finding.outcome == Outcome::Fail)
+                .collect();
+            assert_eq!(failing.len(), 1, "{failing:#?}");
+            assert_eq!(failing[0].location.line, Some(4));
+            assert_eq!(
+                failing[0].evidence["lines"],
+                serde_json::json!([4, 15, 16]),
+                "{:#?}",
+                failing[0]
+            );
+        });
+    }
+}
