@@ -614,3 +614,297 @@ pub(crate) fn mount_ext(
     mount_decoded(sandbox, vfs, chain, Arc::new(filesystem), listed)?;
     Ok(Some(span))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sandbox::Limits;
+
+    const BLOCK: usize = 4096;
+    const BLOCKS: usize = 64;
+    const INODES: usize = 32;
+    const INODE_SIZE: usize = 256;
+
+    fn put16(image: &mut [u8], at: usize, value: u16) {
+        image[at..at + 2].copy_from_slice(&value.to_le_bytes());
+    }
+
+    fn put32(image: &mut [u8], at: usize, value: u32) {
+        image[at..at + 4].copy_from_slice(&value.to_le_bytes());
+    }
+
+    /// Writes inode `number`: (mode, size, links, blocks, flags) and i_block.
+    fn inode(image: &mut [u8], number: usize, shape: (u16, u32, u16, u32, u32), block: &[u8]) {
+        let (mode, size, links, blocks, flags) = shape;
+        let at = 4 * BLOCK + (number - 1) * INODE_SIZE;
+        put16(image, at, mode);
+        put32(image, at + 0x04, size);
+        put16(image, at + 0x1a, links);
+        put32(image, at + 0x1c, blocks * (BLOCK as u32 / 512));
+        put32(image, at + 0x20, flags);
+        image[at + 0x28..at + 0x28 + block.len()].copy_from_slice(block);
+        put16(image, at + 0x80, 32); // i_extra_isize
+    }
+
+    /// An extent tree root in i_block: a header, then (logical, length, physical) leaves
+    /// or, with `depth` 1, one index entry naming the leaf block.
+    fn extent_root(depth: u16, entries: &[(u32, u16, u32)]) -> Vec<u8> {
+        let mut root = vec![0u8; 60];
+        put16(&mut root, 0, EXTENT_MAGIC);
+        put16(&mut root, 2, entries.len() as u16);
+        put16(&mut root, 4, 4);
+        put16(&mut root, 6, depth);
+        for (index, &(logical, length, physical)) in entries.iter().enumerate() {
+            let at = 12 + index * 12;
+            put32(&mut root, at, logical);
+            if depth == 0 {
+                put16(&mut root, at + 4, length);
+                put32(&mut root, at + 8, physical);
+            } else {
+                put32(&mut root, at + 4, physical);
+            }
+        }
+        root
+    }
+
+    /// A directory block: entries (inode, type, name), the last one reaching the end.
+    fn directory(image: &mut [u8], block: usize, entries: &[(u32, u8, &str)]) {
+        let mut at = block * BLOCK;
+        for (index, &(number, kind, name)) in entries.iter().enumerate() {
+            let record = if index + 1 == entries.len() {
+                block * BLOCK + BLOCK - at
+            } else {
+                (8 + name.len()).next_multiple_of(4)
+            };
+            put32(image, at, number);
+            put16(image, at + 4, record as u16);
+            image[at + 6] = name.len() as u8;
+            image[at + 7] = kind;
+            image[at + 8..at + 8 + name.len()].copy_from_slice(name.as_bytes());
+            at += record;
+        }
+    }
+
+    /// An ext4 filesystem laid out as Android's make_ext4fs writes it (Debian has no
+    /// make_ext4fs): 4 KiB blocks, one group of 32768 blocks per group, 256-byte inodes,
+    /// filetype and extents without flex_bg, journal or checksums, every file and
+    /// directory in extents. A file's tree has an index level with an uninitialized
+    /// extent and a hole; links are fast and slow.
+    fn make_ext4fs_image() -> Vec<u8> {
+        let mut image = vec![0u8; BLOCKS * BLOCK];
+        let used_blocks = 17;
+        let used_inodes = 17;
+        // Superblock.
+        let sb = 1024;
+        put32(&mut image, sb, INODES as u32);
+        put32(&mut image, sb + 0x04, BLOCKS as u32);
+        put32(&mut image, sb + 0x0c, (BLOCKS - used_blocks) as u32);
+        put32(&mut image, sb + 0x10, (INODES - used_inodes) as u32);
+        put32(&mut image, sb + 0x14, 0); // first data block
+        put32(&mut image, sb + 0x18, 2); // 4 KiB
+        put32(&mut image, sb + 0x1c, 2);
+        put32(&mut image, sb + 0x20, 32768);
+        put32(&mut image, sb + 0x24, 32768);
+        put32(&mut image, sb + 0x28, INODES as u32);
+        put16(&mut image, sb + 0x36, 0xffff); // max mount count: unlimited
+        put16(&mut image, sb + 0x38, 0xef53);
+        put16(&mut image, sb + 0x3a, 1); // clean
+        put16(&mut image, sb + 0x3c, 1); // continue on errors
+        put32(&mut image, sb + 0x4c, 1); // dynamic revision
+        put32(&mut image, sb + 0x54, 11); // first inode
+        put16(&mut image, sb + 0x58, INODE_SIZE as u16);
+        put32(&mut image, sb + 0x60, 0x2 | 0x40); // filetype, extents
+        put32(&mut image, sb + 0x64, 0x1 | 0x2); // sparse_super, large_file
+        image[sb + 0x68..sb + 0x78].copy_from_slice(b"provisor-ext4-tt");
+        // Group descriptor: bitmaps in blocks 2 and 3, the inode table in 4 and 5.
+        let gd = BLOCK;
+        put32(&mut image, gd, 2);
+        put32(&mut image, gd + 4, 3);
+        put32(&mut image, gd + 8, 4);
+        put16(&mut image, gd + 0x0c, (BLOCKS - used_blocks) as u16);
+        put16(&mut image, gd + 0x0e, (INODES - used_inodes) as u16);
+        put16(&mut image, gd + 0x10, 4); // directories
+        // Bitmaps: used blocks and inodes, and the padding past the group's end.
+        for bit in (0..used_blocks).chain(BLOCKS..BLOCK * 8) {
+            image[2 * BLOCK + bit / 8] |= 1 << (bit % 8);
+        }
+        for bit in (0..used_inodes).chain(INODES..BLOCK * 8) {
+            image[3 * BLOCK + bit / 8] |= 1 << (bit % 8);
+        }
+        let (dir, file, link) = (0o040755, 0o100644, 0o120777);
+        // Directories: / (2), lost+found (11), etc (12), bin (13) in blocks 6 to 9.
+        for (number, block, links) in [(2, 6, 5), (11, 7, 2), (12, 8, 2), (13, 9, 2)] {
+            inode(
+                &mut image,
+                number,
+                (dir, BLOCK as u32, links, 1, FLAG_EXTENTS),
+                &extent_root(0, &[(0, 1, block)]),
+            );
+        }
+        directory(
+            &mut image,
+            6,
+            &[
+                (2, 2, "."),
+                (2, 2, ".."),
+                (11, 2, "lost+found"),
+                (12, 2, "etc"),
+                (13, 2, "bin"),
+            ],
+        );
+        directory(&mut image, 7, &[(11, 2, "."), (2, 2, "..")]);
+        directory(
+            &mut image,
+            8,
+            &[(12, 2, "."), (2, 2, ".."), (14, 1, "passwd")],
+        );
+        directory(
+            &mut image,
+            9,
+            &[
+                (13, 2, "."),
+                (2, 2, ".."),
+                (15, 1, "big"),
+                (16, 7, "sh"),
+                (17, 7, "long"),
+            ],
+        );
+        // /etc/passwd in block 10.
+        let passwd = b"root:x:0:0:root:/root:/bin/sh\n";
+        image[10 * BLOCK..10 * BLOCK + passwd.len()].copy_from_slice(passwd);
+        inode(
+            &mut image,
+            14,
+            (file, passwd.len() as u32, 1, 1, FLAG_EXTENTS),
+            &extent_root(0, &[(0, 1, 10)]),
+        );
+        // /bin/big: an index in the inode, its leaf in block 11; blocks 0-1 in 12-13,
+        // block 2 uninitialized in 14 (reads as zeros), block 3 a hole, block 4 in 15.
+        let leaf = 11 * BLOCK;
+        put16(&mut image, leaf, EXTENT_MAGIC);
+        put16(&mut image, leaf + 2, 3);
+        put16(&mut image, leaf + 4, ((BLOCK - 12) / 12) as u16);
+        for (index, (logical, length, physical)) in
+            [(0u32, 2u16, 12u32), (2, 32768 + 1, 14), (4, 1, 15)]
+                .into_iter()
+                .enumerate()
+        {
+            let at = leaf + 12 + index * 12;
+            put32(&mut image, at, logical);
+            put16(&mut image, at + 4, length);
+            put32(&mut image, at + 8, physical);
+        }
+        image[12 * BLOCK..13 * BLOCK].fill(b'A');
+        image[13 * BLOCK..14 * BLOCK].fill(b'B');
+        image[14 * BLOCK..15 * BLOCK].fill(b'C');
+        image[15 * BLOCK..15 * BLOCK + 100].fill(b'E');
+        inode(
+            &mut image,
+            15,
+            (file, (4 * BLOCK + 100) as u32, 1, 5, FLAG_EXTENTS),
+            &extent_root(1, &[(0, 0, 11)]),
+        );
+        // /bin/sh -> busybox (fast); /bin/long -> an 80-character target in block 16.
+        inode(&mut image, 16, (link, 7, 1, 0, 0), b"busybox");
+        let target =
+            "/usr/lib/vendor/firmware/tools/very/long/path/to/the/real/program/binary-v2.bin";
+        image[16 * BLOCK..16 * BLOCK + target.len()].copy_from_slice(target.as_bytes());
+        inode(
+            &mut image,
+            17,
+            (link, target.len() as u32, 1, 1, FLAG_EXTENTS),
+            &extent_root(0, &[(0, 1, 16)]),
+        );
+        image
+    }
+
+    fn mounted(image: Vec<u8>) -> Result<Vfs, String> {
+        let data: Arc<[u8]> = image.into();
+        let mut sandbox = Sandbox::new(Limits::default(), data.len() as u64);
+        let mut vfs = Vfs::new();
+        match mount_ext(&data, 0, "ext@0x0", &mut sandbox, &mut vfs) {
+            Ok(_) => Ok(vfs),
+            Err(Refused::Broken(reason)) => Err(reason),
+            Err(Refused::NotThisFormat) => Err("not ext".into()),
+        }
+    }
+
+    #[test]
+    fn the_layout_android_make_ext4fs_writes_is_read() {
+        let image = make_ext4fs_image();
+        assert!(plausible(&image));
+        // Debian's e2fsck, when present, agrees that the hand-built image is sound.
+        if std::process::Command::new("e2fsck")
+            .arg("-V")
+            .output()
+            .is_ok()
+        {
+            let file = tempfile::NamedTempFile::new().unwrap();
+            std::fs::write(file.path(), &image).unwrap();
+            let check = std::process::Command::new("e2fsck")
+                .args(["-fn"])
+                .arg(file.path())
+                .output()
+                .unwrap();
+            assert!(
+                check.status.success(),
+                "{}{}",
+                String::from_utf8_lossy(&check.stdout),
+                String::from_utf8_lossy(&check.stderr)
+            );
+        }
+        let vfs = mounted(image).unwrap();
+        let limit = 1 << 20;
+        assert_eq!(
+            vfs.read("/etc/passwd", limit).unwrap(),
+            b"root:x:0:0:root:/root:/bin/sh\n"
+        );
+        let big = vfs.read("/bin/big", limit).unwrap();
+        assert_eq!(big.len(), 4 * BLOCK + 100);
+        assert!(big[..BLOCK].iter().all(|&b| b == b'A'));
+        assert!(big[BLOCK..2 * BLOCK].iter().all(|&b| b == b'B'));
+        assert!(
+            big[2 * BLOCK..4 * BLOCK].iter().all(|&b| b == 0),
+            "uninitialized and hole read as zeros"
+        );
+        assert!(big[4 * BLOCK..].iter().all(|&b| b == b'E'));
+        assert_eq!(
+            vfs.entry("/bin/sh").unwrap().kind,
+            NodeKind::Symlink("busybox".into())
+        );
+        match &vfs.entry("/bin/long").unwrap().kind {
+            NodeKind::Symlink(target) => {
+                assert!(target.ends_with("binary-v2.bin") && target.len() > 60)
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(vfs.entry("/lost+found").unwrap().kind, NodeKind::Directory);
+    }
+
+    #[test]
+    fn hostile_trees_end_in_an_error_not_a_loop() {
+        // The leaf names itself as a child: an index node pointing at an index node.
+        let mut image = make_ext4fs_image();
+        let leaf = 11 * BLOCK;
+        put16(&mut image, leaf + 6, 1);
+        put32(&mut image, leaf + 12 + 4, 11);
+        let vfs = mounted(image).unwrap();
+        assert!(vfs.read("/bin/big", 1 << 20).is_err());
+        // A directory that lists the root again is listed once.
+        let mut image = make_ext4fs_image();
+        directory(
+            &mut image,
+            9,
+            &[(13, 2, "."), (2, 2, ".."), (2, 2, "again"), (13, 2, "self")],
+        );
+        let vfs = mounted(image).unwrap();
+        assert!(vfs.entry("/bin/again").is_some());
+        assert!(vfs.entry("/bin/again/etc").is_none());
+        // A block past the end of the filesystem.
+        let mut image = make_ext4fs_image();
+        let at = 4 * BLOCK + 13 * INODE_SIZE + 0x28;
+        put32(&mut image, at + 12 + 8, 1 << 30);
+        let vfs = mounted(image).unwrap();
+        assert!(vfs.read("/etc/passwd", 1 << 20).is_err());
+    }
+}

@@ -1047,7 +1047,9 @@ fn a_version_a_program_was_compiled_against_is_no_component() {
     );
     let wifid = std::fs::read(images().join("hardened/rootfs/usr/sbin/wifid")).unwrap();
     assert!(
-        wifid.windows(26).any(|w| w == b"OpenSSL 3.0.16 11 Feb 2025"),
+        wifid
+            .windows(26)
+            .any(|w| w == b"OpenSSL 3.0.16 11 Feb 2025"),
         "the trap holds the compile-time version"
     );
 }
