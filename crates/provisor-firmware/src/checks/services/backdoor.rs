@@ -22,7 +22,9 @@ use provisor_engine::FindingSink;
 /// shell, without any authentication (no crypt, shadow or PAM imports, no
 /// `/bin/login`). Each is an interface nobody needs (5.6-1) that gives root without
 /// authentication over the network (5.5-5). The finding names the program, what starts
-/// it (file and line) and how it was recognised. The tools, flags and imports are data
+/// it (file and line) and how it was recognised; a bind-shell program that nothing
+/// starts is noted. Programs are judged as the shared pass reads them, so each is read
+/// once. The tools, flags and imports are data
 /// in `data/backdoors.toml`, with examples and negative examples.
 pub struct BootBackdoor;
 
@@ -321,51 +323,103 @@ impl Check for BootBackdoor {
     }
 
     fn run(&self, context: &Context<'_>, sink: &mut FindingSink) {
-        let limit = context.limits.max_file_read;
-        let mut started = Boot::read(context).commands;
-        started.extend(reboot_jobs(context));
-        for boot in started {
+        for boot in started(context) {
             let inetd = boot.path == "/etc/inetd.conf";
             let command = command_of(&boot.command);
-            let (program, how) = match offers_shell(command, inetd) {
-                Some(how) => (None, how),
-                None => match started_binary(context, command, limit) {
-                    Some(program) => (
-                        Some(program),
-                        "it listens on a socket, puts the connection on its standard streams and executes a shell, with no authentication in it".to_owned(),
-                    ),
-                    None => continue,
-                },
-            };
-            let named = program.clone().unwrap_or_else(|| {
-                unwrapped(&words(command))
+            if let Some(how) = offers_shell(command, inetd) {
+                let program = unwrapped(&words(command))
                     .first()
-                    .map_or_else(|| command.to_owned(), |word| base(word).to_owned())
-            });
+                    .map_or_else(|| command.to_owned(), |word| base(word).to_owned());
+                backdoor(sink, &boot, &program, &how);
+            }
+        }
+    }
+
+    fn inspects_files(&self) -> bool {
+        true
+    }
+
+    /// Programs that are bind shells are noted as the shared pass reads them; what
+    /// starts them is looked for once every file is read.
+    fn inspect(&self, node: &crate::vfs::Node, bytes: &[u8], sink: &mut FindingSink) {
+        if bind_shell(bytes) {
             sink.add(
                 META.id,
                 META.provisions,
-                Outcome::Fail,
-                Severity::Critical,
-                format!("{named} started at boot offers a shell on the network"),
+                Outcome::Info,
+                Severity::Info,
+                format!("{} hands network connections to a shell", node.path),
             )
-            .detail(format!(
-                "{how}: `{}` in {} gives anyone who connects a root shell without authentication; remove it",
-                boot.command, boot.path
-            ))
-            .at(&boot.path, Some(boot.line), &boot.container)
-            .evidence(serde_json::json!({
-                "program": named,
-                "started_by": boot.path,
-                "command": boot.command,
-            }))
+            .detail(BIND_SHELL)
+            .at(&node.path, None, &node.container)
             .record();
         }
     }
+
+    fn conclude(&self, context: &Context<'_>, _inspected: usize, sink: &mut FindingSink) {
+        let programs: Vec<String> = sink
+            .findings()
+            .iter()
+            .filter(|finding| finding.check == META.id && finding.outcome == Outcome::Info)
+            .filter_map(|finding| finding.location.path.clone())
+            .collect();
+        if programs.is_empty() {
+            return;
+        }
+        let mut started_ones = Vec::new();
+        for boot in started(context) {
+            if let Some(program) = started_program(context, command_of(&boot.command), &programs) {
+                backdoor(sink, &boot, &program, BIND_SHELL);
+                started_ones.push(program);
+            }
+        }
+        // A started bind shell fails; the note that it is one would say it twice.
+        sink.take_where(|finding| {
+            finding.check == META.id
+                && finding.outcome == Outcome::Info
+                && finding
+                    .location
+                    .path
+                    .as_ref()
+                    .is_some_and(|path| started_ones.contains(path))
+        });
+    }
 }
 
-/// The program a boot command starts, when it is a bind shell.
-fn started_binary(context: &Context<'_>, command: &str, limit: u64) -> Option<String> {
+/// What a bind-shell program does, in words.
+const BIND_SHELL: &str = "it listens on a socket, puts the connection on its standard streams and executes a shell, with no authentication in it";
+
+/// Everything started at boot, cron's `@reboot` jobs included.
+fn started(context: &Context<'_>) -> Vec<BootCommand> {
+    let mut started = Boot::read(context).commands;
+    started.extend(reboot_jobs(context));
+    started
+}
+
+/// Records a shell offered on the network by what `boot` starts.
+fn backdoor(sink: &mut FindingSink, boot: &BootCommand, program: &str, how: &str) {
+    sink.add(
+        META.id,
+        META.provisions,
+        Outcome::Fail,
+        Severity::Critical,
+        format!("{program} started at boot offers a shell on the network"),
+    )
+    .detail(format!(
+        "{how}: `{}` in {} gives anyone who connects a root shell without authentication; remove it",
+        boot.command, boot.path
+    ))
+    .at(&boot.path, Some(boot.line), &boot.container)
+    .evidence(serde_json::json!({
+        "program": program,
+        "started_by": boot.path,
+        "command": boot.command,
+    }))
+    .record();
+}
+
+/// The bind-shell program (one of `programs`) a boot command starts, if any.
+fn started_program(context: &Context<'_>, command: &str, programs: &[String]) -> Option<String> {
     let vfs = context.vfs;
     for segment in command.split([';', '&', '|']) {
         let words = unwrapped(&words(segment));
@@ -378,16 +432,9 @@ fn started_binary(context: &Context<'_>, command: &str, limit: u64) -> Option<St
             PATH.iter().map(|dir| format!("{dir}/{first}")).collect()
         };
         for candidate in candidates {
-            let Some(node) = vfs.resolve(&candidate) else {
-                continue;
-            };
-            if node.kind != NodeKind::File {
-                continue;
-            }
-            let Ok(bytes) = vfs.read(&node.path, limit) else {
-                continue;
-            };
-            if bind_shell(&bytes) {
+            if let Some(node) = vfs.resolve(&candidate)
+                && programs.contains(&node.path)
+            {
                 return Some(candidate);
             }
         }
