@@ -14,6 +14,7 @@ pub mod identify;
 pub mod ixit;
 pub mod ports;
 pub mod proto;
+pub mod site;
 pub mod target;
 pub mod tls;
 pub mod udp;
@@ -188,8 +189,30 @@ pub async fn scan_host(host: &str, options: &HostOptions) -> Result<FindingsFile
             );
         }
     }
+    // The web pages anyone can fetch, once per web port, all ports at once.
+    let extra: Vec<(String, String)> = checks::unauthenticated_access::endpoint_paths();
+    let sites = futures_util::future::join_all(
+        services
+            .iter()
+            .filter_map(|service| match service.name.as_deref() {
+                Some(name @ ("http" | "https")) => Some((service.port, name == "https")),
+                _ => None,
+            })
+            .map(|(port, tls)| {
+                site::crawl(
+                    &target,
+                    port,
+                    tls,
+                    options.deadlines.answer,
+                    options.deadlines.answer * 6,
+                    &extra,
+                )
+            }),
+    )
+    .await;
     let mut context = checks::HostContext {
         target: target.clone(),
+        sites,
         services,
         ports_scanned: options.ports.len(),
         filtered: discovered.filtered,

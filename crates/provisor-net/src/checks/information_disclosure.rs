@@ -15,7 +15,12 @@ use crate::proto::http;
 /// vulnerabilities to try; where the service lets it be hidden
 /// (a server token, a banner setting), revealing it fails 5.6-2 at low severity. SSH must
 /// name its software in the protocol's identification string, so its version is only
-/// noted.
+/// noted. Web pages anyone can fetch (the site crawled before the checks: the index,
+/// pages it links to a few levels deep, and the usual admin, login and status paths of
+/// `data/http-paths.toml`) that show the firmware version, a serial number or a MAC
+/// address fail 5.6-2, naming the page and what it shows (a serial number only in the
+/// evidence); a page showing only the model or hardware revision is noted. What counts
+/// is data in `data/device-identifiers.toml`, with examples and negative examples.
 pub struct InformationDisclosure;
 
 static META: CheckMeta = CheckMeta {
@@ -105,6 +110,9 @@ async fn observe(context: &HostContext, sink: &mut FindingSink) {
         match name {
             Some("http" | "https") => {
                 examined += 1;
+                if let Some(site) = context.sites.iter().find(|site| site.port == port) {
+                    pages_before_login(context, site, sink);
+                }
                 let tls = name == Some("https");
                 let Some(page) =
                     http::get(&context.target, port, tls, "/", "", context.deadline).await
@@ -264,9 +272,140 @@ async fn observe(context: &HostContext, sink: &mut FindingSink) {
     );
 }
 
+/// `data/device-identifiers.toml`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Identifiers {
+    identifier: Vec<Identifier>,
+}
+
+/// Something a page can tell about the device.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Identifier {
+    name: String,
+    fails: bool,
+    secret: bool,
+    pattern: String,
+    #[cfg_attr(not(test), allow(dead_code, reason = "read by the data tests"))]
+    examples: Vec<String>,
+    #[cfg_attr(not(test), allow(dead_code, reason = "read by the data tests"))]
+    negative_examples: Vec<String>,
+}
+
+fn identifiers() -> &'static [(Identifier, regex::bytes::Regex)] {
+    static IDENTIFIERS: std::sync::OnceLock<Vec<(Identifier, regex::bytes::Regex)>> =
+        std::sync::OnceLock::new();
+    IDENTIFIERS.get_or_init(|| {
+        let data: Identifiers = toml::from_str(include_str!("../../data/device-identifiers.toml"))
+            .expect("data/device-identifiers.toml is valid (tested)");
+        data.identifier
+            .into_iter()
+            .map(|identifier| {
+                let regex = regex::bytes::Regex::new(&format!("(?-u){}", identifier.pattern))
+                    .expect("the identifier patterns compile (tested)");
+                (identifier, regex)
+            })
+            .collect()
+    })
+}
+
+/// What a page shows: (identifier, value), first of each kind.
+fn shown(body: &[u8]) -> Vec<(&'static Identifier, String)> {
+    identifiers()
+        .iter()
+        .filter_map(|(identifier, regex)| {
+            let value = regex.captures(body)?.get(1)?;
+            let value = String::from_utf8_lossy(value.as_bytes()).trim().to_owned();
+            // A MAC address of zeros or ones names no device.
+            let blank = value
+                .chars()
+                .filter(char::is_ascii_hexdigit)
+                .all(|c| c == '0' || c.eq_ignore_ascii_case(&'f'));
+            (!(identifier.name == "MAC address" && blank)).then_some((identifier, value))
+        })
+        .collect()
+}
+
+/// Pages anyone can fetch that show the firmware version, a serial number or a MAC
+/// address fail; the model or hardware revision alone is noted.
+fn pages_before_login(context: &HostContext, site: &crate::site::Site, sink: &mut FindingSink) {
+    let host = context.target.address.to_string();
+    for page in site.open_pages() {
+        let found = shown(&page.response.body);
+        if found.is_empty() {
+            continue;
+        }
+        let url = format!("{}{}", context.target.endpoint(site.port), page.path);
+        let fails = found.iter().any(|(identifier, _)| identifier.fails);
+        let named: Vec<String> = found
+            .iter()
+            .filter(|(identifier, _)| identifier.fails == fails)
+            .map(|(identifier, value)| {
+                if identifier.secret {
+                    identifier.name.clone()
+                } else {
+                    format!("{} {value}", identifier.name)
+                }
+            })
+            .collect();
+        let evidence: serde_json::Map<String, serde_json::Value> = found
+            .iter()
+            .map(|(identifier, value)| (identifier.name.clone(), value.clone().into()))
+            .chain([
+                ("path".to_owned(), page.path.clone().into()),
+                ("found".to_owned(), page.found.clone().into()),
+            ])
+            .collect();
+        let (outcome, severity, title, detail) = if fails {
+            (
+                Outcome::Fail,
+                Severity::Low,
+                format!("{url} shows the {} before login", named.join(", the ")),
+                "anyone who reaches the web interface learns which firmware it runs (and which known vulnerabilities to try) or which device it is; show these only after login",
+            )
+        } else {
+            (
+                Outcome::Info,
+                Severity::Info,
+                format!("{url} shows the {} before login", named.join(" and the ")),
+                "the model or hardware revision alone is commonly shown on the login page",
+            )
+        };
+        sink.add(META.id, META.provisions, outcome, severity, title)
+            .detail(detail)
+            .on(&host, site.port, "tcp", Some(site.service()))
+            .evidence(serde_json::Value::Object(evidence))
+            .record();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn identifiers_match_their_examples_and_not_their_negatives() {
+        for (identifier, regex) in identifiers() {
+            assert!(!identifier.examples.is_empty(), "{}", identifier.name);
+            for example in &identifier.examples {
+                assert!(
+                    regex.is_match(example.as_bytes()),
+                    "{}: {example}",
+                    identifier.name
+                );
+            }
+            for negative in &identifier.negative_examples {
+                assert!(
+                    !regex.is_match(negative.as_bytes()),
+                    "{}: {negative}",
+                    identifier.name
+                );
+            }
+        }
+        let shown = shown(b"<td>Model</td><td>C200</td><p>MAC 00:00:00:00:00:00</p>");
+        assert_eq!(shown.len(), 1, "{shown:?}");
+    }
 
     #[test]
     fn versions_are_told_from_names() {

@@ -1,8 +1,11 @@
 //! The login interfaces of a host, shared by the checks that send credentials: SSH
 //! servers that take passwords, telnet login prompts, FTP servers that ask named users
 //! for a password, web pages behind HTTP basic or digest authentication and HTML login
-//! forms (the root and the pages it links to), RTSP streams behind a login, and MQTT
-//! brokers that refuse anonymous clients, over plain TCP or TLS. One login attempt at a time, with its outcome and how long the answer took.
+//! forms (among the pages of the site crawled before the checks: each protected realm
+//! and each distinct form is its own interface, at most four per web port), RTSP
+//! streams behind a login, and MQTT brokers that refuse anonymous clients, over plain
+//! TCP or TLS. One login attempt at a time, with its outcome and how long the answer
+//! took.
 
 use std::time::{Duration, Instant};
 
@@ -11,9 +14,6 @@ use base64::Engine;
 use super::HostContext;
 use crate::proto::telnet::{self, Telnet};
 use crate::proto::{ftp, http, http_auth, mqtt, rtsp, ssh_auth};
-
-/// Pages looked at for a login prompt.
-const PAGES: usize = 20;
 
 /// Where credentials can be sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -281,39 +281,56 @@ async fn submit(
 /// links to: a page behind HTTP basic authentication, one behind digest
 /// authentication, a login form (with how the site refuses a surely wrong password).
 async fn web_logins(context: &HostContext, port: u16, tls: bool) -> Vec<Login> {
-    let target = &context.target;
-    let Some(root) = http::get(target, port, tls, "/", "", context.deadline).await else {
+    let Some(site) = context.sites.iter().find(|site| site.port == port) else {
         return Vec::new();
     };
-    let mut pages = vec![("/".to_owned(), root.clone())];
-    for path in http::links(&root.body, PAGES) {
-        if let Some(page) = http::get(target, port, tls, &path, "", context.deadline).await {
-            pages.push((path, page));
-        }
-    }
     let mut found: Vec<Login> = Vec::new();
-    let has = |found: &[Login], kind: fn(&Login) -> bool| found.iter().any(kind);
-    for (path, page) in pages {
-        if page.status == 401 {
-            let digest = page
-                .headers_named("www-authenticate")
+    // Each protected area (a scheme and realm) and each distinct form is its own login
+    // interface, tried on its own; a site gets at most WEB_LOGINS of them.
+    let mut realms: Vec<(bool, String)> = Vec::new();
+    let mut forms: Vec<http_auth::Form> = Vec::new();
+    for page in &site.pages {
+        if found.len() >= WEB_LOGINS {
+            break;
+        }
+        let path = page.path.clone();
+        let response = &page.response;
+        if response.status == 401 {
+            let challenges: Vec<&str> = response.headers_named("www-authenticate").collect();
+            let digest = challenges
+                .iter()
                 .any(|value| http_auth::Challenge::parse(value).is_some());
-            let basic = page
-                .headers_named("www-authenticate")
+            let basic = challenges
+                .iter()
                 .any(|value| value.to_ascii_lowercase().starts_with("basic"));
-            if digest && !has(&found, |login| matches!(login, Login::HttpDigest { .. })) {
-                found.push(Login::HttpDigest { port, tls, path });
-            } else if basic && !has(&found, |login| matches!(login, Login::HttpBasic { .. })) {
-                found.push(Login::HttpBasic { port, tls, path });
+            let realm = challenges
+                .iter()
+                .find_map(|value| realm_of(value))
+                .unwrap_or_default();
+            if !(digest || basic) || realms.contains(&(digest, realm.clone())) {
+                continue;
             }
-        } else if (200..300).contains(&page.status)
-            && !has(&found, |login| matches!(login, Login::HttpForm { .. }))
-        {
-            let Some(form) = http_auth::login_form(&page.body, &path) else {
+            realms.push((digest, realm));
+            found.push(if digest {
+                Login::HttpDigest { port, tls, path }
+            } else {
+                Login::HttpBasic { port, tls, path }
+            });
+        } else if (200..300).contains(&response.status) {
+            let Some(form) = http_auth::login_form(&response.body, &path) else {
                 continue;
             };
+            let same = |known: &http_auth::Form| {
+                known.action == form.action
+                    && known.user_field == form.user_field
+                    && known.password_field == form.password_field
+            };
+            if forms.iter().any(same) {
+                continue;
+            }
             let wrong = format!("provisor-wrong-{}", crate::proto::unique_word());
             if let Some(answer) = submit(context, port, tls, &form, "provisor", &wrong).await {
+                forms.push(form.clone());
                 found.push(Login::HttpForm {
                     port,
                     tls,
@@ -325,6 +342,20 @@ async fn web_logins(context: &HostContext, port: u16, tls: bool) -> Vec<Login> {
         }
     }
     found
+}
+
+/// Login interfaces tried at most per web port.
+const WEB_LOGINS: usize = 4;
+
+/// The realm a `WWW-Authenticate` challenge names.
+fn realm_of(challenge: &str) -> Option<String> {
+    let at = challenge.to_ascii_lowercase().find("realm=")?;
+    let rest = &challenge[at + "realm=".len()..];
+    let realm = match rest.strip_prefix('"') {
+        Some(quoted) => quoted.split('"').next().unwrap_or(""),
+        None => rest.split([',', ' ']).next().unwrap_or(""),
+    };
+    Some(realm.to_owned())
 }
 
 /// Tries one credential; the answer and how long it took.

@@ -14,7 +14,7 @@ pub mod logins;
 mod plaintext;
 mod ssh;
 mod tls;
-mod unauthenticated_access;
+pub(crate) mod unauthenticated_access;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -53,6 +53,8 @@ pub struct HostContext {
     pub target: Target,
     /// Every open TCP port, identified as far as the probes could.
     pub services: Vec<Service>,
+    /// The pages of each web port anyone can fetch, crawled once before the checks run.
+    pub sites: Vec<crate::site::Site>,
     /// TCP ports scanned.
     pub ports_scanned: usize,
     /// Ports that never answered.

@@ -95,31 +95,29 @@ async fn observe(context: &HostContext, sink: &mut FindingSink) {
     );
 }
 
-/// Pages of a site looked at for a login: the root and the pages it links to.
-const PAGES: usize = 20;
-
-/// A plain HTTP port: whether its root page, or a page it links to, asks for
-/// credentials.
+/// A plain HTTP port: whether a page of its site (crawled before the checks: the root,
+/// the pages linked from it and the usual login paths) asks for credentials.
 async fn web(context: &HostContext, port: u16, described: &str, sink: &mut FindingSink) {
     let host = context.target.address.to_string();
     let endpoint = context.target.endpoint(port);
-    let Some(root) = http::get(&context.target, port, false, "/", "", context.deadline).await
-    else {
+    let Some(site) = context.sites.iter().find(|site| site.port == port) else {
+        return;
+    };
+    let Some(root) = site.pages.first().filter(|page| page.path == "/") else {
         return;
     };
     let to_https = root
+        .response
         .header("location")
         .is_some_and(|location| location.to_ascii_lowercase().starts_with("https://"));
-    let mut pages = vec![("/".to_owned(), root.clone())];
-    if !to_https {
-        for path in http::links(&root.body, PAGES) {
-            if let Some(page) =
-                http::get(&context.target, port, false, &path, "", context.deadline).await
-            {
-                pages.push((path, page));
-            }
-        }
-    }
+    let pages: Vec<(String, http::Response)> = if to_https {
+        vec![("/".to_owned(), root.response.clone())]
+    } else {
+        site.pages
+            .iter()
+            .map(|page| (page.path.clone(), page.response.clone()))
+            .collect()
+    };
     for (path, page) in &pages {
         let challenge = page.header("www-authenticate").map(|value| {
             value

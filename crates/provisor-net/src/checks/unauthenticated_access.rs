@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::{Check, CheckMeta, CheckRun, HostContext, pass_if_clean};
 use crate::proto::telnet::{self, Telnet};
-use crate::proto::{ftp, http, mqtt, rtsp, upnp};
+use crate::proto::{ftp, mqtt, rtsp, upnp};
 
 /// Tries each interface without credentials: a telnet port that opens a shell without a
 /// login (confirmed by running `echo` with a random word), an FTP server that lets
@@ -38,8 +38,6 @@ static META: CheckMeta = CheckMeta {
 /// How long to listen on `#`, and how many messages at most.
 const LISTEN: Duration = Duration::from_secs(1);
 const MESSAGES: usize = 200;
-/// Pages of a site requested at most (index links and listed endpoints together).
-const PAGES: usize = 40;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -92,6 +90,16 @@ fn endpoints() -> &'static Compiled {
     })
 }
 
+/// The configuration and status endpoints of the data, as (path, what it is), for the
+/// crawl of each web port.
+pub(crate) fn endpoint_paths() -> Vec<(String, String)> {
+    endpoints()
+        .paths
+        .iter()
+        .map(|endpoint| (endpoint.path.clone(), endpoint.what.clone()))
+        .collect()
+}
+
 /// What sensitive content a page holds, if any.
 fn sensitive(body: &[u8]) -> Option<&'static str> {
     endpoints()
@@ -125,9 +133,9 @@ async fn observe(context: &HostContext, sink: &mut FindingSink) {
                 examined += 1;
                 anonymous_mqtt(context, port, name == "mqtts", sink).await;
             }
-            Some(name @ ("http" | "https")) => {
+            Some("http" | "https") => {
                 examined += 1;
-                open_pages(context, port, name == "https", sink).await;
+                open_pages(context, port, sink);
             }
             Some("ftp") => {
                 examined += 1;
@@ -393,46 +401,29 @@ async fn anonymous_mqtt(context: &HostContext, port: u16, tls: bool, sink: &mut 
     .record();
 }
 
-/// Web pages with sensitive content served without authentication.
-async fn open_pages(context: &HostContext, port: u16, tls: bool, sink: &mut FindingSink) {
+/// Web pages with sensitive content served without authentication, among the pages of
+/// the site crawled before the checks ran.
+fn open_pages(context: &HostContext, port: u16, sink: &mut FindingSink) {
     let target = &context.target;
-    let service = if tls { "https" } else { "http" };
-    let Some(index) = http::get(target, port, tls, "/", "", context.deadline).await else {
+    let Some(site) = context.sites.iter().find(|site| site.port == port) else {
         return;
     };
-    let mut paths: Vec<(String, String)> = http::links(&index.body, PAGES)
-        .into_iter()
-        .map(|path| (path, "page linked from the index".to_owned()))
-        .collect();
-    for endpoint in &endpoints().paths {
-        if paths.len() >= PAGES {
-            break;
-        }
-        if !paths.iter().any(|(path, _)| *path == endpoint.path) {
-            paths.push((endpoint.path.clone(), endpoint.what.clone()));
-        }
-    }
-    for (path, what) in paths {
-        let Some(page) = http::get(target, port, tls, &path, "", context.deadline).await else {
-            continue;
-        };
-        if page.status != 200 {
-            continue;
-        }
-        if let Some(content) = sensitive(&page.body) {
+    for page in site.open_pages() {
+        if let Some(content) = sensitive(&page.response.body) {
             sink.add(
                 META.id,
                 META.provisions,
                 Outcome::Fail,
                 Severity::High,
                 format!(
-                    "{} serves {content} without authentication ({what})",
-                    format_args!("{}{path}", target.endpoint(port))
+                    "{} serves {content} without authentication ({})",
+                    format_args!("{}{}", target.endpoint(port), page.path),
+                    page.found
                 ),
             )
             .detail("anyone who reaches the web interface reads it; require authentication for every page that shows configuration or credentials")
-            .on(&target.address.to_string(), port, "tcp", Some(service))
-            .evidence(serde_json::json!({"path": path, "status": page.status, "content": content}))
+            .on(&target.address.to_string(), port, "tcp", Some(site.service()))
+            .evidence(serde_json::json!({"path": page.path, "status": page.response.status, "content": content}))
             .record();
         }
     }

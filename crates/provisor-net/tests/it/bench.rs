@@ -385,14 +385,19 @@ impl Device {
     /// lighttpd serving a small site on `port`. Weak: its version in the Server header;
     /// over plain HTTP, an administration page behind basic authentication (admin:admin),
     /// a camera page behind digest authentication (root:888888) and a login form (a CGI
-    /// that lets root:xmhdipc in, the XiongMai cameras' default); and a CGI that prints
-    /// the configuration, Wi-Fi passphrase included, to anyone. Hardened: a neutral
-    /// server tag and nothing but the index.
+    /// that lets root:xmhdipc in, the XiongMai cameras' default); a CGI that prints the
+    /// configuration, Wi-Fi passphrase included, to anyone; a status page nothing links
+    /// to, at a usual path, that shows the firmware version, serial number and MAC
+    /// address; and two levels below the index a help page showing only the model and a
+    /// service area behind its own basic authentication realm (root:888888).
+    /// Hardened: a neutral server tag and nothing but the index.
     pub fn lighttpd(&mut self, port: u16, weak: bool) -> &mut Device {
         let site = self.path("www");
         std::fs::create_dir_all(site.join("admin")).unwrap();
         std::fs::create_dir_all(site.join("camera")).unwrap();
         std::fs::create_dir_all(site.join("cgi-bin")).unwrap();
+        std::fs::create_dir_all(site.join("help")).unwrap();
+        std::fs::create_dir_all(site.join("service")).unwrap();
         let mut config = format!(
             "server.document-root = \"{}\"\nserver.bind = \"{}\"\nserver.port = {port}\nserver.errorlog = \"{}\"\nindex-file.names = (\"index.html\")\n",
             site.display(),
@@ -403,9 +408,28 @@ impl Device {
             std::fs::write(
                 site.join("index.html"),
                 "<a href=\"/admin/\">administration</a> <a href=\"/cgi-bin/config.cgi\">configuration</a> \
-                 <a href=\"/camera/\">live view</a> <a href=\"/cgi-bin/login.cgi\">log in</a>\n",
+                 <a href=\"/camera/\">live view</a> <a href=\"/cgi-bin/login.cgi\">log in</a> \
+                 <a href=\"/help/index.html\">help</a>\n",
             )
             .unwrap();
+            std::fs::write(
+                site.join("status.html"),
+                "<table><tr><td>Firmware Version</td><td>V5.5.0 build 170829</td></tr>\
+                 <tr><td>Serial Number</td><td>C2X9F1A00231</td></tr>\
+                 <tr><td>MAC</td><td>00:1A:2B:3C:4D:5E</td></tr></table>\n",
+            )
+            .unwrap();
+            std::fs::write(
+                site.join("help/index.html"),
+                "<a href=\"/help/about.html\">about</a> <a href=\"/service/\">service</a>\n",
+            )
+            .unwrap();
+            std::fs::write(
+                site.join("help/about.html"),
+                "<table><tr><td>Model</td><td>C200</td></tr></table>\n",
+            )
+            .unwrap();
+            std::fs::write(site.join("service/index.html"), "diagnostics\n").unwrap();
             std::fs::write(site.join("admin/index.html"), "settings\n").unwrap();
             std::fs::write(site.join("camera/index.html"), "live view\n").unwrap();
             std::fs::write(
@@ -435,7 +459,8 @@ printf 'Content-Type: text/html\r\n\r\n<html><body>%s<form method="post" action=
                  cgi.assign = (\".cgi\" => \"/bin/sh\")\n\
                  auth.backend = \"plain\"\nauth.backend.plain.userfile = \"{}\"\n\
                  auth.require = (\"/admin/\" => (\"method\" => \"basic\", \"realm\" => \"camera\", \"require\" => \"user=admin\"), \
-                 \"/camera/\" => (\"method\" => \"digest\", \"realm\" => \"live\", \"require\" => \"user=root\"))\n",
+                 \"/camera/\" => (\"method\" => \"digest\", \"realm\" => \"live\", \"require\" => \"user=root\"), \
+                 \"/service/\" => (\"method\" => \"basic\", \"realm\" => \"service\", \"require\" => \"user=root\"))\n",
                 users.display()
             ));
         } else {

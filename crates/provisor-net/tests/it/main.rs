@@ -420,6 +420,26 @@ fn the_weak_device_s_services_are_identified_by_protocol() {
             8080,
             "127.0.0.20:8080/cgi-bin/config.cgi serves credentials or keys without authentication",
         ),
+        // A status page at a usual path; the serial number stays out of the title.
+        (
+            "net.information-disclosure",
+            "5.6-2",
+            8080,
+            "127.0.0.20:8080/status.html shows the firmware version 5.5.0, the serial number, the MAC address 00:1A:2B:3C:4D:5E before login",
+        ),
+        // A second protected area, two links below the index: its own login interface.
+        (
+            "net.default-credentials",
+            "5.1-1",
+            8080,
+            "HTTP basic authentication on 127.0.0.20:8080/service/ accepts root:888888",
+        ),
+        (
+            "net.login-throttling",
+            "5.1-5",
+            8080,
+            "HTTP basic authentication on 127.0.0.20:8080/service/ answered 10 wrong passwords in a row without slowing down",
+        ),
     ];
     let failed = failures(&findings);
     for (check, provision, port, title) in planted {
