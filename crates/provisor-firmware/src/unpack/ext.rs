@@ -17,7 +17,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use super::{Listed, Refused, kind_of, mount_decoded};
+use super::{Listed, Refused, kind_of, le16, le32, mount_decoded};
 use crate::sandbox::Sandbox;
 use crate::vfs::{FileSource, NodeKind, Vfs};
 
@@ -44,16 +44,6 @@ const EXTENT_MAGIC: u16 = 0xf30a;
 const EXTENT_MAX_DEPTH: u16 = 5;
 /// A directory larger than this is not one an embedded system writes.
 const MAX_DIRECTORY_BYTES: u64 = 64 << 20;
-
-fn le32(data: &[u8], at: usize) -> u32 {
-    data.get(at..at + 4)
-        .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-}
-
-fn le16(data: &[u8], at: usize) -> u16 {
-    data.get(at..at + 2)
-        .map_or(0, |b| u16::from_le_bytes([b[0], b[1]]))
-}
 
 /// The superblock's fields are those of a real filesystem (the magic `53 ef` alone is too
 /// common to trust).

@@ -403,6 +403,18 @@ pub(crate) fn open_one(
     }
 }
 
+/// The little-endian u32 at `at` of a header, 0 past the end.
+pub(crate) fn le32(data: &[u8], at: usize) -> u32 {
+    data.get(at..at + 4)
+        .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+}
+
+/// The little-endian u16 at `at` of a header, 0 past the end.
+pub(crate) fn le16(data: &[u8], at: usize) -> u16 {
+    data.get(at..at + 2)
+        .map_or(0, |b| u16::from_le_bytes([b[0], b[1]]))
+}
+
 /// Runs one block decoder by name with squashfs' largest block as the limit.
 pub(crate) fn decode(codec: &str, data: &[u8]) -> bool {
     let limit = 1 << 20;

@@ -5,7 +5,7 @@
 //! filesystem. Expansion stops at the sandbox's budget, so a header that declares
 //! terabytes of don't-care blocks is refused before any memory is taken.
 
-use super::{Blob, Opened, Refused};
+use super::{Blob, Opened, Refused, le16, le32};
 use crate::sandbox::Sandbox;
 
 const MAGIC: u32 = 0xed26_ff3a;
@@ -15,16 +15,6 @@ const RAW: u16 = 0xcac1;
 const FILL: u16 = 0xcac2;
 const DONT_CARE: u16 = 0xcac3;
 const CRC32: u16 = 0xcac4;
-
-fn le32(data: &[u8], at: usize) -> u32 {
-    data.get(at..at + 4)
-        .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-}
-
-fn le16(data: &[u8], at: usize) -> u16 {
-    data.get(at..at + 2)
-        .map_or(0, |b| u16::from_le_bytes([b[0], b[1]]))
-}
 
 /// The header is that of version 1.0 with the usual header sizes and a block size that
 /// is a multiple of 4.

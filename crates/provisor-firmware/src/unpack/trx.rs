@@ -4,13 +4,9 @@
 //! and the root filesystem, though vendors differ. Each partition is searched again,
 //! named by its index.
 
-use super::{Blob, Opened, Refused};
+use super::{Blob, Opened, Refused, le32};
 
 const MAGIC: &[u8; 4] = b"HDR0";
-
-fn le32(data: &[u8], at: usize) -> u32 {
-    u32::from_le_bytes([data[at], data[at + 1], data[at + 2], data[at + 3]])
-}
 
 /// The header's version and length make sense.
 pub(crate) fn plausible(data: &[u8]) -> bool {

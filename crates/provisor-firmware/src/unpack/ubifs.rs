@@ -12,7 +12,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
-use super::{Listed, Refused, codec, kind_of, mount_decoded};
+use super::{Listed, Refused, codec, kind_of, le16, le32, mount_decoded};
 use crate::sandbox::Sandbox;
 use crate::vfs::{FileSource, NodeKind, Vfs};
 
@@ -27,14 +27,6 @@ const INDEX_NODE: u8 = 9;
 const BLOCK: usize = 4096;
 const ROOT: u64 = 1;
 const MAX_LEVELS: usize = 64;
-
-fn le16(data: &[u8], at: usize) -> u16 {
-    u16::from_le_bytes([data[at], data[at + 1]])
-}
-
-fn le32(data: &[u8], at: usize) -> u32 {
-    u32::from_le_bytes([data[at], data[at + 1], data[at + 2], data[at + 3]])
-}
 
 fn le64(data: &[u8], at: usize) -> u64 {
     (u64::from(le32(data, at + 4)) << 32) | u64::from(le32(data, at))
