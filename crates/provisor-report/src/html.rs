@@ -524,11 +524,16 @@ pub fn html(assessment: &Assessment<'_>, context: &Context) -> String {
 
     // Components found by the scans (the SBOM).
     if !assessment.components.is_empty() {
-        out.push_str("<h2>Components</h2><table><thead><tr><th>Component</th><th>Version</th><th>Package URL</th><th>Found in</th></tr></thead><tbody>");
+        out.push_str("<h2>Components</h2><table><thead><tr><th>Component</th><th>Version</th><th>Package URL and CPE</th><th>Found in</th></tr></thead><tbody>");
         for component in &assessment.components {
+            let cpe = component
+                .cpe
+                .as_deref()
+                .map(|cpe| format!("<div class=\"small muted\">{}</div>", e(cpe)))
+                .unwrap_or_default();
             let _ = write!(
                 out,
-                "<tr><td>{}</td><td>{}</td><td class=\"mono\">{}</td><td class=\"mono small\">{}</td></tr>",
+                "<tr><td>{}</td><td>{}</td><td class=\"mono\">{}{cpe}</td><td class=\"mono small\">{}</td></tr>",
                 e(&component.name),
                 e(component.version.as_deref().unwrap_or("")),
                 e(component.purl.as_deref().unwrap_or("")),

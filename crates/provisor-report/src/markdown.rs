@@ -258,15 +258,16 @@ Test cases of applicable provisions ({}): {}.",
         let _ = writeln!(out, "\n## Components\n");
         let _ = writeln!(
             out,
-            "| Component | Version | Package URL | Found in |\n|---|---|---|---|"
+            "| Component | Version | Package URL | CPE | Found in |\n|---|---|---|---|---|"
         );
         for component in &assessment.components {
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} |",
                 markdown_cell(&component.name),
                 markdown_cell(component.version.as_deref().unwrap_or("")),
                 markdown_cell(component.purl.as_deref().unwrap_or("")),
+                markdown_cell(component.cpe.as_deref().unwrap_or("")),
                 markdown_cell(&component.locations.join(", "))
             );
         }
