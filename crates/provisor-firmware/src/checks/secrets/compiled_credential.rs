@@ -7,8 +7,8 @@ use base64::Engine;
 use provisor_engine::{Outcome, Severity};
 use regex::Regex;
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
+use super::{fingerprint, masked};
 use crate::checks::accounts::known_from;
 use crate::checks::binaries::elf::{ElfView, Found};
 use crate::checks::{Check, CheckMeta};
@@ -321,12 +321,6 @@ fn credentials(view: &ElfView<'_>) -> Vec<Credential> {
     found
 }
 
-/// The first character of a secret and its length: enough to recognize, not to use.
-fn masked(secret: &str) -> String {
-    let first: String = secret.chars().take(1).collect();
-    format!("{first}… ({} characters)", secret.chars().count())
-}
-
 impl Check for CompiledCredential {
     fn meta(&self) -> &'static CheckMeta {
         &META
@@ -369,12 +363,10 @@ impl Check for CompiledCredential {
             } else {
                 &["5.4-3"]
             };
-            let digest = Sha256::digest(credential.secret.as_bytes());
-            let fingerprint: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
             let mut evidence = what;
             evidence["offset"] = credential.offset.into();
-            evidence["masked"] = masked(&credential.secret).into();
-            evidence["fingerprint"] = format!("SHA256:{fingerprint}").into();
+            evidence["masked"] = masked(credential.secret.as_bytes()).into();
+            evidence["fingerprint"] = fingerprint(credential.secret.as_bytes()).into();
             if let Some(known) = known_from(&credential.secret) {
                 evidence["known_default"] = known.source.clone().into();
             }

@@ -6,8 +6,8 @@ use std::sync::OnceLock;
 use provisor_engine::{Outcome, Severity};
 use regex::bytes::{Regex, RegexSet};
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
+use super::{fingerprint, masked};
 use crate::checks::{Check, CheckMeta, Context, pass_if_clean};
 use crate::vfs::Node;
 use provisor_engine::FindingSink;
@@ -203,16 +203,6 @@ pub(crate) fn secrets(bytes: &[u8]) -> Vec<Found> {
     found
 }
 
-/// The first characters of a secret and its length: enough to recognize, not to use.
-fn masked(secret: &[u8]) -> String {
-    let shown = if secret.len() >= 16 { 4 } else { 1 };
-    format!(
-        "{}… ({} characters)",
-        String::from_utf8_lossy(&secret[..shown]),
-        secret.len()
-    )
-}
-
 impl Check for EmbeddedSecret {
     fn meta(&self) -> &'static CheckMeta {
         &META
@@ -224,8 +214,6 @@ impl Check for EmbeddedSecret {
 
     fn inspect(&self, node: &Node, bytes: &[u8], sink: &mut FindingSink) {
         for found in secrets(bytes) {
-            let digest = Sha256::digest(&found.secret);
-            let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
             sink.add(
                 META.id,
                 META.provisions,
@@ -239,7 +227,7 @@ impl Check for EmbeddedSecret {
                 let mut evidence = serde_json::json!({
                     "pattern": found.pattern.id,
                     "masked": masked(&found.secret),
-                    "fingerprint": format!("SHA256:{hex}"),
+                    "fingerprint": fingerprint(&found.secret),
                 });
                 if found.line.is_none() {
                     evidence["offset"] = found.offset.into();

@@ -9,7 +9,6 @@ use serde::Deserialize;
 use super::boot::{Boot, BootCommand};
 use crate::checks::binaries::elf::ElfView;
 use crate::checks::{Check, CheckMeta, Context};
-use crate::vfs::NodeKind;
 use provisor_engine::FindingSink;
 
 /// Reads what every init system starts at boot (see `firmware.plaintext-login-service`
@@ -323,7 +322,7 @@ impl Check for BootBackdoor {
     }
 
     fn run(&self, context: &Context<'_>, sink: &mut FindingSink) {
-        for boot in started(context) {
+        for boot in Boot::read(context).commands {
             let inetd = boot.path == "/etc/inetd.conf";
             let command = command_of(&boot.command);
             if let Some(how) = offers_shell(command, inetd) {
@@ -367,7 +366,7 @@ impl Check for BootBackdoor {
             return;
         }
         let mut started_ones = Vec::new();
-        for boot in started(context) {
+        for boot in Boot::read(context).commands {
             if let Some(program) = started_program(context, command_of(&boot.command), &programs) {
                 backdoor(sink, &boot, &program, BIND_SHELL);
                 started_ones.push(program);
@@ -388,13 +387,6 @@ impl Check for BootBackdoor {
 
 /// What a bind-shell program does, in words.
 const BIND_SHELL: &str = "it listens on a socket, puts the connection on its standard streams and executes a shell, with no authentication in it";
-
-/// Everything started at boot, cron's `@reboot` jobs included.
-fn started(context: &Context<'_>) -> Vec<BootCommand> {
-    let mut started = Boot::read(context).commands;
-    started.extend(reboot_jobs(context));
-    started
-}
 
 /// Records a shell offered on the network by what `boot` starts.
 fn backdoor(sink: &mut FindingSink, boot: &BootCommand, program: &str, how: &str) {
@@ -442,56 +434,6 @@ fn started_program(context: &Context<'_>, command: &str, programs: &[String]) ->
     None
 }
 
-/// cron's `@reboot` entries: the system crontab and cron.d (with a user field) and the
-/// users' crontabs.
-fn reboot_jobs(context: &Context<'_>) -> Vec<BootCommand> {
-    let vfs = context.vfs;
-    let limit = context.limits.max_file_read;
-    let mut tables: Vec<(String, bool)> = vec![("/etc/crontab".to_owned(), true)];
-    for (directory, system) in [
-        ("/etc/cron.d", true),
-        ("/var/spool/cron/crontabs", false),
-        ("/etc/crontabs", false),
-        ("/var/spool/cron", false),
-    ] {
-        for node in vfs.under(directory) {
-            if node.kind == NodeKind::File
-                && node.path.matches('/').count() == directory.matches('/').count() + 1
-            {
-                tables.push((node.path.clone(), system));
-            }
-        }
-    }
-    let mut jobs = Vec::new();
-    for (path, system) in tables {
-        let Ok(text) = vfs.read_text(&path, limit) else {
-            continue;
-        };
-        for (line, content) in crate::checks::active_lines(&text) {
-            let Some(rest) = content.strip_prefix("@reboot") else {
-                continue;
-            };
-            let mut fields = rest.trim_start();
-            let mut user = None;
-            if system {
-                let (name, command) = fields
-                    .split_once(char::is_whitespace)
-                    .unwrap_or((fields, ""));
-                user = Some(name.to_owned());
-                fields = command.trim_start();
-            }
-            jobs.push(BootCommand {
-                path: path.clone(),
-                line,
-                command: fields.to_owned(),
-                container: vfs.container_of(&path),
-                user,
-            });
-        }
-    }
-    jobs
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -535,7 +477,11 @@ mod tests {
                 ),
             ],
             |context| {
-                let jobs = reboot_jobs(context);
+                let jobs: Vec<BootCommand> = Boot::read(context)
+                    .commands
+                    .into_iter()
+                    .filter(|job| job.path.contains("cron"))
+                    .collect();
                 assert_eq!(jobs.len(), 2, "{jobs:?}");
                 assert_eq!(jobs[0].user.as_deref(), Some("root"));
                 assert_eq!(jobs[1].line, 2);

@@ -4,7 +4,7 @@
 //! `/etc/rc.d` (procd scripts included: their `procd_set_param command` lines are read
 //! like any other); inetd's `/etc/inetd.conf`; xinetd services not marked `disable =
 //! yes`; and systemd units that are enabled (linked from a `.wants` or `.requires`
-//! directory), with the service a socket unit activates.
+//! directory), with the service a socket unit activates; and cron's `@reboot` jobs.
 //!
 //! Each command comes with its file and line. Commented-out lines are never read, and a
 //! script, unit or service that nothing starts contributes nothing.
@@ -132,8 +132,64 @@ impl Boot {
             }
             commands.extend(found);
         }
+        for job in reboot_jobs(context) {
+            if !files.contains(&job.path) {
+                files.push(job.path.clone());
+            }
+            commands.push(job);
+        }
         Boot { commands, files }
     }
+}
+
+/// cron's `@reboot` entries: the system crontab and cron.d (with a user field) and the
+/// users' crontabs.
+fn reboot_jobs(context: &Context<'_>) -> Vec<BootCommand> {
+    let vfs = context.vfs;
+    let limit = context.limits.max_file_read;
+    let mut tables: Vec<(String, bool)> = vec![("/etc/crontab".to_owned(), true)];
+    for (directory, system) in [
+        ("/etc/cron.d", true),
+        ("/var/spool/cron/crontabs", false),
+        ("/etc/crontabs", false),
+        ("/var/spool/cron", false),
+    ] {
+        for node in vfs.under(directory) {
+            if node.kind == NodeKind::File
+                && node.path.matches('/').count() == directory.matches('/').count() + 1
+            {
+                tables.push((node.path.clone(), system));
+            }
+        }
+    }
+    let mut jobs = Vec::new();
+    for (path, system) in tables {
+        let Ok(text) = vfs.read_text(&path, limit) else {
+            continue;
+        };
+        for (line, content) in active_lines(&text) {
+            let Some(rest) = content.strip_prefix("@reboot") else {
+                continue;
+            };
+            let mut fields = rest.trim_start();
+            let mut user = None;
+            if system {
+                let (name, command) = fields
+                    .split_once(char::is_whitespace)
+                    .unwrap_or((fields, ""));
+                user = Some(name.to_owned());
+                fields = command.trim_start();
+            }
+            jobs.push(BootCommand {
+                path: path.clone(),
+                line,
+                command: fields.to_owned(),
+                container: vfs.container_of(&path),
+                user,
+            });
+        }
+    }
+    jobs
 }
 
 /// The account a unit or a procd script runs its commands as (the last setting wins,
