@@ -33,6 +33,8 @@ pub struct Service {
     pub probe: Option<String>,
     /// The first bytes the service sent unasked, if any (printable, shortened).
     pub banner: Option<String>,
+    /// Probes left untried when the port's time ran out ([`Deadlines::port`]).
+    pub untried: usize,
 }
 
 #[derive(Debug, Deserialize)]
@@ -171,6 +173,17 @@ pub struct Deadlines {
     pub answer: Duration,
 }
 
+impl Deadlines {
+    /// How long identifying one port may take in all: a banner, four answers and a
+    /// connection. The probes are asked three one after the other and then the rest at
+    /// once, so a port that answers none takes a banner and four answers; only slow
+    /// connections reach this bound, and the probes left are counted in
+    /// [`Service::untried`].
+    pub fn port(&self) -> Duration {
+        self.banner + self.answer * 4 + self.connect
+    }
+}
+
 impl Default for Deadlines {
     fn default() -> Self {
         Deadlines {
@@ -290,11 +303,11 @@ fn printable(answer: &[u8]) -> String {
     text.trim().to_owned()
 }
 
-/// Identifies the service on one open port. `kept` is the connection discovery made,
-/// if it kept it: it is used first, to wait for a banner and, when the service stays
-/// silent, for the probe this port is known for (or the first probe), so that a service
-/// that serves a single connection is still asked once. Every other probe gets a new
-/// connection.
+/// Identifies the service on one open port, within [`Deadlines::port`]. `kept` is the
+/// connection discovery made, if it kept it: it is used first, to wait for a banner
+/// and, when the service stays silent, for the probe this port is known for (or the
+/// first probe), so that a service that serves a single connection is still asked
+/// once. Every other probe gets a new connection.
 pub async fn identify(
     target: &Target,
     port: u16,
@@ -308,7 +321,29 @@ pub async fn identify(
         version: None,
         probe: None,
         banner: None,
+        untried: 0,
     };
+    let end = tokio::time::Instant::now() + deadlines.port();
+    let mut asked = 0;
+    let probing = ask_probes(target, deadlines, kept, &mut service, &mut asked);
+    if tokio::time::timeout_at(end, probing).await.is_err() && service.name.is_none() {
+        let probes = table().probes.iter();
+        let all = probes.filter(|probe| probe.send.as_deref() != Some(""));
+        service.untried = all.count().saturating_sub(asked);
+    }
+    service
+}
+
+/// The probes of [`identify`], one after the other, until an answer identifies the
+/// service; `asked` counts the probes that had their answer.
+async fn ask_probes(
+    target: &Target,
+    deadlines: Deadlines,
+    kept: Option<TcpStream>,
+    service: &mut Service,
+    asked: &mut usize,
+) {
+    let port = service.port;
     let probes = &table().probes;
     let speaks_first = |probe: &&Probe| probe.send.as_deref() == Some("");
     // The probes this port is known for, then the rest, in the table's order.
@@ -347,34 +382,59 @@ pub async fn identify(
         if !banner.is_empty() {
             service.banner = Some(printable(&banner));
             if let Some(probe) = banner_probe
-                && found(probe, &banner, &mut service)
+                && found(probe, &banner, service)
             {
-                return service;
+                return;
             }
         } else if let Some(probe) = order.first() {
             tried = 1;
             let answer = ask_on(&mut stream, target, probe, deadlines).await;
-            if found(probe, &answer, &mut service) {
+            *asked = 1;
+            if found(probe, &answer, service) {
                 // Closed first: some servers take one connection at a time.
                 drop(stream);
-                return with_tls_inside(target, deadlines, service).await;
+                with_tls_inside(target, deadlines, service).await;
+                return;
             }
         }
     }
-    for probe in &order[tried..] {
+    // The next ones one after the other, the last ones all at once, each on its own
+    // connection: a port that answers no probe costs a banner and four answers, and
+    // every probe is still asked.
+    let rest = &order[tried..];
+    let (one_by_one, at_once) = rest.split_at(rest.len().min(ONE_BY_ONE.saturating_sub(tried)));
+    for probe in one_by_one {
+        *asked += 1;
         let Some(mut stream) = open(target, port, deadlines.connect).await else {
             continue;
         };
         let answer = ask_on(&mut stream, target, probe, deadlines).await;
-        if found(probe, &answer, &mut service) {
+        if found(probe, &answer, service) {
+            with_tls_inside(target, deadlines, service).await;
+            return;
+        }
+    }
+    let answers = futures_util::future::join_all(at_once.iter().map(|probe| async move {
+        let mut stream = open(target, port, deadlines.connect).await?;
+        Some(ask_on(&mut stream, target, probe, deadlines).await)
+    }))
+    .await;
+    *asked += at_once.len();
+    for (probe, answer) in at_once.iter().zip(answers) {
+        if let Some(answer) = answer
+            && found(probe, &answer, service)
+        {
             break;
         }
     }
-    with_tls_inside(target, deadlines, service).await
+    with_tls_inside(target, deadlines, service).await;
 }
 
+/// Probes asked one after the other on a port before the rest are asked at once.
+const ONE_BY_ONE: usize = 3;
+
 /// A TLS service named by what runs inside it, when that can be told.
-async fn with_tls_inside(target: &Target, deadlines: Deadlines, mut service: Service) -> Service {
+async fn with_tls_inside(target: &Target, deadlines: Deadlines, service: &mut Service) {
     if service.name.as_deref() == Some("tls")
         && let Some((name, product, version)) = inside_tls(target, service.port, deadlines).await
     {
@@ -382,7 +442,6 @@ async fn with_tls_inside(target: &Target, deadlines: Deadlines, mut service: Ser
         service.product = product;
         service.version = version;
     }
-    service
 }
 
 #[cfg(test)]

@@ -142,7 +142,10 @@ fn tell(options: &HostOptions, stage: &str, done: usize, total: usize) {
     }
 }
 
-/// Scans a host: discovery, identification, then every check.
+/// Scans a host: discovery; each open port identified and then looked at (its web
+/// pages crawled, its SSH authentication methods asked) on its own, the UDP services
+/// meanwhile; the login interfaces found; then the checks in their phases, the login
+/// trials beside the checks that only look.
 pub async fn scan_host(host: &str, options: &HostOptions) -> Result<FindingsFile, NetError> {
     let started = Instant::now();
     let target = Target::resolve(host).await?;
@@ -151,34 +154,19 @@ pub async fn scan_host(host: &str, options: &HostOptions) -> Result<FindingsFile
             host: host.to_owned(),
         });
     }
-    let total = checks::all().len() + 2;
+    let total = 5;
     tell(options, "discovering open ports", 0, total);
     let discovered = discovery::tcp_scan(&target, options.ports.ports(), options.discovery).await;
     tell(options, "identifying services", 1, total);
-    let services = identify_all(&target, &discovered.open, discovered.connections, options).await;
-    let udp = if options.udp {
-        udp::discover(&target, options.deadlines.answer, options.auth_tests).await
-    } else {
-        Vec::new()
-    };
-    let mut upnp: Vec<proto::upnp::Description> = Vec::new();
-    for location in udp.iter().filter_map(|service| service.detail("location")) {
-        if upnp.iter().all(|known| known.location != location) {
-            upnp.extend(proto::upnp::describe(&target, location, options.deadlines.answer).await);
-        }
-    }
-    // A "none" request carries no secret: asked whether or not credentials may be sent.
-    let mut ssh_methods = Vec::new();
-    for service in services
-        .iter()
-        .filter(|service| service.name.as_deref() == Some("ssh"))
-    {
-        let methods =
-            proto::ssh_auth::methods(&target, service.port, options.deadlines.answer).await;
-        ssh_methods.push((service.port, methods));
-    }
+    let (surveyed, (udp, upnp)) = futures_util::future::join(
+        survey_all(&target, &discovered.open, discovered.connections, options),
+        udp_services(&target, options),
+    )
+    .await;
     let mut sink = FindingSink::new();
-    for service in &services {
+    let (mut services, mut sites, mut ssh_methods) = (Vec::new(), Vec::new(), Vec::new());
+    for port in surveyed {
+        let service = &port.service;
         if let (Some(product), Some(version)) = (&service.product, &service.version) {
             let name = product.to_ascii_lowercase();
             sink.component(
@@ -188,28 +176,12 @@ pub async fn scan_host(host: &str, options: &HostOptions) -> Result<FindingsFile
                 &target.endpoint(service.port),
             );
         }
+        if let Some(methods) = port.ssh_methods {
+            ssh_methods.push((service.port, methods));
+        }
+        sites.extend(port.site);
+        services.push(port.service);
     }
-    // The web pages anyone can fetch, once per web port, all ports at once.
-    let extra: Vec<(String, String)> = checks::unauthenticated_access::endpoint_paths();
-    let sites = futures_util::future::join_all(
-        services
-            .iter()
-            .filter_map(|service| match service.name.as_deref() {
-                Some(name @ ("http" | "https")) => Some((service.port, name == "https")),
-                _ => None,
-            })
-            .map(|(port, tls)| {
-                site::crawl(
-                    &target,
-                    port,
-                    tls,
-                    options.deadlines.answer,
-                    options.deadlines.answer * 6,
-                    &extra,
-                )
-            }),
-    )
-    .await;
     let mut context = checks::HostContext {
         target: target.clone(),
         sites,
@@ -221,17 +193,30 @@ pub async fn scan_host(host: &str, options: &HostOptions) -> Result<FindingsFile
         max_login_attempts: options.max_login_attempts,
         ixit: options.ixit.clone(),
         logins: Vec::new(),
+        trials: Vec::new(),
         udp,
         ssh_methods,
         upnp,
         advisories: options.advisories.clone(),
     };
     if options.auth_tests {
+        tell(options, "finding login interfaces", 2, total);
         context.logins = checks::logins::interfaces(&context).await;
     }
-    for (index, check) in checks::all().iter().enumerate() {
-        tell(options, check.meta().id, index + 2, total);
-        check.run(&context, &mut sink).await;
+    tell(options, "checking, and trying credentials", 3, total);
+    let (trials, mut recorded) = futures_util::future::join(
+        checks::trials::all(&context),
+        checks::run_phase(checks::Phase::Observe, &context),
+    )
+    .await;
+    context.trials = trials;
+    recorded.extend(checks::run_phase(checks::Phase::Trials, &context).await);
+    tell(options, "sending malformed input", 4, total);
+    recorded.extend(checks::run_phase(checks::Phase::Last, &context).await);
+    // The findings in the registry's order, whatever phase recorded them.
+    recorded.sort_by_key(|(index, _)| *index);
+    for (_, own) in recorded {
+        sink.merge(own);
     }
     tell(options, "done", total, total);
     let mut document = FindingsFile::new(
@@ -250,34 +235,94 @@ pub async fn scan_host(host: &str, options: &HostOptions) -> Result<FindingsFile
     Ok(document)
 }
 
-/// Identifies the services on the open ports, several at once, on the connections
-/// discovery kept where it kept them.
-async fn identify_all(
+/// What was learnt of one open port before the checks run.
+struct Surveyed {
+    /// What speaks on it.
+    service: Service,
+    /// Its web pages, when it serves HTTP.
+    site: Option<site::Site>,
+    /// The authentication methods of its SSH server (`Some(None)`: it could not be
+    /// asked).
+    ssh_methods: Option<Option<Vec<String>>>,
+}
+
+/// Surveys the open ports, several at once, on the connections discovery kept where it
+/// kept them: each port is identified, then its pages crawled or its SSH server asked,
+/// without waiting for the other ports.
+async fn survey_all(
     target: &Target,
     open: &[u16],
     connections: Vec<(u16, tokio::net::TcpStream)>,
     options: &HostOptions,
-) -> Vec<Service> {
+) -> Vec<Surveyed> {
     let concurrency = options.identify_concurrency.max(1);
     let mut kept: std::collections::HashMap<u16, tokio::net::TcpStream> =
         connections.into_iter().collect();
-    let mut services = Vec::with_capacity(open.len());
+    let extra = Arc::new(checks::unauthenticated_access::endpoint_paths());
+    let mut surveyed = Vec::with_capacity(open.len());
     for batch in open.chunks(concurrency) {
         let mut running = tokio::task::JoinSet::new();
         for &port in batch {
-            let (target, deadlines) = (target.clone(), options.deadlines);
+            let (target, deadlines, extra) = (target.clone(), options.deadlines, extra.clone());
             let stream = kept.remove(&port);
-            running
-                .spawn(async move { identify::identify(&target, port, deadlines, stream).await });
+            running.spawn(async move { survey(&target, port, deadlines, stream, &extra).await });
         }
         while let Some(done) = running.join_next().await {
-            if let Ok(service) = done {
-                services.push(service);
+            if let Ok(port) = done {
+                surveyed.push(port);
             }
         }
     }
-    services.sort_by_key(|service| service.port);
-    services
+    surveyed.sort_by_key(|port| port.service.port);
+    surveyed
+}
+
+/// Identifies one open port, then crawls its web pages (within six answers' time) or
+/// asks its SSH server for the authentication methods it offers. A "none" request
+/// carries no secret: it is asked whether or not credentials may be sent.
+async fn survey(
+    target: &Target,
+    port: u16,
+    deadlines: Deadlines,
+    stream: Option<tokio::net::TcpStream>,
+    extra: &[(String, String)],
+) -> Surveyed {
+    let service = identify::identify(target, port, deadlines, stream).await;
+    let (mut site, mut ssh_methods) = (None, None);
+    match service.name.as_deref() {
+        Some(name @ ("http" | "https")) => {
+            let budget = deadlines.answer * 6;
+            let tls = name == "https";
+            site = Some(site::crawl(target, port, tls, deadlines.answer, budget, extra).await);
+        }
+        Some("ssh") => {
+            ssh_methods = Some(proto::ssh_auth::methods(target, port, deadlines.answer).await);
+        }
+        _ => {}
+    }
+    Surveyed {
+        service,
+        site,
+        ssh_methods,
+    }
+}
+
+/// The UDP services that answer, and the UPnP descriptions SSDP points to.
+async fn udp_services(
+    target: &Target,
+    options: &HostOptions,
+) -> (Vec<udp::UdpService>, Vec<proto::upnp::Description>) {
+    if !options.udp {
+        return (Vec::new(), Vec::new());
+    }
+    let udp = udp::discover(target, options.deadlines.answer, options.auth_tests).await;
+    let mut upnp: Vec<proto::upnp::Description> = Vec::new();
+    for location in udp.iter().filter_map(|service| service.detail("location")) {
+        if upnp.iter().all(|known| known.location != location) {
+            upnp.extend(proto::upnp::describe(target, location, options.deadlines.answer).await);
+        }
+    }
+    (udp, upnp)
 }
 
 /// Scans a host from synchronous code, on a runtime of its own.

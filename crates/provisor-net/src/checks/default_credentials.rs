@@ -7,7 +7,7 @@ use provisor_engine::{FindingSink, Outcome, Severity};
 use serde::Deserialize;
 
 use super::logins::{self, Answer, Login};
-use super::{Check, CheckMeta, CheckRun, HostContext, pass_if_clean};
+use super::{Check, CheckMeta, CheckRun, HostContext, Phase, pass_if_clean};
 
 /// Tries the well-known default credentials of `data/default-credentials.toml` (the 62
 /// pairs of the Mirai botnet's scanner and vendor defaults, shared with the firmware
@@ -16,10 +16,14 @@ use super::{Check, CheckMeta, CheckRun, HostContext, pass_if_clean};
 /// FTP servers that ask named users for a password, web pages behind HTTP basic
 /// authentication and MQTT brokers that want a password, over plain TCP or TLS; the
 /// interfaces at once. Each interface gets at most the attempt cap
-/// (`--max-login-attempts`, 30 by default), four at a time, and an account is left
-/// alone once a password opens it. A credential that works fails 5.1-1: every device
-/// shares it. An SNMP agent that answers the community "public" fails the same way.
-/// Nothing is sent with `--no-auth-tests`.
+/// (`--max-login-attempts`, 30 by default), four at a time on SSH and telnet and six
+/// elsewhere, and 35 seconds (busybox's login, which waits three seconds after a wrong
+/// password, takes about 32); an account
+/// is left alone once a password opens it. A credential that works fails 5.1-1: every
+/// device shares it. An interface that stops answering (two rounds of attempts without
+/// an answer that can be read) or runs out of its time before every credential was tried is
+/// inconclusive, with how many were tried. An SNMP agent that answers the community
+/// "public" fails the same way. Nothing is sent with `--no-auth-tests`.
 pub struct DefaultCredentials;
 
 static META: CheckMeta = CheckMeta {
@@ -28,8 +32,16 @@ static META: CheckMeta = CheckMeta {
     provisions: &["5.1-1"],
 };
 
-/// Attempts in flight at once on one interface (hydra's advice for SSH).
-const PARALLEL: usize = 4;
+/// Attempts in flight at once on one interface: four on SSH (hydra's advice; dropbear
+/// drops a sixth unauthenticated connection from one address) and telnet (busybox's
+/// telnetd leaves a fifth or sixth session started at once without a greeting), six
+/// elsewhere.
+fn parallel(login: &Login) -> usize {
+    match login {
+        Login::Ssh { .. } | Login::Telnet { .. } => 4,
+        _ => 6,
+    }
+}
 
 #[derive(Debug, Deserialize)]
 struct CredentialFile {
@@ -69,6 +81,10 @@ impl Check for DefaultCredentials {
         &META
     }
 
+    fn phase(&self) -> Phase {
+        Phase::Trials
+    }
+
     fn run<'a>(&'a self, context: &'a HostContext, sink: &'a mut FindingSink) -> CheckRun<'a> {
         Box::pin(observe(context, sink))
     }
@@ -80,11 +96,11 @@ async fn observe(context: &HostContext, sink: &mut FindingSink) {
     }
     let host = context.target.address.to_string();
     let interfaces = &context.logins;
-    let tries = join_all(interfaces.iter().map(|login| try_defaults(context, login))).await;
     let mut tried = 0;
-    for (login, (opened, attempts)) in interfaces.iter().zip(tries) {
-        tried += attempts;
-        for (user, password, attempt) in opened {
+    for (login, trial) in interfaces.iter().zip(&context.trials) {
+        let defaults = &trial.defaults;
+        tried += defaults.attempts;
+        for (user, password, attempt) in &defaults.opened {
             sink.add(
                 META.id,
                 META.provisions,
@@ -95,6 +111,24 @@ async fn observe(context: &HostContext, sink: &mut FindingSink) {
             .detail("a well-known credential opens the interface on every device; give each device its own password, or have the user set one before the interface is usable")
             .on(&host, login.port(), "tcp", Some(login.service()))
             .evidence(serde_json::json!({"user": user, "password": password, "attempt": attempt}))
+            .record();
+        }
+        if let Some(why) = defaults.unfinished() {
+            let planned = planned(context);
+            sink.add(
+                META.id,
+                META.provisions,
+                Outcome::Inconclusive,
+                Severity::Info,
+                format!(
+                    "{} {why} ({} of {planned} default credentials tried)",
+                    login.describe(context),
+                    defaults.attempts
+                ),
+            )
+            .detail("the credentials not tried, or not answered, may still open it: try them by hand, or scan again with a longer --answer-timeout")
+            .on(&host, login.port(), "tcp", Some(login.service()))
+            .evidence(serde_json::json!({"attempts": defaults.attempts, "answered": defaults.answered, "planned": planned, "seconds": super::trials::DEFAULTS.as_secs()}))
             .record();
         }
     }
@@ -115,11 +149,15 @@ async fn observe(context: &HostContext, sink: &mut FindingSink) {
         .evidence(serde_json::json!({"sysDescr": service.detail("sysDescr")}))
         .record();
     }
+    let complete = context
+        .trials
+        .iter()
+        .all(|trial| trial.defaults.unfinished().is_none());
     pass_if_clean(
         sink,
         &META,
         context,
-        !interfaces.is_empty(),
+        !interfaces.is_empty() && complete,
         format!(
             "no well-known credential opens the {} login interfaces ({tried} attempts)",
             interfaces.len()
@@ -127,22 +165,73 @@ async fn observe(context: &HostContext, sink: &mut FindingSink) {
     );
 }
 
-/// The well-known credentials that open one interface, as (user, password, attempt),
-/// and the attempts made.
-async fn try_defaults(
+/// Why the default credentials of an interface were not all tried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stopped {
+    /// Two rounds of attempts in a row got no answer.
+    Silent,
+    /// The interface's time ([`super::trials::DEFAULTS`]) ran out.
+    OutOfTime,
+}
+
+/// The default credentials tried on one interface.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Tried {
+    /// Those that opened it, with the attempt that did.
+    pub(crate) opened: Vec<(&'static str, &'static str, usize)>,
+    /// Attempts with an answer or a deadline passed.
+    pub(crate) attempts: usize,
+    /// Attempts with an answer that could be read.
+    pub(crate) answered: usize,
+    /// Why not all were tried, when not all were.
+    pub(crate) stopped: Option<Stopped>,
+}
+
+impl Tried {
+    /// Why the interface's default credentials say nothing for certain, if they do
+    /// not: they were not all tried, or none was answered.
+    fn unfinished(&self) -> Option<&'static str> {
+        match self.stopped {
+            Some(Stopped::Silent) => Some("gave no answer that could be read"),
+            Some(Stopped::OutOfTime) => Some("ran out of its time"),
+            None if self.answered == 0 && self.attempts > 0 => {
+                Some("gave no answer that could be read")
+            }
+            None => None,
+        }
+    }
+}
+
+/// How many default credentials an interface is given.
+fn planned(context: &HostContext) -> usize {
+    credentials().len().min(context.max_login_attempts)
+}
+
+/// Tries the default credentials on one interface, a few at a time, until they are
+/// all tried, two rounds in a row go unanswered, or `until`.
+pub(crate) async fn try_defaults(
     context: &HostContext,
     login: &Login,
-) -> (Vec<(&'static str, &'static str, usize)>, usize) {
-    let mut opened: Vec<(&str, &str, usize)> = Vec::new();
+    until: tokio::time::Instant,
+) -> Tried {
+    let mut tried = Tried::default();
+    let rounds = rounds(context, login, &mut tried);
+    if tokio::time::timeout_at(until, rounds).await.is_err() {
+        tried.stopped = Some(Stopped::OutOfTime);
+    }
+    tried
+}
+
+async fn rounds(context: &HostContext, login: &Login, tried: &mut Tried) {
     let mut pairs = credentials().iter();
-    let mut attempts = 0;
-    while attempts < context.max_login_attempts {
+    let mut unanswered = 0;
+    while tried.attempts < context.max_login_attempts {
         // A few attempts at once, as a person at a keyboard never would, but without
         // trying an account again once a password opens it.
-        let round: Vec<&(String, String)> = pairs
+        let round: Vec<&'static (String, String)> = pairs
             .by_ref()
-            .filter(|(user, _)| !opened.iter().any(|(known, ..)| known == user))
-            .take(PARALLEL.min(context.max_login_attempts - attempts))
+            .filter(|(user, _)| !tried.opened.iter().any(|(known, ..)| known == user))
+            .take(parallel(login).min(context.max_login_attempts - tried.attempts))
             .collect();
         if round.is_empty() {
             break;
@@ -153,14 +242,20 @@ async fn try_defaults(
                 .map(|(user, password)| logins::attempt(context, login, user, password)),
         )
         .await;
+        let silent = answers.iter().all(|(answer, _)| *answer == Answer::Silent);
         for ((user, password), (answer, _)) in round.into_iter().zip(answers) {
-            attempts += 1;
-            if answer == Answer::Accepted && !opened.iter().any(|(known, ..)| known == user) {
-                opened.push((user, password, attempts));
+            tried.attempts += 1;
+            tried.answered += usize::from(answer != Answer::Silent);
+            if answer == Answer::Accepted && !tried.opened.iter().any(|(known, ..)| known == user) {
+                tried.opened.push((user, password, tried.attempts));
             }
         }
+        unanswered = if silent { unanswered + 1 } else { 0 };
+        if unanswered == 2 && tried.attempts < planned(context) {
+            tried.stopped = Some(Stopped::Silent);
+            break;
+        }
     }
-    (opened, attempts)
 }
 
 #[cfg(test)]

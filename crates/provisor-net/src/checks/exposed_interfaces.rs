@@ -95,21 +95,29 @@ fn observe(context: &HostContext, sink: &mut FindingSink) {
             .record();
         }
         against_ixit(context, sink, service.port, "tcp", name, &describe(service));
-        sink.add(
-            META.id,
-            &["5.6-1"],
-            Outcome::Info,
-            Severity::Info,
-            format!("{}/tcp open: {}", service.port, describe(service)),
-        )
-        .on(&host, service.port, "tcp", name)
-        .evidence(serde_json::json!({
-            "probe": service.probe,
-            "product": service.product,
-            "version": service.version,
-            "banner": service.banner,
-        }))
-        .record();
+        let mut draft = sink
+            .add(
+                META.id,
+                &["5.6-1"],
+                Outcome::Info,
+                Severity::Info,
+                format!("{}/tcp open: {}", service.port, describe(service)),
+            )
+            .on(&host, service.port, "tcp", name)
+            .evidence(serde_json::json!({
+                "probe": service.probe,
+                "product": service.product,
+                "version": service.version,
+                "banner": service.banner,
+                "untried": service.untried,
+            }));
+        if service.untried > 0 {
+            draft = draft.detail(format!(
+                "identification ran out of its time before {} of its probes were asked (the port was slow to connect); a longer --answer-timeout asks them",
+                service.untried
+            ));
+        }
+        draft.record();
     }
     for service in &context.udp {
         against_ixit(

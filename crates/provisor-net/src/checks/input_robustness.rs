@@ -2,10 +2,11 @@
 
 use std::time::Duration;
 
+use futures_util::future::join_all;
 use provisor_engine::{FindingSink, Outcome, Severity};
 use tokio::io::AsyncWriteExt;
 
-use super::{Check, CheckMeta, CheckRun, HostContext};
+use super::{Check, CheckMeta, CheckRun, HostContext, Phase, out_of_time, within_budget};
 use crate::proto::{self, http, mqtt};
 use crate::udp;
 
@@ -18,7 +19,8 @@ use crate::udp;
 /// must still answer a valid request (a second chance a second later); one that stops
 /// answering fails 5.13-1 with the case that stopped it. Otherwise the finding says
 /// there is no indication of a problem with the cases sent, which is all a smoke test
-/// can say.
+/// can say. It runs after every other check, since it may stop a service; the services
+/// side by side, each within eight answers' time (inconclusive when that runs out).
 pub struct InputRobustness;
 
 static META: CheckMeta = CheckMeta {
@@ -36,6 +38,10 @@ const RECOVERY: Duration = Duration::from_secs(1);
 impl Check for InputRobustness {
     fn meta(&self) -> &'static CheckMeta {
         &META
+    }
+
+    fn phase(&self) -> Phase {
+        Phase::Last
     }
 
     fn run<'a>(&'a self, context: &'a HostContext, sink: &'a mut FindingSink) -> CheckRun<'a> {
@@ -184,7 +190,7 @@ impl Subject {
     async fn alive(self, context: &HostContext) -> bool {
         match self {
             Subject::Http { port, tls } => {
-                http::get(&context.target, port, tls, "/", "", context.deadline)
+                http::status(&context.target, port, tls, "/", context.deadline)
                     .await
                     .is_some()
             }
@@ -226,7 +232,14 @@ async fn observe(context: &HostContext, sink: &mut FindingSink) {
             subjects.push(Subject::Coap { port: service.port });
         }
     }
-    for subject in subjects {
+    // The services side by side, each within its time.
+    let results = join_all(subjects.iter().map(|subject| async move {
+        let mut done = 0;
+        let tried = within_budget(context, try_cases(context, *subject, &mut done)).await;
+        (tried, done)
+    }))
+    .await;
+    for (subject, (tried, done)) in subjects.into_iter().zip(results) {
         let port = subject.port();
         let transport = if matches!(subject, Subject::Coap { .. }) {
             "udp"
@@ -234,23 +247,18 @@ async fn observe(context: &HostContext, sink: &mut FindingSink) {
             "tcp"
         };
         let endpoint = format!("{}/{transport}", context.target.endpoint(port));
-        if !subject.alive(context).await {
-            continue;
-        }
         let cases = subject.cases();
-        let mut stopped = None;
-        for (index, case) in cases.iter().enumerate() {
-            subject.send(context, case).await;
-            if !subject.alive(context).await {
-                tokio::time::sleep(RECOVERY).await;
-                if !subject.alive(context).await {
-                    stopped = Some(index);
-                    break;
-                }
-            }
-        }
-        match stopped {
-            Some(index) => {
+        match tried {
+            None => out_of_time(
+                sink,
+                &META,
+                context,
+                port,
+                subject.name(),
+                &format!("sending {} malformed cases ({done} sent)", cases.len()),
+            ),
+            Some(Tried::NotAnswering) => {}
+            Some(Tried::Stopped(index)) => {
                 let case = &cases[index];
                 let shown: String = case
                     .iter()
@@ -272,7 +280,7 @@ async fn observe(context: &HostContext, sink: &mut FindingSink) {
                 .evidence(serde_json::json!({"case": index + 1, "bytes": case.len(), "start": shown, "seed": SEED}))
                 .record();
             }
-            None => {
+            Some(Tried::Survived) => {
                 sink.add(
                     META.id,
                     META.provisions,
@@ -289,6 +297,35 @@ async fn observe(context: &HostContext, sink: &mut FindingSink) {
             }
         }
     }
+}
+
+/// How a service took the malformed cases.
+enum Tried {
+    /// It did not answer a valid request before the first case.
+    NotAnswering,
+    /// It stopped answering after this case (0-based), and a second later too.
+    Stopped(usize),
+    /// It answered after every case.
+    Survived,
+}
+
+/// Sends the cases to one service, checking after each that it still answers; `done`
+/// counts the cases sent.
+async fn try_cases(context: &HostContext, subject: Subject, done: &mut usize) -> Tried {
+    if !subject.alive(context).await {
+        return Tried::NotAnswering;
+    }
+    for (index, case) in subject.cases().iter().enumerate() {
+        subject.send(context, case).await;
+        *done += 1;
+        if !subject.alive(context).await {
+            tokio::time::sleep(RECOVERY).await;
+            if !subject.alive(context).await {
+                return Tried::Stopped(index);
+            }
+        }
+    }
+    Tried::Survived
 }
 
 #[cfg(test)]

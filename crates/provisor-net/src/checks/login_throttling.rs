@@ -1,18 +1,19 @@
 //! `net.login-throttling`: whether a login interface slows down or stops repeated wrong
-//! guesses (brute-force protection). It runs after `net.default-credentials` in the
-//! registry's order, so its wrong guesses cannot hide a default password.
+//! guesses (brute-force protection). Its run of wrong passwords is part of each
+//! interface's login trial (`trials.rs`), after the default credentials, so its wrong
+//! guesses cannot hide a default password.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use futures_util::future::join_all;
 use provisor_engine::{FindingSink, Outcome, Severity};
 
 use super::logins::{self, Answer, Login};
-use super::{Check, CheckMeta, CheckRun, HostContext};
+use super::{Check, CheckMeta, CheckRun, HostContext, Phase};
 
 /// Sends a bounded run of wrong passwords to every login interface (at most 30 attempts
-/// or the attempt cap, and 60 seconds; one attempt at a time per interface, the
-/// interfaces at once) and watches for throttling: HTTP 429 or 503, MQTT's "server
+/// or the attempt cap, and the 60 seconds of the interface's login trial less what its
+/// default credentials took; one attempt at a time per interface, the interfaces at
+/// once) and watches for throttling: HTTP 429 or 503, MQTT's "server
 /// unavailable", FTP's 421, refused or unanswered connections, or answers that grow
 /// slow (the last five attempts taking three times as long as the first five, and half
 /// a second more). Any of these passes 5.1-5, with the timings as evidence; a run
@@ -30,13 +31,16 @@ static META: CheckMeta = CheckMeta {
     provisions: &["5.1-5"],
 };
 
-/// The longest run, in attempts and in time.
+/// The longest run, in attempts (in time, the interface's trial bounds it).
 const ATTEMPTS: usize = 30;
-const RUN: Duration = Duration::from_secs(60);
 
 impl Check for LoginThrottling {
     fn meta(&self) -> &'static CheckMeta {
         &META
+    }
+
+    fn phase(&self) -> Phase {
+        Phase::Trials
     }
 
     fn run<'a>(&'a self, context: &'a HostContext, sink: &'a mut FindingSink) -> CheckRun<'a> {
@@ -44,9 +48,12 @@ impl Check for LoginThrottling {
     }
 }
 
-/// How the run went: the answers and their times in milliseconds.
-struct Run {
+/// How the run went: the answers and their times in milliseconds, and whether the
+/// IXIT's known-good credential was refused after it (a lockout).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Run {
     answers: Vec<(Answer, u64)>,
+    locked: bool,
 }
 
 impl Run {
@@ -92,9 +99,8 @@ async fn observe(context: &HostContext, sink: &mut FindingSink) {
         return;
     }
     let host = context.target.address.to_string();
-    // The interfaces at once, each run one attempt at a time.
-    let runs = join_all(context.logins.iter().map(|login| guess(context, login))).await;
-    for (login, run) in context.logins.iter().zip(runs) {
+    for (login, trial) in context.logins.iter().zip(&context.trials) {
+        let run = &trial.run;
         let port = login.port();
         let described = login.describe(context);
         let times: Vec<u64> = run.answers.iter().map(|(_, time)| *time).collect();
@@ -126,11 +132,7 @@ async fn observe(context: &HostContext, sink: &mut FindingSink) {
         }
         match run.protection() {
             Some(sign) => {
-                let locked = match context.ixit.credential(port) {
-                    Some((user, password)) => locked_out(context, login, user, password).await,
-                    None => false,
-                };
-                let title = if locked {
+                let title = if run.locked {
                     format!(
                         "{described} locks the account out after {} wrong passwords",
                         run.answers.len()
@@ -176,29 +178,39 @@ async fn locked_out(context: &HostContext, login: &Login, user: &str, password: 
     true
 }
 
-/// The run of wrong passwords against one interface.
-async fn guess(context: &HostContext, login: &Login) -> Run {
+/// The run of wrong passwords against one interface, until `until` at the latest;
+/// then, when it showed protection and the IXIT gives a known-good credential, whether
+/// that credential is locked out.
+pub(crate) async fn guess(
+    context: &HostContext,
+    login: &Login,
+    until: tokio::time::Instant,
+) -> Run {
+    let mut run = Run::default();
+    let _ = tokio::time::timeout_at(until, wrong_passwords(context, login, &mut run)).await;
+    if run.protection().is_some()
+        && let Some((user, password)) = context.ixit.credential(login.port())
+    {
+        run.locked = locked_out(context, login, user, password).await;
+    }
+    run
+}
+
+async fn wrong_passwords(context: &HostContext, login: &Login, run: &mut Run) {
     let user = context
         .ixit
         .credential(login.port())
         .map_or("admin", |(user, _)| user)
         .to_owned();
-    let limit = ATTEMPTS.min(context.max_login_attempts);
-    let started = Instant::now();
-    let mut answers = Vec::new();
-    for index in 0..limit {
-        if started.elapsed() > RUN {
-            break;
-        }
+    for index in 0..ATTEMPTS.min(context.max_login_attempts) {
         let password = format!("provisor-wrong-{index}");
         let (answer, time) = logins::attempt(context, login, &user, &password).await;
-        answers.push((answer, time.as_millis() as u64));
+        run.answers.push((answer, time.as_millis() as u64));
         // Refused as too many, or gone silent: the run has its evidence.
         if matches!(answer, Answer::Throttled | Answer::Silent) {
             break;
         }
     }
-    Run { answers }
 }
 
 #[cfg(test)]
@@ -208,6 +220,7 @@ mod tests {
     fn run(answers: &[(Answer, u64)]) -> Run {
         Run {
             answers: answers.to_vec(),
+            locked: false,
         }
     }
 

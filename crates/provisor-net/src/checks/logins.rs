@@ -171,55 +171,68 @@ impl Answer {
 }
 
 /// Every login interface of the host; found once, before the checks that send
-/// credentials run, since their attempts may trip the interface's rate limit.
+/// credentials run, since their attempts may trip the interface's rate limit. The
+/// ports are looked at side by side.
 pub async fn interfaces(context: &HostContext) -> Vec<Login> {
+    let per_port = context
+        .services
+        .iter()
+        .map(|service| interfaces_on(context, service));
+    futures_util::future::join_all(per_port)
+        .await
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+/// The login interfaces of one port.
+async fn interfaces_on(context: &HostContext, service: &crate::identify::Service) -> Vec<Login> {
+    let port = service.port;
     let mut found = Vec::new();
-    for service in &context.services {
-        let port = service.port;
-        match service.name.as_deref() {
-            Some("ssh")
-                if context.ssh_methods(port).is_some_and(|methods| {
-                    methods
-                        .iter()
-                        .any(|method| method == "password" || method == "keyboard-interactive")
-                }) =>
-            {
-                found.push(Login::Ssh { port });
-            }
-            Some("telnet") => {
-                if let Some(mut session) =
-                    Telnet::connect(&context.target, port, context.deadline).await
-                {
-                    let greeting = session.read_text(context.deadline).await;
-                    if telnet::asks_for_login(&greeting) {
-                        found.push(Login::Telnet { port });
-                    }
-                }
-            }
-            Some("ftp") if ftp::takes_passwords(&context.target, port, context.deadline).await => {
-                found.push(Login::Ftp { port });
-            }
-            Some(name @ ("http" | "https")) => {
-                found.extend(web_logins(context, port, name == "https").await);
-            }
-            Some("rtsp") => {
-                if let Some((path, 401)) =
-                    rtsp::find_stream(&context.target, port, context.deadline).await
-                {
-                    found.push(Login::Rtsp { port, path });
-                }
-            }
-            Some(name @ ("mqtt" | "mqtts")) => {
-                let tls = name == "mqtts";
-                // Refused as "bad user name or password" or "not authorized".
-                let anonymous =
-                    mqtt::connect(&context.target, port, tls, None, context.deadline).await;
-                if matches!(anonymous, Err(4 | 5)) {
-                    found.push(Login::Mqtt { port, tls });
-                }
-            }
-            _ => {}
+    match service.name.as_deref() {
+        Some("ssh")
+            if context.ssh_methods(port).is_some_and(|methods| {
+                methods
+                    .iter()
+                    .any(|method| method == "password" || method == "keyboard-interactive")
+            }) =>
+        {
+            found.push(Login::Ssh { port });
         }
+        Some("telnet") => {
+            if let Some(mut session) =
+                Telnet::connect(&context.target, port, context.deadline).await
+            {
+                let greeting = session
+                    .read_until(context.deadline, telnet::asks_for_login)
+                    .await;
+                if telnet::asks_for_login(&greeting) {
+                    found.push(Login::Telnet { port });
+                }
+            }
+        }
+        Some("ftp") if ftp::takes_passwords(&context.target, port, context.deadline).await => {
+            found.push(Login::Ftp { port });
+        }
+        Some(name @ ("http" | "https")) => {
+            found.extend(web_logins(context, port, name == "https").await);
+        }
+        Some("rtsp") => {
+            if let Some((path, 401)) =
+                rtsp::find_stream(&context.target, port, context.deadline).await
+            {
+                found.push(Login::Rtsp { port, path });
+            }
+        }
+        Some(name @ ("mqtt" | "mqtts")) => {
+            let tls = name == "mqtts";
+            // Refused as "bad user name or password" or "not authorized".
+            let anonymous = mqtt::connect(&context.target, port, tls, None, context.deadline).await;
+            if matches!(anonymous, Err(4 | 5)) {
+                found.push(Login::Mqtt { port, tls });
+            }
+        }
+        _ => {}
     }
     found
 }

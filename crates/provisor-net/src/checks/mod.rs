@@ -1,8 +1,11 @@
 //! The network checks, one file each, in one sorted registry. A check observes what
 //! discovery and identification found (and may talk to the host itself, within its
-//! own deadlines and attempt limits) and records findings located at `host:port`. The
-//! doc comment above each check's struct is its entry in docs/checks.md, which a test
-//! keeps in step (`UPDATE_DOCS=1 cargo test -p provisor-cli` rewrites it).
+//! own deadlines, attempt limits and a time for each port) and records findings located
+//! at `host:port`. Checks run side by side in three [`Phase`]s: those that only look,
+//! beside the login trials ([`trials`]); those that record the trials; and last those
+//! that may stop a service. The doc comment above each check's struct is its entry in
+//! docs/checks.md, which a test keeps in step (`UPDATE_DOCS=1 cargo test -p
+//! provisor-cli` rewrites it).
 
 mod default_credentials;
 mod exposed_interfaces;
@@ -14,6 +17,7 @@ pub mod logins;
 mod plaintext;
 mod ssh;
 mod tls;
+pub mod trials;
 pub(crate) mod unauthenticated_access;
 
 use std::future::Future;
@@ -69,6 +73,9 @@ pub struct HostContext {
     pub ixit: crate::Ixit,
     /// The login interfaces, found once before the checks run (none without auth tests).
     pub logins: Vec<logins::Login>,
+    /// What trying credentials on each login interface showed (in the order of
+    /// `logins`), there for the checks of [`Phase::Trials`].
+    pub trials: Vec<trials::Trial>,
     /// The UDP services that answered.
     pub udp: Vec<crate::udp::UdpService>,
     /// The authentication methods each SSH server offers (`None`: it could not be
@@ -94,12 +101,87 @@ impl HostContext {
 /// A check's work, which may talk to the host.
 pub type CheckRun<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 
+/// When a check runs. The checks of a phase run side by side, each with a sink of its
+/// own; the findings are put together in the registry's order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Looks at the services (and may ask them things), while the login trials run.
+    Observe,
+    /// Records what the login trials showed, once they are over.
+    Trials,
+    /// May stop a service: after everything else.
+    Last,
+}
+
 /// One network check.
 pub trait Check: Sync {
     /// Its id, title and provisions.
     fn meta(&self) -> &'static CheckMeta;
+    /// When it runs.
+    fn phase(&self) -> Phase {
+        Phase::Observe
+    }
     /// Observes the host and records findings.
     fn run<'a>(&'a self, context: &'a HostContext, sink: &'a mut FindingSink) -> CheckRun<'a>;
+}
+
+/// Runs the checks of `phase` side by side, each with a sink of its own: the sinks with
+/// the check's place in the registry, so the findings can be put together in its order.
+pub async fn run_phase(phase: Phase, context: &HostContext) -> Vec<(usize, FindingSink)> {
+    futures_util::future::join_all(
+        all()
+            .iter()
+            .enumerate()
+            .filter(|(_, check)| check.phase() == phase)
+            .map(|(index, check)| async move {
+                let mut own = FindingSink::new();
+                check.run(context, &mut own).await;
+                (index, own)
+            }),
+    )
+    .await
+}
+
+/// How long a check may spend on one port: eight answers. A service that answers
+/// takes a fraction of it; one that drips, stalls or lies costs no more.
+pub(crate) fn port_budget(context: &HostContext) -> std::time::Duration {
+    context.deadline * 8
+}
+
+/// Runs a check's `work` on one port within [`port_budget`]; `None` when the time ran
+/// out.
+pub(crate) async fn within_budget<T>(
+    context: &HostContext,
+    work: impl Future<Output = T>,
+) -> Option<T> {
+    tokio::time::timeout(port_budget(context), work).await.ok()
+}
+
+/// Records that `meta`'s check ran out of its time on `port`: what it saw there is not
+/// enough for a verdict.
+pub(crate) fn out_of_time(
+    sink: &mut FindingSink,
+    meta: &CheckMeta,
+    context: &HostContext,
+    port: u16,
+    service: &str,
+    what: &str,
+) {
+    let budget = port_budget(context);
+    sink.add(
+        meta.id,
+        meta.provisions,
+        provisor_engine::Outcome::Inconclusive,
+        provisor_engine::Severity::Info,
+        format!(
+            "{what} on {} took longer than its {:.1} s",
+            context.target.endpoint(port),
+            budget.as_secs_f64()
+        ),
+    )
+    .detail("the service answered too slowly, a byte at a time, or not as it said it would; look at it by hand, or scan again with a longer --answer-timeout")
+    .on(&context.target.address.to_string(), port, "tcp", Some(service))
+    .record();
 }
 
 /// Every network check, sorted by id.

@@ -3,11 +3,12 @@
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
+use futures_util::future::join_all;
 use provisor_engine::{FindingSink, Outcome, Severity};
 use serde::Deserialize;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
-use super::{Check, CheckMeta, CheckRun, HostContext};
+use super::{Check, CheckMeta, CheckRun, HostContext, out_of_time, within_budget};
 use crate::tls::{self, Reply, Version};
 
 /// For every port that speaks TLS, offers each version from SSLv3 to TLS 1.3 with
@@ -19,6 +20,8 @@ use crate::tls::{self, Reply, Version};
 /// anonymous, RC4, DES, 3DES and IDEA suites, an RSA key under 2048 bits or an EC key
 /// under 256, a certificate signed with MD5 or SHA-1, and one expired or not yet valid.
 /// Legacy suites (CBC, static RSA key exchange) and self-signed certificates are noted.
+/// The ports are examined side by side, each within eight answers' time: what a port
+/// agreed to before its time ran out still fails it, but it cannot pass.
 /// 5.5-1 asks for best-practice cryptography, 5.5-7 and 5.8-1/5.8-2 for protecting
 /// sensitive and personal data in transit.
 pub struct Tls;
@@ -100,8 +103,7 @@ struct Observed {
     certificate: Option<Vec<u8>>,
 }
 
-async fn observe_port(context: &HostContext, port: u16) -> Observed {
-    let mut observed = Observed::default();
+async fn observe_port(context: &HostContext, port: u16, observed: &mut Observed) {
     for version in VERSIONS {
         let mut offered = offered_to(version);
         let mut agreed = Vec::new();
@@ -133,7 +135,6 @@ async fn observe_port(context: &HostContext, port: u16) -> Observed {
             observed.versions.push((version, agreed));
         }
     }
-    observed
 }
 
 impl Check for Tls {
@@ -149,13 +150,28 @@ impl Check for Tls {
 async fn observe(context: &HostContext, sink: &mut FindingSink) {
     let host = context.target.address.to_string();
     let profile = &table().profile;
-    for service in &context.services {
-        if !matches!(service.name.as_deref(), Some("tls" | "https" | "mqtts")) {
-            continue;
-        }
-        let port = service.port;
+    let ports: Vec<u16> = context
+        .services
+        .iter()
+        .filter(|service| matches!(service.name.as_deref(), Some("tls" | "https" | "mqtts")))
+        .map(|service| service.port)
+        .collect();
+    // The ports side by side, each within its time; what a port agreed to before its
+    // time ran out still counts.
+    let observations = join_all(ports.iter().map(|&port| async move {
+        let mut observed = Observed::default();
+        let complete = within_budget(context, observe_port(context, port, &mut observed))
+            .await
+            .is_some();
+        (observed, complete)
+    }))
+    .await;
+    for (port, (observed, complete)) in ports.into_iter().zip(observations) {
         let endpoint = context.target.endpoint(port);
-        let observed = observe_port(context, port).await;
+        if !complete {
+            let what = "enumerating TLS versions and cipher suites";
+            out_of_time(sink, &META, context, port, "tls", what);
+        }
         let mut failed = false;
         let mut fail = |sink: &mut FindingSink, severity, title: String, detail: &str| {
             failed = true;
@@ -252,13 +268,16 @@ async fn observe(context: &HostContext, sink: &mut FindingSink) {
             })),
         });
         let (outcome, title) = if accepted.is_empty() {
+            if !complete {
+                continue;
+            }
             (
                 Outcome::Inconclusive,
                 format!(
                     "TLS on {endpoint} completed no handshake with the versions and suites offered"
                 ),
             )
-        } else if failed {
+        } else if failed || !complete {
             (
                 Outcome::Info,
                 format!(

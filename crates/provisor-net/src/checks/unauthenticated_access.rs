@@ -4,11 +4,13 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use futures_util::future::join_all;
 use provisor_engine::{Draft, FindingSink, Outcome, Severity};
 use regex::bytes::Regex;
 use serde::Deserialize;
 
-use super::{Check, CheckMeta, CheckRun, HostContext, pass_if_clean};
+use super::{Check, CheckMeta, CheckRun, HostContext, out_of_time, pass_if_clean, within_budget};
+use crate::identify::Service;
 use crate::proto::telnet::{self, Telnet};
 use crate::proto::{ftp, mqtt, rtsp, upnp};
 
@@ -119,86 +121,106 @@ impl Check for UnauthenticatedAccess {
     }
 }
 
-async fn observe(context: &HostContext, sink: &mut FindingSink) {
-    let host = context.target.address.to_string();
-    let mut examined = 0;
-    for service in &context.services {
-        let port = service.port;
-        match service.name.as_deref() {
-            Some("telnet") => {
-                examined += 1;
-                telnet_shell(context, port, sink).await;
-            }
-            Some(name @ ("mqtt" | "mqtts")) => {
-                examined += 1;
-                anonymous_mqtt(context, port, name == "mqtts", sink).await;
-            }
-            Some("http" | "https") => {
-                examined += 1;
-                open_pages(context, port, sink);
-            }
-            Some("ftp") => {
-                examined += 1;
-                let anonymous = ftp::login(
-                    &context.target,
-                    port,
-                    "anonymous",
-                    "provisor@example.invalid",
-                    context.deadline,
-                )
-                .await
-                    == Some(230);
-                if anonymous {
-                    open_to_anyone(
-                        sink,
-                        context,
-                        (port, "ftp"),
-                        format!(
-                            "FTP on {} accepts anonymous logins",
-                            context.target.endpoint(port)
-                        ),
-                        "anyone can list and fetch the files it serves; turn anonymous FTP off",
-                    )
-                    .record();
-                }
-            }
-            Some("modbus") => {
-                // Identification read a holding register: that answer is the evidence.
-                examined += 1;
+/// Tries one port without credentials; whether there was anything to try.
+async fn examine(context: &HostContext, service: &Service, sink: &mut FindingSink) -> bool {
+    let port = service.port;
+    let mut examined = false;
+    match service.name.as_deref() {
+        Some("telnet") => {
+            examined = true;
+            telnet_shell(context, port, sink).await;
+        }
+        Some(name @ ("mqtt" | "mqtts")) => {
+            examined = true;
+            anonymous_mqtt(context, port, name == "mqtts", sink).await;
+        }
+        Some("http" | "https") => {
+            examined = true;
+            open_pages(context, port, sink);
+        }
+        Some("ftp") => {
+            examined = true;
+            let anonymous = ftp::login(
+                &context.target,
+                port,
+                "anonymous",
+                "provisor@example.invalid",
+                context.deadline,
+            )
+            .await
+                == Some(230);
+            if anonymous {
                 open_to_anyone(
                     sink,
                     context,
-                    (port, "modbus"),
+                    (port, "ftp"),
                     format!(
-                        "Modbus on {} answers register reads without authentication",
+                        "FTP on {} accepts anonymous logins",
                         context.target.endpoint(port)
                     ),
-                    "Modbus has no authentication: anyone who reaches the port reads and writes the device's registers; keep it off networks others reach, or put it behind an authenticated tunnel",
+                    "anyone can list and fetch the files it serves; turn anonymous FTP off",
                 )
-                .evidence(serde_json::json!({"probe": "read holding register 0 of unit 1", "banner": service.banner}))
                 .record();
             }
-            Some("rtsp") => {
-                examined += 1;
-                if let Some((path, 200)) =
-                    rtsp::find_stream(&context.target, port, context.deadline).await
-                {
-                    open_to_anyone(
-                        sink,
-                        context,
-                        (port, "rtsp"),
-                        format!(
-                            "the RTSP stream {}{path} plays without a login",
-                            context.target.endpoint(port)
-                        ),
-                        "anyone who reaches the port watches or listens; require a login for the stream",
-                    )
-                    .evidence(serde_json::json!({"path": path, "describe": 200}))
-                    .record();
-                }
-            }
-            _ => {}
         }
+        Some("modbus") => {
+            // Identification read a holding register: that answer is the evidence.
+            examined = true;
+            open_to_anyone(
+                sink,
+                context,
+                (port, "modbus"),
+                format!(
+                    "Modbus on {} answers register reads without authentication",
+                    context.target.endpoint(port)
+                ),
+                "Modbus has no authentication: anyone who reaches the port reads and writes the device's registers; keep it off networks others reach, or put it behind an authenticated tunnel",
+            )
+            .evidence(serde_json::json!({"probe": "read holding register 0 of unit 1", "banner": service.banner}))
+            .record();
+        }
+        Some("rtsp") => {
+            examined = true;
+            if let Some((path, 200)) =
+                rtsp::find_stream(&context.target, port, context.deadline).await
+            {
+                open_to_anyone(
+                    sink,
+                    context,
+                    (port, "rtsp"),
+                    format!(
+                        "the RTSP stream {}{path} plays without a login",
+                        context.target.endpoint(port)
+                    ),
+                    "anyone who reaches the port watches or listens; require a login for the stream",
+                )
+                .evidence(serde_json::json!({"path": path, "describe": 200}))
+                .record();
+            }
+        }
+        _ => {}
+    }
+    examined
+}
+
+async fn observe(context: &HostContext, sink: &mut FindingSink) {
+    let host = context.target.address.to_string();
+    // The ports side by side, each within its time, each with a sink of its own.
+    let ports = join_all(context.services.iter().map(|service| async move {
+        let mut own = FindingSink::new();
+        let examined = within_budget(context, examine(context, service, &mut own)).await;
+        if examined.is_none() {
+            let name = service.name.as_deref().unwrap_or("unidentified");
+            let what = "trying it without credentials";
+            out_of_time(&mut own, &META, context, service.port, name, what);
+        }
+        (own, examined.unwrap_or(true))
+    }))
+    .await;
+    let mut examined = 0;
+    for (own, looked) in ports {
+        sink.merge(own);
+        examined += usize::from(looked);
     }
     for description in &context.upnp {
         examined += 1;
@@ -249,7 +271,11 @@ async fn telnet_shell(context: &HostContext, port: u16, sink: &mut FindingSink) 
     let Some(mut session) = Telnet::connect(&context.target, port, context.deadline).await else {
         return;
     };
-    let greeting = session.read_text(context.deadline).await;
+    let greeting = session
+        .read_until(context.deadline, |text| {
+            telnet::asks_for_login(text) || telnet::shows_prompt(text)
+        })
+        .await;
     if telnet::asks_for_login(&greeting) {
         return;
     }
@@ -260,8 +286,11 @@ async fn telnet_shell(context: &HostContext, port: u16, sink: &mut FindingSink) 
     {
         return;
     }
-    let answer = session.read_text(context.deadline).await;
-    if answer.contains(&format!("{word}-42")) {
+    let sum = format!("{word}-42");
+    let answer = session
+        .read_until(context.deadline, |text| text.contains(&sum))
+        .await;
+    if answer.contains(&sum) {
         sink.add(
             META.id,
             META.provisions,

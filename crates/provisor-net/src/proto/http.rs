@@ -92,7 +92,63 @@ pub async fn send(
     extra: &str,
     deadline: Duration,
 ) -> Option<Response> {
-    let mut stream = connect(target, port, tls, deadline).await?;
+    let end = tokio::time::Instant::now() + deadline;
+    let mut stream = request(target, port, tls, verb, path, extra, end).await?;
+    parse(&read_bounded(&mut stream, end, BODY_LIMIT, |_| false).await)
+}
+
+/// The status a server answers `GET path` with, read from the status line alone: the
+/// cheap way to tell that it still answers, whatever follows the status line.
+pub async fn status(
+    target: &Target,
+    port: u16,
+    tls: bool,
+    path: &str,
+    deadline: Duration,
+) -> Option<u16> {
+    let end = tokio::time::Instant::now() + deadline;
+    let mut stream = request(target, port, tls, Verb::Get, path, "", end).await?;
+    let has_line = |raw: &[u8]| raw.contains(&b'\n');
+    let raw = read_bounded(&mut stream, end, STATUS_LINE_LIMIT, has_line).await;
+    let line = raw.split(|&byte| byte == b'\n').next()?;
+    parse(line).map(|response| response.status)
+}
+
+/// The longest status line read.
+const STATUS_LINE_LIMIT: usize = 1024;
+
+/// Reads until `end`, `limit` bytes, the end of the stream, or until `enough` says so.
+async fn read_bounded(
+    stream: &mut Box<dyn super::Stream>,
+    end: tokio::time::Instant,
+    limit: usize,
+    enough: impl Fn(&[u8]) -> bool,
+) -> Vec<u8> {
+    let mut raw = Vec::new();
+    let mut buffer = [0u8; 8192];
+    while raw.len() < limit && !enough(&raw) {
+        match tokio::time::timeout_at(end, stream.read(&mut buffer)).await {
+            Ok(Ok(read)) if read > 0 => {
+                raw.extend_from_slice(&buffer[..read.min(limit - raw.len())]);
+            }
+            _ => break,
+        }
+    }
+    raw
+}
+
+/// Connects and sends one request, by `end`; the connection, to read the answer from.
+async fn request(
+    target: &Target,
+    port: u16,
+    tls: bool,
+    verb: Verb<'_>,
+    path: &str,
+    extra: &str,
+    end: tokio::time::Instant,
+) -> Option<Box<dyn super::Stream>> {
+    let left = end.saturating_duration_since(tokio::time::Instant::now());
+    let mut stream = connect(target, port, tls, left).await?;
     let (method, body) = match verb {
         Verb::Post { content_type, body } => (
             "POST",
@@ -107,22 +163,11 @@ pub async fn send(
         "{method} {path} HTTP/1.0\r\nHost: {}\r\nUser-Agent: provisor\r\nAccept: */*\r\nConnection: close\r\n{extra}{body}",
         target.address
     );
-    let end = tokio::time::Instant::now() + deadline;
     tokio::time::timeout_at(end, stream.write_all(request.as_bytes()))
         .await
         .ok()?
         .ok()?;
-    let mut raw = Vec::new();
-    let mut buffer = [0u8; 8192];
-    while raw.len() < BODY_LIMIT {
-        match tokio::time::timeout_at(end, stream.read(&mut buffer)).await {
-            Ok(Ok(read)) if read > 0 => {
-                raw.extend_from_slice(&buffer[..read.min(BODY_LIMIT - raw.len())]);
-            }
-            _ => break,
-        }
-    }
-    parse(&raw)
+    Some(stream)
 }
 
 /// Parses a response's status line and headers (HTTP/1.x, or RTSP/1.0, which has the

@@ -102,6 +102,22 @@ impl Telnet {
         String::from_utf8_lossy(&text).into_owned()
     }
 
+    /// Reads text until `told` says it is enough, the text stops coming, its limit or
+    /// `deadline` in all: a pause no longer ends it while the text says nothing yet.
+    pub async fn read_until(&mut self, deadline: Duration, told: impl Fn(&str) -> bool) -> String {
+        let end = tokio::time::Instant::now() + deadline;
+        let mut text = String::new();
+        while !told(&text) && text.len() < TEXT_LIMIT {
+            let left = end.saturating_duration_since(tokio::time::Instant::now());
+            let more = self.read_text(left).await;
+            if more.is_empty() {
+                break;
+            }
+            text.push_str(&more);
+        }
+        text
+    }
+
     /// Sends a line (CR LF).
     pub async fn send_line(&mut self, line: &str, deadline: Duration) -> bool {
         let bytes = format!("{line}\r\n");
@@ -149,7 +165,8 @@ fn refused(text: &str) -> bool {
 
 /// Logs in at the prompts with `user` and `password`: `Some(true)` when a shell (it
 /// works out a sum) or a command prompt follows, `Some(false)` when the login program
-/// refuses, `None` when the server did not prompt or went silent.
+/// refuses, `None` when the server did not prompt, went silent or answered with
+/// something that is neither.
 pub async fn login(
     target: &Target,
     port: u16,
@@ -158,10 +175,16 @@ pub async fn login(
     deadline: Duration,
 ) -> Option<bool> {
     let mut session = Telnet::connect(target, port, deadline).await?;
-    let greeting = session.read_text(deadline).await;
+    // A login program greets late when several sessions start at once (busybox's
+    // telnetd takes a second or more): the greeting has the verdict's time.
+    let greeting = session
+        .read_until(super::PASSWORD_VERDICT.max(deadline), asks_for_login)
+        .await;
     if prompts_for(&greeting, &USER_PROMPTS) {
         session.send_line(user, deadline).await.then_some(())?;
-        let asked = session.read_text(deadline).await;
+        let asked = session
+            .read_until(deadline, |text| prompts_for(text, &["password"]))
+            .await;
         if !prompts_for(&asked, &["password"]) {
             return None;
         }
@@ -169,28 +192,39 @@ pub async fn login(
         return None;
     }
     session.send_line(password, deadline).await.then_some(())?;
+    // The echoed line end comes at once, the verdict when the login program has
+    // waited, a shell's prompt after its greeting: read until one can be told.
     let verdict = session
-        .read_text(super::PASSWORD_VERDICT.max(deadline))
+        .read_until(super::PASSWORD_VERDICT.max(deadline), |text| {
+            refused(text) || shows_prompt(text)
+        })
         .await;
-    if verdict.is_empty() {
+    if verdict.trim().is_empty() {
         return None;
     }
     if refused(&verdict) {
         return Some(false);
     }
     let word = super::unique_word();
+    let sum = format!("{word}-42");
     if session
         .send_line(&format!("echo {word}-$((6*7))"), deadline)
         .await
         && session
-            .read_text(deadline)
+            .read_until(deadline, |text| text.contains(&sum))
             .await
-            .contains(&format!("{word}-42"))
+            .contains(&sum)
     {
         return Some(true);
     }
     // Not a shell: a device's own command line still counts when it shows a prompt.
-    Some(verdict.trim_end().ends_with(['#', '$', '>', '%']))
+    // Anything else (noise, a greeting that never ends) says neither yes nor no.
+    shows_prompt(&verdict).then_some(true)
+}
+
+/// Whether text ends at a command prompt.
+pub fn shows_prompt(text: &str) -> bool {
+    text.trim_end().ends_with(['#', '$', '>', '%'])
 }
 
 #[cfg(test)]

@@ -213,7 +213,7 @@ impl Device {
             .spawn()
             .unwrap_or_else(|error| panic!("cannot start {command:?}: {error}"));
         self.children.push(child);
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let up = match ready {
                 Some(text) => std::fs::read_to_string(&log).is_ok_and(|log| log.contains(text)),
@@ -224,7 +224,7 @@ impl Device {
             }
             assert!(
                 Instant::now() < deadline,
-                "{command:?} did not listen on {peer} within 10 s: {}",
+                "{command:?} did not listen on {peer} within 30 s: {}",
                 std::fs::read_to_string(&log).unwrap_or_default()
             );
             std::thread::sleep(Duration::from_millis(50));
@@ -652,7 +652,7 @@ printf 'Content-Type: text/html\r\n\r\n<html><body>%s<form method="post" action=
             .set_read_timeout(Some(Duration::from_millis(200)))
             .unwrap();
         let request = provisor_net::udp::coap_well_known_core();
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + Duration::from_secs(30);
         let mut buffer = [0u8; 2048];
         loop {
             let _ = socket.send_to(&request, (self.address, port));
