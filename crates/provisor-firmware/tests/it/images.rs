@@ -903,41 +903,56 @@ fn components_are_matched_against_imported_advisories() {
     );
 }
 
-/// A clean Debian 12 armhf system (debootstrap minbase, root locked) holds crypto
-/// libraries with self-test keys, configuration variables named like passwords and
+/// Clean Debian systems (debootstrap minbase, root locked): Debian 12 for 32-bit ARM,
+/// whose GnuTLS holds self-test keys, and Debian 13 for 64-bit ARM, with OpenSSL 3.5
+/// and merged /usr. They hold configuration variables named like passwords and
 /// programs named `update-*` that are no updaters: none of it is a weakness.
 #[test]
-fn a_clean_debian_system_has_no_fail_and_no_inconclusive_finding() {
-    let findings = scan(&images().join("debian/rootfs"));
-    let flagged: Vec<String> = findings
-        .findings
-        .iter()
-        .filter(|finding| matches!(finding.outcome, Outcome::Fail | Outcome::Inconclusive))
-        .map(|finding| format!("{} {}", finding.check, finding.title))
-        .collect();
-    assert!(flagged.is_empty(), "{flagged:#?}");
-    let test_keys = findings
-        .findings
-        .iter()
-        .filter(|finding| {
-            finding.check == "firmware.private-key" && finding.title.contains("self-test key")
-        })
-        .count();
-    assert_eq!(
-        test_keys, 10,
-        "GnuTLS' known-answer test keys are recognised"
-    );
-    let packages = findings
-        .components
-        .iter()
-        .filter(|component| {
-            component
-                .purl
+fn clean_debian_systems_have_no_fail_and_no_inconclusive_finding() {
+    // (root, GnuTLS self-test keys, packages of minbase)
+    for (root, keys, listed) in [("debian/rootfs", 10, 88), ("debian13/rootfs", 0, 78)] {
+        let findings = scan(&images().join(root));
+        let flagged: Vec<String> = findings
+            .findings
+            .iter()
+            .filter(|finding| matches!(finding.outcome, Outcome::Fail | Outcome::Inconclusive))
+            .map(|finding| format!("{} {}", finding.check, finding.title))
+            .collect();
+        assert!(flagged.is_empty(), "{root}: {flagged:#?}");
+        let test_keys = findings
+            .findings
+            .iter()
+            .filter(|finding| {
+                finding.check == "firmware.private-key" && finding.title.contains("self-test key")
+            })
+            .count();
+        assert_eq!(test_keys, keys, "{root}: the known-answer test keys");
+        let packages = findings
+            .components
+            .iter()
+            .filter(|component| {
+                component
+                    .purl
+                    .as_deref()
+                    .is_some_and(|purl| purl.starts_with("pkg:deb/"))
+            })
+            .count();
+        assert_eq!(
+            packages, listed,
+            "{root}: every package of minbase is listed"
+        );
+        let hardening = findings
+            .findings
+            .iter()
+            .find(|finding| finding.check == "firmware.binary-hardening")
+            .map(|finding| finding.title.clone());
+        assert!(
+            hardening
                 .as_deref()
-                .is_some_and(|purl| purl.starts_with("pkg:deb/"))
-        })
-        .count();
-    assert_eq!(packages, 88, "every package of minbase is listed");
+                .is_some_and(|title| title.contains("ELF binaries")),
+            "{root}: the programs are read: {hardening:?}"
+        );
+    }
 }
 
 /// The binary checks read programs of every architecture: the vendor login's compiled
