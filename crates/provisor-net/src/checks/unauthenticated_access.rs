@@ -214,7 +214,7 @@ async fn observe(context: &HostContext, sink: &mut FindingSink) {
             let what = "trying it without credentials";
             out_of_time(&mut own, &META, context, service.port, name, what);
         }
-        (own, examined.unwrap_or(true))
+        (own, examined.unwrap_or(false))
     }))
     .await;
     let mut examined = 0;

@@ -44,6 +44,7 @@ struct Rules {
     symbol_names: String,
     not_symbol_names: String,
     login_symbol_names: String,
+    published_symbols: String,
     accounts: Vec<String>,
     labels: Vec<String>,
     #[cfg_attr(not(test), allow(dead_code, reason = "read by the data tests"))]
@@ -92,6 +93,7 @@ struct Compiled {
     symbol_names: Regex,
     not_symbol_names: Regex,
     login_symbol_names: Regex,
+    published_symbols: Regex,
     identifier: Regex,
 }
 
@@ -105,6 +107,7 @@ fn compiled() -> &'static Compiled {
             symbol_names: regex(&rules.symbol_names),
             not_symbol_names: regex(&rules.not_symbol_names),
             login_symbol_names: regex(&rules.login_symbol_names),
+            published_symbols: regex(&rules.published_symbols),
             // Identifiers, locales, file, path, version and scoped names: words joined by
             // _ . - / or :.
             identifier: regex(r"^[A-Za-z0-9]+([_.\-/:]+[A-Za-z0-9]+)+$"),
@@ -182,7 +185,9 @@ enum How {
 fn secret_symbol(name: &str) -> bool {
     let compiled = compiled();
     let name = words_of(name);
-    compiled.symbol_names.is_match(&name) && !compiled.not_symbol_names.is_match(&name)
+    compiled.symbol_names.is_match(&name)
+        && !compiled.not_symbol_names.is_match(&name)
+        && !compiled.published_symbols.is_match(&name)
 }
 
 /// A symbol name in lower case with its words joined by `_` (`passwordMinLength` and

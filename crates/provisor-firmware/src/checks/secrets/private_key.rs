@@ -17,9 +17,10 @@ use provisor_engine::FindingSink;
 /// not secrets and are not flagged. The finding gives the key's format, algorithm and
 /// size (bits or curve) and a SHA-256 fingerprint (OpenSSH's, of the public key, where
 /// the format carries one; of the DER otherwise), never the key. The keys crypto
-/// libraries carry for their self-tests (GnuTLS' known-answer tests, listed by
-/// fingerprint with their library in `data/published-test-keys.toml`) are published and
-/// protect nothing: they are noted, not failed.
+/// libraries carry for their self-tests (GnuTLS' known-answer tests, the test
+/// certificates' keys Mbed TLS compiles into libmbedx509; listed by fingerprint with
+/// their library in `data/published-test-keys.toml`) are published and protect nothing:
+/// they are noted, not failed.
 pub struct PrivateKey;
 
 /// `data/published-test-keys.toml`.
@@ -184,7 +185,7 @@ impl Check for PrivateKey {
                     Severity::Info,
                     format!("{described} in {}: {}'s published self-test key", node.path, test_key.library),
                 )
-                .detail(format!("the {} ({}): a known-answer test key, published with the library's source; it protects nothing", test_key.what, test_key.library))
+                .detail(format!("the {} ({}): a test key, published with the library's source; it protects nothing", test_key.what, test_key.library))
                 .at(&node.path, key.line, &node.container)
                 .evidence(evidence)
                 .record();
