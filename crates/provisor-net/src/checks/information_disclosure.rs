@@ -110,14 +110,25 @@ async fn observe(context: &HostContext, sink: &mut FindingSink) {
         match name {
             Some("http" | "https") => {
                 examined += 1;
-                if let Some(site) = context.sites.iter().find(|site| site.port == port) {
+                let site = context.sites.iter().find(|site| site.port == port);
+                if let Some(site) = site {
                     pages_before_login(context, site, sink);
                 }
-                let tls = name == Some("https");
-                let Some(page) =
-                    http::get(&context.target, port, tls, "/", "", context.deadline).await
-                else {
-                    continue;
+                // The index as the crawl fetched it, or fetched now when it could not.
+                let index = site
+                    .and_then(|site| site.pages.iter().find(|page| page.path == "/"))
+                    .map(|page| page.response.clone());
+                let page = match index {
+                    Some(page) => page,
+                    None => {
+                        let tls = name == Some("https");
+                        let fetched =
+                            http::get(&context.target, port, tls, "/", "", context.deadline);
+                        let Some(page) = fetched.await else {
+                            continue;
+                        };
+                        page
+                    }
                 };
                 for header in ["server", "x-powered-by"] {
                     let Some(value) = page.header(header) else {
