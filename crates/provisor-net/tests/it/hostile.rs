@@ -321,11 +321,7 @@ fn hostile_host(host: &'static str, lifetime: Duration) -> Stop {
 #[test]
 #[ignore = "holds the hostile host for measurements"]
 fn hold_the_hostile_host() {
-    let seconds: u64 = std::env::var("PROVISOR_HOLD_SECONDS")
-        .ok()
-        .and_then(|text| text.parse().ok())
-        .unwrap_or(120)
-        .min(3600);
+    let seconds = crate::hold_seconds();
     let _stop = hostile_host("127.0.0.27", Duration::from_secs(seconds));
     eprintln!("hostile host up on 127.0.0.27, ports 31101-31109, for {seconds} s");
     std::thread::sleep(Duration::from_secs(seconds));

@@ -687,6 +687,16 @@ fn upnp_and_mdns_announcements_are_examined() {
     }
 }
 
+/// How long a held bench stays up: `PROVISOR_HOLD_SECONDS`, 120 by default, an hour at
+/// most.
+pub fn hold_seconds() -> u64 {
+    std::env::var("PROVISOR_HOLD_SECONDS")
+        .ok()
+        .and_then(|text| text.parse().ok())
+        .unwrap_or(120)
+        .min(3600)
+}
+
 /// Holds the hardened and the weak device up (on 127.0.0.21 and 127.0.0.20) for the
 /// measurements and comparisons of docs/PERFORMANCE.md and docs/AGREEMENT.md, for
 /// `PROVISOR_HOLD_SECONDS` (120 by default, an hour at most). Not part of the suite:
@@ -695,11 +705,7 @@ fn upnp_and_mdns_announcements_are_examined() {
 #[test]
 #[ignore = "holds the bench for measurements"]
 fn hold_the_bench() {
-    let seconds: u64 = std::env::var("PROVISOR_HOLD_SECONDS")
-        .ok()
-        .and_then(|text| text.parse().ok())
-        .unwrap_or(120)
-        .min(3600);
+    let seconds = hold_seconds();
     let _hardened = hardened_device("127.0.0.21");
     let _weak = weak_device();
     eprintln!("bench up on 127.0.0.20 (weak) and 127.0.0.21 (hardened) for {seconds} s");
