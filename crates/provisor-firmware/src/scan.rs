@@ -161,7 +161,7 @@ fn unpack_blob(
 }
 
 /// Runs every check over the unpacked filesystem and assembles the findings document.
-fn analyse(
+pub(crate) fn analyse(
     vfs: &Vfs,
     mut sink: FindingSink,
     target: Target,
