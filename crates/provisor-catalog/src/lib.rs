@@ -10,22 +10,58 @@ mod validate;
 use std::sync::OnceLock;
 
 pub use model::{
-    Catalog, Category, CheckTests, Condition, ConditionId, DerivedRule, FieldType, IxitField,
-    IxitTable, Provision, Relation, Status, TestCase, TestKind,
+    Carries, Catalog, Category, CheckTests, Condition, ConditionId, ConditionKind, ConditionMove,
+    DerivedRule, FieldType, FindingRule, IxitField, IxitMove, IxitTable, Migration, Provision,
+    Relation, Status, TestCase, TestKind, TestOrigin, TextSource, Voided,
 };
 pub use validate::Problem;
 
-/// The edition an assessment uses when it names none.
-pub const DEFAULT_EDITION: &str = "en303645-v2.1.1";
+/// The edition of new work: `provisor init` writes it and `provisor catalog` shows it
+/// unless told otherwise.
+pub const DEFAULT_EDITION: &str = "en303645-v3.1.3";
 
-/// The embedded sources of every edition: id, edition file, provisions file, and the
-/// map of provisor's checks to the edition's test cases.
-const EDITION_SOURCES: &[(&str, &str, &str, &str)] = &[(
-    "en303645-v2.1.1",
-    include_str!("../data/en303645-v2.1.1/edition.toml"),
-    include_str!("../data/en303645-v2.1.1/provisions.toml"),
-    include_str!("../data/en303645-v2.1.1/checks.toml"),
-)];
+/// The edition an assessment file that names none is read as: files written before a
+/// second edition was embedded named none.
+pub const UNNAMED_EDITION: &str = "en303645-v2.1.1";
+
+/// The edition in which provisor's checks name provisions; findings are carried into
+/// other editions by the edition map.
+pub const CHECKS_EDITION: &str = "en303645-v2.1.1";
+
+/// The embedded data files of one edition.
+struct Source {
+    id: &'static str,
+    /// Categories, conditions, relations and IXIT tables.
+    edition: &'static str,
+    /// The provisions (and the provisions voided).
+    provisions: &'static str,
+    /// The map of provisor's checks to the edition's test cases.
+    checks: &'static str,
+    /// How an assessment of the previous edition carries over.
+    migration: Option<&'static str>,
+    /// How findings named in the previous edition carry into this one.
+    finding_rules: Option<&'static str>,
+}
+
+/// Every embedded edition, oldest first.
+const EDITION_SOURCES: &[Source] = &[
+    Source {
+        id: "en303645-v2.1.1",
+        edition: include_str!("../data/en303645-v2.1.1/edition.toml"),
+        provisions: include_str!("../data/en303645-v2.1.1/provisions.toml"),
+        checks: include_str!("../data/en303645-v2.1.1/checks.toml"),
+        migration: None,
+        finding_rules: None,
+    },
+    Source {
+        id: "en303645-v3.1.3",
+        edition: include_str!("../data/en303645-v3.1.3/edition.toml"),
+        provisions: include_str!("../data/en303645-v3.1.3/provisions.toml"),
+        checks: include_str!("../data/en303645-v3.1.3/checks.toml"),
+        migration: Some(include_str!("../data/en303645-v3.1.3/migration.toml")),
+        finding_rules: Some(include_str!("../data/en303645-v3.1.3/findings.toml")),
+    },
+];
 
 /// An embedded edition that failed to load: a bug in the data, caught by the tests.
 #[derive(Debug, thiserror::Error)]
@@ -49,9 +85,16 @@ pub fn editions() -> &'static [Catalog] {
     EDITIONS.get_or_init(|| {
         EDITION_SOURCES
             .iter()
-            .map(|&(id, edition, provisions, checks)| {
-                Catalog::from_toml(id, edition, provisions, checks)
-                    .unwrap_or_else(|error| panic!("{error}"))
+            .map(|source| {
+                Catalog::from_toml(
+                    source.id,
+                    source.edition,
+                    source.provisions,
+                    source.checks,
+                    source.migration,
+                    source.finding_rules,
+                )
+                .unwrap_or_else(|error| panic!("{error}"))
             })
             .collect()
     })
@@ -64,10 +107,20 @@ pub fn edition(id: &str) -> Option<&'static Catalog> {
 
 /// The ids of every embedded edition, for error messages.
 pub fn edition_ids() -> Vec<&'static str> {
-    EDITION_SOURCES.iter().map(|&(id, ..)| id).collect()
+    EDITION_SOURCES.iter().map(|source| source.id).collect()
 }
 
-/// The default edition (`en303645-v2.1.1`).
+/// The edition of new work ([`DEFAULT_EDITION`]).
 pub fn default_edition() -> &'static Catalog {
     edition(DEFAULT_EDITION).expect("the default edition is embedded")
+}
+
+/// The edition a file that names none is read as ([`UNNAMED_EDITION`]).
+pub fn unnamed_edition() -> &'static Catalog {
+    edition(UNNAMED_EDITION).expect("the unnamed edition is embedded")
+}
+
+/// The edition provisor's checks name provisions in ([`CHECKS_EDITION`]).
+pub fn checks_edition() -> &'static Catalog {
+    edition(CHECKS_EDITION).expect("the checks' edition is embedded")
 }

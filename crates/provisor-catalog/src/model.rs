@@ -27,10 +27,19 @@ pub struct Catalog {
     pub relations: Vec<Relation>,
     /// IXIT tables of the test specification.
     pub ixit: Vec<IxitTable>,
-    /// Provisions in the standard's order.
+    /// Provisions in the standard's order: the rows of the ICS.
     pub provisions: Vec<Provision>,
+    /// Provisions of an earlier edition this one voids, with their successors.
+    pub voided: Vec<Voided>,
     /// Which test cases of this edition each of provisor's automated checks informs.
     pub check_tests: Vec<CheckTests>,
+    /// How an assessment of the previous edition carries over into this one.
+    pub migration: Option<Migration>,
+    /// The order in which `provisor init` asks the conditions (empty: catalog order).
+    pub questionnaire: Vec<ConditionId>,
+    /// How findings named in the checks' edition carry into this one, where a split
+    /// provision depends on the check or on what was found.
+    pub finding_rules: Vec<FindingRule>,
     index: BTreeMap<String, usize>,
 }
 
@@ -97,6 +106,58 @@ impl ConditionId {
     pub fn number(&self) -> Option<u32> {
         self.0.parse().ok()
     }
+
+    /// Several ids in words: `condition 3`, `conditions 9 and 12`, `features a and b`,
+    /// `condition 14 and feature e`.
+    pub fn describe(ids: &[ConditionId]) -> String {
+        let join = |names: Vec<&str>| match names.split_last() {
+            Some((last, [])) => (*last).to_owned(),
+            Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+            None => String::new(),
+        };
+        let numbered: Vec<&str> = ids
+            .iter()
+            .filter(|id| id.number().is_some())
+            .map(ConditionId::as_str)
+            .collect();
+        let lettered: Vec<&str> = ids
+            .iter()
+            .filter(|id| id.number().is_none())
+            .map(ConditionId::as_str)
+            .collect();
+        let plural = |count: usize, noun: &str| {
+            if count == 1 {
+                noun.to_owned()
+            } else {
+                format!("{noun}s")
+            }
+        };
+        let mut parts = Vec::new();
+        if !numbered.is_empty() {
+            parts.push(format!(
+                "{} {}",
+                plural(numbered.len(), "condition"),
+                join(numbered)
+            ));
+        }
+        if !lettered.is_empty() {
+            parts.push(format!(
+                "{} {}",
+                plural(lettered.len(), "feature"),
+                join(lettered)
+            ));
+        }
+        parts.join(" and ")
+    }
+
+    /// `condition 12` or `feature a`: numbered ids are conditions and lettered ones
+    /// features in every edition (the catalog tests hold the data to it).
+    pub fn label(&self) -> String {
+        match self.number() {
+            Some(_) => format!("condition {}", self.0),
+            None => format!("feature {}", self.0),
+        }
+    }
 }
 
 impl fmt::Display for ConditionId {
@@ -115,16 +176,59 @@ impl Serialize for ConditionId {
 }
 
 /// A condition on which provisions depend (`13) a debug interface is physically
-/// accessible`).
+/// accessible`), or a feature (`a) passwords can be used …`): both are answered true or
+/// false, and a provision applies only when all of its hold.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Condition {
     /// The condition's id.
     pub id: ConditionId,
+    /// A numbered condition or a lettered feature (V3.1.3's "feature, capability or
+    /// mechanism that needs to be present for the corresponding provision to apply").
+    #[serde(default, skip_serializing_if = "ConditionKind::is_condition")]
+    pub kind: ConditionKind,
     /// The condition as the model words it.
     pub text: String,
     /// The plain-language question a product manager can answer.
     pub question: String,
+}
+
+/// Whether a condition is a numbered condition or a lettered feature.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ConditionKind {
+    /// A numbered condition (`C` in a Table B.1 status).
+    #[default]
+    Condition,
+    /// A lettered feature (`F` in a Table B.1 status).
+    Feature,
+}
+
+impl ConditionKind {
+    /// Whether this is a numbered condition.
+    pub fn is_condition(&self) -> bool {
+        *self == ConditionKind::Condition
+    }
+
+    /// `condition` or `feature`, for messages.
+    pub fn noun(self) -> &'static str {
+        match self {
+            ConditionKind::Condition => "condition",
+            ConditionKind::Feature => "feature",
+        }
+    }
+}
+
+impl Condition {
+    /// `condition 12` or `feature a`, for messages.
+    pub fn label(&self) -> String {
+        format!("{} {}", self.kind.noun(), self.id)
+    }
+
+    /// The text without the list punctuation Table B.1 ends it with, for quoting.
+    pub fn wording(&self) -> &str {
+        self.text.trim_end_matches([';', '.', ' '])
+    }
 }
 
 /// A relation between conditions that every consistent set of answers keeps.
@@ -168,15 +272,22 @@ impl fmt::Display for Relation {
                 consequence,
             } => write!(
                 formatter,
-                "condition {premise} implies condition {consequence}"
+                "{} implies {}",
+                premise.label(),
+                consequence.label()
             ),
             Relation::ExactlyOne { of } => {
-                let names: Vec<String> = of.iter().map(|id| id.to_string()).collect();
-                write!(
-                    formatter,
-                    "exactly one of conditions {} holds",
-                    names.join(" and ")
-                )
+                if of.iter().all(|id| id.number().is_some()) {
+                    let names: Vec<&str> = of.iter().map(ConditionId::as_str).collect();
+                    write!(
+                        formatter,
+                        "exactly one of conditions {} holds",
+                        names.join(" and ")
+                    )
+                } else {
+                    let names: Vec<String> = of.iter().map(ConditionId::label).collect();
+                    write!(formatter, "exactly one of {} holds", names.join(" and "))
+                }
             }
         }
     }
@@ -303,6 +414,195 @@ pub struct TestCase {
     pub id: String,
     /// Conceptual, functional or both.
     pub kind: TestKind,
+    /// Who numbered it: the test specification, or provisor where the specification's
+    /// numbering is not known (never to be shown as a specification id).
+    #[serde(default, skip_serializing_if = "TestOrigin::is_specification")]
+    pub origin: TestOrigin,
+}
+
+impl TestCase {
+    /// The id as reports show it: a test case provisor numbered says so.
+    pub fn display_id(&self) -> String {
+        match self.origin {
+            TestOrigin::Specification => self.id.clone(),
+            TestOrigin::Provisor => format!("{} (provisor's numbering)", self.id),
+        }
+    }
+}
+
+/// Who numbered a test case.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TestOrigin {
+    /// The conformance test specification (TS 103 701).
+    #[default]
+    Specification,
+    /// provisor, for a provision whose test group's numbering is not known.
+    Provisor,
+}
+
+impl TestOrigin {
+    /// Whether the specification numbered it.
+    pub fn is_specification(&self) -> bool {
+        *self == TestOrigin::Specification
+    }
+}
+
+/// Where a provision's text comes from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TextSource {
+    /// The standard's own sentence.
+    #[default]
+    Standard,
+    /// The sentence of V2.1.1, for a provision whose sentence is believed unchanged.
+    #[serde(rename = "v2.1.1")]
+    PreviousEdition,
+    /// provisor's own summary: the standard's sentence is not held.
+    Summary,
+    /// The official wording, supplied by the user in a wording file.
+    Wording,
+}
+
+impl TextSource {
+    /// Whether the text is the standard's sentence.
+    pub fn is_standard(&self) -> bool {
+        *self == TextSource::Standard
+    }
+
+    /// How reports mark the text (`None` for the standard's own sentence, and for the
+    /// wording file's, whose SHA-256 the report shows instead).
+    pub fn marker(self) -> Option<&'static str> {
+        match self {
+            TextSource::Standard | TextSource::Wording => None,
+            TextSource::PreviousEdition => Some("V2.1.1 wording"),
+            TextSource::Summary => Some("summary, not the standard's wording"),
+        }
+    }
+
+    /// The short label put before the text where it is shown (`[summary]`).
+    pub fn label(self) -> Option<&'static str> {
+        match self {
+            TextSource::Standard | TextSource::Wording => None,
+            TextSource::PreviousEdition => Some("[V2.1.1 wording]"),
+            TextSource::Summary => Some("[summary]"),
+        }
+    }
+}
+
+/// How an assessment of an earlier edition carries over into this one: what becomes of
+/// each condition and IXIT table (provisions carry by their `previous`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Migration {
+    /// The earlier edition's id.
+    pub from: String,
+    /// What becomes of each of its conditions.
+    #[serde(rename = "condition")]
+    pub conditions: Vec<ConditionMove>,
+    /// Its IXIT tables that are renamed.
+    #[serde(rename = "ixit")]
+    pub ixit: Vec<IxitMove>,
+}
+
+impl Migration {
+    /// What becomes of a condition of the earlier edition.
+    pub fn condition(&self, id: &str) -> Option<&ConditionMove> {
+        self.conditions
+            .iter()
+            .find(|entry| entry.from.as_str() == id)
+    }
+
+    /// What becomes of an IXIT table of the earlier edition (`None`: it keeps its id).
+    pub fn ixit_table(&self, id: &str) -> Option<&IxitMove> {
+        self.ixit.iter().find(|entry| entry.from == id)
+    }
+}
+
+/// What becomes of one condition of the earlier edition.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConditionMove {
+    /// The earlier edition's condition.
+    pub from: ConditionId,
+    /// The conditions and features that take its answer (empty: it is gone).
+    #[serde(default)]
+    pub to: Vec<ConditionId>,
+    /// Which answers carry.
+    pub carries: Carries,
+    /// Why, read from the texts.
+    pub why: String,
+}
+
+impl ConditionMove {
+    /// Whether an answer of `value` carries to the successors.
+    pub fn carries(&self, value: bool) -> bool {
+        match self.carries {
+            Carries::Both => true,
+            Carries::True => value,
+            Carries::False => !value,
+        }
+    }
+}
+
+/// Which answers of a condition carry to its successors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Carries {
+    /// Both: the texts say the same thing.
+    Both,
+    /// Only a true answer: the successor is wider.
+    True,
+    /// Only a false answer: the successor is narrower.
+    False,
+}
+
+/// An IXIT table of the earlier edition that is renamed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IxitMove {
+    /// The earlier table's id.
+    pub from: String,
+    /// Its id in this edition.
+    pub to: String,
+    /// Where an entry that declares a network port goes instead.
+    #[serde(default)]
+    pub with_port: Option<String>,
+    /// Why.
+    #[serde(default)]
+    pub why: Option<String>,
+}
+
+/// Which parts of a split provision a finding bears on.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FindingRule {
+    /// The check whose findings it applies to.
+    pub check: String,
+    /// The provision of the earlier edition the finding names.
+    pub from: String,
+    /// Evidence fields and the values they must have (empty: any finding).
+    #[serde(default)]
+    pub when: BTreeMap<String, String>,
+    /// The provisions of this edition the finding bears on.
+    pub to: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FindingRulesFile {
+    rule: Vec<FindingRule>,
+}
+
+/// A provision of an earlier edition that this edition voids: it has no ICS row, and a
+/// statement on it is answered with its successors.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Voided {
+    /// The voided provision's id (`5.6-4`).
+    pub id: String,
+    /// The provisions that replace it (`5.6-4A`, `5.6-4B`).
+    pub successors: Vec<String>,
 }
 
 /// One provision of the standard.
@@ -322,6 +622,12 @@ pub struct Provision {
     pub table_b1: Option<String>,
     /// The provision's text.
     pub text: String,
+    /// Where the text comes from.
+    #[serde(default, skip_serializing_if = "TextSource::is_standard")]
+    pub text_source: TextSource,
+    /// The provision of the previous edition this one continues (absent: new).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous: Option<String>,
     /// Set when the verdict is computed, never stated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub derived: Option<DerivedRule>,
@@ -332,13 +638,31 @@ pub struct Provision {
 }
 
 impl Provision {
-    /// The status as the assessment model writes it: `M`, `R C (9, 12)`.
+    /// The status as the assessment model writes it, in Table B.1's grammar: `M`,
+    /// `R C (9, 12)`, `M C F (14, e)` (C for numbered conditions, F for lettered
+    /// features).
     pub fn status_label(&self) -> String {
         if self.conditions.is_empty() {
-            self.status.letter().to_owned()
-        } else {
-            let ids: Vec<&str> = self.conditions.iter().map(ConditionId::as_str).collect();
-            format!("{} C ({})", self.status.letter(), ids.join(", "))
+            return self.status.letter().to_owned();
+        }
+        let numbered = self.conditions.iter().any(|id| id.number().is_some());
+        let lettered = self.conditions.iter().any(|id| id.number().is_none());
+        let ids: Vec<&str> = self.conditions.iter().map(ConditionId::as_str).collect();
+        format!(
+            "{}{}{} ({})",
+            self.status.letter(),
+            if numbered { " C" } else { "" },
+            if lettered { " F" } else { "" },
+            ids.join(", ")
+        )
+    }
+
+    /// The text as reports show it: labelled `[summary]` or `[V2.1.1 wording]` when it
+    /// is not the standard's sentence.
+    pub fn shown_text(&self) -> String {
+        match self.text_source.label() {
+            Some(label) => format!("{label} {}", self.text),
+            None => self.text.clone(),
         }
     }
 
@@ -358,6 +682,8 @@ struct EditionFile {
     category: Vec<Category>,
     condition: Vec<Condition>,
     relation: Vec<Relation>,
+    #[serde(default)]
+    questionnaire: Vec<ConditionId>,
     ixit: Vec<IxitTable>,
 }
 
@@ -365,6 +691,8 @@ struct EditionFile {
 #[serde(deny_unknown_fields)]
 struct ProvisionsFile {
     provision: Vec<Provision>,
+    #[serde(default)]
+    voided: Vec<Voided>,
 }
 
 #[derive(Deserialize)]
@@ -374,12 +702,15 @@ struct ChecksFile {
 }
 
 impl Catalog {
-    /// Parses an edition from the text of its three data files.
+    /// Parses an edition from the text of its data files (the migration map and the
+    /// finding rules only for an edition that has a predecessor).
     pub fn from_toml(
         edition: &'static str,
         edition_text: &str,
         provisions_text: &str,
         checks_text: &str,
+        migration_text: Option<&str>,
+        finding_rules_text: Option<&str>,
     ) -> Result<Catalog, CatalogError> {
         let malformed = |file: &'static str, error: toml::de::Error| CatalogError::Malformed {
             edition,
@@ -392,6 +723,16 @@ impl Catalog {
             toml::from_str(provisions_text).map_err(|error| malformed("provisions.toml", error))?;
         let checks: ChecksFile =
             toml::from_str(checks_text).map_err(|error| malformed("checks.toml", error))?;
+        let migration = migration_text
+            .map(|text| toml::from_str(text).map_err(|error| malformed("migration.toml", error)))
+            .transpose()?;
+        let finding_rules = finding_rules_text
+            .map(|text| {
+                toml::from_str::<FindingRulesFile>(text)
+                    .map_err(|error| malformed("findings.toml", error))
+            })
+            .transpose()?
+            .map_or_else(Vec::new, |file| file.rule);
         let index = body
             .provision
             .iter()
@@ -408,7 +749,11 @@ impl Catalog {
             relations: head.relation,
             ixit: head.ixit,
             provisions: body.provision,
+            voided: body.voided,
             check_tests: checks.check,
+            migration,
+            questionnaire: head.questionnaire,
+            finding_rules,
             index,
         })
     }
@@ -423,6 +768,75 @@ impl Catalog {
     /// The position of a provision in catalog order.
     pub fn provision_index(&self, id: &str) -> Option<usize> {
         self.index.get(id).copied()
+    }
+
+    /// The provisions of this edition that a finding of `check`, naming `provisions` of
+    /// the previous edition, bears on. `evidence` reads a field of the finding's
+    /// evidence. A provision of the previous edition carries to those that continue it,
+    /// narrowed by the first matching rule where it is split; the result keeps the
+    /// finding's order, without repeats.
+    pub fn carry_finding<'a>(
+        &'a self,
+        check: &str,
+        provisions: &[String],
+        evidence: impl Fn(&str) -> Option<String>,
+    ) -> Vec<&'a str> {
+        let mut carried: Vec<&str> = Vec::new();
+        for previous in provisions {
+            let rule = self.finding_rules.iter().find(|rule| {
+                rule.check == check
+                    && &rule.from == previous
+                    && rule
+                        .when
+                        .iter()
+                        .all(|(field, value)| evidence(field).as_deref() == Some(value.as_str()))
+            });
+            let successors: Vec<&str> = match rule {
+                Some(rule) => rule.to.iter().map(String::as_str).collect(),
+                None => self
+                    .provisions
+                    .iter()
+                    .filter(|provision| provision.previous.as_deref() == Some(previous.as_str()))
+                    .map(|provision| provision.id.as_str())
+                    .collect(),
+            };
+            for id in successors {
+                if !carried.contains(&id) {
+                    carried.push(id);
+                }
+            }
+        }
+        carried
+    }
+
+    /// The conditions in the order a questionnaire asks them.
+    pub fn questionnaire(&self) -> Vec<&Condition> {
+        if self.questionnaire.is_empty() {
+            return self.conditions.iter().collect();
+        }
+        self.questionnaire
+            .iter()
+            .filter_map(|id| self.condition(id.as_str()))
+            .collect()
+    }
+
+    /// The voided provision with this id.
+    pub fn voided(&self, id: &str) -> Option<&Voided> {
+        self.voided.iter().find(|voided| voided.id == id)
+    }
+
+    /// The numbered conditions, in order.
+    pub fn numbered_conditions(&self) -> impl Iterator<Item = &Condition> {
+        self.conditions
+            .iter()
+            .filter(|condition| condition.kind == ConditionKind::Condition)
+    }
+
+    /// The lettered features, in order.
+    pub fn features(&self) -> impl Iterator<Item = &Condition> {
+        self.conditions
+            .iter()
+            .filter(|condition| condition.kind == ConditionKind::Feature)
     }
 
     /// The test case with this id and the provision it belongs to.

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::model::{Catalog, DerivedRule, Status, TestKind};
+use crate::model::{Catalog, DerivedRule, Status, TestKind, TestOrigin};
 
 /// One thing wrong with an edition's data.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,6 +25,13 @@ impl Catalog {
         for condition in &self.conditions {
             if !seen.insert(condition.id.as_str()) {
                 say(format!("condition {} is listed twice", condition.id));
+            }
+            let numbered = condition.id.number().is_some();
+            if numbered != (condition.kind == crate::model::ConditionKind::Condition) {
+                say(format!(
+                    "{} must be numbered if a condition and lettered if a feature",
+                    condition.label()
+                ));
             }
             if condition.question.trim().is_empty() || condition.text.trim().is_empty() {
                 say(format!(
@@ -131,6 +138,80 @@ impl Catalog {
                         entry.check
                     )),
                     Some(_) => {}
+                }
+            }
+        }
+        for voided in &self.voided {
+            if self.provision(&voided.id).is_some() {
+                say(format!("provision {} is both a row and voided", voided.id));
+            }
+            if voided.successors.is_empty() {
+                say(format!("voided provision {} has no successor", voided.id));
+            }
+            for successor in &voided.successors {
+                if self.provision(successor).is_none() {
+                    say(format!(
+                        "voided provision {} names unknown successor {successor}",
+                        voided.id
+                    ));
+                }
+            }
+        }
+        for provision in &self.provisions {
+            for test_case in &provision.test_cases {
+                let number = &test_case.id[provision.id.len().min(test_case.id.len())..];
+                let own = number.starts_with("-P");
+                if own != (test_case.origin == TestOrigin::Provisor) {
+                    say(format!(
+                        "test case {}: provisor's own numbers are written -P1, -P2, … with origin = \"provisor\", and only those",
+                        test_case.id
+                    ));
+                }
+            }
+        }
+        for rule in &self.finding_rules {
+            let parts: Vec<&str> = self
+                .provisions
+                .iter()
+                .filter(|provision| provision.previous.as_deref() == Some(rule.from.as_str()))
+                .map(|provision| provision.id.as_str())
+                .collect();
+            for id in &rule.to {
+                if !parts.contains(&id.as_str()) {
+                    say(format!(
+                        "finding rule of {} carries {} to {id}, which does not continue it",
+                        rule.check, rule.from
+                    ));
+                }
+            }
+        }
+        if !self.questionnaire.is_empty() {
+            let asked: BTreeSet<&str> = self.questionnaire.iter().map(|id| id.as_str()).collect();
+            let known: BTreeSet<&str> = self.conditions.iter().map(|c| c.id.as_str()).collect();
+            if asked != known || asked.len() != self.questionnaire.len() {
+                say("the questionnaire must ask every condition and feature once".into());
+            }
+        }
+        if let Some(migration) = &self.migration {
+            for entry in &migration.conditions {
+                for id in &entry.to {
+                    if self.condition(id.as_str()).is_none() {
+                        say(format!(
+                            "migration of condition {} names unknown {}",
+                            entry.from,
+                            id.label()
+                        ));
+                    }
+                }
+            }
+            for entry in &migration.ixit {
+                for id in std::iter::once(&entry.to).chain(&entry.with_port) {
+                    if self.ixit_table(id).is_none() {
+                        say(format!(
+                            "migration of IXIT table {} names unknown table {id}",
+                            entry.from
+                        ));
+                    }
                 }
             }
         }

@@ -42,12 +42,19 @@ impl ResolvedConditions {
 
 /// A relation broken by a set of answers, in words naming both conditions.
 fn broken(relation: &Relation, first: &ConditionId, second: &ConditionId, detail: &str) -> Invalid {
+    let both = match (first.number(), second.number()) {
+        (Some(_), Some(_)) => format!("conditions {first} and {second}"),
+        (None, None) => format!("features {first} and {second}"),
+        _ => format!("{} and {}", first.label(), second.label()),
+    };
     Invalid {
         subject: Subject::Condition(second.clone()),
-        message: format!(
-            "conditions {first} and {second} contradict each other: {relation}, but {detail}"
+        message: format!("{both} contradict each other: {relation}, but {detail}"),
+        help: format!(
+            "change the answer to {} or to {}",
+            first.label(),
+            second.label()
         ),
-        help: format!("change the answer to condition {first} or to condition {second}"),
     }
 }
 
@@ -218,7 +225,7 @@ pub fn resolve_conditions(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use provisor_catalog::default_edition;
+    use provisor_catalog::unnamed_edition;
 
     fn declare(pairs: &[(&str, bool)]) -> BTreeMap<ConditionId, ConditionAnswer> {
         pairs
@@ -230,7 +237,7 @@ mod tests {
     #[test]
     fn implications_propagate_both_ways() {
         let resolved = resolve_conditions(
-            default_edition(),
+            unnamed_edition(),
             &declare(&[("19", true), ("1", false)]),
             &[],
         )
@@ -247,10 +254,10 @@ mod tests {
     #[test]
     fn exactly_one_of_four_and_five() {
         let resolved =
-            resolve_conditions(default_edition(), &declare(&[("4", false)]), &[]).unwrap();
+            resolve_conditions(unnamed_edition(), &declare(&[("4", false)]), &[]).unwrap();
         assert_eq!(resolved.get(&ConditionId::new("5")), Some(true));
         let error = resolve_conditions(
-            default_edition(),
+            unnamed_edition(),
             &declare(&[("4", true), ("5", true)]),
             &[],
         )
@@ -266,7 +273,7 @@ mod tests {
     #[test]
     fn a_broken_implication_names_both_conditions_and_the_relation() {
         let error = resolve_conditions(
-            default_edition(),
+            unnamed_edition(),
             &declare(&[("2", true), ("1", false)]),
             &[],
         )
@@ -281,7 +288,7 @@ mod tests {
     fn a_chain_of_implications_is_followed_to_the_contradiction() {
         // 19 ⇒ 18 ⇒ 20, so 19 with 20 false is contradictory.
         let error = resolve_conditions(
-            default_edition(),
+            unnamed_edition(),
             &declare(&[("19", true), ("20", false)]),
             &[],
         )
@@ -293,18 +300,20 @@ mod tests {
     fn inferences_fill_gaps_and_conflicts_are_kept() {
         let inferred = [
             InferredCondition {
+                edition: None,
                 condition: ConditionId::new("12"),
                 answer: true,
                 because: "update client /usr/sbin/fw-update.sh".into(),
             },
             InferredCondition {
+                edition: None,
                 condition: ConditionId::new("13"),
                 answer: true,
                 because: "getty on ttyS0".into(),
             },
         ];
         let resolved =
-            resolve_conditions(default_edition(), &declare(&[("13", false)]), &inferred).unwrap();
+            resolve_conditions(unnamed_edition(), &declare(&[("13", false)]), &inferred).unwrap();
         assert_eq!(resolved.get(&ConditionId::new("12")), Some(true));
         assert_eq!(resolved.get(&ConditionId::new("13")), Some(false));
         assert_eq!(resolved.conflicts.len(), 1);

@@ -398,6 +398,126 @@ fn ixit_value(value: &toml::Value) -> Result<IxitValue, &'static str> {
     }
 }
 
+/// Why a condition id is not one of the edition's, and what to write instead: a V2.1.1
+/// number in a V3.1.3 file names its successor, a V3.1.3 feature in a V2.1.1 file says
+/// which edition has it.
+fn unknown_condition(catalog: &Catalog, id: &ConditionId) -> (String, String) {
+    let read = "run `provisor catalog --edition EDITION --format md` to read them";
+    let listing = {
+        let numbers: Vec<&str> = catalog
+            .numbered_conditions()
+            .map(|condition| condition.id.as_str())
+            .collect();
+        let features: Vec<&str> = catalog
+            .features()
+            .map(|condition| condition.id.as_str())
+            .collect();
+        let mut listing = format!(
+            "the conditions of {} are {}",
+            catalog.id,
+            numbers.join(", ")
+        );
+        if let (Some(first), Some(last)) = (features.first(), features.last()) {
+            listing.push_str(&format!(" and its features {first} to {last}"));
+        }
+        listing
+    };
+    if let Some(moved) = catalog
+        .migration
+        .as_ref()
+        .and_then(|migration| migration.condition(id.as_str()))
+    {
+        let message = format!(
+            "condition {id} is numbered as in {}, not in {}",
+            catalog.migration.as_ref().map_or("", |m| m.from.as_str()),
+            catalog.id
+        );
+        let help = if moved.to.is_empty() {
+            format!("it has no successor ({}): remove it", moved.why)
+        } else {
+            let successors: Vec<String> = moved
+                .to
+                .iter()
+                .map(|to| match catalog.condition(to.as_str()) {
+                    Some(condition) => format!("{} ({})", to.label(), condition.wording()),
+                    None => to.label(),
+                })
+                .collect();
+            format!(
+                "write {} instead, as in `{} = true`; `provisor migrate` carries a whole file over",
+                successors.join(" and "),
+                moved.to[0]
+            )
+        };
+        return (message, help);
+    }
+    if let Some(newer) = provisor_catalog::editions()
+        .iter()
+        .find(|other| other.id != catalog.id && other.condition(id.as_str()).is_some())
+        && id.number().is_none()
+    {
+        return (
+            format!(
+                "{} is not in {}: it is a feature of {}",
+                id.label(),
+                catalog.id,
+                newer.id
+            ),
+            format!(
+                "{listing}; to assess against {}, run `provisor migrate FILE --to {}`",
+                newer.id, newer.id
+            ),
+        );
+    }
+    (
+        format!(
+            "unknown {} \"{id}\" in {}",
+            if id.number().is_some() {
+                "condition"
+            } else {
+                "condition or feature"
+            },
+            catalog.id
+        ),
+        format!("{listing}; {read}"),
+    )
+}
+
+/// Why a provision id is not one of the edition's, and what to write instead.
+fn unknown_provision(catalog: &Catalog, id: &str) -> (String, String) {
+    if let Some(voided) = catalog.voided(id) {
+        return (
+            format!("provision {id} is voided in {}", catalog.id),
+            format!(
+                "state its successors instead: {}",
+                voided.successors.join(" and ")
+            ),
+        );
+    }
+    if let Some(renumbered) = catalog
+        .provisions
+        .iter()
+        .find(|provision| provision.previous.as_deref() == Some(id))
+    {
+        return (
+            format!(
+                "provision {id} is numbered {} in {}",
+                renumbered.id, catalog.id
+            ),
+            format!("write {} instead", renumbered.id),
+        );
+    }
+    let first = catalog.provisions.first().map_or("", |p| p.id.as_str());
+    let last = catalog.provisions.last().map_or("", |p| p.id.as_str());
+    (
+        format!("unknown provision \"{id}\" in {}", catalog.id),
+        format!(
+            "provision ids are written as the standard does, {first} … {last}; run `provisor catalog --edition {}`",
+            catalog.id
+        ),
+    )
+}
+
 fn line_of(source: &str, offset: usize) -> u32 {
     source[..offset.min(source.len())].matches('\n').count() as u32 + 1
 }
@@ -418,7 +538,7 @@ pub fn parse(source: &str, origin: &str) -> Result<AssessmentFile, InputError> {
     };
 
     let catalog = match &raw.edition {
-        None => provisor_catalog::default_edition(),
+        None => provisor_catalog::unnamed_edition(),
         Some(edition) => provisor_catalog::edition(edition.get_ref()).ok_or_else(|| {
             at(
                 edition.span(),
@@ -447,15 +567,8 @@ pub fn parse(source: &str, origin: &str) -> Result<AssessmentFile, InputError> {
     for (key, value) in raw.conditions {
         let id = ConditionId::new(key.get_ref().clone());
         if catalog.condition(id.as_str()).is_none() {
-            let first = &catalog.conditions[0].id;
-            let last = &catalog.conditions[catalog.conditions.len() - 1].id;
-            return Err(at(
-                key.span(),
-                format!("unknown condition \"{id}\" in {}", catalog.id),
-            )
-            .help(format!(
-                "conditions are numbered {first} to {last}; run `provisor catalog --format md` to read them"
-            )));
+            let (message, help) = unknown_condition(catalog, &id);
+            return Err(at(key.span(), message).help(help));
         }
         let span = key.span().start..value.span().end;
         let RawAnswer { answer, note } = value.into_inner();
@@ -476,11 +589,8 @@ pub fn parse(source: &str, origin: &str) -> Result<AssessmentFile, InputError> {
     for (key, value) in raw.provision {
         let id = key.get_ref().clone();
         if catalog.provision(&id).is_none() {
-            return Err(at(
-                key.span(),
-                format!("unknown provision \"{id}\" in {}", catalog.id),
-            )
-            .help("provision ids are written as the standard does: 4-1, 5.1-1 … 5.13-1, 6-1 … 6-5; run `provisor catalog`"));
+            let (message, help) = unknown_provision(catalog, &id);
+            return Err(at(key.span(), message).help(help));
         }
         let line = line_of(source, value.span().start);
         let raw_statement = value.into_inner();
@@ -997,6 +1107,66 @@ mod tests {
             error.message
         );
         assert!(error.place().unwrap().starts_with("a.toml:"));
+    }
+
+    const V3: &str = "edition = \"en303645-v3.1.3\"\n";
+
+    #[test]
+    fn a_v2_condition_in_a_v3_file_names_its_successor() {
+        let error = error_of(&format!("{V3}[conditions]\n1 = true\n"));
+        assert!(
+            error
+                .message
+                .contains("condition 1 is numbered as in en303645-v2.1.1"),
+            "{}",
+            error.message
+        );
+        assert!(error.help.as_deref().unwrap().contains("feature a ("));
+        assert!(error.help.as_deref().unwrap().contains("`a = true`"));
+        assert_eq!(error.place().unwrap(), "a.toml:3:1");
+        let error = error_of(&format!("{V3}[conditions]\n4 = false\n"));
+        assert!(error.help.as_deref().unwrap().contains("remove it"));
+    }
+
+    #[test]
+    fn a_feature_that_does_not_exist_lists_those_that_do() {
+        let error = error_of(&format!("{V3}[conditions]\nab = true\n"));
+        assert!(error.message.contains("\"ab\""), "{}", error.message);
+        assert!(
+            error
+                .help
+                .as_deref()
+                .unwrap()
+                .contains("3, 12, 14, 15, 16 and its features a to aa"),
+            "{:?}",
+            error.help
+        );
+        // A V3.1.3 feature in a V2.1.1 file says which edition has it.
+        let error = error_of("[conditions]\nq = true\n");
+        assert!(
+            error.message.contains("feature of en303645-v3.1.3"),
+            "{}",
+            error.message
+        );
+    }
+
+    #[test]
+    fn a_statement_on_a_voided_provision_names_its_successors() {
+        let error = error_of(&format!("{V3}[provision.\"5.6-4\"]\nsupport = \"yes\"\n"));
+        assert!(error.message.contains("voided"), "{}", error.message);
+        assert_eq!(
+            error.help.as_deref(),
+            Some("state its successors instead: 5.6-4A and 5.6-4B")
+        );
+        assert_eq!(error.place().unwrap(), "a.toml:2:12");
+        let error = error_of(&format!("{V3}[provision.\"4-1\"]\nsupport = \"yes\"\n"));
+        assert!(
+            error.message.contains("numbered 5.0-1"),
+            "{}",
+            error.message
+        );
+        let error = error_of(&format!("{V3}[provision.\"5.0-1\"]\nsupport = \"yes\"\n"));
+        assert!(error.message.contains("derived"), "{}", error.message);
     }
 
     #[test]

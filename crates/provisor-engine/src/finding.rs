@@ -1,6 +1,8 @@
-//! The findings contract (`provisor.findings/1`): what automated checks observed, as
+//! The findings contract (`provisor.findings/2`): what automated checks observed, as
 //! written by `provisor scan` and read back through an assessment's `[[scan]]` entries.
-//! Parsing validates everything the engine relies on and names the place of any error.
+//! Parsing validates everything the engine relies on and names the place of any error,
+//! and carries findings numbered in one edition into the assessment's edition.
+//! `provisor.findings/1` (no edition: numbered in V2.1.1) is still read.
 
 use std::fmt;
 
@@ -9,8 +11,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::InputError;
 
-/// The schema id of a findings file.
-pub const FINDINGS_SCHEMA: &str = "provisor.findings/1";
+/// The schema id of a findings file: `edition` names the edition its provisions and
+/// inferred conditions are numbered in.
+pub const FINDINGS_SCHEMA: &str = "provisor.findings/2";
+
+/// The first schema, still read: it names no edition and is numbered in V2.1.1.
+pub const FINDINGS_SCHEMA_V1: &str = "provisor.findings/1";
 
 /// What a check observed about one or more provisions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -221,7 +227,11 @@ pub struct Component {
 /// A condition answer a scan inferred from evidence.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InferredCondition {
-    /// The condition.
+    /// The edition the condition is numbered in, when not the file's (V2.1.1's 14 is not
+    /// V3.1.3's 14).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edition: Option<String>,
+    /// The condition or feature.
     pub condition: ConditionId,
     /// Whether it holds.
     pub answer: bool,
@@ -238,8 +248,11 @@ struct Tool {
 /// A whole findings file.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FindingsFile {
-    /// Always [`FINDINGS_SCHEMA`].
+    /// Always [`FINDINGS_SCHEMA`] when written.
     pub schema: String,
+    /// The edition the findings' provisions and inferred conditions are numbered in.
+    #[serde(default)]
+    pub edition: String,
     tool: Tool,
     /// What was scanned.
     pub target: Target,
@@ -261,6 +274,7 @@ impl FindingsFile {
     pub fn new(version: &str, target: Target) -> Self {
         FindingsFile {
             schema: FINDINGS_SCHEMA.to_owned(),
+            edition: provisor_catalog::CHECKS_EDITION.to_owned(),
             tool: Tool {
                 name: "provisor".to_owned(),
                 version: version.to_owned(),
@@ -286,13 +300,16 @@ impl FindingsFile {
     }
 }
 
-/// Parses and validates a findings file. `origin` names the file in messages.
+/// Parses and validates a findings file, and carries it into `catalog`'s edition: the
+/// findings' provisions through the edition's finding rules, the inferred conditions
+/// through its migration map (an inference numbered in `catalog`'s edition is kept as
+/// it is, and comes first). `origin` names the file in messages.
 pub fn parse_findings(
     text: &str,
     origin: &str,
     catalog: &Catalog,
 ) -> Result<FindingsFile, InputError> {
-    let file: FindingsFile = serde_json::from_str(text).map_err(|error| {
+    let mut file: FindingsFile = serde_json::from_str(text).map_err(|error| {
         let message = error.to_string();
         // serde_json appends " at line L column C"; the location carries it instead.
         let message = match message.rfind(" at line ") {
@@ -306,7 +323,9 @@ pub fn parse_findings(
             ))
     })?;
     let at = |pointer: String| InputError::new(String::new()).at_pointer(origin, pointer);
-    if file.schema != FINDINGS_SCHEMA {
+    if file.schema == FINDINGS_SCHEMA_V1 {
+        file.edition = provisor_catalog::UNNAMED_EDITION.to_owned();
+    } else if file.schema != FINDINGS_SCHEMA {
         return Err(InputError {
             message: format!(
                 "unsupported findings schema \"{}\", expected \"{FINDINGS_SCHEMA}\"",
@@ -315,10 +334,42 @@ pub fn parse_findings(
             ..at("/schema".into())
         });
     }
+    let Some(numbered) = provisor_catalog::edition(&file.edition) else {
+        return Err(InputError {
+            message: format!("unknown edition \"{}\"", file.edition),
+            help: Some(format!(
+                "editions known to this version: {}",
+                provisor_catalog::edition_ids().join(", ")
+            )),
+            ..at("/edition".into())
+        });
+    };
+    let carried = numbered.id != catalog.id;
+    if carried
+        && catalog
+            .migration
+            .as_ref()
+            .is_none_or(|migration| migration.from != numbered.id)
+    {
+        return Err(InputError {
+            message: format!(
+                "the findings are numbered in {}, which cannot be carried into {}",
+                numbered.id, catalog.id
+            ),
+            help: Some(format!(
+                "scan again, or use an assessment of {} or of an edition that migrates from it",
+                numbered.id
+            )),
+            ..at("/edition".into())
+        });
+    }
     for (position, inferred) in file.inferred_conditions.iter().enumerate() {
-        if catalog.condition(inferred.condition.as_str()).is_none() {
+        let edition = inferred.edition.as_deref().unwrap_or(&file.edition);
+        let known = provisor_catalog::edition(edition)
+            .is_some_and(|edition| edition.condition(inferred.condition.as_str()).is_some());
+        if !known {
             return Err(InputError {
-                message: format!("unknown condition {} in {}", inferred.condition, catalog.id),
+                message: format!("unknown condition {} in {edition}", inferred.condition),
                 ..at(format!("/inferred_conditions/{position}/condition"))
             });
         }
@@ -337,14 +388,77 @@ pub fn parse_findings(
             });
         }
         for (index, provision) in finding.provisions.iter().enumerate() {
-            if catalog.provision(provision).is_none() {
+            if numbered.provision(provision).is_none() {
                 return Err(InputError {
-                    message: format!("unknown provision \"{provision}\" in {}", catalog.id),
-                    help: Some("run `provisor catalog` for the provision ids".into()),
+                    message: format!("unknown provision \"{provision}\" in {}", numbered.id),
+                    help: Some(format!(
+                        "run `provisor catalog --edition {}` for the provision ids",
+                        numbered.id
+                    )),
                     ..at(format!("/findings/{position}/provisions/{index}"))
                 });
             }
         }
     }
+    if carried {
+        carry(&mut file, catalog);
+    }
     Ok(file)
+}
+
+/// Renumbers a validated findings file into `catalog`'s edition (see [`parse_findings`]).
+fn carry(file: &mut FindingsFile, catalog: &Catalog) {
+    for finding in &mut file.findings {
+        let evidence = |field: &str| {
+            finding
+                .evidence
+                .get(field)
+                .and_then(|value| value.as_str())
+                .map(str::to_owned)
+        };
+        let provisions: Vec<String> = catalog
+            .carry_finding(&finding.check, &finding.provisions, evidence)
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        finding.provisions = provisions;
+    }
+    let from = file.edition.clone();
+    let mut inferred: Vec<InferredCondition> = file
+        .inferred_conditions
+        .iter()
+        .filter(|inferred| inferred.edition.as_deref() == Some(catalog.id.as_str()))
+        .map(|inferred| InferredCondition {
+            edition: None,
+            ..inferred.clone()
+        })
+        .collect();
+    let migration = catalog.migration.as_ref();
+    for old in file.inferred_conditions.iter().filter(|inferred| {
+        inferred
+            .edition
+            .as_deref()
+            .is_none_or(|edition| edition == from)
+    }) {
+        let Some(moved) =
+            migration.and_then(|migration| migration.condition(old.condition.as_str()))
+        else {
+            continue;
+        };
+        if !moved.carries(old.answer) {
+            continue;
+        }
+        for successor in &moved.to {
+            if inferred.iter().all(|known| &known.condition != successor) {
+                inferred.push(InferredCondition {
+                    edition: None,
+                    condition: successor.clone(),
+                    answer: old.answer,
+                    because: old.because.clone(),
+                });
+            }
+        }
+    }
+    file.inferred_conditions = inferred;
+    file.edition = catalog.id.clone();
 }

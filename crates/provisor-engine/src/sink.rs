@@ -104,19 +104,42 @@ impl FindingSink {
         &mut self.components
     }
 
-    /// Records a condition answer inferred from evidence (the first inference of a
-    /// condition wins).
+    /// Records a condition answer inferred from evidence, numbered in the checks'
+    /// edition (the first inference of a condition wins).
     pub fn infer(&mut self, condition: u32, answer: bool, because: impl Into<String>) {
-        let condition = ConditionId::new(condition.to_string());
+        self.record_inference(None, &condition.to_string(), answer, because.into());
+    }
+
+    /// Records an answer to a condition or feature of another edition, one the checks'
+    /// edition has no condition for (V3.1.3's feature q: debug interfaces exist).
+    pub fn infer_in(
+        &mut self,
+        edition: &str,
+        condition: &str,
+        answer: bool,
+        because: impl Into<String>,
+    ) {
+        self.record_inference(Some(edition), condition, answer, because.into());
+    }
+
+    fn record_inference(
+        &mut self,
+        edition: Option<&str>,
+        condition: &str,
+        answer: bool,
+        because: String,
+    ) {
+        let condition = ConditionId::new(condition);
         if self
             .inferred
             .iter()
-            .all(|known| known.condition != condition)
+            .all(|known| known.condition != condition || known.edition.as_deref() != edition)
         {
             self.inferred.push(InferredCondition {
+                edition: edition.map(str::to_owned),
                 condition,
                 answer,
-                because: because.into(),
+                because,
             });
         }
     }
@@ -143,11 +166,9 @@ impl FindingSink {
             self.add_component(component);
         }
         for inferred in other.inferred {
-            if self
-                .inferred
-                .iter()
-                .all(|known| known.condition != inferred.condition)
-            {
+            if self.inferred.iter().all(|known| {
+                known.condition != inferred.condition || known.edition != inferred.edition
+            }) {
                 self.inferred.push(inferred);
             }
         }

@@ -128,12 +128,15 @@ fn judge(
     let condition_text = |id: &ConditionId| {
         catalog
             .condition(id.as_str())
-            .map_or(String::new(), |condition| format!(" ({})", condition.text))
+            .map_or(String::new(), |condition| {
+                format!(" ({})", condition.wording())
+            })
     };
     match applicability {
         Applicability::NotApplicable(id) => {
             reasons.push(format!(
-                "condition {id}{} is answered false",
+                "{}{} is answered false",
+                id.label(),
                 condition_text(id)
             ));
             for finding in findings.iter().filter(|f| f.outcome == Outcome::Fail) {
@@ -150,7 +153,7 @@ fn judge(
                 .map_or(String::new(), |condition| {
                     format!(": {}", condition.question)
                 });
-            reasons.push(format!("answer condition {id}{question}"));
+            reasons.push(format!("answer {}{question}", id.label()));
             return (Verdict::Open, reasons, false);
         }
         Applicability::Applies => {}
@@ -612,16 +615,18 @@ fn test_record_warnings(
             Applicability::NotApplicable(condition) => warnings.push(Warning {
                 subject: Subject::Test(id.clone()),
                 message: format!(
-                    "test case {id} is recorded, but provision {} does not apply (condition {condition} is answered false); it is not counted",
-                    provision.id
+                    "test case {id} is recorded, but provision {} does not apply ({} is answered false); it is not counted",
+                    provision.id,
+                    condition.label()
                 ),
                 help: None,
             }),
             Applicability::Undetermined(condition) => warnings.push(Warning {
                 subject: Subject::Test(id.clone()),
                 message: format!(
-                    "test case {id} is recorded, but whether provision {} applies is open (answer condition {condition})",
-                    provision.id
+                    "test case {id} is recorded, but whether provision {} applies is open (answer {})",
+                    provision.id,
+                    condition.label()
                 ),
                 help: None,
             }),

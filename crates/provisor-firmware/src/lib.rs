@@ -1,6 +1,6 @@
 //! Firmware analysis. An image (or a directory holding an extracted root filesystem) is
 //! unpacked into one sandboxed virtual filesystem ([`Vfs`]), every check of the registry
-//! ([`checks::all`]) observes it, and the result is a `provisor.findings/1` document the
+//! ([`checks::all`]) observes it, and the result is a `provisor.findings/2` document the
 //! engine reads through an assessment's `[[scan]]` entries.
 //!
 //! Firmware is hostile input: every path taken from an image goes through

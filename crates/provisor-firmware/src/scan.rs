@@ -1,6 +1,6 @@
 //! A whole firmware scan: read the input (an image file or an extracted root directory),
 //! unpack it into the sandboxed virtual filesystem, run every check, and return the
-//! `provisor.findings/1` document.
+//! `provisor.findings/2` document.
 
 use std::path::Path;
 use std::sync::Arc;

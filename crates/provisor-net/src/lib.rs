@@ -2,7 +2,7 @@
 //! TCP ports are discovered by connect scan ([`discovery`]), what speaks on each open
 //! port is identified by protocol from provisor's own probe table ([`identify`]), and
 //! every check of the registry ([`checks::all`]) observes the result and records
-//! findings at `host:port`. The result is a `provisor.findings/1` document.
+//! findings at `host:port`. The result is a `provisor.findings/2` document.
 //!
 //! Network peers are hostile: every read is bounded in bytes and every connection and
 //! answer has a deadline, so a peer that drips bytes, talks forever or never answers
@@ -11,6 +11,7 @@
 pub mod checks;
 pub mod discovery;
 pub mod identify;
+mod inference;
 pub mod ixit;
 pub mod ports;
 pub mod proto;
@@ -218,6 +219,7 @@ pub async fn scan_host(host: &str, options: &HostOptions) -> Result<FindingsFile
     for (_, own) in recorded {
         sink.merge(own);
     }
+    inference::infer(&context, &mut sink);
     tell(options, "done", total, total);
     let mut document = FindingsFile::new(
         &options.tool_version,

@@ -25,7 +25,7 @@ impl Files for Memory {
 /// An assessment answering every condition and stating every provision, and a scan with
 /// 500 findings spread over the provisions.
 fn inputs() -> (String, String) {
-    let catalog = provisor_catalog::default_edition();
+    let catalog = provisor_catalog::unnamed_edition();
     let mut assessment = String::from(
         "edition = \"en303645-v2.1.1\"\n[device]\nmanufacturer = \"Bench\"\nmodel = \"B1\"\nfirmware_version = \"1.0\"\n[conditions]\n",
     );
@@ -101,7 +101,7 @@ fn check_and_html(criterion: &mut Criterion) {
 /// The same assessment as a lab assessment, with a record of every test case and an IXIT
 /// entry in every table.
 fn lab_inputs(assessment: &str) -> String {
-    let catalog = provisor_catalog::default_edition();
+    let catalog = provisor_catalog::unnamed_edition();
     let mut lab = assessment.replacen(
         "edition = \"en303645-v2.1.1\"\n",
         "edition = \"en303645-v2.1.1\"\nkind = \"lab\"\n",

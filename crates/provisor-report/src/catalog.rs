@@ -21,7 +21,7 @@ pub fn catalog_table(catalog: &Catalog) -> String {
                 "  {:<7} {:<13} {}",
                 provision.id,
                 provision.status_label(),
-                headline(&provision.text, 96)
+                headline(&provision.shown_text(), 96)
             );
         }
     }
@@ -68,7 +68,7 @@ pub fn catalog_markdown(catalog: &Catalog) -> String {
                 provision.id,
                 provision.status_label(),
                 provision.table_b1.as_deref().unwrap_or("—"),
-                crate::text::markdown_cell(&provision.text),
+                crate::text::markdown_cell(&provision.shown_text()),
                 cases.join(", ")
             );
         }
@@ -101,7 +101,7 @@ pub fn provision_detail(catalog: &Catalog, provision: &Provision) -> String {
         "{bold}Provision {}{bold:#}  ({category})",
         provision.id
     );
-    let _ = writeln!(out, "\n{}\n", provision.text);
+    let _ = writeln!(out, "\n{}\n", provision.shown_text());
     let _ = writeln!(out, "Status       {}", provision.status_label());
     let _ = writeln!(
         out,
@@ -116,7 +116,12 @@ pub fn provision_detail(catalog: &Catalog, provision: &Provision) -> String {
     }
     for id in &provision.conditions {
         if let Some(condition) = catalog.condition(id.as_str()) {
-            let _ = writeln!(out, "Condition    {}) {}", condition.id, condition.text);
+            let noun = if condition.id.number().is_some() {
+                "Condition"
+            } else {
+                "Feature  "
+            };
+            let _ = writeln!(out, "{noun}    {}) {}", condition.id, condition.text);
             let _ = writeln!(out, "             {}", condition.question);
         }
     }

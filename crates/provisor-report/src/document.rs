@@ -322,8 +322,11 @@ pub(crate) fn answer_origin(answer: &provisor_engine::ConditionAnswer) -> Option
 /// A condition conflict in words.
 pub(crate) fn conflict_text(conflict: &provisor_engine::ConditionConflict) -> String {
     format!(
-        "condition {} is answered {} but a scan infers {}: {}",
-        conflict.condition, conflict.answer, conflict.inferred, conflict.because
+        "{} is answered {} but a scan infers {}: {}",
+        conflict.condition.label(),
+        conflict.answer,
+        conflict.inferred,
+        conflict.because
     )
 }
 

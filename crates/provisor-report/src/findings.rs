@@ -1,5 +1,5 @@
 //! Renderers of a scan's findings (`provisor scan …`): the text summary, the
-//! `provisor.findings/1` JSON, and SARIF 2.1.0 with one rule per check.
+//! `provisor.findings/2` JSON, and SARIF 2.1.0 with one rule per check.
 
 use std::fmt::Write;
 

@@ -57,6 +57,7 @@ table.counts{width:auto}
 .failures li{margin-bottom:6px}
 ol.rule li{margin-bottom:4px}
 .text{color:var(--muted);font-size:12px;margin-top:4px}
+.source{font-style:italic;white-space:nowrap}
 footer{margin-top:48px;color:var(--muted);font-size:12px;border-top:1px solid var(--line);padding-top:12px}
 @media print{
   @page{size:A4;margin:16mm 14mm}
@@ -248,11 +249,23 @@ fn provision_row(out: &mut String, assessment: &Assessment<'_>, result: &Provisi
         out,
         "<tr id=\"p-{id}\"><td><strong>{id}</strong><div class=\"text\">{text}</div></td><td>{status}</td><td class=\"small\">{applicability}</td><td>{statement}</td><td>{verdict}</td><td>{reasons}</td></tr>",
         id = e(&provision.id),
-        text = e(&provision.text),
+        text = provision_text(provision),
         status = e(&provision.status_label()),
         applicability = e(&applicability_words(result)),
         statement = statement_cell(result),
     );
+}
+
+/// A provision's text, its source marked where it is not the standard's sentence.
+fn provision_text(provision: &provisor_catalog::Provision) -> String {
+    match provision.text_source.marker() {
+        Some(marker) => format!(
+            "<span class=\"source\" title=\"{marker}\">{}</span> {}",
+            e(provision.text_source.label().unwrap_or_default()),
+            e(&provision.text)
+        ),
+        None => e(&provision.text),
+    }
 }
 
 /// Renders the HTML report.
@@ -360,7 +373,7 @@ pub fn html(assessment: &Assessment<'_>, context: &Context) -> String {
             let _ = write!(
                 out,
                 "<li><a href=\"#p-{id}\"><strong>{id}</strong></a> {badge} {}<div class=\"small muted\">{}</div></li>",
-                e(&headline(&result.provision.text, 140)),
+                e(&headline(&result.provision.shown_text(), 140)),
                 e(&failure_words(result)),
                 id = e(&result.provision.id),
                 badge = badge(Verdict::Fail),
@@ -389,7 +402,7 @@ pub fn html(assessment: &Assessment<'_>, context: &Context) -> String {
 
     out.push_str("<h2>Decision rule</h2><ol class=\"rule\">");
     for rule in crate::lab::rules(assessment) {
-        let _ = write!(out, "<li>{}</li>", e(rule));
+        let _ = write!(out, "<li>{}</li>", e(&rule));
     }
     out.push_str("</ol>");
 

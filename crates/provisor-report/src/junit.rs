@@ -66,7 +66,7 @@ fn provision_case(result: &ProvisionResult<'_>, class: &str) -> Case {
             "{} ({}) {}",
             result.provision.id,
             result.provision.status_label(),
-            crate::text::headline(&result.provision.text, 100)
+            crate::text::headline(&result.provision.shown_text(), 100)
         ),
         outcome,
     }

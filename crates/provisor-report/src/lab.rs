@@ -152,7 +152,9 @@ pub(crate) fn review_words(review: &provisor_engine::Review) -> String {
 
 /// The decision rule a report prints: the five rules, then the lab's step for a lab
 /// assessment, and triage's rule wherever findings were accepted.
-pub(crate) fn rules(assessment: &Assessment<'_>) -> Vec<&'static str> {
+/// The rules name the derived provision as the assessment's edition numbers it (4-1 in
+/// V2.1.1, 5.0-1 in V3.1.3).
+pub(crate) fn rules(assessment: &Assessment<'_>) -> Vec<String> {
     let mut rules: Vec<&'static str> = provisor_engine::DECISION_RULE.to_vec();
     if assessment.kind == provisor_engine::Kind::Lab {
         rules.push(provisor_engine::LAB_RULE[0]);
@@ -160,7 +162,25 @@ pub(crate) fn rules(assessment: &Assessment<'_>) -> Vec<&'static str> {
     if assessment.kind == provisor_engine::Kind::Lab || !assessment.acceptances.is_empty() {
         rules.push(provisor_engine::LAB_RULE[1]);
     }
+    let derived = assessment
+        .catalog
+        .provisions
+        .iter()
+        .find(|provision| provision.derived.is_some())
+        .map_or("4-1", |provision| provision.id.as_str());
+    let features = assessment.catalog.features().next().is_some();
     rules
+        .into_iter()
+        .map(|rule| {
+            let rule = rule.replace("4-1", derived);
+            if features {
+                rule.replacen("A condition of", "A condition or feature of", 1)
+                    .replacen("an unanswered condition", "an unanswered one", 1)
+            } else {
+                rule
+            }
+        })
+        .collect()
 }
 
 /// What is left to do on an OPEN provision: its reasons without the statement and the

@@ -21,11 +21,11 @@ pub fn sarif(assessment: &Assessment<'_>, context: &Context) -> String {
             json!({
                 "id": provision.id,
                 "name": format!("Provision{}", provision.id.replace(['.', '-'], "_")),
-                "shortDescription": {"text": headline(&provision.text, 120)},
-                "fullDescription": {"text": provision.text},
+                "shortDescription": {"text": headline(&provision.shown_text(), 120)},
+                "fullDescription": {"text": provision.shown_text()},
                 "help": {"text": format!(
                     "{} {} ({}), {}: {}",
-                    catalog.short_title, provision.id, provision.status_label(), category, provision.text
+                    catalog.short_title, provision.id, provision.status_label(), category, provision.shown_text()
                 )},
                 "defaultConfiguration": {
                     "level": if provision.is_mandatory() { "error" } else { "warning" }

@@ -80,6 +80,15 @@ pub fn check_table(assessment: &Assessment<'_>) -> String {
             parts.join(", ")
         );
     }
+    // An id column one wider than the longest id (5.13-1A in V3.1.3), at least 7.
+    let id_width = assessment
+        .catalog
+        .provisions
+        .iter()
+        .map(|provision| provision.id.len() + 1)
+        .max()
+        .unwrap_or(0)
+        .max(7);
     for category in &assessment.catalog.categories {
         let _ = writeln!(out, "\n{bold}{} {}{bold:#}", category.id, category.title);
         for result in assessment
@@ -94,7 +103,7 @@ pub fn check_table(assessment: &Assessment<'_>) -> String {
             }
             let _ = writeln!(
                 out,
-                "  {:<7} {}  {style}{:<15}{style:#} {dim}{}{dim:#}",
+                "  {:<id_width$} {}  {style}{:<15}{style:#} {dim}{}{dim:#}",
                 result.provision.id,
                 result.provision.status.letter(),
                 result.verdict.label(),

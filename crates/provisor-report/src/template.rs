@@ -95,12 +95,31 @@ pub fn assessment_template(
         "what the device is and does",
     );
 
+    let has_features = catalog.features().next().is_some();
     let _ = writeln!(
         out,
-        "\n# Conditions decide which provisions apply. Answer each `N = true` or `N = false`,\n# or `N = {{ answer = true, note = \"why\" }}`; leave a line commented while undecided\n# (the provisions that depend on it stay OPEN).\n[conditions]"
+        "\n# Conditions decide which provisions apply. Answer each `N = true` or `N = false`,\n# or `N = {{ answer = true, note = \"why\" }}`; leave a line commented while undecided\n# (the provisions that depend on it stay OPEN).{}\n[conditions]",
+        if has_features {
+            "\n# Features (a to aa) are answered the same way, by their letter (`a = true`): a\n# provision that needs a feature the device does not have is NOT APPLICABLE."
+        } else {
+            ""
+        }
     );
+    let mut features_begun = false;
     for condition in &catalog.conditions {
-        let _ = writeln!(out, "\n# {}) {}", condition.id, condition.text);
+        if condition.kind == provisor_catalog::ConditionKind::Feature && !features_begun {
+            features_begun = true;
+            let _ = writeln!(
+                out,
+                "\n# ─── Features: a feature, capability or mechanism that needs to be present for\n# the corresponding provision to apply ───"
+            );
+        }
+        out.push('\n');
+        comment(
+            &mut out,
+            "",
+            &format!("{}) {}", condition.id, condition.text),
+        );
         comment(&mut out, "", &condition.question);
         let dependents: Vec<&str> = catalog
             .provisions_depending_on(&condition.id)
@@ -126,7 +145,7 @@ pub fn assessment_template(
             },
             Some(answer) => {
                 let why = match &answer.source {
-                    AnswerSource::Implied { from, .. } => format!("follows from condition {from}"),
+                    AnswerSource::Implied { from, .. } => format!("follows from {}", from.label()),
                     AnswerSource::Inferred { because } => format!("inferred: {because}"),
                     AnswerSource::Declared => String::new(),
                 };
@@ -138,15 +157,23 @@ pub fn assessment_template(
         }
     }
 
+    let derived = catalog
+        .provisions
+        .iter()
+        .find(|provision| provision.derived.is_some())
+        .map_or("4-1", |provision| provision.id.as_str());
     let _ = writeln!(
         out,
-        "\n# Statements: the Implementation Conformance Statement. For each provision,\n# uncomment its table and say whether it is met: support = \"yes\", \"no\" or\n# \"not-applicable\"; detail says how it is met, or why not (a recommendation not met\n# needs a justification here: that is provision 4-1); evidence lists files relative to\n# this one, or URLs."
+        "\n# Statements: the Implementation Conformance Statement. For each provision,\n# uncomment its table and say whether it is met: support = \"yes\", \"no\" or\n# \"not-applicable\"; detail says how it is met, or why not (a recommendation not met\n# needs a justification here: that is provision {derived}); evidence lists files relative to\n# this one, or URLs."
     );
     for category in &catalog.categories {
         let _ = writeln!(out, "\n# ─── {} {} ───", category.id, category.title);
         for provision in catalog.provisions_in(&category.id) {
             let _ = writeln!(out, "\n# {} ({})", provision.id, provision.status_label());
             comment(&mut out, "", &provision.text);
+            if let Some(marker) = provision.text_source.marker() {
+                let _ = writeln!(out, "# ({marker})");
+            }
             if provision.derived.is_some() {
                 let _ = writeln!(
                     out,

@@ -52,16 +52,19 @@ pub(crate) fn applicability_words(result: &ProvisionResult<'_>) -> String {
             "applies (unconditional)".to_owned()
         }
         Applicability::Applies => {
-            let ids: Vec<&str> = result
-                .provision
-                .conditions
-                .iter()
-                .map(|id| id.as_str())
-                .collect();
-            format!("applies (condition {} holds)", ids.join(", "))
+            let conditions = &result.provision.conditions;
+            let verb = if conditions.len() == 1 {
+                "holds"
+            } else {
+                "hold"
+            };
+            format!(
+                "applies ({} {verb})",
+                provisor_catalog::ConditionId::describe(conditions)
+            )
         }
-        Applicability::NotApplicable(id) => format!("not applicable (condition {id} is false)"),
-        Applicability::Undetermined(id) => format!("undetermined (condition {id} unanswered)"),
+        Applicability::NotApplicable(id) => format!("not applicable ({} is false)", id.label()),
+        Applicability::Undetermined(id) => format!("undetermined ({} unanswered)", id.label()),
     }
 }
 

@@ -85,7 +85,15 @@ fn ask(
     Ok(Some(line.trim().to_owned()))
 }
 
-/// Asks the device identification and the condition questions.
+fn capitalized(text: &str) -> String {
+    let mut characters = text.chars();
+    characters.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(characters).collect()
+    })
+}
+
+/// Asks the device identification and the condition questions, in the edition's
+/// questionnaire order (general questions before the specific ones they imply).
 fn interview(
     catalog: &'static Catalog,
     input: &mut impl BufRead,
@@ -119,7 +127,7 @@ fn interview(
     let (mut applicability, mut in_force) =
         applicability_under(catalog, &declared).expect("no answers are consistent");
     let total = catalog.conditions.len();
-    for (position, condition) in catalog.conditions.iter().enumerate() {
+    for (position, condition) in catalog.questionnaire().into_iter().enumerate() {
         if ended {
             break;
         }
@@ -127,21 +135,22 @@ fn interview(
             if let provisor_engine::AnswerSource::Implied { from, .. } = &answer.source {
                 writeln!(
                     output,
-                    "\n[{}/{total}] {}: {} — already decided: {}, because of condition {from}",
+                    "\n[{}/{total}] {}: {} — already decided: {}, because of {}",
                     position + 1,
                     condition.id,
-                    condition.text,
-                    if answer.answer { "yes" } else { "no" }
+                    condition.wording(),
+                    if answer.answer { "yes" } else { "no" },
+                    from.label()
                 )?;
             }
             continue;
         }
         writeln!(
             output,
-            "\n[{}/{total}] Condition {}: {}\n  {}",
+            "\n[{}/{total}] {}: {}\n  {}",
             position + 1,
-            condition.id,
-            condition.text,
+            capitalized(&condition.label()),
+            condition.wording(),
             condition.question
         )?;
         let mut value = None;
@@ -173,8 +182,8 @@ fn interview(
         let Some((after, after_in_force)) = applicability_under(catalog, &trial) else {
             writeln!(
                 output,
-                "  that answer contradicts an earlier one; condition {} is left open",
-                condition.id
+                "  that answer contradicts an earlier one; {} is left open",
+                condition.label()
             )?;
             continue;
         };
@@ -205,9 +214,14 @@ fn interview(
         .iter()
         .filter(|condition| !in_force.contains_key(&condition.id))
         .count();
+    let noun = if catalog.features().next().is_some() {
+        "conditions and features"
+    } else {
+        "conditions"
+    };
     writeln!(
         output,
-        "\n{} conditions answered or decided, {open} left open.",
+        "\n{} {noun} answered or decided, {open} left open.",
         total - open
     )?;
     Ok((device, in_force))
@@ -219,7 +233,7 @@ mod tests {
 
     #[test]
     fn implied_conditions_are_not_asked() {
-        let catalog = provisor_catalog::default_edition();
+        let catalog = provisor_catalog::edition("en303645-v2.1.1").unwrap();
         // Device fields, then: 1 yes, 2 yes, 3 no, 4 no (5 follows), 6 skip, then EOF.
         let script = "Acme\nCam\n1.0\ny\ny\nn\nn\ns\n";
         let mut output = Vec::new();

@@ -18,20 +18,48 @@ fn version_and_help() {
     }
 }
 
+const V2: &str = "en303645-v2.1.1";
+
 #[test]
 fn catalog_formats() {
-    let table = stdout_of(provisor().arg("catalog"));
+    let table = stdout_of(provisor().args(["catalog", "--edition", V2]));
     assert_eq!(table.lines().filter(|l| l.starts_with("  5.")).count(), 62);
-    let json: serde_json::Value =
-        serde_json::from_str(&stdout_of(provisor().args(["catalog", "--format", "json"]))).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&stdout_of(provisor().args([
+        "catalog",
+        "--edition",
+        V2,
+        "--format",
+        "json",
+    ])))
+    .unwrap();
     assert_eq!(json["provisions"].as_array().unwrap().len(), 68);
     assert_eq!(json["conditions"].as_array().unwrap().len(), 28);
     assert_eq!(json["provisions"][1]["conditions"], serde_json::json!([1]));
     assert_eq!(json["provisions"][1]["test_cases"][1]["kind"], "functional");
-    let markdown = stdout_of(provisor().args(["catalog", "--format", "md"]));
+    let markdown = stdout_of(provisor().args(["catalog", "--edition", V2, "--format", "md"]));
     assert!(markdown.contains("| 5.3-10 | M C (11, 12) |"));
-    let show = stdout_of(provisor().args(["catalog", "show", "5.1-1"]));
+    let show = stdout_of(provisor().args(["catalog", "--edition", V2, "show", "5.1-1"]));
     insta::assert_snapshot!("catalog-show-5.1-1", show);
+    // The current edition by default: 78 rows, conditions and features side by side.
+    let table = stdout_of(provisor().arg("catalog"));
+    assert!(table.contains("EN 303 645 V3.1.3"), "{table}");
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout_of(provisor().args(["catalog", "--format", "json"]))).unwrap();
+    assert_eq!(json["edition"], "en303645-v3.1.3");
+    assert_eq!(json["provisions"].as_array().unwrap().len(), 78);
+    let conditions = json["conditions"].as_array().unwrap();
+    let features = conditions.iter().filter(|c| c["kind"] == "feature").count();
+    assert_eq!((conditions.len(), features), (32, 27));
+    assert_eq!(json["provisions"][6]["id"], "5.1-5");
+    assert_eq!(
+        json["provisions"][6]["conditions"],
+        serde_json::json!([14, "e"])
+    );
+    assert_eq!(json["provisions"][6]["text_source"], "summary");
+    let markdown = stdout_of(provisor().args(["catalog", "--format", "md"]));
+    assert!(markdown.contains("| 5.1-5 | M C F (14, e) |"), "{markdown}");
+    let show = stdout_of(provisor().args(["catalog", "show", "5.6-4A"]));
+    insta::assert_snapshot!("catalog-show-5.6-4A", show);
     let output = provisor()
         .args(["catalog", "show", "5.1-99"])
         .output()
@@ -107,7 +135,11 @@ fn report_writes_the_file_it_is_asked_for() {
 fn init_writes_a_template_that_checks() {
     let directory = tempfile::tempdir().unwrap();
     let path = directory.path().join("new.toml");
-    provisor().arg("init").arg(&path).assert().success();
+    provisor()
+        .args(["init", "--edition", V2])
+        .arg(&path)
+        .assert()
+        .success();
     let template = fs::read_to_string(&path).unwrap();
     for condition in 1..=28 {
         assert!(
@@ -124,6 +156,26 @@ fn init_writes_a_template_that_checks() {
         String::from_utf8(output.stdout)
             .unwrap()
             .contains("68 provision(s) open")
+    );
+    // The current edition by default: conditions, then features, every row listed.
+    let path = directory.path().join("current.toml");
+    provisor().arg("init").arg(&path).assert().success();
+    let template = fs::read_to_string(&path).unwrap();
+    assert!(template.contains("edition = \"en303645-v3.1.3\""));
+    for id in ["3", "12", "14", "15", "16", "a", "q", "aa"] {
+        assert!(template.contains(&format!("\n# {id}) ")), "{id}");
+        assert!(template.contains(&format!("\n# {id} = true\n")), "{id}");
+    }
+    assert_eq!(template.matches("# [provision.\"").count(), 77);
+    assert!(template.contains("# 5.0-1 (M)"));
+    assert!(template.contains("# (summary, not the standard's wording)"));
+    assert!(template.contains("# (V2.1.1 wording)"));
+    let output = provisor().arg("check").arg(&path).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        String::from_utf8(output.stdout)
+            .unwrap()
+            .contains("78 provision(s) open")
     );
     // It refuses to overwrite.
     provisor().arg("init").arg(&path).assert().code(2);
@@ -144,7 +196,7 @@ fn init_interactive_asks_skips_implied_and_writes_the_answers() {
     let mut script = String::from("Acme\nCam\n1.0\ny\nn\nn\nn\ny\ny\ny\nn\nn\ny\nmaybe\ny\n");
     script.push_str(&"s\n".repeat(20));
     let output = provisor()
-        .args(["init", "--interactive"])
+        .args(["init", "--interactive", "--edition", V2])
         .arg(&path)
         .write_stdin(script)
         .output()
@@ -184,6 +236,47 @@ fn init_interactive_asks_skips_implied_and_writes_the_answers() {
         .unwrap()
         .clone();
     assert_eq!(debug["applicability"], "applies");
+}
+
+#[test]
+fn init_interactive_asks_the_features_general_first() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("v3.toml");
+    // Device, then: a no (b follows), c yes, d yes, e yes, 14 yes, j yes (12 and g
+    // follow), then skip the rest.
+    let mut script = String::from("Acme\nCam\n1.0\nn\ny\ny\ny\ny\ny\n");
+    script.push_str(&"s\n".repeat(30));
+    let output = provisor()
+        .args(["init", "--interactive"])
+        .arg(&path)
+        .write_stdin(script)
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let transcript = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        transcript.starts_with("provisor init: 32 questions"),
+        "{transcript}"
+    );
+    assert!(transcript.contains("[1/32] Feature a: passwords can be used"));
+    assert!(
+        transcript.contains("already decided: no, because of feature a"),
+        "{transcript}"
+    );
+    assert!(transcript.contains("[6/32] Condition 14:"));
+    assert!(transcript.contains("→ applies now: 5.1-5"));
+    assert!(transcript.contains(
+        "12: an update mechanism is implemented — already decided: yes, because of feature j"
+    ));
+    let written = fs::read_to_string(&path).unwrap();
+    assert!(written.contains("\na = false\n"));
+    assert!(written.contains("\nj = true\n"));
+    assert!(
+        written.contains("# g = true    (follows from condition 12)"),
+        "{written}"
+    );
+    let output = provisor().arg("check").arg(&path).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
 }
 
 #[test]
@@ -270,7 +363,8 @@ fn scan_firmware_attaches_its_findings_to_an_assessment() {
         String::from_utf8_lossy(&output.stderr)
     );
     let findings: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(findings["schema"], "provisor.findings/1");
+    assert_eq!(findings["schema"], "provisor.findings/2");
+    assert_eq!(findings["edition"], "en303645-v2.1.1");
     let written = directory.path().join("scans/firmware-weak.xz.json");
     assert!(written.exists());
     let source = fs::read_to_string(&assessment).unwrap();
@@ -325,6 +419,62 @@ fn scan_firmware_attaches_its_findings_to_an_assessment() {
         text.contains("least hardened: /usr/sbin/camd (lacks NX"),
         "{text}"
     );
+}
+
+#[test]
+fn a_v3_assessment_gets_the_same_evidence_renumbered() {
+    let image = root().join("target/test-images/weak/weak.xz.squashfs");
+    assert!(image.exists(), "run scripts/build-test-images");
+    let directory = tempfile::tempdir().unwrap();
+    let assessment = directory.path().join("device.toml");
+    fs::write(&assessment, "edition = \"en303645-v3.1.3\"\n").unwrap();
+    provisor()
+        .args(["scan", "firmware"])
+        .arg(&image)
+        .args(["--format", "json", "--assessment"])
+        .arg(&assessment)
+        .assert()
+        .code(1);
+    let json: serde_json::Value = serde_json::from_str(&stdout_of(
+        provisor()
+            .arg("check")
+            .arg(&assessment)
+            .args(["--format", "json"]),
+    ))
+    .unwrap();
+    assert_eq!(json["edition"], "en303645-v3.1.3");
+    let provision = |id: &str| -> serde_json::Value {
+        json["provisions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["id"] == id)
+            .unwrap_or_else(|| panic!("{id}"))
+            .clone()
+    };
+    // The shell on ttyS0 is a debug interface and a physical port: both parts of 5.6-4
+    // fail, and features r and q are inferred from it.
+    for id in ["5.6-4A", "5.6-4B", "5.1-1", "5.4-3"] {
+        assert_eq!(provision(id)["verdict"], "fail", "{id}");
+    }
+    let answers: Vec<(String, bool)> = json["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| !c["answer"].is_null())
+        .map(|c| {
+            (
+                c["id"].to_string().trim_matches('"').to_owned(),
+                c["answer"] == true,
+            )
+        })
+        .collect();
+    for id in ["a", "d", "e", "g", "j", "k", "q", "r", "12"] {
+        assert!(
+            answers.iter().any(|(answer, value)| answer == id && *value),
+            "{id} in {answers:?}"
+        );
+    }
 }
 
 #[test]

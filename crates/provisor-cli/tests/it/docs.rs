@@ -112,8 +112,8 @@ fn docs_checks_md_is_current() {
 }
 
 /// Every check of both scanners is mapped to the test cases it informs in every
-/// edition, and every mapping names a real check and a test case of a provision the
-/// check reports on.
+/// edition, its provisions carry into every edition, and every mapping names a real check
+/// and a test case of a provision the check reports on there.
 #[test]
 fn every_check_is_mapped_to_the_test_cases_it_informs() {
     let mut checks: Vec<(&str, &[&str])> = provisor_firmware::checks::all()
@@ -136,14 +136,38 @@ fn every_check_is_mapped_to_the_test_cases_it_informs() {
         for (id, provisions) in &checks {
             assert!(
                 mapped.contains(id),
-                "{}: check {id} is not mapped",
+                "{}: check {id} is mapped to no test case",
                 catalog.id
             );
+            // The check names provisions of the checks' edition; in another edition its
+            // findings bear on what the finding rules carry them to, whatever was found.
+            let named: Vec<String> = provisions.iter().map(|p| (*p).to_owned()).collect();
+            let mut carried: Vec<&str> = if catalog.id == provisor_catalog::CHECKS_EDITION {
+                provisions.to_vec()
+            } else {
+                catalog.carry_finding(id, &named, |_| None)
+            };
+            for rule in catalog
+                .finding_rules
+                .iter()
+                .filter(|rule| rule.check == *id)
+            {
+                assert!(
+                    provisions.contains(&rule.from.as_str()),
+                    "{id}: {}",
+                    rule.from
+                );
+                carried.extend(rule.to.iter().map(String::as_str));
+            }
+            assert!(carried.len() >= provisions.len(), "{id}: {carried:?}");
+            for provision in &carried {
+                assert!(catalog.provision(provision).is_some(), "{id}: {provision}");
+            }
             for test_case in catalog.tests_of_check(id) {
                 let (provision, _) = catalog.test_case(test_case).unwrap();
                 assert!(
-                    provisions.contains(&provision.id.as_str()),
-                    "{}: check {id} is mapped to {test_case}, but reports on {provisions:?}",
+                    carried.contains(&provision.id.as_str()),
+                    "{}: check {id} is mapped to {test_case}, but reports on {carried:?}",
                     catalog.id
                 );
             }

@@ -2,7 +2,7 @@
 //! over random assessments.
 
 use proptest::prelude::*;
-use provisor_catalog::default_edition;
+use provisor_catalog::unnamed_edition;
 use provisor_engine::{
     Acceptance, AcceptanceKind, Date, Input, Kind, Outcome, Selector, Support, TestRecord,
     TestState, TestVerdict, Verdict, evaluate,
@@ -252,7 +252,7 @@ fn the_derived_provision_waits_for_its_own_test_case() {
     let mut input = lab();
     // Every recommendation justified as not fulfilled: 4-1 would pass in a
     // self-assessment.
-    for provision in &default_edition().provisions {
+    for provision in &unnamed_edition().provisions {
         if !provision.is_mandatory() {
             state(&mut input, &provision.id, Support::No, "not planned");
         }
@@ -342,7 +342,7 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
     #[test]
-    fn a_lab_verdict_is_never_better_than_the_self_assessment(case in case(), verdicts in proptest::collection::vec(0u8..5, 109)) {
+    fn a_lab_verdict_is_never_better_than_the_self_assessment(case in case(), verdicts in proptest::collection::vec(0u8..5, 160)) {
         let self_input = build(&case);
         let mut lab_input = self_input.clone();
         lab_input.kind = Kind::Lab;

@@ -1,18 +1,29 @@
 //! Laws of the decision rule, checked over random consistent profiles, statements and
-//! findings.
+//! findings, on every embedded edition (V2.1.1's 28 conditions and 68 provisions, V3.1.3's
+//! 5 conditions, 27 features and 78 provisions).
 
 use proptest::prelude::*;
-use provisor_catalog::{ConditionId, Relation, default_edition};
+use provisor_catalog::{Catalog, ConditionId, Relation, unnamed_edition};
 use provisor_engine::{Input, Outcome, Support, Verdict, evaluate};
 
-use crate::support::{answer, finding, input, state};
+use crate::support::{answer, finding, state};
 
-/// A complete assignment of the 28 conditions that keeps every relation, built from
-/// random bits by repairing the relations until none is broken.
-pub fn consistent_world(bits: &[bool]) -> Vec<bool> {
-    let catalog = default_edition();
-    let mut world = bits.to_vec();
-    let index = |id: &ConditionId| id.number().unwrap() as usize - 1;
+/// More than any edition has conditions (features included) or provisions.
+const MAX_CONDITIONS: usize = 40;
+const MAX_PROVISIONS: usize = 96;
+
+/// A complete assignment of an edition's conditions that keeps every relation, built
+/// from random bits by repairing the relations until none is broken. Position `i` is the
+/// catalog's `i`th condition.
+pub fn consistent_world(catalog: &Catalog, bits: &[bool]) -> Vec<bool> {
+    let mut world = bits[..catalog.conditions.len()].to_vec();
+    let index = |id: &ConditionId| {
+        catalog
+            .conditions
+            .iter()
+            .position(|condition| &condition.id == id)
+            .expect("relations name known conditions")
+    };
     for _ in 0..64 {
         let mut changed = false;
         for relation in &catalog.relations {
@@ -46,34 +57,49 @@ pub fn consistent_world(bits: &[bool]) -> Vec<bool> {
 
 #[derive(Debug, Clone)]
 pub struct Case {
+    catalog: &'static Catalog,
     world: Vec<bool>,
     answered: Vec<bool>,
     statements: Vec<Option<(u8, bool)>>,
     failing: Vec<bool>,
 }
 
+/// A random case on any embedded edition.
 pub fn case() -> impl Strategy<Value = Case> {
+    let editions = provisor_catalog::editions();
     (
-        proptest::collection::vec(any::<bool>(), 28),
-        proptest::collection::vec(any::<bool>(), 28),
-        proptest::collection::vec(proptest::option::of((0u8..3, any::<bool>())), 68),
-        proptest::collection::vec(proptest::bool::weighted(0.1), 68),
+        0..editions.len(),
+        proptest::collection::vec(any::<bool>(), MAX_CONDITIONS),
+        proptest::collection::vec(any::<bool>(), MAX_CONDITIONS),
+        proptest::collection::vec(
+            proptest::option::of((0u8..3, any::<bool>())),
+            MAX_PROVISIONS,
+        ),
+        proptest::collection::vec(proptest::bool::weighted(0.1), MAX_PROVISIONS),
     )
-        .prop_map(|(bits, answered, statements, failing)| Case {
-            world: consistent_world(&bits),
-            answered,
-            statements,
-            failing,
+        .prop_map(move |(edition, bits, answered, statements, failing)| {
+            let catalog = &editions[edition];
+            Case {
+                catalog,
+                world: consistent_world(catalog, &bits),
+                answered,
+                statements,
+                failing,
+            }
         })
 }
 
-/// Builds the input of a case; statements that would be invalid (a stated 4-1, an
-/// applicable M declared not applicable) are left out.
+/// Builds the input of a case; statements that would be invalid (a stated derived
+/// provision, an applicable M declared not applicable) are left out.
 pub fn build(case: &Case) -> Input<'static> {
-    let mut input = input();
+    let mut input = Input::new(case.catalog);
     for (position, &value) in case.world.iter().enumerate() {
         if case.answered[position] {
-            answer(&mut input, &(position + 1).to_string(), value);
+            answer(
+                &mut input,
+                case.catalog.conditions[position].id.as_str(),
+                value,
+            );
         }
     }
     let catalog = input.catalog;
@@ -115,7 +141,7 @@ proptest! {
         let expected: Vec<&str> = input.catalog.provisions.iter().map(|p| p.id.as_str()).collect();
         prop_assert_eq!(ids, expected);
         let summary = assessment.summary;
-        prop_assert_eq!(summary.mandatory.total() + summary.recommended.total(), 68);
+        prop_assert_eq!(summary.mandatory.total() + summary.recommended.total(), input.catalog.provisions.len());
         prop_assert_eq!(summary.mandatory.not_fulfilled, 0);
     }
 
@@ -138,18 +164,20 @@ proptest! {
     }
 
     #[test]
-    fn answering_a_condition_never_leaves_a_provision_open_for_it(case in case(), pick in 0usize..28) {
+    fn answering_a_condition_never_leaves_a_provision_open_for_it(case in case(), pick in 0usize..MAX_CONDITIONS) {
         let mut case = case;
+        let pick = pick % case.catalog.conditions.len();
+        let id = case.catalog.conditions[pick].id.clone();
         case.answered[pick] = false;
         let unanswered = build(&case);
         let before = evaluate(&unanswered).unwrap();
         case.answered[pick] = true;
         let answered = build(&case);
         let after = evaluate(&answered).unwrap();
-        let question = format!("answer condition {}:", pick + 1);
+        let question = format!("answer {}:", id.label());
         for result in &after.provisions {
             prop_assert!(!result.reasons.iter().any(|reason| reason.starts_with(&question)),
-                "{} still asks for condition {}", result.provision.id, pick + 1);
+                "{} still asks for {}", result.provision.id, id.label());
         }
         // And the number of undetermined provisions never grows.
         let undetermined = |a: &provisor_engine::Assessment<'_>| a.provisions.iter()
@@ -196,7 +224,7 @@ proptest! {
             Ok(_) => {}
             Err(error) => prop_assert!(error.place().is_some()),
         }
-        let _ = provisor_engine::parse_findings(&text, "any.json", default_edition());
+        let _ = provisor_engine::parse_findings(&text, "any.json", unnamed_edition());
     }
 
     /// Assessment files built from valid pieces in random order parse, and every error

@@ -1,12 +1,12 @@
 //! Builders shared by the engine tests.
 
-use provisor_catalog::{ConditionId, default_edition};
+use provisor_catalog::{ConditionId, unnamed_edition};
 use provisor_engine::{
     ConditionAnswer, Finding, Input, Location, Outcome, Severity, Statement, Support,
 };
 
 pub fn input() -> Input<'static> {
-    Input::new(default_edition())
+    Input::new(unnamed_edition())
 }
 
 pub fn answer(input: &mut Input<'_>, id: &str, value: bool) {

@@ -21,6 +21,8 @@ use crate::udp;
 /// there is no indication of a problem with the cases sent, which is all a smoke test
 /// can say. It runs after every other check, since it may stop a service; the services
 /// side by side, each within eight answers' time (inconclusive when that runs out).
+/// Protocol requests are data transferred through an API or between networks: in V3.1.3
+/// they bear on 5.13-1B (the evidence's `input` is `protocol`).
 pub struct InputRobustness;
 
 static META: CheckMeta = CheckMeta {
@@ -277,7 +279,7 @@ async fn observe(context: &HostContext, sink: &mut FindingSink) {
                 )
                 .detail("a malformed request took the service down: it does not validate its input; the case is in the evidence")
                 .on(&host, port, transport, Some(subject.name()))
-                .evidence(serde_json::json!({"case": index + 1, "bytes": case.len(), "start": shown, "seed": SEED}))
+                .evidence(serde_json::json!({"input": "protocol", "case": index + 1, "bytes": case.len(), "start": shown, "seed": SEED}))
                 .record();
             }
             Some(Tried::Survived) => {
@@ -293,6 +295,9 @@ async fn observe(context: &HostContext, sink: &mut FindingSink) {
                     ),
                 )
                 .on(&host, port, transport, Some(subject.name()))
+                .evidence(
+                    serde_json::json!({"input": "protocol", "cases": cases.len(), "seed": SEED}),
+                )
                 .record();
             }
         }

@@ -242,7 +242,7 @@ mod tests {
 
     #[test]
     fn the_registry_is_sorted_unique_and_names_real_provisions() {
-        let catalog = provisor_catalog::default_edition();
+        let catalog = provisor_catalog::checks_edition();
         let ids: Vec<&str> = all().iter().map(|check| check.meta().id).collect();
         let mut sorted = ids.clone();
         sorted.sort_unstable();

@@ -117,6 +117,25 @@ fn the_weak_device_s_services_are_identified_by_protocol() {
         },
     );
     assert_eq!(findings.target.kind, "host");
+    // What the services show about the conditions: passwords over the network, users
+    // logging in, and a debug service (V3.1.3's features beside V2.1.1's conditions).
+    let inferred: Vec<(Option<&str>, &str, bool)> = findings
+        .inferred_conditions
+        .iter()
+        .map(|c| (c.edition.as_deref(), c.condition.as_str(), c.answer))
+        .collect();
+    let v3 = Some("en303645-v3.1.3");
+    for expected in [
+        (None, "1", true),
+        (None, "8", true),
+        (v3, "a", true),
+        (v3, "d", true),
+        (v3, "e", true),
+        (v3, "c", true),
+        (v3, "q", true),
+    ] {
+        assert!(inferred.contains(&expected), "{expected:?} in {inferred:?}");
+    }
     let expected = [
         (1883, "1883/tcp open: mqtt"),
         (2121, "2121/tcp open: ftp (vsftpd 3."),
@@ -509,6 +528,15 @@ fn the_hardened_device_yields_no_failure() {
         Some(&[22, 1883, 2200, 2222, 2345, 5555, 8080, 8443, 8883]),
     );
     assert!(failures(&findings).is_empty(), "{:#?}", failures(&findings));
+    // No debug service, so nothing says a debug interface exists.
+    assert!(
+        !findings
+            .inferred_conditions
+            .iter()
+            .any(|c| c.condition.as_str() == "q"),
+        "{:?}",
+        findings.inferred_conditions
+    );
     // HTTP is told inside TLS; MQTT with client certificates shows only TLS.
     assert_eq!(
         service_on(&findings, 8443).as_deref(),

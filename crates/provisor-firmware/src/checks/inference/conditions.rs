@@ -1,6 +1,7 @@
 //! `firmware.condition-inference`: answers to conditions the image shows.
 
 use crate::checks::accounts::accounts;
+use crate::checks::services::boot::Boot;
 use crate::checks::{Check, CheckMeta, Context, active_lines};
 use provisor_engine::FindingSink;
 
@@ -13,9 +14,15 @@ use provisor_engine::FindingSink;
 /// interface exists (13) when a serial console is configured in inittab; security
 /// parameters are stored (14) when password hashes or private keys are present; user
 /// data is stored (24) when Wi-Fi credentials are configured (OpenWrt's wireless,
-/// wpa_supplicant) or a writable data partition is mounted (`/etc/fstab`). `provisor check`
-/// uses an inference where the manufacturer gave no answer, and shows where a declared
-/// answer contradicts one.
+/// wpa_supplicant) or a writable data partition is mounted (`/etc/fstab`); users
+/// authenticate against the device (8) when an account has a password. The answers are
+/// numbered in V2.1.1 and carried into V3.1.3 by its migration map (1 to a, 8 to d, 11 to
+/// j, 12 to 12 and so g, 13 to r and so q, 14 to k); the V3.1.3 features with no V2.1.1
+/// condition are inferred in their own numbering: authentication over a network
+/// interface (e) when a login daemon (SSH, telnet, FTP, rlogin) is started at boot, and a
+/// debug interface (q) when a debug daemon (gdbserver, adbd) is. `provisor check` uses
+/// an inference where the manufacturer gave no answer, and shows where a declared answer
+/// contradicts one.
 pub struct ConditionInference;
 
 static META: CheckMeta = CheckMeta {
@@ -23,6 +30,27 @@ static META: CheckMeta = CheckMeta {
     title: "answers to conditions inferred from the image",
     provisions: &["5.1-1", "5.3-2", "5.6-4", "5.4-1", "5.11-1"],
 };
+
+/// The edition whose features are inferred beside the checks' conditions.
+const V3: &str = "en303645-v3.1.3";
+
+/// Daemons that authenticate users over the network.
+const LOGIN_DAEMONS: &[&str] = &[
+    "dropbear",
+    "sshd",
+    "telnetd",
+    "utelnetd",
+    "in.telnetd",
+    "rlogind",
+    "in.rlogind",
+    "ftpd",
+    "vsftpd",
+    "pure-ftpd",
+    "proftpd",
+];
+
+/// Debug daemons (as `firmware.debug-access` names them).
+const DEBUG_DAEMONS: &[&str] = &["gdbserver", "adbd"];
 
 const UPDATE_TOOLS: &[&str] = &[
     "sysupgrade",
@@ -51,6 +79,40 @@ impl Check for ConditionInference {
                     account.name, account.path
                 ),
             );
+        }
+        if let Some(account) = accounts.iter().find(|account| !account.is_locked()) {
+            sink.infer(
+                8,
+                true,
+                format!(
+                    "account {} can authenticate with a password ({})",
+                    account.name, account.path
+                ),
+            );
+        }
+        for started in Boot::read(context).commands {
+            let words: Vec<&str> = started
+                .command
+                .split(|c: char| c.is_whitespace() || matches!(c, '=' | ':' | ';' | '&' | '"'))
+                .map(|word| word.rsplit('/').next().unwrap_or(word))
+                .collect();
+            let place = format!("{}:{}", started.path, started.line);
+            if let Some(daemon) = words.iter().find(|word| LOGIN_DAEMONS.contains(word)) {
+                sink.infer_in(
+                    V3,
+                    "e",
+                    true,
+                    format!("{daemon} is started at boot ({place})"),
+                );
+            }
+            if let Some(daemon) = words.iter().find(|word| DEBUG_DAEMONS.contains(word)) {
+                sink.infer_in(
+                    V3,
+                    "q",
+                    true,
+                    format!("{daemon} is started at boot ({place})"),
+                );
+            }
         }
         if let Some(account) = accounts
             .iter()

@@ -12,7 +12,8 @@ use provisor_engine::FindingSink;
 /// password, and debug daemons (gdbserver, adbd) started at boot by any init system
 /// (see `firmware.plaintext-login-service` for those read) expose the device to
 /// anyone on the network. 5.6-4 asks that a physically accessible debug interface be
-/// disabled in software. A console with `getty` or `login` asks for credentials and is
+/// disabled in software (in V3.1.3 a serial console is 5.6-4A and 5.6-4B, a debug daemon
+/// 5.6-4A: the evidence's `interface` says which). A console with `getty` or `login` asks for credentials and is
 /// fine; commented-out lines are not read.
 pub struct DebugAccess;
 
@@ -69,6 +70,7 @@ impl Check for DebugAccess {
                     )
                     .detail(format!("`{entry}` gives a root shell to anyone on the serial port; start getty or login instead"))
                     .at("/etc/inittab", Some(line), &vfs.container_of("/etc/inittab"))
+                    .evidence(serde_json::json!({"interface": "serial", "terminal": terminal}))
                     .record();
                 }
             }
@@ -92,6 +94,7 @@ impl Check for DebugAccess {
                     started.command
                 ))
                 .at(&started.path, Some(started.line), &started.container)
+                .evidence(serde_json::json!({"interface": "network", "daemon": daemon}))
                 .record();
             }
         }
