@@ -76,6 +76,8 @@ pub enum Role {
     Scan,
     /// An evidence file.
     Evidence,
+    /// The wording file that gives the provisions' official texts.
+    Wording,
     /// A report made from the assessment.
     Report,
 }

@@ -214,6 +214,10 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     pub format: CheckFormat,
+    /// The official wording of the provisions (docs/wording.md), instead of the file
+    /// the assessment names.
+    #[arg(long, value_name = "FILE")]
+    pub wording: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -244,6 +248,10 @@ pub struct ReportArgs {
     /// Where to write the report; standard output when absent.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
+    /// The official wording of the provisions (docs/wording.md), instead of the file
+    /// the assessment names.
+    #[arg(long, value_name = "FILE")]
+    pub wording: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]

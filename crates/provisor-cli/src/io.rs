@@ -114,6 +114,21 @@ pub fn judge(path: &Path, file: &AssessmentFile) -> Result<Assessment<'static>, 
     Ok(assessment)
 }
 
+/// Puts the wording file given on the command line into an assessment, in place of the
+/// one the assessment names.
+pub fn apply_wording(assessment: &mut Assessment<'_>, path: Option<&Path>) -> Result<(), Failure> {
+    let Some(path) = path else {
+        return Ok(());
+    };
+    let bytes = read_limited(path)
+        .map_err(|reason| Failure::Invalid(format!("cannot read {}: {reason}", path.display())))?;
+    let wording =
+        provisor_engine::Wording::parse(&bytes, &path.display().to_string(), assessment.catalog)
+            .map_err(|error| Failure::Invalid(render_errors(&[error])))?;
+    assessment.wording = Some(wording);
+    Ok(())
+}
+
 /// Writes text to `output` atomically (saying so on standard error), or to standard
 /// output when there is none.
 pub fn deliver(text: &str, output: Option<&Path>) -> Result<(), Failure> {

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use provisor_catalog::{Catalog, Condition, ConditionId, Provision, TestCase};
+use provisor_catalog::{Catalog, Condition, ConditionId, Provision, TestCase, TextSource};
 
 use crate::conditions::ConditionConflict;
 use crate::error::Warning;
@@ -14,6 +14,7 @@ use crate::lab::{Acceptance, Date, Kind, TestRecord, TestVerdict};
 use crate::profile::{ConditionAnswer, Device};
 use crate::review::Review;
 use crate::statement::Statement;
+use crate::wording::Wording;
 
 /// Whether a provision applies to the device.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -317,11 +318,36 @@ pub struct Assessment<'c> {
     pub review: Option<Review>,
     /// The date expiries were judged against.
     pub as_of: Option<Date>,
+    /// The official wording of the provisions, when the user supplied it.
+    pub wording: Option<Wording>,
     /// What the user should see but that did not stop the judgement.
     pub warnings: Vec<Warning>,
 }
 
 impl<'c> Assessment<'c> {
+    /// A provision's text and where it comes from: the wording file's sentence when it
+    /// gives one, else the catalog's.
+    pub fn text_of<'a>(&'a self, provision: &'a Provision) -> (&'a str, TextSource) {
+        match self
+            .wording
+            .as_ref()
+            .and_then(|wording| wording.texts.get(&provision.id))
+        {
+            Some(text) => (text, TextSource::Wording),
+            None => (&provision.text, provision.text_source),
+        }
+    }
+
+    /// A provision's text as reports show it: labelled `[summary]` or `[V2.1.1 wording]`
+    /// where it is not the standard's sentence.
+    pub fn shown_text(&self, provision: &Provision) -> String {
+        let (text, source) = self.text_of(provision);
+        match source.label() {
+            Some(label) => format!("{label} {text}"),
+            None => text.to_owned(),
+        }
+    }
+
     /// The result for one provision.
     pub fn provision(&self, id: &str) -> Option<&ProvisionResult<'c>> {
         self.catalog

@@ -22,6 +22,7 @@ use crate::profile::{AnswerSource, ConditionAnswer, Device};
 use crate::review::{Decision, Review, content_without_review};
 use crate::statement::{Statement, Support};
 use crate::verdict::{Input, evaluate};
+use crate::wording::Wording;
 
 /// Access to the files an assessment names, relative to the assessment file.
 pub trait Files {
@@ -130,6 +131,18 @@ struct RawScan {
     file: Spanned<String>,
 }
 
+/// `wording = "path"`, or `wording = { file = "path", sha256 = "…" }` to pin its content.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawWording {
+    Path(String),
+    Pinned {
+        file: String,
+        #[serde(default)]
+        sha256: Option<String>,
+    },
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawTest {
@@ -218,6 +231,8 @@ struct RawFile {
     review: Option<Spanned<RawReview>>,
     #[serde(default)]
     scan: Vec<RawScan>,
+    #[serde(default)]
+    wording: Option<Spanned<RawWording>>,
 }
 
 /// What cites an evidence file.
@@ -252,6 +267,8 @@ pub struct AssessmentFile {
     pub review: Option<Review>,
     /// Scan files named by `[[scan]]`, with their spans.
     scans: Vec<(String, Range<usize>)>,
+    /// The wording file, the SHA-256 it is pinned to, and the span of the key.
+    wording: Option<(String, Option<String>, Range<usize>)>,
     /// Evidence paths with their spans and what cites them.
     evidence: Vec<(String, Range<usize>, Citation)>,
     condition_spans: BTreeMap<ConditionId, Range<usize>>,
@@ -524,7 +541,7 @@ fn line_of(source: &str, offset: usize) -> u32 {
 
 /// Parses an assessment file. `origin` names it in messages (usually its path).
 pub fn parse(source: &str, origin: &str) -> Result<AssessmentFile, InputError> {
-    let raw: RawFile = toml::from_str(source).map_err(|error| {
+    let mut raw: RawFile = toml::from_str(source).map_err(|error| {
         let message = error.message().trim_end().trim_end_matches('.').to_owned();
         let located = InputError::new(format!("malformed assessment file: {message}"));
         match error.span() {
@@ -625,6 +642,27 @@ pub fn parse(source: &str, origin: &str) -> Result<AssessmentFile, InputError> {
             },
         );
     }
+
+    let wording = match raw.wording.take() {
+        None => None,
+        Some(spanned) => {
+            let span = spanned.span();
+            let (path, pinned) = match spanned.into_inner() {
+                RawWording::Path(path) => (path, None),
+                RawWording::Pinned { file, sha256 } => (file, sha256),
+            };
+            if let Some(hash) = &pinned
+                && (hash.len() != 64 || !hash.chars().all(|c| c.is_ascii_hexdigit()))
+            {
+                return Err(at(
+                    span,
+                    "wording.sha256 is not a SHA-256 (64 hexadecimal digits)".into(),
+                )
+                .help("compute it with `sha256sum FILE`, or leave it out"));
+            }
+            Some((path, pinned.map(|hash| hash.to_ascii_lowercase()), span))
+        }
+    };
 
     let mut kind_span = None;
     let kind = match &raw.kind {
@@ -907,6 +945,7 @@ pub fn parse(source: &str, origin: &str) -> Result<AssessmentFile, InputError> {
                 (scan.file.into_inner(), span)
             })
             .collect(),
+        wording,
         evidence,
         condition_spans,
         statement_spans,
@@ -996,6 +1035,31 @@ pub fn load_as_of(
         input.findings.extend(findings.findings);
         input.inferred.extend(findings.inferred_conditions);
         input.components.extend(findings.components);
+    }
+
+    if let Some((path, pinned, span)) = &file.wording {
+        let bytes = files.read(path).map_err(|reason| {
+            vec![
+                file.error_at(span.clone(), format!("cannot read wording file {path}: {reason}"))
+                    .help("the path is relative to the assessment file (docs/wording.md describes the layout)"),
+            ]
+        })?;
+        let wording = Wording::parse(&bytes, path, file.catalog).map_err(|error| vec![error])?;
+        if let Some(pinned) = pinned
+            && *pinned != wording.sha256
+        {
+            return Err(vec![
+                file.error_at(
+                    span.clone(),
+                    format!(
+                        "wording file {path} has SHA-256 {}, but the assessment pins {pinned}",
+                        wording.sha256
+                    ),
+                )
+                .help("the file changed: check it, then write its new SHA-256 in `wording`"),
+            ]);
+        }
+        input.wording = Some(wording);
     }
 
     let mut register: BTreeMap<String, EvidenceFile> = BTreeMap::new();

@@ -21,6 +21,7 @@ mod review;
 mod sink;
 mod statement;
 mod verdict;
+mod wording;
 
 pub use assessment::{
     AcceptanceState, Applicability, Assessment, ConditionState, Proposal, ProvisionResult,
@@ -45,6 +46,7 @@ pub use review::{Decision, Review, content_without_review};
 pub use sink::{Draft, FindingSink};
 pub use statement::{Statement, Support};
 pub use verdict::{Input, evaluate};
+pub use wording::{MAX_WORDING_BYTES, Wording};
 
 /// The decision rule, as printed in every report.
 pub const DECISION_RULE: &[&str] = &[

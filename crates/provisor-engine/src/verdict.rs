@@ -20,6 +20,7 @@ use crate::lab::{Acceptance, Date, Kind, TestRecord, TestVerdict};
 use crate::profile::{ConditionAnswer, Device};
 use crate::review::Review;
 use crate::statement::{Statement, Support};
+use crate::wording::Wording;
 
 /// Everything the engine judges.
 #[derive(Debug, Clone)]
@@ -58,6 +59,8 @@ pub struct Input<'c> {
     /// The day acceptances expire against (the caller's clock, or `SOURCE_DATE_EPOCH`);
     /// without it nothing expires.
     pub as_of: Option<Date>,
+    /// The official wording of the provisions, when the user supplies it.
+    pub wording: Option<Wording>,
 }
 
 impl<'c> Input<'c> {
@@ -80,6 +83,7 @@ impl<'c> Input<'c> {
             review: None,
             content_sha256: None,
             as_of: None,
+            wording: None,
         }
     }
 }
@@ -875,6 +879,7 @@ pub fn evaluate<'c>(input: &Input<'c>) -> Result<Assessment<'c>, Vec<Invalid>> {
         ixit: input.ixit.clone(),
         review: input.review.clone(),
         as_of: input.as_of,
+        wording: input.wording.clone(),
         warnings,
     })
 }

@@ -305,9 +305,23 @@ pub struct AssessmentDocument {
     /// The review and sign-off.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub review: Option<ReviewDocument>,
+    /// The wording file that gave the provisions' official texts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wording: Option<WordingDocument>,
     /// Warnings about the input.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+}
+
+/// The wording file an assessment read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WordingDocument {
+    /// The file as named.
+    pub file: String,
+    /// SHA-256 of its bytes.
+    pub sha256: String,
+    /// The provisions it gives the wording of.
+    pub provisions: Vec<String>,
 }
 
 /// Where a condition's answer came from, in words.
@@ -466,6 +480,17 @@ pub fn document(assessment: &Assessment<'_>, context: &Context) -> AssessmentDoc
             reviewer: review.reviewer.clone(),
             decision: review.decision.map(|decision| decision.as_str().to_owned()),
             date: review.date.map(|date| date.to_string()),
+        }),
+        wording: assessment.wording.as_ref().map(|wording| WordingDocument {
+            file: wording.file.clone(),
+            sha256: wording.sha256.clone(),
+            provisions: assessment
+                .catalog
+                .provisions
+                .iter()
+                .filter(|provision| wording.texts.contains_key(&provision.id))
+                .map(|provision| provision.id.clone())
+                .collect(),
         }),
         warnings: assessment
             .warnings

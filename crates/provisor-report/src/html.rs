@@ -249,7 +249,7 @@ fn provision_row(out: &mut String, assessment: &Assessment<'_>, result: &Provisi
         out,
         "<tr id=\"p-{id}\"><td><strong>{id}</strong><div class=\"text\">{text}</div></td><td>{status}</td><td class=\"small\">{applicability}</td><td>{statement}</td><td>{verdict}</td><td>{reasons}</td></tr>",
         id = e(&provision.id),
-        text = provision_text(provision),
+        text = provision_text(assessment, provision),
         status = e(&provision.status_label()),
         applicability = e(&applicability_words(result)),
         statement = statement_cell(result),
@@ -257,14 +257,15 @@ fn provision_row(out: &mut String, assessment: &Assessment<'_>, result: &Provisi
 }
 
 /// A provision's text, its source marked where it is not the standard's sentence.
-fn provision_text(provision: &provisor_catalog::Provision) -> String {
-    match provision.text_source.marker() {
+fn provision_text(assessment: &Assessment<'_>, provision: &provisor_catalog::Provision) -> String {
+    let (text, source) = assessment.text_of(provision);
+    match source.marker() {
         Some(marker) => format!(
             "<span class=\"source\" title=\"{marker}\">{}</span> {}",
-            e(provision.text_source.label().unwrap_or_default()),
-            e(&provision.text)
+            e(source.label().unwrap_or_default()),
+            e(text)
         ),
-        None => e(&provision.text),
+        None => e(text),
     }
 }
 
@@ -373,7 +374,7 @@ pub fn html(assessment: &Assessment<'_>, context: &Context) -> String {
             let _ = write!(
                 out,
                 "<li><a href=\"#p-{id}\"><strong>{id}</strong></a> {badge} {}<div class=\"small muted\">{}</div></li>",
-                e(&headline(&result.provision.shown_text(), 140)),
+                e(&headline(&assessment.shown_text(result.provision), 140)),
                 e(&failure_words(result)),
                 id = e(&result.provision.id),
                 badge = badge(Verdict::Fail),

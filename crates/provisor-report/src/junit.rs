@@ -37,7 +37,7 @@ enum CaseOutcome {
     Skipped { message: String },
 }
 
-fn provision_case(result: &ProvisionResult<'_>, class: &str) -> Case {
+fn provision_case(assessment: &Assessment<'_>, result: &ProvisionResult<'_>, class: &str) -> Case {
     let reasons = result.reasons.join("\n");
     let first = result.reasons.first().cloned().unwrap_or_default();
     let outcome = match result.verdict {
@@ -66,7 +66,7 @@ fn provision_case(result: &ProvisionResult<'_>, class: &str) -> Case {
             "{} ({}) {}",
             result.provision.id,
             result.provision.status_label(),
-            crate::text::headline(&result.provision.shown_text(), 100)
+            crate::text::headline(&assessment.shown_text(result.provision), 100)
         ),
         outcome,
     }
@@ -164,14 +164,14 @@ pub fn junit(assessment: &Assessment<'_>, context: &Context) -> String {
                     .provisions
                     .iter()
                     .filter(|result| result.provision.category == category.id)
-                    .map(|result| provision_case(result, &class))
+                    .map(|result| provision_case(assessment, result, &class))
                     .collect();
                 suites.push((class, cases));
             }
         }
         Kind::Lab => {
             for result in &assessment.provisions {
-                let mut cases = vec![provision_case(result, &result.provision.id)];
+                let mut cases = vec![provision_case(assessment, result, &result.provision.id)];
                 cases.extend(test_cases(assessment, result));
                 suites.push((
                     format!("{} {}", result.provision.id, {

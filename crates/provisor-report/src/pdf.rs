@@ -228,7 +228,7 @@ fn data(assessment: &Assessment<'_>, context: &Context) -> Value {
         .map(|result| {
             json!({
                 "id": result.provision.id,
-                "text": crate::text::headline(&result.provision.shown_text(), 160),
+                "text": crate::text::headline(&assessment.shown_text(result.provision), 160),
                 "why": result.reasons.join("; "),
             })
         })
@@ -306,7 +306,7 @@ fn data(assessment: &Assessment<'_>, context: &Context) -> Value {
                     json!({
                         "id": result.provision.id,
                         "status": result.provision.status_label(),
-                        "text": result.provision.shown_text(),
+                        "text": assessment.shown_text(result.provision),
                         "applicability": applicability_words(result),
                         "support": result.statement.as_ref().map(|statement| statement.support.as_str()),
                         "detail": result.statement.as_ref().map_or("", |statement| statement.detail.as_str()),

@@ -21,11 +21,11 @@ pub fn sarif(assessment: &Assessment<'_>, context: &Context) -> String {
             json!({
                 "id": provision.id,
                 "name": format!("Provision{}", provision.id.replace(['.', '-'], "_")),
-                "shortDescription": {"text": headline(&provision.shown_text(), 120)},
-                "fullDescription": {"text": provision.shown_text()},
+                "shortDescription": {"text": headline(&assessment.shown_text(provision), 120)},
+                "fullDescription": {"text": assessment.shown_text(provision)},
                 "help": {"text": format!(
                     "{} {} ({}), {}: {}",
-                    catalog.short_title, provision.id, provision.status_label(), category, provision.shown_text()
+                    catalog.short_title, provision.id, provision.status_label(), category, assessment.shown_text(provision)
                 )},
                 "defaultConfiguration": {
                     "level": if provision.is_mandatory() { "error" } else { "warning" }

@@ -97,6 +97,54 @@ pub(crate) fn device_line(device: &provisor_engine::Device) -> String {
     line
 }
 
+/// Where the provisions' texts come from, when not all are the standard's own
+/// sentences or a wording file gave some.
+fn texts_words(assessment: &provisor_engine::Assessment<'_>) -> Option<String> {
+    let catalog = assessment.catalog;
+    let sources: Vec<provisor_catalog::TextSource> = catalog
+        .provisions
+        .iter()
+        .map(|provision| assessment.text_of(provision).1)
+        .collect();
+    let count = |wanted: provisor_catalog::TextSource| {
+        sources.iter().filter(|&&source| source == wanted).count()
+    };
+    let (summaries, previous) = (
+        count(provisor_catalog::TextSource::Summary),
+        count(provisor_catalog::TextSource::PreviousEdition),
+    );
+    let mut parts = Vec::new();
+    if let Some(wording) = &assessment.wording {
+        parts.push(format!(
+            "{} from the wording file {} (SHA-256 {})",
+            count(provisor_catalog::TextSource::Wording),
+            wording.file,
+            wording.sha256
+        ));
+    }
+    if previous > 0 {
+        parts.push(format!(
+            "{previous} marked [V2.1.1 wording], believed unchanged"
+        ));
+    }
+    if summaries > 0 {
+        parts.push(format!(
+            "{summaries} marked [summary]: provisor's summaries, not the standard's words"
+        ));
+    }
+    if parts.is_empty() {
+        return None;
+    }
+    let mut words = parts.join("; ");
+    if summaries + previous > 0 {
+        words.push_str(&format!(
+            ". provisor does not hold the wording of {}: give it in a wording file (`wording = \"FILE\"` in the assessment, or --wording FILE)",
+            catalog.short_title
+        ));
+    }
+    Some(words)
+}
+
 /// The identification rows every report opens with; absent values are left out.
 pub(crate) fn identification(
     assessment: &provisor_engine::Assessment<'_>,
@@ -133,6 +181,7 @@ pub(crate) fn identification(
             "Test specification",
             Some(catalog.test_specification.clone()),
         ),
+        ("Provision texts", texts_words(assessment)),
         ("Assessment file", Some(context.source.clone())),
         ("Tool", Some(format!("provisor {}", context.tool_version))),
         ("Date", Some(context.generated_at.clone())),

@@ -1,4 +1,4 @@
-//! `provisor bundle` and `provisor verify`: an assessment with its scans, evidence and
+//! `provisor bundle` and `provisor verify`: an assessment with its scans, evidence, wording and
 //! reports in one tar with a manifest of hashes (signed with an OpenSSH key when asked),
 //! and the check of such a tar, with safe extraction.
 
@@ -67,6 +67,13 @@ pub fn run(args: BundleArgs) -> Result<Outcome, Failure> {
             path: evidence.path.clone(),
             role: Role::Evidence,
             source: Source::File(directory.join(&evidence.path)),
+        });
+    }
+    if let Some(wording) = &assessment.wording {
+        members.push(Member {
+            path: wording.file.clone(),
+            role: Role::Wording,
+            source: Source::File(directory.join(&wording.file)),
         });
     }
     let context = io::report_context(&args.assessment);

@@ -5,7 +5,8 @@ use crate::cli::{CheckArgs, CheckFormat};
 use crate::{Failure, Outcome, io};
 
 pub fn run(args: CheckArgs) -> Result<Outcome, Failure> {
-    let assessment = io::load_assessment(&args.assessment)?;
+    let mut assessment = io::load_assessment(&args.assessment)?;
+    io::apply_wording(&mut assessment, args.wording.as_deref())?;
     let text = match args.format {
         CheckFormat::Table => provisor_report::check_table(&assessment),
         CheckFormat::Json => {

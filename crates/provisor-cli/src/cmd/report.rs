@@ -6,7 +6,8 @@ use crate::cli::{ReportArgs, ReportFormat};
 use crate::{Failure, Outcome, io};
 
 pub fn run(args: ReportArgs) -> Result<Outcome, Failure> {
-    let assessment = io::load_assessment(&args.assessment)?;
+    let mut assessment = io::load_assessment(&args.assessment)?;
+    io::apply_wording(&mut assessment, args.wording.as_deref())?;
     let context = io::report_context(&args.assessment);
     let bytes = match text(args.format, &assessment, &context) {
         Some(text) => text.into_bytes(),

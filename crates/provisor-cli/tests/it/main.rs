@@ -6,6 +6,7 @@ mod bad_input;
 mod bundle;
 mod commands;
 mod docs;
+mod editions;
 mod lab;
 mod reports;
 mod support;
