@@ -39,10 +39,29 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Show verdict changes between two assessments. Exit 1 on a regression.
     Diff(DiffArgs),
+    /// Carry an assessment into a newer edition of the standard, and say what needs a
+    /// person (questions to answer, statements to confirm, new provisions).
+    Migrate(MigrateArgs),
     /// Examine a device: its firmware image. Exit 1 when a finding fails.
     Scan(ScanArgs),
     /// Manage the security advisories scans match components against.
     Advisories(AdvisoriesArgs),
+}
+
+#[derive(Args)]
+pub struct MigrateArgs {
+    /// The assessment file to carry over (TOML).
+    pub assessment: PathBuf,
+    /// The edition to carry it into.
+    #[arg(long, default_value = provisor_catalog::DEFAULT_EDITION)]
+    pub to: String,
+    /// Where to write the new assessment; standard output when absent. Paths in it
+    /// stay relative, so write it beside the old one.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// Replace an existing output file.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Args)]

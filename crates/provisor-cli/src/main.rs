@@ -58,6 +58,7 @@ fn run(cli: Cli) -> Result<Outcome, Failure> {
         Command::Bundle(args) => cmd::bundle::run(args),
         Command::Verify(args) => cmd::bundle::verify(args),
         Command::Diff(args) => cmd::diff::run(args),
+        Command::Migrate(args) => cmd::migrate::run(args),
         Command::Advisories(args) => cmd::advisories::run(args),
         Command::Scan(args) => match args.target {
             cli::ScanTarget::Firmware(args) => cmd::scan::firmware(args),

@@ -325,6 +325,27 @@ pub struct Assessment<'c> {
 }
 
 impl<'c> Assessment<'c> {
+    /// The statements and test records `provisor migrate` carried that nobody has
+    /// confirmed yet (provision and test case ids): an approval waits for them.
+    pub fn unconfirmed(&self) -> Vec<String> {
+        let mut ids = Vec::new();
+        for result in &self.provisions {
+            if result
+                .statement
+                .as_ref()
+                .is_some_and(|s| s.carried.is_some())
+            {
+                ids.push(result.provision.id.clone());
+            }
+            for test in &result.tests {
+                if test.record.as_ref().is_some_and(|r| r.carried.is_some()) {
+                    ids.push(test.case.id.clone());
+                }
+            }
+        }
+        ids
+    }
+
     /// A provision's text and where it comes from: the wording file's sentence when it
     /// gives one, else the catalog's.
     pub fn text_of<'a>(&'a self, provision: &'a Provision) -> (&'a str, TextSource) {

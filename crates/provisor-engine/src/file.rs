@@ -123,6 +123,8 @@ struct RawStatement {
     detail: String,
     #[serde(default)]
     evidence: Vec<Spanned<String>>,
+    #[serde(default)]
+    carried: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -159,6 +161,8 @@ struct RawTest {
     findings: Vec<String>,
     #[serde(default, rename = "override")]
     override_reason: Option<String>,
+    #[serde(default)]
+    carried: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -627,6 +631,23 @@ pub fn parse(source: &str, origin: &str) -> Result<AssessmentFile, InputError> {
                 Citation::Provision(id.clone()),
             ));
         }
+        if let Some(carried) = &raw_statement.carried {
+            let previous = catalog
+                .migration
+                .as_ref()
+                .and_then(|migration| provisor_catalog::edition(&migration.from));
+            if previous.is_none_or(|previous| previous.provision(carried.get_ref()).is_none()) {
+                return Err(at(
+                    carried.span(),
+                    format!(
+                        "provision {id} says it was carried from \"{}\", which is no provision of the edition {} migrates from",
+                        carried.get_ref(),
+                        catalog.id
+                    ),
+                )
+                .help("`provisor migrate` writes this mark; remove it once the statement is confirmed"));
+            }
+        }
         statement_spans.insert(id.clone(), key.span());
         statements.insert(
             id,
@@ -638,6 +659,7 @@ pub fn parse(source: &str, origin: &str) -> Result<AssessmentFile, InputError> {
                     .into_iter()
                     .map(Spanned::into_inner)
                     .collect(),
+                carried: raw_statement.carried.map(Spanned::into_inner),
                 line: Some(line),
             },
         );
@@ -726,6 +748,7 @@ pub fn parse(source: &str, origin: &str) -> Result<AssessmentFile, InputError> {
                     .collect(),
                 findings: raw_test.findings,
                 override_reason: raw_test.override_reason,
+                carried: raw_test.carried,
                 line: Some(line),
             },
         );

@@ -191,6 +191,9 @@ pub struct TestRecord {
     pub findings: Vec<String>,
     /// Why the verdict differs from what the automated evidence proposed.
     pub override_reason: Option<String>,
+    /// The test case of the previous test specification the record was carried from by
+    /// `provisor migrate`, until an assessor confirms it (by removing the mark).
+    pub carried: Option<String>,
     /// The line of the record in the assessment file, when it came from one.
     pub line: Option<u32>,
 }
@@ -207,6 +210,7 @@ impl TestRecord {
             evidence: Vec::new(),
             findings: Vec::new(),
             override_reason: None,
+            carried: None,
             line: None,
         }
     }

@@ -15,6 +15,7 @@ mod file;
 mod finding;
 mod ixit;
 mod lab;
+mod migrate;
 mod plan;
 mod profile;
 mod review;
@@ -40,6 +41,7 @@ pub use finding::{
 };
 pub use ixit::{IxitEntry, IxitValue, SecretRef, names_a_secret};
 pub use lab::{Acceptance, AcceptanceKind, Date, Kind, Selector, TestRecord, TestVerdict};
+pub use migrate::{Migrated, MovedEntry, Todo, migrate};
 pub use plan::{PlanItem, plan};
 pub use profile::{AnswerSource, ConditionAnswer, Device};
 pub use review::{Decision, Review, content_without_review};

@@ -58,6 +58,9 @@ pub struct Statement {
     pub detail: String,
     /// Paths (relative to the assessment file) or URLs of supporting evidence.
     pub evidence: Vec<String>,
+    /// The provision of the previous edition the statement was carried from by
+    /// `provisor migrate`, until someone confirms it (by removing the mark).
+    pub carried: Option<String>,
     /// The line of the statement in the assessment file, when it came from one.
     pub line: Option<u32>,
 }
@@ -69,6 +72,7 @@ impl Statement {
             support,
             detail: detail.into(),
             evidence: Vec::new(),
+            carried: None,
             line: None,
         }
     }

@@ -223,8 +223,13 @@ fn judge(
                     reasons.push(format!("{declared}, with a justification"));
                     Verdict::NotFulfilled
                 } else {
+                    let derived = catalog
+                        .provisions
+                        .iter()
+                        .find(|provision| provision.derived.is_some())
+                        .map_or("4-1", |provision| provision.id.as_str());
                     reasons.push(format!(
-                        "{declared} and no justification is recorded (see 4-1)"
+                        "{declared} and no justification is recorded (see {derived})"
                     ));
                     Verdict::Fail
                 }
@@ -245,6 +250,21 @@ fn judge(
         },
     };
     (verdict, reasons, contradiction)
+}
+
+/// What a reason says of a statement `provisor migrate` carried from the previous
+/// edition's provision `from`.
+fn carried_words(catalog: &Catalog, from: &str) -> String {
+    let edition = catalog
+        .migration
+        .as_ref()
+        .and_then(|migration| provisor_catalog::edition(&migration.from))
+        .map_or("the previous edition", |edition| {
+            edition.short_title.as_str()
+        });
+    format!(
+        "carried, confirm: the statement was carried from {edition} {from} by `provisor migrate`; check it against this edition, then remove `carried`"
+    )
 }
 
 /// Judges a derived provision from the other results.
@@ -419,6 +439,14 @@ fn test_results<'c>(
             let (state, overridden) = match (&record, proposed) {
                 (None, Some(verdict)) => (TestState::Proposed(verdict), false),
                 (None, None) => (TestState::NotRun, false),
+                // A result carried from the previous test specification waits for an
+                // assessor, like a proposal.
+                (Some(record), _)
+                    if record.carried.is_some()
+                        && matches!(record.verdict, TestVerdict::Pass | TestVerdict::Fail) =>
+                {
+                    (TestState::Proposed(record.verdict), false)
+                }
                 (Some(record), _) => {
                     let differs = matches!(record.verdict, TestVerdict::Pass | TestVerdict::Fail)
                         && proposed.is_some_and(|verdict| verdict != record.verdict);
@@ -521,10 +549,20 @@ fn apply_test_cases(result: &mut ProvisionResult<'_>) {
             TestState::Inconclusive => {
                 left.push(format!("test case {id} was inconclusive: run it again{missing}"))
             }
-            TestState::Proposed(verdict) => left.push(format!(
-                "confirm the proposed {} of test case {id}",
-                verdict.label()
-            )),
+            TestState::Proposed(verdict) => match test
+                .record
+                .as_ref()
+                .and_then(|record| record.carried.as_deref())
+            {
+                Some(from) => left.push(format!(
+                    "confirm the {} of test case {id}, carried from test case {from} by `provisor migrate`",
+                    verdict.label()
+                )),
+                None => left.push(format!(
+                    "confirm the proposed {} of test case {id}",
+                    verdict.label()
+                )),
+            },
             TestState::Disputed => left.push(format!(
                 "test case {id} is recorded PASS against a proposed FAIL: give the override a reason"
             )),
@@ -719,6 +757,55 @@ fn review_warnings(input: &Input<'_>, warnings: &mut Vec<Warning>) {
     }
 }
 
+/// One warning for everything `provisor migrate` carried that nobody has confirmed.
+fn carried_warnings(input: &Input<'_>, warnings: &mut Vec<Warning>) {
+    let statements: Vec<&str> = input
+        .statements
+        .iter()
+        .filter(|(_, statement)| statement.carried.is_some())
+        .map(|(id, _)| id.as_str())
+        .collect();
+    let tests: Vec<&str> = input
+        .tests
+        .iter()
+        .filter(|(_, record)| record.carried.is_some())
+        .map(|(id, _)| id.as_str())
+        .collect();
+    let Some(subject) = statements
+        .first()
+        .map(|id| Subject::Statement((*id).to_owned()))
+        .or_else(|| tests.first().map(|id| Subject::Test((*id).to_owned())))
+    else {
+        return;
+    };
+    let mut parts = Vec::new();
+    if !statements.is_empty() {
+        parts.push(format!(
+            "{} statement(s) ({})",
+            statements.len(),
+            statements.join(", ")
+        ));
+    }
+    if !tests.is_empty() {
+        parts.push(format!(
+            "{} test record(s) ({})",
+            tests.len(),
+            tests.join(", ")
+        ));
+    }
+    warnings.push(Warning {
+        subject,
+        message: format!(
+            "{} carried by `provisor migrate` are not confirmed yet",
+            parts.join(" and ")
+        ),
+        help: Some(format!(
+            "check each against {}, then remove its `carried` line; the assessment cannot be approved before",
+            input.catalog.short_title
+        )),
+    });
+}
+
 /// Applies the decision rule to the whole input.
 ///
 /// Invalid input (a statement on an unknown or derived provision, contradictory answers,
@@ -807,6 +894,9 @@ pub fn evaluate<'c>(input: &Input<'c>) -> Result<Assessment<'c>, Vec<Invalid>> {
                 ));
             }
         }
+        if let Some(carried) = statement.as_ref().and_then(|s| s.carried.as_deref()) {
+            reasons.push(carried_words(catalog, carried));
+        }
         let tests = if lab {
             test_results(input, provision, &findings, &counting, &mut warnings)
         } else {
@@ -861,6 +951,7 @@ pub fn evaluate<'c>(input: &Input<'c>) -> Result<Assessment<'c>, Vec<Invalid>> {
         .collect();
     review_warnings(input, &mut warnings);
     scan_warnings(input, &mut warnings);
+    carried_warnings(input, &mut warnings);
 
     Ok(Assessment {
         catalog,

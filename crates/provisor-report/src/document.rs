@@ -61,6 +61,10 @@ pub struct StatementDocument {
     pub detail: String,
     /// Evidence paths or URLs.
     pub evidence: Vec<String>,
+    /// The provision of the previous edition `provisor migrate` carried it from, until
+    /// someone confirms it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carried: Option<String>,
 }
 
 /// One provision's result.
@@ -378,6 +382,7 @@ pub fn document(assessment: &Assessment<'_>, context: &Context) -> AssessmentDoc
                         support: statement.support.as_str().to_owned(),
                         detail: statement.detail.clone(),
                         evidence: statement.evidence.clone(),
+                        carried: statement.carried.clone(),
                     }),
                 findings: assessment
                     .findings_of(result)

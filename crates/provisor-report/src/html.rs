@@ -171,8 +171,9 @@ fn statement_cell(result: &ProvisionResult<'_>) -> String {
     match &result.statement {
         Some(statement) => {
             let mut cell = format!("<span class=\"status\">{}</span>", statement.support);
-            if !statement.detail.is_empty() {
-                let _ = write!(cell, "<div>{}</div>", e(&statement.detail));
+            let detail = crate::text::statement_detail(statement);
+            if !detail.is_empty() {
+                let _ = write!(cell, "<div>{}</div>", e(&detail));
             }
             for evidence in &statement.evidence {
                 let _ = write!(

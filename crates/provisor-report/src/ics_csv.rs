@@ -30,9 +30,12 @@ pub fn ics_csv(assessment: &Assessment<'_>) -> String {
                         .statement
                         .as_ref()
                         .filter(|statement| statement.is_justified())
-                        .map_or_else(|| result.reasons.join("; "), |s| s.detail.clone()),
+                        .map_or_else(|| result.reasons.join("; "), crate::text::statement_detail),
                 ),
-                (Some(statement), _) => (statement.support.ics(), statement.detail.clone()),
+                (Some(statement), _) => (
+                    statement.support.ics(),
+                    crate::text::statement_detail(statement),
+                ),
                 (None, _) if provision.derived.is_some() => (
                     match result.verdict {
                         Verdict::Pass => Support::Yes.ics(),

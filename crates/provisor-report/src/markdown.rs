@@ -104,9 +104,10 @@ Test cases of applicable provisions ({}): {}.",
             let statement = match &result.statement {
                 Some(statement) => {
                     let mut text = format!("**{}**", statement.support);
-                    if !statement.detail.is_empty() {
+                    let detail = crate::text::statement_detail(statement);
+                    if !detail.is_empty() {
                         text.push_str(": ");
-                        text.push_str(&markdown_cell(&statement.detail));
+                        text.push_str(&markdown_cell(&detail));
                     }
                     for evidence in &statement.evidence {
                         text.push_str(&format!("<br>evidence: {}", markdown_cell(evidence)));

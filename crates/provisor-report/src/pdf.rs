@@ -309,7 +309,7 @@ fn data(assessment: &Assessment<'_>, context: &Context) -> Value {
                         "text": assessment.shown_text(result.provision),
                         "applicability": applicability_words(result),
                         "support": result.statement.as_ref().map(|statement| statement.support.as_str()),
-                        "detail": result.statement.as_ref().map_or("", |statement| statement.detail.as_str()),
+                        "detail": result.statement.as_ref().map_or_else(String::new, crate::text::statement_detail),
                         "verdict": result.verdict.as_str(),
                         "contradiction": result.contradiction,
                         "reasons": reasons,

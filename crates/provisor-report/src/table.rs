@@ -32,7 +32,7 @@ fn summary_line(result: &provisor_engine::ProvisionResult<'_>) -> String {
                 && statement.is_justified()
                 && result.applicability == provisor_engine::Applicability::Applies =>
         {
-            statement.detail.clone()
+            crate::text::statement_detail(statement)
         }
         _ => first_reason(result),
     }

@@ -1,15 +1,16 @@
-//! The assessment-file template that `provisor init` writes: every condition with its
-//! question and every provision with its text, commented so that the file is valid as
-//! written and the manufacturer fills it in place.
+//! The assessment-file template that `provisor init` writes, and the file `provisor
+//! migrate` writes: every condition with its question and every provision with its text,
+//! commented where nothing is known yet, so that the file is valid as written and the
+//! manufacturer fills it in place.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use provisor_catalog::{Catalog, ConditionId};
-use provisor_engine::{AnswerSource, ConditionAnswer, Device};
+use provisor_engine::{AnswerSource, ConditionAnswer, Device, Statement};
 
 /// A TOML basic string.
-fn quoted(text: &str) -> String {
+pub(crate) fn quoted(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('"');
     for character in text.chars() {
@@ -53,12 +54,31 @@ pub fn assessment_template(
     device: &Device,
     answers: &BTreeMap<ConditionId, ConditionAnswer>,
 ) -> String {
+    assessment_text(
+        catalog,
+        "# provisor assessment: one file per device model and firmware version.\n#\n# Check it with `provisor check FILE`; write a report with\n# `provisor report FILE --format html -o report.html`.\n",
+        "",
+        device,
+        answers,
+        &BTreeMap::new(),
+    )
+}
+
+/// Renders an assessment file: `header` (comment lines), the edition, `preamble` (top
+/// level keys such as `kind`), the device, the conditions with their answers in force
+/// and the statements, every unanswered one as a comment to fill in.
+pub(crate) fn assessment_text(
+    catalog: &Catalog,
+    header: &str,
+    preamble: &str,
+    device: &Device,
+    answers: &BTreeMap<ConditionId, ConditionAnswer>,
+    statements: &BTreeMap<String, Statement>,
+) -> String {
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "# provisor assessment: one file per device model and firmware version.\n#\n# Check it with `provisor check FILE`; write a report with\n# `provisor report FILE --format html -o report.html`.\n"
-    );
-    let _ = writeln!(out, "edition = {}\n", quoted(&catalog.id));
+    let _ = writeln!(out, "{header}");
+    let _ = writeln!(out, "edition = {}", quoted(&catalog.id));
+    let _ = writeln!(out, "{preamble}");
     let _ = writeln!(out, "[device]");
     let field = |out: &mut String, name: &str, value: &Option<String>, example: &str| match value {
         Some(value) => {
@@ -181,10 +201,29 @@ pub fn assessment_template(
                 );
                 continue;
             }
-            let _ = writeln!(out, "# [provision.{}]", quoted(&provision.id));
-            let _ = writeln!(out, "# support = \"yes\"");
-            let _ = writeln!(out, "# detail = \"\"");
-            let _ = writeln!(out, "# evidence = []");
+            match statements.get(&provision.id) {
+                Some(statement) => {
+                    let _ = writeln!(out, "[provision.{}]", quoted(&provision.id));
+                    let _ = writeln!(out, "support = {}", quoted(statement.support.as_str()));
+                    let _ = writeln!(out, "detail = {}", quoted(&statement.detail));
+                    let evidence: Vec<String> =
+                        statement.evidence.iter().map(|path| quoted(path)).collect();
+                    let _ = writeln!(out, "evidence = [{}]", evidence.join(", "));
+                    if let Some(carried) = &statement.carried {
+                        let _ = writeln!(
+                            out,
+                            "# Carried from {carried}: check it against this edition, then remove the next line."
+                        );
+                        let _ = writeln!(out, "carried = {}", quoted(carried));
+                    }
+                }
+                None => {
+                    let _ = writeln!(out, "# [provision.{}]", quoted(&provision.id));
+                    let _ = writeln!(out, "# support = \"yes\"");
+                    let _ = writeln!(out, "# detail = \"\"");
+                    let _ = writeln!(out, "# evidence = []");
+                }
+            }
         }
     }
     let _ = writeln!(

@@ -145,6 +145,16 @@ fn texts_words(assessment: &provisor_engine::Assessment<'_>) -> Option<String> {
     Some(words)
 }
 
+/// A statement's detail as reports show it: a statement `provisor migrate` carried and
+/// nobody confirmed yet says so first.
+pub(crate) fn statement_detail(statement: &provisor_engine::Statement) -> String {
+    match &statement.carried {
+        Some(from) if statement.detail.is_empty() => format!("[carried from {from}, confirm]"),
+        Some(from) => format!("[carried from {from}, confirm] {}", statement.detail),
+        None => statement.detail.clone(),
+    }
+}
+
 /// The identification rows every report opens with; absent values are left out.
 pub(crate) fn identification(
     assessment: &provisor_engine::Assessment<'_>,

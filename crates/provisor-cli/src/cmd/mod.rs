@@ -7,6 +7,7 @@ pub mod check;
 pub mod diff;
 pub mod init;
 pub mod interfaces;
+pub mod migrate;
 pub mod plan;
 pub mod report;
 pub mod review;

@@ -52,6 +52,15 @@ pub fn run(args: ReviewArgs) -> Result<Outcome, Failure> {
             Some(review) => review.revision,
         });
         let mut inputs = BTreeMap::new();
+        let unconfirmed = assessment.unconfirmed();
+        if decision == Decision::Approved && !unconfirmed.is_empty() {
+            return Err(Failure::Invalid(format!(
+                "{origin}: {} statement(s) or test record(s) carried by `provisor migrate` are not confirmed: {}\n  = help: check each against {}, remove its `carried` line, then approve",
+                unconfirmed.len(),
+                unconfirmed.join(", "),
+                assessment.catalog.short_title
+            )));
+        }
         if decision == Decision::Approved {
             for scan in &assessment.scans {
                 inputs.insert(scan.file.clone(), scan.sha256.clone());

@@ -144,3 +144,206 @@ fn a_wrong_wording_file_is_refused_with_its_place() {
         String::from_utf8_lossy(&output.stderr).contains("cannot read wording file missing.txt")
     );
 }
+
+/// Copies an example directory into a temporary one, so migrated files land beside the
+/// evidence and scans they name.
+fn example_copy() -> tempfile::TempDir {
+    let directory = tempfile::tempdir().unwrap();
+    for example in ["smartcam", "minimal"] {
+        let from = root().join("examples").join(example);
+        let to = directory.path().join(example);
+        copy_tree(&from, &to);
+    }
+    directory
+}
+
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn every_example_migrates_into_a_v3_file_that_check_accepts() {
+    let directory = example_copy();
+    for example in [
+        "smartcam/assessment.toml",
+        "smartcam/lab.toml",
+        "minimal/assessment.toml",
+    ] {
+        let old = directory.path().join(example);
+        let new = old.with_extension("v3.toml");
+        let output = provisor()
+            .arg("migrate")
+            .arg(&old)
+            .arg("-o")
+            .arg(&new)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{example}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let text = fs::read_to_string(&new).unwrap();
+        assert!(text.contains("edition = \"en303645-v3.1.3\""), "{example}");
+        let check = provisor().arg("check").arg(&new).output().unwrap();
+        assert!(
+            matches!(check.status.code(), Some(0 | 1)),
+            "{example}: {}",
+            String::from_utf8_lossy(&check.stderr)
+        );
+    }
+}
+
+#[test]
+fn migration_carries_answers_and_statements_and_says_what_needs_a_person() {
+    let directory = example_copy();
+    let old = directory.path().join("smartcam/lab.toml");
+    let new = directory.path().join("smartcam/lab-v3.toml");
+    let output = provisor()
+        .arg("migrate")
+        .arg(&old)
+        .arg("-o")
+        .arg(&new)
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let report = String::from_utf8(output.stderr).unwrap();
+    // Answers that do not carry, and the questions V3.1.3 adds.
+    assert!(report.contains("condition 9 (the device supports automatic updates and/or update notifications) was true: answer feature h and feature i yourself"), "{report}");
+    assert!(report.contains("answer feature p:"));
+    // The new provisions, the split and changed statements, the tests, IXIT and review.
+    for id in ["5.1-2A", "6-3B", "6-6", "6-7", "6-8"] {
+        assert!(report.contains(&format!("state {id} (")), "{id}");
+    }
+    assert!(report.contains(
+        "confirm 5.6-4A: its statement was carried from 5.6-4, which EN 303 645 V3.1.3 splits"
+    ));
+    assert!(report.contains("IXIT 15-Intf entry Intf-1 is now in 28-LogIntf"));
+    assert!(report.contains("the review of the old assessment is not carried"));
+    let text = fs::read_to_string(&new).unwrap();
+    assert!(text.contains("kind = \"lab\""));
+    assert!(text.contains("\na = { answer = true, note = \"carried: EN 303 645 V2.1.1 condition 1 (passwords are used) was true"), "{text}");
+    assert!(text.contains("[provision.\"5.6-4B\"]"));
+    assert!(text.contains("carried = \"5.6-4\""));
+    assert!(!text.contains("[provision.\"5.6-4\"]"));
+    assert!(!text.contains("[review]"));
+    // Unchanged provisions carry plainly.
+    let plain = text.split("[provision.\"5.2-1\"]").nth(1).unwrap();
+    let plain = plain.split("\n\n").next().unwrap();
+    assert!(!plain.contains("carried"), "{plain}");
+    // A test record follows its test case, marked; in the lab it waits for an assessor.
+    assert!(text.contains("[test.\"5.1-1-2\"]"));
+    let json: serde_json::Value = serde_json::from_str(&stdout_of(
+        provisor().arg("check").arg(&new).args(["--format", "json"]),
+    ))
+    .unwrap();
+    let provision = |id: &str| {
+        json["provisions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    let reasons = provision("5.1-1")["reasons"].to_string();
+    assert!(
+        reasons.contains("carried from test case 5.1-1-2"),
+        "{reasons}"
+    );
+    assert!(reasons.contains("carried, confirm"), "{reasons}");
+    assert_eq!(provision("5.6-4A")["statement"]["carried"], "5.6-4");
+    // Reports flag what is carried.
+    let html = stdout_of(
+        provisor()
+            .arg("report")
+            .arg(&new)
+            .args(["--format", "html"]),
+    );
+    assert!(html.contains("[carried from 5.6-4, confirm]"));
+    let csv = stdout_of(
+        provisor()
+            .arg("report")
+            .arg(&new)
+            .args(["--format", "ics-csv"]),
+    );
+    assert!(csv.contains("[carried from 5.6-4, confirm]"));
+    // An approval waits until nothing carried is left unconfirmed.
+    let refused = provisor()
+        .arg("review")
+        .arg(&new)
+        .args([
+            "--reviewer",
+            "R",
+            "--report-id",
+            "LAB-1",
+            "--assessor",
+            "A",
+            "--approve",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr)
+            .contains("carried by `provisor migrate` are not confirmed")
+    );
+    let confirmed: String = fs::read_to_string(&new)
+        .unwrap()
+        .lines()
+        .filter(|line| !line.starts_with("carried = "))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    fs::write(&new, confirmed).unwrap();
+    provisor()
+        .arg("review")
+        .arg(&new)
+        .args([
+            "--reviewer",
+            "R",
+            "--report-id",
+            "LAB-1",
+            "--assessor",
+            "A",
+            "--approve",
+        ])
+        .assert()
+        .success();
+}
+
+#[test]
+fn migrating_what_cannot_be_migrated_is_refused() {
+    let (_directory, path) = v3_assessment("");
+    let output = provisor().arg("migrate").arg(&path).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("already of that edition"));
+    let output = provisor()
+        .arg("migrate")
+        .arg(root().join("examples/minimal/assessment.toml"))
+        .args(["--to", "en303645-v9"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("unknown edition"));
+    // An existing output is not replaced without --force.
+    let directory = example_copy();
+    let old = directory.path().join("minimal/assessment.toml");
+    let output = provisor()
+        .arg("migrate")
+        .arg(&old)
+        .arg("-o")
+        .arg(&old)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("already exists"));
+}
