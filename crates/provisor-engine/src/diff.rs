@@ -1,13 +1,18 @@
 //! Comparing two assessments of the same device: which verdicts changed, regressions
-//! (a verdict that got worse for conformance) first.
+//! (a verdict that got worse for conformance) first. Across editions, provisions are
+//! matched by the newer edition's migration map (5.6-4 with 5.6-4A and 5.6-4B, 4-1
+//! with 5.0-1), so a renumbered row is not a change.
 
 use crate::assessment::Verdict;
 
 /// One provision whose verdict changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change {
-    /// The provision.
+    /// The provision (in the newer assessment's numbering when both have it).
     pub provision: String,
+    /// Its id in the first assessment compared, when that differs (`5.6-4` for
+    /// `5.6-4A`).
+    pub previous: Option<String>,
     /// Its status letter (`M`, `R`).
     pub status: String,
     /// The verdict before; `None` when the provision did not exist then.
@@ -42,34 +47,57 @@ impl Diff {
     }
 }
 
-/// Compares verdict lists `(provision id, status letter, verdict)` in catalog order.
+/// Compares verdict lists `(provision id, status letter, verdict)` in catalog order,
+/// of assessments of the same edition.
 pub fn diff(
     before: &[(String, String, Verdict)],
     after: &[(String, String, Verdict)],
     conformant: (bool, bool),
 ) -> Diff {
+    diff_editions(before, "", after, "", conformant)
+}
+
+/// Compares verdict lists of assessments of editions `before_edition` and
+/// `after_edition` (ids of embedded editions, or the same text for one edition): rows
+/// are matched by id in one edition, and by the migration map when one edition migrates
+/// from the other.
+pub fn diff_editions(
+    before: &[(String, String, Verdict)],
+    before_edition: &str,
+    after: &[(String, String, Verdict)],
+    after_edition: &str,
+    conformant: (bool, bool),
+) -> Diff {
+    let pairs = pairs(before, before_edition, after, after_edition);
+    let verdict_of = |list: &[(String, String, Verdict)], id: &str| {
+        list.iter()
+            .find(|(other, _, _)| other == id)
+            .map(|(_, status, verdict)| (status.clone(), *verdict))
+    };
     let mut changes = Vec::new();
-    for (id, status, verdict) in after {
-        let old = before.iter().find(|(old_id, _, _)| old_id == id);
-        match old {
-            Some((_, _, old_verdict)) if old_verdict == verdict => {}
-            _ => changes.push(Change {
-                provision: id.clone(),
-                status: status.clone(),
-                before: old.map(|(_, _, verdict)| *verdict),
-                after: Some(*verdict),
-            }),
+    for (old, new) in &pairs {
+        let was = old.as_deref().and_then(|id| verdict_of(before, id));
+        let is = new.as_deref().and_then(|id| verdict_of(after, id));
+        if let (Some((_, was)), Some((_, is))) = (&was, &is)
+            && was == is
+        {
+            continue;
         }
-    }
-    for (id, status, verdict) in before {
-        if !after.iter().any(|(new_id, _, _)| new_id == id) {
-            changes.push(Change {
-                provision: id.clone(),
-                status: status.clone(),
-                before: Some(*verdict),
-                after: None,
-            });
-        }
+        let provision = new.clone().or_else(|| old.clone()).unwrap_or_default();
+        let status = is
+            .as_ref()
+            .or(was.as_ref())
+            .map(|(status, _)| status.clone())
+            .unwrap_or_default();
+        changes.push(Change {
+            previous: old
+                .clone()
+                .filter(|old| Some(old) != new.as_ref() && new.is_some()),
+            provision,
+            status,
+            before: was.map(|(_, verdict)| verdict),
+            after: is.map(|(_, verdict)| verdict),
+        });
     }
     // Stable: catalog order within each group.
     changes.sort_by_key(|change| !change.is_regression());
@@ -77,4 +105,61 @@ pub fn diff(
         changes,
         conformant,
     }
+}
+
+/// Which row of the older list goes with which of the newer, in the newer's order, then
+/// the older rows nothing continues.
+fn pairs(
+    before: &[(String, String, Verdict)],
+    before_edition: &str,
+    after: &[(String, String, Verdict)],
+    after_edition: &str,
+) -> Vec<(Option<String>, Option<String>)> {
+    let catalog = |id: &str| provisor_catalog::edition(id);
+    let migrates = |newer: &str, older: &str| {
+        catalog(newer)
+            .and_then(|catalog| catalog.migration.as_ref())
+            .is_some_and(|migration| migration.from == older)
+    };
+    let mut pairs: Vec<(Option<String>, Option<String>)> = Vec::new();
+    if before_edition != after_edition && migrates(after_edition, before_edition) {
+        let newer = catalog(after_edition).expect("checked above");
+        for (id, _, _) in after {
+            let previous = newer
+                .provision(id)
+                .and_then(|provision| provision.previous.clone())
+                .filter(|previous| before.iter().any(|(old, _, _)| old == previous));
+            pairs.push((previous, Some(id.clone())));
+        }
+    } else if before_edition != after_edition && migrates(before_edition, after_edition) {
+        // Comparing back to the older edition: each newer row with the row it continues.
+        let newer = catalog(before_edition).expect("checked above");
+        for (id, _, _) in before {
+            let previous = newer
+                .provision(id)
+                .and_then(|provision| provision.previous.clone())
+                .filter(|previous| after.iter().any(|(new, _, _)| new == previous));
+            pairs.push((Some(id.clone()), previous));
+        }
+        for (id, _, _) in after {
+            if !pairs.iter().any(|(_, new)| new.as_deref() == Some(id)) {
+                pairs.push((None, Some(id.clone())));
+            }
+        }
+        return pairs;
+    } else {
+        for (id, _, _) in after {
+            let old = before
+                .iter()
+                .any(|(old, _, _)| old == id)
+                .then(|| id.clone());
+            pairs.push((old, Some(id.clone())));
+        }
+    }
+    for (id, _, _) in before {
+        if !pairs.iter().any(|(old, _)| old.as_deref() == Some(id)) {
+            pairs.push((Some(id.clone()), None));
+        }
+    }
+    pairs
 }

@@ -29,7 +29,7 @@ pub use assessment::{
     StatusSummary, Summary, TestResult, TestState, Verdict,
 };
 pub use conditions::{ConditionConflict, ResolvedConditions, resolve_conditions};
-pub use diff::{Change, Diff, diff};
+pub use diff::{Change, Diff, diff, diff_editions};
 pub use error::{InputError, Invalid, Subject, Warning};
 pub use file::{
     AssessmentFile, EvidenceFile, Files, ScanRef, content_sha256, load, load_as_of, parse,

@@ -28,10 +28,13 @@ pub fn diff_text(diff: &Diff) -> String {
             let _ = writeln!(out, "{green}Other changes{green:#}");
             others_heading = true;
         }
+        let id = match &change.previous {
+            Some(previous) => format!("{previous} → {}", change.provision),
+            None => change.provision.clone(),
+        };
         let _ = writeln!(
             out,
-            "  {:<7} {}  {} → {}",
-            change.provision,
+            "  {id:<7} {}  {} → {}",
             change.status,
             label(change.before),
             label(change.after)
@@ -61,6 +64,7 @@ pub fn diff_json(diff: &Diff) -> String {
         "conformant": {"before": diff.conformant.0, "after": diff.conformant.1},
         "changes": diff.changes.iter().map(|change| json!({
             "provision": change.provision,
+            "previous": change.previous,
             "status": change.status,
             "before": change.before.map(|v| v.as_str()),
             "after": change.after.map(|v| v.as_str()),

@@ -185,11 +185,19 @@ fn data(assessment: &Assessment<'_>, context: &Context) -> Value {
         .into_iter()
         .map(|(label, value)| (label.to_owned(), value))
         .collect();
+    let features = catalog.features().count();
+    let conditions = if features > 0 {
+        format!(
+            "{} conditions and {features} features",
+            catalog.conditions.len() - features
+        )
+    } else {
+        format!("{} conditions", catalog.conditions.len())
+    };
     let mut scope = vec![format!(
-        "The item tested is the device identified above, assessed against {} ({} provisions, {} conditions), {}.",
+        "The item tested is the device identified above, assessed against {} ({} provisions, {conditions}), {}.",
         catalog.title,
         catalog.provisions.len(),
-        catalog.conditions.len(),
         if lab {
             format!("by the test cases of {}", catalog.test_specification)
         } else {

@@ -138,7 +138,7 @@ fn texts_words(assessment: &provisor_engine::Assessment<'_>) -> Option<String> {
     let mut words = parts.join("; ");
     if summaries + previous > 0 {
         words.push_str(&format!(
-            ". provisor does not hold the wording of {}: give it in a wording file (`wording = \"FILE\"` in the assessment, or --wording FILE)",
+            ". provisor does not hold the wording of {}: give it in a wording file (wording = \"FILE\" in the assessment, or --wording FILE)",
             catalog.short_title
         ));
     }

@@ -59,11 +59,32 @@ pub fn run(args: DiffArgs) -> Result<Outcome, Failure> {
     let (before, conformant_before, edition_before) = verdicts(&args.old)?;
     let (after, conformant_after, edition_after) = verdicts(&args.new)?;
     if edition_before != edition_after {
+        let mapped = [
+            (&edition_before, &edition_after),
+            (&edition_after, &edition_before),
+        ]
+        .iter()
+        .any(|(older, newer)| {
+            provisor_catalog::edition(newer)
+                .and_then(|catalog| catalog.migration.as_ref())
+                .is_some_and(|migration| &&migration.from == older)
+        });
         eprintln!(
-            "note: the assessments use different editions ({edition_before} and {edition_after}); provisions are matched by id"
+            "note: the assessments use different editions ({edition_before} and {edition_after}); {}",
+            if mapped {
+                "provisions are matched by the migration map"
+            } else {
+                "provisions are matched by id"
+            }
         );
     }
-    let diff = provisor_engine::diff(&before, &after, (conformant_before, conformant_after));
+    let diff = provisor_engine::diff_editions(
+        &before,
+        &edition_before,
+        &after,
+        &edition_after,
+        (conformant_before, conformant_after),
+    );
     let text = match args.format {
         DiffFormat::Text => provisor_report::diff_text(&diff),
         DiffFormat::Json => provisor_report::diff_json(&diff),

@@ -347,3 +347,66 @@ fn migrating_what_cannot_be_migrated_is_refused() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("already exists"));
 }
+
+#[test]
+fn diff_across_editions_matches_rows_by_the_migration_map() {
+    // Firmware 3.2.1 assessed against V2.1.1; firmware 3.3.0 against V3.1.3, fixing the
+    // U-Boot prompt on the UART and regressing brute-force protection.
+    let source =
+        fs::read_to_string(root().join("examples/smartcam/assessment-v3.1.3.toml")).unwrap();
+    let changed = source
+        .replace(
+            "firmware_version = \"3.2.1\"",
+            "firmware_version = \"3.3.0\"",
+        )
+        .replace(
+            "support = \"no\"\ndetail = \"The Linux console",
+            "support = \"yes\"\ndetail = \"The Linux console",
+        )
+        .replace(
+            "support = \"no\"\ndetail = \"The UART pads",
+            "support = \"yes\"\ndetail = \"Fixed: the UART pads",
+        )
+        .replace(
+            "support = \"yes\"\ndetail = \"Five wrong local logins",
+            "support = \"no\"\ndetail = \"Five wrong local logins",
+        );
+    assert_ne!(changed, source);
+    let new = root().join("examples/smartcam/.diff-editions-new.toml");
+    fs::write(&new, changed).unwrap();
+    let output = provisor()
+        .current_dir(root())
+        .args(["diff", "examples/smartcam/assessment.toml"])
+        .arg(&new)
+        .output()
+        .unwrap();
+    let json = provisor()
+        .current_dir(root())
+        .args(["diff", "examples/smartcam/assessment.toml"])
+        .arg(&new)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let _ = fs::remove_file(&new);
+    assert_eq!(output.status.code(), Some(1), "a regression");
+    let text = String::from_utf8(output.stdout).unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("matched by the migration map"), "{stderr}");
+    // Real changes: the debug port fixed, brute-force protection regressed.
+    assert!(text.contains("5.6-4 → 5.6-4A M  FAIL → PASS"), "{text}");
+    assert!(text.contains("5.6-4 → 5.6-4B R  FAIL → PASS"), "{text}");
+    assert!(text.contains("5.1-5   M  PASS → FAIL"), "{text}");
+    // Renamed, split and unchanged rows are not changes; new rows say they are new.
+    assert!(!text.contains("4-1 → 5.0-1"), "{text}");
+    assert!(!text.contains("5.13-1 → 5.13-1A"), "{text}");
+    assert!(!text.contains("5.3-4 → 5.3-4A"), "{text}");
+    assert!(text.contains("6-6     M  (absent) → PASS"), "{text}");
+    let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let fixed = json["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|change| change["provision"] == "5.6-4A")
+        .unwrap();
+    assert_eq!(fixed["previous"], "5.6-4");
+}
