@@ -5,6 +5,7 @@
 //! line to [`EDITION_SOURCES`], not changing the engine.
 
 mod model;
+mod regime;
 mod validate;
 
 use std::sync::OnceLock;
@@ -14,6 +15,7 @@ pub use model::{
     DerivedRule, FieldType, FindingRule, IxitField, IxitMove, IxitTable, Migration, Provision,
     Relation, Status, TestCase, TestKind, TestOrigin, TextSource, Voided,
 };
+pub use regime::{Regime, Requirement, StatementContent, regime, regime_ids, regimes};
 pub use validate::Problem;
 
 /// The edition of new work: `provisor init` writes it and `provisor catalog` shows it

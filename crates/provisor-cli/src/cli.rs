@@ -237,6 +237,10 @@ pub struct CheckArgs {
     /// the assessment names.
     #[arg(long, value_name = "FILE")]
     pub wording: Option<PathBuf>,
+    /// Also show a regulatory regime's view (`uk-psti`: the UK PSTI regulations'
+    /// three requirements), and exit by it: 0 when every requirement is met.
+    #[arg(long, value_name = "REGIME")]
+    pub regime: Option<String>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -255,6 +259,9 @@ pub enum ReportFormat {
     OscalAp,
     /// OSCAL assessment results (the verdicts).
     OscalAr,
+    /// A draft of the statement of compliance the UK PSTI regulations require
+    /// (Markdown).
+    PstiStatement,
 }
 
 #[derive(Args)]

@@ -572,6 +572,16 @@ pub fn parse(source: &str, origin: &str) -> Result<AssessmentFile, InputError> {
         })?,
     };
 
+    if let Some(end) = &raw.device.support_period_end
+        && crate::lab::Date::parse(end).is_none()
+    {
+        let offset = source.find(end.as_str()).unwrap_or(0);
+        return Err(at(
+            offset..offset + end.len(),
+            format!("device.support_period_end \"{end}\" is not a date"),
+        )
+        .help("write the last day of the support period as YYYY-MM-DD"));
+    }
     if let Some(hash) = &raw.device.firmware_sha256
         && (hash.len() != 64 || !hash.chars().all(|c| c.is_ascii_hexdigit()))
     {

@@ -18,6 +18,7 @@ mod lab;
 mod migrate;
 mod plan;
 mod profile;
+mod regime;
 mod review;
 mod sink;
 mod statement;
@@ -44,6 +45,9 @@ pub use lab::{Acceptance, AcceptanceKind, Date, Kind, Selector, TestRecord, Test
 pub use migrate::{Migrated, MovedEntry, Todo, migrate};
 pub use plan::{PlanItem, plan};
 pub use profile::{AnswerSource, ConditionAnswer, Device};
+pub use regime::{
+    Bearing, RegimeView, RequirementStatus, RequirementView, regime_view, regime_views,
+};
 pub use review::{Decision, Review, content_without_review};
 pub use sink::{Draft, FindingSink};
 pub use statement::{Statement, Support};

@@ -24,6 +24,37 @@ pub struct Device {
     /// A sentence on what the device is and does.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// The manufacturer's postal address, for a statement of compliance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manufacturer_address: Option<String>,
+    /// The batch (or serial range, or production period) a statement of compliance
+    /// covers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<String>,
+    /// The last day of the defined support period, `YYYY-MM-DD`: security updates are
+    /// provided until then at least. A TOML date or a string.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "date_or_text"
+    )]
+    pub support_period_end: Option<String>,
+}
+
+/// A date written as a TOML date (`2030-12-31`) or as text (`"2030-12-31"`).
+fn date_or_text<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum DateOrText {
+        Text(String),
+        Date(toml::value::Datetime),
+    }
+    Ok(Some(match DateOrText::deserialize(deserializer)? {
+        DateOrText::Text(text) => text,
+        DateOrText::Date(date) => date.to_string(),
+    }))
 }
 
 impl Device {

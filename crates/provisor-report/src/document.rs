@@ -312,6 +312,9 @@ pub struct AssessmentDocument {
     /// The wording file that gave the provisions' official texts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wording: Option<WordingDocument>,
+    /// What each regulatory regime that can read the assessment makes of it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub regimes: Vec<crate::regime::RegimeDocument>,
     /// Warnings about the input.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
@@ -486,6 +489,7 @@ pub fn document(assessment: &Assessment<'_>, context: &Context) -> AssessmentDoc
             decision: review.decision.map(|decision| decision.as_str().to_owned()),
             date: review.date.map(|date| date.to_string()),
         }),
+        regimes: crate::regime::documents(assessment),
         wording: assessment.wording.as_ref().map(|wording| WordingDocument {
             file: wording.file.clone(),
             sha256: wording.sha256.clone(),

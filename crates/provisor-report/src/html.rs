@@ -402,6 +402,8 @@ pub fn html(assessment: &Assessment<'_>, context: &Context) -> String {
         out.push_str("</ul>");
     }
 
+    crate::regime::html_sections(assessment, &mut out);
+
     out.push_str("<h2>Decision rule</h2><ol class=\"rule\">");
     for rule in crate::lab::rules(assessment) {
         let _ = write!(out, "<li>{}</li>", e(&rule));

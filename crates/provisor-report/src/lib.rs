@@ -18,6 +18,7 @@ mod migrated;
 mod oscal;
 mod pdf;
 mod plan;
+mod regime;
 mod review;
 mod sarif;
 mod table;
@@ -39,6 +40,9 @@ pub use migrated::{migrated_assessment, migration_report};
 pub use oscal::{OSCAL_VERSION, oscal_ap, oscal_ar, oscal_ssp};
 pub use pdf::{PdfError, pdf};
 pub use plan::{PLAN_SCHEMA, plan_csv, plan_json, plan_markdown, plan_table};
+pub use regime::{
+    RegimeDocument, RequirementDocument, StatementError, psti_statement, regime_table,
+};
 pub use review::review_table;
 pub use sarif::sarif;
 pub use table::check_table;

@@ -85,6 +85,8 @@ Test cases of applicable provisions ({}): {}.",
         }
     }
 
+    crate::regime::markdown_sections(assessment, &mut out);
+
     let _ = writeln!(out, "\n## Decision rule\n");
     for (number, rule) in crate::lab::rules(assessment).iter().enumerate() {
         let _ = writeln!(out, "{}. {rule}", number + 1);

@@ -461,6 +461,7 @@ fn data(assessment: &Assessment<'_>, context: &Context) -> Value {
         "identification": identification,
         "scope": scope,
         "rules": crate::lab::rules(assessment),
+        "regimes": crate::regime::pdf_data(assessment),
         "summary": {
             "mandatory": Counts::of(&assessment.summary.mandatory),
             "recommended": Counts::of(&assessment.summary.recommended),

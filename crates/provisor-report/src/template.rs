@@ -114,6 +114,24 @@ pub(crate) fn assessment_text(
         &device.description,
         "what the device is and does",
     );
+    field(
+        &mut out,
+        "manufacturer_address",
+        &device.manufacturer_address,
+        "1 Example Street, London, EC1A 1AA, United Kingdom",
+    );
+    field(
+        &mut out,
+        "batch",
+        &device.batch,
+        "units made from January 2026",
+    );
+    field(
+        &mut out,
+        "support_period_end",
+        &device.support_period_end,
+        "2030-12-31",
+    );
 
     let has_features = catalog.features().next().is_some();
     let _ = writeln!(

@@ -11,3 +11,31 @@ fn every_embedded_edition_is_sound() {
         assert!(problems.is_empty(), "{}: {problems:?}", catalog.id);
     }
 }
+
+#[test]
+fn every_regime_names_real_provisions_of_its_edition() {
+    for regime in provisor_catalog::regimes() {
+        assert!(regime.problems().is_empty(), "{:?}", regime.problems());
+    }
+    let psti = provisor_catalog::regime("uk-psti").unwrap();
+    assert_eq!(psti.edition, "en303645-v2.1.1");
+    let deemed: Vec<(&str, Vec<&str>)> = psti
+        .requirements
+        .iter()
+        .map(|r| {
+            (
+                r.id.as_str(),
+                r.provisions.iter().map(String::as_str).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        deemed,
+        [
+            ("passwords", vec!["5.1-1", "5.1-2"]),
+            ("reporting", vec!["5.2-1"]),
+            ("support-period", vec!["5.3-13"]),
+        ]
+    );
+    assert_eq!(psti.statement.as_ref().unwrap().content.len(), 6);
+}

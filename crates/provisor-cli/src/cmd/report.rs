@@ -9,9 +9,14 @@ pub fn run(args: ReportArgs) -> Result<Outcome, Failure> {
     let mut assessment = io::load_assessment(&args.assessment)?;
     io::apply_wording(&mut assessment, args.wording.as_deref())?;
     let context = io::report_context(&args.assessment);
-    let bytes = match text(args.format, &assessment, &context) {
-        Some(text) => text.into_bytes(),
-        None => provisor_report::pdf(&assessment, &context)
+    let bytes = match (text(args.format, &assessment, &context), args.format) {
+        (Some(text), _) => text.into_bytes(),
+        (None, ReportFormat::PstiStatement) => {
+            provisor_report::psti_statement(&assessment, &context)
+                .map_err(|error| Failure::Invalid(error.to_string()))?
+                .into_bytes()
+        }
+        (None, _) => provisor_report::pdf(&assessment, &context)
             .map_err(|error| Failure::Internal(error.into()))?,
     };
     match &args.output {
@@ -50,6 +55,7 @@ fn text(
         ReportFormat::OscalSsp => provisor_report::oscal_ssp(assessment, context),
         ReportFormat::OscalAp => provisor_report::oscal_ap(assessment, context),
         ReportFormat::OscalAr => provisor_report::oscal_ar(assessment, context),
+        ReportFormat::PstiStatement => return None,
         ReportFormat::Pdf => return None,
     })
 }

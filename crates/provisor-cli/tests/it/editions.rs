@@ -410,3 +410,125 @@ fn diff_across_editions_matches_rows_by_the_migration_map() {
         .unwrap();
     assert_eq!(fixed["previous"], "5.6-4");
 }
+
+#[test]
+fn the_uk_psti_view_says_which_requirements_are_met_and_from_which_provisions() {
+    // V2.1.1, the edition the regulations cite: read directly.
+    let output = provisor()
+        .current_dir(root())
+        .args([
+            "check",
+            "examples/smartcam/assessment.toml",
+            "--regime",
+            "uk-psti",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "every requirement is met");
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        text.contains("UK PSTI security requirements (SI 2023/1007"),
+        "{text}"
+    );
+    assert!(text.contains("  MET      Passwords (Schedule 1, paragraph 1; deemed met by Schedule 2, paragraph 1)\n           5.1-1: PASS, 5.1-2: PASS"), "{text}");
+    assert!(!text.contains("indicative"));
+    // V3.1.3: the corresponding provisions, and the view is indicative.
+    let output = provisor()
+        .current_dir(root())
+        .args([
+            "check",
+            "examples/smartcam/assessment-v3.1.3.toml",
+            "--regime",
+            "uk-psti",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        text.contains("indicative only: the regulations cite EN 303 645 V2.1.1"),
+        "{text}"
+    );
+    // A failing password provision fails the requirement, and check exits 1.
+    let (_directory, path) = v3_assessment("");
+    let source = fs::read_to_string(&path).unwrap()
+        + "[conditions]\na = true\nb = false\n[provision.\"5.1-1\"]\nsupport = \"no\"\ndetail = \"one password for all\"\n";
+    fs::write(&path, source).unwrap();
+    let output = provisor()
+        .arg("check")
+        .arg(&path)
+        .args(["--regime", "uk-psti"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(text.contains("NOT MET  Passwords"), "{text}");
+    assert!(text.contains("OPEN     Information on how to report security issues"));
+    // Every report has the section; JSON names the requirements.
+    let json: serde_json::Value = serde_json::from_str(&stdout_of(
+        provisor()
+            .arg("check")
+            .arg(&path)
+            .args(["--format", "json"]),
+    ))
+    .unwrap();
+    assert_eq!(json["regimes"][0]["id"], "uk-psti");
+    assert_eq!(json["regimes"][0]["requirements"][0]["status"], "not-met");
+    let html = stdout_of(
+        provisor()
+            .arg("report")
+            .arg(&path)
+            .args(["--format", "html"]),
+    );
+    assert!(html.contains("<h2>UK PSTI security requirements</h2>"));
+    let markdown = stdout_of(provisor().arg("report").arg(&path).args(["--format", "md"]));
+    assert!(markdown.contains("## UK PSTI security requirements"));
+    // An unknown regime is refused.
+    let output = provisor()
+        .arg("check")
+        .arg(&path)
+        .args(["--regime", "eu-cra"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("regimes known to this version: uk-psti")
+    );
+}
+
+#[test]
+fn the_psti_statement_draft_has_the_prescribed_content() {
+    let statement = stdout_of(provisor().current_dir(root()).args([
+        "report",
+        "examples/smartcam/assessment.toml",
+        "--format",
+        "psti-statement",
+    ]));
+    for part in [
+        "# Statement of compliance",
+        "## 1. Product type and batch",
+        "- Product type: Acme SmartCam C200 rev B",
+        "- Batch: units made from 1 March 2026",
+        "- Address: Acme Devices Ltd, 1 Example Way, Cambridge CB1 0AA, United Kingdom",
+        "has been prepared by, or on behalf of, Acme",
+        "| Passwords (Schedule 1, paragraph 1) | 5.1-1 and 5.1-2 of ETSI EN 303 645 V2.1.1",
+        "until at least **2030-12-31**",
+        "- Function: [to fill in: signatory's function]",
+        "- Place of issue: [to fill in: place]",
+    ] {
+        assert!(statement.contains(part), "{part}\n{statement}");
+    }
+    assert!(!statement.contains("Not ready to sign"));
+    // What the assessment cannot say is left as a marked blank, and an unmet
+    // requirement is said first.
+    let (_directory, path) =
+        v3_assessment("[provision.\"5.2-1\"]\nsupport = \"no\"\ndetail = \"none yet\"\n");
+    let statement = stdout_of(
+        provisor()
+            .arg("report")
+            .arg(&path)
+            .args(["--format", "psti-statement"]),
+    );
+    assert!(statement.contains("**Not ready to sign:**"), "{statement}");
+    assert!(statement.contains("[to fill in: the end date of the defined support period"));
+    assert!(statement.contains("**Note:** the view below is indicative only"));
+}
