@@ -394,7 +394,7 @@ pub enum DiffFormat {
 
 #[derive(Args)]
 pub struct DiffArgs {
-    /// The earlier assessment: a TOML assessment file or `provisor.assessment/1` JSON.
+    /// The earlier assessment: a TOML assessment file or `provisor.assessment/2` JSON.
     pub old: PathBuf,
     /// The later assessment, in either form.
     pub new: PathBuf,

@@ -118,6 +118,8 @@ pub enum Subject {
     Review,
     /// A `[[scan]]` entry, by its file.
     Scan(String),
+    /// The edition the file names (or does not).
+    Edition,
 }
 
 /// Something in the input that does not stop the judgement but that the user should

@@ -273,6 +273,8 @@ pub struct AssessmentFile {
     scans: Vec<(String, Range<usize>)>,
     /// The wording file, the SHA-256 it is pinned to, and the span of the key.
     wording: Option<(String, Option<String>, Range<usize>)>,
+    /// Whether the file names its edition (one that does not is read as V2.1.1).
+    edition_named: bool,
     /// Evidence paths with their spans and what cites them.
     evidence: Vec<(String, Range<usize>, Citation)>,
     condition_spans: BTreeMap<ConditionId, Range<usize>>,
@@ -322,6 +324,7 @@ impl AssessmentFile {
                 .iter()
                 .find(|(path, _)| path == file)
                 .map(|(_, span)| span.clone()),
+            Subject::Edition => Some(0..0),
         }
     }
 
@@ -979,6 +982,7 @@ pub fn parse(source: &str, origin: &str) -> Result<AssessmentFile, InputError> {
             })
             .collect(),
         wording,
+        edition_named: raw.edition.is_some(),
         evidence,
         condition_spans,
         statement_spans,
@@ -1135,7 +1139,27 @@ pub fn load_as_of(
     }
     input.evidence = register.into_values().collect();
 
-    evaluate(&input).map_err(|invalid| invalid.iter().map(|item| file.locate(item)).collect())
+    let mut assessment = evaluate(&input).map_err(|invalid| {
+        invalid
+            .iter()
+            .map(|item| file.locate(item))
+            .collect::<Vec<_>>()
+    })?;
+    if !file.edition_named {
+        assessment.warnings.push(Warning {
+            subject: Subject::Edition,
+            message: format!(
+                "the file names no edition, so it is read as {}",
+                file.catalog.id
+            ),
+            help: Some(format!(
+                "write `edition = \"{}\"` at its top; to assess against {}, run `provisor migrate`",
+                file.catalog.id,
+                provisor_catalog::DEFAULT_EDITION
+            )),
+        });
+    }
+    Ok(assessment)
 }
 
 #[cfg(test)]

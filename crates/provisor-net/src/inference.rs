@@ -4,8 +4,9 @@
 //! people (SSH, telnet, FTP, a web page, an RTSP stream) means users authenticate
 //! against the device (8, d); an SSH server that offers public keys is a cryptographic
 //! authentication mechanism (c); a debug service reachable over the network is a debug
-//! interface (q). A scan cannot see that an interface is unused (p) or what the device
-//! does with personal data, so it says nothing of those. `provisor check` uses an
+//! interface (q); with the manufacturer's declared interfaces, an open port none of them
+//! declares is an interface the product does not use (p). A scan cannot tell what the
+//! device does with personal data, so it says nothing of that. `provisor check` uses an
 //! inference where the manufacturer gave no answer, and shows where a declared answer
 //! contradicts one.
 
@@ -13,6 +14,7 @@ use provisor_engine::FindingSink;
 
 use crate::checks::HostContext;
 use crate::checks::logins::Login;
+use crate::ixit::Declared;
 
 /// The edition whose features are inferred here beside the checks' conditions.
 const V3: &str = "en303645-v3.1.3";
@@ -56,6 +58,26 @@ pub(crate) fn infer(context: &HostContext, sink: &mut FindingSink) {
                 format!("the SSH server on {endpoint} offers public-key authentication"),
             );
         }
+    }
+    if !context.ixit.interfaces.is_empty()
+        && let Some(service) = context.services.iter().find(|service| {
+            matches!(
+                context
+                    .ixit
+                    .declares(service.port, "tcp", service.name.as_deref()),
+                Declared::Undeclared
+            )
+        })
+    {
+        sink.infer_in(
+            V3,
+            "p",
+            true,
+            format!(
+                "port {} is open, and none of the declared interfaces is on it",
+                context.target.endpoint(service.port)
+            ),
+        );
     }
     if let Some(service) = context.services.iter().find(|service| {
         service

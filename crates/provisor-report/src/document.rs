@@ -1,4 +1,4 @@
-//! The `provisor.assessment/1` document: the public JSON form of an assessment, also read
+//! The `provisor.assessment/2` document: the public JSON form of an assessment, also read
 //! back by `provisor diff`.
 
 use provisor_catalog::ConditionId;
@@ -8,7 +8,12 @@ use serde::{Deserialize, Serialize};
 use crate::Context;
 
 /// The schema id of an assessment document.
-pub const ASSESSMENT_SCHEMA: &str = "provisor.assessment/1";
+pub const ASSESSMENT_SCHEMA: &str = "provisor.assessment/2";
+
+/// The first schema, still read by `provisor diff`: it has the same fields, and its
+/// condition ids are always numbers (V2.1.1's), where /2 writes a feature's letter as a
+/// string (`[14, "e"]`).
+pub const ASSESSMENT_SCHEMA_V1: &str = "provisor.assessment/1";
 
 /// Verdict counts of one status.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -258,7 +263,7 @@ pub struct ToolDocument {
     pub version: String,
 }
 
-/// The whole `provisor.assessment/1` document.
+/// The whole `provisor.assessment/2` document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AssessmentDocument {
     /// Always [`ASSESSMENT_SCHEMA`].

@@ -1,5 +1,5 @@
 //! Every output format of provisor, each a function of a `&Assessment` (or a catalog, or
-//! a diff) and a [`Context`]: the `provisor.assessment/1` JSON, Markdown, the HTML lab
+//! a diff) and a [`Context`]: the `provisor.assessment/2` JSON, Markdown, the HTML lab
 //! report, SARIF 2.1.0, the Annex B ICS as CSV, and the terminal table of `check`.
 //! Output types are separate from engine types so the JSON schemas stay stable public
 //! contracts.
@@ -29,7 +29,8 @@ mod triage;
 pub use catalog::{catalog_json, catalog_markdown, catalog_table, provision_detail};
 pub use diff::{diff_json, diff_text};
 pub use document::{
-    ASSESSMENT_SCHEMA, AssessmentDocument, ProvisionDocument, document, verdicts_of_document,
+    ASSESSMENT_SCHEMA, ASSESSMENT_SCHEMA_V1, AssessmentDocument, ProvisionDocument, document,
+    verdicts_of_document,
 };
 pub use findings::{findings_json, findings_sarif, findings_text, sbom_cyclonedx};
 pub use html::html;
@@ -60,7 +61,7 @@ pub struct Context {
     pub source: String,
 }
 
-/// The JSON of an assessment (`provisor.assessment/1`), pretty-printed.
+/// The JSON of an assessment (`provisor.assessment/2`), pretty-printed.
 pub fn json(assessment: &provisor_engine::Assessment<'_>, context: &Context) -> String {
     crate::text::pretty_json(&document(assessment, context))
 }

@@ -10,20 +10,23 @@ use crate::{Failure, Outcome, io};
 
 type Verdicts = (Vec<(String, String, Verdict)>, bool, String);
 
-/// Reads either form of an assessment: `provisor.assessment/1` JSON or a TOML file.
+/// Reads either form of an assessment: `provisor.assessment/2` (or /1) JSON, or a TOML
+/// file.
 fn verdicts(path: &Path) -> Result<Verdicts, Failure> {
     let text = io::read_text(path)?;
     if text.trim_start().starts_with('{') {
         let document: provisor_report::AssessmentDocument =
             serde_json::from_str(&text).map_err(|error| {
                 Failure::Invalid(format!(
-                    "{}:{}:{}: not a provisor.assessment/1 document: {error}",
+                    "{}:{}:{}: not a provisor.assessment document: {error}",
                     path.display(),
                     error.line(),
                     error.column()
                 ))
             })?;
-        if document.schema != provisor_report::ASSESSMENT_SCHEMA {
+        if document.schema != provisor_report::ASSESSMENT_SCHEMA
+            && document.schema != provisor_report::ASSESSMENT_SCHEMA_V1
+        {
             return Err(Failure::Invalid(format!(
                 "{}: unsupported schema \"{}\", expected \"{}\"",
                 path.display(),

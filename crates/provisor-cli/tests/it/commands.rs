@@ -85,7 +85,7 @@ fn check_json_follows_the_contract() {
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(json["schema"], "provisor.assessment/1");
+    assert_eq!(json["schema"], "provisor.assessment/2");
     assert_eq!(json["conformant"], false);
     let provisions = json["provisions"].as_array().unwrap();
     assert_eq!(provisions.len(), 68);

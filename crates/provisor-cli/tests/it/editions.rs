@@ -532,3 +532,89 @@ fn the_psti_statement_draft_has_the_prescribed_content() {
     assert!(statement.contains("[to fill in: the end date of the defined support period"));
     assert!(statement.contains("**Note:** the view below is indicative only"));
 }
+
+#[test]
+fn diff_reads_assessment_documents_of_both_schemas() {
+    let directory = tempfile::tempdir().unwrap();
+    let json = stdout_of(provisor().current_dir(root()).args([
+        "check",
+        "examples/smartcam/assessment-v3.1.3.toml",
+        "--format",
+        "json",
+    ]));
+    let current: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(current["schema"], "provisor.assessment/2");
+    // Condition ids: numbers for conditions, letters for features.
+    let conditions = current["provisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == "5.1-5")
+        .unwrap()["conditions"]
+        .clone();
+    assert_eq!(conditions, serde_json::json!([14, "e"]));
+    let new = directory.path().join("v3.json");
+    fs::write(&new, &json).unwrap();
+    let old = directory.path().join("v2.json");
+    let v2 = stdout_of(provisor().current_dir(root()).args([
+        "check",
+        "examples/smartcam/assessment.toml",
+        "--format",
+        "json",
+    ]))
+    .replace("provisor.assessment/2", "provisor.assessment/1");
+    fs::write(&old, v2).unwrap();
+    let output = provisor().arg("diff").arg(&old).arg(&new).output().unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(text.contains("6-6     M  (absent) → PASS"), "{text}");
+}
+
+#[test]
+fn edition_mistakes_exit_two_with_the_place_and_what_to_write() {
+    for (extra, place, words, help) in [
+        (
+            "[conditions]\n13 = true\n",
+            "device.toml:3:1",
+            "condition 13 is numbered as in en303645-v2.1.1",
+            "write feature r (debug interfaces that are physical ports exist on the device)",
+        ),
+        (
+            "[conditions]\nab = true\n",
+            "device.toml:3:1",
+            "unknown condition or feature \"ab\"",
+            "features a to aa",
+        ),
+        (
+            "[provision.\"6-3\"]\nsupport = \"yes\"\n",
+            "device.toml:2:12",
+            "provision 6-3 is voided in en303645-v3.1.3",
+            "state its successors instead: 6-3A",
+        ),
+    ] {
+        let (_directory, path) = v3_assessment(extra);
+        let output = provisor().arg("check").arg(&path).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{extra}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(place), "{extra}: {stderr}");
+        assert!(stderr.contains(words), "{extra}: {stderr}");
+        assert!(stderr.contains(help), "{extra}: {stderr}");
+    }
+    // A file that names no edition is read as V2.1.1, and says so.
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("old.toml");
+    fs::write(&path, "[conditions]\n1 = true\n").unwrap();
+    let output = provisor().arg("check").arg(&path).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("the file names no edition, so it is read as en303645-v2.1.1"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("old.toml:1:1"), "{stderr}");
+}

@@ -836,6 +836,25 @@ fn components_and_conditions_are_identified() {
         assert_eq!(inferred("12"), Some(true), "{variant}: the update script");
         assert_eq!(inferred("11"), Some(true), "{variant}: it downloads");
         assert_eq!(inferred("24"), Some(true), "{variant}: Wi-Fi credentials");
+        assert_eq!(
+            inferred("8"),
+            Some(true),
+            "{variant}: accounts with passwords"
+        );
+        // V3.1.3's features the image shows, in V3.1.3's numbering.
+        let feature = |id: &str| {
+            findings
+                .inferred_conditions
+                .iter()
+                .find(|inferred| {
+                    inferred.condition.as_str() == id
+                        && inferred.edition.as_deref() == Some("en303645-v3.1.3")
+                })
+                .map(|inferred| inferred.answer)
+        };
+        assert_eq!(feature("e"), Some(true), "{variant}: telnetd and dropbear");
+        assert_eq!(feature("q"), Some(true), "{variant}: gdbserver at boot");
+        assert_eq!(feature("p"), Some(true), "{variant}: a boot backdoor");
     }
 }
 

@@ -644,6 +644,16 @@ fn the_ixit_declares_interfaces_and_tells_throttling_from_lockout() {
         );
         assert!(title.starts_with(wanted.3), "{title}");
     }
+    // The undeclared port shows an interface the product does not use (V3.1.3's p).
+    let unused = findings
+        .inferred_conditions
+        .iter()
+        .find(|c| c.condition.as_str() == "p")
+        .expect("feature p inferred");
+    assert!(
+        unused.answer && unused.because.contains(":8080"),
+        "{unused:?}"
+    );
     let throttling = findings
         .findings
         .iter()

@@ -388,8 +388,18 @@ impl Check for BootBackdoor {
 /// What a bind-shell program does, in words.
 const BIND_SHELL: &str = "it listens on a socket, puts the connection on its standard streams and executes a shell, with no authentication in it";
 
-/// Records a shell offered on the network by what `boot` starts.
+/// Records a shell offered on the network by what `boot` starts, and what it shows:
+/// a network interface nobody needs exists (V3.1.3's feature p).
 fn backdoor(sink: &mut FindingSink, boot: &BootCommand, program: &str, how: &str) {
+    sink.infer_in(
+        "en303645-v3.1.3",
+        "p",
+        true,
+        format!(
+            "{program} started at boot offers a shell on the network ({}:{})",
+            boot.path, boot.line
+        ),
+    );
     sink.add(
         META.id,
         META.provisions,
