@@ -534,7 +534,7 @@ fn apply_test_cases(result: &mut ProvisionResult<'_>) {
     }
     let mut left = Vec::new();
     for test in &result.tests {
-        let id = &test.case.id;
+        let id = test.case.display_id();
         let missing = match test.missing_ixit.as_slice() {
             [] => String::new(),
             [table] => format!("; IXIT {table} has no entry"),

@@ -60,7 +60,7 @@ pub fn catalog_markdown(catalog: &Catalog) -> String {
             let cases: Vec<String> = provision
                 .test_cases
                 .iter()
-                .map(|case| format!("{} ({})", case.id, case.kind.as_str()))
+                .map(|case| format!("{} ({})", case.display_id(), case.kind.as_str()))
                 .collect();
             let _ = writeln!(
                 out,
@@ -126,7 +126,12 @@ pub fn provision_detail(catalog: &Catalog, provision: &Provision) -> String {
         }
     }
     for case in &provision.test_cases {
-        let _ = writeln!(out, "Test case    {} ({})", case.id, case.kind.as_str());
+        let _ = writeln!(
+            out,
+            "Test case    {} ({})",
+            case.display_id(),
+            case.kind.as_str()
+        );
     }
     for table in &provision.ixit {
         let title = catalog

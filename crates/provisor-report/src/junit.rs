@@ -98,7 +98,7 @@ fn test_cases(assessment: &Assessment<'_>, result: &ProvisionResult<'_>) -> Vec<
             };
             Case {
                 class: result.provision.id.clone(),
-                name: format!("{} {}", test.case.id, test.case.kind.as_str()),
+                name: format!("{} {}", test.case.display_id(), test.case.kind.as_str()),
                 outcome,
             }
         })

@@ -8,7 +8,7 @@ use provisor_engine::{Applicability, Assessment, TestResult, TestState};
 pub(crate) fn test_line(assessment: &Assessment<'_>, test: &TestResult<'_>) -> String {
     let mut line = format!(
         "{} {}: {}",
-        test.case.id,
+        test.case.display_id(),
         test.case.kind.as_str(),
         test.state.label()
     );

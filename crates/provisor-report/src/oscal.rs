@@ -221,7 +221,7 @@ pub fn oscal_ap(assessment: &Assessment<'_>, context: &Context) -> String {
             result.provision.test_cases.iter().map(move |case| {
                 json!({
                     "uuid": uuid(&format!("{scope}/activity/{}", case.id)),
-                    "title": format!("Test case {} ({})", case.id, case.kind.as_str()),
+                    "title": format!("Test case {} ({})", case.display_id(), case.kind.as_str()),
                     "description": format!("{} test case {} of the test group of provision {}.", assessment.catalog.test_specification, case.id, result.provision.id),
                     "props": [prop("test-case", &case.id), prop("kind", case.kind.as_str())],
                     "related-controls": {"control-selections": [{"include-controls": [{"control-id": control_id(&result.provision.id)}]}]},

@@ -150,7 +150,7 @@ pub fn plan_markdown(assessment: &Assessment<'_>, items: &[PlanItem<'_>]) -> Str
         let _ = writeln!(
             out,
             "| {} | {} ({}) | {} | {} | {} | {} | {} |",
-            item.case.id,
+            item.case.display_id(),
             item.provision.id,
             item.provision.status.letter(),
             item.case.kind.as_str(),
@@ -218,7 +218,7 @@ pub fn plan_table(assessment: &Assessment<'_>, items: &[PlanItem<'_>]) -> String
         let _ = writeln!(
             out,
             "  {:<10} {:<21} {style}{:<14}{style:#} {dim}{}{dim:#}",
-            item.case.id,
+            item.case.display_id(),
             item.case.kind.as_str(),
             item.state.label(),
             notes.join("; ")
