@@ -65,10 +65,22 @@ fn sections(krate: &str) -> Vec<(String, String)> {
             .collect();
         doc.reverse();
         let relative = file.strip_prefix(&root).unwrap().display().to_string();
+        // In V3.1.3: what the finding rules carry the provisions to, whatever is found.
+        let v3 = provisor_catalog::edition("en303645-v3.1.3").unwrap();
+        let named: Vec<String> = provisions.split(", ").map(str::to_owned).collect();
+        let mut carried: Vec<&str> = v3.carry_finding(id, &named, |_| None);
+        for rule in v3.finding_rules.iter().filter(|rule| rule.check == id) {
+            for to in &rule.to {
+                if !carried.contains(&to.as_str()) {
+                    carried.push(to);
+                }
+            }
+        }
         sections.push((
             id.to_owned(),
             format!(
-                "### `{id}`\n\n{title}. Provisions: {provisions}. Source: `crates/{krate}/{relative}`.\n\n{}\n",
+                "### `{id}`\n\n{title}. Provisions: {provisions} (V2.1.1); {} (V3.1.3). Source: `crates/{krate}/{relative}`.\n\n{}\n",
+                carried.join(", "),
                 doc.join("\n")
             ),
         ));
@@ -79,7 +91,7 @@ fn sections(krate: &str) -> Vec<(String, String)> {
 
 fn generate() -> String {
     let mut out = String::from(
-        "# Checks\n\nGenerated from the doc comments of `crates/provisor-firmware/src/checks/` and\n`crates/provisor-net/src/checks/`; do not edit by hand (`UPDATE_DOCS=1 cargo test -p\nprovisor-cli` regenerates it).\n\n",
+        "# Checks\n\nGenerated from the doc comments of `crates/provisor-firmware/src/checks/` and\n`crates/provisor-net/src/checks/`; do not edit by hand (`UPDATE_DOCS=1 cargo test -p\nprovisor-cli` regenerates it). The checks name provisions of EN 303 645 V2.1.1; a\nV3.1.3 assessment reads them through the rules of\n`crates/provisor-catalog/data/en303645-v3.1.3/findings.toml` (a split provision's parts\nby check and by what was found), listed here as the V3.1.3 provisions.\n\n",
     );
     for (heading, krate) in [
         (
