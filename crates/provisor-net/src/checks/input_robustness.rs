@@ -6,6 +6,7 @@ use futures_util::future::join_all;
 use provisor_engine::{FindingSink, Outcome, Severity};
 use tokio::io::AsyncWriteExt;
 
+use super::logins::Login;
 use super::{Check, CheckMeta, CheckRun, HostContext, Phase, out_of_time, within_budget};
 use crate::proto::{self, http, mqtt};
 use crate::udp;
@@ -15,14 +16,19 @@ use crate::udp;
 /// comes, NUL bytes; MQTT packets of unknown type, with a wrong protocol name, an
 /// overflowing length, or a subscription before connecting; CoAP with a bad version,
 /// token length or option) and as many again made by flipping bytes of valid requests
-/// with a fixed seed, so every run sends the same cases. After each case the service
+/// with a fixed seed, so every run sends the same cases. Each web login form found (when
+/// credentials may be sent) is submitted with malformed field values: overlong, NUL
+/// bytes, format directives, quotes and brackets, invalid UTF-8, direction overrides,
+/// out-of-range numbers, a thousand extra fields; never anything a shell or a database
+/// would run. After each case the service
 /// must still answer a valid request (a second chance a second later); one that stops
 /// answering fails 5.13-1 with the case that stopped it. Otherwise the finding says
 /// there is no indication of a problem with the cases sent, which is all a smoke test
 /// can say. It runs after every other check, since it may stop a service; the services
 /// side by side, each within eight answers' time (inconclusive when that runs out).
 /// Protocol requests are data transferred through an API or between networks: in V3.1.3
-/// they bear on 5.13-1B (the evidence's `input` is `protocol`).
+/// they bear on 5.13-1B (the evidence's `input` is `protocol`); a form is a user
+/// interface, 5.13-1A (`input` is `form`).
 pub struct InputRobustness;
 
 static META: CheckMeta = CheckMeta {
@@ -135,44 +141,167 @@ fn coap_cases() -> Vec<Vec<u8>> {
     cases(fixed, &valid, SEED ^ 2)
 }
 
+/// The field values a form is submitted with, each in every visible field.
+fn form_values() -> Vec<Vec<u8>> {
+    vec![
+        vec![b'A'; 65536],
+        b"\x00\x00admin\x00".to_vec(),
+        b"%s%s%s%s%n%n%x%x%p".to_vec(),
+        b"'\"<>{}[]\\`".to_vec(),
+        vec![0xff, 0xfe, 0xc0, 0x80, 0xed, 0xa0, 0x80, 0xf8, 0x88],
+        "\u{202e}\u{feff}\u{200b}".as_bytes().to_vec(),
+        b"-1".to_vec(),
+        b"99999999999999999999999999999999".to_vec(),
+        vec![b'['; 10000],
+        Vec::new(),
+    ]
+}
+
+/// The bodies (or queries) a form is submitted with: every malformed value in its
+/// visible fields, then the form with a thousand extra fields.
+fn form_cases(form: &crate::proto::http_auth::Form) -> Vec<Vec<u8>> {
+    let mut all: Vec<Vec<u8>> = form_values()
+        .iter()
+        .map(|value| form.fill_bytes(value).into_bytes())
+        .collect();
+    let mut crowded = form.fill("provisor", "provisor");
+    for index in 0..1000 {
+        crowded.push_str(&format!("&f{index}=1"));
+    }
+    all.push(crowded.into_bytes());
+    all
+}
+
 /// A service under test: how to send a case and how to tell it still answers.
 #[derive(Clone, Copy)]
 enum Subject {
-    Http { port: u16, tls: bool },
-    Mqtt { port: u16, tls: bool },
-    Coap { port: u16 },
+    Http {
+        port: u16,
+        tls: bool,
+    },
+    Mqtt {
+        port: u16,
+        tls: bool,
+    },
+    Coap {
+        port: u16,
+    },
+    /// The login form at this position of the context's logins.
+    Form {
+        login: usize,
+    },
 }
 
 impl Subject {
-    fn port(self) -> u16 {
+    /// The login form of a `Form` subject: its port, TLS, page and form.
+    fn form(
+        self,
+        context: &HostContext,
+    ) -> Option<(u16, bool, &str, &crate::proto::http_auth::Form)> {
+        match self {
+            Subject::Form { login } => match context.logins.get(login) {
+                Some(Login::HttpForm {
+                    port,
+                    tls,
+                    page,
+                    form,
+                    ..
+                }) => Some((*port, *tls, page.as_str(), form)),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    fn port(self, context: &HostContext) -> u16 {
         match self {
             Subject::Http { port, .. } | Subject::Mqtt { port, .. } | Subject::Coap { port } => {
                 port
             }
+            Subject::Form { .. } => self.form(context).map_or(0, |(port, ..)| port),
         }
     }
 
-    fn name(self) -> &'static str {
+    fn name(self, context: &HostContext) -> &'static str {
         match self {
             Subject::Http { tls: false, .. } => "http",
             Subject::Http { tls: true, .. } => "https",
             Subject::Mqtt { tls: false, .. } => "mqtt",
             Subject::Mqtt { tls: true, .. } => "mqtts",
             Subject::Coap { .. } => "coap",
+            Subject::Form { .. } => match self.form(context) {
+                Some((_, true, ..)) => "https",
+                _ => "http",
+            },
         }
     }
 
-    fn cases(self) -> Vec<Vec<u8>> {
+    /// What findings call it: `http on 127.0.0.1:80/tcp`, `the login form on
+    /// 127.0.0.1:80/login.html`.
+    fn describe(self, context: &HostContext) -> String {
+        match self.form(context) {
+            Some((port, _, page, _)) => {
+                format!("the login form on {}{page}", context.target.endpoint(port))
+            }
+            None => {
+                let transport = if matches!(self, Subject::Coap { .. }) {
+                    "udp"
+                } else {
+                    "tcp"
+                };
+                format!(
+                    "{} on {}/{transport}",
+                    self.name(context),
+                    context.target.endpoint(self.port(context))
+                )
+            }
+        }
+    }
+
+    /// `form` for a form, `protocol` for the rest: what the evidence says was sent.
+    fn input(self) -> &'static str {
+        match self {
+            Subject::Form { .. } => "form",
+            _ => "protocol",
+        }
+    }
+
+    fn cases(self, context: &HostContext) -> Vec<Vec<u8>> {
         match self {
             Subject::Http { .. } => http_cases(),
             Subject::Mqtt { .. } => mqtt_cases(),
             Subject::Coap { .. } => coap_cases(),
+            Subject::Form { .. } => self
+                .form(context)
+                .map_or_else(Vec::new, |(.., form)| form_cases(form)),
         }
     }
 
     /// Sends a case and lets the service read it; answers are not waited for.
     async fn send(self, context: &HostContext, case: &[u8]) {
         match self {
+            Subject::Form { .. } => {
+                let Some((port, tls, _, form)) = self.form(context) else {
+                    return;
+                };
+                // The cases are urlencoded: ASCII.
+                let body = String::from_utf8_lossy(case);
+                if form.post {
+                    let _ = http::post_form(
+                        &context.target,
+                        port,
+                        tls,
+                        &form.action,
+                        &body,
+                        context.deadline,
+                    )
+                    .await;
+                } else {
+                    let path = format!("{}?{body}", form.action);
+                    let _ =
+                        http::get(&context.target, port, tls, &path, "", context.deadline).await;
+                }
+            }
             Subject::Http { port, tls } | Subject::Mqtt { port, tls } => {
                 if let Some(mut stream) =
                     proto::connect(&context.target, port, tls, context.deadline).await
@@ -191,6 +320,14 @@ impl Subject {
     /// Whether the service answers a valid request.
     async fn alive(self, context: &HostContext) -> bool {
         match self {
+            Subject::Form { .. } => match self.form(context) {
+                Some((port, tls, ..)) => {
+                    http::status(&context.target, port, tls, "/", context.deadline)
+                        .await
+                        .is_some()
+                }
+                None => false,
+            },
             Subject::Http { port, tls } => {
                 http::status(&context.target, port, tls, "/", context.deadline)
                     .await
@@ -234,29 +371,44 @@ async fn observe(context: &HostContext, sink: &mut FindingSink) {
             subjects.push(Subject::Coap { port: service.port });
         }
     }
-    // The services side by side, each within its time.
-    let results = join_all(subjects.iter().map(|subject| async move {
-        let mut done = 0;
-        let tried = within_budget(context, try_cases(context, *subject, &mut done)).await;
-        (tried, done)
-    }))
-    .await;
+    // Login forms come after the services, since a form's server may also be one.
+    for (login, found) in context.logins.iter().enumerate() {
+        if matches!(found, Login::HttpForm { .. }) {
+            subjects.push(Subject::Form { login });
+        }
+    }
+    // The services side by side, each within its time; then the forms, so that a form
+    // that brings its server down is not blamed on the protocol cases sent to it.
+    let try_all = |batch: Vec<Subject>| {
+        join_all(batch.into_iter().map(|subject| async move {
+            let mut done = 0;
+            let tried = within_budget(context, try_cases(context, subject, &mut done)).await;
+            (tried, done)
+        }))
+    };
+    let (forms, services): (Vec<Subject>, Vec<Subject>) = subjects
+        .iter()
+        .partition(|subject| matches!(subject, Subject::Form { .. }));
+    let mut results = try_all(services.clone()).await;
+    results.extend(try_all(forms.clone()).await);
+    let subjects: Vec<Subject> = services.into_iter().chain(forms).collect();
     for (subject, (tried, done)) in subjects.into_iter().zip(results) {
-        let port = subject.port();
+        let port = subject.port(context);
         let transport = if matches!(subject, Subject::Coap { .. }) {
             "udp"
         } else {
             "tcp"
         };
-        let endpoint = format!("{}/{transport}", context.target.endpoint(port));
-        let cases = subject.cases();
+        let name = subject.name(context);
+        let described = subject.describe(context);
+        let cases = subject.cases(context);
         match tried {
             None => out_of_time(
                 sink,
                 &META,
                 context,
                 port,
-                subject.name(),
+                name,
                 &format!("sending {} malformed cases ({done} sent)", cases.len()),
             ),
             Some(Tried::NotAnswering) => {}
@@ -275,11 +427,11 @@ async fn observe(context: &HostContext, sink: &mut FindingSink) {
                     META.provisions,
                     Outcome::Fail,
                     Severity::High,
-                    format!("{} on {endpoint} stopped answering after malformed case {} of {}", subject.name(), index + 1, cases.len()),
+                    format!("{described} stopped answering after malformed case {} of {}", index + 1, cases.len()),
                 )
-                .detail("a malformed request took the service down: it does not validate its input; the case is in the evidence")
-                .on(&host, port, transport, Some(subject.name()))
-                .evidence(serde_json::json!({"input": "protocol", "case": index + 1, "bytes": case.len(), "start": shown, "seed": SEED}))
+                .detail("malformed input took the service down: it does not validate its input; the case is in the evidence")
+                .on(&host, port, transport, Some(name))
+                .evidence(serde_json::json!({"input": subject.input(), "case": index + 1, "bytes": case.len(), "start": shown, "seed": SEED}))
                 .record();
             }
             Some(Tried::Survived) => {
@@ -289,14 +441,13 @@ async fn observe(context: &HostContext, sink: &mut FindingSink) {
                     Outcome::Pass,
                     Severity::Info,
                     format!(
-                        "no indication that malformed input stops {} on {endpoint} ({} cases)",
-                        subject.name(),
+                        "no indication that malformed input stops {described} ({} cases)",
                         cases.len()
                     ),
                 )
-                .on(&host, port, transport, Some(subject.name()))
+                .on(&host, port, transport, Some(name))
                 .evidence(
-                    serde_json::json!({"input": "protocol", "cases": cases.len(), "seed": SEED}),
+                    serde_json::json!({"input": subject.input(), "cases": cases.len(), "seed": SEED}),
                 )
                 .record();
             }
@@ -320,7 +471,7 @@ async fn try_cases(context: &HostContext, subject: Subject, done: &mut usize) ->
     if !subject.alive(context).await {
         return Tried::NotAnswering;
     }
-    for (index, case) in subject.cases().iter().enumerate() {
+    for (index, case) in subject.cases(context).iter().enumerate() {
         subject.send(context, case).await;
         *done += 1;
         if !subject.alive(context).await {

@@ -293,8 +293,13 @@ pub fn login_form(body: &[u8], page: &str) -> Option<Form> {
 
 /// `application/x-www-form-urlencoded` for one value.
 fn encode(value: &str) -> String {
+    encode_bytes(value.as_bytes())
+}
+
+/// `application/x-www-form-urlencoded` for bytes that may not be text.
+fn encode_bytes(value: &[u8]) -> String {
     let mut encoded = String::new();
-    for byte in value.bytes() {
+    for &byte in value {
         match byte {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'*' => {
                 encoded.push(byte as char)
@@ -307,6 +312,24 @@ fn encode(value: &str) -> String {
 }
 
 impl Form {
+    /// The form with `value` in its user and password fields (and its hidden fields as
+    /// they are), urlencoded: for sending malformed input.
+    pub fn fill_bytes(&self, value: &[u8]) -> String {
+        let mut fields: Vec<String> = Vec::new();
+        if let Some(field) = &self.user_field {
+            fields.push(format!("{}={}", encode(field), encode_bytes(value)));
+        }
+        fields.push(format!(
+            "{}={}",
+            encode(&self.password_field),
+            encode_bytes(value)
+        ));
+        for (name, hidden) in &self.hidden {
+            fields.push(format!("{}={}", encode(name), encode(hidden)));
+        }
+        fields.join("&")
+    }
+
     /// The form filled in with `user` and `password`, urlencoded.
     pub fn fill(&self, user: &str, password: &str) -> String {
         let mut fields: Vec<(&str, &str)> = Vec::new();

@@ -495,3 +495,106 @@ fn a_service_that_malformed_input_stops_fails() {
         "{failed:#?}"
     );
 }
+
+/// A device's own web interface (the kind vendors write in C, one process): a login
+/// page whose form handler copies each field into a fixed buffer without checking its
+/// length, so a field longer than the buffer brings the whole server down, as an
+/// overflow does. Everything else it answers (no Debian daemon falls over on cue).
+fn fragile_form(mut stream: TcpStream, stop: &AtomicBool, until: Instant) {
+    const BUFFER: usize = 256;
+    const PAGE: &str = "<html><body><form method=\"post\" action=\"/login\"><input type=\"text\" name=\"user\"><input type=\"password\" name=\"pass\"><input type=\"submit\" value=\"Log in\"></form></body></html>\n";
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    let mut request = Vec::new();
+    let mut buffer = [0u8; 8192];
+    let head_end = loop {
+        if !alive(stop, until) {
+            return;
+        }
+        if let Some(end) = request.windows(4).position(|w| w == b"\r\n\r\n") {
+            break end + 4;
+        }
+        match stream.read(&mut buffer) {
+            Ok(0) | Err(_) => return,
+            Ok(read) => request.extend_from_slice(&buffer[..read]),
+        }
+        if request.len() > 1 << 20 {
+            return;
+        }
+    };
+    let head = String::from_utf8_lossy(&request[..head_end]).to_ascii_lowercase();
+    let mut body = request[head_end..].to_vec();
+    if head.starts_with("post /login") {
+        let length: usize = head
+            .lines()
+            .find_map(|line| line.strip_prefix("content-length:"))
+            .and_then(|value| value.trim().parse().ok())
+            .unwrap_or(0)
+            .min(1 << 20);
+        while body.len() < length && alive(stop, until) {
+            match stream.read(&mut buffer) {
+                Ok(0) | Err(_) => break,
+                Ok(read) => body.extend_from_slice(&buffer[..read]),
+            }
+        }
+        let overflows = body
+            .split(|&byte| byte == b'&')
+            .filter_map(|field| field.splitn(2, |&byte| byte == b'=').nth(1))
+            .any(|value| value.len() > BUFFER);
+        if overflows {
+            // The overflow: the process is gone, and the web interface with it.
+            stop.store(true, Ordering::Relaxed);
+            return;
+        }
+    }
+    let page = if head.starts_with("post ") {
+        format!("<p>Wrong user name or password</p>{PAGE}")
+    } else {
+        PAGE.to_owned()
+    };
+    let _ = stream.write_all(
+        format!(
+            "HTTP/1.0 200 OK\r\nServer: DeviceWeb/1.0\r\nContent-Type: text/html\r\nContent-Length: {}\r\n\r\n{page}",
+            page.len()
+        )
+        .as_bytes(),
+    );
+}
+
+/// A login form that an overlong field brings down fails as a user interface's input
+/// (5.13-1A in V3.1.3), and the HTTP service itself, tried first, is not blamed for it.
+#[test]
+fn a_form_that_malformed_fields_stop_fails() {
+    let stop = Stop(Arc::new(AtomicBool::new(false)));
+    serve_on("127.0.0.26", 31081, stop.0.clone(), fragile_form);
+    let findings = crate::scan("127.0.0.26", Some(&[31081]));
+    let robustness: Vec<&provisor_engine::Finding> = findings
+        .findings
+        .iter()
+        .filter(|finding| finding.check == "net.input-robustness")
+        .collect();
+    let form = robustness
+        .iter()
+        .find(|finding| {
+            finding.title.starts_with(
+                "the login form on 127.0.0.26:31081/ stopped answering after malformed case 1 of",
+            )
+        })
+        .unwrap_or_else(|| panic!("{robustness:#?}"));
+    assert_eq!(form.outcome, provisor_engine::Outcome::Fail);
+    assert_eq!(form.evidence["input"], "form");
+    assert!(
+        robustness
+            .iter()
+            .any(|finding| finding.outcome == provisor_engine::Outcome::Pass
+                && finding.title.starts_with(
+                    "no indication that malformed input stops http on 127.0.0.26:31081/tcp"
+                )),
+        "{robustness:#?}"
+    );
+    // In a V3.1.3 assessment the form's finding bears on 5.13-1A.
+    let v3 = provisor_catalog::edition("en303645-v3.1.3").unwrap();
+    let carried = v3.carry_finding(&form.check, &form.provisions, |field| {
+        form.evidence[field].as_str().map(str::to_owned)
+    });
+    assert_eq!(carried, ["5.13-1A"]);
+}

@@ -124,6 +124,17 @@ fn the_weak_device_s_services_are_identified_by_protocol() {
         .iter()
         .map(|c| (c.edition.as_deref(), c.condition.as_str(), c.answer))
         .collect();
+    // The login form is sent malformed field values too, and survives them.
+    assert!(
+        findings.findings.iter().any(|finding| finding.check == "net.input-robustness"
+            && finding.outcome == Outcome::Pass
+            && finding.evidence["input"] == "form"
+            && finding.title.starts_with(
+                "no indication that malformed input stops the login form on 127.0.0.20:8080/cgi-bin/login.cgi"
+            )),
+        "{:#?}",
+        findings.findings
+    );
     let v3 = Some("en303645-v3.1.3");
     for expected in [
         (None, "1", true),
