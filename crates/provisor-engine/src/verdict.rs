@@ -732,6 +732,9 @@ fn review_warnings(input: &Input<'_>, warnings: &mut Vec<Warning>) {
             current.insert(&evidence.path, sha256);
         }
     }
+    if let Some(wording) = &input.wording {
+        current.insert(&wording.file, &wording.sha256);
+    }
     for (path, recorded) in &review.inputs {
         match current.get(path.as_str()) {
             Some(now) if now == recorded => {}

@@ -1,6 +1,6 @@
 //! `provisor review`: record the reviewer's decision in the assessment's `[review]`
 //! table; an approval records the SHA-256 of the assessment's own content and of every
-//! scan and evidence file, so that `check` sees a change made after it.
+//! scan, evidence and wording file, so that `check` sees a change made after it.
 
 use std::collections::BTreeMap;
 
@@ -69,6 +69,9 @@ pub fn run(args: ReviewArgs) -> Result<Outcome, Failure> {
                 if let Some(sha256) = &evidence.sha256 {
                     inputs.insert(evidence.path.clone(), sha256.clone());
                 }
+            }
+            if let Some(wording) = &assessment.wording {
+                inputs.insert(wording.file.clone(), wording.sha256.clone());
             }
             let open = assessment
                 .provisions

@@ -618,3 +618,38 @@ fn edition_mistakes_exit_two_with_the_place_and_what_to_write() {
     );
     assert!(stderr.contains("old.toml:1:1"), "{stderr}");
 }
+
+#[test]
+fn an_approval_covers_the_wording_file() {
+    let (directory, path) = v3_assessment("wording = \"wording.txt\"");
+    provisor()
+        .arg("review")
+        .arg(&path)
+        .args([
+            "--reviewer",
+            "R",
+            "--report-id",
+            "R-1",
+            "--assessor",
+            "A",
+            "--approve",
+        ])
+        .assert()
+        .success();
+    assert!(
+        fs::read_to_string(&path)
+            .unwrap()
+            .contains("\"wording.txt\" = ")
+    );
+    let quiet = provisor().arg("check").arg(&path).output().unwrap();
+    assert!(!String::from_utf8_lossy(&quiet.stderr).contains("changed after the review"));
+    let wording = directory.path().join("wording.txt");
+    let text = fs::read_to_string(&wording).unwrap() + "\n5.3-16\nPlaceholder wording of 5.3-16.\n";
+    fs::write(&wording, text).unwrap();
+    let warned = provisor().arg("check").arg(&path).output().unwrap();
+    let stderr = String::from_utf8_lossy(&warned.stderr);
+    assert!(
+        stderr.contains("changed after the review approved revision 1: wording.txt"),
+        "{stderr}"
+    );
+}
