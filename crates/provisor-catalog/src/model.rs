@@ -809,6 +809,19 @@ impl Catalog {
         carried
     }
 
+    /// This edition with the official sentences of a wording file in place of its
+    /// texts (`texts` by provision id; ids it does not hold are ignored).
+    pub fn with_texts(&self, texts: &BTreeMap<String, String>) -> Catalog {
+        let mut catalog = self.clone();
+        for provision in &mut catalog.provisions {
+            if let Some(text) = texts.get(&provision.id) {
+                provision.text = text.clone();
+                provision.text_source = TextSource::Wording;
+            }
+        }
+        catalog
+    }
+
     /// The conditions in the order a questionnaire asks them.
     pub fn questionnaire(&self) -> Vec<&Condition> {
         if self.questionnaire.is_empty() {

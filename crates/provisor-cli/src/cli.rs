@@ -202,6 +202,10 @@ pub struct CatalogArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     pub format: CatalogFormat,
+    /// Show the official wording from this file (docs/wording.md) in place of
+    /// provisor's summaries.
+    #[arg(long, value_name = "FILE")]
+    pub wording: Option<PathBuf>,
 }
 
 #[derive(Args)]

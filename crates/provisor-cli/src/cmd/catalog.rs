@@ -1,10 +1,24 @@
-//! `provisor catalog`: the standard as a table, JSON or Markdown, or one provision.
+//! `provisor catalog`: the standard as a table, JSON or Markdown, or one provision,
+//! with the official wording of a wording file when one is given.
 
 use crate::cli::{CatalogArgs, CatalogFormat};
 use crate::{Failure, Outcome, io};
 
 pub fn run(args: CatalogArgs) -> Result<Outcome, Failure> {
-    let catalog = super::edition(&args.edition)?;
+    let embedded = super::edition(&args.edition)?;
+    let worded = match &args.wording {
+        Some(path) => {
+            let bytes = io::read_limited(path).map_err(|reason| {
+                Failure::Invalid(format!("cannot read {}: {reason}", path.display()))
+            })?;
+            let wording =
+                provisor_engine::Wording::parse(&bytes, &path.display().to_string(), embedded)
+                    .map_err(|error| Failure::Invalid(io::render_errors(&[error])))?;
+            Some(embedded.with_texts(&wording.texts))
+        }
+        None => None,
+    };
+    let catalog = worded.as_ref().unwrap_or(embedded);
     let text = match (args.action.as_deref(), &args.id) {
         (None | Some("list"), None) => match args.format {
             CatalogFormat::Table => provisor_report::catalog_table(catalog),
@@ -13,8 +27,19 @@ pub fn run(args: CatalogArgs) -> Result<Outcome, Failure> {
         },
         (Some("show"), Some(id)) => {
             let provision = catalog.provision(id).ok_or_else(|| {
+                let help = match catalog.voided(id) {
+                    Some(voided) => format!(
+                        "{id} is voided in this edition; its successors are {}",
+                        voided.successors.join(" and ")
+                    ),
+                    None => format!(
+                        "provision ids are written as the standard does, {} … {}",
+                        catalog.provisions.first().map_or("", |p| p.id.as_str()),
+                        catalog.provisions.last().map_or("", |p| p.id.as_str())
+                    ),
+                };
                 Failure::Invalid(format!(
-                    "unknown provision \"{id}\" in {}\n  = help: provision ids are written as the standard does: 4-1, 5.1-1 … 5.13-1, 6-1 … 6-5",
+                    "unknown provision \"{id}\" in {}\n  = help: {help}",
                     catalog.id
                 ))
             })?;

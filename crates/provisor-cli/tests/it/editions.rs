@@ -653,3 +653,28 @@ fn an_approval_covers_the_wording_file() {
         "{stderr}"
     );
 }
+
+#[test]
+fn the_catalog_shows_a_wording_file_s_sentences() {
+    let table = stdout_of(provisor().current_dir(root()).args([
+        "catalog",
+        "--format",
+        "md",
+        "--wording",
+        WORDING,
+    ]));
+    assert!(
+        table.contains("| 5.1-2A | R | R | Placeholder wording of 5.1-2A, on two lines. |"),
+        "{table}"
+    );
+    // Rows the file does not give keep their marks.
+    assert!(table.contains("\\[summary\\] Debug interfaces"), "{table}");
+    let output = provisor()
+        .args(["catalog", "show", "5.13-1"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("its successors are 5.13-1A and 5.13-1B")
+    );
+}
