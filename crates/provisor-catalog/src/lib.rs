@@ -20,11 +20,14 @@ pub use validate::Problem;
 
 /// The edition of new work: `provisor init` writes it and `provisor catalog` shows it
 /// unless told otherwise.
-pub const DEFAULT_EDITION: &str = "en303645-v3.1.3";
+pub const DEFAULT_EDITION: &str = EN303645_V3_1_3;
 
 /// The edition an assessment file that names none is read as: files written before a
 /// second edition was embedded named none.
 pub const UNNAMED_EDITION: &str = "en303645-v2.1.1";
+
+/// EN 303 645 V3.1.3, whose features the scanners infer beside the checks' conditions.
+pub const EN303645_V3_1_3: &str = "en303645-v3.1.3";
 
 /// The edition in which provisor's checks name provisions; findings are carried into
 /// other editions by the edition map.

@@ -480,6 +480,14 @@ impl TextSource {
         }
     }
 
+    /// `text` as shown, behind its label where it has one.
+    pub fn shown(self, text: &str) -> String {
+        match self.label() {
+            Some(label) => format!("{label} {text}"),
+            None => text.to_owned(),
+        }
+    }
+
     /// The short label put before the text where it is shown (`[summary]`).
     pub fn label(self) -> Option<&'static str> {
         match self {
@@ -660,10 +668,7 @@ impl Provision {
     /// The text as reports show it: labelled `[summary]` or `[V2.1.1 wording]` when it
     /// is not the standard's sentence.
     pub fn shown_text(&self) -> String {
-        match self.text_source.label() {
-            Some(label) => format!("{label} {}", self.text),
-            None => self.text.clone(),
-        }
+        self.text_source.shown(&self.text)
     }
 
     /// Whether the provision is mandatory.
@@ -831,6 +836,15 @@ impl Catalog {
             .iter()
             .filter_map(|id| self.condition(id.as_str()))
             .collect()
+    }
+
+    /// The id of the provision derived from the recommendations' verdicts (4-1 in
+    /// V2.1.1, 5.0-1 in V3.1.3), for the words that name it.
+    pub fn derived_id(&self) -> &str {
+        self.provisions
+            .iter()
+            .find(|provision| provision.derived.is_some())
+            .map_or("4-1", |provision| provision.id.as_str())
     }
 
     /// The voided provision with this id.

@@ -114,18 +114,23 @@ pub fn judge(path: &Path, file: &AssessmentFile) -> Result<Assessment<'static>, 
     Ok(assessment)
 }
 
+/// Reads and parses a wording file given on the command line, for `catalog`'s edition.
+pub fn read_wording(
+    path: &Path,
+    catalog: &provisor_catalog::Catalog,
+) -> Result<provisor_engine::Wording, Failure> {
+    let bytes = read_limited(path)
+        .map_err(|reason| Failure::Invalid(format!("cannot read {}: {reason}", path.display())))?;
+    provisor_engine::Wording::parse(&bytes, &path.display().to_string(), catalog)
+        .map_err(|error| Failure::Invalid(render_errors(&[error])))
+}
+
 /// Puts the wording file given on the command line into an assessment, in place of the
 /// one the assessment names.
 pub fn apply_wording(assessment: &mut Assessment<'_>, path: Option<&Path>) -> Result<(), Failure> {
-    let Some(path) = path else {
-        return Ok(());
-    };
-    let bytes = read_limited(path)
-        .map_err(|reason| Failure::Invalid(format!("cannot read {}: {reason}", path.display())))?;
-    let wording =
-        provisor_engine::Wording::parse(&bytes, &path.display().to_string(), assessment.catalog)
-            .map_err(|error| Failure::Invalid(render_errors(&[error])))?;
-    assessment.wording = Some(wording);
+    if let Some(path) = path {
+        assessment.wording = Some(read_wording(path, assessment.catalog)?);
+    }
     Ok(())
 }
 

@@ -363,10 +363,7 @@ impl<'c> Assessment<'c> {
     /// where it is not the standard's sentence.
     pub fn shown_text(&self, provision: &Provision) -> String {
         let (text, source) = self.text_of(provision);
-        match source.label() {
-            Some(label) => format!("{label} {text}"),
-            None => text.to_owned(),
-        }
+        source.shown(text)
     }
 
     /// The result for one provision.

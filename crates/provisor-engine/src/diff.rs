@@ -107,8 +107,8 @@ pub fn diff_editions(
     }
 }
 
-/// Which row of the older list goes with which of the newer, in the newer's order, then
-/// the older rows nothing continues.
+/// Which row of the first list goes with which of the second: in the newer edition's
+/// order, then the older edition's rows nothing continues.
 fn pairs(
     before: &[(String, String, Verdict)],
     before_edition: &str,
@@ -121,45 +121,33 @@ fn pairs(
             .and_then(|catalog| catalog.migration.as_ref())
             .is_some_and(|migration| migration.from == older)
     };
-    let mut pairs: Vec<(Option<String>, Option<String>)> = Vec::new();
-    if before_edition != after_edition && migrates(after_edition, before_edition) {
-        let newer = catalog(after_edition).expect("checked above");
-        for (id, _, _) in after {
-            let previous = newer
+    if before_edition != after_edition && migrates(before_edition, after_edition) {
+        // Comparing back to the older edition: the same pairs, the sides swapped.
+        return pairs(after, after_edition, before, before_edition)
+            .into_iter()
+            .map(|(first, second)| (second, first))
+            .collect();
+    }
+    let mut matched: Vec<(Option<String>, Option<String>)> = Vec::new();
+    let newer = catalog(after_edition)
+        .filter(|_| before_edition != after_edition && migrates(after_edition, before_edition));
+    for (id, _, _) in after {
+        let old = match newer {
+            Some(newer) => newer
                 .provision(id)
                 .and_then(|provision| provision.previous.clone())
-                .filter(|previous| before.iter().any(|(old, _, _)| old == previous));
-            pairs.push((previous, Some(id.clone())));
-        }
-    } else if before_edition != after_edition && migrates(before_edition, after_edition) {
-        // Comparing back to the older edition: each newer row with the row it continues.
-        let newer = catalog(before_edition).expect("checked above");
-        for (id, _, _) in before {
-            let previous = newer
-                .provision(id)
-                .and_then(|provision| provision.previous.clone())
-                .filter(|previous| after.iter().any(|(new, _, _)| new == previous));
-            pairs.push((Some(id.clone()), previous));
-        }
-        for (id, _, _) in after {
-            if !pairs.iter().any(|(_, new)| new.as_deref() == Some(id)) {
-                pairs.push((None, Some(id.clone())));
-            }
-        }
-        return pairs;
-    } else {
-        for (id, _, _) in after {
-            let old = before
+                .filter(|previous| before.iter().any(|(old, _, _)| old == previous)),
+            None => before
                 .iter()
                 .any(|(old, _, _)| old == id)
-                .then(|| id.clone());
-            pairs.push((old, Some(id.clone())));
-        }
+                .then(|| id.clone()),
+        };
+        matched.push((old, Some(id.clone())));
     }
     for (id, _, _) in before {
-        if !pairs.iter().any(|(old, _)| old.as_deref() == Some(id)) {
-            pairs.push((Some(id.clone()), None));
+        if !matched.iter().any(|(old, _)| old.as_deref() == Some(id)) {
+            matched.push((Some(id.clone()), None));
         }
     }
-    pairs
+    matched
 }

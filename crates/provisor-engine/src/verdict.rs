@@ -223,11 +223,7 @@ fn judge(
                     reasons.push(format!("{declared}, with a justification"));
                     Verdict::NotFulfilled
                 } else {
-                    let derived = catalog
-                        .provisions
-                        .iter()
-                        .find(|provision| provision.derived.is_some())
-                        .map_or("4-1", |provision| provision.id.as_str());
+                    let derived = catalog.derived_id();
                     reasons.push(format!(
                         "{declared} and no justification is recorded (see {derived})"
                     ));

@@ -16,8 +16,7 @@ use crate::checks::HostContext;
 use crate::checks::logins::Login;
 use crate::ixit::Declared;
 
-/// The edition whose features are inferred here beside the checks' conditions.
-const V3: &str = "en303645-v3.1.3";
+use provisor_catalog::EN303645_V3_1_3 as V3;
 
 /// Services that are debug interfaces (as `net.exposed-interfaces` names them).
 const DEBUG_SERVICES: &[&str] = &["gdb", "adb"];

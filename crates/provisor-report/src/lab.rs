@@ -162,12 +162,7 @@ pub(crate) fn rules(assessment: &Assessment<'_>) -> Vec<String> {
     if assessment.kind == provisor_engine::Kind::Lab || !assessment.acceptances.is_empty() {
         rules.push(provisor_engine::LAB_RULE[1]);
     }
-    let derived = assessment
-        .catalog
-        .provisions
-        .iter()
-        .find(|provision| provision.derived.is_some())
-        .map_or("4-1", |provision| provision.id.as_str());
+    let derived = assessment.catalog.derived_id();
     let features = assessment.catalog.features().next().is_some();
     rules
         .into_iter()

@@ -8,7 +8,7 @@ use std::fmt::Write;
 
 use provisor_engine::{AssessmentFile, Kind, Migrated};
 
-use crate::template::assessment_text;
+use crate::template::{assessment_text, comment};
 
 /// The new assessment file. `date` is the day of the migration.
 pub fn migrated_assessment(
@@ -17,12 +17,25 @@ pub fn migrated_assessment(
     date: &str,
 ) -> Result<String, String> {
     let catalog = migrated.catalog;
-    let header = format!(
-        "# provisor assessment, migrated on {date} from {} ({}) to {} by `provisor migrate`.\n#\n# Answers carried from the old edition say so in their note. Statements marked\n# `carried` must be checked against {} and the mark removed; the assessment cannot\n# be approved before. Check it with `provisor check FILE`.\n",
-        file.origin(),
-        file.catalog.short_title,
-        catalog.short_title,
-        catalog.short_title
+    let mut header = String::new();
+    comment(
+        &mut header,
+        "",
+        &format!(
+            "provisor assessment, migrated on {date} from {} ({}) to {} by `provisor migrate`.",
+            file.origin(),
+            file.catalog.short_title,
+            catalog.short_title
+        ),
+    );
+    header.push_str("#\n");
+    comment(
+        &mut header,
+        "",
+        &format!(
+            "Answers carried from the old edition say so in their note. Statements marked `carried` must be checked against {} and the mark removed; the assessment cannot be approved before. Check it with `provisor check FILE`.",
+            catalog.short_title
+        ),
     );
     let preamble = match file.kind {
         Kind::Lab => "kind = \"lab\"\n",

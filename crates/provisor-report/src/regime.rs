@@ -267,6 +267,7 @@ pub fn psti_statement(
     })?;
     let device = &assessment.device;
     let blank = |what: &str| format!("[to fill in: {what}]");
+    let filled = |value: &Option<String>, what: &str| value.clone().unwrap_or_else(|| blank(what));
     let mut out = String::new();
     let _ = writeln!(out, "# Statement of compliance\n");
     let _ = writeln!(
@@ -333,18 +334,15 @@ pub fn psti_statement(
     let _ = writeln!(
         out,
         "- Name: {}",
-        device
-            .manufacturer
-            .clone()
-            .unwrap_or_else(|| blank("the manufacturer's name"))
+        filled(&device.manufacturer, "the manufacturer's name")
     );
     let _ = writeln!(
         out,
         "- Address: {}",
-        device
-            .manufacturer_address
-            .clone()
-            .unwrap_or_else(|| blank("the manufacturer's address ([device] manufacturer_address)"))
+        filled(
+            &device.manufacturer_address,
+            "the manufacturer's address ([device] manufacturer_address)"
+        )
     );
     let _ = writeln!(
         out,
@@ -403,10 +401,7 @@ pub fn psti_statement(
     let _ = writeln!(
         out,
         "- Signed for and on behalf of: {}",
-        device
-            .manufacturer
-            .clone()
-            .unwrap_or_else(|| blank("the manufacturer"))
+        filled(&device.manufacturer, "the manufacturer")
     );
     let _ = writeln!(out, "- Name: {}", blank("signatory"));
     let _ = writeln!(out, "- Function: {}", blank("signatory's function"));

@@ -30,7 +30,7 @@ pub(crate) fn quoted(text: &str) -> String {
 }
 
 /// Wraps a comment to about 88 columns.
-fn comment(out: &mut String, indent: &str, text: &str) {
+pub(crate) fn comment(out: &mut String, indent: &str, text: &str) {
     let mut line = String::new();
     for word in text.split_whitespace() {
         if !line.is_empty() && line.len() + word.len() + 1 > 86 - indent.len() {
@@ -195,11 +195,7 @@ pub(crate) fn assessment_text(
         }
     }
 
-    let derived = catalog
-        .provisions
-        .iter()
-        .find(|provision| provision.derived.is_some())
-        .map_or("4-1", |provision| provision.id.as_str());
+    let derived = catalog.derived_id();
     let _ = writeln!(
         out,
         "\n# Statements: the Implementation Conformance Statement. For each provision,\n# uncomment its table and say whether it is met: support = \"yes\", \"no\" or\n# \"not-applicable\"; detail says how it is met, or why not (a recommendation not met\n# needs a justification here: that is provision {derived}); evidence lists files relative to\n# this one, or URLs."

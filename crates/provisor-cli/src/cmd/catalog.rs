@@ -7,15 +7,7 @@ use crate::{Failure, Outcome, io};
 pub fn run(args: CatalogArgs) -> Result<Outcome, Failure> {
     let embedded = super::edition(&args.edition)?;
     let worded = match &args.wording {
-        Some(path) => {
-            let bytes = io::read_limited(path).map_err(|reason| {
-                Failure::Invalid(format!("cannot read {}: {reason}", path.display()))
-            })?;
-            let wording =
-                provisor_engine::Wording::parse(&bytes, &path.display().to_string(), embedded)
-                    .map_err(|error| Failure::Invalid(io::render_errors(&[error])))?;
-            Some(embedded.with_texts(&wording.texts))
-        }
+        Some(path) => Some(embedded.with_texts(&io::read_wording(path, embedded)?.texts)),
         None => None,
     };
     let catalog = worded.as_ref().unwrap_or(embedded);

@@ -143,6 +143,27 @@ fn scan_files_are_validated() {
 
     let stderr = scan_error("{\"schema\": ");
     assert!(stderr.contains("malformed findings file"), "{stderr}");
+
+    // A findings file of /2 names the edition it is numbered in: an unknown one, or one
+    // the assessment's edition does not migrate from, is refused where it is written.
+    let current = |edition: &str| {
+        findings_file(FINDING).replace(
+            "\"schema\":\"provisor.findings/1\"",
+            &format!("\"schema\":\"provisor.findings/2\",\"edition\":\"{edition}\""),
+        )
+    };
+    let stderr = scan_error(&current("en303645-v9"));
+    assert!(
+        stderr.contains("unknown edition \"en303645-v9\""),
+        "{stderr}"
+    );
+    assert!(stderr.contains("/edition"), "{stderr}");
+    let stderr = scan_error(&current("en303645-v3.1.3"));
+    assert!(
+        stderr
+            .contains("numbered in en303645-v3.1.3, which cannot be carried into en303645-v2.1.1"),
+        "{stderr}"
+    );
 }
 
 #[test]

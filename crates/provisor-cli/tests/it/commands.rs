@@ -3,7 +3,9 @@
 
 use std::fs;
 
-use crate::support::{MINIMAL, SMARTCAM, in_root, provisor, redact, root, stdout_of};
+use crate::support::{
+    MINIMAL, SMARTCAM, check_json, in_root, provision_in, provisor, redact, root, stdout_of,
+};
 
 #[test]
 fn version_and_help() {
@@ -221,20 +223,7 @@ fn init_interactive_asks_skips_implied_and_writes_the_answers() {
     assert!(written.contains("\n4 = false\n"));
     assert!(written.contains("# 5 = true    (follows from condition 4)"));
     // The written file is a valid assessment with those answers.
-    let json: serde_json::Value = serde_json::from_str(&stdout_of(
-        provisor()
-            .arg("check")
-            .arg(&path)
-            .args(["--format", "json"]),
-    ))
-    .unwrap();
-    let debug = json["provisions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["id"] == "5.6-4")
-        .unwrap()
-        .clone();
+    let debug = provision_in(&check_json(&path), "5.6-4");
     assert_eq!(debug["applicability"], "applies");
 }
 
@@ -435,23 +424,9 @@ fn a_v3_assessment_gets_the_same_evidence_renumbered() {
         .arg(&assessment)
         .assert()
         .code(1);
-    let json: serde_json::Value = serde_json::from_str(&stdout_of(
-        provisor()
-            .arg("check")
-            .arg(&assessment)
-            .args(["--format", "json"]),
-    ))
-    .unwrap();
+    let json = check_json(&assessment);
     assert_eq!(json["edition"], "en303645-v3.1.3");
-    let provision = |id: &str| -> serde_json::Value {
-        json["provisions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|p| p["id"] == id)
-            .unwrap_or_else(|| panic!("{id}"))
-            .clone()
-    };
+    let provision = |id: &str| provision_in(&json, id);
     // The shell on ttyS0 is a debug interface and a physical port: both parts of 5.6-4
     // fail, and features r and q are inferred from it.
     for id in ["5.6-4A", "5.6-4B", "5.1-1", "5.4-3"] {

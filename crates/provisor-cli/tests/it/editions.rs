@@ -1,12 +1,28 @@
-//! The current edition end to end: a wording file puts the standard's sentences in place
-//! of provisor's marked summaries, from the assessment or the command line, and is
-//! refused with its place when it is wrong.
+//! The two editions end to end: wording files (the standard's sentences in place of
+//! provisor's marked summaries), migration from V2.1.1 to V3.1.3 and what it marks for
+//! confirmation, diff across editions, the UK PSTI view and statement, and the mistakes
+//! of each refused with their place.
 
 use std::fs;
 
-use crate::support::{provisor, root, stdout_of};
+use crate::support::{check_json, provision_in, provisor, report_of, root, stdout_of};
 
 const WORDING: &str = "crates/provisor-cli/tests/it/fixtures/wording-v3.txt";
+
+/// `provisor review PATH --approve`, by a reviewer R of an assessor A's report.
+fn approve(path: &std::path::Path) -> assert_cmd::Command {
+    let mut command = provisor();
+    command.arg("review").arg(path).args([
+        "--reviewer",
+        "R",
+        "--report-id",
+        "R-1",
+        "--assessor",
+        "A",
+        "--approve",
+    ]);
+    command
+}
 
 /// A V3.1.3 assessment in a temporary directory, with the test wording file beside it.
 fn v3_assessment(extra: &str) -> (tempfile::TempDir, std::path::PathBuf) {
@@ -24,13 +40,7 @@ fn v3_assessment(extra: &str) -> (tempfile::TempDir, std::path::PathBuf) {
 #[test]
 fn a_wording_file_named_by_the_assessment_replaces_the_summaries() {
     let (_directory, path) = v3_assessment("wording = \"wording.txt\"");
-    let json: serde_json::Value = serde_json::from_str(&stdout_of(
-        provisor()
-            .arg("check")
-            .arg(&path)
-            .args(["--format", "json"]),
-    ))
-    .unwrap();
+    let json = check_json(&path);
     let bytes = fs::read(root().join(WORDING)).unwrap();
     let sha256 = provisor_engine::sha256_hex(&bytes);
     assert_eq!(json["wording"]["file"], "wording.txt");
@@ -39,12 +49,7 @@ fn a_wording_file_named_by_the_assessment_replaces_the_summaries() {
         json["wording"]["provisions"],
         serde_json::json!(["5.1-2A", "6-6"])
     );
-    let html = stdout_of(
-        provisor()
-            .arg("report")
-            .arg(&path)
-            .args(["--format", "html"]),
-    );
+    let html = report_of(&path, "html");
     assert!(html.contains("Placeholder wording of 5.1-2A, on two lines."));
     assert!(!html.contains("New in V3.1.3: a recommendation worded"));
     // Provisions the file does not give keep their marked summary.
@@ -53,7 +58,7 @@ fn a_wording_file_named_by_the_assessment_replaces_the_summaries() {
     assert!(html.contains(&format!(
         "from the wording file wording.txt (SHA-256 {sha256})"
     )));
-    let markdown = stdout_of(provisor().arg("report").arg(&path).args(["--format", "md"]));
+    let markdown = report_of(&path, "md");
     assert!(markdown.contains(&format!(
         "from the wording file wording.txt (SHA-256 {sha256})"
     )));
@@ -242,19 +247,8 @@ fn migration_carries_answers_and_statements_and_says_what_needs_a_person() {
     assert!(!plain.contains("carried"), "{plain}");
     // A test record follows its test case, marked; in the lab it waits for an assessor.
     assert!(text.contains("[test.\"5.1-1-2\"]"));
-    let json: serde_json::Value = serde_json::from_str(&stdout_of(
-        provisor().arg("check").arg(&new).args(["--format", "json"]),
-    ))
-    .unwrap();
-    let provision = |id: &str| {
-        json["provisions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|p| p["id"] == id)
-            .unwrap()
-            .clone()
-    };
+    let json = check_json(&new);
+    let provision = |id: &str| provision_in(&json, id);
     let reasons = provision("5.1-1")["reasons"].to_string();
     assert!(
         reasons.contains("carried from test case 5.1-1-2"),
@@ -263,35 +257,12 @@ fn migration_carries_answers_and_statements_and_says_what_needs_a_person() {
     assert!(reasons.contains("carried, confirm"), "{reasons}");
     assert_eq!(provision("5.6-4A")["statement"]["carried"], "5.6-4");
     // Reports flag what is carried.
-    let html = stdout_of(
-        provisor()
-            .arg("report")
-            .arg(&new)
-            .args(["--format", "html"]),
-    );
+    let html = report_of(&new, "html");
     assert!(html.contains("[carried from 5.6-4, confirm]"));
-    let csv = stdout_of(
-        provisor()
-            .arg("report")
-            .arg(&new)
-            .args(["--format", "ics-csv"]),
-    );
+    let csv = report_of(&new, "ics-csv");
     assert!(csv.contains("[carried from 5.6-4, confirm]"));
     // An approval waits until nothing carried is left unconfirmed.
-    let refused = provisor()
-        .arg("review")
-        .arg(&new)
-        .args([
-            "--reviewer",
-            "R",
-            "--report-id",
-            "LAB-1",
-            "--assessor",
-            "A",
-            "--approve",
-        ])
-        .output()
-        .unwrap();
+    let refused = approve(&new).output().unwrap();
     assert_eq!(refused.status.code(), Some(2));
     assert!(
         String::from_utf8_lossy(&refused.stderr)
@@ -304,20 +275,7 @@ fn migration_carries_answers_and_statements_and_says_what_needs_a_person() {
         .map(|line| format!("{line}\n"))
         .collect();
     fs::write(&new, confirmed).unwrap();
-    provisor()
-        .arg("review")
-        .arg(&new)
-        .args([
-            "--reviewer",
-            "R",
-            "--report-id",
-            "LAB-1",
-            "--assessor",
-            "A",
-            "--approve",
-        ])
-        .assert()
-        .success();
+    approve(&new).assert().success();
 }
 
 #[test]
@@ -409,6 +367,24 @@ fn diff_across_editions_matches_rows_by_the_migration_map() {
         .find(|change| change["provision"] == "5.6-4A")
         .unwrap();
     assert_eq!(fixed["previous"], "5.6-4");
+    // Back from V3.1.3 to V2.1.1: the same pairs, sides swapped; rows V2.1.1 does not
+    // have are gone, not changed.
+    let output = provisor()
+        .current_dir(root())
+        .args([
+            "diff",
+            "examples/smartcam/assessment-v3.1.3.toml",
+            "examples/smartcam/assessment.toml",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        text.contains("5.6-4B → 5.6-4 M  NOT FULFILLED → FAIL"),
+        "{text}"
+    );
+    assert!(text.contains("6-6     M  PASS → (absent)"), "{text}");
+    assert!(!text.contains("5.0-1"), "{text}");
 }
 
 #[test]
@@ -464,23 +440,12 @@ fn the_uk_psti_view_says_which_requirements_are_met_and_from_which_provisions() 
     assert!(text.contains("NOT MET  Passwords"), "{text}");
     assert!(text.contains("OPEN     Information on how to report security issues"));
     // Every report has the section; JSON names the requirements.
-    let json: serde_json::Value = serde_json::from_str(&stdout_of(
-        provisor()
-            .arg("check")
-            .arg(&path)
-            .args(["--format", "json"]),
-    ))
-    .unwrap();
+    let json = check_json(&path);
     assert_eq!(json["regimes"][0]["id"], "uk-psti");
     assert_eq!(json["regimes"][0]["requirements"][0]["status"], "not-met");
-    let html = stdout_of(
-        provisor()
-            .arg("report")
-            .arg(&path)
-            .args(["--format", "html"]),
-    );
+    let html = report_of(&path, "html");
     assert!(html.contains("<h2>UK PSTI security requirements</h2>"));
-    let markdown = stdout_of(provisor().arg("report").arg(&path).args(["--format", "md"]));
+    let markdown = report_of(&path, "md");
     assert!(markdown.contains("## UK PSTI security requirements"));
     // An unknown regime is refused.
     let output = provisor()
@@ -522,12 +487,7 @@ fn the_psti_statement_draft_has_the_prescribed_content() {
     // requirement is said first.
     let (_directory, path) =
         v3_assessment("[provision.\"5.2-1\"]\nsupport = \"no\"\ndetail = \"none yet\"\n");
-    let statement = stdout_of(
-        provisor()
-            .arg("report")
-            .arg(&path)
-            .args(["--format", "psti-statement"]),
-    );
+    let statement = report_of(&path, "psti-statement");
     assert!(statement.contains("**Not ready to sign:**"), "{statement}");
     assert!(statement.contains("[to fill in: the end date of the defined support period"));
     assert!(statement.contains("**Note:** the view below is indicative only"));
@@ -545,14 +505,10 @@ fn diff_reads_assessment_documents_of_both_schemas() {
     let current: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(current["schema"], "provisor.assessment/2");
     // Condition ids: numbers for conditions, letters for features.
-    let conditions = current["provisions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["id"] == "5.1-5")
-        .unwrap()["conditions"]
-        .clone();
-    assert_eq!(conditions, serde_json::json!([14, "e"]));
+    assert_eq!(
+        provision_in(&current, "5.1-5")["conditions"],
+        serde_json::json!([14, "e"])
+    );
     let new = directory.path().join("v3.json");
     fs::write(&new, &json).unwrap();
     let old = directory.path().join("v2.json");
@@ -622,20 +578,7 @@ fn edition_mistakes_exit_two_with_the_place_and_what_to_write() {
 #[test]
 fn an_approval_covers_the_wording_file() {
     let (directory, path) = v3_assessment("wording = \"wording.txt\"");
-    provisor()
-        .arg("review")
-        .arg(&path)
-        .args([
-            "--reviewer",
-            "R",
-            "--report-id",
-            "R-1",
-            "--assessor",
-            "A",
-            "--approve",
-        ])
-        .assert()
-        .success();
+    approve(&path).assert().success();
     assert!(
         fs::read_to_string(&path)
             .unwrap()

@@ -35,3 +35,32 @@ pub fn redact(text: &str) -> String {
 pub fn stdout_of(command: &mut Command) -> String {
     String::from_utf8(command.output().unwrap().stdout).unwrap()
 }
+
+/// `provisor check PATH --format json`, parsed.
+pub fn check_json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&stdout_of(
+        provisor().arg("check").arg(path).args(["--format", "json"]),
+    ))
+    .unwrap()
+}
+
+/// `provisor report PATH --format FORMAT`, as written to standard output.
+pub fn report_of(path: &Path, format: &str) -> String {
+    stdout_of(
+        provisor()
+            .arg("report")
+            .arg(path)
+            .args(["--format", format]),
+    )
+}
+
+/// The result of provision `id` in an assessment document.
+pub fn provision_in(document: &serde_json::Value, id: &str) -> serde_json::Value {
+    document["provisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|provision| provision["id"] == id)
+        .unwrap_or_else(|| panic!("provision {id} is in the document"))
+        .clone()
+}

@@ -243,18 +243,20 @@ impl Subject {
             Some((port, _, page, _)) => {
                 format!("the login form on {}{page}", context.target.endpoint(port))
             }
-            None => {
-                let transport = if matches!(self, Subject::Coap { .. }) {
-                    "udp"
-                } else {
-                    "tcp"
-                };
-                format!(
-                    "{} on {}/{transport}",
-                    self.name(context),
-                    context.target.endpoint(self.port(context))
-                )
-            }
+            None => format!(
+                "{} on {}/{}",
+                self.name(context),
+                context.target.endpoint(self.port(context)),
+                self.transport()
+            ),
+        }
+    }
+
+    /// `udp` for CoAP, `tcp` for the rest.
+    fn transport(self) -> &'static str {
+        match self {
+            Subject::Coap { .. } => "udp",
+            _ => "tcp",
         }
     }
 
@@ -394,11 +396,7 @@ async fn observe(context: &HostContext, sink: &mut FindingSink) {
     let subjects: Vec<Subject> = services.into_iter().chain(forms).collect();
     for (subject, (tried, done)) in subjects.into_iter().zip(results) {
         let port = subject.port(context);
-        let transport = if matches!(subject, Subject::Coap { .. }) {
-            "udp"
-        } else {
-            "tcp"
-        };
+        let transport = subject.transport();
         let name = subject.name(context);
         let described = subject.describe(context);
         let cases = subject.cases(context);

@@ -31,8 +31,7 @@ static META: CheckMeta = CheckMeta {
     provisions: &["5.1-1", "5.3-2", "5.6-4", "5.4-1", "5.11-1"],
 };
 
-/// The edition whose features are inferred beside the checks' conditions.
-const V3: &str = "en303645-v3.1.3";
+use provisor_catalog::EN303645_V3_1_3 as V3;
 
 /// Daemons that authenticate users over the network.
 const LOGIN_DAEMONS: &[&str] = &[

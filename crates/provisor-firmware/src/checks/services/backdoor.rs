@@ -392,7 +392,7 @@ const BIND_SHELL: &str = "it listens on a socket, puts the connection on its sta
 /// a network interface nobody needs exists (V3.1.3's feature p).
 fn backdoor(sink: &mut FindingSink, boot: &BootCommand, program: &str, how: &str) {
     sink.infer_in(
-        "en303645-v3.1.3",
+        provisor_catalog::EN303645_V3_1_3,
         "p",
         true,
         format!(
