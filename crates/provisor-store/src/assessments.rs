@@ -1,0 +1,478 @@
+//! Assessments as the CLI knows them: an assessment file and the files it names (scans,
+//! evidence, a wording file), kept as revisions of a file tree. A revision is never
+//! changed once written: an edit, an import or a scan result makes the next revision,
+//! and an approval names the revision it approved, which therefore stays as approved.
+//! The files' bytes are blobs of the product's manufacturer.
+
+use serde::Serialize;
+use serde_json::json;
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+
+use crate::blobs::is_sha256;
+use crate::{Actor, Store, StoreError, audit, new_id, now_ms};
+
+/// An assessment's record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AssessmentRecord {
+    /// The id.
+    pub id: String,
+    /// The release assessed.
+    pub release_id: String,
+    /// The manufacturer (the product's organisation).
+    pub organisation_id: String,
+    /// The lab assigned, if any.
+    pub lab_id: Option<String>,
+    /// The edition of the standard, as the current revision's file names it.
+    pub edition: String,
+    /// `self` or `lab`.
+    pub kind: String,
+    /// The assessment file's path within the tree (`assessment.toml`).
+    pub main_file: String,
+    /// The newest revision.
+    pub current_revision: i64,
+    /// The revision approved, if any.
+    pub approved_revision: Option<i64>,
+    /// Whether the current revision is conformant.
+    pub conformant: Option<bool>,
+    /// When it was made.
+    pub created_at: i64,
+    /// When its newest revision was made.
+    pub updated_at: i64,
+}
+
+/// One revision's record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Revision {
+    /// Its number, from 1.
+    pub revision: i64,
+    /// Who made it.
+    pub created_by: String,
+    /// When.
+    pub created_at: i64,
+    /// Why (`import`, `edit: …`, `scan result …`).
+    pub note: String,
+}
+
+/// A file of a revision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileRecord {
+    /// The path relative to the assessment file's directory.
+    pub path: String,
+    /// `assessment`, `scan`, `evidence`, `wording` or `other`.
+    pub role: String,
+    /// The blob's SHA-256.
+    pub sha256: String,
+    /// Its size.
+    pub size: i64,
+}
+
+/// A file of a new revision (its blob already stored).
+pub type NewFile = FileRecord;
+
+/// What a new assessment or revision holds, as the engine judged it.
+#[derive(Debug, Clone)]
+pub struct NewAssessment {
+    /// The assessment file's path within the tree.
+    pub main_file: String,
+    /// Every file of the tree, the assessment file included.
+    pub files: Vec<NewFile>,
+    /// The edition the file names.
+    pub edition: String,
+    /// `self` or `lab`.
+    pub kind: String,
+    /// Whether it is conformant.
+    pub conformant: bool,
+    /// Why this revision was made.
+    pub note: String,
+}
+
+fn record_from_row(row: &AnyRow) -> AssessmentRecord {
+    AssessmentRecord {
+        id: row.get("id"),
+        release_id: row.get("release_id"),
+        organisation_id: row.get("organisation_id"),
+        lab_id: row.get("lab_id"),
+        edition: row.get("edition"),
+        kind: row.get("kind"),
+        main_file: row.get("main_file"),
+        current_revision: row.get("current_revision"),
+        approved_revision: row.get("approved_revision"),
+        conformant: row
+            .get::<Option<i64>, _>("conformant")
+            .map(|value| value != 0),
+        created_at: row.get("created_at"),
+        updated_at: row.get("updated_at"),
+    }
+}
+
+const SELECT_ASSESSMENT: &str = "SELECT a.*, p.organisation_id FROM assessments a \
+    JOIN releases r ON r.id = a.release_id JOIN products p ON p.id = r.product_id";
+
+/// Checks a revision's tree: relative, normalised, unique paths; the assessment file
+/// among them; hashes that are hashes.
+fn check_tree(new: &NewAssessment) -> Result<(), StoreError> {
+    let mut seen = std::collections::BTreeSet::new();
+    for file in &new.files {
+        let safe = !file.path.is_empty()
+            && file.path.len() <= 1024
+            && !file.path.starts_with('/')
+            && !file.path.contains('\\')
+            && file
+                .path
+                .split('/')
+                .all(|part| !part.is_empty() && part != "." && part != "..")
+            && !file.path.chars().any(char::is_control);
+        if !safe {
+            return Err(StoreError::Invalid(format!(
+                "file path \"{}\" is not a relative path inside the assessment's directory",
+                file.path.escape_debug()
+            )));
+        }
+        if !seen.insert(file.path.as_str()) {
+            return Err(StoreError::Invalid(format!(
+                "file path \"{}\" appears twice",
+                file.path
+            )));
+        }
+        if !is_sha256(&file.sha256) || file.size < 0 {
+            return Err(StoreError::Invalid(format!(
+                "file \"{}\": not a SHA-256 and size",
+                file.path
+            )));
+        }
+    }
+    if !new.files.iter().any(|file| file.path == new.main_file) {
+        return Err(StoreError::Invalid(format!(
+            "the assessment file {} is not among the files",
+            new.main_file
+        )));
+    }
+    Ok(())
+}
+
+async fn record_blobs(
+    tx: &mut Transaction<'_, Any>,
+    organisation: &str,
+    files: &[NewFile],
+) -> Result<(), StoreError> {
+    let now = now_ms();
+    for file in files {
+        let known =
+            sqlx::query("SELECT size FROM blobs WHERE organisation_id = $1 AND sha256 = $2")
+                .bind(organisation)
+                .bind(&file.sha256)
+                .fetch_optional(&mut **tx)
+                .await?;
+        if known.is_none() {
+            sqlx::query(
+                "INSERT INTO blobs (organisation_id, sha256, size, created_at) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(organisation)
+            .bind(&file.sha256)
+            .bind(file.size)
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+async fn insert_revision(
+    tx: &mut Transaction<'_, Any>,
+    actor: &Actor,
+    assessment: &str,
+    revision: i64,
+    new: &NewAssessment,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO assessment_revisions (assessment_id, revision, created_by, created_at, note) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(assessment)
+    .bind(revision)
+    .bind(actor.label())
+    .bind(now_ms())
+    .bind(&new.note)
+    .execute(&mut **tx)
+    .await?;
+    for file in &new.files {
+        sqlx::query(
+            "INSERT INTO assessment_files (assessment_id, revision, path, role, sha256, size) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(assessment)
+        .bind(revision)
+        .bind(&file.path)
+        .bind(&file.role)
+        .bind(&file.sha256)
+        .bind(file.size)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+fn tree_json(new: &NewAssessment) -> serde_json::Value {
+    json!({
+        "main_file": new.main_file,
+        "edition": new.edition,
+        "kind": new.kind,
+        "conformant": new.conformant,
+        "note": new.note,
+        "files": new.files,
+    })
+}
+
+impl Store {
+    /// Creates an assessment of a release with its first revision.
+    pub async fn create_assessment(
+        &self,
+        actor: &Actor,
+        release: &str,
+        new: &NewAssessment,
+    ) -> Result<AssessmentRecord, StoreError> {
+        check_tree(new)?;
+        let release_record = self.release(release).await?;
+        let product = self.product(&release_record.product_id).await?;
+        let id = new_id("asm");
+        let now = now_ms();
+        let mut tx = self.pool.begin().await?;
+        record_blobs(&mut tx, &product.organisation_id, &new.files).await?;
+        sqlx::query(
+            "INSERT INTO assessments (id, release_id, edition, kind, main_file, current_revision, conformant, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $7)",
+        )
+        .bind(&id)
+        .bind(release)
+        .bind(&new.edition)
+        .bind(&new.kind)
+        .bind(&new.main_file)
+        .bind(i64::from(new.conformant))
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        insert_revision(&mut tx, actor, &id, 1, new).await?;
+        audit::append(
+            &mut tx,
+            actor,
+            "assessment.create",
+            &id,
+            Some(&product.organisation_id),
+            None,
+            Some(&tree_json(new)),
+        )
+        .await?;
+        tx.commit().await?;
+        self.assessment(&id).await
+    }
+
+    /// Adds the next revision; refused when the current revision is not `based_on`
+    /// (someone else changed it meanwhile).
+    pub async fn add_revision(
+        &self,
+        actor: &Actor,
+        assessment: &str,
+        based_on: i64,
+        new: &NewAssessment,
+    ) -> Result<AssessmentRecord, StoreError> {
+        check_tree(new)?;
+        let record = self.assessment(assessment).await?;
+        let before = self.files(assessment, record.current_revision).await?;
+        let mut tx = self.pool.begin().await?;
+        let revision = based_on + 1;
+        // The guarded update is the optimistic lock: of two writers on the same
+        // revision, one updates the row and the other finds it moved on.
+        let changed = sqlx::query(
+            "UPDATE assessments SET current_revision = $1, edition = $2, kind = $3, main_file = $4, \
+             conformant = $5, updated_at = $6 WHERE id = $7 AND current_revision = $8",
+        )
+        .bind(revision)
+        .bind(&new.edition)
+        .bind(&new.kind)
+        .bind(&new.main_file)
+        .bind(i64::from(new.conformant))
+        .bind(now_ms())
+        .bind(assessment)
+        .bind(based_on)
+        .execute(&mut *tx)
+        .await?;
+        if changed.rows_affected() == 0 {
+            return Err(StoreError::Conflict(format!(
+                "assessment {assessment} is at revision {}, not {based_on}: reload it and apply the change again",
+                record.current_revision
+            )));
+        }
+        record_blobs(&mut tx, &record.organisation_id, &new.files).await?;
+        insert_revision(&mut tx, actor, assessment, revision, new).await?;
+        audit::append(
+            &mut tx,
+            actor,
+            "assessment.revise",
+            assessment,
+            Some(&record.organisation_id),
+            Some(&json!({"revision": record.current_revision, "files": before})),
+            Some(&json!({"revision": revision, "tree": tree_json(new)})),
+        )
+        .await?;
+        tx.commit().await?;
+        self.assessment(assessment).await
+    }
+
+    /// An assessment.
+    pub async fn assessment(&self, id: &str) -> Result<AssessmentRecord, StoreError> {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{SELECT_ASSESSMENT} WHERE a.id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(|row| record_from_row(&row))
+        .ok_or_else(|| StoreError::NotFound(format!("assessment {id}")))
+    }
+
+    /// A release's assessments, newest first.
+    pub async fn assessments_of_release(
+        &self,
+        release: &str,
+    ) -> Result<Vec<AssessmentRecord>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{SELECT_ASSESSMENT} WHERE a.release_id = $1 ORDER BY a.created_at DESC, a.id DESC"
+        )))
+        .bind(release)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(record_from_row).collect())
+    }
+
+    /// The files of a revision, by path.
+    pub async fn files(
+        &self,
+        assessment: &str,
+        revision: i64,
+    ) -> Result<Vec<FileRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT path, role, sha256, size FROM assessment_files WHERE assessment_id = $1 AND revision = $2 ORDER BY path",
+        )
+        .bind(assessment)
+        .bind(revision)
+        .fetch_all(&self.pool)
+        .await?;
+        if rows.is_empty() {
+            return Err(StoreError::NotFound(format!(
+                "revision {revision} of assessment {assessment}"
+            )));
+        }
+        Ok(rows
+            .iter()
+            .map(|row| FileRecord {
+                path: row.get(0),
+                role: row.get(1),
+                sha256: row.get(2),
+                size: row.get(3),
+            })
+            .collect())
+    }
+
+    /// An assessment's revisions, oldest first.
+    pub async fn revisions(&self, assessment: &str) -> Result<Vec<Revision>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT revision, created_by, created_at, note FROM assessment_revisions WHERE assessment_id = $1 ORDER BY revision",
+        )
+        .bind(assessment)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|row| Revision {
+                revision: row.get(0),
+                created_by: row.get(1),
+                created_at: row.get(2),
+                note: row.get(3),
+            })
+            .collect())
+    }
+
+    /// Assigns a lab to an assessment (or with `None` withdraws it).
+    pub async fn assign_lab(
+        &self,
+        actor: &Actor,
+        assessment: &str,
+        lab: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let record = self.assessment(assessment).await?;
+        if let Some(lab) = lab {
+            let organisation = self.organisation(lab).await?;
+            if organisation.kind != crate::OrganisationKind::Lab {
+                return Err(StoreError::Invalid(format!(
+                    "{} is not a lab",
+                    organisation.name
+                )));
+            }
+        }
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE assessments SET lab_id = $1 WHERE id = $2")
+            .bind(lab)
+            .bind(assessment)
+            .execute(&mut *tx)
+            .await?;
+        audit::append(
+            &mut tx,
+            actor,
+            "assessment.assign-lab",
+            assessment,
+            Some(&record.organisation_id),
+            Some(&json!({"lab": record.lab_id})),
+            Some(&json!({"lab": lab})),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records that a revision was approved (the approval itself is in its file's
+    /// `[review]`).
+    pub async fn mark_approved(
+        &self,
+        actor: &Actor,
+        assessment: &str,
+        revision: i64,
+    ) -> Result<(), StoreError> {
+        let record = self.assessment(assessment).await?;
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE assessments SET approved_revision = $1 WHERE id = $2")
+            .bind(revision)
+            .bind(assessment)
+            .execute(&mut *tx)
+            .await?;
+        audit::append(
+            &mut tx,
+            actor,
+            "assessment.approve",
+            assessment,
+            Some(&record.organisation_id),
+            Some(&json!({"approved_revision": record.approved_revision})),
+            Some(&json!({"approved_revision": revision})),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Whether an organisation's namespace holds a blob, and its size.
+    pub async fn blob_size(
+        &self,
+        organisation: &str,
+        sha256: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        Ok(
+            sqlx::query("SELECT size FROM blobs WHERE organisation_id = $1 AND sha256 = $2")
+                .bind(organisation)
+                .bind(sha256)
+                .fetch_optional(&self.pool)
+                .await?
+                .map(|row| row.get(0)),
+        )
+    }
+}

@@ -1,0 +1,372 @@
+//! The job queue, in the database so that it survives a restart and so that workers on
+//! other machines can share it: a job is queued, then claimed by one worker with a lease
+//! it renews by heartbeats, then done or failed with the reason. A lease that runs out
+//! (the worker died) puts the job back in the queue until its attempts are used up.
+//! Claiming is the one statement that differs between the engines: PostgreSQL skips
+//! rows another worker holds (`FOR UPDATE SKIP LOCKED`), SQLite has one writer at a
+//! time anyway. Job bookkeeping is operational state and is not audited; the job's
+//! creation and its result are.
+
+use serde::Serialize;
+use serde_json::{Value, json};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::{Actor, Engine, Store, StoreError, audit, new_id, now_ms};
+
+/// Where a job is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobState {
+    /// Waiting for a worker.
+    Queued,
+    /// A worker holds it.
+    Running,
+    /// Finished with a result.
+    Done,
+    /// Given up, with the reason.
+    Failed,
+}
+
+impl JobState {
+    fn as_str(self) -> &'static str {
+        match self {
+            JobState::Queued => "queued",
+            JobState::Running => "running",
+            JobState::Done => "done",
+            JobState::Failed => "failed",
+        }
+    }
+
+    fn parse(text: &str) -> JobState {
+        match text {
+            "running" => JobState::Running,
+            "done" => JobState::Done,
+            "failed" => JobState::Failed,
+            _ => JobState::Queued,
+        }
+    }
+}
+
+/// A job.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Job {
+    /// The id.
+    pub id: String,
+    /// What to do (`scan-firmware`, `scan-host`).
+    pub kind: String,
+    /// The organisation it works for.
+    pub organisation_id: String,
+    /// What it works on (a release or an assessment).
+    pub subject: String,
+    /// Its parameters.
+    pub payload: Value,
+    /// Where it is.
+    pub state: JobState,
+    /// How many times a worker took it.
+    pub attempts: i64,
+    /// How many times it may be taken.
+    pub max_attempts: i64,
+    /// The worker holding it.
+    pub lease_owner: Option<String>,
+    /// When the lease runs out.
+    pub lease_until: Option<i64>,
+    /// What the worker last said.
+    pub progress: String,
+    /// Why it failed.
+    pub error: Option<String>,
+    /// What it produced.
+    pub result: Option<Value>,
+    /// Who asked for it.
+    pub created_by: String,
+    /// When.
+    pub created_at: i64,
+    /// When a worker last took it.
+    pub started_at: Option<i64>,
+    /// When it ended.
+    pub finished_at: Option<i64>,
+}
+
+/// A job to queue.
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    /// What to do.
+    pub kind: String,
+    /// The organisation it works for.
+    pub organisation_id: String,
+    /// What it works on.
+    pub subject: String,
+    /// Its parameters.
+    pub payload: Value,
+    /// How many times it may be taken.
+    pub max_attempts: i64,
+}
+
+fn job_from_row(row: &AnyRow) -> Job {
+    let parse = |text: Option<String>| text.and_then(|text| serde_json::from_str(&text).ok());
+    Job {
+        id: row.get("id"),
+        kind: row.get("kind"),
+        organisation_id: row.get("organisation_id"),
+        subject: row.get("subject"),
+        payload: serde_json::from_str(&row.get::<String, _>("payload")).unwrap_or(Value::Null),
+        state: JobState::parse(&row.get::<String, _>("state")),
+        attempts: row.get("attempts"),
+        max_attempts: row.get("max_attempts"),
+        lease_owner: row.get("lease_owner"),
+        lease_until: row.get("lease_until"),
+        progress: row.get("progress"),
+        error: row.get("error"),
+        result: parse(row.get("result")),
+        created_by: row.get("created_by"),
+        created_at: row.get("created_at"),
+        started_at: row.get("started_at"),
+        finished_at: row.get("finished_at"),
+    }
+}
+
+impl Store {
+    /// Queues a job.
+    pub async fn enqueue(&self, actor: &Actor, new: &NewJob) -> Result<Job, StoreError> {
+        let id = new_id("job");
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO jobs (id, kind, organisation_id, subject, payload, state, max_attempts, created_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7, $8)",
+        )
+        .bind(&id)
+        .bind(&new.kind)
+        .bind(&new.organisation_id)
+        .bind(&new.subject)
+        .bind(new.payload.to_string())
+        .bind(new.max_attempts.max(1))
+        .bind(actor.label())
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await?;
+        audit::append(
+            &mut tx,
+            actor,
+            "job.create",
+            &id,
+            Some(&new.organisation_id),
+            None,
+            Some(&json!({"kind": new.kind, "subject": new.subject, "payload": new.payload})),
+        )
+        .await?;
+        tx.commit().await?;
+        self.job(&id).await
+    }
+
+    /// A job.
+    pub async fn job(&self, id: &str) -> Result<Job, StoreError> {
+        sqlx::query("SELECT * FROM jobs WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|row| job_from_row(&row))
+            .ok_or_else(|| StoreError::NotFound(format!("job {id}")))
+    }
+
+    /// Jobs about a subject, newest first.
+    pub async fn jobs_of(&self, subject: &str) -> Result<Vec<Job>, StoreError> {
+        let rows =
+            sqlx::query("SELECT * FROM jobs WHERE subject = $1 ORDER BY created_at DESC, id")
+                .bind(subject)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.iter().map(job_from_row).collect())
+    }
+
+    /// How many jobs are in each state.
+    pub async fn job_counts(&self) -> Result<Vec<(JobState, i64)>, StoreError> {
+        let rows = sqlx::query("SELECT state, COUNT(*) FROM jobs GROUP BY state ORDER BY state")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|row| (JobState::parse(&row.get::<String, _>(0)), row.get(1)))
+            .collect())
+    }
+
+    /// Puts back in the queue every running job whose lease ran out (its worker died),
+    /// and fails those that used up their attempts. Returns how many were requeued.
+    pub async fn requeue_expired(&self) -> Result<u64, StoreError> {
+        let now = now_ms();
+        let failed = sqlx::query(
+            "UPDATE jobs SET state = 'failed', finished_at = $1, lease_owner = NULL, \
+             error = 'the worker stopped answering on every attempt' \
+             WHERE state = 'running' AND lease_until < $1 AND attempts >= max_attempts",
+        )
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        let _ = failed;
+        let requeued = sqlx::query(
+            "UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_until = NULL, \
+             progress = 'requeued: the worker stopped answering' \
+             WHERE state = 'running' AND lease_until < $1",
+        )
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(requeued.rows_affected())
+    }
+
+    /// Puts a worker's running jobs back in the queue (a graceful shutdown that cannot
+    /// wait for them), their attempt not counted.
+    pub async fn release_jobs(&self, worker: &str) -> Result<u64, StoreError> {
+        let released = sqlx::query(
+            "UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_until = NULL, \
+             attempts = attempts - 1, progress = 'requeued: the server shut down' \
+             WHERE state = 'running' AND lease_owner = $1",
+        )
+        .bind(worker)
+        .execute(&self.pool)
+        .await?;
+        Ok(released.rows_affected())
+    }
+
+    /// Claims the oldest queued job of the given kinds for a worker, with a lease of
+    /// `lease_ms`.
+    pub async fn claim(
+        &self,
+        worker: &str,
+        kinds: &[&str],
+        lease_ms: i64,
+    ) -> Result<Option<Job>, StoreError> {
+        let now = now_ms();
+        let kinds = kinds.join(",");
+        let mut tx = self.pool.begin().await?;
+        // The kinds are matched as a comma-separated list so one statement serves any
+        // number of them.
+        let candidate = match self.engine {
+            Engine::Postgres => {
+                sqlx::query(
+                    "SELECT id FROM jobs WHERE state = 'queued' AND position(',' || kind || ',' in ',' || $1 || ',') > 0 \
+                     ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED",
+                )
+                .bind(&kinds)
+                .fetch_optional(&mut *tx)
+                .await?
+            }
+            Engine::Sqlite => {
+                sqlx::query(
+                    "SELECT id FROM jobs WHERE state = 'queued' AND instr(',' || $1 || ',', ',' || kind || ',') > 0 \
+                     ORDER BY created_at, id LIMIT 1",
+                )
+                .bind(&kinds)
+                .fetch_optional(&mut *tx)
+                .await?
+            }
+        };
+        let Some(candidate) = candidate else {
+            tx.rollback().await?;
+            return Ok(None);
+        };
+        let id: String = candidate.get(0);
+        let claimed = sqlx::query(
+            "UPDATE jobs SET state = 'running', lease_owner = $1, lease_until = $2, attempts = attempts + 1, \
+             started_at = $3, progress = 'started' WHERE id = $4 AND state = 'queued'",
+        )
+        .bind(worker)
+        .bind(now + lease_ms)
+        .bind(now)
+        .bind(&id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        if claimed.rows_affected() == 0 {
+            return Ok(None);
+        }
+        Ok(Some(self.job(&id).await?))
+    }
+
+    /// Renews a worker's lease and records its progress; `false` when the job is no
+    /// longer the worker's (the lease ran out and another took it).
+    pub async fn heartbeat(
+        &self,
+        worker: &str,
+        job: &str,
+        lease_ms: i64,
+        progress: &str,
+    ) -> Result<bool, StoreError> {
+        let changed = sqlx::query(
+            "UPDATE jobs SET lease_until = $1, progress = $2 WHERE id = $3 AND lease_owner = $4 AND state = 'running'",
+        )
+        .bind(now_ms() + lease_ms)
+        .bind(progress)
+        .bind(job)
+        .bind(worker)
+        .execute(&self.pool)
+        .await?;
+        Ok(changed.rows_affected() == 1)
+    }
+
+    /// Ends a worker's job with a result or a failure (a failure with attempts left
+    /// goes back in the queue). `false` when the job was no longer the worker's.
+    pub async fn finish_job(
+        &self,
+        worker: &str,
+        job: &str,
+        outcome: Result<&Value, &str>,
+    ) -> Result<bool, StoreError> {
+        let record = self.job(job).await?;
+        let mut tx = self.pool.begin().await?;
+        let now = now_ms();
+        let changed = match outcome {
+            Ok(result) => {
+                sqlx::query(
+                    "UPDATE jobs SET state = 'done', result = $1, finished_at = $2, lease_owner = NULL, \
+                     lease_until = NULL, progress = 'done' WHERE id = $3 AND lease_owner = $4 AND state = 'running'",
+                )
+                .bind(result.to_string())
+                .bind(now)
+                .bind(job)
+                .bind(worker)
+                .execute(&mut *tx)
+                .await?
+            }
+            Err(reason) => {
+                let state = if record.attempts < record.max_attempts {
+                    JobState::Queued
+                } else {
+                    JobState::Failed
+                };
+                sqlx::query(
+                    "UPDATE jobs SET state = $1, error = $2, finished_at = $3, lease_owner = NULL, \
+                     lease_until = NULL WHERE id = $4 AND lease_owner = $5 AND state = 'running'",
+                )
+                .bind(state.as_str())
+                .bind(reason)
+                .bind((state == JobState::Failed).then_some(now))
+                .bind(job)
+                .bind(worker)
+                .execute(&mut *tx)
+                .await?
+            }
+        };
+        if changed.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        audit::append(
+            &mut tx,
+            &Actor::Server,
+            match outcome {
+                Ok(_) => "job.done",
+                Err(_) => "job.failed",
+            },
+            job,
+            Some(&record.organisation_id),
+            None,
+            Some(&match outcome {
+                Ok(result) => json!({"result": result}),
+                Err(reason) => json!({"error": reason, "attempt": record.attempts}),
+            }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+}

@@ -1,0 +1,272 @@
+//! The team server's persistence. One [`Store`] over SQLite (embedded, the default) and
+//! PostgreSQL (for teams), chosen from the database URL, behind sqlx's Any driver: the
+//! same migrations and the same queries run on both, and the few places where the
+//! engines differ (claiming a job) are said in one function each.
+//!
+//! Beside the database lives a blob directory: evidence, scans, firmware images and
+//! issued reports, content-addressed by SHA-256 within each organisation's namespace and
+//! streamed to disk (`blobs.rs`). Every change a person or token makes is appended to a
+//! hash-chained audit log in the same transaction (`audit.rs`).
+//!
+//! Only this crate speaks SQL.
+
+#![forbid(unsafe_code)]
+
+mod accounts;
+mod assessments;
+mod audit;
+mod blobs;
+mod error;
+mod jobs;
+mod migrate;
+mod portfolio;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Row};
+
+pub use accounts::{
+    ApiToken, LoginBlock, MIN_PASSWORD_CHARS, NewToken, NewUser, Role, Scope, Session, User,
+    decoy_hash, hash_password, valid_login, verify_password,
+};
+pub use assessments::{AssessmentRecord, FileRecord, NewAssessment, NewFile, Revision};
+pub use audit::{AuditEntry, Checkpoint, ServerKey, Verification};
+pub use blobs::{BlobWriter, Blobs, StoredBlob};
+pub use error::StoreError;
+pub use jobs::{Job, JobState, NewJob};
+pub use portfolio::{
+    NewOrganisation, NewProduct, NewRelease, Organisation, OrganisationKind, PortfolioRow, Product,
+    Release,
+};
+
+/// Who made a change, as the audit log records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    /// A person, signed in.
+    User(String),
+    /// A person's API token: the user and the token's id.
+    Token {
+        /// The user the token belongs to.
+        user: String,
+        /// The token's id.
+        token: String,
+    },
+    /// The server itself (setup, worker results).
+    Server,
+}
+
+impl Actor {
+    /// The text the audit log records: `user:ID`, `token:ID (user:ID)` or `server`.
+    pub fn label(&self) -> String {
+        match self {
+            Actor::User(user) => format!("user:{user}"),
+            Actor::Token { user, token } => format!("token:{token} (user:{user})"),
+            Actor::Server => "server".to_owned(),
+        }
+    }
+
+    /// The user behind the change, if a person made it.
+    pub fn user(&self) -> Option<&str> {
+        match self {
+            Actor::User(user) | Actor::Token { user, .. } => Some(user),
+            Actor::Server => None,
+        }
+    }
+}
+
+/// Which database engine a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// An embedded SQLite file.
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+/// The server's store: the database and the blob directory.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+    engine: Engine,
+    blobs: Blobs,
+}
+
+/// The SQLite database's name in the data directory.
+pub const SQLITE_FILE: &str = "provisor.db";
+
+impl Store {
+    /// Opens (creating when needed) the store: `database` is a `postgres://` URL, or
+    /// `None` for the SQLite file in `data`; blobs live under `data/blobs`. The
+    /// migrations not yet applied are applied, all in one transaction.
+    pub async fn open(data: &Path, database: Option<&str>) -> Result<Store, StoreError> {
+        install_default_drivers();
+        std::fs::create_dir_all(data).map_err(|source| StoreError::Io {
+            path: data.display().to_string(),
+            source,
+        })?;
+        let (url, engine) = match database {
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                (url.to_owned(), Engine::Postgres)
+            }
+            Some(url) if url.starts_with("sqlite:") => (url.to_owned(), Engine::Sqlite),
+            Some(url) => {
+                return Err(StoreError::Invalid(format!(
+                    "unsupported database URL \"{}\": use postgres://USER@HOST/DB, or leave it out for the embedded SQLite database",
+                    redact_url(url)
+                )));
+            }
+            None => (
+                format!("sqlite://{}?mode=rwc", data.join(SQLITE_FILE).display()),
+                Engine::Sqlite,
+            ),
+        };
+        let options = AnyPoolOptions::new()
+            .acquire_timeout(Duration::from_secs(10))
+            .max_connections(match engine {
+                Engine::Sqlite => 8,
+                Engine::Postgres => 16,
+            })
+            .after_connect(move |connection, _| {
+                Box::pin(async move {
+                    if engine == Engine::Sqlite {
+                        // WAL lets readers go on while one writer commits; the busy
+                        // timeout queues writers instead of failing them; foreign keys
+                        // are off in SQLite unless asked for.
+                        sqlx::raw_sql(
+                            "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
+                             PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;",
+                        )
+                        .execute(connection)
+                        .await?;
+                    }
+                    Ok(())
+                })
+            });
+        let pool = options
+            .connect(&url)
+            .await
+            .map_err(|error| StoreError::Connect {
+                url: redact_url(&url),
+                reason: error.to_string(),
+            })?;
+        migrate::apply(&pool).await?;
+        let blobs = Blobs::open(&data.join("blobs"))?;
+        Ok(Store {
+            pool,
+            engine,
+            blobs,
+        })
+    }
+
+    /// The engine the store runs on.
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    /// The blob directory.
+    pub fn blobs(&self) -> &Blobs {
+        &self.blobs
+    }
+
+    /// Whether the database answers (for `/readyz`).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// The versions of the migrations applied, in order.
+    pub async fn migrations(&self) -> Result<Vec<i64>, StoreError> {
+        let rows = sqlx::query("SELECT version FROM provisor_migrations ORDER BY version")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().map(|row| row.get::<i64, _>(0)).collect())
+    }
+
+    /// A server setting, if set.
+    pub async fn setting(&self, name: &str) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("SELECT value FROM server_settings WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|row| row.get::<String, _>(0)))
+    }
+
+    /// Sets a server setting.
+    pub async fn set_setting(&self, name: &str, value: &str) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM server_settings WHERE name = $1")
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO server_settings (name, value) VALUES ($1, $2)")
+            .bind(name)
+            .bind(value)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Closes the pool, waiting for connections in use.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Milliseconds since the Unix epoch, now.
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|elapsed| i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// A new random id: a prefix saying what it names and 80 random bits in hex
+/// (`prd_3f9a…`).
+pub fn new_id(prefix: &str) -> String {
+    format!("{prefix}_{}", random_hex(10))
+}
+
+/// `bytes` random bytes from the operating system, in lowercase hex.
+pub fn random_hex(bytes: usize) -> String {
+    let mut buffer = vec![0u8; bytes];
+    getrandom::fill(&mut buffer).expect("the operating system's random source failed");
+    hex(&buffer)
+}
+
+/// Lowercase hexadecimal.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut text = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        let _ = write!(text, "{byte:02x}");
+    }
+    text
+}
+
+/// The SHA-256 of bytes, in lowercase hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex(&sha2::Sha256::digest(bytes))
+}
+
+/// A database URL with its password replaced, for messages.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((credentials, host)) = rest.split_once('@') else {
+        return url.to_owned();
+    };
+    match credentials.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+/// The path of a data directory's SQLite database.
+pub fn sqlite_path(data: &Path) -> PathBuf {
+    data.join(SQLITE_FILE)
+}

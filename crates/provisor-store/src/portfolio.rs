@@ -1,0 +1,549 @@
+//! Organisations (manufacturers and labs), their products and the products' firmware
+//! releases, and the portfolio: every release a user may see with its assessments'
+//! state, in one query.
+
+use serde::Serialize;
+use serde_json::json;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::{Actor, Store, StoreError, audit, new_id, now_ms};
+
+/// What an organisation is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OrganisationKind {
+    /// Makes devices: owns products.
+    Manufacturer,
+    /// Tests devices: sees the assessments it is assigned.
+    Lab,
+}
+
+impl OrganisationKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            OrganisationKind::Manufacturer => "manufacturer",
+            OrganisationKind::Lab => "lab",
+        }
+    }
+
+    fn parse(text: &str) -> OrganisationKind {
+        if text == "lab" {
+            OrganisationKind::Lab
+        } else {
+            OrganisationKind::Manufacturer
+        }
+    }
+}
+
+/// An organisation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Organisation {
+    /// The id.
+    pub id: String,
+    /// The name.
+    pub name: String,
+    /// Manufacturer or lab.
+    pub kind: OrganisationKind,
+    /// Whether its members must use a TOTP second factor.
+    pub require_totp: bool,
+    /// When it was made.
+    pub created_at: i64,
+}
+
+/// An organisation to create.
+#[derive(Debug, Clone)]
+pub struct NewOrganisation {
+    /// The name.
+    pub name: String,
+    /// Manufacturer or lab.
+    pub kind: OrganisationKind,
+}
+
+/// A product.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Product {
+    /// The id.
+    pub id: String,
+    /// The manufacturer.
+    pub organisation_id: String,
+    /// The name (unique within the manufacturer).
+    pub name: String,
+    /// The model designation.
+    pub model: String,
+    /// When it was made.
+    pub created_at: i64,
+}
+
+/// A product to create.
+#[derive(Debug, Clone)]
+pub struct NewProduct {
+    /// The name.
+    pub name: String,
+    /// The model designation.
+    pub model: String,
+}
+
+/// A firmware release of a product.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Release {
+    /// The id.
+    pub id: String,
+    /// The product.
+    pub product_id: String,
+    /// The firmware version.
+    pub version: String,
+    /// The end of the defined support period (5.3-13), `YYYY-MM-DD`.
+    pub support_period_end: Option<String>,
+    /// The firmware image's SHA-256, once uploaded.
+    pub firmware_sha256: Option<String>,
+    /// The image's file name.
+    pub firmware_name: Option<String>,
+    /// The image's size.
+    pub firmware_size: Option<i64>,
+    /// When it was made.
+    pub created_at: i64,
+}
+
+/// A release to create.
+#[derive(Debug, Clone)]
+pub struct NewRelease {
+    /// The firmware version.
+    pub version: String,
+    /// The end of the defined support period, `YYYY-MM-DD`.
+    pub support_period_end: Option<String>,
+}
+
+/// One row of the portfolio: a release, its product and the state of its newest
+/// assessment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PortfolioRow {
+    /// The manufacturer.
+    pub organisation_id: String,
+    /// The product.
+    pub product_id: String,
+    /// The product's name.
+    pub product: String,
+    /// The model.
+    pub model: String,
+    /// The release.
+    pub release_id: String,
+    /// The firmware version.
+    pub version: String,
+    /// The end of the support period.
+    pub support_period_end: Option<String>,
+    /// The newest assessment, if any.
+    pub assessment_id: Option<String>,
+    /// Its edition.
+    pub edition: Option<String>,
+    /// Self or lab.
+    pub kind: Option<String>,
+    /// Whether its current revision is conformant.
+    pub conformant: Option<bool>,
+    /// Whether it is approved (locked).
+    pub approved: bool,
+}
+
+fn organisation_from_row(row: &AnyRow) -> Organisation {
+    Organisation {
+        id: row.get("id"),
+        name: row.get("name"),
+        kind: OrganisationKind::parse(&row.get::<String, _>("kind")),
+        require_totp: row.get::<i64, _>("require_totp") != 0,
+        created_at: row.get("created_at"),
+    }
+}
+
+fn product_from_row(row: &AnyRow) -> Product {
+    Product {
+        id: row.get("id"),
+        organisation_id: row.get("organisation_id"),
+        name: row.get("name"),
+        model: row.get("model"),
+        created_at: row.get("created_at"),
+    }
+}
+
+fn release_from_row(row: &AnyRow) -> Release {
+    Release {
+        id: row.get("id"),
+        product_id: row.get("product_id"),
+        version: row.get("version"),
+        support_period_end: row.get("support_period_end"),
+        firmware_sha256: row.get("firmware_sha256"),
+        firmware_name: row.get("firmware_name"),
+        firmware_size: row.get("firmware_size"),
+        created_at: row.get("created_at"),
+    }
+}
+
+fn check_name(what: &str, name: &str) -> Result<String, StoreError> {
+    let name = name.trim();
+    if name.is_empty() || name.len() > 200 || name.chars().any(char::is_control) {
+        return Err(StoreError::Invalid(format!(
+            "{what} must be 1 to 200 bytes of text without control characters"
+        )));
+    }
+    Ok(name.to_owned())
+}
+
+/// Checks a `YYYY-MM-DD` date.
+pub(crate) fn check_date(what: &str, date: &str) -> Result<(), StoreError> {
+    let bytes = date.as_bytes();
+    let shape = bytes.len() == 10
+        && bytes[4] == b'-'
+        && bytes[7] == b'-'
+        && bytes
+            .iter()
+            .enumerate()
+            .all(|(at, byte)| at == 4 || at == 7 || byte.is_ascii_digit());
+    let month = date.get(5..7).and_then(|text| text.parse::<u32>().ok());
+    let day = date.get(8..10).and_then(|text| text.parse::<u32>().ok());
+    if !shape || !matches!(month, Some(1..=12)) || !matches!(day, Some(1..=31)) {
+        return Err(StoreError::Invalid(format!(
+            "{what} \"{date}\" is not a date: use YYYY-MM-DD"
+        )));
+    }
+    Ok(())
+}
+
+fn conflict_on_unique(error: sqlx::Error, message: String) -> StoreError {
+    let error = StoreError::from(error);
+    if error.is_unique_violation() {
+        StoreError::Conflict(message)
+    } else {
+        error
+    }
+}
+
+impl Store {
+    /// Creates an organisation.
+    pub async fn create_organisation(
+        &self,
+        actor: &Actor,
+        new: &NewOrganisation,
+    ) -> Result<Organisation, StoreError> {
+        let name = check_name("an organisation's name", &new.name)?;
+        let organisation = Organisation {
+            id: new_id("org"),
+            name,
+            kind: new.kind,
+            require_totp: false,
+            created_at: now_ms(),
+        };
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO organisations (id, name, kind, require_totp, created_at) VALUES ($1, $2, $3, 0, $4)",
+        )
+        .bind(&organisation.id)
+        .bind(&organisation.name)
+        .bind(organisation.kind.as_str())
+        .bind(organisation.created_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(|error| {
+            conflict_on_unique(
+                error,
+                format!("an organisation named \"{}\" exists", organisation.name),
+            )
+        })?;
+        audit::append(
+            &mut tx,
+            actor,
+            "organisation.create",
+            &organisation.id,
+            Some(&organisation.id),
+            None,
+            Some(&json!(organisation)),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(organisation)
+    }
+
+    /// An organisation.
+    pub async fn organisation(&self, id: &str) -> Result<Organisation, StoreError> {
+        sqlx::query("SELECT * FROM organisations WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|row| organisation_from_row(&row))
+            .ok_or_else(|| StoreError::NotFound(format!("organisation {id}")))
+    }
+
+    /// All organisations.
+    pub async fn organisations(&self) -> Result<Vec<Organisation>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM organisations ORDER BY name")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().map(organisation_from_row).collect())
+    }
+
+    /// Requires (or stops requiring) a TOTP second factor of an organisation's members.
+    pub async fn set_require_totp(
+        &self,
+        actor: &Actor,
+        organisation: &str,
+        require: bool,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let changed = sqlx::query("UPDATE organisations SET require_totp = $1 WHERE id = $2")
+            .bind(i64::from(require))
+            .bind(organisation)
+            .execute(&mut *tx)
+            .await?;
+        if changed.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("organisation {organisation}")));
+        }
+        audit::append(
+            &mut tx,
+            actor,
+            "organisation.require-totp",
+            organisation,
+            Some(organisation),
+            None,
+            Some(&json!({"require_totp": require})),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Creates a product of a manufacturer.
+    pub async fn create_product(
+        &self,
+        actor: &Actor,
+        organisation: &str,
+        new: &NewProduct,
+    ) -> Result<Product, StoreError> {
+        let owner = self.organisation(organisation).await?;
+        if owner.kind != OrganisationKind::Manufacturer {
+            return Err(StoreError::Invalid(format!(
+                "{} is a lab; products belong to manufacturers",
+                owner.name
+            )));
+        }
+        let product = Product {
+            id: new_id("prd"),
+            organisation_id: organisation.to_owned(),
+            name: check_name("a product's name", &new.name)?,
+            model: check_name("a product's model", &new.model)?,
+            created_at: now_ms(),
+        };
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO products (id, organisation_id, name, model, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&product.id)
+        .bind(&product.organisation_id)
+        .bind(&product.name)
+        .bind(&product.model)
+        .bind(product.created_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(|error| {
+            conflict_on_unique(
+                error,
+                format!("{} already has a product named \"{}\"", owner.name, product.name),
+            )
+        })?;
+        audit::append(
+            &mut tx,
+            actor,
+            "product.create",
+            &product.id,
+            Some(organisation),
+            None,
+            Some(&json!(product)),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(product)
+    }
+
+    /// A product.
+    pub async fn product(&self, id: &str) -> Result<Product, StoreError> {
+        sqlx::query("SELECT * FROM products WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|row| product_from_row(&row))
+            .ok_or_else(|| StoreError::NotFound(format!("product {id}")))
+    }
+
+    /// A manufacturer's products.
+    pub async fn products(&self, organisation: &str) -> Result<Vec<Product>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM products WHERE organisation_id = $1 ORDER BY name")
+            .bind(organisation)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().map(product_from_row).collect())
+    }
+
+    /// Creates a release of a product.
+    pub async fn create_release(
+        &self,
+        actor: &Actor,
+        product: &str,
+        new: &NewRelease,
+    ) -> Result<Release, StoreError> {
+        let owner = self.product(product).await?;
+        if let Some(end) = &new.support_period_end {
+            check_date("the support period's end", end)?;
+        }
+        let release = Release {
+            id: new_id("rel"),
+            product_id: product.to_owned(),
+            version: check_name("a release's version", &new.version)?,
+            support_period_end: new.support_period_end.clone(),
+            firmware_sha256: None,
+            firmware_name: None,
+            firmware_size: None,
+            created_at: now_ms(),
+        };
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO releases (id, product_id, version, support_period_end, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&release.id)
+        .bind(&release.product_id)
+        .bind(&release.version)
+        .bind(release.support_period_end.as_deref())
+        .bind(release.created_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(|error| {
+            conflict_on_unique(
+                error,
+                format!("{} already has a release {}", owner.name, release.version),
+            )
+        })?;
+        audit::append(
+            &mut tx,
+            actor,
+            "release.create",
+            &release.id,
+            Some(&owner.organisation_id),
+            None,
+            Some(&json!(release)),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(release)
+    }
+
+    /// A release.
+    pub async fn release(&self, id: &str) -> Result<Release, StoreError> {
+        sqlx::query("SELECT * FROM releases WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|row| release_from_row(&row))
+            .ok_or_else(|| StoreError::NotFound(format!("release {id}")))
+    }
+
+    /// A product's releases.
+    pub async fn releases(&self, product: &str) -> Result<Vec<Release>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT * FROM releases WHERE product_id = $1 ORDER BY created_at, version",
+        )
+        .bind(product)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(release_from_row).collect())
+    }
+
+    /// Records a release's firmware image (already stored as a blob of the manufacturer).
+    pub async fn set_release_firmware(
+        &self,
+        actor: &Actor,
+        release: &str,
+        name: &str,
+        sha256: &str,
+        size: i64,
+    ) -> Result<Release, StoreError> {
+        let before = self.release(release).await?;
+        let product = self.product(&before.product_id).await?;
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE releases SET firmware_sha256 = $1, firmware_name = $2, firmware_size = $3 WHERE id = $4",
+        )
+        .bind(sha256)
+        .bind(name)
+        .bind(size)
+        .bind(release)
+        .execute(&mut *tx)
+        .await?;
+        let mut after = before.clone();
+        after.firmware_sha256 = Some(sha256.to_owned());
+        after.firmware_name = Some(name.to_owned());
+        after.firmware_size = Some(size);
+        audit::append(
+            &mut tx,
+            actor,
+            "release.firmware",
+            release,
+            Some(&product.organisation_id),
+            Some(&json!(before)),
+            Some(&json!(after)),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// The releases a user may see, with their newest assessment: a server admin sees
+    /// all, a manufacturer's member its products, a lab's member the releases whose
+    /// assessments the lab is assigned.
+    pub async fn portfolio(&self, user: &crate::User) -> Result<Vec<PortfolioRow>, StoreError> {
+        // A release's newest assessment among those the user may see: a lab's member
+        // must not learn of the manufacturer's own assessments through the portfolio.
+        let query = |visible_products: &str, visible_assessments: &str| {
+            format!(
+                "SELECT p.organisation_id, p.id AS product_id, p.name AS product, p.model, \
+                 r.id AS release_id, r.version, r.support_period_end, a.id AS assessment_id, \
+                 a.edition, a.kind, a.conformant, a.approved_revision \
+                 FROM products p JOIN releases r ON r.product_id = p.id \
+                 LEFT JOIN assessments a ON a.id = (SELECT a2.id FROM assessments a2 \
+                   WHERE a2.release_id = r.id AND ({visible_assessments}) \
+                   ORDER BY a2.created_at DESC, a2.id DESC LIMIT 1) \
+                 WHERE {visible_products} ORDER BY p.name, r.created_at, r.version"
+            )
+        };
+        let rows = if user.server_admin {
+            sqlx::query(sqlx::AssertSqlSafe(query("1 = 1", "1 = 1")))
+                .fetch_all(&self.pool)
+                .await?
+        } else {
+            let member = "SELECT organisation_id FROM memberships WHERE user_id = $1";
+            sqlx::query(sqlx::AssertSqlSafe(query(
+                &format!(
+                    "p.organisation_id IN ({member}) OR r.id IN (SELECT a3.release_id FROM assessments a3 WHERE a3.lab_id IN ({member}))"
+                ),
+                &format!("p.organisation_id IN ({member}) OR a2.lab_id IN ({member})"),
+            )))
+            .bind(&user.id)
+            .fetch_all(&self.pool)
+            .await?
+        };
+        Ok(rows
+            .iter()
+            .map(|row| PortfolioRow {
+                organisation_id: row.get("organisation_id"),
+                product_id: row.get("product_id"),
+                product: row.get("product"),
+                model: row.get("model"),
+                release_id: row.get("release_id"),
+                version: row.get("version"),
+                support_period_end: row.get("support_period_end"),
+                assessment_id: row.get("assessment_id"),
+                edition: row.get("edition"),
+                kind: row.get("kind"),
+                conformant: row
+                    .get::<Option<i64>, _>("conformant")
+                    .map(|value| value != 0),
+                approved: row.get::<Option<i64>, _>("approved_revision").is_some(),
+            })
+            .collect())
+    }
+}
