@@ -28,6 +28,13 @@ use crate::wording::Wording;
 pub trait Files {
     /// The bytes of a file, or why it cannot be read.
     fn read(&self, path: &str) -> Result<Vec<u8>, String>;
+
+    /// The SHA-256 (lowercase hex) and size of a file, when the caller knows them
+    /// without reading it (a store that keeps files by hash); `None` to have the file
+    /// read and hashed. Evidence is only hashed, so a large file need not be read.
+    fn digest(&self, _path: &str) -> Option<Result<(String, u64), String>> {
+        None
+    }
 }
 
 /// A scan attached to an assessment.
@@ -1117,15 +1124,24 @@ pub fn load_as_of(
         let (sha256, size) = if is_url(path) {
             (None, None)
         } else {
-            let bytes = files.read(path).map_err(|reason| {
+            let unreadable = |reason: String| {
                 vec![file
                     .error_at(
                         span.clone(),
                         format!("cannot read evidence file {path}: {reason}"),
                     )
                     .help("evidence paths are relative to the assessment file; cite a web page by its full URL")]
-            })?;
-            (Some(sha256_hex(&bytes)), Some(bytes.len() as u64))
+            };
+            match files.digest(path) {
+                Some(known) => {
+                    let (sha256, size) = known.map_err(unreadable)?;
+                    (Some(sha256), Some(size))
+                }
+                None => {
+                    let bytes = files.read(path).map_err(unreadable)?;
+                    (Some(sha256_hex(&bytes)), Some(bytes.len() as u64))
+                }
+            }
         };
         let mut entry = EvidenceFile {
             path: path.clone(),

@@ -320,7 +320,7 @@ impl Store {
         check_password(&new.password)?;
         let hash = hash_password(&new.password);
         let id = new_id("usr");
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let result = sqlx::query(
             "INSERT INTO users (id, login, display_name, password_hash, server_admin, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6)",
@@ -416,7 +416,7 @@ impl Store {
         organisation: &str,
         role: Option<Role>,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let before =
             sqlx::query("SELECT role FROM memberships WHERE user_id = $1 AND organisation_id = $2")
                 .bind(user)
@@ -470,7 +470,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         check_password(password)?;
         let hash = hash_password(password);
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let changed = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(&hash)
             .bind(user)
@@ -495,7 +495,7 @@ impl Store {
         user: &str,
         secret: Option<&str>,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         sqlx::query("UPDATE users SET totp_secret = $1, totp_last_step = 0 WHERE id = $2")
             .bind(secret)
             .bind(user)
@@ -656,7 +656,7 @@ impl Store {
             .map(|scope| scope.as_str())
             .collect::<Vec<_>>()
             .join(",");
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         sqlx::query(
             "INSERT INTO api_tokens (id, user_id, name, secret_hash, scopes, created_at, expires_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -736,7 +736,7 @@ impl Store {
         user: &str,
         id: &str,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let changed = sqlx::query(
             "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL",
         )
@@ -781,7 +781,7 @@ impl Store {
         let now = now_ms();
         let mut longest = 0;
         for subject in subjects {
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self.write().await?;
             let row = sqlx::query(
                 "SELECT failures, last_failure_at FROM login_throttle WHERE subject = $1",
             )

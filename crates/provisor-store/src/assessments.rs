@@ -238,7 +238,7 @@ impl Store {
         let product = self.product(&release_record.product_id).await?;
         let id = new_id("asm");
         let now = now_ms();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         record_blobs(&mut tx, &product.organisation_id, &new.files).await?;
         sqlx::query(
             "INSERT INTO assessments (id, release_id, edition, kind, main_file, current_revision, conformant, created_at, updated_at) \
@@ -280,7 +280,7 @@ impl Store {
         check_tree(new)?;
         let record = self.assessment(assessment).await?;
         let before = self.files(assessment, record.current_revision).await?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let revision = based_on + 1;
         // The guarded update is the optimistic lock: of two writers on the same
         // revision, one updates the row and the other finds it moved on.
@@ -411,7 +411,7 @@ impl Store {
                 )));
             }
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         sqlx::query("UPDATE assessments SET lab_id = $1 WHERE id = $2")
             .bind(lab)
             .bind(assessment)
@@ -440,7 +440,7 @@ impl Store {
         revision: i64,
     ) -> Result<(), StoreError> {
         let record = self.assessment(assessment).await?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         sqlx::query("UPDATE assessments SET approved_revision = $1 WHERE id = $2")
             .bind(revision)
             .bind(assessment)
@@ -474,5 +474,130 @@ impl Store {
                 .await?
                 .map(|row| row.get(0)),
         )
+    }
+}
+
+/// An issued report: immutable, its bytes a blob of the manufacturer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IssuedReport {
+    /// The report id.
+    pub id: String,
+    /// The assessment.
+    pub assessment_id: String,
+    /// The revision reported on.
+    pub revision: i64,
+    /// The format.
+    pub format: String,
+    /// The SHA-256 of its bytes.
+    pub sha256: String,
+    /// Its size.
+    pub size: i64,
+    /// The audit chain's head it records (`seq:hash`).
+    pub audit_head: String,
+    /// Who issued it.
+    pub issued_by: String,
+    /// When.
+    pub issued_at: i64,
+}
+
+fn report_from_row(row: &AnyRow) -> IssuedReport {
+    IssuedReport {
+        id: row.get("id"),
+        assessment_id: row.get("assessment_id"),
+        revision: row.get("revision"),
+        format: row.get("format"),
+        sha256: row.get("sha256"),
+        size: row.get("size"),
+        audit_head: row.get("audit_head"),
+        issued_by: row.get("issued_by"),
+        issued_at: row.get("issued_at"),
+    }
+}
+
+impl Store {
+    /// Records an issued report of an assessment's current revision (its bytes already
+    /// stored as a blob).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn issue_report(
+        &self,
+        actor: &Actor,
+        id: &str,
+        record: &AssessmentRecord,
+        format: &str,
+        sha256: &str,
+        size: i64,
+        audit_head: &str,
+    ) -> Result<IssuedReport, StoreError> {
+        let report = IssuedReport {
+            id: id.to_owned(),
+            assessment_id: record.id.clone(),
+            revision: record.current_revision,
+            format: format.to_owned(),
+            sha256: sha256.to_owned(),
+            size,
+            audit_head: audit_head.to_owned(),
+            issued_by: actor.label(),
+            issued_at: now_ms(),
+        };
+        let mut tx = self.write().await?;
+        record_blobs(
+            &mut tx,
+            &record.organisation_id,
+            &[FileRecord {
+                path: String::new(),
+                role: "report".into(),
+                sha256: sha256.to_owned(),
+                size,
+            }],
+        )
+        .await?;
+        sqlx::query(
+            "INSERT INTO reports (id, assessment_id, revision, format, sha256, size, audit_head, issued_by, issued_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(&report.id)
+        .bind(&report.assessment_id)
+        .bind(report.revision)
+        .bind(&report.format)
+        .bind(&report.sha256)
+        .bind(report.size)
+        .bind(&report.audit_head)
+        .bind(&report.issued_by)
+        .bind(report.issued_at)
+        .execute(&mut *tx)
+        .await?;
+        audit::append(
+            &mut tx,
+            actor,
+            "report.issue",
+            id,
+            Some(&record.organisation_id),
+            None,
+            Some(&json!(report)),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(report)
+    }
+
+    /// An issued report.
+    pub async fn report(&self, id: &str) -> Result<IssuedReport, StoreError> {
+        sqlx::query("SELECT * FROM reports WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|row| report_from_row(&row))
+            .ok_or_else(|| StoreError::NotFound(format!("report {id}")))
+    }
+
+    /// An assessment's issued reports, newest first.
+    pub async fn reports_of(&self, assessment: &str) -> Result<Vec<IssuedReport>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT * FROM reports WHERE assessment_id = $1 ORDER BY issued_at DESC, id",
+        )
+        .bind(assessment)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(report_from_row).collect())
     }
 }

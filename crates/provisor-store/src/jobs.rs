@@ -129,7 +129,7 @@ impl Store {
     /// Queues a job.
     pub async fn enqueue(&self, actor: &Actor, new: &NewJob) -> Result<Job, StoreError> {
         let id = new_id("job");
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         sqlx::query(
             "INSERT INTO jobs (id, kind, organisation_id, subject, payload, state, max_attempts, created_by, created_at) \
              VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7, $8)",
@@ -237,7 +237,7 @@ impl Store {
     ) -> Result<Option<Job>, StoreError> {
         let now = now_ms();
         let kinds = kinds.join(",");
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         // The kinds are matched as a comma-separated list so one statement serves any
         // number of them.
         let candidate = match self.engine {
@@ -312,7 +312,7 @@ impl Store {
         outcome: Result<&Value, &str>,
     ) -> Result<bool, StoreError> {
         let record = self.job(job).await?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let now = now_ms();
         let changed = match outcome {
             Ok(result) => {

@@ -31,7 +31,9 @@ pub use accounts::{
     ApiToken, LoginBlock, MIN_PASSWORD_CHARS, NewToken, NewUser, Role, Scope, Session, User,
     decoy_hash, hash_password, valid_login, verify_password,
 };
-pub use assessments::{AssessmentRecord, FileRecord, NewAssessment, NewFile, Revision};
+pub use assessments::{
+    AssessmentRecord, FileRecord, IssuedReport, NewAssessment, NewFile, Revision,
+};
 pub use audit::{AuditEntry, Checkpoint, ServerKey, Verification};
 pub use blobs::{BlobWriter, Blobs, StoredBlob};
 pub use error::StoreError;
@@ -151,7 +153,7 @@ impl Store {
                 url: redact_url(&url),
                 reason: error.to_string(),
             })?;
-        migrate::apply(&pool).await?;
+        migrate::apply(&pool, engine).await?;
         let blobs = Blobs::open(&data.join("blobs"))?;
         Ok(Store {
             pool,
@@ -195,7 +197,7 @@ impl Store {
 
     /// Sets a server setting.
     pub async fn set_setting(&self, name: &str, value: &str) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         sqlx::query("DELETE FROM server_settings WHERE name = $1")
             .bind(name)
             .execute(&mut *tx)
@@ -207,6 +209,17 @@ impl Store {
             .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Begins a transaction that will write. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`): a transaction that read first and wrote later would fail
+    /// with "database is locked" when another connection committed in between, instead
+    /// of waiting its turn.
+    pub(crate) async fn write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
+        Ok(match self.engine {
+            Engine::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Engine::Postgres => self.pool.begin().await?,
+        })
     }
 
     /// Closes the pool, waiting for connections in use.
@@ -269,4 +282,37 @@ pub fn redact_url(url: &str) -> String {
 /// The path of a data directory's SQLite database.
 pub fn sqlite_path(data: &Path) -> PathBuf {
     data.join(SQLITE_FILE)
+}
+
+/// Creates an empty database on a PostgreSQL server (connected to as `server`, a URL
+/// naming an existing database) and returns the URL of the new one. For tests and
+/// benchmarks, which give every run a database of its own.
+pub async fn create_postgres_database(server: &str, name: &str) -> Result<String, StoreError> {
+    use sqlx::Connection;
+    install_default_drivers();
+    if name.is_empty()
+        || !name
+            .bytes()
+            .all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'_')
+    {
+        return Err(StoreError::Invalid(format!(
+            "\"{name}\" is not a database name: lowercase letters, digits and _"
+        )));
+    }
+    let mut connection = sqlx::AnyConnection::connect(server)
+        .await
+        .map_err(|error| StoreError::Connect {
+            url: redact_url(server),
+            reason: error.to_string(),
+        })?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut connection)
+        .await?;
+    let base = server
+        .rsplit_once('/')
+        .map(|(base, _)| base)
+        .ok_or_else(|| {
+            StoreError::Invalid(format!("{}: no database in the URL", redact_url(server)))
+        })?;
+    Ok(format!("{base}/{name}"))
 }

@@ -5,7 +5,7 @@
 
 use sqlx::{AnyPool, Row};
 
-use crate::{StoreError, sha256_hex};
+use crate::{Engine, StoreError, sha256_hex};
 
 /// The migrations, in order: version, name and SQL. Their names and texts are the same
 /// for both engines.
@@ -13,8 +13,11 @@ const MIGRATIONS: &[(i64, &str, &str)] =
     &[(1, "initial", include_str!("../migrations/0001_initial.sql"))];
 
 /// Applies the migrations not yet applied.
-pub(crate) async fn apply(pool: &AnyPool) -> Result<(), StoreError> {
-    let mut tx = pool.begin().await?;
+pub(crate) async fn apply(pool: &AnyPool, engine: Engine) -> Result<(), StoreError> {
+    let mut tx = match engine {
+        Engine::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await?,
+        Engine::Postgres => pool.begin().await?,
+    };
     sqlx::query(
         "CREATE TABLE IF NOT EXISTS provisor_migrations (version BIGINT PRIMARY KEY, \
          name TEXT NOT NULL, sha256 TEXT NOT NULL, applied_at BIGINT NOT NULL)",

@@ -231,7 +231,7 @@ impl Store {
             require_totp: false,
             created_at: now_ms(),
         };
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         sqlx::query(
             "INSERT INTO organisations (id, name, kind, require_totp, created_at) VALUES ($1, $2, $3, 0, $4)",
         )
@@ -286,7 +286,7 @@ impl Store {
         organisation: &str,
         require: bool,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let changed = sqlx::query("UPDATE organisations SET require_totp = $1 WHERE id = $2")
             .bind(i64::from(require))
             .bind(organisation)
@@ -330,7 +330,7 @@ impl Store {
             model: check_name("a product's model", &new.model)?,
             created_at: now_ms(),
         };
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         sqlx::query(
             "INSERT INTO products (id, organisation_id, name, model, created_at) VALUES ($1, $2, $3, $4, $5)",
         )
@@ -401,7 +401,7 @@ impl Store {
             firmware_size: None,
             created_at: now_ms(),
         };
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         sqlx::query(
             "INSERT INTO releases (id, product_id, version, support_period_end, created_at) VALUES ($1, $2, $3, $4, $5)",
         )
@@ -464,7 +464,7 @@ impl Store {
     ) -> Result<Release, StoreError> {
         let before = self.release(release).await?;
         let product = self.product(&before.product_id).await?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         sqlx::query(
             "UPDATE releases SET firmware_sha256 = $1, firmware_name = $2, firmware_size = $3 WHERE id = $4",
         )

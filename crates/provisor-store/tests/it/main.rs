@@ -57,16 +57,10 @@ pub async fn stores() -> Vec<TestStore> {
 
 /// Creates an empty database on the test server and returns its URL.
 pub async fn fresh_postgres_database(server: &str) -> String {
-    use sqlx::Connection;
-    sqlx::any::install_default_drivers();
     let name = format!("provisor_test_{}", provisor_store::random_hex(6));
-    let mut connection = sqlx::AnyConnection::connect(server).await.unwrap();
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut connection)
+    provisor_store::create_postgres_database(server, &name)
         .await
-        .unwrap();
-    let (base, _) = server.rsplit_once('/').unwrap();
-    format!("{base}/{name}")
+        .unwrap()
 }
 
 /// A user for tests.

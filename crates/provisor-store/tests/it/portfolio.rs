@@ -171,3 +171,55 @@ async fn a_lab_sees_only_what_it_is_assigned() {
         assert_eq!(rows.len(), 3);
     }
 }
+
+/// SQLite answered "database is locked" to a transaction that read before it wrote
+/// while another connection committed; write transactions now take the lock first.
+#[tokio::test]
+async fn concurrent_writers_wait_instead_of_failing_with_database_is_locked() {
+    for test in stores().await {
+        let store = test.store.clone();
+        let acme = organisation(&store, "Acme", OrganisationKind::Manufacturer).await;
+        let users: Vec<_> = futures_join(
+            (0..24)
+                .map(|index| {
+                    let store = store.clone();
+                    let acme = acme.id.clone();
+                    tokio::spawn(async move {
+                        let user = store
+                            .create_user(
+                                &Actor::Server,
+                                &provisor_store::NewUser {
+                                    login: format!("user{index}"),
+                                    display_name: format!("User {index}"),
+                                    password: "correct horse battery".into(),
+                                    server_admin: false,
+                                },
+                            )
+                            .await?;
+                        store
+                            .set_membership(&Actor::Server, &user.id, &acme, Some(Role::Viewer))
+                            .await?;
+                        Ok::<_, StoreError>(user)
+                    })
+                })
+                .collect(),
+        )
+        .await;
+        assert_eq!(users.len(), 24, "{}", test.engine);
+        let key = provisor_store::ServerKey::load_or_create(&test.dir.path().join("k")).unwrap();
+        assert!(
+            store.verify_audit(&key).await.unwrap().holds(),
+            "the chain stays one chain under concurrent writers"
+        );
+    }
+}
+
+async fn futures_join(
+    handles: Vec<tokio::task::JoinHandle<Result<provisor_store::User, StoreError>>>,
+) -> Vec<provisor_store::User> {
+    let mut users = Vec::new();
+    for handle in handles {
+        users.push(handle.await.unwrap().unwrap());
+    }
+    users
+}

@@ -1,0 +1,158 @@
+//! The team server: provisor's REST API under `/api/v1` over the store, for the people
+//! who perform an assessment together (a manufacturer's engineers, a lab's assessors, a
+//! reviewer). `app(state)` builds the router, apart from `serve`, so tests call it
+//! without a socket; `serve` binds, optionally speaks TLS (rustls), and shuts down
+//! gracefully.
+//!
+//! The server meets the baseline it assesses: no default password (the first start
+//! prints a one-time setup link), Argon2id hashes, server-side sessions with
+//! HttpOnly/SameSite cookies and CSRF tokens, a login throttle, a TOTP second factor
+//! (always for admins), scoped expiring API tokens, security headers, bounded uploads,
+//! and every change in the hash-chained audit log.
+
+#![forbid(unsafe_code)]
+
+mod api;
+mod auth;
+pub mod cidr;
+mod error;
+mod extract;
+mod headers;
+mod judge;
+pub mod totp;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub use api::openapi;
+pub use error::{ApiError, Problem, ProblemPlace};
+use provisor_store::{ServerKey, Store};
+
+/// The server's settings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The data directory (the SQLite database, blobs, the server key).
+    pub data: PathBuf,
+    /// A `postgres://` URL, or `None` for the embedded SQLite database.
+    pub database: Option<String>,
+    /// The address to listen on.
+    pub listen: SocketAddr,
+    /// The URL people reach the server at (behind a proxy, the proxy's).
+    pub public_url: Option<String>,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<cidr::Cidr>,
+    /// The largest upload accepted, in bytes.
+    pub max_upload: u64,
+    /// A PEM certificate chain and key to serve TLS with.
+    pub tls: Option<(PathBuf, PathBuf)>,
+}
+
+impl Config {
+    /// Settings for a data directory, with the defaults: loopback, an ephemeral port
+    /// is not chosen here (8303 is), 4 GiB uploads.
+    pub fn new(data: &Path) -> Config {
+        Config {
+            data: data.to_path_buf(),
+            database: None,
+            listen: SocketAddr::from(([127, 0, 0, 1], 8303)),
+            public_url: None,
+            trusted_proxies: Vec::new(),
+            max_upload: 4 << 30,
+            tls: None,
+        }
+    }
+
+    /// Whether cookies must be `Secure`: served over TLS, or behind an HTTPS URL.
+    pub fn secure_cookies(&self) -> bool {
+        self.tls.is_some()
+            || self
+                .public_url
+                .as_deref()
+                .is_some_and(|url| url.starts_with("https://"))
+    }
+
+    /// The server key's file.
+    pub fn key_path(&self) -> PathBuf {
+        self.data.join("server-key")
+    }
+}
+
+/// What every handler shares.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    store: Store,
+    key: ServerKey,
+    config: Config,
+}
+
+impl AppState {
+    /// Opens the store and the server key of a configuration.
+    pub async fn open(config: Config) -> Result<AppState, provisor_store::StoreError> {
+        let store = Store::open(&config.data, config.database.as_deref()).await?;
+        let key = ServerKey::load_or_create(&config.key_path())?;
+        Ok(AppState::new(store, key, config))
+    }
+
+    /// A state over an open store.
+    pub fn new(store: Store, key: ServerKey, config: Config) -> AppState {
+        AppState {
+            inner: Arc::new(Inner { store, key, config }),
+        }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// The server's signing key.
+    pub fn key(&self) -> &ServerKey {
+        &self.inner.key
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The URL the server is reached at.
+    pub fn base_url(&self) -> String {
+        match &self.inner.config.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!(
+                "{}://{}",
+                if self.inner.config.tls.is_some() {
+                    "https"
+                } else {
+                    "http"
+                },
+                self.inner.config.listen
+            ),
+        }
+    }
+}
+
+/// The setting that holds the SHA-256 of the one-time setup token.
+pub const SETUP_SETTING: &str = "setup_token_sha256";
+
+/// When the server has no user, makes a one-time setup token, stores its hash and
+/// returns the link that creates the first admin; `None` once there are users.
+pub async fn setup_link(state: &AppState) -> Result<Option<String>, provisor_store::StoreError> {
+    if state.store().user_count().await? > 0 {
+        return Ok(None);
+    }
+    let token = provisor_store::random_hex(24);
+    state
+        .store()
+        .set_setting(SETUP_SETTING, &provisor_store::sha256_hex(token.as_bytes()))
+        .await?;
+    Ok(Some(format!("{}/setup?token={token}", state.base_url())))
+}
+
+pub use api::app;
