@@ -46,6 +46,168 @@ pub enum Command {
     Scan(ScanArgs),
     /// Manage the security advisories scans match components against.
     Advisories(AdvisoriesArgs),
+    /// Run the team server: the REST API over an embedded SQLite database (or
+    /// PostgreSQL), for manufacturers, labs and reviewers working on assessments together.
+    Serve(ServeArgs),
+    /// Administer a server's data: create an admin, check the audit log, back up, restore.
+    Admin(AdminArgs),
+    /// Send an assessment with its scans and evidence to a team server: a new assessment
+    /// of a release, or the next revision of one pulled before. The API token comes from
+    /// PROVISOR_TOKEN or --token-file, never from the command line.
+    Push(PushArgs),
+    /// Fetch an assessment from a team server into a directory, byte for byte.
+    Pull(PullArgs),
+}
+
+/// Where a server keeps its data.
+#[derive(Args, Clone)]
+pub struct StoreArgs {
+    /// The data directory: the SQLite database, the blobs, the server key. Defaults to
+    /// the platform's data directory ($XDG_DATA_HOME/provisor or ~/.local/share/provisor).
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// A PostgreSQL URL (postgres://USER@HOST/DB) instead of the embedded SQLite
+    /// database; the blob directory then belongs on storage every server shares.
+    /// Read from PROVISOR_DATABASE when absent, which keeps a password off the
+    /// command line.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "PROVISOR_DATABASE",
+        hide_env_values = true
+    )]
+    pub database: Option<String>,
+}
+
+#[derive(Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// The address and port to listen on.
+    #[arg(long, default_value = "127.0.0.1:8303", value_name = "ADDR:PORT")]
+    pub listen: std::net::SocketAddr,
+    /// The URL people reach the server at, when a reverse proxy stands in front of it
+    /// (https:// makes cookies Secure).
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<String>,
+    /// A proxy (address or CIDR range) whose X-Forwarded-For is believed for the client
+    /// address; repeat for several.
+    #[arg(long, value_name = "CIDR")]
+    pub trusted_proxy: Vec<String>,
+    /// The largest upload accepted (bytes, or with K, M, G).
+    #[arg(long, default_value = "4G", value_name = "SIZE")]
+    pub max_upload: String,
+    /// A PEM certificate chain to serve HTTPS with (needs --tls-key).
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// How log lines are written.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum LogFormat {
+    /// Lines for people.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+#[derive(Args)]
+pub struct AdminArgs {
+    #[command(subcommand)]
+    pub action: AdminAction,
+}
+
+#[derive(Subcommand)]
+pub enum AdminAction {
+    /// Create a server admin (the password is read from standard input, or asked for
+    /// on a terminal).
+    Create(AdminCreateArgs),
+    /// Check the audit log: every entry's hash and link, the signed checkpoints, the
+    /// heads issued reports record. Exit 1 when it does not hold.
+    AuditVerify(StoreArgs),
+    /// Copy the database, the blobs and the server key into a new directory while the
+    /// server runs (SQLite: VACUUM INTO; PostgreSQL: pg_dump).
+    Backup(BackupArgs),
+    /// Restore a backup into an empty data directory (and, for PostgreSQL, an empty
+    /// database with pg_restore).
+    Restore(RestoreArgs),
+}
+
+#[derive(Args)]
+pub struct AdminCreateArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// The login name.
+    #[arg(long)]
+    pub login: String,
+    /// The name shown.
+    #[arg(long)]
+    pub name: String,
+}
+
+#[derive(Args)]
+pub struct BackupArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// The directory to write the backup into (must not exist).
+    #[arg(long, short)]
+    pub output: PathBuf,
+}
+
+#[derive(Args)]
+pub struct RestoreArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// The backup directory `admin backup` wrote.
+    #[arg(long)]
+    pub from: PathBuf,
+}
+
+/// How to reach a team server.
+#[derive(Args, Clone)]
+pub struct RemoteArgs {
+    /// The server's URL (http://127.0.0.1:8303). Read from PROVISOR_SERVER when absent,
+    /// or from the directory's pull record.
+    #[arg(long, env = "PROVISOR_SERVER", value_name = "URL")]
+    pub server: Option<String>,
+    /// A file holding the API token; PROVISOR_TOKEN is used when absent.
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct PushArgs {
+    /// The assessment file (TOML); its scans, evidence and wording go with it.
+    pub assessment: PathBuf,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+    /// Create a new assessment of this release (its id).
+    #[arg(long, value_name = "ID", conflicts_with = "to")]
+    pub release: Option<String>,
+    /// Make the next revision of this assessment (its id); the directory's pull record
+    /// says which, and which revision it was pulled at.
+    #[arg(long, value_name = "ID")]
+    pub to: Option<String>,
+}
+
+#[derive(Args)]
+pub struct PullArgs {
+    /// The assessment's id.
+    pub id: String,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+    /// The directory to write into (must not exist, or hold an earlier pull of the
+    /// same assessment).
+    #[arg(long, short)]
+    pub output: PathBuf,
+    /// A revision other than the current one.
+    #[arg(long)]
+    pub revision: Option<i64>,
 }
 
 #[derive(Args)]

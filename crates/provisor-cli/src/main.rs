@@ -60,6 +60,10 @@ fn run(cli: Cli) -> Result<Outcome, Failure> {
         Command::Diff(args) => cmd::diff::run(args),
         Command::Migrate(args) => cmd::migrate::run(args),
         Command::Advisories(args) => cmd::advisories::run(args),
+        Command::Serve(args) => cmd::serve::run(args),
+        Command::Admin(args) => cmd::admin::run(args),
+        Command::Push(args) => cmd::remote::push(args),
+        Command::Pull(args) => cmd::remote::pull(args),
         Command::Scan(args) => match args.target {
             cli::ScanTarget::Firmware(args) => cmd::scan::firmware(args),
             cli::ScanTarget::Host(args) => cmd::scan::host(args),

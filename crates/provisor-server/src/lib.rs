@@ -19,6 +19,7 @@ mod error;
 mod extract;
 mod headers;
 mod judge;
+mod serve;
 pub mod totp;
 
 use std::net::SocketAddr;
@@ -96,6 +97,17 @@ impl AppState {
     pub async fn open(config: Config) -> Result<AppState, provisor_store::StoreError> {
         let store = Store::open(&config.data, config.database.as_deref()).await?;
         let key = ServerKey::load_or_create(&config.key_path())?;
+        // Uploads a killed server was receiving were never acknowledged: drop them.
+        if let Ok(entries) = std::fs::read_dir(config.data.join("uploads")) {
+            for entry in entries.flatten() {
+                let path = entry.path();
+                let _ = if path.is_dir() {
+                    std::fs::remove_dir_all(&path)
+                } else {
+                    std::fs::remove_file(&path)
+                };
+            }
+        }
         Ok(AppState::new(store, key, config))
     }
 
@@ -156,3 +168,4 @@ pub async fn setup_link(state: &AppState) -> Result<Option<String>, provisor_sto
 }
 
 pub use api::app;
+pub use serve::{CHECKPOINT_EVERY, GRACE, ServeError, serve};

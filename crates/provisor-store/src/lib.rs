@@ -15,6 +15,7 @@
 mod accounts;
 mod assessments;
 mod audit;
+mod backup;
 mod blobs;
 mod error;
 mod jobs;
@@ -35,6 +36,7 @@ pub use assessments::{
     AssessmentRecord, FileRecord, IssuedReport, NewAssessment, NewFile, Revision,
 };
 pub use audit::{AuditEntry, Checkpoint, ServerKey, Verification};
+pub use backup::{BACKUP_SCHEMA, BackupManifest, DUMP_FILE, restore};
 pub use blobs::{BlobWriter, Blobs, StoredBlob};
 pub use error::StoreError;
 pub use jobs::{Job, JobState, NewJob};

@@ -17,16 +17,16 @@ fn bundle_failure(error: BundleError) -> Failure {
     }
 }
 
-pub fn run(args: BundleArgs) -> Result<Outcome, Failure> {
-    let file = io::parse_assessment(&args.assessment)?;
-    let assessment = io::judge(&args.assessment, &file)?;
-    let directory = args
-        .assessment
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default();
-    let name = args
-        .assessment
+/// The members of an assessment's bundle that come from disk: the assessment file, its
+/// scans, its evidence and its wording file (never an IXIT secrets file), with the
+/// judged assessment and the file's name.
+pub fn assessment_members(
+    path: &Path,
+) -> Result<(String, Vec<Member>, provisor_engine::Assessment<'static>), Failure> {
+    let file = io::parse_assessment(path)?;
+    let assessment = io::judge(path, &file)?;
+    let directory = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let name = path
         .file_name()
         .map(|name| name.to_string_lossy().into_owned())
         .ok_or_else(|| Failure::Invalid("the assessment is not a file".into()))?;
@@ -43,7 +43,7 @@ pub fn run(args: BundleArgs) -> Result<Outcome, Failure> {
     let mut members = vec![Member {
         path: name.clone(),
         role: Role::Assessment,
-        source: Source::File(args.assessment.clone()),
+        source: Source::File(path.to_path_buf()),
     }];
     for scan in &assessment.scans {
         members.push(Member {
@@ -76,6 +76,11 @@ pub fn run(args: BundleArgs) -> Result<Outcome, Failure> {
             source: Source::File(directory.join(&wording.file)),
         });
     }
+    Ok((name, members, assessment))
+}
+
+pub fn run(args: BundleArgs) -> Result<Outcome, Failure> {
+    let (name, mut members, assessment) = assessment_members(&args.assessment)?;
     let context = io::report_context(&args.assessment);
     for (path, text) in [
         (

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod admin;
 pub mod advisories;
 pub mod bundle;
 pub mod catalog;
@@ -9,9 +10,11 @@ pub mod init;
 pub mod interfaces;
 pub mod migrate;
 pub mod plan;
+pub mod remote;
 pub mod report;
 pub mod review;
 pub mod scan;
+pub mod serve;
 pub mod triage;
 
 use crate::Failure;

@@ -1,0 +1,158 @@
+//! `provisor serve`: the team server. Opens the store (creating the embedded SQLite
+//! database on first start), prints where its data is, the URL and, while there is no
+//! user, the one-time setup link; serves until SIGINT or SIGTERM, then shuts down
+//! gracefully.
+
+use std::path::PathBuf;
+
+use crate::cli::{LogFormat, ServeArgs, StoreArgs};
+use crate::{Failure, Outcome};
+
+/// The platform's data directory for provisor: `$XDG_DATA_HOME/provisor`, else
+/// `~/.local/share/provisor` (`~/Library/Application Support/provisor` on macOS).
+pub fn default_data_dir() -> Result<PathBuf, Failure> {
+    if let Some(data) = std::env::var_os("XDG_DATA_HOME").filter(|value| !value.is_empty()) {
+        return Ok(PathBuf::from(data).join("provisor"));
+    }
+    let home = std::env::var_os("HOME")
+        .filter(|value| !value.is_empty())
+        .ok_or_else(|| {
+            Failure::Invalid("no data directory: HOME is not set; give --data DIR".into())
+        })?;
+    let base = if cfg!(target_os = "macos") {
+        PathBuf::from(home).join("Library/Application Support")
+    } else {
+        PathBuf::from(home).join(".local/share")
+    };
+    Ok(base.join("provisor"))
+}
+
+/// The data directory a command uses.
+pub fn data_dir(store: &StoreArgs) -> Result<PathBuf, Failure> {
+    match &store.data {
+        Some(data) => Ok(data.clone()),
+        None => default_data_dir(),
+    }
+}
+
+/// A runtime for the server's asynchronous work.
+pub fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| Failure::Internal(error.into()))
+}
+
+/// Parses a size: bytes, or a number with K, M or G (powers of 1024).
+pub fn parse_size(text: &str) -> Result<u64, Failure> {
+    let text = text.trim();
+    let (number, shift) = match text.char_indices().last() {
+        Some((at, 'K' | 'k')) => (&text[..at], 10),
+        Some((at, 'M' | 'm')) => (&text[..at], 20),
+        Some((at, 'G' | 'g')) => (&text[..at], 30),
+        _ => (text, 0),
+    };
+    number
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .and_then(|number| number.checked_mul(1 << shift))
+        .ok_or_else(|| {
+            Failure::Invalid(format!(
+                "\"{text}\" is not a size: use bytes, or a number with K, M or G"
+            ))
+        })
+}
+
+fn store_failure(error: provisor_store::StoreError) -> Failure {
+    match error {
+        provisor_store::StoreError::Database(_) => Failure::Internal(error.into()),
+        other => Failure::Invalid(other.to_string()),
+    }
+}
+
+/// Opens the store and key of a data directory, as the server would.
+pub async fn open_state(
+    config: provisor_server::Config,
+) -> Result<provisor_server::AppState, Failure> {
+    provisor_server::AppState::open(config)
+        .await
+        .map_err(store_failure)
+}
+
+pub fn run(args: ServeArgs) -> Result<Outcome, Failure> {
+    let subscriber = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("PROVISOR_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr);
+    match args.log_format {
+        LogFormat::Text => subscriber.init(),
+        LogFormat::Json => subscriber.json().init(),
+    }
+    let data = data_dir(&args.store)?;
+    let mut config = provisor_server::Config::new(&data);
+    config.database = args.store.database.clone();
+    config.listen = args.listen;
+    config.public_url = args.public_url.clone();
+    config.max_upload = parse_size(&args.max_upload)?;
+    for proxy in &args.trusted_proxy {
+        config.trusted_proxies.push(
+            proxy
+                .parse()
+                .map_err(|error: String| Failure::Invalid(format!("--trusted-proxy: {error}")))?,
+        );
+    }
+    if let (Some(certificate), Some(key)) = (&args.tls_cert, &args.tls_key) {
+        config.tls = Some((certificate.clone(), key.clone()));
+    }
+    runtime()?.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(args.listen).await.map_err(|error| {
+            Failure::Invalid(format!(
+                "cannot listen on {}: {error}\n  = help: another program may use the port; choose another with --listen",
+                args.listen
+            ))
+        })?;
+        // Port 0 asks the system for a free port; the URL printed is the one bound.
+        config.listen = listener.local_addr()?;
+        let state = open_state(config).await?;
+        eprintln!("provisor {} serving", env!("CARGO_PKG_VERSION"));
+        eprintln!("  data:     {}", data.display());
+        eprintln!(
+            "  database: {}",
+            match &state.config().database {
+                Some(url) => provisor_store::redact_url(url),
+                None => format!("{} (SQLite)", provisor_store::sqlite_path(&data).display()),
+            }
+        );
+        eprintln!("  url:      {}", state.base_url());
+        eprintln!("  api:      {}/api/v1/openapi.json", state.base_url());
+        if let Some(link) = provisor_server::setup_link(&state).await.map_err(store_failure)? {
+            eprintln!();
+            eprintln!("No account exists yet. Create the first admin with this one-time link:");
+            eprintln!("  {link}");
+            eprintln!("(or stop the server and run `provisor admin create`)");
+        }
+        eprintln!("listening; stop with Ctrl-C");
+        let shutdown = async {
+            let interrupt = tokio::signal::ctrl_c();
+            #[cfg(unix)]
+            {
+                let mut terminate =
+                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                        .expect("a SIGTERM handler installs");
+                tokio::select! {
+                    _ = interrupt => {},
+                    _ = terminate.recv() => {},
+                }
+            }
+            #[cfg(not(unix))]
+            let _ = interrupt.await;
+        };
+        provisor_server::serve(state, listener, shutdown)
+            .await
+            .map_err(|error| Failure::Invalid(error.to_string()))?;
+        Ok(Outcome::Success)
+    })
+}

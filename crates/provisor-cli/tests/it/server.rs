@@ -1,0 +1,569 @@
+//! `provisor serve`, `push`, `pull` and `admin` over real HTTP on loopback: a server
+//! process started as a user would, driven by the CLI and by requests; killed with
+//! SIGKILL mid-upload and restarted; backed up and restored. On SQLite, and on
+//! PostgreSQL when `PROVISOR_TEST_POSTGRES` names a server.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::support::{provisor, root};
+
+const PASSWORD: &str = "correct horse battery staple";
+
+/// A running `provisor serve`.
+struct Server {
+    child: Child,
+    url: String,
+    setup: Option<String>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(data: &Path, database: Option<&str>) -> Server {
+    let mut command = Command::new(assert_cmd::cargo::cargo_bin("provisor"));
+    command
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--max-upload",
+            "64M",
+            "--data",
+        ])
+        .arg(data)
+        .env("PROVISOR_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    match database {
+        Some(url) => command.env("PROVISOR_DATABASE", url),
+        None => command.env_remove("PROVISOR_DATABASE"),
+    };
+    let mut child = command.spawn().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if sender.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let started = Instant::now();
+    let (mut url, mut setup) = (None, None);
+    while started.elapsed() < Duration::from_secs(30) {
+        let Ok(line) = receiver.recv_timeout(Duration::from_secs(30)) else {
+            break;
+        };
+        if let Some(rest) = line.trim().strip_prefix("url:") {
+            url = Some(rest.trim().to_owned());
+        }
+        if line.contains("/setup?token=") {
+            setup = Some(line.trim().to_owned());
+        }
+        if line.starts_with("listening;") {
+            break;
+        }
+    }
+    let url = url.expect("the server printed its URL");
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    std::thread::spawn(move || for _ in receiver {});
+    Server { child, url, setup }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(60)))
+        .build()
+        .into()
+}
+
+/// A session: the cookie and the CSRF token.
+struct Session {
+    cookie: String,
+    csrf: String,
+}
+
+fn call(
+    server: &Server,
+    method: &str,
+    path: &str,
+    session: Option<&Session>,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let agent = agent();
+    let url = format!("{}{path}", server.url);
+    let mut request = ureq::http::Request::builder().method(method).uri(&url);
+    if let Some(session) = session {
+        request = request
+            .header("Cookie", format!("provisor_session={}", session.cookie))
+            .header("X-CSRF-Token", &session.csrf);
+    }
+    let request = request.header("Content-Type", "application/json");
+    let request = request
+        .body(body.map(|body| body.to_string()).unwrap_or_default())
+        .unwrap();
+    let mut response = agent.run(request).unwrap();
+    let status = response.status().as_u16();
+    let text = response.body_mut().read_to_string().unwrap_or_default();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+fn login(server: &Server, login: &str, code: Option<String>) -> Session {
+    let agent = agent();
+    let mut response = agent
+        .post(&format!("{}/api/v1/session", server.url))
+        .content_type("application/json")
+        .send(json!({"login": login, "password": PASSWORD, "totp": code}).to_string())
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let cookie = response
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let cookie = cookie
+        .split(';')
+        .next()
+        .unwrap()
+        .split_once('=')
+        .unwrap()
+        .1
+        .to_owned();
+    let body: Value = serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap();
+    Session {
+        cookie,
+        csrf: body["csrf_token"].as_str().unwrap().to_owned(),
+    }
+}
+
+fn code(secret: &str, offset: i64) -> String {
+    let step = provisor_server::totp::step_of(provisor_store::now_ms()) + offset;
+    provisor_server::totp::code_at(&provisor_server::totp::from_base32(secret).unwrap(), step)
+}
+
+/// Sets up the first admin through the printed link, a manufacturer, a product, a
+/// release and a CI token; returns the release and the token.
+fn set_up(server: &Server) -> (String, String) {
+    let link = server
+        .setup
+        .clone()
+        .expect("a first start prints the setup link");
+    let token = link.split_once("token=").unwrap().1;
+    let (status, _) = call(
+        server,
+        "POST",
+        "/api/v1/setup",
+        None,
+        Some(
+            json!({"token": token, "login": "admin", "display_name": "Admin", "password": PASSWORD}),
+        ),
+    );
+    assert_eq!(status, 201);
+    let session = login(server, "admin", None);
+    let (_, made) = call(
+        server,
+        "POST",
+        "/api/v1/me/totp",
+        Some(&session),
+        Some(json!({})),
+    );
+    let secret = made["secret"].as_str().unwrap().to_owned();
+    let (status, _) = call(
+        server,
+        "POST",
+        "/api/v1/me/totp/confirm",
+        Some(&session),
+        Some(json!({"secret": secret, "code": code(&secret, 0)})),
+    );
+    assert_eq!(status, 204);
+    let (_, organisation) = call(
+        server,
+        "POST",
+        "/api/v1/organisations",
+        Some(&session),
+        Some(json!({"name": "Acme", "kind": "manufacturer"})),
+    );
+    let organisation = organisation["id"].as_str().unwrap();
+    let (_, product) = call(
+        server,
+        "POST",
+        &format!("/api/v1/organisations/{organisation}/products"),
+        Some(&session),
+        Some(json!({"name": "SmartCam", "model": "C200"})),
+    );
+    let (_, release) = call(
+        server,
+        "POST",
+        &format!(
+            "/api/v1/products/{}/releases",
+            product["id"].as_str().unwrap()
+        ),
+        Some(&session),
+        Some(json!({"version": "3.2.1"})),
+    );
+    let (status, token) = call(
+        server,
+        "POST",
+        "/api/v1/tokens",
+        Some(&session),
+        Some(json!({"name": "ci", "scopes": ["read", "write"], "expires_in_days": 7})),
+    );
+    assert_eq!(status, 201, "{token}");
+    (
+        release["id"].as_str().unwrap().to_owned(),
+        token["secret"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// A copy of the SmartCam example (V3.1.3 assessment and evidence) in a directory of
+/// its own, since a push records where it went beside the assessment.
+fn smartcam_copy(into: &Path) -> PathBuf {
+    let source = root().join("examples/smartcam");
+    std::fs::create_dir_all(into.join("evidence")).unwrap();
+    std::fs::copy(
+        source.join("assessment-v3.1.3.toml"),
+        into.join("assessment-v3.1.3.toml"),
+    )
+    .unwrap();
+    for entry in std::fs::read_dir(source.join("evidence")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), into.join("evidence").join(entry.file_name())).unwrap();
+    }
+    into.join("assessment-v3.1.3.toml")
+}
+
+fn databases() -> Vec<Option<String>> {
+    let mut databases = vec![None];
+    if let Ok(server) = std::env::var("PROVISOR_TEST_POSTGRES") {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let name = format!("provisor_cli_{}", provisor_store::random_hex(6));
+        databases.push(Some(
+            runtime
+                .block_on(provisor_store::create_postgres_database(&server, &name))
+                .unwrap(),
+        ));
+    }
+    databases
+}
+
+#[test]
+fn push_pull_and_admin_over_http() {
+    for database in databases() {
+        let work = tempfile::tempdir().unwrap();
+        let data = work.path().join("data");
+        let server = serve(&data, database.as_deref());
+        let (release, token) = set_up(&server);
+        let assessment = smartcam_copy(&work.path().join("mine"));
+
+        // Without a token, push says how to give one; a token never goes on the command line.
+        let refused = provisor()
+            .args(["push"])
+            .arg(&assessment)
+            .args(["--server", &server.url, "--release", &release])
+            .env_remove("PROVISOR_TOKEN")
+            .output()
+            .unwrap();
+        assert_eq!(refused.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&refused.stderr).contains("PROVISOR_TOKEN"));
+
+        let pushed = provisor()
+            .arg("push")
+            .arg(&assessment)
+            .args(["--server", &server.url, "--release", &release])
+            .env("PROVISOR_TOKEN", &token)
+            .output()
+            .unwrap();
+        assert!(
+            pushed.status.success(),
+            "{}",
+            String::from_utf8_lossy(&pushed.stderr)
+        );
+        let id = String::from_utf8(pushed.stdout).unwrap().trim().to_owned();
+        assert!(id.starts_with("asm_"), "{id}");
+
+        // Pulled, every file comes back byte for byte.
+        let pulled_dir = work.path().join("pulled");
+        let pulled = provisor()
+            .args(["pull", &id, "--server", &server.url, "-o"])
+            .arg(&pulled_dir)
+            .env("PROVISOR_TOKEN", &token)
+            .output()
+            .unwrap();
+        assert!(
+            pulled.status.success(),
+            "{}",
+            String::from_utf8_lossy(&pulled.stderr)
+        );
+        for relative in [
+            "assessment-v3.1.3.toml",
+            "evidence/password-provisioning.md",
+            "evidence/update-signing.md",
+        ] {
+            assert_eq!(
+                std::fs::read(pulled_dir.join(relative)).unwrap(),
+                std::fs::read(work.path().join("mine").join(relative)).unwrap(),
+                "{relative}"
+            );
+        }
+        // The pulled copy checks as the original does.
+        let check = provisor()
+            .arg("check")
+            .arg(pulled_dir.join("assessment-v3.1.3.toml"))
+            .args(["--format", "json"])
+            .output()
+            .unwrap();
+        let original = provisor()
+            .arg("check")
+            .arg(&assessment)
+            .args(["--format", "json"])
+            .output()
+            .unwrap();
+        assert_eq!(check.status.code(), original.status.code());
+
+        // A change pushed from the pulled directory is the next revision; a push from a
+        // directory that did not see it is refused.
+        let path = pulled_dir.join("assessment-v3.1.3.toml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(
+            &path,
+            text.replacen("# ", "# edited on the server's copy\n# ", 1),
+        )
+        .unwrap();
+        let next = provisor()
+            .arg("push")
+            .arg(&path)
+            .env("PROVISOR_TOKEN", &token)
+            .output()
+            .unwrap();
+        assert!(
+            next.status.success(),
+            "{}",
+            String::from_utf8_lossy(&next.stderr)
+        );
+        assert!(String::from_utf8_lossy(&next.stderr).contains("revision 2"));
+        let stale = provisor()
+            .arg("push")
+            .arg(&assessment)
+            .args(["--to", &id])
+            .env("PROVISOR_TOKEN", &token)
+            .output()
+            .unwrap();
+        assert_eq!(stale.status.code(), Some(2));
+        assert!(
+            String::from_utf8_lossy(&stale.stderr).contains("409"),
+            "{}",
+            String::from_utf8_lossy(&stale.stderr)
+        );
+
+        // The audit log holds while the server runs; a backup restores into a log that
+        // holds too.
+        let verify = |data: &Path, database: Option<&str>| {
+            let mut command = provisor();
+            command.args(["admin", "audit-verify", "--data"]).arg(data);
+            match database {
+                Some(url) => command.env("PROVISOR_DATABASE", url),
+                None => command.env_remove("PROVISOR_DATABASE"),
+            };
+            command.output().unwrap()
+        };
+        let verified = verify(&data, database.as_deref());
+        assert!(
+            verified.status.success(),
+            "{}",
+            String::from_utf8_lossy(&verified.stdout)
+        );
+        let backup = work.path().join("backup");
+        let mut command = provisor();
+        command
+            .args(["admin", "backup", "--data"])
+            .arg(&data)
+            .arg("-o")
+            .arg(&backup);
+        if let Some(url) = &database {
+            command.env("PROVISOR_DATABASE", url);
+        }
+        let backed_up = command.output().unwrap();
+        assert!(
+            backed_up.status.success(),
+            "{}",
+            String::from_utf8_lossy(&backed_up.stderr)
+        );
+        let restored_data = work.path().join("restored");
+        let restored_database = database.as_ref().map(|_| {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            let name = format!("provisor_restore_{}", provisor_store::random_hex(6));
+            runtime
+                .block_on(provisor_store::create_postgres_database(
+                    &std::env::var("PROVISOR_TEST_POSTGRES").unwrap(),
+                    &name,
+                ))
+                .unwrap()
+        });
+        let mut command = provisor();
+        command
+            .args(["admin", "restore", "--from"])
+            .arg(&backup)
+            .arg("--data")
+            .arg(&restored_data);
+        match &restored_database {
+            Some(url) => command.env("PROVISOR_DATABASE", url),
+            None => command.env_remove("PROVISOR_DATABASE"),
+        };
+        let restored = command.output().unwrap();
+        assert!(
+            restored.status.success(),
+            "{}",
+            String::from_utf8_lossy(&restored.stderr)
+        );
+        assert!(
+            verify(&restored_data, restored_database.as_deref())
+                .status
+                .success()
+        );
+        // Tampering with the restored copy is found.
+        if restored_database.is_none() {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                use sqlx::Connection;
+                sqlx::any::install_default_drivers();
+                let url = format!("sqlite://{}", restored_data.join("provisor.db").display());
+                let mut connection = sqlx::AnyConnection::connect(&url).await.unwrap();
+                sqlx::raw_sql("UPDATE audit_log SET actor = 'someone else' WHERE seq = 3")
+                    .execute(&mut connection)
+                    .await
+                    .unwrap();
+            });
+            let tampered = verify(&restored_data, None);
+            assert_eq!(tampered.status.code(), Some(1));
+            assert!(String::from_utf8_lossy(&tampered.stdout).contains("entry 3"));
+        }
+        drop(server);
+    }
+}
+
+#[test]
+fn a_killed_server_loses_nothing_acknowledged_and_drops_the_unfinished_upload() {
+    for database in databases() {
+        let work = tempfile::tempdir().unwrap();
+        let data = work.path().join("data");
+        let server = serve(&data, database.as_deref());
+        let (release, token) = set_up(&server);
+        let assessment = smartcam_copy(&work.path().join("mine"));
+        let pushed = provisor()
+            .arg("push")
+            .arg(&assessment)
+            .args(["--server", &server.url, "--release", &release])
+            .env("PROVISOR_TOKEN", &token)
+            .output()
+            .unwrap();
+        assert!(pushed.status.success());
+        let id = String::from_utf8(pushed.stdout).unwrap().trim().to_owned();
+
+        // An upload that the server is still receiving when it is killed.
+        let url = server.url.clone();
+        let host = url.trim_start_matches("http://").to_owned();
+        let mut stream = std::net::TcpStream::connect(&host).unwrap();
+        use std::io::Write;
+        write!(stream, "PUT /api/v1/assessments/{id}/files/evidence/big.bin?based_on=1 HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/octet-stream\r\nContent-Length: 33554432\r\n\r\n").unwrap();
+        stream.write_all(&vec![7u8; 4 << 20]).unwrap();
+        stream.flush().unwrap();
+        let uploads = data.join("uploads");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline
+            && std::fs::read_dir(&uploads).map_or(0, |entries| entries.count()) == 0
+        {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert!(
+            std::fs::read_dir(&uploads).unwrap().count() > 0,
+            "the upload had begun"
+        );
+        let mut server = server;
+        server.child.kill().unwrap();
+        server.child.wait().unwrap();
+        drop(stream);
+
+        let restarted = serve(&data, database.as_deref());
+        assert!(
+            restarted.setup.is_none(),
+            "no new setup link once an admin exists"
+        );
+        assert_eq!(
+            std::fs::read_dir(&uploads).unwrap().count(),
+            0,
+            "the unfinished upload is gone"
+        );
+        let pulled_dir = work.path().join("pulled");
+        let pulled = provisor()
+            .args(["pull", &id, "--server", &restarted.url, "-o"])
+            .arg(&pulled_dir)
+            .env("PROVISOR_TOKEN", &token)
+            .output()
+            .unwrap();
+        assert!(
+            pulled.status.success(),
+            "{}",
+            String::from_utf8_lossy(&pulled.stderr)
+        );
+        let record: Value = serde_json::from_str(
+            &std::fs::read_to_string(pulled_dir.join(".provisor-pull.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            record["revision"], 1,
+            "the acknowledged revision, and nothing of the interrupted one"
+        );
+        assert!(!pulled_dir.join("evidence/big.bin").exists());
+        let mut command = provisor();
+        command.args(["admin", "audit-verify", "--data"]).arg(&data);
+        match &database {
+            Some(url) => command.env("PROVISOR_DATABASE", url),
+            None => command.env_remove("PROVISOR_DATABASE"),
+        };
+        assert!(command.output().unwrap().status.success());
+    }
+}
+
+#[test]
+fn sigterm_stops_the_server_gracefully() {
+    let work = tempfile::tempdir().unwrap();
+    let server = serve(&work.path().join("data"), None);
+    let (status, body) = call(&server, "GET", "/readyz", None, None);
+    assert_eq!((status, body), (200, Value::Null));
+    let mut server = server;
+    Command::new("kill")
+        .arg("-TERM")
+        .arg(server.child.id().to_string())
+        .status()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(25);
+    loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            assert!(status.success(), "{status}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "the server did not stop");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
