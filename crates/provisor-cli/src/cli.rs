@@ -57,6 +57,24 @@ pub enum Command {
     Push(PushArgs),
     /// Fetch an assessment from a team server into a directory, byte for byte.
     Pull(PullArgs),
+    /// Run scan jobs from a server's queue (`serve` starts these itself; start more on
+    /// other machines that share the database and the blob directory).
+    Worker(WorkerArgs),
+}
+
+#[derive(Args)]
+pub struct WorkerArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// The worker's id in the queue (default: host name and process id).
+    #[arg(long)]
+    pub id: Option<String>,
+    /// How long one job may run (seconds) before the worker gives it up and exits.
+    #[arg(long, default_value_t = 3600)]
+    pub job_timeout: u64,
+    /// Stop when the queue is empty instead of waiting for jobs.
+    #[arg(long)]
+    pub until_empty: bool,
 }
 
 /// Where a server keeps its data.
@@ -106,6 +124,13 @@ pub struct ServeArgs {
     /// How log lines are written.
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// How many worker processes run scans (0: none here; workers elsewhere share the
+    /// queue).
+    #[arg(long, default_value_t = 1)]
+    pub workers: usize,
+    /// How long one scan may run (seconds).
+    #[arg(long, default_value_t = 3600)]
+    pub job_timeout: u64,
 }
 
 #[derive(Clone, Copy, ValueEnum)]

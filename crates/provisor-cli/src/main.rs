@@ -64,6 +64,7 @@ fn run(cli: Cli) -> Result<Outcome, Failure> {
         Command::Admin(args) => cmd::admin::run(args),
         Command::Push(args) => cmd::remote::push(args),
         Command::Pull(args) => cmd::remote::pull(args),
+        Command::Worker(args) => cmd::serve::worker(args),
         Command::Scan(args) => match args.target {
             cli::ScanTarget::Firmware(args) => cmd::scan::firmware(args),
             cli::ScanTarget::Host(args) => cmd::scan::host(args),

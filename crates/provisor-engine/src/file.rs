@@ -1024,6 +1024,41 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex
 }
 
+/// Where a scan's findings file goes beside an assessment: `scans/<name>.json`, the
+/// name made safe for a file name.
+pub fn scan_file_path(name: &str) -> String {
+    let safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("scans/{safe}.json")
+}
+
+/// An assessment's text with a `[[scan]]` entry for `relative` appended, or `None`
+/// when it names that file already. The text must parse (the error says where not).
+pub fn with_scan_entry(
+    text: &str,
+    origin: &str,
+    relative: &str,
+) -> Result<Option<String>, InputError> {
+    let file = parse(text, origin)?;
+    if file.scan_files().any(|existing| existing == relative) {
+        return Ok(None);
+    }
+    let mut text = text.to_owned();
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push_str(&format!("\n[[scan]]\nfile = \"{relative}\"\n"));
+    Ok(Some(text))
+}
+
 /// The SHA-256 an approval records of an assessment's own content: the text without its
 /// `[review]` table, trailing blank space trimmed (so that moving the table to the end
 /// changes nothing).

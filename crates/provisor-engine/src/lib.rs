@@ -34,7 +34,7 @@ pub use diff::{Change, Diff, diff, diff_editions};
 pub use error::{InputError, Invalid, Subject, Warning};
 pub use file::{
     AssessmentFile, EvidenceFile, Files, ScanRef, content_sha256, load, load_as_of, parse,
-    sha256_hex,
+    scan_file_path, sha256_hex, with_scan_entry,
 };
 pub use finding::{
     Component, FINDINGS_SCHEMA, Finding, FindingsFile, InferredCondition, Location, Outcome,

@@ -20,7 +20,9 @@ mod extract;
 mod headers;
 mod judge;
 mod serve;
+mod supervise;
 pub mod totp;
+pub mod worker;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -47,6 +49,12 @@ pub struct Config {
     pub max_upload: u64,
     /// A PEM certificate chain and key to serve TLS with.
     pub tls: Option<(PathBuf, PathBuf)>,
+    /// How many worker processes to start.
+    pub workers: usize,
+    /// The program and arguments that start one worker process (`provisor worker …`);
+    /// the supervisor appends `--id ID`. None: no workers (jobs wait for workers
+    /// started elsewhere).
+    pub worker_command: Option<(PathBuf, Vec<std::ffi::OsString>)>,
 }
 
 impl Config {
@@ -61,6 +69,8 @@ impl Config {
             trusted_proxies: Vec::new(),
             max_upload: 4 << 30,
             tls: None,
+            workers: 1,
+            worker_command: None,
         }
     }
 
@@ -97,17 +107,7 @@ impl AppState {
     pub async fn open(config: Config) -> Result<AppState, provisor_store::StoreError> {
         let store = Store::open(&config.data, config.database.as_deref()).await?;
         let key = ServerKey::load_or_create(&config.key_path())?;
-        // Uploads a killed server was receiving were never acknowledged: drop them.
-        if let Ok(entries) = std::fs::read_dir(config.data.join("uploads")) {
-            for entry in entries.flatten() {
-                let path = entry.path();
-                let _ = if path.is_dir() {
-                    std::fs::remove_dir_all(&path)
-                } else {
-                    std::fs::remove_file(&path)
-                };
-            }
-        }
+
         Ok(AppState::new(store, key, config))
     }
 
@@ -168,4 +168,4 @@ pub async fn setup_link(state: &AppState) -> Result<Option<String>, provisor_sto
 }
 
 pub use api::app;
-pub use serve::{CHECKPOINT_EVERY, GRACE, ServeError, serve};
+pub use serve::{CHECKPOINT_EVERY, GRACE, ServeError, discard_unfinished_uploads, serve};

@@ -83,6 +83,22 @@ async fn checkpoints(state: AppState) {
     }
 }
 
+/// Removes the uploads a killed server was receiving (never acknowledged, so nothing
+/// is lost). Only the server calls this, before it serves: workers share the data
+/// directory.
+pub fn discard_unfinished_uploads(data: &std::path::Path) {
+    if let Ok(entries) = std::fs::read_dir(data.join("uploads")) {
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let _ = if path.is_dir() {
+                std::fs::remove_dir_all(&path)
+            } else {
+                std::fs::remove_file(&path)
+            };
+        }
+    }
+}
+
 /// Serves the app on a bound listener until `shutdown` completes, then finishes the
 /// requests in flight (for at most [`GRACE`]) and signs a last checkpoint.
 pub async fn serve(
@@ -99,6 +115,8 @@ pub async fn serve(
     };
     let app = crate::app(state.clone());
     let background = tokio::spawn(checkpoints(state.clone()));
+    let (stop_workers, workers_stop) = tokio::sync::watch::channel(false);
+    let workers = tokio::spawn(crate::supervise::supervise(state.clone(), workers_stop));
     let graceful = GracefulShutdown::new();
     let builder = auto::Builder::new(TokioExecutor::new());
     tokio::pin!(shutdown);
@@ -165,6 +183,8 @@ pub async fn serve(
         tracing::warn!("requests still running after {GRACE:?} were cut off");
     }
     background.abort();
+    let _ = stop_workers.send(true);
+    let _ = workers.await;
     if let Err(error) = state.store().checkpoint(state.key()).await {
         tracing::warn!("cannot sign the last audit checkpoint: {error}");
     }

@@ -370,3 +370,123 @@ impl Store {
         Ok(true)
     }
 }
+
+/// A scan target an admin allowed, with who and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ScanTarget {
+    /// An address or CIDR range.
+    pub target: String,
+    /// Who allowed it.
+    pub allowed_by: String,
+    /// When.
+    pub allowed_at: i64,
+    /// Why (the device, the engagement).
+    pub note: String,
+}
+
+impl Store {
+    /// Ends the running jobs of a worker that exited: back in the queue while attempts
+    /// remain, else failed with the reason. Returns how many.
+    pub async fn fail_jobs_of(&self, worker: &str, reason: &str) -> Result<u64, StoreError> {
+        let now = now_ms();
+        let failed = sqlx::query(
+            "UPDATE jobs SET state = 'failed', finished_at = $1, lease_owner = NULL, lease_until = NULL, error = $2 \
+             WHERE state = 'running' AND lease_owner = $3 AND attempts >= max_attempts",
+        )
+        .bind(now)
+        .bind(reason)
+        .bind(worker)
+        .execute(&self.pool)
+        .await?;
+        let requeued = sqlx::query(
+            "UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_until = NULL, error = $1, \
+             progress = 'requeued: its worker exited' WHERE state = 'running' AND lease_owner = $2",
+        )
+        .bind(reason)
+        .bind(worker)
+        .execute(&self.pool)
+        .await?;
+        Ok(failed.rows_affected() + requeued.rows_affected())
+    }
+
+    /// Allows scans of a target (an address or range, already validated by the caller).
+    pub async fn allow_target(
+        &self,
+        actor: &Actor,
+        target: &str,
+        note: &str,
+    ) -> Result<ScanTarget, StoreError> {
+        let allowed = ScanTarget {
+            target: target.to_owned(),
+            allowed_by: actor.label(),
+            allowed_at: now_ms(),
+            note: note.trim().to_owned(),
+        };
+        let mut tx = self.write().await?;
+        sqlx::query("DELETE FROM scan_targets WHERE target = $1")
+            .bind(target)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO scan_targets (target, allowed_by, allowed_at, note) VALUES ($1, $2, $3, $4)")
+            .bind(&allowed.target)
+            .bind(&allowed.allowed_by)
+            .bind(allowed.allowed_at)
+            .bind(&allowed.note)
+            .execute(&mut *tx)
+            .await?;
+        audit::append(
+            &mut tx,
+            actor,
+            "scan-target.allow",
+            target,
+            None,
+            None,
+            Some(&json!(allowed)),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(allowed)
+    }
+
+    /// Withdraws a target's authorisation.
+    pub async fn revoke_target(&self, actor: &Actor, target: &str) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        let removed = sqlx::query("DELETE FROM scan_targets WHERE target = $1")
+            .bind(target)
+            .execute(&mut *tx)
+            .await?;
+        if removed.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("scan target {target}")));
+        }
+        audit::append(
+            &mut tx,
+            actor,
+            "scan-target.revoke",
+            target,
+            None,
+            None,
+            None,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The targets allowed.
+    pub async fn scan_targets(&self) -> Result<Vec<ScanTarget>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT target, allowed_by, allowed_at, note FROM scan_targets ORDER BY target",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|row| ScanTarget {
+                target: row.get(0),
+                allowed_by: row.get(1),
+                allowed_at: row.get(2),
+                note: row.get(3),
+            })
+            .collect())
+    }
+}

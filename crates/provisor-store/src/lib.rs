@@ -39,7 +39,7 @@ pub use audit::{AuditEntry, Checkpoint, ServerKey, Verification};
 pub use backup::{BACKUP_SCHEMA, BackupManifest, DUMP_FILE, restore};
 pub use blobs::{BlobWriter, Blobs, StoredBlob};
 pub use error::StoreError;
-pub use jobs::{Job, JobState, NewJob};
+pub use jobs::{Job, JobState, NewJob, ScanTarget};
 pub use portfolio::{
     NewOrganisation, NewProduct, NewRelease, Organisation, OrganisationKind, PortfolioRow, Product,
     Release,

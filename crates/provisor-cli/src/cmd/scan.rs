@@ -232,17 +232,7 @@ fn attach(assessment: &Path, name: &str, findings: &FindingsFile) -> Result<(), 
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_default();
-    let safe: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let relative = format!("scans/{safe}.json");
+    let relative = provisor_engine::scan_file_path(name);
     let scans = directory.join("scans");
     std::fs::create_dir_all(&scans)
         .map_err(|error| Failure::Invalid(format!("cannot create {}: {error}", scans.display())))?;
@@ -252,17 +242,10 @@ fn attach(assessment: &Path, name: &str, findings: &FindingsFile) -> Result<(), 
     // Under the assessment's lock, and re-read there, so that scans attaching at once
     // keep every entry.
     io::update_assessment(assessment, |text| {
-        let file = provisor_engine::parse(text, &assessment.display().to_string())
-            .map_err(|error| Failure::Invalid(io::render_errors(&[error])))?;
-        if file.scan_files().any(|existing| existing == relative) {
-            return Ok((None, ()));
-        }
-        let mut text = text.to_owned();
-        if !text.ends_with('\n') {
-            text.push('\n');
-        }
-        text.push_str(&format!("\n[[scan]]\nfile = \"{relative}\"\n"));
-        Ok((Some(text), ()))
+        let text =
+            provisor_engine::with_scan_entry(text, &assessment.display().to_string(), &relative)
+                .map_err(|error| Failure::Invalid(io::render_errors(&[error])))?;
+        Ok((text, ()))
     })?;
     eprintln!("attached {} to {}", target.display(), assessment.display());
     Ok(())

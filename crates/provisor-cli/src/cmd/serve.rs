@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use crate::cli::{LogFormat, ServeArgs, StoreArgs};
+use crate::cli::{LogFormat, ServeArgs, StoreArgs, WorkerArgs};
 use crate::{Failure, Outcome};
 
 /// The platform's data directory for provisor: `$XDG_DATA_HOME/provisor`, else
@@ -80,17 +80,21 @@ pub async fn open_state(
         .map_err(store_failure)
 }
 
-pub fn run(args: ServeArgs) -> Result<Outcome, Failure> {
+fn init_logs(format: LogFormat) {
     let subscriber = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("PROVISOR_LOG")
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr);
-    match args.log_format {
+    match format {
         LogFormat::Text => subscriber.init(),
         LogFormat::Json => subscriber.json().init(),
     }
+}
+
+pub fn run(args: ServeArgs) -> Result<Outcome, Failure> {
+    init_logs(args.log_format);
     let data = data_dir(&args.store)?;
     let mut config = provisor_server::Config::new(&data);
     config.database = args.store.database.clone();
@@ -107,6 +111,16 @@ pub fn run(args: ServeArgs) -> Result<Outcome, Failure> {
     if let (Some(certificate), Some(key)) = (&args.tls_cert, &args.tls_key) {
         config.tls = Some((certificate.clone(), key.clone()));
     }
+    // Workers are this same program, given the same data directory; the database URL
+    // reaches them through the environment, never their command line.
+    config.workers = args.workers;
+    let program = std::env::current_exe()?;
+    let mut worker_arguments: Vec<std::ffi::OsString> =
+        vec!["worker".into(), "--data".into(), data.clone().into()];
+    worker_arguments.push("--job-timeout".into());
+    worker_arguments.push(args.job_timeout.to_string().into());
+    config.worker_command = Some((program, worker_arguments));
+    provisor_server::discard_unfinished_uploads(&data);
     runtime()?.block_on(async move {
         let listener = tokio::net::TcpListener::bind(args.listen).await.map_err(|error| {
             Failure::Invalid(format!(
@@ -153,6 +167,39 @@ pub fn run(args: ServeArgs) -> Result<Outcome, Failure> {
         provisor_server::serve(state, listener, shutdown)
             .await
             .map_err(|error| Failure::Invalid(error.to_string()))?;
+        Ok(Outcome::Success)
+    })
+}
+
+pub fn worker(args: WorkerArgs) -> Result<Outcome, Failure> {
+    init_logs(LogFormat::Text);
+    let data = data_dir(&args.store)?;
+    let mut config = provisor_server::Config::new(&data);
+    config.database = args.store.database.clone();
+    let id = args.id.clone().unwrap_or_else(|| {
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|name| name.trim().to_owned())
+            .unwrap_or_else(|_| "worker".into());
+        format!("{host}:{}", std::process::id())
+    });
+    runtime()?.block_on(async move {
+        let state = open_state(config).await?;
+        let mut options = provisor_server::worker::WorkerOptions::new(&id);
+        options.job_timeout = std::time::Duration::from_secs(args.job_timeout);
+        options.until_empty = args.until_empty;
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        {
+            let stop = stop.clone();
+            tokio::spawn(async move {
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+            });
+        }
+        let finished = provisor_server::worker::run_worker(state, options, stop)
+            .await
+            .map_err(|error| Failure::Internal(error.into()))?;
+        tracing::info!("worker {id} stops after {finished} jobs");
         Ok(Outcome::Success)
     })
 }

@@ -180,6 +180,7 @@ fn set_up(server: &Server) -> (String, String) {
         Some(json!({})),
     );
     let secret = made["secret"].as_str().unwrap().to_owned();
+    SECRET.with(|kept| *kept.borrow_mut() = Some(secret.clone()));
     let (status, _) = call(
         server,
         "POST",
@@ -566,4 +567,143 @@ fn sigterm_stops_the_server_gracefully() {
         assert!(Instant::now() < deadline, "the server did not stop");
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// The processes whose parent is `pid`.
+fn children_of(pid: u32) -> Vec<u32> {
+    let mut children = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(child) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // The parent is the second field after the command name in parentheses.
+        let Some((_, rest)) = stat.rsplit_once(')') else {
+            continue;
+        };
+        if rest
+            .split_whitespace()
+            .nth(1)
+            .and_then(|ppid| ppid.parse::<u32>().ok())
+            == Some(pid)
+        {
+            children.push(child);
+        }
+    }
+    children
+}
+
+fn job_state(server: &Server, token: &str, job: &str) -> Value {
+    let mut response = agent()
+        .get(&format!("{}/api/v1/jobs/{job}", server.url))
+        .header("Authorization", &format!("Bearer {token}"))
+        .call()
+        .unwrap();
+    serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap()
+}
+
+#[test]
+fn a_worker_killed_during_a_scan_is_replaced_and_the_job_runs_again() {
+    let image = root().join("target/test-images/smartcam/smartcam-3.2.1.bin");
+    assert!(
+        image.exists(),
+        "{}: run scripts/build-test-images first",
+        image.display()
+    );
+    let work = tempfile::tempdir().unwrap();
+    let server = serve(&work.path().join("data"), None);
+    let (release, token) = set_up(&server);
+    let assessment = smartcam_copy(&work.path().join("mine"));
+    let pushed = provisor()
+        .arg("push")
+        .arg(&assessment)
+        .args(["--server", &server.url, "--release", &release])
+        .env("PROVISOR_TOKEN", &token)
+        .output()
+        .unwrap();
+    let id = String::from_utf8(pushed.stdout).unwrap().trim().to_owned();
+    // The CI token lacks the scan scope: refused; a token with it uploads.
+    let upload = |token: &str, body: std::fs::File| {
+        agent()
+            .put(&format!(
+                "{}/api/v1/releases/{release}/firmware?name=smartcam-3.2.1.bin&assessment={id}",
+                server.url
+            ))
+            .header("Authorization", &format!("Bearer {token}"))
+            .content_type("application/octet-stream")
+            .send(body)
+            .unwrap()
+    };
+    let small = work.path().join("small.bin");
+    std::fs::write(&small, b"not an image").unwrap();
+    assert_eq!(
+        upload(&token, std::fs::File::open(&small).unwrap())
+            .status()
+            .as_u16(),
+        403
+    );
+    let scanner = scan_token(&server, &work);
+    let mut response = upload(&scanner, std::fs::File::open(&image).unwrap());
+    assert_eq!(response.status().as_u16(), 202);
+    let accepted: Value =
+        serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap();
+    let job = accepted["job"]["id"].as_str().unwrap().to_owned();
+
+    // Wait for a worker to take it, then kill that worker.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while job_state(&server, &scanner, &job)["state"] != "running" {
+        assert!(Instant::now() < deadline, "no worker took the job");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let workers = children_of(server.child.id());
+    assert_eq!(workers.len(), 1, "one worker process: {workers:?}");
+    Command::new("kill")
+        .arg("-KILL")
+        .arg(workers[0].to_string())
+        .status()
+        .unwrap();
+
+    let deadline = Instant::now() + Duration::from_secs(180);
+    let done = loop {
+        let state = job_state(&server, &scanner, &job);
+        if state["state"] == "done" || state["state"] == "failed" {
+            break state;
+        }
+        assert!(Instant::now() < deadline, "the job did not finish: {state}");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(done["state"], "done", "{done}");
+    assert_eq!(done["attempts"], 2, "run again after the kill: {done}");
+    let replacement = children_of(server.child.id());
+    assert!(
+        replacement.len() == 1 && replacement[0] != workers[0],
+        "a new worker runs: {replacement:?}"
+    );
+}
+
+/// A token with the scan scope, made in an admin session that gave its code.
+fn scan_token(server: &Server, _work: &tempfile::TempDir) -> String {
+    let admin = login_with_totp(server);
+    let (status, made) = call(
+        server,
+        "POST",
+        "/api/v1/tokens",
+        Some(&admin),
+        Some(json!({"name": "scanner", "scopes": ["read", "write", "scan"], "expires_in_days": 1})),
+    );
+    assert_eq!(status, 201, "{made}");
+    made["secret"].as_str().unwrap().to_owned()
+}
+
+fn login_with_totp(server: &Server) -> Session {
+    let secret = SECRET
+        .with(|secret| secret.borrow().clone())
+        .expect("set_up enrolled an authenticator");
+    login(server, "admin", Some(code(&secret, 1)))
+}
+
+thread_local! {
+    static SECRET: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
 }

@@ -221,6 +221,17 @@ async fn store_bundle(
     Ok((verified.manifest.assessment, files))
 }
 
+/// Streams a request body into an organisation's blobs (through a temporary file, so
+/// an upload cut short leaves no blob).
+pub(super) async fn receive_blob(
+    state: &AppState,
+    organisation: &str,
+    body: Body,
+) -> Result<provisor_store::StoredBlob, ApiError> {
+    let upload = receive(state, body).await?;
+    store_file(state, organisation, upload.path()).await
+}
+
 async fn store_file(
     state: &AppState,
     organisation: &str,
@@ -312,7 +323,7 @@ pub async fn import(
     ))
 }
 
-async fn visible(
+pub(super) async fn visible(
     state: &AppState,
     caller: &Caller,
     id: &str,

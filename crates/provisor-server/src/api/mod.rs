@@ -7,6 +7,7 @@ mod admin;
 mod assessments;
 mod audit;
 mod health;
+mod jobs;
 mod portfolio;
 
 use axum::Router;
@@ -88,6 +89,11 @@ fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(assessments::issue_report))
         .routes(routes!(assessments::get_report))
         .routes(routes!(assessments::assign_lab))
+        .routes(routes!(jobs::upload_firmware))
+        .routes(routes!(jobs::host_scan))
+        .routes(routes!(jobs::get_job))
+        .routes(routes!(jobs::list_targets, jobs::allow_target))
+        .routes(routes!(jobs::revoke_target))
         .routes(routes!(audit::list))
         .routes(routes!(audit::verify))
 }

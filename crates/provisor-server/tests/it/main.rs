@@ -7,6 +7,7 @@ mod access;
 mod accounts;
 mod assessments;
 mod faults;
+mod jobs;
 mod openapi;
 
 use std::net::SocketAddr;

@@ -1,0 +1,362 @@
+//! The worker: takes jobs from the queue in the database and runs them (a firmware
+//! image scanned, a host scanned), renewing its lease while it works, and attaches the
+//! findings to the assessment the job names exactly as `provisor scan … --assessment`
+//! does (a `scans/…json` file and a `[[scan]]` entry), as the assessment's next
+//! revision. `provisor serve` starts workers as processes of its own binary and
+//! restarts them, so a scan's memory or a crash never takes the server down; a worker
+//! needs only the database and the blob directory, so workers on other machines can
+//! share the queue.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use provisor_store::{Actor, FileRecord, Job, StoreError};
+use serde_json::{Value, json};
+
+use crate::judge::judge;
+use crate::{ApiError, AppState};
+
+/// The job kinds a worker runs.
+pub const KINDS: &[&str] = &["scan-firmware", "scan-host"];
+
+/// How a worker works.
+#[derive(Debug, Clone)]
+pub struct WorkerOptions {
+    /// Its id in the queue (`hostname:pid`).
+    pub id: String,
+    /// How long a lease lasts without a heartbeat.
+    pub lease: Duration,
+    /// How long one job may run.
+    pub job_timeout: Duration,
+    /// Stop when the queue is empty (tests, one-shot runs) instead of waiting.
+    pub until_empty: bool,
+}
+
+impl WorkerOptions {
+    /// The defaults for a worker with an id: a 60 s lease, an hour per job.
+    pub fn new(id: &str) -> WorkerOptions {
+        WorkerOptions {
+            id: id.to_owned(),
+            lease: Duration::from_secs(60),
+            job_timeout: Duration::from_secs(3600),
+            until_empty: false,
+        }
+    }
+}
+
+/// Why a worker stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    /// The store failed.
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    /// A job ran past its time; the worker process must end to stop it.
+    #[error("job {job} ran longer than {limit:?} and was given up")]
+    Timeout {
+        /// The job.
+        job: String,
+        /// The limit.
+        limit: Duration,
+    },
+}
+
+/// Runs jobs until `stop` says so (checked between jobs), or until the queue is empty
+/// with `until_empty`. Returns how many jobs it finished.
+pub async fn run_worker(
+    state: AppState,
+    options: WorkerOptions,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+) -> Result<usize, WorkerError> {
+    let mut finished = 0;
+    let lease_ms = i64::try_from(options.lease.as_millis()).unwrap_or(60_000);
+    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+        let Some(job) = state.store().claim(&options.id, KINDS, lease_ms).await? else {
+            if options.until_empty {
+                break;
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            continue;
+        };
+        tracing::info!(job = %job.id, kind = %job.kind, attempt = job.attempts, "job started");
+        let progress = Arc::new(Mutex::new(String::from("started")));
+        let work = tokio::spawn(execute(state.clone(), job.clone(), progress.clone()));
+        let deadline = tokio::time::Instant::now() + options.job_timeout;
+        let mut work = work;
+        let outcome = loop {
+            tokio::select! {
+                result = &mut work => break Some(result),
+                () = tokio::time::sleep(options.lease / 3) => {
+                    let said = progress.lock().map(|text| text.clone()).unwrap_or_default();
+                    if !state.store().heartbeat(&options.id, &job.id, lease_ms, &said).await? {
+                        tracing::warn!(job = %job.id, "the lease was lost; another worker has the job");
+                        work.abort();
+                        break None;
+                    }
+                    if tokio::time::Instant::now() > deadline {
+                        break None;
+                    }
+                }
+            }
+        };
+        match outcome {
+            Some(Ok(Ok(result))) => {
+                state
+                    .store()
+                    .finish_job(&options.id, &job.id, Ok(&result))
+                    .await?;
+                tracing::info!(job = %job.id, "job done");
+            }
+            Some(Ok(Err(error))) => {
+                let reason = error.problem().detail;
+                state
+                    .store()
+                    .finish_job(&options.id, &job.id, Err(&reason))
+                    .await?;
+                tracing::warn!(job = %job.id, "job failed: {reason}");
+            }
+            Some(Err(panic)) => {
+                let reason = format!("the scan crashed: {panic}");
+                state
+                    .store()
+                    .finish_job(&options.id, &job.id, Err(&reason))
+                    .await?;
+                tracing::warn!(job = %job.id, "{reason}");
+            }
+            None if tokio::time::Instant::now() > deadline => {
+                let reason = format!("the scan ran longer than {:?}", options.job_timeout);
+                state
+                    .store()
+                    .finish_job(&options.id, &job.id, Err(&reason))
+                    .await?;
+                return Err(WorkerError::Timeout {
+                    job: job.id,
+                    limit: options.job_timeout,
+                });
+            }
+            None => {}
+        }
+        finished += 1;
+    }
+    Ok(finished)
+}
+
+async fn execute(
+    state: AppState,
+    job: Job,
+    progress: Arc<Mutex<String>>,
+) -> Result<Value, ApiError> {
+    match job.kind.as_str() {
+        "scan-firmware" => scan_firmware(state, job, progress).await,
+        "scan-host" => scan_host(state, job, progress).await,
+        other => Err(ApiError::bad_request(format!(
+            "unknown kind of job \"{other}\""
+        ))),
+    }
+}
+
+fn text(payload: &Value, field: &str) -> Result<String, ApiError> {
+    payload[field]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| ApiError::bad_request(format!("the job lacks its {field}")))
+}
+
+fn say(progress: &Mutex<String>, what: String) {
+    if let Ok(mut text) = progress.lock() {
+        *text = what;
+    }
+}
+
+async fn scan_firmware(
+    state: AppState,
+    job: Job,
+    progress: Arc<Mutex<String>>,
+) -> Result<Value, ApiError> {
+    let sha256 = text(&job.payload, "sha256")?;
+    let name = text(&job.payload, "name")?;
+    let path = state.store().blobs().path(&job.organisation_id, &sha256)?;
+    let reporter = progress.clone();
+    let options = provisor_firmware::ScanOptions {
+        tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+        progress: Some(Arc::new(move |stage: &str, done: usize, total: usize| {
+            say(&reporter, format!("{stage} {done}/{total}"));
+        })),
+        ..Default::default()
+    };
+    let findings = tokio::task::spawn_blocking(move || provisor_firmware::scan(&path, &options))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|error| {
+            ApiError::invalid(format!("the image cannot be scanned: {error}"), Vec::new())
+        })?;
+    let stem = name
+        .rsplit_once('.')
+        .map_or(name.as_str(), |(stem, _)| stem)
+        .to_owned();
+    deliver(
+        &state,
+        &job,
+        &format!("firmware-{stem}"),
+        &findings,
+        &progress,
+    )
+    .await
+}
+
+async fn scan_host(
+    state: AppState,
+    job: Job,
+    progress: Arc<Mutex<String>>,
+) -> Result<Value, ApiError> {
+    let target = text(&job.payload, "target")?;
+    let ports = provisor_net::PortSpec::parse(job.payload["ports"].as_str().unwrap_or("top"))
+        .map_err(|error| ApiError::invalid(error.to_string(), Vec::new()))?;
+    let reporter = progress.clone();
+    let options = provisor_net::HostOptions {
+        ports,
+        tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+        // An admin allowed this target (recorded with who and when): that is the
+        // authorisation to try credentials on it.
+        authorised: true,
+        progress: Some(Arc::new(move |stage: &str, done: usize, total: usize| {
+            say(&reporter, format!("{stage} {done}/{total}"));
+        })),
+        ..Default::default()
+    };
+    let host = target.clone();
+    let findings =
+        tokio::task::spawn_blocking(move || provisor_net::scan_host_blocking(&host, &options))
+            .await
+            .map_err(ApiError::internal)?
+            .map_err(|error| {
+                ApiError::invalid(format!("the host cannot be scanned: {error}"), Vec::new())
+            })?;
+    deliver(
+        &state,
+        &job,
+        &format!("host-{target}"),
+        &findings,
+        &progress,
+    )
+    .await
+}
+
+/// Stores the findings and attaches them to the job's assessment, if it names one.
+async fn deliver(
+    state: &AppState,
+    job: &Job,
+    name: &str,
+    findings: &provisor_engine::FindingsFile,
+    progress: &Mutex<String>,
+) -> Result<Value, ApiError> {
+    say(progress, "storing the findings".into());
+    let text = provisor_report::findings_json(findings);
+    let blob = state
+        .store()
+        .blobs()
+        .put(&job.organisation_id, text.as_bytes())
+        .await?;
+    let count = |outcome: provisor_engine::Outcome| {
+        findings
+            .findings
+            .iter()
+            .filter(|finding| finding.outcome == outcome)
+            .count()
+    };
+    let mut result = json!({
+        "findings": {"sha256": blob.sha256, "size": blob.size},
+        "fail": count(provisor_engine::Outcome::Fail),
+        "pass": count(provisor_engine::Outcome::Pass),
+        "info": count(provisor_engine::Outcome::Info),
+        "inconclusive": count(provisor_engine::Outcome::Inconclusive),
+    });
+    if let Some(assessment) = job.payload["assessment"].as_str() {
+        let relative = provisor_engine::scan_file_path(name);
+        let revision = attach(state, job, assessment, &relative, &blob).await?;
+        result["attached"] =
+            json!({"assessment": assessment, "revision": revision, "file": relative});
+    }
+    Ok(result)
+}
+
+/// Adds the findings file and its `[[scan]]` entry to an assessment as its next
+/// revision; a revision made meanwhile by someone else is read again and the scan added
+/// to it (adding a scan commutes with any other change).
+async fn attach(
+    state: &AppState,
+    job: &Job,
+    assessment: &str,
+    relative: &str,
+    blob: &provisor_store::StoredBlob,
+) -> Result<i64, ApiError> {
+    for _ in 0..5 {
+        let record = state.store().assessment(assessment).await?;
+        let mut files = state
+            .store()
+            .files(assessment, record.current_revision)
+            .await?;
+        let main = files
+            .iter()
+            .find(|file| file.path == record.main_file)
+            .cloned()
+            .ok_or_else(|| ApiError::internal("the assessment's revision lacks its file"))?;
+        let source = state
+            .store()
+            .blobs()
+            .read(&record.organisation_id, &main.sha256)
+            .await?;
+        let source = String::from_utf8(source).map_err(ApiError::internal)?;
+        let updated = provisor_engine::with_scan_entry(&source, &record.main_file, relative)
+            .map_err(|error| {
+                ApiError::invalid(
+                    "the assessment no longer parses",
+                    crate::judge::places(&[error]),
+                )
+            })?;
+        files.retain(|file| file.path != relative);
+        files.push(FileRecord {
+            path: relative.to_owned(),
+            role: "scan".into(),
+            sha256: blob.sha256.clone(),
+            size: blob.size as i64,
+        });
+        if let Some(text) = updated {
+            let stored = state
+                .store()
+                .blobs()
+                .put(&record.organisation_id, text.as_bytes())
+                .await?;
+            for file in &mut files {
+                if file.path == record.main_file {
+                    file.sha256 = stored.sha256.clone();
+                    file.size = stored.size as i64;
+                }
+            }
+        }
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        let judged = judge(state, &record.organisation_id, &record.main_file, &files).await?;
+        let tree = provisor_store::NewAssessment {
+            main_file: record.main_file.clone(),
+            files,
+            edition: judged.assessment.catalog.id.to_owned(),
+            kind: match judged.file.kind {
+                provisor_engine::Kind::Lab => "lab".into(),
+                provisor_engine::Kind::SelfAssessment => "self".into(),
+            },
+            conformant: judged.assessment.conformant,
+            note: format!("scan result of job {} ({})", job.id, job.created_by),
+        };
+        match state
+            .store()
+            .add_revision(&Actor::Server, assessment, record.current_revision, &tree)
+            .await
+        {
+            Ok(record) => return Ok(record.current_revision),
+            Err(StoreError::Conflict(_)) => continue,
+            Err(other) => return Err(other.into()),
+        }
+    }
+    Err(ApiError::conflict(format!(
+        "assessment {assessment} kept changing; the findings are kept with the job"
+    )))
+}

@@ -1,0 +1,256 @@
+//! Scan jobs through the API and a worker: a firmware image uploaded to a release is
+//! scanned and its findings attach to the assessment as `provisor scan --assessment`
+//! attaches them; host scans only against allowed targets.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use axum::http::{Method, StatusCode};
+use provisor_server::worker::{WorkerOptions, run_worker};
+use serde_json::json;
+
+use crate::{Credentials, get, import, json_request, send, servers, smartcam_bundle, world};
+
+/// The example device's firmware, which `scripts/build-test-images` builds.
+fn smartcam_image() -> Vec<u8> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../target/test-images/smartcam/smartcam-3.2.1.bin");
+    std::fs::read(&path).unwrap_or_else(|error| {
+        panic!(
+            "{}: {error}; run scripts/build-test-images first",
+            path.display()
+        )
+    })
+}
+
+async fn drain(state: &provisor_server::AppState) -> usize {
+    let mut options = WorkerOptions::new("test-worker");
+    options.until_empty = true;
+    run_worker(state.clone(), options, Arc::new(AtomicBool::new(false)))
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_uploaded_image_is_scanned_and_its_findings_attach_to_the_assessment() {
+    for server in servers().await {
+        let state = &server.state;
+        let world = world(state).await;
+        let id = import(state, &world.editor, &world.release, smartcam_bundle())
+            .await
+            .json()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let uploaded = send(
+            state,
+            Method::PUT,
+            &format!(
+                "/api/v1/releases/{}/firmware?name=smartcam-3.2.1.bin&assessment={id}",
+                world.release
+            ),
+            &world.editor,
+            Some("application/octet-stream"),
+            smartcam_image(),
+        )
+        .await;
+        uploaded.expect(StatusCode::ACCEPTED);
+        let body = uploaded.json();
+        assert_eq!(body["job"]["state"], "queued");
+        assert_eq!(body["release"]["firmware_name"], "smartcam-3.2.1.bin");
+        let job = body["job"]["id"].as_str().unwrap().to_owned();
+        // A viewer of another manufacturer cannot see the job.
+        get(state, &format!("/api/v1/jobs/{job}"), &world.stranger)
+            .await
+            .problem(StatusCode::NOT_FOUND);
+
+        assert_eq!(drain(state).await, 1, "{}", server.engine);
+        let done = get(state, &format!("/api/v1/jobs/{job}"), &world.viewer)
+            .await
+            .json();
+        assert_eq!(done["state"], "done", "{done}");
+        assert_eq!(done["result"]["attached"]["revision"], 2);
+        assert_eq!(
+            done["result"]["attached"]["file"],
+            "scans/firmware-smartcam-3.2.1.json"
+        );
+
+        let record = get(state, &format!("/api/v1/assessments/{id}"), &world.viewer)
+            .await
+            .json();
+        assert_eq!(record["current_revision"], 2);
+        let main = get(
+            state,
+            &format!("/api/v1/assessments/{id}/files/assessment-v3.1.3.toml"),
+            &world.viewer,
+        )
+        .await
+        .text();
+        assert!(
+            main.ends_with("\n[[scan]]\nfile = \"scans/firmware-smartcam-3.2.1.json\"\n"),
+            "{}",
+            &main[main.len() - 200..]
+        );
+        let findings = get(
+            state,
+            &format!("/api/v1/assessments/{id}/files/scans/firmware-smartcam-3.2.1.json"),
+            &world.viewer,
+        )
+        .await
+        .json();
+        assert_eq!(findings["schema"], "provisor.findings/2");
+        assert_eq!(findings["target"]["kind"], "firmware");
+        let verdicts = get(
+            state,
+            &format!("/api/v1/assessments/{id}/verdicts"),
+            &world.viewer,
+        )
+        .await
+        .json();
+        assert!(
+            verdicts.to_string().contains("firmware."),
+            "the findings now reach the verdicts"
+        );
+        // A second scan attaches beside the first rather than twice.
+        let job_count = get(state, "/api/v1/audit?limit=1000", &world.admin)
+            .await
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|entry| entry["action"] == "job.done")
+            .count();
+        assert_eq!(job_count, 1);
+    }
+}
+
+#[tokio::test]
+async fn host_scans_run_only_against_allowed_targets() {
+    for server in servers().await {
+        let state = &server.state;
+        let world = world(state).await;
+        let id = import(state, &world.editor, &world.release, smartcam_bundle())
+            .await
+            .json()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let uri = format!("/api/v1/assessments/{id}/host-scans");
+        // Not allowed: refused, and nothing is queued or sent.
+        let refused = json_request(
+            state,
+            Method::POST,
+            &uri,
+            &world.editor,
+            json!({"target": "198.51.100.7"}),
+        )
+        .await;
+        assert!(
+            refused.problem(StatusCode::FORBIDDEN)["detail"]
+                .as_str()
+                .unwrap()
+                .contains("scan-targets")
+        );
+        json_request(
+            state,
+            Method::POST,
+            &uri,
+            &world.viewer,
+            json!({"target": "127.0.0.1"}),
+        )
+        .await
+        .problem(StatusCode::FORBIDDEN);
+        json_request(
+            state,
+            Method::POST,
+            &uri,
+            &world.editor,
+            json!({"target": "device.local"}),
+        )
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY);
+        // Only a server admin allows a target, with the authorisation said.
+        json_request(
+            state,
+            Method::POST,
+            "/api/v1/scan-targets",
+            &world.editor,
+            json!({"target": "198.51.100.0/24", "note": "lab bench"}),
+        )
+        .await
+        .problem(StatusCode::FORBIDDEN);
+        json_request(
+            state,
+            Method::POST,
+            "/api/v1/scan-targets",
+            &world.admin,
+            json!({"target": "198.51.100.0/24", "note": " "}),
+        )
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY);
+        let allowed = json_request(state, Method::POST, "/api/v1/scan-targets", &world.admin, json!({"target": "198.51.100.0/24", "note": "the SmartCam on the lab bench, owner's consent of 2026-11-30"})).await;
+        allowed.expect(StatusCode::CREATED);
+        assert!(
+            allowed.json()["allowed_by"]
+                .as_str()
+                .unwrap()
+                .starts_with("user:")
+        );
+        let targets = get(state, "/api/v1/scan-targets", &world.admin)
+            .await
+            .json();
+        assert_eq!(targets[0]["target"], "198.51.100.0/24");
+        json_request(
+            state,
+            Method::DELETE,
+            "/api/v1/scan-targets/198.51.100.0_24",
+            &world.admin,
+            json!({}),
+        )
+        .await
+        .expect(StatusCode::NO_CONTENT);
+        json_request(
+            state,
+            Method::POST,
+            &uri,
+            &world.editor,
+            json!({"target": "198.51.100.7"}),
+        )
+        .await
+        .problem(StatusCode::FORBIDDEN);
+
+        // Loopback is allowed: a device on this machine, scanned for real.
+        let device = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = device.local_addr().unwrap().port();
+        let queued = json_request(
+            state,
+            Method::POST,
+            &uri,
+            &world.editor,
+            json!({"target": "127.0.0.1", "ports": port.to_string()}),
+        )
+        .await;
+        queued.expect(StatusCode::ACCEPTED);
+        let job = queued.json()["id"].as_str().unwrap().to_owned();
+        assert_eq!(drain(state).await, 1);
+        drop(device);
+        let done = get(state, &format!("/api/v1/jobs/{job}"), &world.editor)
+            .await
+            .json();
+        assert_eq!(done["state"], "done", "{done}");
+        assert_eq!(
+            done["result"]["attached"]["file"],
+            "scans/host-127.0.0.1.json"
+        );
+        let findings = get(
+            state,
+            &format!("/api/v1/assessments/{id}/files/scans/host-127.0.0.1.json"),
+            &world.editor,
+        )
+        .await
+        .json();
+        assert_eq!(findings["target"]["kind"], "host");
+        let _ = Credentials::default();
+    }
+}
