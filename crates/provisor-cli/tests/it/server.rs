@@ -262,6 +262,30 @@ fn databases() -> Vec<Option<String>> {
     databases
 }
 
+/// `provisor push` of a new assessment of a release.
+fn push_new(
+    server: &Server,
+    assessment: &Path,
+    release: &str,
+    token: &str,
+) -> std::process::Output {
+    provisor()
+        .arg("push")
+        .arg(assessment)
+        .args(["--server", &server.url, "--release", release])
+        .env("PROVISOR_TOKEN", token)
+        .output()
+        .unwrap()
+}
+
+/// Points a command at a PostgreSQL database, or at none (the embedded SQLite).
+fn with_database(command: &mut assert_cmd::Command, database: Option<&str>) {
+    match database {
+        Some(url) => command.env("PROVISOR_DATABASE", url),
+        None => command.env_remove("PROVISOR_DATABASE"),
+    };
+}
+
 #[test]
 fn push_pull_and_admin_over_http() {
     for database in databases() {
@@ -282,13 +306,7 @@ fn push_pull_and_admin_over_http() {
         assert_eq!(refused.status.code(), Some(2));
         assert!(String::from_utf8_lossy(&refused.stderr).contains("PROVISOR_TOKEN"));
 
-        let pushed = provisor()
-            .arg("push")
-            .arg(&assessment)
-            .args(["--server", &server.url, "--release", &release])
-            .env("PROVISOR_TOKEN", &token)
-            .output()
-            .unwrap();
+        let pushed = push_new(&server, &assessment, &release, &token);
         assert!(
             pushed.status.success(),
             "{}",
@@ -376,10 +394,7 @@ fn push_pull_and_admin_over_http() {
         let verify = |data: &Path, database: Option<&str>| {
             let mut command = provisor();
             command.args(["admin", "audit-verify", "--data"]).arg(data);
-            match database {
-                Some(url) => command.env("PROVISOR_DATABASE", url),
-                None => command.env_remove("PROVISOR_DATABASE"),
-            };
+            with_database(&mut command, database);
             command.output().unwrap()
         };
         let verified = verify(&data, database.as_deref());
@@ -395,9 +410,7 @@ fn push_pull_and_admin_over_http() {
             .arg(&data)
             .arg("-o")
             .arg(&backup);
-        if let Some(url) = &database {
-            command.env("PROVISOR_DATABASE", url);
-        }
+        with_database(&mut command, database.as_deref());
         let backed_up = command.output().unwrap();
         assert!(
             backed_up.status.success(),
@@ -424,10 +437,7 @@ fn push_pull_and_admin_over_http() {
             .arg(&backup)
             .arg("--data")
             .arg(&restored_data);
-        match &restored_database {
-            Some(url) => command.env("PROVISOR_DATABASE", url),
-            None => command.env_remove("PROVISOR_DATABASE"),
-        };
+        with_database(&mut command, restored_database.as_deref());
         let restored = command.output().unwrap();
         assert!(
             restored.status.success(),
@@ -471,13 +481,7 @@ fn a_killed_server_loses_nothing_acknowledged_and_drops_the_unfinished_upload() 
         let server = serve(&data, database.as_deref());
         let (release, token) = set_up(&server);
         let assessment = smartcam_copy(&work.path().join("mine"));
-        let pushed = provisor()
-            .arg("push")
-            .arg(&assessment)
-            .args(["--server", &server.url, "--release", &release])
-            .env("PROVISOR_TOKEN", &token)
-            .output()
-            .unwrap();
+        let pushed = push_new(&server, &assessment, &release, &token);
         assert!(pushed.status.success());
         let id = String::from_utf8(pushed.stdout).unwrap().trim().to_owned();
 
@@ -538,10 +542,7 @@ fn a_killed_server_loses_nothing_acknowledged_and_drops_the_unfinished_upload() 
         assert!(!pulled_dir.join("evidence/big.bin").exists());
         let mut command = provisor();
         command.args(["admin", "audit-verify", "--data"]).arg(&data);
-        match &database {
-            Some(url) => command.env("PROVISOR_DATABASE", url),
-            None => command.env_remove("PROVISOR_DATABASE"),
-        };
+        with_database(&mut command, database.as_deref());
         assert!(command.output().unwrap().status.success());
     }
 }
@@ -616,13 +617,7 @@ fn a_worker_killed_during_a_scan_is_replaced_and_the_job_runs_again() {
     let server = serve(&work.path().join("data"), None);
     let (release, token) = set_up(&server);
     let assessment = smartcam_copy(&work.path().join("mine"));
-    let pushed = provisor()
-        .arg("push")
-        .arg(&assessment)
-        .args(["--server", &server.url, "--release", &release])
-        .env("PROVISOR_TOKEN", &token)
-        .output()
-        .unwrap();
+    let pushed = push_new(&server, &assessment, &release, &token);
     let id = String::from_utf8(pushed.stdout).unwrap().trim().to_owned();
     // The CI token lacks the scan scope: refused; a token with it uploads.
     let upload = |token: &str, body: std::fs::File| {

@@ -709,20 +709,23 @@ async fn render_bytes(
             "oscal" => provisor_report::oscal_ar(assessment, &context).into_bytes(),
             "ics-csv" => provisor_report::ics_csv(assessment).into_bytes(),
             "pdf" => provisor_report::pdf(assessment, &context).map_err(ApiError::internal)?,
-            other => {
-                return Err(ApiError::not_found(format!(
-                    "no report format \"{other}\": {}",
-                    FORMATS
-                        .iter()
-                        .map(|(name, _, _)| *name)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )));
-            }
+            other => return Err(unknown_format(other)),
         })
     })
     .await
     .map_err(ApiError::internal)?
+}
+
+fn format_names() -> String {
+    FORMATS
+        .iter()
+        .map(|(name, _, _)| *name)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn unknown_format(format: &str) -> ApiError {
+    ApiError::not_found(format!("no report format \"{format}\": {}", format_names()))
 }
 
 fn media_type(format: &str) -> &'static str {
@@ -744,14 +747,7 @@ pub async fn render(
 ) -> Result<Response, ApiError> {
     let record = visible(&state, &caller, &id, READERS).await?;
     if !FORMATS.iter().any(|(name, _, _)| *name == format) {
-        return Err(ApiError::not_found(format!(
-            "no report format \"{format}\": {}",
-            FORMATS
-                .iter()
-                .map(|(name, _, _)| *name)
-                .collect::<Vec<_>>()
-                .join(", ")
-        )));
+        return Err(unknown_format(&format));
     }
     let judged = judged_revision(&state, &record, query.revision).await?;
     let bytes = render_bytes(judged, &format, context(&record)).await?;
@@ -821,15 +817,7 @@ pub async fn issue_report(
             "unknown report format",
             vec![ProblemPlace {
                 location: "/format".into(),
-                message: format!(
-                    "\"{}\" is not one of {}",
-                    request.format,
-                    FORMATS
-                        .iter()
-                        .map(|(name, _, _)| *name)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
+                message: format!("\"{}\" is not one of {}", request.format, format_names()),
             }],
         ));
     }
