@@ -75,6 +75,10 @@ pub struct WorkerArgs {
     /// Stop when the queue is empty instead of waiting for jobs.
     #[arg(long)]
     pub until_empty: bool,
+    /// End when standard input closes (how `serve` ties its workers' lives to its own,
+    /// even when it is killed).
+    #[arg(long, hide = true)]
+    pub exit_with_parent: bool,
 }
 
 /// Where a server keeps its data.

@@ -22,10 +22,14 @@ async fn start(state: &AppState, id: &str) -> std::io::Result<Child> {
         .clone()
         .expect("the supervisor runs only with a worker command");
     let mut command = Command::new(program);
+    // The worker watches its standard input: when the server dies, even by SIGKILL,
+    // the pipe closes and the worker ends instead of running on as an orphan.
     command
         .args(arguments)
         .arg("--id")
         .arg(id)
+        .arg("--exit-with-parent")
+        .stdin(std::process::Stdio::piped())
         .kill_on_drop(true);
     // The database URL (it may hold a password) goes through the environment, never
     // a command line other users can read.
@@ -48,8 +52,13 @@ async fn slot(state: AppState, slot: usize, mut stop: watch::Receiver<bool>) {
         generation += 1;
         let id = format!("{prefix}-{generation}");
         let started = tokio::time::Instant::now();
-        let mut child = match start(&state, &id).await {
-            Ok(child) => child,
+        let (mut child, _lifeline) = match start(&state, &id).await {
+            Ok(mut child) => {
+                // Held while the worker runs; dropped (closing the pipe) when the
+                // server goes.
+                let lifeline = child.stdin.take();
+                (child, lifeline)
+            }
             Err(error) => {
                 tracing::error!("cannot start a worker: {error}");
                 tokio::time::sleep(Duration::from_secs(30)).await;

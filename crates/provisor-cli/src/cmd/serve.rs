@@ -182,6 +182,15 @@ pub fn worker(args: WorkerArgs) -> Result<Outcome, Failure> {
             .unwrap_or_else(|_| "worker".into());
         format!("{host}:{}", std::process::id())
     });
+    if args.exit_with_parent {
+        // The server holds the other end of standard input; when it ends, so does this
+        // worker. A job it held is handed back when its lease runs out.
+        std::thread::spawn(|| {
+            let mut sink = Vec::new();
+            let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut sink);
+            std::process::exit(0);
+        });
+    }
     runtime()?.block_on(async move {
         let state = open_state(config).await?;
         let mut options = provisor_server::worker::WorkerOptions::new(&id);

@@ -505,9 +505,20 @@ fn a_killed_server_loses_nothing_acknowledged_and_drops_the_unfinished_upload() 
             "the upload had begun"
         );
         let mut server = server;
+        let workers = children_of(server.child.id());
+        assert_eq!(workers.len(), 1, "the server runs one worker: {workers:?}");
         server.child.kill().unwrap();
         server.child.wait().unwrap();
         drop(stream);
+        // Its worker does not run on as an orphan.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::path::Path::new(&format!("/proc/{}", workers[0])).exists() {
+            assert!(
+                Instant::now() < deadline,
+                "the worker of the killed server still runs"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
 
         let restarted = serve(&data, database.as_deref());
         assert!(
