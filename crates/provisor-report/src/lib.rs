@@ -44,7 +44,7 @@ pub use plan::{PLAN_SCHEMA, plan_csv, plan_json, plan_markdown, plan_table};
 pub use regime::{
     RegimeDocument, RequirementDocument, StatementError, psti_statement, regime_table,
 };
-pub use review::review_table;
+pub use review::{ReviewRequest, apply_review, review_table};
 pub use sarif::sarif;
 pub use table::check_table;
 pub use template::assessment_template;

@@ -601,3 +601,92 @@ impl Store {
         Ok(rows.iter().map(report_from_row).collect())
     }
 }
+
+/// A comment on an assessment, or on one of its provisions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Comment {
+    /// The id.
+    pub id: String,
+    /// The assessment.
+    pub assessment_id: String,
+    /// The provision it is about, if any.
+    pub provision: Option<String>,
+    /// Who wrote it.
+    pub author_id: String,
+    /// The text.
+    pub body: String,
+    /// When.
+    pub created_at: i64,
+}
+
+impl Store {
+    /// Adds a comment.
+    pub async fn add_comment(
+        &self,
+        actor: &Actor,
+        record: &AssessmentRecord,
+        author: &str,
+        provision: Option<&str>,
+        body: &str,
+    ) -> Result<Comment, StoreError> {
+        let body = body.trim();
+        if body.is_empty() || body.len() > 20_000 {
+            return Err(StoreError::Invalid(
+                "a comment holds 1 to 20 000 bytes of text".into(),
+            ));
+        }
+        let comment = Comment {
+            id: new_id("cmt"),
+            assessment_id: record.id.clone(),
+            provision: provision.map(str::to_owned),
+            author_id: author.to_owned(),
+            body: body.to_owned(),
+            created_at: now_ms(),
+        };
+        let mut tx = self.write().await?;
+        sqlx::query(
+            "INSERT INTO comments (id, assessment_id, provision, author_id, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&comment.id)
+        .bind(&comment.assessment_id)
+        .bind(comment.provision.as_deref())
+        .bind(&comment.author_id)
+        .bind(&comment.body)
+        .bind(comment.created_at)
+        .execute(&mut *tx)
+        .await?;
+        audit::append(
+            &mut tx,
+            actor,
+            "comment.add",
+            &comment.id,
+            Some(&record.organisation_id),
+            None,
+            Some(&json!(comment)),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(comment)
+    }
+
+    /// An assessment's comments, oldest first.
+    pub async fn comments(&self, assessment: &str) -> Result<Vec<Comment>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, assessment_id, provision, author_id, body, created_at FROM comments WHERE assessment_id = $1 ORDER BY created_at, id",
+        )
+        .bind(assessment)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|row| Comment {
+                id: row.get(0),
+                assessment_id: row.get(1),
+                provision: row.get(2),
+                author_id: row.get(3),
+                body: row.get(4),
+                created_at: row.get(5),
+            })
+            .collect())
+    }
+}

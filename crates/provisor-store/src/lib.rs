@@ -33,7 +33,7 @@ pub use accounts::{
     decoy_hash, hash_password, valid_login, verify_password,
 };
 pub use assessments::{
-    AssessmentRecord, FileRecord, IssuedReport, NewAssessment, NewFile, Revision,
+    AssessmentRecord, Comment, FileRecord, IssuedReport, NewAssessment, NewFile, Revision,
 };
 pub use audit::{AuditEntry, Checkpoint, ServerKey, Verification};
 pub use backup::{BACKUP_SCHEMA, BackupManifest, DUMP_FILE, restore};

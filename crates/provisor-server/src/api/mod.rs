@@ -9,6 +9,7 @@ mod audit;
 mod health;
 mod jobs;
 mod portfolio;
+mod review;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -89,6 +90,8 @@ fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(assessments::issue_report))
         .routes(routes!(assessments::get_report))
         .routes(routes!(assessments::assign_lab))
+        .routes(routes!(review::review))
+        .routes(routes!(review::list_comments, review::add_comment))
         .routes(routes!(jobs::upload_firmware))
         .routes(routes!(jobs::host_scan))
         .routes(routes!(jobs::get_job))

@@ -359,3 +359,157 @@ async fn reports_render_in_every_format_and_issued_ones_are_kept_with_the_chain_
         let _ = Credentials::default();
     }
 }
+
+#[tokio::test]
+async fn a_review_is_recorded_as_the_cli_records_it_and_an_approval_names_its_revision() {
+    for server in servers().await {
+        let state = &server.state;
+        let world = world(state).await;
+        let id = import(state, &world.editor, &world.release, smartcam_bundle())
+            .await
+            .json()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let uri = format!("/api/v1/assessments/{id}/review");
+        // Editors do not approve.
+        json_request(
+            state,
+            Method::POST,
+            &uri,
+            &world.editor,
+            json!({"decision": "approve", "based_on": 1}),
+        )
+        .await
+        .problem(StatusCode::FORBIDDEN);
+        let admin = &world.admin;
+        json_request(
+            state,
+            Method::POST,
+            &uri,
+            admin,
+            json!({"decision": "approve", "based_on": 7}),
+        )
+        .await
+        .problem(StatusCode::CONFLICT);
+        json_request(
+            state,
+            Method::POST,
+            &uri,
+            admin,
+            json!({"decision": "maybe", "based_on": 1}),
+        )
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY);
+        let approved = json_request(state, Method::POST, &uri, admin, json!({"decision": "approve", "based_on": 1, "report_id": "ACME-2026-001", "assessor": "E. Editor"})).await;
+        approved.expect(StatusCode::OK);
+        let outcome = approved.json();
+        assert_eq!(outcome["assessment"]["current_revision"], 2);
+        assert_eq!(
+            outcome["assessment"]["approved_revision"], 2,
+            "{}",
+            server.engine
+        );
+        let text = get(
+            state,
+            &format!("/api/v1/assessments/{id}/files/assessment-v3.1.3.toml"),
+            &world.viewer,
+        )
+        .await
+        .text();
+        assert!(
+            text.contains("[review]\n")
+                && text.contains("decision = \"approved\"")
+                && text.contains("reviewer = \"Admin\""),
+            "{}",
+            &text[text.len().saturating_sub(600)..]
+        );
+        assert!(text.contains("content_sha256 = "));
+        // A change afterwards makes a new revision; the approved one stays.
+        send(
+            state,
+            Method::PUT,
+            &format!("/api/v1/assessments/{id}/files/evidence/late.md?based_on=2"),
+            &world.editor,
+            Some("application/octet-stream"),
+            b"late\n".to_vec(),
+        )
+        .await
+        .expect(StatusCode::OK);
+        let record = get(state, &format!("/api/v1/assessments/{id}"), &world.viewer)
+            .await
+            .json();
+        assert_eq!(
+            (
+                record["current_revision"].as_i64(),
+                record["approved_revision"].as_i64()
+            ),
+            (Some(3), Some(2))
+        );
+        let portfolio = get(state, "/api/v1/portfolio", &world.editor).await.json();
+        assert_eq!(portfolio[0]["approved"], true);
+    }
+}
+
+#[tokio::test]
+async fn comments_are_kept_per_assessment_and_provision() {
+    for server in servers().await {
+        let state = &server.state;
+        let world = world(state).await;
+        let id = import(state, &world.editor, &world.release, smartcam_bundle())
+            .await
+            .json()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let uri = format!("/api/v1/assessments/{id}/comments");
+        json_request(
+            state,
+            Method::POST,
+            &uri,
+            &world.viewer,
+            json!({"provision": "5.1-1", "body": "Where is the label photo?"}),
+        )
+        .await
+        .expect(StatusCode::CREATED);
+        json_request(
+            state,
+            Method::POST,
+            &uri,
+            &world.editor,
+            json!({"body": "Added in revision 2."}),
+        )
+        .await
+        .expect(StatusCode::CREATED);
+        json_request(
+            state,
+            Method::POST,
+            &uri,
+            &world.editor,
+            json!({"provision": "9.9-9", "body": "x"}),
+        )
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY);
+        json_request(
+            state,
+            Method::POST,
+            &uri,
+            &world.editor,
+            json!({"body": "  "}),
+        )
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY);
+        json_request(
+            state,
+            Method::POST,
+            &uri,
+            &world.stranger,
+            json!({"body": "hello"}),
+        )
+        .await
+        .problem(StatusCode::NOT_FOUND);
+        let comments = get(state, &uri, &world.viewer).await.json();
+        assert_eq!(comments.as_array().unwrap().len(), 2, "{}", server.engine);
+        assert_eq!(comments[0]["provision"], "5.1-1");
+    }
+}
