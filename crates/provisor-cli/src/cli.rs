@@ -207,6 +207,10 @@ pub struct RemoteArgs {
     /// A file holding the API token; PROVISOR_TOKEN is used when absent.
     #[arg(long, value_name = "FILE")]
     pub token_file: Option<PathBuf>,
+    /// PEM certificates to trust instead of the public roots (a server with a
+    /// certificate of a private CA, or self-signed).
+    #[arg(long, value_name = "FILE", env = "PROVISOR_CA_CERT")]
+    pub ca_cert: Option<PathBuf>,
 }
 
 #[derive(Args)]

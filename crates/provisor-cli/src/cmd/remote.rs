@@ -49,13 +49,36 @@ fn token(remote: &RemoteArgs) -> Result<String, Failure> {
     Ok(token)
 }
 
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
+fn agent(remote: &RemoteArgs) -> Result<ureq::Agent, Failure> {
+    let mut config = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_connect(Some(Duration::from_secs(15)))
-        .timeout_global(Some(Duration::from_secs(3600)))
-        .build()
-        .into()
+        .timeout_global(Some(Duration::from_secs(3600)));
+    if let Some(path) = &remote.ca_cert {
+        let pem = std::fs::read(path).map_err(|error| {
+            Failure::Invalid(format!("cannot read {}: {error}", path.display()))
+        })?;
+        let certificates: Vec<_> = ureq::tls::parse_pem(&pem)
+            .filter_map(|item| match item {
+                Ok(ureq::tls::PemItem::Certificate(certificate)) => Some(certificate),
+                _ => None,
+            })
+            .collect();
+        if certificates.is_empty() {
+            return Err(Failure::Invalid(format!(
+                "{} holds no PEM certificate",
+                path.display()
+            )));
+        }
+        config = config.tls_config(
+            ureq::tls::TlsConfig::builder()
+                .root_certs(ureq::tls::RootCerts::Specific(std::sync::Arc::new(
+                    certificates,
+                )))
+                .build(),
+        );
+    }
+    Ok(config.build().into())
 }
 
 /// Turns a problem document (or any error answer) into a message.
@@ -169,7 +192,7 @@ pub fn push(args: PushArgs) -> Result<Outcome, Failure> {
             ));
         }
     };
-    let agent = agent();
+    let agent = agent(&args.remote)?;
     let request = match method {
         "POST" => agent.post(&url),
         _ => agent.put(&url),
@@ -238,7 +261,7 @@ pub fn pull(args: PullArgs) -> Result<Outcome, Failure> {
     if let Some(revision) = args.revision {
         url.push_str(&format!("?revision={revision}"));
     }
-    let mut response = agent()
+    let mut response = agent(&args.remote)?
         .get(&url)
         .header("Authorization", &format!("Bearer {token}"))
         .call()

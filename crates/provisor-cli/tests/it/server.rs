@@ -29,6 +29,10 @@ impl Drop for Server {
 }
 
 fn serve(data: &Path, database: Option<&str>) -> Server {
+    serve_with(data, database, &[])
+}
+
+fn serve_with(data: &Path, database: Option<&str>, extra: &[&std::ffi::OsStr]) -> Server {
     let mut command = Command::new(assert_cmd::cargo::cargo_bin("provisor"));
     command
         .args([
@@ -40,6 +44,7 @@ fn serve(data: &Path, database: Option<&str>) -> Server {
             "--data",
         ])
         .arg(data)
+        .args(extra)
         .env("PROVISOR_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
@@ -74,17 +79,34 @@ fn serve(data: &Path, database: Option<&str>) -> Server {
         }
     }
     let url = url.expect("the server printed its URL");
-    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    assert!(
+        url.starts_with("http://127.0.0.1:") || url.starts_with("https://127.0.0.1:"),
+        "{url}"
+    );
     std::thread::spawn(move || for _ in receiver {});
     Server { child, url, setup }
 }
 
 fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
+    let mut config = ureq::Agent::config_builder()
         .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(60)))
-        .build()
-        .into()
+        .timeout_global(Some(Duration::from_secs(60)));
+    if let Some(pem) = TRUSTED.with(|trusted| trusted.borrow().clone()) {
+        let certificate = ureq::tls::Certificate::from_pem(&pem).unwrap();
+        config = config.tls_config(
+            ureq::tls::TlsConfig::builder()
+                .root_certs(ureq::tls::RootCerts::Specific(std::sync::Arc::new(vec![
+                    certificate,
+                ])))
+                .build(),
+        );
+    }
+    config.build().into()
+}
+
+thread_local! {
+    /// The certificate a TLS test's requests trust.
+    static TRUSTED: std::cell::RefCell<Option<Vec<u8>>> = const { std::cell::RefCell::new(None) };
 }
 
 /// A session: the cookie and the CSRF token.
@@ -712,4 +734,140 @@ fn login_with_totp(server: &Server) -> Session {
 
 thread_local! {
     static SECRET: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+#[test]
+fn over_tls_cookies_are_secure_and_push_trusts_the_given_certificate() {
+    let work = tempfile::tempdir().unwrap();
+    // A private CA, and the server's certificate signed by it.
+    let path = |name: &str| work.path().join(name);
+    let openssl = |arguments: &[&str]| {
+        let made = Command::new("openssl")
+            .current_dir(work.path())
+            .args(arguments)
+            .output()
+            .unwrap();
+        assert!(
+            made.status.success(),
+            "openssl {arguments:?}: {}",
+            String::from_utf8_lossy(&made.stderr)
+        );
+    };
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=provisor test CA",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+    ]);
+    openssl(&[
+        "req",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-keyout",
+        "key.pem",
+        "-out",
+        "server.csr",
+    ]);
+    std::fs::write(path("server.ext"), "basicConstraints=critical,CA:FALSE\nsubjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n").unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "1",
+        "-extfile",
+        "server.ext",
+        "-out",
+        "cert.pem",
+    ]);
+    let (certificate, key, authority) = (path("cert.pem"), path("key.pem"), path("ca.pem"));
+    TRUSTED.with(|trusted| *trusted.borrow_mut() = Some(std::fs::read(&authority).unwrap()));
+    let server = serve_with(
+        &work.path().join("data"),
+        None,
+        &[
+            "--tls-cert".as_ref(),
+            certificate.as_os_str(),
+            "--tls-key".as_ref(),
+            key.as_os_str(),
+        ],
+    );
+    assert!(server.url.starts_with("https://"), "{}", server.url);
+    let mut ready = agent()
+        .get(&format!("{}/readyz", server.url))
+        .call()
+        .unwrap();
+    assert_eq!(ready.status().as_u16(), 200);
+    assert!(ready.headers().get("strict-transport-security").is_some());
+    let _ = ready.body_mut().read_to_string();
+    let (release, token) = set_up(&server);
+    let mut response = agent()
+        .post(&format!("{}/api/v1/session", server.url))
+        .content_type("application/json")
+        .send(json!({"login": "admin", "password": PASSWORD}).to_string())
+        .unwrap();
+    let cookie = response
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(cookie.contains("; Secure"), "{cookie}");
+    let _ = response.body_mut().read_to_string();
+
+    let assessment = smartcam_copy(&work.path().join("mine"));
+    // Without the certificate the server is not trusted, and push says so.
+    let untrusted = push_new(&server, &assessment, &release, &token);
+    assert_eq!(untrusted.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&untrusted.stderr).contains("cannot reach"),
+        "{}",
+        String::from_utf8_lossy(&untrusted.stderr)
+    );
+    let trusted = provisor()
+        .arg("push")
+        .arg(&assessment)
+        .args(["--server", &server.url, "--release", &release, "--ca-cert"])
+        .arg(&authority)
+        .env("PROVISOR_TOKEN", &token)
+        .output()
+        .unwrap();
+    assert!(
+        trusted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&trusted.stderr)
+    );
+    // Plain HTTP to the TLS port gets nothing.
+    let plain = server.url.replace("https://", "http://");
+    let answer = ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(5)))
+        .build()
+        .new_agent()
+        .get(&format!("{plain}/readyz"))
+        .call();
+    assert!(answer.is_err() || answer.unwrap().status().as_u16() != 200);
+    TRUSTED.with(|trusted| *trusted.borrow_mut() = None);
 }

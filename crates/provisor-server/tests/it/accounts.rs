@@ -409,3 +409,60 @@ async fn an_organisation_can_require_the_second_factor() {
         .expect(StatusCode::OK);
     }
 }
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_throttle_counts_the_forwarded_client() {
+    use provisor_server::{AppState, Config};
+    for server in servers().await {
+        let mut config: Config = server.state.config().clone();
+        config.trusted_proxies = vec!["127.0.0.9/32".parse().unwrap()];
+        let state = AppState::new(
+            server.state.store().clone(),
+            server.state.key().clone(),
+            config,
+        );
+        admin(&state).await;
+        let from = |client: &'static str, login: String| {
+            let state = state.clone();
+            async move {
+                let request = axum::http::Request::builder()
+                    .method(Method::POST)
+                    .uri("/api/v1/session")
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .header("x-forwarded-for", format!("198.51.100.1, {client}"))
+                    .body(axum::body::Body::from(
+                        json!({"login": login, "password": "wrong password!"}).to_string(),
+                    ))
+                    .unwrap();
+                let mut request = request;
+                request.extensions_mut().insert(axum::extract::ConnectInfo(
+                    crate::CLIENT.parse::<std::net::SocketAddr>().unwrap(),
+                ));
+                use tower::ServiceExt;
+                provisor_server::app(state)
+                    .oneshot(request)
+                    .await
+                    .unwrap()
+                    .status()
+            }
+        };
+        // Different accounts each time, so only the client's count grows.
+        for attempt in 0..3 {
+            assert_eq!(
+                from("203.0.113.5", format!("nobody{attempt}")).await,
+                StatusCode::UNAUTHORIZED
+            );
+        }
+        assert_eq!(
+            from("203.0.113.5", "nobody9".into()).await,
+            StatusCode::TOO_MANY_REQUESTS,
+            "{}",
+            server.engine
+        );
+        assert_eq!(
+            from("203.0.113.6", "nobody10".into()).await,
+            StatusCode::UNAUTHORIZED,
+            "another client behind the proxy is not held back"
+        );
+    }
+}

@@ -181,3 +181,47 @@ async fn memberships_give_roles() {
         assert_eq!(store.user(&alice.id).await.unwrap().role_in(&acme.id), None);
     }
 }
+
+#[tokio::test]
+async fn an_expired_or_idle_session_is_gone() {
+    for test in stores().await {
+        let store = &test.store;
+        let alice = user(store, "alice", false).await;
+        let (expired, _) = store
+            .create_session(&alice.id, "127.0.0.1", true)
+            .await
+            .unwrap();
+        let (idle, _) = store
+            .create_session(&alice.id, "127.0.0.1", true)
+            .await
+            .unwrap();
+        let (live, _) = store
+            .create_session(&alice.id, "127.0.0.1", true)
+            .await
+            .unwrap();
+        crate::tamper(
+            &test,
+            &format!(
+                "UPDATE sessions SET expires_at = 1 WHERE id_hash = '{}'",
+                provisor_store::sha256_hex(expired.as_bytes())
+            ),
+        )
+        .await;
+        crate::tamper(
+            &test,
+            &format!(
+                "UPDATE sessions SET last_seen_at = 1 WHERE id_hash = '{}'",
+                provisor_store::sha256_hex(idle.as_bytes())
+            ),
+        )
+        .await;
+        assert_eq!(
+            store.session(&expired).await.unwrap(),
+            None,
+            "{}",
+            test.engine
+        );
+        assert_eq!(store.session(&idle).await.unwrap(), None);
+        assert!(store.session(&live).await.unwrap().is_some());
+    }
+}
