@@ -14,6 +14,7 @@
 
 mod api;
 mod auth;
+mod cache;
 pub mod cidr;
 mod error;
 mod extract;
@@ -100,6 +101,7 @@ struct Inner {
     store: Store,
     key: ServerKey,
     config: Config,
+    verdicts: cache::VerdictCache,
 }
 
 impl AppState {
@@ -114,7 +116,12 @@ impl AppState {
     /// A state over an open store.
     pub fn new(store: Store, key: ServerKey, config: Config) -> AppState {
         AppState {
-            inner: Arc::new(Inner { store, key, config }),
+            inner: Arc::new(Inner {
+                store,
+                key,
+                config,
+                verdicts: cache::VerdictCache::new(1024),
+            }),
         }
     }
 
@@ -126,6 +133,11 @@ impl AppState {
     /// The server's signing key.
     pub fn key(&self) -> &ServerKey {
         &self.inner.key
+    }
+
+    /// The cache of verdict documents.
+    pub(crate) fn verdicts(&self) -> &cache::VerdictCache {
+        &self.inner.verdicts
     }
 
     /// The settings.

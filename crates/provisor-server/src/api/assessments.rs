@@ -675,9 +675,23 @@ pub async fn verdicts(
     Query(query): Query<RevisionQuery>,
 ) -> Result<Response, ApiError> {
     let record = visible(&state, &caller, &id, READERS).await?;
-    let judged = judged_revision(&state, &record, query.revision).await?;
-    let text = provisor_report::json(&judged.assessment, &context(&record));
-    Ok(([(header::CONTENT_TYPE, "application/json")], text).into_response())
+    let revision = query.revision.unwrap_or(record.current_revision);
+    let key = (id.clone(), revision, crate::judge::today().to_string());
+    let text = match state.verdicts().get(&key) {
+        Some(text) => text,
+        None => {
+            let judged = judged_revision(&state, &record, Some(revision)).await?;
+            let text: std::sync::Arc<str> =
+                provisor_report::json(&judged.assessment, &context(&record)).into();
+            state.verdicts().put(key, text.clone());
+            text
+        }
+    };
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        text.to_string(),
+    )
+        .into_response())
 }
 
 /// The report formats the server renders.
