@@ -75,6 +75,10 @@ pub struct WorkerArgs {
     /// Stop when the queue is empty instead of waiting for jobs.
     #[arg(long)]
     pub until_empty: bool,
+    /// The most memory the worker may use (bytes, or with K, M, G): a scan that needs
+    /// more fails, and the worker process ends, instead of the machine running out.
+    #[arg(long, default_value = "8G", value_name = "SIZE")]
+    pub memory_limit: String,
     /// End when standard input closes (how `serve` ties its workers' lives to its own,
     /// even when it is killed).
     #[arg(long, hide = true)]
@@ -135,6 +139,9 @@ pub struct ServeArgs {
     /// How long one scan may run (seconds).
     #[arg(long, default_value_t = 3600)]
     pub job_timeout: u64,
+    /// The most memory one worker may use (bytes, or with K, M, G).
+    #[arg(long, default_value = "8G", value_name = "SIZE")]
+    pub worker_memory: String,
 }
 
 #[derive(Clone, Copy, ValueEnum)]

@@ -1,4 +1,4 @@
-//! Security headers on every answer: a content security policy without inline script
+//! The access log, and security headers on every answer: a content security policy without inline script
 //! and with `frame-ancestors 'none'`, `nosniff`, no referrer, no caching of API
 //! answers, and HSTS when the server speaks TLS.
 
@@ -13,12 +13,8 @@ use crate::AppState;
 /// scripts and styles, never inline ones, and nobody may frame them.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
-/// Adds the headers.
-pub async fn security_headers(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Response {
+/// Logs the request and adds the headers.
+pub async fn every_answer(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     headers.insert(

@@ -119,6 +119,9 @@ pub fn run(args: ServeArgs) -> Result<Outcome, Failure> {
         vec!["worker".into(), "--data".into(), data.clone().into()];
     worker_arguments.push("--job-timeout".into());
     worker_arguments.push(args.job_timeout.to_string().into());
+    parse_size(&args.worker_memory)?;
+    worker_arguments.push("--memory-limit".into());
+    worker_arguments.push(args.worker_memory.clone().into());
     config.worker_command = Some((program, worker_arguments));
     provisor_server::discard_unfinished_uploads(&data);
     runtime()?.block_on(async move {
@@ -182,6 +185,14 @@ pub fn worker(args: WorkerArgs) -> Result<Outcome, Failure> {
             .unwrap_or_else(|_| "worker".into());
         format!("{host}:{}", std::process::id())
     });
+    // The data segment (heap and anonymous mappings) is what a scan grows; bounding it
+    // makes an allocation past the limit fail in this process, not the machine.
+    let limit = parse_size(&args.memory_limit)?;
+    rlimit::setrlimit(rlimit::Resource::DATA, limit, limit).map_err(|error| {
+        Failure::Invalid(format!(
+            "cannot limit the worker's memory to {limit} bytes: {error}"
+        ))
+    })?;
     if args.exit_with_parent {
         // The server holds the other end of standard input; when it ends, so does this
         // worker. A job it held is handed back when its lease runs out.

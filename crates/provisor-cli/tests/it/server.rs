@@ -871,3 +871,52 @@ fn over_tls_cookies_are_secure_and_push_trusts_the_given_certificate() {
     assert!(answer.is_err() || answer.unwrap().status().as_u16() != 200);
     TRUSTED.with(|trusted| *trusted.borrow_mut() = None);
 }
+
+#[test]
+fn a_scan_past_the_worker_memory_limit_fails_with_the_reason_and_the_server_stays() {
+    let image = root().join("target/test-images/smartcam/smartcam-3.2.1.bin");
+    assert!(
+        image.exists(),
+        "{}: run scripts/build-test-images first",
+        image.display()
+    );
+    let work = tempfile::tempdir().unwrap();
+    // Enough for a worker to start and take a job; not for unpacking this image.
+    let server = serve_with(
+        &work.path().join("data"),
+        None,
+        &["--worker-memory".as_ref(), "24M".as_ref()],
+    );
+    let (release, _) = set_up(&server);
+    let scanner = scan_token(&server, &work);
+    let mut response = agent()
+        .put(&format!(
+            "{}/api/v1/releases/{release}/firmware?name=smartcam-3.2.1.bin",
+            server.url
+        ))
+        .header("Authorization", &format!("Bearer {scanner}"))
+        .content_type("application/octet-stream")
+        .send(std::fs::File::open(&image).unwrap())
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 202);
+    let accepted: Value =
+        serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap();
+    let job = accepted["job"]["id"].as_str().unwrap().to_owned();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let ended = loop {
+        let state = job_state(&server, &scanner, &job);
+        if state["state"] == "failed" {
+            break state;
+        }
+        assert_ne!(state["state"], "done", "the scan fit after all: {state}");
+        assert!(Instant::now() < deadline, "the job did not end: {state}");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(ended["attempts"], 2, "{ended}");
+    assert!(
+        ended["error"].as_str().unwrap().contains("worker exited"),
+        "{ended}"
+    );
+    let (status, _) = call(&server, "GET", "/readyz", None, None);
+    assert_eq!(status, 200, "the server is unharmed");
+}

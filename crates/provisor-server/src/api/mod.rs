@@ -137,7 +137,7 @@ pub fn app(state: AppState) -> Router {
         .layer(DefaultBodyLimit::disable())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            crate::headers::security_headers,
+            crate::headers::every_answer,
         ))
         .with_state(state)
 }
