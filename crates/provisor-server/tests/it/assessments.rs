@@ -38,7 +38,7 @@ fn judged_on_disk() -> Value {
     without_volatile(serde_json::from_str(&provisor_report::json(&assessment, &context)).unwrap())
 }
 
-fn without_volatile(mut document: Value) -> Value {
+pub fn without_volatile(mut document: Value) -> Value {
     if let Some(object) = document.as_object_mut() {
         object.remove("tool");
         object.remove("generated_at");
@@ -448,6 +448,48 @@ async fn a_review_is_recorded_as_the_cli_records_it_and_an_approval_names_its_re
         );
         let portfolio = get(state, "/api/v1/portfolio", &world.editor).await.json();
         assert_eq!(portfolio[0]["approved"], true);
+        // What the server wrote re-imports to the same state.
+        let exported = get(
+            state,
+            &format!("/api/v1/assessments/{id}/bundle"),
+            &world.viewer,
+        )
+        .await;
+        let release = json_request(
+            state,
+            Method::POST,
+            &format!("/api/v1/products/{}/releases", world.product),
+            &world.editor,
+            json!({"version": "3.2.2"}),
+        )
+        .await
+        .json()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let again = import(state, &world.editor, &release, exported.body.clone()).await;
+        again.expect(StatusCode::CREATED);
+        let copy = again.json()["id"].as_str().unwrap().to_owned();
+        let of_copy = get(
+            state,
+            &format!("/api/v1/assessments/{copy}/verdicts"),
+            &world.viewer,
+        )
+        .await
+        .json();
+        let of_original = get(
+            state,
+            &format!("/api/v1/assessments/{id}/verdicts"),
+            &world.viewer,
+        )
+        .await
+        .json();
+        assert_eq!(
+            without_volatile(of_copy),
+            without_volatile(of_original),
+            "{}",
+            server.engine
+        );
     }
 }
 
