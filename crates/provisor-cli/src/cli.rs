@@ -75,6 +75,9 @@ pub struct WorkerArgs {
     /// Stop when the queue is empty instead of waiting for jobs.
     #[arg(long)]
     pub until_empty: bool,
+    /// How long its lease on a job lasts without a heartbeat (seconds).
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(2..=3600))]
+    pub lease: u64,
     /// The most memory the worker may use (bytes, or with K, M, G): a scan that needs
     /// more fails, and the worker process ends, instead of the machine running out.
     #[arg(long, default_value = "8G", value_name = "SIZE")]
@@ -142,6 +145,10 @@ pub struct ServeArgs {
     /// The most memory one worker may use (bytes, or with K, M, G).
     #[arg(long, default_value = "8G", value_name = "SIZE")]
     pub worker_memory: String,
+    /// How long a worker's lease on a job lasts without a heartbeat (seconds): how soon
+    /// the job of a worker that vanished runs again.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(2..=3600))]
+    pub job_lease: u64,
 }
 
 #[derive(Clone, Copy, ValueEnum)]

@@ -52,6 +52,9 @@ pub struct Config {
     pub tls: Option<(PathBuf, PathBuf)>,
     /// How many worker processes to start.
     pub workers: usize,
+    /// How long a worker's lease on a job lasts without a heartbeat: how soon the job
+    /// of a worker that vanished runs again.
+    pub job_lease: std::time::Duration,
     /// The program and arguments that start one worker process (`provisor worker …`);
     /// the supervisor appends `--id ID`. None: no workers (jobs wait for workers
     /// started elsewhere).
@@ -71,6 +74,7 @@ impl Config {
             max_upload: 4 << 30,
             tls: None,
             workers: 1,
+            job_lease: std::time::Duration::from_secs(60),
             worker_command: None,
         }
     }

@@ -12,7 +12,7 @@ use tokio::sync::watch;
 
 use crate::AppState;
 
-/// How often leases that ran out are looked for.
+/// How often leases that ran out are looked for, at most.
 pub const REQUEUE_EVERY: Duration = Duration::from_secs(15);
 
 async fn start(state: &AppState, id: &str) -> std::io::Result<Child> {
@@ -109,7 +109,11 @@ pub async fn supervise(state: AppState, stop: watch::Receiver<bool>) {
         let state = state.clone();
         let mut stop = stop.clone();
         async move {
-            let mut interval = tokio::time::interval(REQUEUE_EVERY);
+            // Often enough that a lease is not left expired for long past its end.
+            let every = REQUEUE_EVERY
+                .min(state.config().job_lease / 2)
+                .max(Duration::from_millis(500));
+            let mut interval = tokio::time::interval(every);
             loop {
                 tokio::select! {
                     _ = interval.tick() => {

@@ -122,6 +122,9 @@ pub fn run(args: ServeArgs) -> Result<Outcome, Failure> {
     parse_size(&args.worker_memory)?;
     worker_arguments.push("--memory-limit".into());
     worker_arguments.push(args.worker_memory.clone().into());
+    worker_arguments.push("--lease".into());
+    worker_arguments.push(args.job_lease.to_string().into());
+    config.job_lease = std::time::Duration::from_secs(args.job_lease);
     config.worker_command = Some((program, worker_arguments));
     provisor_server::discard_unfinished_uploads(&data);
     runtime()?.block_on(async move {
@@ -206,6 +209,7 @@ pub fn worker(args: WorkerArgs) -> Result<Outcome, Failure> {
         let state = open_state(config).await?;
         let mut options = provisor_server::worker::WorkerOptions::new(&id);
         options.job_timeout = std::time::Duration::from_secs(args.job_timeout);
+        options.lease = std::time::Duration::from_secs(args.lease);
         options.until_empty = args.until_empty;
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         {

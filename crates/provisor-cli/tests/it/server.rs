@@ -920,3 +920,57 @@ fn a_scan_past_the_worker_memory_limit_fails_with_the_reason_and_the_server_stay
     let (status, _) = call(&server, "GET", "/readyz", None, None);
     assert_eq!(status, 200, "the server is unharmed");
 }
+
+#[test]
+fn a_server_killed_during_a_scan_runs_the_job_again_after_its_restart() {
+    let image = root().join("target/test-images/smartcam/smartcam-3.2.1.bin");
+    assert!(
+        image.exists(),
+        "{}: run scripts/build-test-images first",
+        image.display()
+    );
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path().join("data");
+    // A short lease, so that the job of the vanished worker is due again soon.
+    let lease: [&std::ffi::OsStr; 2] = ["--job-lease".as_ref(), "3".as_ref()];
+    let server = serve_with(&data, None, &lease);
+    let (release, _) = set_up(&server);
+    let scanner = scan_token(&server, &work);
+    let mut response = agent()
+        .put(&format!(
+            "{}/api/v1/releases/{release}/firmware?name=smartcam-3.2.1.bin",
+            server.url
+        ))
+        .header("Authorization", &format!("Bearer {scanner}"))
+        .content_type("application/octet-stream")
+        .send(std::fs::File::open(&image).unwrap())
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 202);
+    let accepted: Value =
+        serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap();
+    let job = accepted["job"]["id"].as_str().unwrap().to_owned();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while job_state(&server, &scanner, &job)["state"] != "running" {
+        assert!(Instant::now() < deadline, "no worker took the job");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut server = server;
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+
+    let restarted = serve_with(&data, None, &lease);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let done = loop {
+        let state = job_state(&restarted, &scanner, &job);
+        if state["state"] == "done" || state["state"] == "failed" {
+            break state;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the job did not run again: {state}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(done["state"], "done", "{done}");
+    assert_eq!(done["attempts"], 2, "{done}");
+}
