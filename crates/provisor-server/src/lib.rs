@@ -21,6 +21,7 @@ mod extract;
 mod headers;
 mod judge;
 mod serve;
+mod setup_page;
 mod supervise;
 pub mod totp;
 pub mod worker;

@@ -131,6 +131,14 @@ pub fn app(state: AppState) -> Router {
     let (router, _) = router().split_for_parts();
     router
         .route("/api/v1/openapi.json", axum::routing::get(openapi_json))
+        .route(
+            "/assets/setup.css",
+            axum::routing::get(crate::setup_page::stylesheet),
+        )
+        .route(
+            "/setup",
+            axum::routing::get(crate::setup_page::show).post(crate::setup_page::submit),
+        )
         .fallback(not_found)
         // Upload endpoints stream their bodies against the configured limit
         // themselves; JSON bodies are bounded where they are read.

@@ -466,3 +466,61 @@ async fn behind_a_trusted_proxy_the_throttle_counts_the_forwarded_client() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_printed_setup_link_opens_a_page_that_creates_the_first_admin_once() {
+    for server in servers().await {
+        let state = &server.state;
+        let link = provisor_server::setup_link(state).await.unwrap().unwrap();
+        let path = &link[link.find("/setup").unwrap()..];
+        let token = link.split_once("token=").unwrap().1.to_owned();
+        let page = get(state, path, &Credentials::default()).await;
+        page.expect(StatusCode::OK);
+        let html = page.text();
+        assert!(
+            html.contains("<form method=\"post\" action=\"/setup\">") && !html.contains("<script"),
+            "{html}"
+        );
+        get(state, "/setup?token=0000", &Credentials::default())
+            .await
+            .expect(StatusCode::FORBIDDEN);
+        let nobody = Credentials::default();
+        let post = |body: String| {
+            crate::send(
+                state,
+                Method::POST,
+                "/setup",
+                &nobody,
+                Some("application/x-www-form-urlencoded"),
+                body.into_bytes(),
+            )
+        };
+        let differ = post(format!("token={token}&login=root&display_name=Root&password=correct+horse+battery&password_again=other+horse+battery")).await;
+        differ.expect(StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            differ.text().contains("The two passwords differ")
+                && differ.text().contains("value=\"root\"")
+        );
+        let injected = post(format!("token={token}&login=%3Cb%3E&display_name=x&password=correct+horse+battery&password_again=correct+horse+battery")).await;
+        assert!(
+            injected.text().contains("&lt;b&gt;") && !injected.text().contains("<b>"),
+            "what the user typed is escaped"
+        );
+        let created = post(format!("token={token}&login=root&display_name=Root&password=correct+horse+battery&password_again=correct+horse+battery")).await;
+        created.expect(StatusCode::CREATED);
+        assert!(created.text().contains("<strong>root</strong>"));
+        post(format!("token={token}&login=second&display_name=S&password=correct+horse+battery&password_again=correct+horse+battery")).await.expect(StatusCode::FORBIDDEN);
+        get(state, path, &Credentials::default())
+            .await
+            .expect(StatusCode::FORBIDDEN);
+        let login = json_request(
+            state,
+            Method::POST,
+            "/api/v1/session",
+            &Credentials::default(),
+            json!({"login": "root", "password": "correct horse battery"}),
+        )
+        .await;
+        assert_eq!(login.json()["second_factor"], "enrol", "{}", server.engine);
+    }
+}
