@@ -1,4 +1,4 @@
-//! Address ranges in CIDR notation (`10.0.0.0/8`, `::1/128`, or a single address), for
+//! Address ranges in CIDR notation (`198.51.100.0/24`, `::1/128`, or a single address), for
 //! the trusted proxies and the scan targets an admin allows.
 
 use std::fmt;
@@ -48,7 +48,7 @@ impl FromStr for Cidr {
         let network: IpAddr = address
             .trim()
             .parse()
-            .map_err(|_| format!("\"{text}\" is not an address or a range like 10.0.0.0/8"))?;
+            .map_err(|_| format!("\"{text}\" is not an address or a range like 198.51.100.0/24"))?;
         let most = if network.is_ipv4() { 32 } else { 128 };
         let prefix = match prefix {
             Some(prefix) => prefix
@@ -84,7 +84,7 @@ mod tests {
         assert!(!one.contains("::2".parse().unwrap()));
         let all: Cidr = "0.0.0.0/0".parse().unwrap();
         assert!(all.contains("8.8.8.8".parse().unwrap()));
-        assert!("10.0.0.0/33".parse::<Cidr>().is_err());
+        assert!("198.51.100.0/33".parse::<Cidr>().is_err());
         assert!("host".parse::<Cidr>().is_err());
         assert_eq!(loopback.to_string(), "127.0.0.0/8");
     }
