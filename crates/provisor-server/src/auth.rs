@@ -344,5 +344,8 @@ pub const READERS: &[Role] = &[
 ];
 /// Roles that may change products, releases and assessments.
 pub const WRITERS: &[Role] = &[Role::Admin, Role::Editor, Role::Assessor];
+/// Roles that may issue a report: those who work on an assessment or review it, not
+/// those who only read.
+pub const ISSUERS: &[Role] = &[Role::Admin, Role::Editor, Role::Assessor, Role::Reviewer];
 /// Roles that manage an organisation.
 pub const ADMINS: &[Role] = &[Role::Admin];

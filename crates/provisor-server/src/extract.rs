@@ -1,9 +1,11 @@
-//! Request bodies read as JSON with errors as problem documents: a body that is not
-//! JSON, has the wrong types or misses a field is answered 400 or 422 with the place
-//! serde reports (a JSON pointer when it knows one, else line and column).
+//! Request bodies read as JSON, and query strings, with errors as problem documents: a
+//! body that is not JSON, has the wrong types or misses a field is answered 400 or 422
+//! with the place serde reports (a JSON pointer when it knows one, else line and
+//! column); a query string with a wrong parameter 422 with what serde said of it.
 
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header;
+use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
 use crate::{ApiError, AppState, ProblemPlace};
@@ -68,5 +70,30 @@ fn strip_position(message: &str) -> String {
     match message.rfind(" at line ") {
         Some(at) => message[..at].to_owned(),
         None => message.to_owned(),
+    }
+}
+
+/// A request's query string, with errors as problem documents (axum's own answers them
+/// in plain text).
+#[derive(Debug, Clone)]
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequestParts<AppState> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &AppState) -> Result<Self, ApiError> {
+        match axum::extract::Query::<T>::try_from_uri(&parts.uri) {
+            Ok(axum::extract::Query(value)) => Ok(Query(value)),
+            Err(rejection) => Err(ApiError::invalid(
+                "the query string does not have the expected parameters and types",
+                vec![ProblemPlace {
+                    location: "query string".into(),
+                    message: rejection
+                        .body_text()
+                        .trim_start_matches("Failed to deserialize query string: ")
+                        .to_owned(),
+                }],
+            )),
+        }
     }
 }

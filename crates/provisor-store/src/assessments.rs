@@ -237,8 +237,17 @@ impl Store {
         let release_record = self.release(release).await?;
         let product = self.product(&release_record.product_id).await?;
         let id = new_id("asm");
-        let now = now_ms();
         let mut tx = self.write().await?;
+        // A release's assessments are ordered by when they were made, and its newest is
+        // the one the portfolio shows: two made in the same millisecond still follow
+        // one another.
+        let newest: Option<i64> =
+            sqlx::query("SELECT MAX(created_at) FROM assessments WHERE release_id = $1")
+                .bind(release)
+                .fetch_one(&mut *tx)
+                .await?
+                .get(0);
+        let now = now_ms().max(newest.map_or(i64::MIN, |newest| newest + 1));
         record_blobs(&mut tx, &product.organisation_id, &new.files).await?;
         sqlx::query(
             "INSERT INTO assessments (id, release_id, edition, kind, main_file, current_revision, conformant, created_at, updated_at) \

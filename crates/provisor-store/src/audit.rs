@@ -12,7 +12,7 @@ use ed25519_dalek::{Signature, Signer, SigningKey, Verifier};
 use serde_json::Value;
 use sqlx::{Any, Row, Transaction};
 
-use crate::{Actor, Store, StoreError, hex, now_ms, sha256_hex};
+use crate::{Actor, Store, StoreError, decode_hex, hex, now_ms, sha256_hex};
 
 /// The hash before the first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -187,16 +187,6 @@ impl ServerKey {
 fn decode_hex32(text: &str) -> Option<[u8; 32]> {
     let bytes = decode_hex(text)?;
     bytes.try_into().ok()
-}
-
-fn decode_hex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|at| u8::from_str_radix(text.get(at..at + 2)?, 16).ok())
-        .collect()
 }
 
 /// Appends an entry inside the caller's transaction. The head row is updated first, so

@@ -59,6 +59,8 @@ pub struct Job {
     pub organisation_id: String,
     /// What it works on (a release or an assessment).
     pub subject: String,
+    /// The assessment its results attach to, if any.
+    pub assessment_id: Option<String>,
     /// Its parameters.
     pub payload: Value,
     /// Where it is.
@@ -87,6 +89,15 @@ pub struct Job {
     pub finished_at: Option<i64>,
 }
 
+/// Which jobs to list.
+#[derive(Debug, Clone, Copy)]
+pub enum JobsOf<'a> {
+    /// Those working on this release or assessment.
+    Subject(&'a str),
+    /// Those whose results attach to this assessment.
+    Assessment(&'a str),
+}
+
 /// A job to queue.
 #[derive(Debug, Clone)]
 pub struct NewJob {
@@ -96,6 +107,8 @@ pub struct NewJob {
     pub organisation_id: String,
     /// What it works on.
     pub subject: String,
+    /// The assessment its results attach to, if any.
+    pub assessment_id: Option<String>,
     /// Its parameters.
     pub payload: Value,
     /// How many times it may be taken.
@@ -109,6 +122,7 @@ fn job_from_row(row: &AnyRow) -> Job {
         kind: row.get("kind"),
         organisation_id: row.get("organisation_id"),
         subject: row.get("subject"),
+        assessment_id: row.get("assessment_id"),
         payload: serde_json::from_str(&row.get::<String, _>("payload")).unwrap_or(Value::Null),
         state: JobState::parse(&row.get::<String, _>("state")),
         attempts: row.get("attempts"),
@@ -131,13 +145,14 @@ impl Store {
         let id = new_id("job");
         let mut tx = self.write().await?;
         sqlx::query(
-            "INSERT INTO jobs (id, kind, organisation_id, subject, payload, state, max_attempts, created_by, created_at) \
-             VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7, $8)",
+            "INSERT INTO jobs (id, kind, organisation_id, subject, assessment_id, payload, state, max_attempts, created_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $9)",
         )
         .bind(&id)
         .bind(&new.kind)
         .bind(&new.organisation_id)
         .bind(&new.subject)
+        .bind(&new.assessment_id)
         .bind(new.payload.to_string())
         .bind(new.max_attempts.max(1))
         .bind(actor.label())
@@ -168,13 +183,20 @@ impl Store {
             .ok_or_else(|| StoreError::NotFound(format!("job {id}")))
     }
 
-    /// Jobs about a subject, newest first.
-    pub async fn jobs_of(&self, subject: &str) -> Result<Vec<Job>, StoreError> {
-        let rows =
-            sqlx::query("SELECT * FROM jobs WHERE subject = $1 ORDER BY created_at DESC, id")
-                .bind(subject)
-                .fetch_all(&self.pool)
-                .await?;
+    /// Jobs about a subject (a release, for its firmware scans), or attaching to an
+    /// assessment, newest first, at most `limit`.
+    pub async fn jobs_of(&self, subject: JobsOf<'_>, limit: i64) -> Result<Vec<Job>, StoreError> {
+        let (column, id) = match subject {
+            JobsOf::Subject(id) => ("subject", id),
+            JobsOf::Assessment(id) => ("assessment_id", id),
+        };
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT * FROM jobs WHERE {column} = $1 ORDER BY created_at DESC, id DESC LIMIT $2"
+        )))
+        .bind(id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
         Ok(rows.iter().map(job_from_row).collect())
     }
 

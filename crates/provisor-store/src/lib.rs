@@ -39,10 +39,10 @@ pub use audit::{AuditEntry, Checkpoint, ServerKey, Verification};
 pub use backup::{BACKUP_SCHEMA, BackupManifest, DUMP_FILE, restore};
 pub use blobs::{BlobWriter, Blobs, StoredBlob};
 pub use error::StoreError;
-pub use jobs::{Job, JobState, NewJob, ScanTarget};
+pub use jobs::{Job, JobState, JobsOf, NewJob, ScanTarget};
 pub use portfolio::{
-    NewOrganisation, NewProduct, NewRelease, Organisation, OrganisationKind, PortfolioRow, Product,
-    Release,
+    NewOrganisation, NewProduct, NewRelease, Organisation, OrganisationKind, PORTFOLIO_MAX_LIMIT,
+    PortfolioPage, PortfolioQuery, PortfolioRow, Product, Release,
 };
 
 /// Who made a change, as the audit log records it.
@@ -317,4 +317,15 @@ pub async fn create_postgres_database(server: &str, name: &str) -> Result<String
             StoreError::Invalid(format!("{}: no database in the URL", redact_url(server)))
         })?;
     Ok(format!("{base}/{name}"))
+}
+
+/// The bytes of lowercase or uppercase hexadecimal, if it is that.
+pub(crate) fn decode_hex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|at| u8::from_str_radix(text.get(at..at + 2)?, 16).ok())
+        .collect()
 }

@@ -9,8 +9,14 @@ use crate::{Engine, StoreError, sha256_hex};
 
 /// The migrations, in order: version, name and SQL. Their names and texts are the same
 /// for both engines.
-const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "initial", include_str!("../migrations/0001_initial.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "initial", include_str!("../migrations/0001_initial.sql")),
+    (
+        2,
+        "list order",
+        include_str!("../migrations/0002_list_order.sql"),
+    ),
+];
 
 /// Applies the migrations not yet applied.
 pub(crate) async fn apply(pool: &AnyPool, engine: Engine) -> Result<(), StoreError> {

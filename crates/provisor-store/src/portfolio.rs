@@ -130,6 +130,8 @@ pub struct PortfolioRow {
     pub release_id: String,
     /// The firmware version.
     pub version: String,
+    /// When the release was made.
+    pub release_created_at: i64,
     /// The end of the support period.
     pub support_period_end: Option<String>,
     /// The newest assessment, if any.
@@ -492,42 +494,108 @@ impl Store {
         Ok(after)
     }
 
-    /// The releases a user may see, with their newest assessment: a server admin sees
-    /// all, a manufacturer's member its products, a lab's member the releases whose
-    /// assessments the lab is assigned.
-    pub async fn portfolio(&self, user: &crate::User) -> Result<Vec<PortfolioRow>, StoreError> {
+    /// A page of the releases a user may see, with their newest assessment: a server
+    /// admin sees all, a manufacturer's member its products, a lab's member the
+    /// releases whose assessments the lab is assigned. Ordered by product name, then
+    /// product, then release age; `query.after` continues after the page that gave it.
+    pub async fn portfolio(
+        &self,
+        user: &crate::User,
+        query: &PortfolioQuery,
+    ) -> Result<PortfolioPage, StoreError> {
+        let member = "SELECT organisation_id FROM memberships WHERE user_id = $1";
+        let mut visible = vec![if user.server_admin {
+            // Keeps `$1` in the text so that every variant binds the same parameters.
+            "($1 = $1)".to_owned()
+        } else {
+            format!(
+                "(p.organisation_id IN ({member}) OR r.id IN \
+                 (SELECT a3.release_id FROM assessments a3 WHERE a3.lab_id IN ({member})))"
+            )
+        }];
         // A release's newest assessment among those the user may see: a lab's member
         // must not learn of the manufacturer's own assessments through the portfolio.
-        let query = |visible_products: &str, visible_assessments: &str| {
-            format!(
-                "SELECT p.organisation_id, p.id AS product_id, p.name AS product, p.model, \
-                 r.id AS release_id, r.version, r.support_period_end, a.id AS assessment_id, \
-                 a.edition, a.kind, a.conformant, a.approved_revision \
-                 FROM products p JOIN releases r ON r.product_id = p.id \
-                 LEFT JOIN assessments a ON a.id = (SELECT a2.id FROM assessments a2 \
-                   WHERE a2.release_id = r.id AND ({visible_assessments}) \
-                   ORDER BY a2.created_at DESC, a2.id DESC LIMIT 1) \
-                 WHERE {visible_products} ORDER BY p.name, r.created_at, r.version"
-            )
-        };
-        let rows = if user.server_admin {
-            sqlx::query(sqlx::AssertSqlSafe(query("1 = 1", "1 = 1")))
-                .fetch_all(&self.pool)
-                .await?
+        let visible_assessments = if user.server_admin {
+            "1 = 1".to_owned()
         } else {
-            let member = "SELECT organisation_id FROM memberships WHERE user_id = $1";
-            sqlx::query(sqlx::AssertSqlSafe(query(
-                &format!(
-                    "p.organisation_id IN ({member}) OR r.id IN (SELECT a3.release_id FROM assessments a3 WHERE a3.lab_id IN ({member}))"
-                ),
-                &format!("p.organisation_id IN ({member}) OR a2.lab_id IN ({member})"),
-            )))
-            .bind(&user.id)
-            .fetch_all(&self.pool)
-            .await?
+            format!("p.organisation_id IN ({member}) OR a2.lab_id IN ({member})")
         };
-        Ok(rows
+        let mut binds: Vec<Bind> = Vec::new();
+        if let Some(organisation) = &query.organisation {
+            binds.push(Bind::Text(organisation.clone()));
+            visible.push(format!("p.organisation_id = ${}", binds.len() + 1));
+        }
+        if let Some(text) = query
+            .search
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        {
+            let pattern = format!("%{}%", like_escape(&text.to_lowercase()));
+            binds.push(Bind::Text(pattern));
+            let at = binds.len() + 1;
+            visible.push(format!(
+                "(LOWER(p.name) LIKE ${at} ESCAPE '\\' OR LOWER(p.model) LIKE ${at} ESCAPE '\\' \
+                 OR LOWER(r.version) LIKE ${at} ESCAPE '\\')"
+            ));
+        }
+        let filtered = visible.join(" AND ");
+        let total: i64 = bind_all(
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT COUNT(*) FROM products p JOIN releases r ON r.product_id = p.id WHERE {filtered}"
+            )))
+            .bind(&user.id),
+            &binds,
+        )
+        .fetch_one(&self.pool)
+        .await?
+        .get(0);
+
+        let mut paged = filtered.clone();
+        let mut page_binds = binds.clone();
+        if let Some(cursor) = &query.after {
+            let key = PortfolioCursor::decode(cursor)?;
+            let at = page_binds.len() + 2;
+            paged.push_str(&format!(
+                " AND (p.name > ${a} OR (p.name = ${a} AND (p.id > ${b} OR (p.id = ${b} AND \
+                 (r.created_at > ${c} OR (r.created_at = ${c} AND r.id > ${d}))))))",
+                a = at,
+                b = at + 1,
+                c = at + 2,
+                d = at + 3
+            ));
+            page_binds.push(Bind::Text(key.product_name));
+            page_binds.push(Bind::Text(key.product_id));
+            page_binds.push(Bind::Int(key.release_created_at));
+            page_binds.push(Bind::Text(key.release_id));
+        }
+        let limit = query.limit.clamp(1, PORTFOLIO_MAX_LIMIT);
+        // The page is chosen first, so that the newest assessment is looked up (through
+        // the index on release and age) for its rows only; one row more than the page
+        // tells whether another page follows.
+        let text = format!(
+            "WITH page AS (SELECT p.organisation_id, p.id AS product_id, p.name AS product, p.model, \
+               r.id AS release_id, r.version, r.support_period_end, r.created_at AS release_created_at \
+               FROM products p JOIN releases r ON r.product_id = p.id WHERE {paged} \
+               ORDER BY p.name, p.id, r.created_at, r.id LIMIT {fetch}) \
+             SELECT page.*, a.id AS assessment_id, a.edition, a.kind, a.conformant, a.approved_revision \
+             FROM page JOIN products p ON p.id = page.product_id \
+             LEFT JOIN assessments a ON a.id = (SELECT a2.id FROM assessments a2 \
+               WHERE a2.release_id = page.release_id AND ({visible_assessments}) \
+               ORDER BY a2.created_at DESC, a2.id DESC LIMIT 1) \
+             ORDER BY page.product, page.product_id, page.release_created_at, page.release_id",
+            fetch = limit + 1
+        );
+        let rows = bind_all(
+            sqlx::query(sqlx::AssertSqlSafe(text)).bind(&user.id),
+            &page_binds,
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let more = rows.len() > limit as usize;
+        let rows: Vec<PortfolioRow> = rows
             .iter()
+            .take(limit as usize)
             .map(|row| PortfolioRow {
                 organisation_id: row.get("organisation_id"),
                 product_id: row.get("product_id"),
@@ -535,6 +603,7 @@ impl Store {
                 model: row.get("model"),
                 release_id: row.get("release_id"),
                 version: row.get("version"),
+                release_created_at: row.get("release_created_at"),
                 support_period_end: row.get("support_period_end"),
                 assessment_id: row.get("assessment_id"),
                 edition: row.get("edition"),
@@ -544,6 +613,133 @@ impl Store {
                     .map(|value| value != 0),
                 approved: row.get::<Option<i64>, _>("approved_revision").is_some(),
             })
-            .collect())
+            .collect();
+        let next = match rows.last() {
+            Some(last) if more => Some(
+                PortfolioCursor {
+                    product_name: last.product.clone(),
+                    product_id: last.product_id.clone(),
+                    release_created_at: last.release_created_at,
+                    release_id: last.release_id.clone(),
+                }
+                .encode(),
+            ),
+            _ => None,
+        };
+        Ok(PortfolioPage { rows, total, next })
     }
+}
+
+/// The most rows one portfolio page holds.
+pub const PORTFOLIO_MAX_LIMIT: i64 = 1000;
+
+/// Which page of the portfolio to read.
+#[derive(Debug, Clone)]
+pub struct PortfolioQuery {
+    /// Rows per page, 1 to [`PORTFOLIO_MAX_LIMIT`].
+    pub limit: i64,
+    /// The cursor a previous page gave, to continue after it.
+    pub after: Option<String>,
+    /// Only this manufacturer's releases.
+    pub organisation: Option<String>,
+    /// Only releases whose product name, model or version contains this text, ignoring
+    /// case.
+    pub search: Option<String>,
+}
+
+impl Default for PortfolioQuery {
+    fn default() -> PortfolioQuery {
+        PortfolioQuery {
+            limit: 100,
+            after: None,
+            organisation: None,
+            search: None,
+        }
+    }
+}
+
+/// One page of the portfolio.
+#[derive(Debug, Clone)]
+pub struct PortfolioPage {
+    /// The rows, in order.
+    pub rows: Vec<PortfolioRow>,
+    /// How many rows all pages hold together.
+    pub total: i64,
+    /// The cursor of the next page, if there is one.
+    pub next: Option<String>,
+}
+
+/// Where a page of the portfolio ends: the sort key of its last row, opaque to callers
+/// (hex of a JSON array), so that a cursor names no row the caller could not see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct PortfolioCursor {
+    product_name: String,
+    product_id: String,
+    release_created_at: i64,
+    release_id: String,
+}
+
+impl PortfolioCursor {
+    fn encode(&self) -> String {
+        let key = json!([
+            self.product_name,
+            self.product_id,
+            self.release_created_at,
+            self.release_id
+        ]);
+        crate::hex(key.to_string().as_bytes())
+    }
+
+    fn decode(text: &str) -> Result<PortfolioCursor, StoreError> {
+        let invalid = || {
+            StoreError::Invalid(format!(
+                "the cursor {text:?} is not one a portfolio page gave; start again without `after`"
+            ))
+        };
+        let bytes = crate::decode_hex(text).ok_or_else(invalid)?;
+        let (product_name, product_id, release_created_at, release_id): (
+            String,
+            String,
+            i64,
+            String,
+        ) = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
+        Ok(PortfolioCursor {
+            product_name,
+            product_id,
+            release_created_at,
+            release_id,
+        })
+    }
+}
+
+/// A parameter of a query built from parts.
+#[derive(Debug, Clone)]
+enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+fn bind_all<'q>(
+    mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    binds: &[Bind],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    for bind in binds {
+        query = match bind {
+            Bind::Text(text) => query.bind(text.clone()),
+            Bind::Int(number) => query.bind(*number),
+        };
+    }
+    query
+}
+
+/// `text` with the characters LIKE gives a meaning escaped by a backslash.
+fn like_escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
 }

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
@@ -21,8 +21,8 @@ use provisor_store::{AssessmentRecord, FileRecord, NewAssessment, Role};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::{Caller, READERS, WRITERS};
-use crate::extract::Json;
+use crate::auth::{Caller, ISSUERS, READERS, WRITERS};
+use crate::extract::{Json, Query};
 use crate::judge::{Judged, judge};
 use crate::{ApiError, AppState, ProblemPlace};
 
@@ -825,7 +825,7 @@ pub async fn issue_report(
     Path(id): Path<String>,
     Json(request): Json<IssueRequest>,
 ) -> Result<(StatusCode, axum::Json<ReportView>), ApiError> {
-    let record = visible(&state, &caller, &id, READERS).await?;
+    let record = visible(&state, &caller, &id, ISSUERS).await?;
     if !FORMATS.iter().any(|(name, _, _)| *name == request.format) {
         return Err(ApiError::invalid(
             "unknown report format",
@@ -863,6 +863,19 @@ pub async fn issue_report(
         .await?;
     state.store().checkpoint(state.key()).await?;
     Ok((StatusCode::CREATED, axum::Json(ReportView::from(&report))))
+}
+
+/// The reports issued of an assessment, newest first.
+#[utoipa::path(get, path = "/api/v1/assessments/{id}/reports", tag = "reports", params(("id" = String, Path)),
+    responses((status = 200, body = Vec<ReportView>)))]
+pub async fn list_reports(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<axum::Json<Vec<ReportView>>, ApiError> {
+    visible(&state, &caller, &id, READERS).await?;
+    let reports = state.store().reports_of(&id).await?;
+    Ok(axum::Json(reports.iter().map(ReportView::from).collect()))
 }
 
 /// An issued report's bytes, as issued.

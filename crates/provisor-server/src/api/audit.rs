@@ -1,12 +1,13 @@
 //! The audit log through the API: server admins read all of it and check the chain;
 //! an organisation's admins read its entries.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use provisor_store::{AuditEntry, Role};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Caller;
+use crate::extract::Query;
 use crate::{ApiError, AppState};
 
 /// A page of the log.

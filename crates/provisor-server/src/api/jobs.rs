@@ -5,9 +5,9 @@
 use std::net::IpAddr;
 
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use provisor_store::{Job, NewJob, Role};
+use provisor_store::{Job, JobsOf, NewJob, Role};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -15,7 +15,7 @@ use super::assessments::{receive_blob, visible};
 use super::portfolio::ReleaseView;
 use crate::auth::{Caller, READERS, WRITERS};
 use crate::cidr::Cidr;
-use crate::extract::Json;
+use crate::extract::{Json, Query};
 use crate::{ApiError, AppState, ProblemPlace};
 
 /// A job as the API shows it.
@@ -149,6 +149,7 @@ pub async fn upload_firmware(
                 kind: "scan-firmware".into(),
                 organisation_id: product.organisation_id.clone(),
                 subject: release.clone(),
+                assessment_id: query.assessment.clone(),
                 payload: serde_json::json!({"release": release, "sha256": blob.sha256, "name": name, "assessment": query.assessment}),
                 max_attempts: 2,
             },
@@ -237,12 +238,26 @@ pub async fn host_scan(
                 kind: "scan-host".into(),
                 organisation_id: record.organisation_id.clone(),
                 subject: id.clone(),
+                assessment_id: Some(id.clone()),
                 payload: serde_json::json!({"target": target.to_string(), "ports": request.ports, "assessment": id}),
                 max_attempts: 1,
             },
         )
         .await?;
     Ok((StatusCode::ACCEPTED, axum::Json(JobView::from(&job))))
+}
+
+/// Whether the caller may see a job: a member of the organisation it works for, or
+/// one who may read the assessment its results attach to (a lab's assessor sees the
+/// scans of an assessment the lab is assigned).
+async fn job_visible(state: &AppState, caller: &Caller, job: &Job) -> bool {
+    if caller.role_in(&job.organisation_id).is_some() {
+        return true;
+    }
+    match &job.assessment_id {
+        Some(assessment) => visible(state, caller, assessment, READERS).await.is_ok(),
+        None => false,
+    }
 }
 
 /// A job.
@@ -253,16 +268,82 @@ pub async fn get_job(
     Path(id): Path<String>,
 ) -> Result<axum::Json<JobView>, ApiError> {
     let job = state.store().job(&id).await?;
-    let permitted = match job.kind.as_str() {
-        "scan-host" => visible(&state, &caller, &job.subject, READERS)
-            .await
-            .is_ok(),
-        _ => caller.role_in(&job.organisation_id).is_some(),
-    };
-    if !permitted {
+    if !job_visible(&state, &caller, &job).await {
         return Err(ApiError::not_found(format!("job {id} not found")));
     }
     Ok(axum::Json(JobView::from(&job)))
+}
+
+/// Which jobs to list: those of a release or those of an assessment.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct JobsQuery {
+    /// The release whose firmware scans to list.
+    pub release: Option<String>,
+    /// The assessment whose scans (firmware and host) to list.
+    pub assessment: Option<String>,
+    /// At most this many, newest first (1 to 1000; 100 when absent).
+    pub limit: Option<i64>,
+}
+
+/// The jobs of a release or of an assessment, newest first, that the caller may see.
+#[utoipa::path(get, path = "/api/v1/jobs", tag = "jobs", params(JobsQuery), responses((status = 200, body = Vec<JobView>)))]
+pub async fn list_jobs(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<JobsQuery>,
+) -> Result<axum::Json<Vec<JobView>>, ApiError> {
+    let limit = query.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::invalid(
+            format!("limit {limit} is not between 1 and 1000"),
+            vec![ProblemPlace {
+                location: "limit".into(),
+                message: "give a number of jobs from 1 to 1000".into(),
+            }],
+        ));
+    }
+    let jobs = match (&query.release, &query.assessment) {
+        (Some(release), None) => {
+            // Not found rather than empty when the caller cannot see the release.
+            let record = state.store().release(release).await?;
+            let product = state.store().product(&record.product_id).await?;
+            let assessments = state.store().assessments_of_release(release).await?;
+            if caller.role_in(&product.organisation_id).is_none()
+                && !assessments
+                    .iter()
+                    .any(|record| caller.assessment_role(record).is_some())
+            {
+                return Err(ApiError::not_found(format!("release {release} not found")));
+            }
+            state
+                .store()
+                .jobs_of(JobsOf::Subject(release), limit)
+                .await?
+        }
+        (None, Some(assessment)) => {
+            visible(&state, &caller, assessment, READERS).await?;
+            state
+                .store()
+                .jobs_of(JobsOf::Assessment(assessment), limit)
+                .await?
+        }
+        _ => {
+            return Err(ApiError::invalid(
+                "name either a release or an assessment",
+                vec![ProblemPlace {
+                    location: "query string".into(),
+                    message: "give `release=` or `assessment=`, one of them".into(),
+                }],
+            ));
+        }
+    };
+    let mut shown = Vec::with_capacity(jobs.len());
+    for job in &jobs {
+        if job_visible(&state, &caller, job).await {
+            shown.push(JobView::from(job));
+        }
+    }
+    Ok(axum::Json(shown))
 }
 
 /// A target an admin allows.

@@ -87,13 +87,17 @@ fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(assessments::get_file, assessments::put_file))
         .routes(routes!(assessments::verdicts))
         .routes(routes!(assessments::render))
-        .routes(routes!(assessments::issue_report))
+        .routes(routes!(
+            assessments::list_reports,
+            assessments::issue_report
+        ))
         .routes(routes!(assessments::get_report))
         .routes(routes!(assessments::assign_lab))
         .routes(routes!(review::review))
         .routes(routes!(review::list_comments, review::add_comment))
         .routes(routes!(jobs::upload_firmware))
         .routes(routes!(jobs::host_scan))
+        .routes(routes!(jobs::list_jobs))
         .routes(routes!(jobs::get_job))
         .routes(routes!(jobs::list_targets, jobs::allow_target))
         .routes(routes!(jobs::revoke_target))

@@ -2,14 +2,16 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use provisor_store::{NewProduct, NewRelease, PortfolioRow, Product, Release};
+use provisor_store::{
+    NewProduct, NewRelease, PORTFOLIO_MAX_LIMIT, PortfolioQuery, PortfolioRow, Product, Release,
+};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use super::assessments::AssessmentView;
 use crate::auth::{Caller, READERS, WRITERS};
-use crate::extract::Json;
-use crate::{ApiError, AppState};
+use crate::extract::{Json, Query};
+use crate::{ApiError, AppState, ProblemPlace};
 
 /// One release in the portfolio, with its newest assessment the caller may see.
 #[derive(Debug, Serialize, ToSchema)]
@@ -59,16 +61,67 @@ impl From<PortfolioRow> for PortfolioEntry {
     }
 }
 
-/// Every release the caller may see, with its newest assessment's state.
-#[utoipa::path(get, path = "/api/v1/portfolio", tag = "portfolio", responses((status = 200, body = Vec<PortfolioEntry>)))]
+/// Which page of the portfolio, and which releases.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct PortfolioParams {
+    /// Releases per page (1 to 1000; 100 when absent).
+    pub limit: Option<i64>,
+    /// The `next` of the previous page, to continue after it.
+    pub after: Option<String>,
+    /// Only this manufacturer's releases.
+    pub organisation: Option<String>,
+    /// Only releases whose product name, model or version contains this text (case
+    /// ignored).
+    pub q: Option<String>,
+}
+
+/// A page of the portfolio.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PortfolioPageView {
+    /// The releases, ordered by product name, then product, then release age.
+    pub items: Vec<PortfolioEntry>,
+    /// How many releases all pages hold together.
+    pub total: i64,
+    /// Pass as `after` for the next page; absent on the last.
+    pub next: Option<String>,
+}
+
+/// The releases the caller may see, a page at a time, with their newest assessment's
+/// state.
+#[utoipa::path(get, path = "/api/v1/portfolio", tag = "portfolio", params(PortfolioParams),
+    responses((status = 200, body = PortfolioPageView)))]
 pub async fn portfolio(
     State(state): State<AppState>,
     caller: Caller,
-) -> Result<axum::Json<Vec<PortfolioEntry>>, ApiError> {
-    let rows = state.store().portfolio(&caller.user).await?;
-    Ok(axum::Json(
-        rows.into_iter().map(PortfolioEntry::from).collect(),
-    ))
+    Query(params): Query<PortfolioParams>,
+) -> Result<axum::Json<PortfolioPageView>, ApiError> {
+    let limit = params.limit.unwrap_or(100);
+    if !(1..=PORTFOLIO_MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::invalid(
+            format!("limit {limit} is not between 1 and {PORTFOLIO_MAX_LIMIT}"),
+            vec![ProblemPlace {
+                location: "limit".into(),
+                message: "give a number of releases per page from 1 to 1000".into(),
+            }],
+        ));
+    }
+    let page = state
+        .store()
+        .portfolio(
+            &caller.user,
+            &PortfolioQuery {
+                limit,
+                after: params.after,
+                organisation: params.organisation,
+                search: params.q,
+            },
+        )
+        .await?;
+    Ok(axum::Json(PortfolioPageView {
+        items: page.rows.into_iter().map(PortfolioEntry::from).collect(),
+        total: page.total,
+        next: page.next,
+    }))
 }
 
 /// A product as the API shows it.

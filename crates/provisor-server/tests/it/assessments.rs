@@ -447,7 +447,7 @@ async fn a_review_is_recorded_as_the_cli_records_it_and_an_approval_names_its_re
             (Some(3), Some(2))
         );
         let portfolio = get(state, "/api/v1/portfolio", &world.editor).await.json();
-        assert_eq!(portfolio[0]["approved"], true);
+        assert_eq!(portfolio["items"][0]["approved"], true);
         // What the server wrote re-imports to the same state.
         let exported = get(
             state,

@@ -64,6 +64,39 @@ async fn an_uploaded_image_is_scanned_and_its_findings_attach_to_the_assessment(
         get(state, &format!("/api/v1/jobs/{job}"), &world.stranger)
             .await
             .problem(StatusCode::NOT_FOUND);
+        let of_release = format!("/api/v1/jobs?release={}", world.release);
+        let of_assessment = format!("/api/v1/jobs?assessment={id}");
+        get(state, &of_release, &world.stranger)
+            .await
+            .problem(StatusCode::NOT_FOUND);
+        get(state, &of_assessment, &world.assessor)
+            .await
+            .problem(StatusCode::NOT_FOUND);
+        get(state, "/api/v1/jobs", &world.editor)
+            .await
+            .problem(StatusCode::UNPROCESSABLE_ENTITY);
+        // The lab assigned to the assessment sees the scan that attaches to it.
+        json_request(
+            state,
+            Method::PUT,
+            &format!("/api/v1/assessments/{id}/lab"),
+            &world.editor,
+            json!({"lab_id": world.lab}),
+        )
+        .await
+        .expect(StatusCode::NO_CONTENT);
+        get(state, &format!("/api/v1/jobs/{job}"), &world.assessor)
+            .await
+            .expect(StatusCode::OK);
+        for (uri, who) in [
+            (&of_release, &world.editor),
+            (&of_assessment, &world.assessor),
+            (&of_release, &world.assessor),
+        ] {
+            let listed = get(state, uri, who).await.json();
+            assert_eq!(listed.as_array().unwrap().len(), 1, "{uri}: {listed}");
+            assert_eq!(listed[0]["id"], job.as_str());
+        }
 
         assert_eq!(drain(state).await, 1, "{}", server.engine);
         let done = get(state, &format!("/api/v1/jobs/{job}"), &world.viewer)

@@ -1,6 +1,6 @@
 //! The job queue: one claim per job, leases, retries and requeueing.
 
-use provisor_store::{Actor, JobState, NewJob, OrganisationKind};
+use provisor_store::{Actor, JobState, JobsOf, NewJob, OrganisationKind};
 use serde_json::json;
 
 use crate::{organisation, stores, tamper};
@@ -10,6 +10,7 @@ fn job(organisation: &str, subject: &str) -> NewJob {
         kind: "scan-firmware".into(),
         organisation_id: organisation.into(),
         subject: subject.into(),
+        assessment_id: None,
         payload: json!({"image": "fw.bin"}),
         max_attempts: 2,
     }
@@ -28,6 +29,16 @@ async fn a_job_is_claimed_once_and_finished() {
             .enqueue(&Actor::Server, &job(&acme.id, "rel_2"))
             .await
             .unwrap();
+        let of_second = store.jobs_of(JobsOf::Subject("rel_2"), 10).await.unwrap();
+        let ids: Vec<_> = of_second.iter().map(|job| job.id.as_str()).collect();
+        assert_eq!(ids, [second.id.as_str()], "{}", test.engine);
+        assert!(
+            store
+                .jobs_of(JobsOf::Assessment("rel_2"), 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
         assert!(
             store
                 .claim("w1", &["scan-host"], 60_000)

@@ -1,7 +1,8 @@
 //! Organisations, products, releases and who sees which in the portfolio.
 
 use provisor_store::{
-    Actor, NewAssessment, NewFile, NewProduct, NewRelease, OrganisationKind, Role, StoreError,
+    Actor, NewAssessment, NewFile, NewProduct, NewRelease, OrganisationKind, PortfolioQuery, Role,
+    StoreError,
 };
 
 use crate::{organisation, stores, user};
@@ -154,21 +155,187 @@ async fn a_lab_sees_only_what_it_is_assigned() {
             .await
             .unwrap();
 
+        let all = PortfolioQuery::default();
         let rows = store
-            .portfolio(&store.user(&engineer.id).await.unwrap())
+            .portfolio(&store.user(&engineer.id).await.unwrap(), &all)
             .await
-            .unwrap();
+            .unwrap()
+            .rows;
         assert_eq!(rows.len(), 2, "{}: {rows:?}", test.engine);
         assert_eq!(rows[0].assessment_id.as_deref(), Some(own.id.as_str()));
         assert_eq!(rows[1].assessment_id.as_deref(), Some(private.id.as_str()));
         let rows = store
-            .portfolio(&store.user(&assessor.id).await.unwrap())
+            .portfolio(&store.user(&assessor.id).await.unwrap(), &all)
             .await
-            .unwrap();
+            .unwrap()
+            .rows;
         assert_eq!(rows.len(), 1, "{}: {rows:?}", test.engine);
         assert_eq!(rows[0].assessment_id.as_deref(), Some(assigned.id.as_str()));
-        let rows = store.portfolio(&admin).await.unwrap();
+        let rows = store.portfolio(&admin, &all).await.unwrap().rows;
         assert_eq!(rows.len(), 3);
+    }
+}
+
+/// Pages follow one another without a gap or a repeat, also across products of the
+/// same name and releases made in the same millisecond; filters narrow the total.
+#[tokio::test]
+async fn the_portfolio_is_read_a_page_at_a_time() {
+    for test in stores().await {
+        let store = &test.store;
+        let acme = organisation(store, "Acme", OrganisationKind::Manufacturer).await;
+        let other = organisation(store, "Other", OrganisationKind::Manufacturer).await;
+        let admin = user(store, "root", true).await;
+        let engineer = user(store, "engineer", false).await;
+        store
+            .set_membership(&Actor::Server, &engineer.id, &acme.id, Some(Role::Viewer))
+            .await
+            .unwrap();
+        let mut expected = Vec::new();
+        for (organisation, name, model) in [
+            (&acme, "Camera", "C1"),
+            (&other, "Camera", "C9"),
+            (&acme, "Doorbell 50%_off", "D1"),
+            (&acme, "hub", "H1"),
+        ] {
+            let product = store
+                .create_product(
+                    &Actor::Server,
+                    &organisation.id,
+                    &NewProduct {
+                        name: name.into(),
+                        model: model.into(),
+                    },
+                )
+                .await
+                .unwrap();
+            for version in ["1.0", "1.1", "2.0"] {
+                let release = store
+                    .create_release(
+                        &Actor::Server,
+                        &product.id,
+                        &NewRelease {
+                            version: version.into(),
+                            support_period_end: None,
+                        },
+                    )
+                    .await
+                    .unwrap();
+                expected.push(release.id);
+            }
+        }
+        let read_all = |user: provisor_store::User, query: PortfolioQuery| async move {
+            let mut seen = Vec::new();
+            let mut query = query;
+            let mut pages = 0;
+            loop {
+                let page = store.portfolio(&user, &query).await.unwrap();
+                pages += 1;
+                assert!(page.rows.len() as i64 <= query.limit);
+                seen.extend(page.rows.iter().map(|row| row.release_id.clone()));
+                match page.next {
+                    Some(next) => query.after = Some(next),
+                    None => return (seen, page.total, pages),
+                }
+                assert!(pages < 100, "the pages do not end");
+            }
+        };
+        let admin = store.user(&admin.id).await.unwrap();
+        let (whole, total, pages) = read_all(admin.clone(), PortfolioQuery::default()).await;
+        assert_eq!(total, 12, "{}", test.engine);
+        assert_eq!(pages, 1);
+        let mut sorted = whole.clone();
+        sorted.sort();
+        let mut wanted = expected.clone();
+        wanted.sort();
+        assert_eq!(sorted, wanted, "{}", test.engine);
+        for limit in [1, 2, 5, 11, 12] {
+            let (paged, total, pages) = read_all(
+                admin.clone(),
+                PortfolioQuery {
+                    limit,
+                    ..PortfolioQuery::default()
+                },
+            )
+            .await;
+            assert_eq!(paged, whole, "{} limit {limit}", test.engine);
+            assert_eq!(total, 12);
+            assert_eq!(pages as i64, (12 + limit - 1) / limit);
+        }
+
+        let (found, total, _) = read_all(
+            admin.clone(),
+            PortfolioQuery {
+                search: Some("50%_".into()),
+                limit: 2,
+                ..PortfolioQuery::default()
+            },
+        )
+        .await;
+        assert_eq!((found.len(), total), (3, 3), "{}", test.engine);
+        // `%` and `_` are the text itself, not wildcards; case does not matter.
+        let (found, _, _) = read_all(
+            admin.clone(),
+            PortfolioQuery {
+                search: Some("0%x".into()),
+                ..PortfolioQuery::default()
+            },
+        )
+        .await;
+        assert!(found.is_empty(), "{}", test.engine);
+        let (found, _, _) = read_all(
+            admin.clone(),
+            PortfolioQuery {
+                search: Some("HUB".into()),
+                ..PortfolioQuery::default()
+            },
+        )
+        .await;
+        assert_eq!(found.len(), 3, "{}", test.engine);
+        let (found, total, _) = read_all(
+            admin.clone(),
+            PortfolioQuery {
+                organisation: Some(other.id.clone()),
+                ..PortfolioQuery::default()
+            },
+        )
+        .await;
+        assert_eq!((found.len(), total), (3, 3), "{}", test.engine);
+        let engineer = store.user(&engineer.id).await.unwrap();
+        let (found, total, _) = read_all(
+            engineer.clone(),
+            PortfolioQuery {
+                limit: 4,
+                ..PortfolioQuery::default()
+            },
+        )
+        .await;
+        assert_eq!((found.len(), total), (9, 9), "{}", test.engine);
+        // Another manufacturer's releases stay hidden even when asked for by name.
+        let (found, total, _) = read_all(
+            engineer,
+            PortfolioQuery {
+                organisation: Some(other.id.clone()),
+                ..PortfolioQuery::default()
+            },
+        )
+        .await;
+        assert_eq!((found.len(), total), (0, 0), "{}", test.engine);
+
+        for bad in ["zz", "7b7d", "", "5b2261225d"] {
+            let answer = store
+                .portfolio(
+                    &admin,
+                    &PortfolioQuery {
+                        after: Some(bad.into()),
+                        ..PortfolioQuery::default()
+                    },
+                )
+                .await;
+            assert!(
+                matches!(&answer, Err(StoreError::Invalid(message)) if message.contains("cursor")),
+                "{bad}: {answer:?}"
+            );
+        }
     }
 }
 
