@@ -253,7 +253,12 @@ async fn store_file(
     Ok(writer.finish().await?)
 }
 
-fn tree(judged: &Judged, main_file: &str, files: Vec<FileRecord>, note: String) -> NewAssessment {
+pub(crate) fn tree(
+    judged: &Judged,
+    main_file: &str,
+    files: Vec<FileRecord>,
+    note: String,
+) -> NewAssessment {
     NewAssessment {
         main_file: main_file.to_owned(),
         files,

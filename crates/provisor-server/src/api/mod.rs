@@ -6,6 +6,7 @@ mod accounts;
 mod admin;
 mod assessments;
 mod audit;
+mod changes;
 mod health;
 mod jobs;
 mod portfolio;
@@ -85,6 +86,7 @@ fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(assessments::get_assessment))
         .routes(routes!(assessments::export, assessments::push_revision))
         .routes(routes!(assessments::get_file, assessments::put_file))
+        .routes(routes!(changes::change))
         .routes(routes!(assessments::verdicts))
         .routes(routes!(assessments::render))
         .routes(routes!(

@@ -6,6 +6,7 @@
 mod access;
 mod accounts;
 mod assessments;
+mod changes;
 mod faults;
 mod jobs;
 mod openapi;
