@@ -757,7 +757,10 @@ fn media_type(format: &str) -> &'static str {
 /// A report of a revision, rendered now (not recorded; issue one to keep it).
 #[utoipa::path(get, path = "/api/v1/assessments/{id}/reports/{format}", tag = "reports",
     params(("id" = String, Path), ("format" = String, Path, description = "html, md, json, sarif, junit, oscal, ics-csv or pdf"), RevisionQuery),
-    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>)))]
+    responses((status = 200, description = "the report, in its format's media type", content(
+        (String = "text/html"), (String = "text/markdown"), (serde_json::Value = "application/json"),
+        (serde_json::Value = "application/sarif+json"), (String = "application/xml"), (String = "text/csv"),
+        (Vec<u8> = "application/pdf")))))]
 pub async fn render(
     State(state): State<AppState>,
     caller: Caller,
@@ -885,7 +888,10 @@ pub async fn list_reports(
 
 /// An issued report's bytes, as issued.
 #[utoipa::path(get, path = "/api/v1/reports/{id}", tag = "reports", params(("id" = String, Path)),
-    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>)))]
+    responses((status = 200, description = "the report as issued, in its format's media type", content(
+        (String = "text/html"), (String = "text/markdown"), (serde_json::Value = "application/json"),
+        (serde_json::Value = "application/sarif+json"), (String = "application/xml"), (String = "text/csv"),
+        (Vec<u8> = "application/pdf")))))]
 pub async fn get_report(
     State(state): State<AppState>,
     caller: Caller,

@@ -38,10 +38,10 @@ pub struct AuditView {
     /// The organisation.
     pub organisation_id: Option<String>,
     /// The record before.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub before: Option<serde_json::Value>,
     /// The record after.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub after: Option<serde_json::Value>,
     /// The previous entry's hash.
     pub prev_hash: String,

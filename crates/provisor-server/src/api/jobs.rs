@@ -36,7 +36,7 @@ pub struct JobView {
     /// Why it failed.
     pub error: Option<String>,
     /// What it produced (the findings' hash and counts, where they were attached).
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub result: Option<serde_json::Value>,
     /// Who asked for it.
     pub created_by: String,

@@ -7,6 +7,7 @@ mod access;
 mod accounts;
 mod assessments;
 mod changes;
+mod contract;
 mod faults;
 mod jobs;
 mod openapi;
@@ -141,7 +142,7 @@ pub async fn send(
     content_type: Option<&str>,
     body: Vec<u8>,
 ) -> Answer {
-    let mut request = Request::builder().method(method).uri(uri);
+    let mut request = Request::builder().method(method.clone()).uri(uri);
     if let Some(cookie) = &credentials.cookie {
         request = request.header(header::COOKIE, format!("provisor_session={cookie}"));
     }
@@ -168,6 +169,7 @@ pub async fn send(
         .await
         .unwrap()
         .to_vec();
+    contract::check(&method, uri, status, &headers, &body);
     Answer {
         status,
         headers,
