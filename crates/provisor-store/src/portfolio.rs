@@ -542,7 +542,7 @@ impl Store {
         let filtered = visible.join(" AND ");
         let total: i64 = bind_all(
             sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT COUNT(*) FROM products p JOIN releases r ON r.product_id = p.id WHERE {filtered}"
+                "SELECT COUNT(*) FROM products p CROSS JOIN releases r WHERE r.product_id = p.id AND {filtered}"
             )))
             .bind(&user.id),
             &binds,
@@ -556,8 +556,9 @@ impl Store {
         if let Some(cursor) = &query.after {
             let key = PortfolioCursor::decode(cursor)?;
             let at = page_binds.len() + 2;
+            // `p.name >= …` lets the index on product names seek to the page.
             paged.push_str(&format!(
-                " AND (p.name > ${a} OR (p.name = ${a} AND (p.id > ${b} OR (p.id = ${b} AND \
+                " AND p.name >= ${a} AND (p.name > ${a} OR (p.name = ${a} AND (p.id > ${b} OR (p.id = ${b} AND \
                  (r.created_at > ${c} OR (r.created_at = ${c} AND r.id > ${d}))))))",
                 a = at,
                 b = at + 1,
@@ -570,19 +571,23 @@ impl Store {
             page_binds.push(Bind::Text(key.release_id));
         }
         let limit = query.limit.clamp(1, PORTFOLIO_MAX_LIMIT);
-        // The page is chosen first, so that the newest assessment is looked up (through
-        // the index on release and age) for its rows only; one row more than the page
-        // tells whether another page follows.
+        // The page is chosen first, with the id of each row's newest visible assessment
+        // (through the index on release and age), and materialised, so that the
+        // assessments are joined to the page's rows only; one row more than the page
+        // tells whether another page follows. `CROSS JOIN` makes SQLite walk products
+        // in name order and stop after the page (a plain join scanned every release and
+        // sorted them all: 8 ms instead of 1 for 3 000 releases); on PostgreSQL it is
+        // the same inner join. Both engines know `MATERIALIZED`.
         let text = format!(
-            "WITH page AS (SELECT p.organisation_id, p.id AS product_id, p.name AS product, p.model, \
-               r.id AS release_id, r.version, r.support_period_end, r.created_at AS release_created_at \
-               FROM products p JOIN releases r ON r.product_id = p.id WHERE {paged} \
+            "WITH page AS MATERIALIZED (SELECT p.organisation_id, p.id AS product_id, p.name AS product, \
+               p.model, r.id AS release_id, r.version, r.support_period_end, \
+               r.created_at AS release_created_at, \
+               (SELECT a2.id FROM assessments a2 WHERE a2.release_id = r.id AND ({visible_assessments}) \
+                 ORDER BY a2.created_at DESC, a2.id DESC LIMIT 1) AS newest_id \
+               FROM products p CROSS JOIN releases r WHERE r.product_id = p.id AND {paged} \
                ORDER BY p.name, p.id, r.created_at, r.id LIMIT {fetch}) \
              SELECT page.*, a.id AS assessment_id, a.edition, a.kind, a.conformant, a.approved_revision \
-             FROM page JOIN products p ON p.id = page.product_id \
-             LEFT JOIN assessments a ON a.id = (SELECT a2.id FROM assessments a2 \
-               WHERE a2.release_id = page.release_id AND ({visible_assessments}) \
-               ORDER BY a2.created_at DESC, a2.id DESC LIMIT 1) \
+             FROM page LEFT JOIN assessments a ON a.id = page.newest_id \
              ORDER BY page.product, page.product_id, page.release_created_at, page.release_id",
             fetch = limit + 1
         );
