@@ -178,6 +178,27 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Caller, ApiErro
     })
 }
 
+/// The caller of a web page: the session cookie only (pages are not for API tokens),
+/// `None` when there is no live session. A page's form carries the CSRF token as a
+/// field, which its handler checks; this does not look for the header.
+pub async fn page_session(parts: &Parts, state: &AppState) -> Result<Option<Caller>, ApiError> {
+    let Some(secret) = session_cookie(parts) else {
+        return Ok(None);
+    };
+    let store = state.store();
+    let Some(session) = store.session(&secret).await? else {
+        return Ok(None);
+    };
+    let user = store.user(&session.user_id).await?;
+    if user.disabled {
+        return Ok(None);
+    }
+    Ok(Some(Caller {
+        user,
+        via: Via::Session { secret, session },
+    }))
+}
+
 impl FromRequestParts<AppState> for PendingCaller {
     type Rejection = ApiError;
 

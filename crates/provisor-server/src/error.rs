@@ -157,6 +157,11 @@ impl ApiError {
         self.status
     }
 
+    /// What was wrong, and what to do.
+    pub fn detail(&self) -> &str {
+        &self.detail
+    }
+
     fn title(&self) -> &'static str {
         match self.kind {
             "bad-request" => "Bad request",

@@ -24,6 +24,7 @@ mod serve;
 mod setup_page;
 mod supervise;
 pub mod totp;
+mod web;
 pub mod worker;
 
 use std::net::SocketAddr;

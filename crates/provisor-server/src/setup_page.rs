@@ -71,7 +71,7 @@ pub async fn stylesheet() -> Response {
 
 fn page(status: StatusCode, body: &str) -> Response {
     let html = format!(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><title>provisor: first admin</title><link rel=\"stylesheet\" href=\"/assets/setup.css\"></head>\n<body><main>\n<h1>provisor</h1>\n{body}\n</main></body></html>\n"
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><title>provisor: first admin</title><link rel=\"icon\" href=\"/assets/icon.svg\" type=\"image/svg+xml\"><link rel=\"stylesheet\" href=\"/assets/setup.css\"></head>\n<body><main>\n<h1>provisor</h1>\n{body}\n</main></body></html>\n"
     );
     (
         status,

@@ -4,6 +4,7 @@
 //! driven over HTTP.
 
 mod bad_input;
+mod browser;
 mod bundle;
 mod commands;
 mod docs;

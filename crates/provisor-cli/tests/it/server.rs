@@ -12,13 +12,13 @@ use serde_json::{Value, json};
 
 use crate::support::{provisor, root};
 
-const PASSWORD: &str = "correct horse battery staple";
+pub(crate) const PASSWORD: &str = "correct horse battery staple";
 
 /// A running `provisor serve`.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    url: String,
-    setup: Option<String>,
+    pub(crate) url: String,
+    pub(crate) setup: Option<String>,
 }
 
 impl Drop for Server {
@@ -28,7 +28,7 @@ impl Drop for Server {
     }
 }
 
-fn serve(data: &Path, database: Option<&str>) -> Server {
+pub(crate) fn serve(data: &Path, database: Option<&str>) -> Server {
     serve_with(data, database, &[])
 }
 
@@ -110,12 +110,12 @@ thread_local! {
 }
 
 /// A session: the cookie and the CSRF token.
-struct Session {
+pub(crate) struct Session {
     cookie: String,
     csrf: String,
 }
 
-fn call(
+pub(crate) fn call(
     server: &Server,
     method: &str,
     path: &str,
@@ -140,7 +140,7 @@ fn call(
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
-fn login(server: &Server, login: &str, code: Option<String>) -> Session {
+pub(crate) fn login(server: &Server, login: &str, code: Option<String>) -> Session {
     let agent = agent();
     let mut response = agent
         .post(&format!("{}/api/v1/session", server.url))
@@ -170,7 +170,7 @@ fn login(server: &Server, login: &str, code: Option<String>) -> Session {
     }
 }
 
-fn code(secret: &str, offset: i64) -> String {
+pub(crate) fn code(secret: &str, offset: i64) -> String {
     let step = provisor_server::totp::step_of(provisor_store::now_ms()) + offset;
     provisor_server::totp::code_at(&provisor_server::totp::from_base32(secret).unwrap(), step)
 }

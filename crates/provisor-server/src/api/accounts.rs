@@ -148,7 +148,7 @@ fn second_factor_state(user: &User, passed: bool) -> &'static str {
     }
 }
 
-fn session_cookie(state: &AppState, secret: &str, max_age_seconds: i64) -> HeaderValue {
+pub(crate) fn session_cookie(state: &AppState, secret: &str, max_age_seconds: i64) -> HeaderValue {
     let secure = if state.config().secure_cookies() {
         "; Secure"
     } else {
@@ -160,20 +160,29 @@ fn session_cookie(state: &AppState, secret: &str, max_age_seconds: i64) -> Heade
     .expect("a hex secret makes a valid header")
 }
 
-/// Logs in: sets the session cookie. After three failures for an account or from an
-/// address, each further failure doubles the wait (answered 429 with Retry-After).
-#[utoipa::path(post, path = "/api/v1/session", tag = "accounts", request_body = LoginRequest, responses(
-    (status = 200, description = "logged in (the cookie is set); second_factor says what is still owed", body = SessionView),
-    (status = 401, description = "wrong login or password", body = crate::Problem, content_type = "application/problem+json"),
-    (status = 429, description = "too many failures: wait", body = crate::Problem, content_type = "application/problem+json")
-))]
-pub async fn login(
-    State(state): State<AppState>,
-    client: ClientAddress,
-    Json(request): Json<LoginRequest>,
-) -> Result<Response, ApiError> {
+/// A session just made by a login.
+pub(crate) struct LoggedIn {
+    /// Who.
+    pub user: provisor_store::User,
+    /// The cookie's secret.
+    pub secret: String,
+    /// The session.
+    pub session: provisor_store::Session,
+    /// Whether the second factor was given (or is not needed).
+    pub passed: bool,
+}
+
+/// Checks a login and password (and the authenticator code, when given) under the
+/// throttle, and makes a session: what `POST /api/v1/session` and the login page share.
+pub(crate) async fn log_in(
+    state: &AppState,
+    client: &ClientAddress,
+    login: &str,
+    password: String,
+    code: Option<&str>,
+) -> Result<LoggedIn, ApiError> {
     let store = state.store();
-    let login = request.login.trim().to_lowercase();
+    let login = login.trim().to_lowercase();
     let subjects = vec![
         format!("account:{login}"),
         format!("client:{}", client.label()),
@@ -182,7 +191,6 @@ pub async fn login(
         return Err(ApiError::throttled(block.retry_after_ms));
     }
     let user = store.user_by_login(&login).await?;
-    let password = request.password;
     let (user, matches) = match user {
         Some(user) => {
             let candidate = user.clone();
@@ -213,9 +221,9 @@ pub async fn login(
             return Err(ApiError::unauthenticated("wrong login or password"));
         }
     };
-    let required = needs_second_factor(&state, &user).await?;
+    let required = needs_second_factor(state, &user).await?;
     let mut passed = !required && !user.totp_enrolled;
-    if let (Some(code), Some((secret, _))) = (request.totp.as_deref(), user.totp()) {
+    if let (Some(code), Some((secret, _))) = (code, user.totp()) {
         match totp::matching_step(secret, code, now_ms()) {
             Some(step) if store.use_totp_step(&user.id, step).await? => passed = true,
             _ => {
@@ -228,6 +236,39 @@ pub async fn login(
     let (secret, session) = store
         .create_session(&user.id, &client.label(), passed)
         .await?;
+    Ok(LoggedIn {
+        user,
+        secret,
+        session,
+        passed,
+    })
+}
+
+/// Logs in: sets the session cookie. After three failures for an account or from an
+/// address, each further failure doubles the wait (answered 429 with Retry-After).
+#[utoipa::path(post, path = "/api/v1/session", tag = "accounts", request_body = LoginRequest, responses(
+    (status = 200, description = "logged in (the cookie is set); second_factor says what is still owed", body = SessionView),
+    (status = 401, description = "wrong login or password", body = crate::Problem, content_type = "application/problem+json"),
+    (status = 429, description = "too many failures: wait", body = crate::Problem, content_type = "application/problem+json")
+))]
+pub async fn login(
+    State(state): State<AppState>,
+    client: ClientAddress,
+    Json(request): Json<LoginRequest>,
+) -> Result<Response, ApiError> {
+    let LoggedIn {
+        user,
+        secret,
+        session,
+        passed,
+    } = log_in(
+        &state,
+        &client,
+        &request.login,
+        request.password,
+        request.totp.as_deref(),
+    )
+    .await?;
     let view = SessionView {
         user: UserView::from(&user),
         csrf_token: session.csrf_token,
@@ -296,6 +337,17 @@ pub async fn give_totp(
     PendingCaller(caller): PendingCaller,
     Json(request): Json<CodeRequest>,
 ) -> Result<StatusCode, ApiError> {
+    give_code(&state, &client, &caller, &request.code).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Checks the authenticator code a session owes, under the login throttle.
+pub(crate) async fn give_code(
+    state: &AppState,
+    client: &ClientAddress,
+    caller: &Caller,
+    code: &str,
+) -> Result<(), ApiError> {
     let Via::Session { secret, .. } = &caller.via else {
         return Err(ApiError::bad_request("an API token has no session"));
     };
@@ -312,10 +364,10 @@ pub async fn give_totp(
             "no authenticator is enrolled: enrol one (POST /api/v1/me/totp)",
         ));
     };
-    match totp::matching_step(totp_secret, &request.code, now_ms()) {
+    match totp::matching_step(totp_secret, code, now_ms()) {
         Some(step) if store.use_totp_step(&caller.user.id, step).await? => {
             store.pass_second_factor(secret).await?;
-            Ok(StatusCode::NO_CONTENT)
+            Ok(())
         }
         _ => {
             let wait = store.login_failed(&subjects).await?;
@@ -344,12 +396,17 @@ pub struct TotpSecret {
 pub async fn start_totp(
     PendingCaller(caller): PendingCaller,
 ) -> Result<axum::Json<TotpSecret>, ApiError> {
-    guard_enrolment(&caller)?;
+    new_enrolment(&caller).map(axum::Json)
+}
+
+/// A new secret for the caller to enrol.
+pub(crate) fn new_enrolment(caller: &Caller) -> Result<TotpSecret, ApiError> {
+    guard_enrolment(caller)?;
     let secret = totp::new_secret();
-    Ok(axum::Json(TotpSecret {
+    Ok(TotpSecret {
         uri: totp::otpauth_uri("provisor", &caller.user.login, &secret),
         secret,
-    }))
+    })
 }
 
 fn guard_enrolment(caller: &Caller) -> Result<(), ApiError> {
@@ -387,15 +444,27 @@ pub async fn confirm_totp(
     PendingCaller(caller): PendingCaller,
     Json(request): Json<ConfirmTotp>,
 ) -> Result<StatusCode, ApiError> {
-    guard_enrolment(&caller)?;
-    let secret = request.secret.trim().to_uppercase();
+    enrol(&state, &caller, &request.secret, &request.code).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Enrols the authenticator holding `secret`, proven by `code`; the session's second
+/// factor counts as given.
+pub(crate) async fn enrol(
+    state: &AppState,
+    caller: &Caller,
+    secret: &str,
+    code: &str,
+) -> Result<(), ApiError> {
+    guard_enrolment(caller)?;
+    let secret = secret.trim().to_uppercase();
     if totp::from_base32(&secret).is_none_or(|bytes| bytes.len() < 16) {
         return Err(ApiError::invalid(
             "the secret is not one POST /api/v1/me/totp made",
             Vec::new(),
         ));
     }
-    let Some(step) = totp::matching_step(&secret, &request.code, now_ms()) else {
+    let Some(step) = totp::matching_step(&secret, code, now_ms()) else {
         return Err(ApiError::invalid(
             "the code does not match the secret: check the authenticator app's clock and try the current code",
             Vec::new(),
@@ -409,7 +478,7 @@ pub async fn confirm_totp(
     if let Via::Session { secret, .. } = &caller.via {
         store.pass_second_factor(secret).await?;
     }
-    Ok(StatusCode::NO_CONTENT)
+    Ok(())
 }
 
 /// A password change.

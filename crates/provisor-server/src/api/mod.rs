@@ -2,7 +2,7 @@
 //! from the same handler list (utoipa-axum), so a handler cannot be served without
 //! being described. One module per resource.
 
-mod accounts;
+pub(crate) mod accounts;
 mod admin;
 mod assessments;
 mod audit;
@@ -128,8 +128,14 @@ async fn openapi_json() -> impl IntoResponse {
     )
 }
 
-async fn not_found() -> ApiError {
-    ApiError::not_found("no such endpoint: the API is described at /api/v1/openapi.json")
+/// An address nobody answers: a problem document under `/api/`, a page elsewhere.
+async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
+    if uri.path().starts_with("/api/") {
+        ApiError::not_found("no such endpoint: the API is described at /api/v1/openapi.json")
+            .into_response()
+    } else {
+        crate::web::not_found().await.into_response()
+    }
 }
 
 /// The application: every route, the security headers, the body limits.
@@ -145,6 +151,7 @@ pub fn app(state: AppState) -> Router {
             "/setup",
             axum::routing::get(crate::setup_page::show).post(crate::setup_page::submit),
         )
+        .merge(crate::web::router())
         .fallback(not_found)
         // Upload endpoints stream their bodies against the configured limit
         // themselves; JSON bodies are bounded where they are read.

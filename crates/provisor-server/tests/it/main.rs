@@ -11,6 +11,7 @@ mod contract;
 mod faults;
 mod jobs;
 mod openapi;
+mod pages;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

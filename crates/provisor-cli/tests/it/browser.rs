@@ -1,0 +1,419 @@
+//! The web pages in a real browser: Debian's chromium, headless, driven over WebDriver
+//! (chromedriver, fantoccini) against `provisor serve` on loopback. Each step writes a
+//! screenshot under `target/browser/`; a step fails on an error in the browser's console
+//! or a request the page made that failed. The browser is told to send anything not for
+//! loopback to a closed port, so nothing leaves the machine.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+
+use crate::server::{PASSWORD, Server, call, code, serve};
+
+/// A chromedriver process and a browser session through it.
+struct Browser {
+    driver: Child,
+    client: Client,
+    shots: PathBuf,
+    step: usize,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A chromedriver command for the `/session/{id}/se/log` endpoint: the browser's
+/// console since the last call.
+#[derive(Debug)]
+struct BrowserLog;
+
+impl fantoccini::wd::WebDriverCompatibleCommand for BrowserLog {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/se/log", session.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _url: &url::Url) -> (http::Method, Option<String>) {
+        (
+            http::Method::POST,
+            Some(json!({"type": "browser"}).to_string()),
+        )
+    }
+}
+
+impl Browser {
+    async fn start(user_data: &std::path::Path) -> Browser {
+        let port = free_port();
+        let driver = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .arg("--allowed-ips=127.0.0.1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver (Debian's chromium-driver) is installed by scripts/test");
+        let url = format!("http://127.0.0.1:{port}");
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": "/usr/bin/chromium",
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--window-size=1280,900", "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync", "--disable-quic",
+                    "--disable-features=Translate,OptimizationHints,MediaRouter",
+                    // Everything but loopback goes to a closed port.
+                    "--proxy-server=http://127.0.0.1:9",
+                    format!("--user-data-dir={}", user_data.display()),
+                ],
+            }),
+        );
+        capabilities.insert("goog:loggingPrefs".into(), json!({"browser": "ALL"}));
+        let started = Instant::now();
+        let client = loop {
+            let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+            match ClientBuilder::new(connector)
+                .capabilities(capabilities.clone())
+                .connect(&url)
+                .await
+            {
+                Ok(client) => break client,
+                Err(error) if started.elapsed() < Duration::from_secs(20) => {
+                    let _ = error;
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(error) => {
+                    panic!("cannot start a browser session through chromedriver: {error}")
+                }
+            }
+        };
+        let shots = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/browser");
+        std::fs::create_dir_all(&shots).unwrap();
+        Browser {
+            driver,
+            client,
+            shots,
+            step: 0,
+        }
+    }
+
+    /// Loads a page and waits until it is usable; returns the time that took (the
+    /// navigation's DOM content loaded, as the browser measured it).
+    async fn open(&mut self, url: &str) -> f64 {
+        self.client.goto(url).await.unwrap();
+        self.usable_after().await
+    }
+
+    async fn usable_after(&self) -> f64 {
+        let timing = self
+            .client
+            .execute(
+                "const n = performance.getEntriesByType('navigation')[0]; return n ? n.domContentLoadedEventEnd - n.startTime : -1;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        timing.as_f64().unwrap_or(-1.0)
+    }
+
+    async fn fill(&self, css: &str, text: &str) {
+        let field = match self.client.find(Locator::Css(css)).await {
+            Ok(field) => field,
+            Err(error) => panic!(
+                "{css} is not on {}: {error}\n{}",
+                self.path().await,
+                self.client.source().await.unwrap_or_default()
+            ),
+        };
+        field.clear().await.unwrap();
+        field.send_keys(text).await.unwrap();
+    }
+
+    /// Clicks a button that loads a new page, and waits until the new page is there
+    /// (the old document gone, the new one loaded), at most 20 s.
+    async fn submit(&self, css: &str) {
+        let old = self.client.find(Locator::Css("html")).await.unwrap();
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let started = Instant::now();
+        while old.tag_name().await.is_ok() {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "clicking {css} on {} loaded no new page",
+                self.path().await
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        while self
+            .client
+            .execute("return document.readyState", vec![])
+            .await
+            .unwrap()
+            != "complete"
+        {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "the page after {css} never finished loading"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    async fn text(&self, css: &str) -> String {
+        match self.client.find(Locator::Css(css)).await {
+            Ok(element) => element.text().await.unwrap(),
+            Err(error) => panic!(
+                "{css} is not on {}: {error}\n{}",
+                self.path().await,
+                self.client.source().await.unwrap_or_default()
+            ),
+        }
+    }
+
+    async fn path(&self) -> String {
+        let url = self.client.current_url().await.unwrap();
+        match url.query() {
+            Some(query) => format!("{}?{query}", url.path()),
+            None => url.path().to_owned(),
+        }
+    }
+
+    /// Writes a screenshot of the step and fails on what the console says went wrong.
+    async fn shot(&mut self, name: &str) {
+        self.step += 1;
+        let png = self.client.screenshot().await.unwrap();
+        std::fs::write(self.shots.join(format!("{:02}-{name}.png", self.step)), png).unwrap();
+        self.console_is_clean(name, &[]).await;
+    }
+
+    /// Fails on a console entry of level SEVERE (errors, failed requests, CSP
+    /// violations) other than those `expected` names.
+    async fn console_is_clean(&self, step: &str, expected: &[&str]) {
+        let log = self.client.issue_cmd(BrowserLog).await.unwrap();
+        let problems: Vec<String> = log
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|entry| entry["level"] == "SEVERE")
+            .map(|entry| entry["message"].as_str().unwrap_or_default().to_owned())
+            .filter(|message| !expected.iter().any(|known| message.contains(known)))
+            .collect();
+        assert!(
+            problems.is_empty(),
+            "{step}: the browser's console reports {problems:#?}"
+        );
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// Makes a manufacturer with a product, two releases and an imported assessment,
+/// through the API as the admin (whose authenticator secret the test knows).
+fn seed_through_the_api(server: &Server, secret: &str) {
+    // The browser used the current step's code; the next step's is still accepted.
+    let session = crate::server::login(server, "admin", Some(code(secret, 1)));
+    let (_, acme) = call(
+        server,
+        "POST",
+        "/api/v1/organisations",
+        Some(&session),
+        Some(json!({"name": "Acme Devices", "kind": "manufacturer"})),
+    );
+    let acme = acme["id"].as_str().unwrap().to_owned();
+    for (name, model, versions) in [
+        ("SmartCam", "C200", ["3.2.0", "3.2.1"]),
+        ("Doorbell", "D10", ["1.0.4", "1.1.0"]),
+    ] {
+        let (_, product) = call(
+            server,
+            "POST",
+            &format!("/api/v1/organisations/{acme}/products"),
+            Some(&session),
+            Some(json!({"name": name, "model": model})),
+        );
+        for version in versions {
+            let (status, _) = call(
+                server,
+                "POST",
+                &format!(
+                    "/api/v1/products/{}/releases",
+                    product["id"].as_str().unwrap()
+                ),
+                Some(&session),
+                Some(json!({"version": version, "support_period_end": "2030-12-31"})),
+            );
+            assert_eq!(status, 201);
+        }
+    }
+}
+
+#[test]
+fn log_in_set_up_the_second_factor_and_find_releases_in_the_portfolio() {
+    let work = tempfile::tempdir().unwrap();
+    let server = serve(&work.path().join("data"), None);
+    let setup = server
+        .setup
+        .clone()
+        .expect("a first start prints the setup link");
+    let setup = setup[setup.find("http").unwrap()..].to_owned();
+    let base = server.url.clone();
+    let runtime = runtime();
+    let mut timings: Vec<(String, f64)> = Vec::new();
+    runtime.block_on(async {
+        let mut browser = Browser::start(&work.path().join("chromium")).await;
+
+        // The one-time link makes the first admin.
+        browser.open(&setup).await;
+        browser.fill("input[name=login]", "admin").await;
+        browser.fill("input[name=display_name]", "Ada Admin").await;
+        browser.fill("input[name=password]", PASSWORD).await;
+        browser.fill("input[name=password_again]", PASSWORD).await;
+        browser.shot("setup").await;
+        browser.submit("button[type=submit]").await;
+        browser.shot("setup-done").await;
+
+        // A page of the application sends someone not signed in to log in first.
+        timings.push((
+            "login".into(),
+            browser.open(&format!("{base}/portfolio")).await,
+        ));
+        assert!(
+            browser.path().await.starts_with("/login?next=%2Fportfolio")
+                || browser.path().await.starts_with("/login?next=/portfolio"),
+            "{}",
+            browser.path().await
+        );
+        browser.shot("login").await;
+
+        // Wrong passwords: refused, then held back with a clear message.
+        let mut throttled = String::new();
+        for _ in 0..5 {
+            browser.fill("#login", "admin").await;
+            browser.fill("#password", "not the password").await;
+            browser.submit("button[type=submit]").await;
+            let message = browser.text("[role=alert]").await;
+            if message.contains("again in")
+                || message.contains("wait")
+                || message.contains("Too many")
+            {
+                throttled = message;
+                break;
+            }
+            assert!(message.contains("Wrong login or password"), "{message}");
+        }
+        assert!(!throttled.is_empty(), "the login throttle never answered");
+        browser.console_is_clean("throttled", &["401", "429"]).await;
+        browser.step += 1;
+        let png = browser.client.screenshot().await.unwrap();
+        std::fs::write(
+            browser
+                .shots
+                .join(format!("{:02}-throttled.png", browser.step)),
+            png,
+        )
+        .unwrap();
+
+        // The right password once the wait is over (bounded: the throttle's waits are
+        // seconds at this point).
+        let started = Instant::now();
+        loop {
+            browser.fill("#login", "admin").await;
+            browser.fill("#password", PASSWORD).await;
+            browser.submit("button[type=submit]").await;
+            if !browser.path().await.starts_with("/login") {
+                break;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "still throttled after a minute"
+            );
+            let _ = browser.console_is_clean("waiting", &["429", "401"]).await;
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        }
+
+        // An admin must set up an authenticator before anything else.
+        assert!(
+            browser.path().await.starts_with("/account/second-factor"),
+            "{}",
+            browser.path().await
+        );
+        let secret = browser.text("#totp-secret").await;
+        browser.shot("second-factor").await;
+        browser.fill("#code", &code(&secret, 0)).await;
+        browser.submit("button[type=submit]").await;
+        assert_eq!(browser.path().await, "/portfolio");
+        browser.shot("portfolio-empty").await;
+
+        seed_through_the_api(&server, &secret);
+        timings.push((
+            "portfolio".into(),
+            browser.open(&format!("{base}/portfolio")).await,
+        ));
+        let rows = browser
+            .client
+            .find_all(Locator::Css("table.portfolio tbody tr"))
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), 4);
+        browser.shot("portfolio").await;
+
+        browser.fill("#q", "door").await;
+        browser.submit("form.filters button[type=submit]").await;
+        let rows = browser
+            .client
+            .find_all(Locator::Css("table.portfolio tbody tr"))
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), 2);
+        assert!(
+            browser
+                .text("table.portfolio tbody")
+                .await
+                .contains("Doorbell")
+        );
+        browser.shot("portfolio-search").await;
+
+        // Logging out ends the session: the portfolio asks for a login again.
+        browser.submit("form.who button").await;
+        assert!(browser.path().await.starts_with("/login"));
+        browser.open(&format!("{base}/portfolio")).await;
+        assert!(browser.path().await.starts_with("/login"));
+        browser.shot("logged-out").await;
+        browser.client.clone().close().await.unwrap();
+    });
+    let report: Value = json!(timings);
+    eprintln!("time to a usable page (ms, DOM content loaded): {report}");
+    std::fs::write(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/browser/timings.json"),
+        report.to_string(),
+    )
+    .unwrap();
+}

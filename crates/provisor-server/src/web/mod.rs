@@ -1,0 +1,301 @@
+//! The web pages people work in: server-rendered HTML from askama templates (checked
+//! at compile time, `templates/`), every core flow a plain form that works without
+//! JavaScript, one stylesheet served by the server itself (the content security policy
+//! allows no inline style or script). Pages use the session cookie only; every form
+//! that changes something carries the session's CSRF token as a field, checked here,
+//! and a form posted from another site is refused. What a signed-in person may not see
+//! is "not found", as in the API.
+
+mod account;
+mod assets;
+mod portfolio;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{FromRequestParts, OriginalUri};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+
+use crate::auth::{Caller, Via, page_session, same_secret};
+use crate::{ApiError, AppState};
+
+/// The pages' routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/login", get(account::login_page).post(account::login))
+        .route("/login/code", get(account::code_page).post(account::code))
+        .route(
+            "/account/second-factor",
+            get(account::enrol_page).post(account::enrol),
+        )
+        .route("/logout", post(account::logout))
+        .route("/portfolio", get(portfolio::page))
+        .route("/assets/app.css", get(assets::stylesheet))
+        .route("/assets/icon.svg", get(assets::icon))
+        .route("/favicon.ico", get(assets::icon))
+}
+
+/// What the layout shows of who is signed in.
+pub struct NavUser {
+    /// The name shown.
+    pub display_name: String,
+}
+
+/// What every page's layout needs.
+pub struct Nav {
+    /// Who is signed in, if anyone.
+    pub user: Option<NavUser>,
+    /// The session's CSRF token, for the forms.
+    pub csrf: String,
+    /// The section the page belongs to (marked in the navigation).
+    pub section: &'static str,
+    /// provisor's version.
+    pub version: &'static str,
+}
+
+impl Nav {
+    /// The layout of a page nobody is signed in to.
+    pub fn anonymous() -> Nav {
+        Nav {
+            user: None,
+            csrf: String::new(),
+            section: "",
+            version: env!("CARGO_PKG_VERSION"),
+        }
+    }
+
+    fn of(caller: &Caller, section: &'static str) -> Nav {
+        Nav {
+            user: Some(NavUser {
+                display_name: caller.user.display_name.clone(),
+            }),
+            csrf: csrf_of(caller),
+            section,
+            version: env!("CARGO_PKG_VERSION"),
+        }
+    }
+}
+
+fn csrf_of(caller: &Caller) -> String {
+    match &caller.via {
+        Via::Session { session, .. } => session.csrf_token.clone(),
+        Via::Token(_) => String::new(),
+    }
+}
+
+/// A person signed in with the second factor given: what a page of the application
+/// needs. Without a session the page answers with the login page's address (and comes
+/// back after); a session that owes its second factor goes to give it first.
+pub struct Signed {
+    /// Who.
+    pub caller: Caller,
+}
+
+impl Signed {
+    /// The layout of a page of `section`.
+    pub fn nav(&self, section: &'static str) -> Nav {
+        Nav::of(&self.caller, section)
+    }
+}
+
+fn check_csrf(caller: &Caller, sent: &str) -> Result<(), PageError> {
+    let expected = csrf_of(caller);
+    if expected.is_empty() || !same_secret(sent, &expected) {
+        return Err(PageError::new(
+            StatusCode::FORBIDDEN,
+            "The form has expired",
+            "The form was not sent from this session's page (its security token does not match). Load the page again and send it once more.",
+        ));
+    }
+    Ok(())
+}
+
+/// Where a page is, to come back to after logging in.
+fn return_address(parts: &Parts) -> String {
+    let uri = parts
+        .extensions
+        .get::<OriginalUri>()
+        .map_or_else(|| parts.uri.clone(), |original| original.0.clone());
+    uri.path_and_query()
+        .map_or_else(|| "/".to_owned(), |path| path.as_str().to_owned())
+}
+
+/// `next` if it is a path of this server, else the portfolio: a login link cannot send
+/// a person elsewhere.
+pub fn local_path(next: &str) -> String {
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+        next.to_owned()
+    } else {
+        "/portfolio".to_owned()
+    }
+}
+
+impl FromRequestParts<AppState> for Signed {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let caller = page_session(parts, state)
+            .await
+            .map_err(|error| PageError::from(error).into_response())?;
+        let next = return_address(parts);
+        let Some(caller) = caller else {
+            return Err(see_other(&format!("/login?next={}", encode(&next))));
+        };
+        if let Via::Session { session, .. } = &caller.via
+            && !session.second_factor
+        {
+            let page = if caller.user.totp_enrolled {
+                "/login/code"
+            } else {
+                "/account/second-factor"
+            };
+            return Err(see_other(&format!("{page}?next={}", encode(&next))));
+        }
+        Ok(Signed { caller })
+    }
+}
+
+/// A session that may still owe its second factor (the pages that take it).
+pub struct Pending {
+    /// Who.
+    pub caller: Caller,
+}
+
+impl FromRequestParts<AppState> for Pending {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        match page_session(parts, state).await {
+            Ok(Some(caller)) => Ok(Pending { caller }),
+            Ok(None) => Err(see_other("/login")),
+            Err(error) => Err(PageError::from(error).into_response()),
+        }
+    }
+}
+
+/// 303 See Other: after a form, the browser loads the next page with GET.
+pub fn see_other(location: &str) -> Response {
+    Redirect::to(location).into_response()
+}
+
+/// A query-string value, percent-encoded.
+pub fn encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-_.~/".contains(&byte) {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// Whether a form was posted from a page of another site. Browsers say where a request
+/// comes from in `Sec-Fetch-Site`; without it, an `Origin` naming another host counts.
+/// (`Origin: null` is what a browser sends under the pages' no-referrer policy, so it
+/// says nothing.)
+pub fn cross_site(headers: &HeaderMap) -> bool {
+    if let Some(site) = headers
+        .get("sec-fetch-site")
+        .and_then(|value| value.to_str().ok())
+    {
+        return !matches!(site, "same-origin" | "none");
+    }
+    let origin = headers
+        .get(header::ORIGIN)
+        .and_then(|value| value.to_str().ok());
+    let host = headers
+        .get(header::HOST)
+        .and_then(|value| value.to_str().ok());
+    match (origin, host) {
+        (Some(origin), Some(host)) if origin != "null" => origin
+            .split_once("://")
+            .is_none_or(|(_, authority)| authority != host),
+        _ => false,
+    }
+}
+
+/// Renders a template as a page.
+pub fn render(template: &impl Template) -> Response {
+    match template.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(error) => PageError::from(ApiError::internal(error)).into_response(),
+    }
+}
+
+/// A page that could not be shown: an HTML page saying why, with its status.
+#[derive(Debug)]
+pub struct PageError {
+    status: StatusCode,
+    title: String,
+    detail: String,
+}
+
+impl PageError {
+    /// A page of `status` with a heading and what to do.
+    pub fn new(status: StatusCode, title: &str, detail: &str) -> PageError {
+        PageError {
+            status,
+            title: title.to_owned(),
+            detail: detail.to_owned(),
+        }
+    }
+}
+
+impl From<ApiError> for PageError {
+    fn from(error: ApiError) -> PageError {
+        let status = error.status();
+        let title = match status {
+            StatusCode::NOT_FOUND => "Not found",
+            StatusCode::FORBIDDEN => "Not allowed",
+            StatusCode::UNAUTHORIZED => "Not signed in",
+            StatusCode::TOO_MANY_REQUESTS => "Too many attempts",
+            status if status.is_server_error() => "Something went wrong",
+            _ => "That did not work",
+        };
+        PageError {
+            status,
+            title: title.to_owned(),
+            detail: error.detail().to_owned(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    nav: Nav,
+    title: &'a str,
+    detail: &'a str,
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let page = ErrorPage {
+            nav: Nav::anonymous(),
+            title: &self.title,
+            detail: &self.detail,
+        };
+        let mut response = render(&page);
+        *response.status_mut() = self.status;
+        response
+    }
+}
+
+/// A page that is not there.
+pub async fn not_found() -> PageError {
+    PageError::new(
+        StatusCode::NOT_FOUND,
+        "Not found",
+        "There is no page at this address, or it is not one you may see.",
+    )
+}
+
+/// The start: the portfolio (which sends someone not signed in to log in first).
+async fn home() -> Response {
+    see_other("/portfolio")
+}

@@ -1,0 +1,139 @@
+//! The web pages through the router: who gets a page and who is sent to log in, forms
+//! refused without their CSRF token or from another site, and every page under the
+//! same security headers as the API. (The browser tests drive them in chromium.)
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{Method, Request, StatusCode, header};
+use tower::ServiceExt;
+
+use crate::{CLIENT, Credentials, get, servers, world};
+
+async fn form(
+    state: &provisor_server::AppState,
+    uri: &str,
+    cookie: Option<&str>,
+    body: &str,
+    site: &str,
+) -> (StatusCode, axum::http::HeaderMap, String) {
+    let mut request = Request::builder()
+        .method(Method::POST)
+        .uri(uri)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header("sec-fetch-site", site);
+    if let Some(cookie) = cookie {
+        request = request.header(header::COOKIE, format!("provisor_session={cookie}"));
+    }
+    let mut request = request.body(Body::from(body.to_owned())).unwrap();
+    request
+        .extensions_mut()
+        .insert(ConnectInfo(CLIENT.parse::<std::net::SocketAddr>().unwrap()));
+    let response = provisor_server::app(state.clone())
+        .oneshot(request)
+        .await
+        .unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    (status, headers, String::from_utf8_lossy(&body).into_owned())
+}
+
+#[tokio::test]
+async fn pages_send_strangers_to_log_in_and_refuse_forged_forms() {
+    let server = servers().await.remove(0);
+    let state = &server.state;
+    let world = world(state).await;
+
+    let answer = get(state, "/portfolio?q=cam", &Credentials::default()).await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        answer.headers[header::LOCATION],
+        "/login?next=/portfolio%3Fq%3Dcam"
+    );
+    let login = get(state, "/login", &Credentials::default()).await;
+    login.expect(StatusCode::OK);
+    assert!(
+        login.headers[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap()
+            .contains("script-src 'self'")
+    );
+    assert!(!login.text().contains("<script"));
+    let missing = get(state, "/no/such/page", &Credentials::default()).await;
+    missing.expect(StatusCode::NOT_FOUND);
+    assert!(missing.text().contains("<h1>Not found</h1>"));
+
+    // The editor's session: the portfolio shows its release.
+    let cookie = world.editor.cookie.clone().unwrap();
+    let page = get(state, "/portfolio", &world.editor).await;
+    page.expect(StatusCode::OK);
+    assert!(page.text().contains("SmartCam"), "{}", page.text());
+    assert!(page.text().contains(&format!(
+        "name=\"csrf\" value=\"{}\"",
+        world.editor.csrf.clone().unwrap()
+    )));
+
+    // A login form from another site, a logout without the session's token: refused.
+    let (status, _, _) = form(
+        state,
+        "/login",
+        None,
+        "login=editor&password=x",
+        "cross-site",
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, body) =
+        form(state, "/logout", Some(&cookie), "csrf=wrong", "same-origin").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    get(state, "/portfolio", &world.editor)
+        .await
+        .expect(StatusCode::OK);
+    let (status, headers, _) = form(
+        state,
+        "/logout",
+        Some(&cookie),
+        &format!("csrf={}", world.editor.csrf.clone().unwrap()),
+        "same-origin",
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(
+        headers[header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0")
+    );
+    assert_eq!(
+        get(state, "/portfolio", &world.editor).await.status,
+        StatusCode::SEE_OTHER
+    );
+
+    // A wrong password on the form is the login page again, with the message.
+    let (status, _, body) = form(
+        state,
+        "/login",
+        None,
+        "login=viewer&password=wrong&next=%2Fportfolio",
+        "same-origin",
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(body.contains("Wrong login or password."), "{body}");
+    // `next` cannot send anyone to another site.
+    let (status, headers, _) = form(
+        state,
+        "/login",
+        None,
+        &format!(
+            "login=viewer&password={}&next=%2F%2Fevil.example%2F",
+            crate::PASSWORD.replace(' ', "+")
+        ),
+        "same-origin",
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers[header::LOCATION], "/portfolio");
+}
