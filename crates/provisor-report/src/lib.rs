@@ -29,8 +29,8 @@ mod triage;
 pub use catalog::{catalog_json, catalog_markdown, catalog_table, provision_detail};
 pub use diff::{diff_json, diff_text};
 pub use document::{
-    ASSESSMENT_SCHEMA, ASSESSMENT_SCHEMA_V1, AssessmentDocument, ProvisionDocument, document,
-    verdicts_of_document,
+    ASSESSMENT_SCHEMA, ASSESSMENT_SCHEMA_V1, AssessmentDocument, CountsDocument, ProvisionDocument,
+    SummaryDocument, document, verdicts_of_document,
 };
 pub use findings::{findings_json, findings_sarif, findings_text, sbom_cyclonedx};
 pub use html::html;

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 
-use crate::server::{PASSWORD, Server, call, code, serve};
+use crate::server::{PASSWORD, Server, call, code, push_new, serve, smartcam_copy};
 
 /// A chromedriver process and a browser session through it.
 struct Browser {
@@ -105,7 +105,9 @@ impl Browser {
                 }
             }
         };
+        // Each run's screenshots alone: the last run is what is looked at.
         let shots = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/browser");
+        let _ = std::fs::remove_dir_all(&shots);
         std::fs::create_dir_all(&shots).unwrap();
         Browser {
             driver,
@@ -237,7 +239,7 @@ fn runtime() -> tokio::runtime::Runtime {
 
 /// Makes a manufacturer with a product, two releases and an imported assessment,
 /// through the API as the admin (whose authenticator secret the test knows).
-fn seed_through_the_api(server: &Server, secret: &str) {
+fn seed_through_the_api(server: &Server, secret: &str, work: &std::path::Path) {
     // The browser used the current step's code; the next step's is still accepted.
     let session = crate::server::login(server, "admin", Some(code(secret, 1)));
     let (_, acme) = call(
@@ -260,7 +262,7 @@ fn seed_through_the_api(server: &Server, secret: &str) {
             Some(json!({"name": name, "model": model})),
         );
         for version in versions {
-            let (status, _) = call(
+            let (status, release) = call(
                 server,
                 "POST",
                 &format!(
@@ -271,6 +273,29 @@ fn seed_through_the_api(server: &Server, secret: &str) {
                 Some(json!({"version": version, "support_period_end": "2030-12-31"})),
             );
             assert_eq!(status, 201);
+            if version == "3.2.1" {
+                // The example's assessment, pushed as CI would.
+                let (status, token) = call(
+                    server,
+                    "POST",
+                    "/api/v1/tokens",
+                    Some(&session),
+                    Some(json!({"name": "ci", "scopes": ["read", "write"], "expires_in_days": 1})),
+                );
+                assert_eq!(status, 201);
+                let assessment = smartcam_copy(&work.join("smartcam"));
+                let pushed = push_new(
+                    server,
+                    &assessment,
+                    release["id"].as_str().unwrap(),
+                    token["secret"].as_str().unwrap(),
+                );
+                assert!(
+                    pushed.status.success(),
+                    "{}",
+                    String::from_utf8_lossy(&pushed.stderr)
+                );
+            }
         }
     }
 }
@@ -372,7 +397,7 @@ fn log_in_set_up_the_second_factor_and_find_releases_in_the_portfolio() {
         assert_eq!(browser.path().await, "/portfolio");
         browser.shot("portfolio-empty").await;
 
-        seed_through_the_api(&server, &secret);
+        seed_through_the_api(&server, &secret, work.path());
         timings.push((
             "portfolio".into(),
             browser.open(&format!("{base}/portfolio")).await,
@@ -384,6 +409,36 @@ fn log_in_set_up_the_second_factor_and_find_releases_in_the_portfolio() {
             .unwrap();
         assert_eq!(rows.len(), 4);
         browser.shot("portfolio").await;
+
+        assert!(
+            browser
+                .text("table.portfolio")
+                .await
+                .contains("Not conformant")
+        );
+
+        // The assessment's page: the report's view of it, live.
+        let link = browser
+            .client
+            .find(Locator::Css("table.portfolio a[href^='/assessments/']"))
+            .await
+            .unwrap()
+            .attr("href")
+            .await
+            .unwrap()
+            .unwrap();
+        timings.push((
+            "assessment".into(),
+            browser.open(&format!("{base}{link}")).await,
+        ));
+        assert!(browser.text(".decision").await.contains("Not conformant"));
+        let first = browser.text("table.provisions tbody tr").await;
+        assert!(
+            first.contains("FAIL"),
+            "mandatory failures come first: {first}"
+        );
+        browser.shot("assessment").await;
+        browser.open(&format!("{base}/portfolio")).await;
 
         browser.fill("#q", "door").await;
         browser.submit("form.filters button[type=submit]").await;

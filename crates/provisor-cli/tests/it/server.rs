@@ -252,7 +252,7 @@ fn set_up(server: &Server) -> (String, String) {
 
 /// A copy of the SmartCam example (V3.1.3 assessment and evidence) in a directory of
 /// its own, since a push records where it went beside the assessment.
-fn smartcam_copy(into: &Path) -> PathBuf {
+pub(crate) fn smartcam_copy(into: &Path) -> PathBuf {
     let source = root().join("examples/smartcam");
     std::fs::create_dir_all(into.join("evidence")).unwrap();
     std::fs::copy(
@@ -285,7 +285,7 @@ fn databases() -> Vec<Option<String>> {
 }
 
 /// `provisor push` of a new assessment of a release.
-fn push_new(
+pub(crate) fn push_new(
     server: &Server,
     assessment: &Path,
     release: &str,

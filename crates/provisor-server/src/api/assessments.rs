@@ -328,7 +328,7 @@ pub async fn import(
     ))
 }
 
-pub(super) async fn visible(
+pub(crate) async fn visible(
     state: &AppState,
     caller: &Caller,
     id: &str,
@@ -651,7 +651,7 @@ pub async fn put_file(
     Ok(axum::Json(AssessmentView::from(&record)))
 }
 
-async fn judged_revision(
+pub(crate) async fn judged_revision(
     state: &AppState,
     record: &AssessmentRecord,
     revision: Option<i64>,
@@ -661,7 +661,7 @@ async fn judged_revision(
     judge(state, &record.organisation_id, &record.main_file, &files).await
 }
 
-fn context(record: &AssessmentRecord) -> provisor_report::Context {
+pub(crate) fn context(record: &AssessmentRecord) -> provisor_report::Context {
     provisor_report::Context {
         tool_version: env!("CARGO_PKG_VERSION").to_owned(),
         generated_at: humantime_rfc3339(provisor_store::now_ms()),

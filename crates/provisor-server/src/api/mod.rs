@@ -4,7 +4,7 @@
 
 pub(crate) mod accounts;
 mod admin;
-mod assessments;
+pub(crate) mod assessments;
 mod audit;
 mod changes;
 mod health;

@@ -7,6 +7,7 @@
 //! is "not found", as in the API.
 
 mod account;
+mod assessment;
 mod assets;
 mod portfolio;
 
@@ -33,6 +34,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/logout", post(account::logout))
         .route("/portfolio", get(portfolio::page))
+        .route("/assessments/{id}", get(assessment::page))
         .route("/assets/app.css", get(assets::stylesheet))
         .route("/assets/icon.svg", get(assets::icon))
         .route("/favicon.ico", get(assets::icon))

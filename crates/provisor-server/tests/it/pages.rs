@@ -7,7 +7,7 @@ use axum::extract::ConnectInfo;
 use axum::http::{Method, Request, StatusCode, header};
 use tower::ServiceExt;
 
-use crate::{CLIENT, Credentials, get, servers, world};
+use crate::{CLIENT, Credentials, get, import, servers, smartcam_bundle, world};
 
 async fn form(
     state: &provisor_server::AppState,
@@ -136,4 +136,29 @@ async fn pages_send_strangers_to_log_in_and_refuse_forged_forms() {
     .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(headers[header::LOCATION], "/portfolio");
+}
+
+/// An assessment's page shows its decision to those who may read it; to anyone else,
+/// another organisation's assessment id is a page that is not there.
+#[tokio::test]
+async fn an_assessment_page_is_not_found_for_strangers() {
+    let server = servers().await.remove(0);
+    let state = &server.state;
+    let world = world(state).await;
+    let imported = import(state, &world.editor, &world.release, smartcam_bundle()).await;
+    imported.expect(StatusCode::CREATED);
+    let id = imported.json()["id"].as_str().unwrap().to_owned();
+    let page = get(state, &format!("/assessments/{id}"), &world.viewer).await;
+    page.expect(StatusCode::OK);
+    let html = page.text();
+    assert!(html.contains("class=\"decision no\""), "{html}");
+    assert!(html.contains("5.6-4A"));
+    // The portfolio links to it.
+    let portfolio = get(state, "/portfolio", &world.viewer).await.text();
+    assert!(portfolio.contains(&format!("href=\"/assessments/{id}\"")));
+    for who in [&world.stranger, &world.assessor] {
+        let refused = get(state, &format!("/assessments/{id}"), who).await;
+        refused.expect(StatusCode::NOT_FOUND);
+        assert!(!refused.text().contains("5.6-4A"));
+    }
 }
