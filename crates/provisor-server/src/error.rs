@@ -162,6 +162,11 @@ impl ApiError {
         &self.detail
     }
 
+    /// The places of invalid input.
+    pub fn places(&self) -> &[ProblemPlace] {
+        &self.errors
+    }
+
     fn title(&self) -> &'static str {
         match self.kind {
             "bad-request" => "Bad request",

@@ -440,6 +440,68 @@ fn log_in_set_up_the_second_factor_and_find_releases_in_the_portfolio() {
         browser.shot("assessment").await;
         browser.open(&format!("{base}/portfolio")).await;
 
+        // A release's page starts an assessment; the questionnaire asks one question at
+        // a time and writes each answer as the next revision.
+        let release = browser
+            .client
+            .find(Locator::Css("table.portfolio a[href^='/releases/']"))
+            .await
+            .unwrap()
+            .attr("href")
+            .await
+            .unwrap()
+            .unwrap();
+        browser.open(&format!("{base}{release}")).await;
+        browser.shot("release").await;
+        browser
+            .submit("form[action$='/assessments'] button[type=submit]")
+            .await;
+        assert!(
+            browser.path().await.contains("/questions"),
+            "{}",
+            browser.path().await
+        );
+        timings.push(("questionnaire".into(), browser.usable_after().await));
+        assert!(browser.text("h1").await.starts_with("Question 1 of"));
+        browser.shot("question-1").await;
+        browser
+            .client
+            .find(Locator::Css("label.choice input[value=yes]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        browser.fill("#note", "OTA updates over HTTPS").await;
+        browser.submit("button[value=next]").await;
+        assert!(browser.text("h1").await.starts_with("Question 2 of"));
+        browser
+            .client
+            .find(Locator::Css("label.choice input[value=no]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        browser.submit("button[value=previous]").await;
+        assert!(browser.text("h1").await.starts_with("Question 1 of"));
+        assert_eq!(
+            browser
+                .client
+                .find(Locator::Css("input[value=yes]"))
+                .await
+                .unwrap()
+                .prop("checked")
+                .await
+                .unwrap()
+                .as_deref(),
+            Some("true")
+        );
+        let progress = browser.text(".progress + p").await;
+        assert!(progress.contains(" answered"), "{progress}");
+        browser.shot("question-answered").await;
+        browser.open(&format!("{base}/portfolio")).await;
+
         browser.fill("#q", "door").await;
         browser.submit("form.filters button[type=submit]").await;
         let rows = browser

@@ -118,7 +118,7 @@ pub struct TestValue {
 }
 
 impl Change {
-    fn into_edit(self, caller: &Caller) -> FileEdit {
+    pub(crate) fn into_edit(self, caller: &Caller) -> FileEdit {
         match self {
             Change::Device { field, value } => FileEdit::Device { field, value },
             Change::Condition { id, value } => FileEdit::Condition {
@@ -179,13 +179,33 @@ pub async fn change(
             }],
         ));
     }
-    if request.based_on != record.current_revision {
+    let edits = request
+        .changes
+        .into_iter()
+        .map(|change| change.into_edit(&caller))
+        .collect();
+    let updated = make_changes(&state, &caller, &record, request.based_on, edits).await?;
+    Ok(axum::Json(AssessmentView::from(&updated)))
+}
+
+/// Makes `edits` in the assessment file of `record`'s current revision, which must be
+/// `based_on`, judges the result and stores it as the next revision: what the API's
+/// changes and the web pages' forms share.
+pub(crate) async fn make_changes(
+    state: &AppState,
+    caller: &Caller,
+    record: &provisor_store::AssessmentRecord,
+    based_on: i64,
+    edits: Vec<FileEdit>,
+) -> Result<provisor_store::AssessmentRecord, ApiError> {
+    let id = &record.id;
+    if based_on != record.current_revision {
         return Err(ApiError::conflict(format!(
-            "assessment {id} is at revision {}, not {}: reload it and make the changes again",
-            record.current_revision, request.based_on
+            "assessment {id} is at revision {}, not {based_on}: reload it and make the changes again",
+            record.current_revision
         )));
     }
-    let mut files = state.store().files(&id, record.current_revision).await?;
+    let mut files = state.store().files(id, record.current_revision).await?;
     let main = files
         .iter()
         .find(|file| file.path == record.main_file)
@@ -205,9 +225,8 @@ pub async fn change(
         )
     })?;
     let mut subjects = Vec::new();
-    for (index, change) in request.changes.into_iter().enumerate() {
-        let edit = change.into_edit(&caller);
-        text = provisor_engine::edit_file(&text, &edit).map_err(|message| {
+    for (index, edit) in edits.iter().enumerate() {
+        text = provisor_engine::edit_file(&text, edit).map_err(|message| {
             ApiError::invalid(
                 format!("change {index} ({}) cannot be made", edit.subject()),
                 vec![ProblemPlace {
@@ -232,16 +251,15 @@ pub async fn change(
             };
         }
     }
-    let judged = judge(&state, &record.organisation_id, &record.main_file, &files).await?;
+    let judged = judge(state, &record.organisation_id, &record.main_file, &files).await?;
     let note = format!("set {}", subjects.join(", "));
-    let updated = state
+    Ok(state
         .store()
         .add_revision(
             &caller.actor(),
-            &id,
-            request.based_on,
+            id,
+            based_on,
             &tree(&judged, &record.main_file, files, note),
         )
-        .await?;
-    Ok(axum::Json(AssessmentView::from(&updated)))
+        .await?)
 }

@@ -6,7 +6,7 @@ pub(crate) mod accounts;
 mod admin;
 pub(crate) mod assessments;
 mod audit;
-mod changes;
+pub(crate) mod changes;
 mod health;
 mod jobs;
 mod portfolio;

@@ -28,6 +28,7 @@ pub struct ProvisionRow {
 struct AssessmentPage {
     nav: Nav,
     id: String,
+    release_id: String,
     product: String,
     model: String,
     version: String,
@@ -109,6 +110,7 @@ pub async fn page(
     Ok(render(&AssessmentPage {
         nav: signed.nav("portfolio"),
         id: record.id.clone(),
+        release_id: record.release_id.clone(),
         product: product.name,
         model: product.model,
         version: release.version,

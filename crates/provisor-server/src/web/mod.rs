@@ -10,6 +10,8 @@ mod account;
 mod assessment;
 mod assets;
 mod portfolio;
+mod questions;
+mod release;
 
 use askama::Template;
 use axum::Router;
@@ -35,6 +37,12 @@ pub fn router() -> Router<AppState> {
         .route("/logout", post(account::logout))
         .route("/portfolio", get(portfolio::page))
         .route("/assessments/{id}", get(assessment::page))
+        .route(
+            "/assessments/{id}/questions",
+            get(questions::page).post(questions::answer),
+        )
+        .route("/releases/{id}", get(release::page))
+        .route("/releases/{id}/assessments", post(release::start))
         .route("/assets/app.css", get(assets::stylesheet))
         .route("/assets/icon.svg", get(assets::icon))
         .route("/favicon.ico", get(assets::icon))

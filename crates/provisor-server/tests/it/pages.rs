@@ -162,3 +162,84 @@ async fn an_assessment_page_is_not_found_for_strangers() {
         assert!(!refused.text().contains("5.6-4A"));
     }
 }
+
+/// The questionnaire writes an answer as the next revision; a viewer's form is refused
+/// and a form of an older revision is shown again with what changed.
+#[tokio::test]
+async fn the_questionnaire_writes_answers_as_revisions() {
+    let server = servers().await.remove(0);
+    let state = &server.state;
+    let world = world(state).await;
+    let imported = import(state, &world.editor, &world.release, smartcam_bundle()).await;
+    let id = imported.json()["id"].as_str().unwrap().to_owned();
+    let page = get(
+        state,
+        &format!("/assessments/{id}/questions?at=2"),
+        &world.viewer,
+    )
+    .await;
+    page.expect(StatusCode::OK);
+    assert!(page.text().contains("Question 2 of"));
+    let uri = format!("/assessments/{id}/questions");
+    let editor = world.editor.cookie.clone().unwrap();
+    let csrf = world.editor.csrf.clone().unwrap();
+    let (status, headers, body) = form(
+        state,
+        &uri,
+        Some(&editor),
+        &format!("csrf={csrf}&based_on=1&condition=3&at=2&answer=no&note=none+at+all&go=next"),
+        "same-origin",
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    assert_eq!(
+        headers[header::LOCATION],
+        format!("/assessments/{id}/questions?at=3")
+    );
+    let text = get(
+        state,
+        &format!("/api/v1/assessments/{id}/files/assessment-v3.1.3.toml"),
+        &world.viewer,
+    )
+    .await
+    .text();
+    assert!(
+        text.contains("3 = { answer = false, note = \"none at all\" }"),
+        "{text}"
+    );
+    // An answer the others contradict is refused with the engine's reason.
+    let (status, _, body) = form(
+        state,
+        &uri,
+        Some(&editor),
+        &format!("csrf={csrf}&based_on=2&condition=12&at=2&answer=no&go=next"),
+        "same-origin",
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("role=\"alert\""), "{body}");
+    // The same form again is of revision 1, which is gone.
+    let (status, _, body) = form(
+        state,
+        &uri,
+        Some(&editor),
+        &format!("csrf={csrf}&based_on=1&condition=3&at=2&answer=yes&go=next"),
+        "same-origin",
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(body.contains("Someone changed the assessment"), "{body}");
+    let viewer = world.viewer.cookie.clone().unwrap();
+    let (status, _, _) = form(
+        state,
+        &uri,
+        Some(&viewer),
+        &format!(
+            "csrf={}&based_on=2&condition=12&at=2&answer=yes&go=next",
+            world.viewer.csrf.clone().unwrap()
+        ),
+        "same-origin",
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
