@@ -184,6 +184,18 @@ impl Browser {
         }
     }
 
+    /// Clicks an element that does not load a page (a radio button, a checkbox).
+    async fn click(&self, css: &str) {
+        match self.client.find(Locator::Css(css)).await {
+            Ok(element) => element.click().await.unwrap(),
+            Err(error) => panic!(
+                "{css} is not on {}: {error}\n{}",
+                self.path().await,
+                self.text("main").await
+            ),
+        }
+    }
+
     async fn text(&self, css: &str) -> String {
         match self.client.find(Locator::Css(css)).await {
             Ok(element) => element.text().await.unwrap(),
@@ -464,25 +476,11 @@ fn log_in_set_up_the_second_factor_and_find_releases_in_the_portfolio() {
         timings.push(("questionnaire".into(), browser.usable_after().await));
         assert!(browser.text("h1").await.starts_with("Question 1 of"));
         browser.shot("question-1").await;
-        browser
-            .client
-            .find(Locator::Css("label.choice input[value=yes]"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        browser.click("label.choice input[value=yes]").await;
         browser.fill("#note", "OTA updates over HTTPS").await;
         browser.submit("button[value=next]").await;
         assert!(browser.text("h1").await.starts_with("Question 2 of"));
-        browser
-            .client
-            .find(Locator::Css("label.choice input[value=no]"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        browser.click("label.choice input[value=no]").await;
         browser.submit("button[value=previous]").await;
         assert!(browser.text("h1").await.starts_with("Question 1 of"));
         assert_eq!(
@@ -500,6 +498,63 @@ fn log_in_set_up_the_second_factor_and_find_releases_in_the_portfolio() {
         let progress = browser.text(".progress + p").await;
         assert!(progress.contains(" answered"), "{progress}");
         browser.shot("question-answered").await;
+
+        // The ICS: a statement with a file uploaded as its evidence, in one revision.
+        let questions = browser.path().await;
+        let assessment = questions.split("/questions").next().unwrap().to_owned();
+        timings.push((
+            "ics".into(),
+            browser.open(&format!("{base}{assessment}/ics")).await,
+        ));
+        // Without `at`, the first provision that needs a statement.
+        let first = browser.text("h1").await;
+        browser.click("input[name=support][value=yes]").await;
+        browser
+            .fill(
+                "#detail",
+                "Each unit has its own password, printed on its label.",
+            )
+            .await;
+        let policy = work.path().join("label-passwords.md");
+        std::fs::write(
+            &policy,
+            "# Label passwords\n\nGenerated per unit at the factory.\n",
+        )
+        .unwrap();
+        browser
+            .client
+            .find(Locator::Css("#upload"))
+            .await
+            .unwrap()
+            .send_keys(&policy.display().to_string())
+            .await
+            .unwrap();
+        browser.shot("ics-filled").await;
+        browser.submit("button[value=next]").await;
+        assert!(
+            browser.path().await.contains("/ics?at="),
+            "{}: {}",
+            browser.path().await,
+            browser.text("main").await
+        );
+        browser.submit("button[value=previous]").await;
+        assert_eq!(browser.text("h1").await, first);
+        assert_eq!(
+            browser
+                .client
+                .find(Locator::Css(
+                    "input[name=evidence][value='evidence/label-passwords.md']"
+                ))
+                .await
+                .unwrap()
+                .prop("checked")
+                .await
+                .unwrap()
+                .as_deref(),
+            Some("true")
+        );
+        assert!(browser.text("#detail").await.contains("own password"));
+        browser.shot("ics-saved").await;
         browser.open(&format!("{base}/portfolio")).await;
 
         browser.fill("#q", "door").await;

@@ -116,7 +116,7 @@ impl From<&FileRecord> for FileView {
     }
 }
 
-fn temporary_dir(state: &AppState) -> Result<PathBuf, ApiError> {
+pub(crate) fn temporary_dir(state: &AppState) -> Result<PathBuf, ApiError> {
     let directory = state.config().data.join("uploads");
     std::fs::create_dir_all(&directory).map_err(ApiError::internal)?;
     Ok(directory)
@@ -232,7 +232,7 @@ pub(super) async fn receive_blob(
     store_file(state, organisation, upload.path()).await
 }
 
-async fn store_file(
+pub(crate) async fn store_file(
     state: &AppState,
     organisation: &str,
     path: &std::path::Path,

@@ -184,19 +184,29 @@ pub async fn change(
         .into_iter()
         .map(|change| change.into_edit(&caller))
         .collect();
-    let updated = make_changes(&state, &caller, &record, request.based_on, edits).await?;
+    let updated = make_changes(
+        &state,
+        &caller,
+        &record,
+        request.based_on,
+        edits,
+        Vec::new(),
+    )
+    .await?;
     Ok(axum::Json(AssessmentView::from(&updated)))
 }
 
 /// Makes `edits` in the assessment file of `record`'s current revision, which must be
-/// `based_on`, judges the result and stores it as the next revision: what the API's
-/// changes and the web pages' forms share.
+/// `based_on`, adds the files of `added` (evidence already stored as blobs), judges the
+/// result and stores it as the next revision: what the API's changes and the web
+/// pages' forms share.
 pub(crate) async fn make_changes(
     state: &AppState,
     caller: &Caller,
     record: &provisor_store::AssessmentRecord,
     based_on: i64,
     edits: Vec<FileEdit>,
+    added: Vec<FileRecord>,
 ) -> Result<provisor_store::AssessmentRecord, ApiError> {
     let id = &record.id;
     if based_on != record.current_revision {
@@ -251,6 +261,12 @@ pub(crate) async fn make_changes(
             };
         }
     }
+    for file in added {
+        subjects.push(format!("added {}", file.path));
+        files.retain(|kept| kept.path != file.path);
+        files.push(file);
+    }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
     let judged = judge(state, &record.organisation_id, &record.main_file, &files).await?;
     let note = format!("set {}", subjects.join(", "));
     Ok(state

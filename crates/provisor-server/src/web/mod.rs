@@ -9,6 +9,7 @@
 mod account;
 mod assessment;
 mod assets;
+mod ics;
 mod portfolio;
 mod questions;
 mod release;
@@ -41,6 +42,7 @@ pub fn router() -> Router<AppState> {
             "/assessments/{id}/questions",
             get(questions::page).post(questions::answer),
         )
+        .route("/assessments/{id}/ics", get(ics::page).post(ics::save))
         .route("/releases/{id}", get(release::page))
         .route("/releases/{id}/assessments", post(release::start))
         .route("/assets/app.css", get(assets::stylesheet))

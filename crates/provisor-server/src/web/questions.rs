@@ -216,7 +216,16 @@ pub async fn answer(
         id: form.condition.clone(),
         answer,
     };
-    match make_changes(&state, &signed.caller, &record, form.based_on, vec![edit]).await {
+    match make_changes(
+        &state,
+        &signed.caller,
+        &record,
+        form.based_on,
+        vec![edit],
+        Vec::new(),
+    )
+    .await
+    {
         Ok(_) => {}
         Err(error) if error.status() == StatusCode::CONFLICT => {
             let mut response = show(

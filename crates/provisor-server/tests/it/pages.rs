@@ -243,3 +243,96 @@ async fn the_questionnaire_writes_answers_as_revisions() {
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
+
+/// The ICS form (multipart) saves a statement with an uploaded file as its evidence in
+/// one revision; the file's name cannot leave the evidence directory; a viewer sees the
+/// statement but no form.
+#[tokio::test]
+async fn an_ics_statement_is_saved_with_its_uploaded_evidence() {
+    let server = servers().await.remove(0);
+    let state = &server.state;
+    let world = world(state).await;
+    let imported = import(state, &world.editor, &world.release, smartcam_bundle()).await;
+    let id = imported.json()["id"].as_str().unwrap().to_owned();
+    let page = get(state, &format!("/assessments/{id}/ics?at=2"), &world.editor).await;
+    page.expect(StatusCode::OK);
+    assert!(page.text().contains("enctype=\"multipart/form-data\""));
+    let viewer_page = get(state, &format!("/assessments/{id}/ics?at=2"), &world.viewer).await;
+    viewer_page.expect(StatusCode::OK);
+    assert!(
+        !viewer_page
+            .text()
+            .contains("<form method=\"post\" action=\"/assessments/")
+    );
+
+    let boundary = "provisor-test-boundary";
+    let field = |name: &str, value: &str| {
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+        )
+    };
+    let mut body = String::new();
+    body.push_str(&field("csrf", &world.editor.csrf.clone().unwrap()));
+    body.push_str(&field("based_on", "1"));
+    body.push_str(&field("provision", "5.1-1"));
+    body.push_str(&field("at", "2"));
+    body.push_str(&field("support", "yes"));
+    body.push_str(&field("detail", "Unique per unit."));
+    body.push_str(&field("evidence", "evidence/password-provisioning.md"));
+    body.push_str(&format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"upload\"; filename=\"../../etc/label photo.txt\"\r\nContent-Type: text/plain\r\n\r\nthe label\r\n--{boundary}--\r\n"
+    ));
+    let mut request = Request::builder()
+        .method(Method::POST)
+        .uri(format!("/assessments/{id}/ics"))
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .header(
+            header::COOKIE,
+            format!("provisor_session={}", world.editor.cookie.clone().unwrap()),
+        )
+        .body(Body::from(body))
+        .unwrap();
+    request
+        .extensions_mut()
+        .insert(ConnectInfo(CLIENT.parse::<std::net::SocketAddr>().unwrap()));
+    let response = provisor_server::app(state.clone())
+        .oneshot(request)
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let record = get(state, &format!("/api/v1/assessments/{id}"), &world.viewer)
+        .await
+        .json();
+    assert_eq!(record["current_revision"], 2);
+    let files: Vec<String> = record["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|file| file["path"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        files.contains(&"evidence/label-photo.txt".to_owned()),
+        "{files:?}"
+    );
+    let text = get(
+        state,
+        &format!("/api/v1/assessments/{id}/files/assessment-v3.1.3.toml"),
+        &world.viewer,
+    )
+    .await
+    .text();
+    assert!(text.contains(
+        "[provision.\"5.1-1\"]\nsupport = \"yes\"\ndetail = \"Unique per unit.\"\nevidence = [\"evidence/password-provisioning.md\", \"evidence/label-photo.txt\"]\n"
+    ), "{text}");
+    let uploaded = get(
+        state,
+        &format!("/api/v1/assessments/{id}/files/evidence/label-photo.txt"),
+        &world.viewer,
+    )
+    .await;
+    uploaded.expect(StatusCode::OK);
+    assert_eq!(uploaded.text(), "the label");
+}
