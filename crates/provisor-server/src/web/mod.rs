@@ -11,6 +11,7 @@ mod assessment;
 mod assets;
 mod ics;
 mod portfolio;
+mod product;
 mod questions;
 mod release;
 
@@ -43,6 +44,8 @@ pub fn router() -> Router<AppState> {
             get(questions::page).post(questions::answer),
         )
         .route("/assessments/{id}/ics", get(ics::page).post(ics::save))
+        .route("/products", post(product::create))
+        .route("/products/new", get(product::form_page))
         .route("/releases/{id}", get(release::page))
         .route("/releases/{id}/assessments", post(release::start))
         .route("/assets/app.css", get(assets::stylesheet))

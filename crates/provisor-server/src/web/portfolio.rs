@@ -35,6 +35,7 @@ struct PortfolioPage {
     selected: String,
     organisations: Vec<Organisation>,
     next: Option<String>,
+    can_add: bool,
 }
 
 /// The portfolio.
@@ -88,6 +89,11 @@ pub async fn page(
         }
         link
     });
+    let can_add = user.server_admin
+        || user
+            .memberships
+            .iter()
+            .any(|(_, role)| crate::auth::WRITERS.contains(role));
     Ok(render(&PortfolioPage {
         nav: signed.nav("portfolio"),
         rows: page.rows,
@@ -97,5 +103,6 @@ pub async fn page(
         selected: filters.organisation,
         organisations,
         next,
+        can_add,
     }))
 }

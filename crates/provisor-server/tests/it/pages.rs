@@ -336,3 +336,72 @@ async fn an_ics_statement_is_saved_with_its_uploaded_evidence() {
     uploaded.expect(StatusCode::OK);
     assert_eq!(uploaded.text(), "the label");
 }
+
+/// A new product through the form: an editor makes it with its first release; a
+/// viewer is not offered the form; a name taken or a bad date is said on the form; a
+/// forged manufacturer id is refused.
+#[tokio::test]
+async fn products_are_made_through_the_form_by_editors_only() {
+    let server = servers().await.remove(0);
+    let state = &server.state;
+    let world = world(state).await;
+    get(state, "/products/new", &world.editor)
+        .await
+        .expect(StatusCode::OK);
+    get(state, "/products/new", &world.viewer)
+        .await
+        .expect(StatusCode::FORBIDDEN);
+    assert!(
+        !get(state, "/portfolio", &world.viewer)
+            .await
+            .text()
+            .contains("/products/new")
+    );
+    let editor = world.editor.cookie.clone().unwrap();
+    let csrf = world.editor.csrf.clone().unwrap();
+    let post = |body: String| {
+        let editor = editor.clone();
+        async move { form(state, "/products", Some(&editor), &body, "same-origin").await }
+    };
+    let (status, headers, body) = post(format!(
+        "csrf={csrf}&organisation={}&name=Doorbell&model=D10&version=1.0.4&support_period_end=2031-01-31",
+        world.acme
+    ))
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    let release = headers[header::LOCATION].to_str().unwrap().to_owned();
+    assert!(release.starts_with("/releases/rel_"));
+    let page = get(state, &release, &world.viewer).await;
+    page.expect(StatusCode::OK);
+    assert!(page.text().contains("support ends 2031-01-31"));
+    assert!(!page.text().contains("Start an assessment"));
+    for (body, says) in [
+        (
+            format!(
+                "csrf={csrf}&organisation={}&name=Doorbell&model=D11&version=2&support_period_end=",
+                world.acme
+            ),
+            "Doorbell",
+        ),
+        (
+            format!(
+                "csrf={csrf}&organisation={}&name=Chime&model=C1&version=1&support_period_end=31.12.2030",
+                world.acme
+            ),
+            "is not a date",
+        ),
+    ] {
+        let (status, _, page) = post(body).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+        assert!(page.contains(says), "{page}");
+    }
+    let (status, _, _) = post(format!(
+        "csrf={csrf}&organisation={}&name=Mine&model=M&version=1&support_period_end=",
+        world.lab
+    ))
+    .await;
+    assert!(
+        status.is_client_error() && status != StatusCode::UNPROCESSABLE_ENTITY,
+        "{status}"
+    );
+}
