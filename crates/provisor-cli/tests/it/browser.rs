@@ -242,6 +242,32 @@ impl Browser {
     }
 }
 
+/// GET with a session cookie, as the browser would (for a download).
+fn fetch_with_cookie(url: &str, cookie: &str) -> Vec<u8> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(60)))
+        .build()
+        .into();
+    let mut response = agent
+        .get(url)
+        .header("Cookie", format!("provisor_session={cookie}"))
+        .call()
+        .unwrap();
+    let disposition = response
+        .headers()
+        .get("content-disposition")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    assert!(disposition.starts_with("attachment"), "{disposition}");
+    response
+        .body_mut()
+        .with_config()
+        .limit(64 << 20)
+        .read_to_vec()
+        .unwrap()
+}
+
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -450,6 +476,63 @@ fn log_in_set_up_the_second_factor_and_find_releases_in_the_portfolio() {
             "mandatory failures come first: {first}"
         );
         browser.shot("assessment").await;
+
+        // Review: approve (the first review names the report and who assessed), then
+        // issue the PDF and read its first page.
+        if browser
+            .client
+            .find(Locator::Css("#report_id"))
+            .await
+            .is_ok()
+        {
+            browser.fill("#report_id", "ACME-2026-001").await;
+            browser.fill("#assessor", "E. Editor").await;
+        }
+        browser.click("input[name=decision][value=approve]").await;
+        browser
+            .submit("form[action$='/review'] button[type=submit]")
+            .await;
+        let notice = browser.text("main").await;
+        assert!(notice.contains("Approved"), "{notice}");
+        browser
+            .submit("form[action$='/reports'] button[type=submit]")
+            .await;
+        let report = browser
+            .client
+            .find(Locator::Css("ul.issued a"))
+            .await
+            .unwrap()
+            .attr("href")
+            .await
+            .unwrap()
+            .unwrap();
+        browser.shot("approved-and-issued").await;
+        let cookie = browser
+            .client
+            .get_named_cookie("provisor_session")
+            .await
+            .unwrap();
+        let pdf = fetch_with_cookie(&format!("{base}{report}"), cookie.value());
+        assert!(pdf.starts_with(b"%PDF-"), "the issued report is a PDF");
+        let pdf_path = browser.shots.join("issued-report.pdf");
+        std::fs::write(&pdf_path, &pdf).unwrap();
+        let first_page = Command::new("pdftotext")
+            .args(["-f", "1", "-l", "1", "-layout"])
+            .arg(&pdf_path)
+            .arg("-")
+            .output()
+            .expect("pdftotext (poppler-utils) is installed by scripts/test");
+        let first_page = String::from_utf8_lossy(&first_page.stdout);
+        assert!(first_page.contains("SmartCam"), "{first_page}");
+        assert!(
+            first_page.contains("ACME-2026-001") || first_page.contains("rpt_"),
+            "{first_page}"
+        );
+        let _ = Command::new("pdftoppm")
+            .args(["-f", "1", "-l", "1", "-png", "-r", "60"])
+            .arg(&pdf_path)
+            .arg(browser.shots.join("issued-report-page"))
+            .status();
         browser.open(&format!("{base}/portfolio")).await;
 
         // A release's page starts an assessment; the questionnaire asks one question at

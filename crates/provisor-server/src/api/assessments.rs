@@ -833,43 +833,7 @@ pub async fn issue_report(
     Path(id): Path<String>,
     Json(request): Json<IssueRequest>,
 ) -> Result<(StatusCode, axum::Json<ReportView>), ApiError> {
-    let record = visible(&state, &caller, &id, ISSUERS).await?;
-    if !FORMATS.iter().any(|(name, _, _)| *name == request.format) {
-        return Err(ApiError::invalid(
-            "unknown report format",
-            vec![ProblemPlace {
-                location: "/format".into(),
-                message: format!("\"{}\" is not one of {}", request.format, format_names()),
-            }],
-        ));
-    }
-    let judged = judged_revision(&state, &record, None).await?;
-    let report_id = provisor_store::new_id("rpt");
-    let (seq, hash) = state.store().audit_head().await?;
-    let mut context = context(&record);
-    context.source = format!(
-        "{} (report {report_id} of revision {}, audit chain head {seq}:{hash})",
-        record.main_file, record.current_revision
-    );
-    let bytes = render_bytes(judged, &request.format, context).await?;
-    let blob = state
-        .store()
-        .blobs()
-        .put(&record.organisation_id, &bytes)
-        .await?;
-    let report = state
-        .store()
-        .issue_report(
-            &caller.actor(),
-            &report_id,
-            &record,
-            &request.format,
-            &blob.sha256,
-            blob.size as i64,
-            &format!("{seq}:{hash}"),
-        )
-        .await?;
-    state.store().checkpoint(state.key()).await?;
+    let report = issue(&state, &caller, &id, &request.format).await?;
     Ok((StatusCode::CREATED, axum::Json(ReportView::from(&report))))
 }
 
@@ -956,4 +920,53 @@ pub async fn assign_lab(
         .assign_lab(&caller.actor(), &id, request.lab_id.as_deref())
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Issues a report of an assessment's current revision in `format`: rendered once,
+/// stored unchangeable with its id, hash and the audit chain's head (what the API and
+/// the assessment's page share).
+pub(crate) async fn issue(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    format: &str,
+) -> Result<provisor_store::IssuedReport, ApiError> {
+    let record = visible(state, caller, id, ISSUERS).await?;
+    if !FORMATS.iter().any(|(name, _, _)| *name == format) {
+        return Err(ApiError::invalid(
+            "unknown report format",
+            vec![ProblemPlace {
+                location: "/format".into(),
+                message: format!("\"{}\" is not one of {}", format, format_names()),
+            }],
+        ));
+    }
+    let judged = judged_revision(state, &record, None).await?;
+    let report_id = provisor_store::new_id("rpt");
+    let (seq, hash) = state.store().audit_head().await?;
+    let mut context = context(&record);
+    context.source = format!(
+        "{} (report {report_id} of revision {}, audit chain head {seq}:{hash})",
+        record.main_file, record.current_revision
+    );
+    let bytes = render_bytes(judged, format, context).await?;
+    let blob = state
+        .store()
+        .blobs()
+        .put(&record.organisation_id, &bytes)
+        .await?;
+    let report = state
+        .store()
+        .issue_report(
+            &caller.actor(),
+            &report_id,
+            &record,
+            format,
+            &blob.sha256,
+            blob.size as i64,
+            &format!("{seq}:{hash}"),
+        )
+        .await?;
+    state.store().checkpoint(state.key()).await?;
+    Ok(report)
 }

@@ -10,7 +10,7 @@ pub(crate) mod changes;
 mod health;
 mod jobs;
 mod portfolio;
-mod review;
+pub(crate) mod review;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;

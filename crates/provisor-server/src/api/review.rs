@@ -56,91 +56,16 @@ pub async fn review(
     Path(id): Path<String>,
     Json(request): Json<ReviewRequest>,
 ) -> Result<axum::Json<ReviewOutcome>, ApiError> {
-    let record = visible(&state, &caller, &id, &[Role::Admin, Role::Reviewer]).await?;
-    let decision = match request.decision.as_str() {
-        "approve" => provisor_engine::Decision::Approved,
-        "request-changes" => provisor_engine::Decision::ChangesRequested,
-        other => {
-            return Err(ApiError::invalid(
-                "unknown decision",
-                vec![ProblemPlace {
-                    location: "/decision".into(),
-                    message: format!("\"{other}\" is neither approve nor request-changes"),
-                }],
-            ));
-        }
-    };
-    if request.based_on != record.current_revision {
-        return Err(ApiError::conflict(format!(
-            "assessment {id} is at revision {}, not {}: read it again before deciding",
-            record.current_revision, request.based_on
-        )));
-    }
-    let mut files = state.store().files(&id, record.current_revision).await?;
-    let judged = judge(&state, &record.organisation_id, &record.main_file, &files).await?;
-    let main = files
-        .iter()
-        .find(|file| file.path == record.main_file)
-        .cloned()
-        .ok_or_else(|| ApiError::internal("the revision lacks its assessment file"))?;
-    let text = String::from_utf8(
-        state
-            .store()
-            .blobs()
-            .read(&record.organisation_id, &main.sha256)
-            .await?,
+    let (updated, notes) = record_review(
+        &state,
+        &caller,
+        &id,
+        &request.decision,
+        request.report_id,
+        request.assessor,
+        request.based_on,
     )
-    .map_err(ApiError::internal)?;
-    let review_request = provisor_report::ReviewRequest {
-        decision,
-        report_id: request.report_id,
-        assessor: request.assessor,
-        reviewer: caller.user.display_name.clone(),
-        revision: None,
-        date: today(),
-    };
-    let (new_text, _, notes) = provisor_report::apply_review(
-        &text,
-        &record.main_file,
-        &judged.assessment,
-        judged.file.review.as_ref(),
-        &review_request,
-    )
-    .map_err(|message| ApiError::invalid(message, Vec::new()))?;
-    let stored = state
-        .store()
-        .blobs()
-        .put(&record.organisation_id, new_text.as_bytes())
-        .await?;
-    for file in &mut files {
-        if file.path == record.main_file {
-            *file = FileRecord {
-                sha256: stored.sha256.clone(),
-                size: stored.size as i64,
-                ..file.clone()
-            };
-        }
-    }
-    let rejudged = judge(&state, &record.organisation_id, &record.main_file, &files).await?;
-    let tree = provisor_store::NewAssessment {
-        main_file: record.main_file.clone(),
-        files,
-        edition: rejudged.assessment.catalog.id.to_owned(),
-        kind: record.kind.clone(),
-        conformant: rejudged.assessment.conformant,
-        note: format!("review: {}", request.decision),
-    };
-    let updated = state
-        .store()
-        .add_revision(&caller.actor(), &id, record.current_revision, &tree)
-        .await?;
-    if decision == provisor_engine::Decision::Approved {
-        state
-            .store()
-            .mark_approved(&caller.actor(), &id, updated.current_revision)
-            .await?;
-    }
-    let updated = state.store().assessment(&id).await?;
+    .await?;
     Ok(axum::Json(ReviewOutcome {
         assessment: AssessmentView::from(&updated),
         notes,
@@ -236,4 +161,104 @@ pub async fn add_comment(
         )
         .await?;
     Ok((StatusCode::CREATED, axum::Json(CommentView::from(&comment))))
+}
+
+/// Records a review as the next revision (and marks an approval): what the API and the
+/// assessment's page share. Returns the assessment as it is now and what the reviewer
+/// should know.
+pub(crate) async fn record_review(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    decision_text: &str,
+    report_id: Option<String>,
+    assessor: Option<String>,
+    based_on: i64,
+) -> Result<(provisor_store::AssessmentRecord, Vec<String>), ApiError> {
+    let record = visible(state, caller, id, &[Role::Admin, Role::Reviewer]).await?;
+    let decision = match decision_text {
+        "approve" => provisor_engine::Decision::Approved,
+        "request-changes" => provisor_engine::Decision::ChangesRequested,
+        other => {
+            return Err(ApiError::invalid(
+                "unknown decision",
+                vec![ProblemPlace {
+                    location: "/decision".into(),
+                    message: format!("\"{other}\" is neither approve nor request-changes"),
+                }],
+            ));
+        }
+    };
+    if based_on != record.current_revision {
+        return Err(ApiError::conflict(format!(
+            "assessment {id} is at revision {}, not {}: read it again before deciding",
+            record.current_revision, based_on
+        )));
+    }
+    let mut files = state.store().files(id, record.current_revision).await?;
+    let judged = judge(state, &record.organisation_id, &record.main_file, &files).await?;
+    let main = files
+        .iter()
+        .find(|file| file.path == record.main_file)
+        .cloned()
+        .ok_or_else(|| ApiError::internal("the revision lacks its assessment file"))?;
+    let text = String::from_utf8(
+        state
+            .store()
+            .blobs()
+            .read(&record.organisation_id, &main.sha256)
+            .await?,
+    )
+    .map_err(ApiError::internal)?;
+    let review_request = provisor_report::ReviewRequest {
+        decision,
+        report_id,
+        assessor,
+        reviewer: caller.user.display_name.clone(),
+        revision: None,
+        date: today(),
+    };
+    let (new_text, _, notes) = provisor_report::apply_review(
+        &text,
+        &record.main_file,
+        &judged.assessment,
+        judged.file.review.as_ref(),
+        &review_request,
+    )
+    .map_err(|message| ApiError::invalid(message, Vec::new()))?;
+    let stored = state
+        .store()
+        .blobs()
+        .put(&record.organisation_id, new_text.as_bytes())
+        .await?;
+    for file in &mut files {
+        if file.path == record.main_file {
+            *file = FileRecord {
+                sha256: stored.sha256.clone(),
+                size: stored.size as i64,
+                ..file.clone()
+            };
+        }
+    }
+    let rejudged = judge(state, &record.organisation_id, &record.main_file, &files).await?;
+    let tree = provisor_store::NewAssessment {
+        main_file: record.main_file.clone(),
+        files,
+        edition: rejudged.assessment.catalog.id.to_owned(),
+        kind: record.kind.clone(),
+        conformant: rejudged.assessment.conformant,
+        note: format!("review: {}", decision_text),
+    };
+    let updated = state
+        .store()
+        .add_revision(&caller.actor(), id, record.current_revision, &tree)
+        .await?;
+    if decision == provisor_engine::Decision::Approved {
+        state
+            .store()
+            .mark_approved(&caller.actor(), id, updated.current_revision)
+            .await?;
+    }
+    let updated = state.store().assessment(id).await?;
+    Ok((updated, notes))
 }

@@ -3,13 +3,18 @@
 //! its verdict (mandatory failures first), and the reports to download.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use provisor_engine::Verdict;
+use provisor_store::Role;
+use serde::Deserialize;
 
-use super::{Nav, PageError, Signed, render};
-use crate::api::assessments::{context, judged_revision, visible};
-use crate::auth::READERS;
+use super::{Nav, PageError, Signed, render, see_other};
+use crate::api::assessments::{context, humantime_rfc3339, issue, judged_revision, visible};
+use crate::api::review::record_review;
+use crate::auth::{ISSUERS, READERS};
 use crate::{ApiError, AppState};
 
 /// One provision's row.
@@ -40,7 +45,38 @@ struct AssessmentPage {
     mandatory: provisor_report::CountsDocument,
     recommended: provisor_report::CountsDocument,
     formats: &'static [(&'static str, &'static str)],
+    issue_formats: Vec<(&'static str, &'static str)>,
     rows: Vec<ProvisionRow>,
+    message: Option<String>,
+    notice: Option<String>,
+    can_review: bool,
+    has_review: bool,
+    approved_current: bool,
+    can_issue: bool,
+    issued: Vec<IssuedRow>,
+    history: Vec<HistoryRow>,
+}
+
+/// An issued report in the list.
+pub struct IssuedRow {
+    id: String,
+    format: String,
+    revision: i64,
+    when: String,
+}
+
+/// A revision in the history.
+pub struct HistoryRow {
+    revision: i64,
+    by: String,
+    when: String,
+    note: String,
+}
+
+/// A time for people: `2026-11-30 14:58` (UTC).
+fn when(ms: i64) -> String {
+    let text = humantime_rfc3339(ms);
+    text.get(..16).unwrap_or(&text).replace('T', " ")
 }
 
 /// The report formats offered, with their names for people.
@@ -66,13 +102,44 @@ fn urgency(verdict: Verdict, mandatory: bool) -> u8 {
     }
 }
 
+/// `?issued=` or `?reviewed=`: what the last form did.
+#[derive(Debug, Default, Deserialize)]
+pub struct Done {
+    #[serde(default)]
+    issued: Option<String>,
+    #[serde(default)]
+    reviewed: Option<String>,
+}
+
 /// The assessment's page.
 pub async fn page(
     State(state): State<AppState>,
     signed: Signed,
     Path(id): Path<String>,
+    Query(done): Query<Done>,
 ) -> Result<Response, PageError> {
-    let record = visible(&state, &signed.caller, &id, READERS).await?;
+    let notice = match (&done.issued, &done.reviewed) {
+        (Some(report), _) => Some(format!(
+            "Report {report} is issued: it is kept as it is now."
+        )),
+        (_, Some(decision)) if decision == "approve" => {
+            Some("Approved: this revision is locked; a change makes a new revision.".to_owned())
+        }
+        (_, Some(_)) => Some("Changes are requested.".to_owned()),
+        _ => None,
+    };
+    show(&state, &signed, &id, None, notice).await
+}
+
+async fn show(
+    state: &AppState,
+    signed: &Signed,
+    id: &str,
+    message: Option<String>,
+    notice: Option<String>,
+) -> Result<Response, PageError> {
+    let state = state.clone();
+    let record = visible(&state, &signed.caller, id, READERS).await?;
     let store = state.store();
     let release = store
         .release(&record.release_id)
@@ -107,6 +174,55 @@ pub async fn page(
         })
         .collect();
     rows.sort_by_key(|(urgency, order, _)| (*urgency, *order));
+    let role = signed.caller.assessment_role(&record);
+    let mut names: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
+    let mut history = Vec::new();
+    for revision in store
+        .revisions(&record.id)
+        .await
+        .map_err(ApiError::from)?
+        .into_iter()
+        .rev()
+    {
+        let by = match names.get(&revision.created_by) {
+            Some(name) => name.clone(),
+            None => {
+                let user = revision.created_by.strip_prefix("user:").or_else(|| {
+                    revision
+                        .created_by
+                        .strip_prefix("token:")
+                        .and_then(|rest| rest.split(':').next())
+                });
+                let name = match user {
+                    Some(user) => store
+                        .user(user)
+                        .await
+                        .map_or_else(|_| revision.created_by.clone(), |user| user.display_name),
+                    None => revision.created_by.clone(),
+                };
+                names.insert(revision.created_by.clone(), name.clone());
+                name
+            }
+        };
+        history.push(HistoryRow {
+            revision: revision.revision,
+            by,
+            when: when(revision.created_at),
+            note: revision.note,
+        });
+    }
+    let issued = store
+        .reports_of(&record.id)
+        .await
+        .map_err(ApiError::from)?
+        .into_iter()
+        .map(|report| IssuedRow {
+            id: report.id,
+            format: report.format,
+            revision: report.revision,
+            when: when(report.issued_at),
+        })
+        .collect();
     Ok(render(&AssessmentPage {
         nav: signed.nav("portfolio"),
         id: record.id.clone(),
@@ -126,6 +242,96 @@ pub async fn page(
         mandatory: document.summary.mandatory,
         recommended: document.summary.recommended,
         formats: FORMATS,
+        issue_formats: std::iter::once(("pdf", "PDF"))
+            .chain(
+                FORMATS
+                    .iter()
+                    .copied()
+                    .filter(|(format, _)| *format != "pdf"),
+            )
+            .collect(),
         rows: rows.into_iter().map(|(_, _, row)| row).collect(),
+        message,
+        notice,
+        can_review: role.is_some_and(|role| matches!(role, Role::Admin | Role::Reviewer)),
+        has_review: judged.file.review.is_some(),
+        approved_current: record.approved_revision == Some(record.current_revision),
+        can_issue: role.is_some_and(|role| ISSUERS.contains(&role)),
+        issued,
+        history,
     }))
+}
+
+/// The review form's fields.
+#[derive(Debug, Deserialize)]
+pub struct ReviewForm {
+    csrf: String,
+    based_on: i64,
+    decision: String,
+    #[serde(default)]
+    report_id: Option<String>,
+    #[serde(default)]
+    assessor: Option<String>,
+}
+
+/// Records the reviewer's decision.
+pub async fn review(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<String>,
+    Form(form): Form<ReviewForm>,
+) -> Result<Response, PageError> {
+    super::check_csrf(&signed.caller, &form.csrf)?;
+    let nonempty =
+        |text: Option<String>| text.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
+    match record_review(
+        &state,
+        &signed.caller,
+        &id,
+        &form.decision,
+        nonempty(form.report_id),
+        nonempty(form.assessor),
+        form.based_on,
+    )
+    .await
+    {
+        Ok(_) => Ok(see_other(&format!(
+            "/assessments/{id}?reviewed={}",
+            super::encode(&form.decision)
+        ))),
+        Err(error)
+            if matches!(
+                error.status(),
+                StatusCode::CONFLICT | StatusCode::UNPROCESSABLE_ENTITY
+            ) =>
+        {
+            let mut response =
+                show(&state, &signed, &id, Some(error.detail().to_owned()), None).await?;
+            *response.status_mut() = error.status();
+            Ok(response)
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// The issue form's field.
+#[derive(Debug, Deserialize)]
+pub struct IssueForm {
+    csrf: String,
+    format: String,
+}
+
+/// Issues a report and says its id.
+pub async fn issue_report(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<String>,
+    Form(form): Form<IssueForm>,
+) -> Result<Response, PageError> {
+    super::check_csrf(&signed.caller, &form.csrf)?;
+    let report = issue(&state, &signed.caller, &id, &form.format).await?;
+    Ok(see_other(&format!(
+        "/assessments/{id}?issued={}",
+        report.id
+    )))
 }

@@ -39,6 +39,8 @@ pub fn router() -> Router<AppState> {
         .route("/logout", post(account::logout))
         .route("/portfolio", get(portfolio::page))
         .route("/assessments/{id}", get(assessment::page))
+        .route("/assessments/{id}/review", post(assessment::review))
+        .route("/assessments/{id}/reports", post(assessment::issue_report))
         .route(
             "/assessments/{id}/questions",
             get(questions::page).post(questions::answer),

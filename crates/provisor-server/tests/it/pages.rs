@@ -405,3 +405,64 @@ async fn products_are_made_through_the_form_by_editors_only() {
         "{status}"
     );
 }
+
+/// Only reviewers and admins decide; viewers neither decide nor issue; an editor issues
+/// a report and the page lists it.
+#[tokio::test]
+async fn review_and_issue_forms_respect_roles() {
+    let server = servers().await.remove(0);
+    let state = &server.state;
+    let world = world(state).await;
+    let imported = import(state, &world.editor, &world.release, smartcam_bundle()).await;
+    let id = imported.json()["id"].as_str().unwrap().to_owned();
+    let page = get(state, &format!("/assessments/{id}"), &world.viewer)
+        .await
+        .text();
+    assert!(!page.contains("/review\""), "a viewer is offered no review");
+    assert!(
+        !page.contains("/reports\""),
+        "a viewer is offered no report to issue"
+    );
+    let session = |credentials: &Credentials| {
+        (
+            credentials.cookie.clone().unwrap(),
+            credentials.csrf.clone().unwrap(),
+        )
+    };
+    let (editor, editor_csrf) = session(&world.editor);
+    let (status, _, _) = form(
+        state,
+        &format!("/assessments/{id}/review"),
+        Some(&editor),
+        &format!("csrf={editor_csrf}&based_on=1&decision=approve&report_id=R-1&assessor=E"),
+        "same-origin",
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (viewer, viewer_csrf) = session(&world.viewer);
+    let (status, _, _) = form(
+        state,
+        &format!("/assessments/{id}/reports"),
+        Some(&viewer),
+        &format!("csrf={viewer_csrf}&format=json"),
+        "same-origin",
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, headers, _) = form(
+        state,
+        &format!("/assessments/{id}/reports"),
+        Some(&editor),
+        &format!("csrf={editor_csrf}&format=json"),
+        "same-origin",
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let location = headers[header::LOCATION].to_str().unwrap().to_owned();
+    let report = location.split("issued=").nth(1).unwrap().to_owned();
+    let page = get(state, &location, &world.viewer).await.text();
+    assert!(
+        page.contains(&format!("/api/v1/reports/{report}")),
+        "{page}"
+    );
+}
