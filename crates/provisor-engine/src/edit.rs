@@ -98,6 +98,13 @@ pub enum FileEdit {
         /// The record.
         record: Option<TestEdit>,
     },
+    /// An entry of an array of tables (an `[[accept]]` of triage), added at the end.
+    Append {
+        /// What it is, for the revision's note (`acceptance of finding f-…`).
+        subject: String,
+        /// The entry's TOML, `[[…]]` header first.
+        text: String,
+    },
 }
 
 impl FileEdit {
@@ -108,6 +115,7 @@ impl FileEdit {
             FileEdit::Condition { id, .. } => format!("condition {id}"),
             FileEdit::Statement { provision, .. } => format!("statement of {provision}"),
             FileEdit::Test { id, .. } => format!("test record {id}"),
+            FileEdit::Append { subject, .. } => subject.clone(),
         }
     }
 }
@@ -182,6 +190,13 @@ pub fn edit_file(text: &str, edit: &FileEdit) -> Result<String, String> {
                 Some(record) => Some(test_body(record)?),
             };
             set_table(text, "test", id, body)?
+        }
+        FileEdit::Append { text: entry, .. } => {
+            let header = entry.trim_start();
+            if !header.starts_with("[[") {
+                return Err("an appended entry starts with its [[…]] header".to_owned());
+            }
+            append(text, entry)
         }
     };
     // What is written must read back as TOML; the engine's parse says the rest.

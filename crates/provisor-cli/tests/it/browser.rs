@@ -656,6 +656,83 @@ fn log_in_set_up_the_second_factor_and_find_releases_in_the_portfolio() {
         );
         assert!(browser.text("#detail").await.contains("own password"));
         browser.shot("ics-saved").await;
+
+        // Scans: upload a firmware image with weaknesses, follow the job until its
+        // findings attach (the page's script reloads it), accept one finding.
+        browser.open(&format!("{base}{assessment}/scans")).await;
+        let image = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../target/test-images/weak/weak.bin");
+        assert!(
+            image.exists(),
+            "scripts/build-test-images makes {}",
+            image.display()
+        );
+        browser
+            .client
+            .find(Locator::Css("#image"))
+            .await
+            .unwrap()
+            .send_keys(&image.canonicalize().unwrap().display().to_string())
+            .await
+            .unwrap();
+        browser
+            .submit("form[action$='/scans'] button[type=submit]")
+            .await;
+        browser.shot("scan-queued").await;
+        let started = Instant::now();
+        loop {
+            let state = browser
+                .client
+                .find(Locator::Css("tr[data-job]"))
+                .await
+                .unwrap()
+                .attr("data-state")
+                .await
+                .unwrap()
+                .unwrap_or_default();
+            if state == "done" {
+                break;
+            }
+            assert_ne!(state, "failed", "{}", browser.text("main").await);
+            assert!(
+                started.elapsed() < Duration::from_secs(180),
+                "the scan did not end in 3 minutes: {}",
+                browser.text("main").await
+            );
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        // The script reloads the page when the job ends; wait for the findings.
+        let started = Instant::now();
+        while browser
+            .client
+            .find(Locator::Css("table.findings"))
+            .await
+            .is_err()
+        {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "{}",
+                browser.text("main").await
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        browser.shot("findings").await;
+        browser.click("table.findings details summary").await;
+        browser
+            .fill(
+                "table.findings details textarea",
+                "This weakness is in a test image, not in production units.",
+            )
+            .await;
+        browser
+            .fill("table.findings details input[name=until]", "2027-06-30")
+            .await;
+        browser
+            .submit("table.findings details button[type=submit]")
+            .await;
+        let accepted = browser.text("table.findings").await;
+        assert!(accepted.contains("accepted"), "{accepted}");
+        browser.shot("finding-accepted").await;
         browser.open(&format!("{base}/portfolio")).await;
 
         browser.fill("#q", "door").await;

@@ -131,30 +131,16 @@ pub async fn upload_firmware(
         }
     }
     let blob = receive_blob(&state, &product.organisation_id, body).await?;
-    let updated = state
-        .store()
-        .set_release_firmware(
-            &caller.actor(),
-            &release,
-            name,
-            &blob.sha256,
-            blob.size as i64,
-        )
-        .await?;
-    let job = state
-        .store()
-        .enqueue(
-            &caller.actor(),
-            &NewJob {
-                kind: "scan-firmware".into(),
-                organisation_id: product.organisation_id.clone(),
-                subject: release.clone(),
-                assessment_id: query.assessment.clone(),
-                payload: serde_json::json!({"release": release, "sha256": blob.sha256, "name": name, "assessment": query.assessment}),
-                max_attempts: 2,
-            },
-        )
-        .await?;
+    let (updated, job) = scan_firmware(
+        &state,
+        &caller,
+        &release,
+        &product.organisation_id,
+        name,
+        &blob,
+        query.assessment.clone(),
+    )
+    .await?;
     Ok((
         StatusCode::ACCEPTED,
         axum::Json(FirmwareUploaded {
@@ -444,4 +430,42 @@ pub async fn revoke_target(
         .revoke_target(&caller.actor(), &target.replace('_', "/"))
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Records a stored image as the release's firmware and queues its scan, whose findings
+/// attach to `assessment` (the API's upload and the scans page share it).
+pub(crate) async fn scan_firmware(
+    state: &AppState,
+    caller: &Caller,
+    release: &str,
+    organisation: &str,
+    name: &str,
+    blob: &provisor_store::StoredBlob,
+    assessment: Option<String>,
+) -> Result<(provisor_store::Release, Job), ApiError> {
+    let updated = state
+        .store()
+        .set_release_firmware(
+            &caller.actor(),
+            release,
+            name,
+            &blob.sha256,
+            blob.size as i64,
+        )
+        .await?;
+    let job = state
+        .store()
+        .enqueue(
+            &caller.actor(),
+            &NewJob {
+                kind: "scan-firmware".into(),
+                organisation_id: organisation.to_owned(),
+                subject: release.to_owned(),
+                assessment_id: assessment.clone(),
+                payload: serde_json::json!({"release": release, "sha256": blob.sha256, "name": name, "assessment": assessment}),
+                max_attempts: 2,
+            },
+        )
+        .await?;
+    Ok((updated, job))
 }

@@ -8,7 +8,7 @@ pub(crate) mod assessments;
 mod audit;
 pub(crate) mod changes;
 mod health;
-mod jobs;
+pub(crate) mod jobs;
 mod portfolio;
 pub(crate) mod review;
 

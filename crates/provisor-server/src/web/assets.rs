@@ -1,4 +1,4 @@
-//! The pages' stylesheet and icon, compiled into the binary and served by the server itself:
+//! The pages' stylesheet, script and icon, compiled into the binary and served by the server itself:
 //! nothing is loaded from another site, and the content security policy allows no
 //! inline style.
 
@@ -16,6 +16,21 @@ pub async fn icon() -> Response {
             (header::CACHE_CONTROL, "public, max-age=86400"),
         ],
         ICON,
+    )
+        .into_response()
+}
+
+/// The pages' one script (`assets/app.js`): progressive enhancement only.
+pub const SCRIPT: &str = include_str!("../../assets/app.js");
+
+/// Serves the script.
+pub async fn script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        SCRIPT,
     )
         .into_response()
 }

@@ -14,6 +14,7 @@ mod portfolio;
 mod product;
 mod questions;
 mod release;
+mod scans;
 
 use askama::Template;
 use axum::Router;
@@ -48,10 +49,16 @@ pub fn router() -> Router<AppState> {
         .route("/assessments/{id}/ics", get(ics::page).post(ics::save))
         .route("/products", post(product::create))
         .route("/products/new", get(product::form_page))
+        .route(
+            "/assessments/{id}/scans",
+            get(scans::page).post(scans::upload),
+        )
+        .route("/assessments/{id}/triage", post(scans::triage))
         .route("/releases/{id}", get(release::page))
         .route("/releases/{id}/assessments", post(release::start))
         .route("/assets/app.css", get(assets::stylesheet))
         .route("/assets/icon.svg", get(assets::icon))
+        .route("/assets/app.js", get(assets::script))
         .route("/favicon.ico", get(assets::icon))
 }
 
