@@ -466,3 +466,54 @@ async fn review_and_issue_forms_respect_roles() {
         "{page}"
     );
 }
+
+/// The scans page: a viewer sees jobs and findings but no upload or triage form, and a
+/// forged triage form of a viewer is refused; an editor's acceptance of an unknown
+/// finding is said on the page.
+#[tokio::test]
+async fn scans_and_triage_respect_roles() {
+    let server = servers().await.remove(0);
+    let state = &server.state;
+    let world = world(state).await;
+    let imported = import(state, &world.editor, &world.release, smartcam_bundle()).await;
+    let id = imported.json()["id"].as_str().unwrap().to_owned();
+    let viewer_page = get(state, &format!("/assessments/{id}/scans"), &world.viewer).await;
+    viewer_page.expect(StatusCode::OK);
+    assert!(!viewer_page.text().contains("Upload and scan"));
+    assert!(
+        get(state, &format!("/assessments/{id}/scans"), &world.editor)
+            .await
+            .text()
+            .contains("Upload and scan")
+    );
+    get(state, &format!("/assessments/{id}/scans"), &world.stranger)
+        .await
+        .expect(StatusCode::NOT_FOUND);
+    let (viewer, viewer_csrf) = (
+        world.viewer.cookie.clone().unwrap(),
+        world.viewer.csrf.clone().unwrap(),
+    );
+    let (status, _, _) = form(
+        state,
+        &format!("/assessments/{id}/triage"),
+        Some(&viewer),
+        &format!("csrf={viewer_csrf}&based_on=1&finding=f&kind=false-positive&reason=r"),
+        "same-origin",
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (editor, editor_csrf) = (
+        world.editor.cookie.clone().unwrap(),
+        world.editor.csrf.clone().unwrap(),
+    );
+    let (status, _, body) = form(
+        state,
+        &format!("/assessments/{id}/triage"),
+        Some(&editor),
+        &format!("csrf={editor_csrf}&based_on=1&finding=nothing&kind=false-positive&reason=r"),
+        "same-origin",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("There is no finding nothing."), "{body}");
+}
