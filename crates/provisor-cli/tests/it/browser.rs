@@ -565,6 +565,7 @@ fn log_in_set_up_the_second_factor_and_find_releases_in_the_portfolio() {
                 .await
                 .contains("support ends 2030-12-31")
         );
+        let release_page = browser.path().await;
         browser.shot("release").await;
         browser
             .submit("form[action$='/assessments'] button[type=submit]")
@@ -733,6 +734,37 @@ fn log_in_set_up_the_second_factor_and_find_releases_in_the_portfolio() {
         let accepted = browser.text("table.findings").await;
         assert!(accepted.contains("accepted"), "{accepted}");
         browser.shot("finding-accepted").await;
+
+        // A lab assessment of the same release: its test cases, one recorded.
+        browser.open(&format!("{base}{release_page}")).await;
+        browser.click("input[name=kind][value=lab]").await;
+        browser
+            .submit("form[action$='/assessments'] button[type=submit]")
+            .await;
+        let lab = browser
+            .path()
+            .await
+            .split("/questions")
+            .next()
+            .unwrap()
+            .to_owned();
+        browser.open(&format!("{base}{lab}/tests")).await;
+        browser.click("section.test-group details summary").await;
+        browser
+            .click("section.test-group details input[value=pass]")
+            .await;
+        browser
+            .fill(
+                "section.test-group details textarea[name=method]",
+                "Reviewed the manufacturer's documentation against the ICS.",
+            )
+            .await;
+        browser
+            .submit("section.test-group details button[type=submit]")
+            .await;
+        let recorded = browser.text("section.test-group").await;
+        assert!(recorded.contains("PASS by Ada Admin"), "{recorded}");
+        browser.shot("test-case-recorded").await;
         browser.open(&format!("{base}/portfolio")).await;
 
         browser.fill("#q", "door").await;

@@ -15,6 +15,7 @@ mod product;
 mod questions;
 mod release;
 mod scans;
+mod tests;
 
 use askama::Template;
 use axum::Router;
@@ -54,6 +55,10 @@ pub fn router() -> Router<AppState> {
             get(scans::page).post(scans::upload),
         )
         .route("/assessments/{id}/triage", post(scans::triage))
+        .route(
+            "/assessments/{id}/tests",
+            get(tests::page).post(tests::save),
+        )
         .route("/releases/{id}", get(release::page))
         .route("/releases/{id}/assessments", post(release::start))
         .route("/assets/app.css", get(assets::stylesheet))

@@ -517,3 +517,70 @@ async fn scans_and_triage_respect_roles() {
     assert_eq!(status, StatusCode::OK);
     assert!(body.contains("There is no finding nothing."), "{body}");
 }
+
+/// The test cases page of a lab assessment: the assigned lab's assessor records a
+/// verdict, written with their name and today's date; a viewer is offered no form.
+#[tokio::test]
+async fn the_assigned_lab_records_test_cases_on_the_page() {
+    let server = servers().await.remove(0);
+    let state = &server.state;
+    let world = world(state).await;
+    let directory = crate::examples().join("smartcam");
+    let bundle = crate::bundle_of(
+        &directory,
+        "lab.toml",
+        &[
+            "evidence/password-provisioning.md",
+            "evidence/vulnerability-disclosure-policy.md",
+            "evidence/update-signing.md",
+            "evidence/support-period.md",
+            "evidence/secure-development.md",
+        ],
+    );
+    let imported = import(state, &world.editor, &world.release, bundle).await;
+    imported.expect(StatusCode::CREATED);
+    let id = imported.json()["id"].as_str().unwrap().to_owned();
+    crate::json_request(
+        state,
+        Method::PUT,
+        &format!("/api/v1/assessments/{id}/lab"),
+        &world.editor,
+        serde_json::json!({"lab_id": world.lab}),
+    )
+    .await
+    .expect(StatusCode::NO_CONTENT);
+    let page = get(state, &format!("/assessments/{id}/tests"), &world.assessor).await;
+    page.expect(StatusCode::OK);
+    assert!(page.text().contains("5.1-1-2"));
+    assert!(page.text().contains("Record") || page.text().contains("Change"));
+    assert!(
+        !get(state, &format!("/assessments/{id}/tests"), &world.viewer)
+            .await
+            .text()
+            .contains("name=\"verdict\"")
+    );
+    let (status, _, body) = form(
+        state,
+        &format!("/assessments/{id}/tests"),
+        Some(&world.assessor.cookie.clone().unwrap()),
+        &format!(
+            "csrf={}&based_on=1&case=5.1-1-2&verdict=fail&method=two+units+share+a+password",
+            world.assessor.csrf.clone().unwrap()
+        ),
+        "same-origin",
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    let text = get(
+        state,
+        &format!("/api/v1/assessments/{id}/files/lab.toml"),
+        &world.assessor,
+    )
+    .await
+    .text();
+    assert!(
+        text.contains("[test.\"5.1-1-2\"]\nverdict = \"fail\"\nassessor = \"assessor\"\ndate = "),
+        "{text}"
+    );
+    assert!(text.contains("method = \"two units share a password\""));
+}
