@@ -1,7 +1,8 @@
 //! Seeds a server's data directory for the load benchmark (`scripts/bench-server`): one
 //! manufacturer with PRODUCTS products of three releases each, every release with the
 //! SmartCam's V3.1.3 assessment and its evidence, and a server admin with an API token
-//! written to `DATA/bench-token`. Usage:
+//! written to `DATA/bench-token` and a session (for the web pages) to
+//! `DATA/bench-session`. Usage:
 //!
 //! ```sh
 //! cargo run --release -p provisor-server --example seed -- DATA [PRODUCTS] [postgres://…]
@@ -53,6 +54,12 @@ async fn main() {
         .await
         .expect("the token is made");
     std::fs::write(data.join("bench-token"), &token.secret).expect("the token is written");
+    // A session with its second factor given, for the web pages' benchmark.
+    let (session, _) = store
+        .create_session(&admin.id, "bench", true)
+        .await
+        .expect("the session is made");
+    std::fs::write(data.join("bench-session"), &session).expect("the session is written");
     let acme = store
         .create_organisation(
             &actor,
