@@ -10,12 +10,11 @@ use axum::response::Response;
 use provisor_engine::{Applicability, FileEdit, StatementEdit, Verdict};
 use provisor_store::FileRecord;
 use serde::Deserialize;
-use tokio::io::AsyncWriteExt;
 
 use super::{Nav, PageError, Signed, render, see_other};
-use crate::api::assessments::{judged_revision, store_file, temporary_dir, visible};
+use crate::api::assessments::{judged_revision, store_file, visible};
 use crate::api::changes::make_changes;
-use crate::auth::{READERS, WRITERS};
+use crate::auth::WRITERS;
 use crate::{ApiError, AppState};
 
 /// An evidence file the statement may cite.
@@ -75,16 +74,12 @@ async fn show(
     at: Option<usize>,
     message: Option<String>,
 ) -> Result<Response, PageError> {
-    let record = visible(state, &signed.caller, id, READERS).await?;
+    let super::Shown {
+        record,
+        release,
+        product,
+    } = super::shown(state, signed, id).await?;
     let store = state.store();
-    let release = store
-        .release(&record.release_id)
-        .await
-        .map_err(ApiError::from)?;
-    let product = store
-        .product(&release.product_id)
-        .await
-        .map_err(ApiError::from)?;
     let judged = judged_revision(state, &record, None).await?;
     let assessment = &judged.assessment;
     let results = &assessment.provisions;
@@ -263,7 +258,6 @@ fn evidence_name(name: &str) -> Option<String> {
 
 async fn read_form(state: &AppState, mut multipart: Multipart) -> Result<StatementForm, ApiError> {
     let mut form = StatementForm::default();
-    let limit = state.config().max_upload;
     while let Some(mut field) = multipart
         .next_field()
         .await
@@ -272,45 +266,13 @@ async fn read_form(state: &AppState, mut multipart: Multipart) -> Result<Stateme
         let name = field.name().unwrap_or("").to_owned();
         if name == "upload" {
             let file_name = field.file_name().unwrap_or("").to_owned();
-            let temporary = tempfile::NamedTempFile::new_in(temporary_dir(state)?)
-                .map_err(ApiError::internal)?;
-            let mut file =
-                tokio::fs::File::from_std(temporary.reopen().map_err(ApiError::internal)?);
-            let mut received = 0u64;
-            while let Some(chunk) = field.chunk().await.map_err(|error| {
-                ApiError::bad_request(format!(
-                    "the upload broke off after {received} bytes: {error}"
-                ))
-            })? {
-                received += chunk.len() as u64;
-                if received > limit {
-                    return Err(ApiError::too_large(format!(
-                        "the file is larger than the server's limit of {limit} bytes"
-                    )));
-                }
-                file.write_all(&chunk).await.map_err(ApiError::internal)?;
-            }
-            file.flush().await.map_err(ApiError::internal)?;
+            let (temporary, received) = super::file_field(state, &mut field).await?;
             if received > 0 || !file_name.is_empty() {
                 form.upload = Some((file_name, temporary));
             }
             continue;
         }
-        // The other fields are short text, read no further than 64 KiB.
-        let mut bytes = Vec::new();
-        while let Some(chunk) = field.chunk().await.map_err(|error| {
-            ApiError::bad_request(format!("the form could not be read: {error}"))
-        })? {
-            if bytes.len() + chunk.len() > TEXT_LIMIT {
-                return Err(ApiError::too_large(format!(
-                    "the form's field {name} is longer than {TEXT_LIMIT} bytes"
-                )));
-            }
-            bytes.extend_from_slice(&chunk);
-        }
-        let value = String::from_utf8(bytes).map_err(|_| {
-            ApiError::bad_request(format!("the form's field {name} is not UTF-8 text"))
-        })?;
+        let value = super::text_field(&mut field, TEXT_LIMIT).await?;
         match name.as_str() {
             "csrf" => form.csrf = value,
             "based_on" => form.based_on = value.parse().unwrap_or(-1),
@@ -370,7 +332,7 @@ pub async fn save(
         provision: form.provision.clone(),
         statement,
     };
-    match make_changes(
+    if let Err(error) = make_changes(
         &state,
         &signed.caller,
         &record,
@@ -380,27 +342,13 @@ pub async fn save(
     )
     .await
     {
-        Ok(_) => {}
-        Err(error)
-            if matches!(
-                error.status(),
-                StatusCode::CONFLICT | StatusCode::UNPROCESSABLE_ENTITY
-            ) =>
-        {
-            let message = if error.status() == StatusCode::CONFLICT {
-                "Someone changed the assessment since this page was loaded: here it is as it is now. Make your change again.".to_owned()
-            } else {
-                let mut message = error.detail().to_owned();
-                for place in error.places() {
-                    message.push_str(&format!(" — {}", place.message));
-                }
-                message
-            };
-            let mut response = show(&state, &signed, &id, Some(form.at), Some(message)).await?;
-            *response.status_mut() = error.status();
-            return Ok(response);
-        }
-        Err(error) => return Err(error.into()),
+        return match super::refusal(&error) {
+            Some((status, message)) => Ok(super::with_status(
+                show(&state, &signed, &id, Some(form.at), Some(message)).await?,
+                status,
+            )),
+            None => Err(error.into()),
+        };
     }
     let next = if form.go == "previous" {
         form.at.saturating_sub(1).max(1)

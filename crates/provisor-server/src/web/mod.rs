@@ -248,6 +248,115 @@ pub fn cross_site(headers: &HeaderMap) -> bool {
     }
 }
 
+/// An assessment a page shows, with its release and product.
+pub struct Shown {
+    /// The assessment.
+    pub record: provisor_store::AssessmentRecord,
+    /// Its release.
+    pub release: provisor_store::Release,
+    /// The release's product.
+    pub product: provisor_store::Product,
+}
+
+/// The assessment `id` if the person may read it (else not found), with its release and
+/// product.
+pub async fn shown(state: &AppState, signed: &Signed, id: &str) -> Result<Shown, PageError> {
+    let record =
+        crate::api::assessments::visible(state, &signed.caller, id, crate::auth::READERS).await?;
+    let store = state.store();
+    let release = store
+        .release(&record.release_id)
+        .await
+        .map_err(ApiError::from)?;
+    let product = store
+        .product(&release.product_id)
+        .await
+        .map_err(ApiError::from)?;
+    Ok(Shown {
+        record,
+        release,
+        product,
+    })
+}
+
+/// What a form's change was refused for, when the page can say it and let the person
+/// try again (the assessment moved on, or the change is invalid): the status and the
+/// message. Anything else is an error page.
+pub fn refusal(error: &ApiError) -> Option<(StatusCode, String)> {
+    match error.status() {
+        StatusCode::CONFLICT => Some((
+            StatusCode::CONFLICT,
+            "Someone changed the assessment since this page was loaded: here it is as it is now. Make your change again.".to_owned(),
+        )),
+        StatusCode::UNPROCESSABLE_ENTITY => {
+            let mut message = error.detail().to_owned();
+            for place in error.places() {
+                message.push_str(&format!(" — {}", place.message));
+            }
+            Some((StatusCode::UNPROCESSABLE_ENTITY, message))
+        }
+        _ => None,
+    }
+}
+
+/// A page shown again with a message, under the status that says why.
+pub fn with_status(mut response: Response, status: StatusCode) -> Response {
+    *response.status_mut() = status;
+    response
+}
+
+/// Reads a multipart form's text field, no further than `limit` bytes.
+pub async fn text_field(
+    field: &mut axum::extract::multipart::Field<'_>,
+    limit: usize,
+) -> Result<String, ApiError> {
+    let name = field.name().unwrap_or("").to_owned();
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field
+        .chunk()
+        .await
+        .map_err(|error| ApiError::bad_request(format!("the form could not be read: {error}")))?
+    {
+        if bytes.len() + chunk.len() > limit {
+            return Err(ApiError::too_large(format!(
+                "the form's field {name} is longer than {limit} bytes"
+            )));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    String::from_utf8(bytes)
+        .map_err(|_| ApiError::bad_request(format!("the form's field {name} is not UTF-8 text")))
+}
+
+/// Streams a multipart form's file field to a temporary file of the data directory,
+/// refusing it past the server's upload limit; returns the file and its size.
+pub async fn file_field(
+    state: &AppState,
+    field: &mut axum::extract::multipart::Field<'_>,
+) -> Result<(tempfile::NamedTempFile, u64), ApiError> {
+    use tokio::io::AsyncWriteExt;
+    let limit = state.config().max_upload;
+    let temporary = tempfile::NamedTempFile::new_in(crate::api::assessments::temporary_dir(state)?)
+        .map_err(ApiError::internal)?;
+    let mut file = tokio::fs::File::from_std(temporary.reopen().map_err(ApiError::internal)?);
+    let mut received = 0u64;
+    while let Some(chunk) = field.chunk().await.map_err(|error| {
+        ApiError::bad_request(format!(
+            "the upload broke off after {received} bytes: {error}"
+        ))
+    })? {
+        received += chunk.len() as u64;
+        if received > limit {
+            return Err(ApiError::too_large(format!(
+                "the file is larger than the server's limit of {limit} bytes (provisor serve --max-upload)"
+            )));
+        }
+        file.write_all(&chunk).await.map_err(ApiError::internal)?;
+    }
+    file.flush().await.map_err(ApiError::internal)?;
+    Ok((temporary, received))
+}
+
 /// Renders a template as a page.
 pub fn render(template: &impl Template) -> Response {
     match template.render() {

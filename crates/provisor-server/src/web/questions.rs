@@ -13,10 +13,10 @@ use provisor_engine::{AnswerEdit, AnswerSource, FileEdit};
 use serde::Deserialize;
 
 use super::{Nav, PageError, Signed, render, see_other};
+use crate::AppState;
 use crate::api::assessments::{judged_revision, visible};
 use crate::api::changes::make_changes;
 use crate::auth::{READERS, WRITERS};
-use crate::{ApiError, AppState};
 
 /// One question in the list of all.
 pub struct Step {
@@ -68,16 +68,11 @@ async fn show(
     at: Option<usize>,
     message: Option<String>,
 ) -> Result<Response, PageError> {
-    let record = visible(state, &signed.caller, id, READERS).await?;
-    let store = state.store();
-    let release = store
-        .release(&record.release_id)
-        .await
-        .map_err(ApiError::from)?;
-    let product = store
-        .product(&release.product_id)
-        .await
-        .map_err(ApiError::from)?;
+    let super::Shown {
+        record,
+        release,
+        product,
+    } = super::shown(state, signed, id).await?;
     let judged = judged_revision(state, &record, None).await?;
     let assessment = &judged.assessment;
     let states = &assessment.conditions;
@@ -216,7 +211,7 @@ pub async fn answer(
         id: form.condition.clone(),
         answer,
     };
-    match make_changes(
+    if let Err(error) = make_changes(
         &state,
         &signed.caller,
         &record,
@@ -226,30 +221,13 @@ pub async fn answer(
     )
     .await
     {
-        Ok(_) => {}
-        Err(error) if error.status() == StatusCode::CONFLICT => {
-            let mut response = show(
-                &state,
-                &signed,
-                &id,
-                Some(form.at),
-                Some("Someone changed the assessment since this page was loaded: here it is as it is now. Give your answer again.".to_owned()),
-            )
-            .await?;
-            *response.status_mut() = StatusCode::CONFLICT;
-            return Ok(response);
-        }
-        Err(error) if error.status() == StatusCode::UNPROCESSABLE_ENTITY => {
-            // What the engine said of the answer: the contradiction, in its words.
-            let mut message = error.detail().to_owned();
-            for place in error.places() {
-                message.push_str(&format!(" — {}", place.message));
-            }
-            let mut response = show(&state, &signed, &id, Some(form.at), Some(message)).await?;
-            *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-            return Ok(response);
-        }
-        Err(error) => return Err(error.into()),
+        return match super::refusal(&error) {
+            Some((status, message)) => Ok(super::with_status(
+                show(&state, &signed, &id, Some(form.at), Some(message)).await?,
+                status,
+            )),
+            None => Err(error.into()),
+        };
     }
     let next = if form.go == "previous" {
         form.at.saturating_sub(1).max(1)

@@ -7,20 +7,16 @@
 use askama::Template;
 use axum::Form;
 use axum::extract::{Multipart, Path, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use provisor_engine::{AcceptanceKind, Date, FileEdit, Outcome};
 use provisor_store::JobsOf;
 use serde::Deserialize;
-use tokio::io::AsyncWriteExt;
 
 use super::{Nav, PageError, Signed, render, see_other};
-use crate::api::assessments::{
-    humantime_rfc3339, judged_revision, store_file, temporary_dir, visible,
-};
+use crate::api::assessments::{humantime_rfc3339, judged_revision, store_file, visible};
 use crate::api::changes::make_changes;
 use crate::api::jobs::scan_firmware;
-use crate::auth::{READERS, WRITERS};
+use crate::auth::WRITERS;
 use crate::{ApiError, AppState};
 
 /// A job's row.
@@ -64,16 +60,12 @@ async fn show(
     id: &str,
     message: Option<String>,
 ) -> Result<Response, PageError> {
-    let record = visible(state, &signed.caller, id, READERS).await?;
+    let super::Shown {
+        record,
+        release,
+        product,
+    } = super::shown(state, signed, id).await?;
     let store = state.store();
-    let release = store
-        .release(&record.release_id)
-        .await
-        .map_err(ApiError::from)?;
-    let product = store
-        .product(&release.product_id)
-        .await
-        .map_err(ApiError::from)?;
     let jobs: Vec<JobRow> = store
         .jobs_of(JobsOf::Assessment(&record.id), 50)
         .await
@@ -172,47 +164,16 @@ pub async fn upload(
 ) -> Result<Response, PageError> {
     let mut csrf = String::new();
     let mut image: Option<(String, tempfile::NamedTempFile)> = None;
-    let limit = state.config().max_upload;
     while let Some(mut field) = multipart
         .next_field()
         .await
         .map_err(|error| ApiError::bad_request(format!("the form could not be read: {error}")))?
     {
         match field.name().unwrap_or("") {
-            "csrf" => {
-                let mut bytes = Vec::new();
-                while let Some(chunk) = field.chunk().await.map_err(|error| {
-                    ApiError::bad_request(format!("the form could not be read: {error}"))
-                })? {
-                    if bytes.len() + chunk.len() > 256 {
-                        return Err(ApiError::bad_request("the form's token is too long").into());
-                    }
-                    bytes.extend_from_slice(&chunk);
-                }
-                csrf = String::from_utf8_lossy(&bytes).into_owned();
-            }
+            "csrf" => csrf = super::text_field(&mut field, 256).await?,
             "image" => {
                 let name = field.file_name().unwrap_or("firmware.bin").to_owned();
-                let temporary = tempfile::NamedTempFile::new_in(temporary_dir(&state)?)
-                    .map_err(ApiError::internal)?;
-                let mut file =
-                    tokio::fs::File::from_std(temporary.reopen().map_err(ApiError::internal)?);
-                let mut received = 0u64;
-                while let Some(chunk) = field.chunk().await.map_err(|error| {
-                    ApiError::bad_request(format!(
-                        "the upload broke off after {received} bytes: {error}"
-                    ))
-                })? {
-                    received += chunk.len() as u64;
-                    if received > limit {
-                        return Err(ApiError::too_large(format!(
-                            "the image is larger than the server's limit of {limit} bytes"
-                        ))
-                        .into());
-                    }
-                    file.write_all(&chunk).await.map_err(ApiError::internal)?;
-                }
-                file.flush().await.map_err(ApiError::internal)?;
+                let (temporary, _) = super::file_field(&state, &mut field).await?;
                 image = Some((name, temporary));
             }
             _ => {}
@@ -347,16 +308,12 @@ pub async fn triage(
     .await
     {
         Ok(_) => Ok(see_other(&format!("/assessments/{id}/scans"))),
-        Err(error)
-            if matches!(
-                error.status(),
-                StatusCode::CONFLICT | StatusCode::UNPROCESSABLE_ENTITY
-            ) =>
-        {
-            let mut response = show(&state, &signed, &id, Some(error.detail().to_owned())).await?;
-            *response.status_mut() = error.status();
-            Ok(response)
-        }
-        Err(error) => Err(error.into()),
+        Err(error) => match super::refusal(&error) {
+            Some((status, message)) => Ok(super::with_status(
+                show(&state, &signed, &id, Some(message)).await?,
+                status,
+            )),
+            None => Err(error.into()),
+        },
     }
 }

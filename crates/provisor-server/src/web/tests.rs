@@ -5,17 +5,16 @@
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use provisor_engine::{Applicability, FileEdit, TestEdit, TestState, TestVerdict};
 use serde::Deserialize;
 
 use super::{Nav, PageError, Signed, render, see_other};
+use crate::AppState;
 use crate::api::assessments::{judged_revision, visible};
 use crate::api::changes::make_changes;
-use crate::auth::{READERS, WRITERS};
+use crate::auth::WRITERS;
 use crate::judge::today;
-use crate::{ApiError, AppState};
 
 /// A test case's row.
 pub struct CaseRow {
@@ -62,16 +61,11 @@ async fn show(
     id: &str,
     message: Option<String>,
 ) -> Result<Response, PageError> {
-    let record = visible(state, &signed.caller, id, READERS).await?;
-    let store = state.store();
-    let release = store
-        .release(&record.release_id)
-        .await
-        .map_err(ApiError::from)?;
-    let product = store
-        .product(&release.product_id)
-        .await
-        .map_err(ApiError::from)?;
+    let super::Shown {
+        record,
+        release,
+        product,
+    } = super::shown(state, signed, id).await?;
     let judged = judged_revision(state, &record, None).await?;
     let assessment = &judged.assessment;
     let (mut total, mut recorded, mut proposed) = (0, 0, 0);
@@ -244,20 +238,12 @@ pub async fn save(
     .await
     {
         Ok(_) => Ok(see_other(&format!("/assessments/{id}/tests"))),
-        Err(error)
-            if matches!(
-                error.status(),
-                StatusCode::CONFLICT | StatusCode::UNPROCESSABLE_ENTITY
-            ) =>
-        {
-            let mut message = error.detail().to_owned();
-            for place in error.places() {
-                message.push_str(&format!(" — {}", place.message));
-            }
-            let mut response = show(&state, &signed, &id, Some(message)).await?;
-            *response.status_mut() = error.status();
-            Ok(response)
-        }
-        Err(error) => Err(error.into()),
+        Err(error) => match super::refusal(&error) {
+            Some((status, message)) => Ok(super::with_status(
+                show(&state, &signed, &id, Some(message)).await?,
+                status,
+            )),
+            None => Err(error.into()),
+        },
     }
 }
