@@ -125,20 +125,13 @@ struct CodePage {
     next: String,
 }
 
-fn csrf(pending: &Pending) -> String {
-    match &pending.caller.via {
-        Via::Session { session, .. } => session.csrf_token.clone(),
-        Via::Token(_) => String::new(),
-    }
-}
-
 /// The form for the authenticator code a session owes.
 pub async fn code_page(pending: Pending, Query(query): Query<Next>) -> Response {
     render(&CodePage {
         nav: Nav::anonymous(),
         message: None,
         login: pending.caller.user.login.clone(),
-        csrf: csrf(&pending),
+        csrf: super::csrf_of(&pending.caller),
         next: query.next,
     })
 }
@@ -177,7 +170,7 @@ pub async fn code(
                         .to_owned()
                 }),
                 login: pending.caller.user.login.clone(),
-                csrf: csrf(&pending),
+                csrf: super::csrf_of(&pending.caller),
                 next: form.next,
             });
             *response.status_mut() = error.status();
@@ -234,7 +227,7 @@ fn enrol_page_of(pending: &Pending, next: String, message: Option<String>) -> Re
             },
             qr_svg: qr_code(&secret.uri),
             secret: secret.secret,
-            csrf: csrf(pending),
+            csrf: super::csrf_of(&pending.caller),
             next,
         }),
         Err(error) => PageError::from(error).into_response(),

@@ -5,14 +5,13 @@
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use provisor_engine::Verdict;
 use provisor_store::Role;
 use serde::Deserialize;
 
 use super::{Nav, PageError, Signed, render, see_other};
-use crate::api::assessments::{context, humantime_rfc3339, issue, judged_revision, visible};
+use crate::api::assessments::{context, issue, judged_revision, visible};
 use crate::api::review::record_review;
 use crate::auth::{ISSUERS, READERS};
 use crate::{ApiError, AppState};
@@ -71,12 +70,6 @@ pub struct HistoryRow {
     by: String,
     when: String,
     note: String,
-}
-
-/// A time for people: `2026-11-30 14:58` (UTC).
-fn when(ms: i64) -> String {
-    let text = humantime_rfc3339(ms);
-    text.get(..16).unwrap_or(&text).replace('T', " ")
 }
 
 /// The report formats offered, with their names for people.
@@ -138,8 +131,7 @@ async fn show(
     message: Option<String>,
     notice: Option<String>,
 ) -> Result<Response, PageError> {
-    let state = state.clone();
-    let record = visible(&state, &signed.caller, id, READERS).await?;
+    let record = visible(state, &signed.caller, id, READERS).await?;
     let store = state.store();
     let release = store
         .release(&record.release_id)
@@ -149,7 +141,7 @@ async fn show(
         .product(&release.product_id)
         .await
         .map_err(ApiError::from)?;
-    let judged = judged_revision(&state, &record, None).await?;
+    let judged = judged_revision(state, &record, None).await?;
     let assessment = &judged.assessment;
     let document = provisor_report::document(assessment, &context(&record));
     let mut rows: Vec<(u8, usize, ProvisionRow)> = assessment
@@ -207,7 +199,7 @@ async fn show(
         history.push(HistoryRow {
             revision: revision.revision,
             by,
-            when: when(revision.created_at),
+            when: super::when(revision.created_at),
             note: revision.note,
         });
     }
@@ -220,7 +212,7 @@ async fn show(
             id: report.id,
             format: report.format,
             revision: report.revision,
-            when: when(report.issued_at),
+            when: super::when(report.issued_at),
         })
         .collect();
     Ok(render(&AssessmentPage {
@@ -299,18 +291,13 @@ pub async fn review(
             "/assessments/{id}?reviewed={}",
             super::encode(&form.decision)
         ))),
-        Err(error)
-            if matches!(
-                error.status(),
-                StatusCode::CONFLICT | StatusCode::UNPROCESSABLE_ENTITY
-            ) =>
-        {
-            let mut response =
-                show(&state, &signed, &id, Some(error.detail().to_owned()), None).await?;
-            *response.status_mut() = error.status();
-            Ok(response)
-        }
-        Err(error) => Err(error.into()),
+        Err(error) => match super::refusal(&error) {
+            Some((status, message)) => Ok(super::with_status(
+                show(&state, &signed, &id, Some(message), None).await?,
+                status,
+            )),
+            None => Err(error.into()),
+        },
     }
 }
 

@@ -357,6 +357,12 @@ pub async fn file_field(
     Ok((temporary, received))
 }
 
+/// A time for people: `2026-11-30 14:58` (UTC).
+pub fn when(ms: i64) -> String {
+    let text = crate::api::assessments::humantime_rfc3339(ms);
+    text.get(..16).unwrap_or(&text).replace('T', " ")
+}
+
 /// Renders a template as a page.
 pub fn render(template: &impl Template) -> Response {
     match template.render() {

@@ -16,7 +16,7 @@ use super::{Nav, PageError, Signed, render, see_other};
 use crate::AppState;
 use crate::api::assessments::{judged_revision, visible};
 use crate::api::changes::make_changes;
-use crate::auth::{READERS, WRITERS};
+use crate::auth::WRITERS;
 
 /// One question in the list of all.
 pub struct Step {
@@ -234,15 +234,10 @@ pub async fn answer(
     } else {
         form.at + 1
     };
-    let judged_count = {
-        let record = visible(&state, &signed.caller, &id, READERS).await?;
-        judged_revision(&state, &record, None)
-            .await?
-            .assessment
-            .conditions
-            .len()
-    };
-    if next > judged_count {
+    // The questions are the edition's conditions: no second judgement to count them.
+    let count =
+        provisor_catalog::edition(&record.edition).map_or(0, |catalog| catalog.conditions.len());
+    if next > count {
         return Ok(see_other(&format!("/assessments/{id}")).into_response());
     }
     Ok(see_other(&format!("/assessments/{id}/questions?at={next}")))

@@ -13,7 +13,7 @@ use provisor_store::JobsOf;
 use serde::Deserialize;
 
 use super::{Nav, PageError, Signed, render, see_other};
-use crate::api::assessments::{humantime_rfc3339, judged_revision, store_file, visible};
+use crate::api::assessments::{judged_revision, store_file, visible};
 use crate::api::changes::make_changes;
 use crate::api::jobs::scan_firmware;
 use crate::auth::WRITERS;
@@ -85,10 +85,7 @@ async fn show(
                 .and_then(|value| value.as_str().map(str::to_owned))
                 .unwrap_or_default(),
             progress: job.error.clone().unwrap_or(job.progress.clone()),
-            when: {
-                let text = humantime_rfc3339(job.created_at);
-                text.get(..16).unwrap_or(&text).replace('T', " ")
-            },
+            when: super::when(job.created_at),
             id: job.id,
         })
         .collect();

@@ -42,124 +42,126 @@ async fn form(
 
 #[tokio::test]
 async fn pages_send_strangers_to_log_in_and_refuse_forged_forms() {
-    let server = servers().await.remove(0);
-    let state = &server.state;
-    let world = world(state).await;
+    for server in servers().await {
+        let state = &server.state;
+        let world = world(state).await;
 
-    let answer = get(state, "/portfolio?q=cam", &Credentials::default()).await;
-    assert_eq!(answer.status, StatusCode::SEE_OTHER);
-    assert_eq!(
-        answer.headers[header::LOCATION],
-        "/login?next=/portfolio%3Fq%3Dcam"
-    );
-    let login = get(state, "/login", &Credentials::default()).await;
-    login.expect(StatusCode::OK);
-    assert!(
-        login.headers[header::CONTENT_SECURITY_POLICY]
-            .to_str()
-            .unwrap()
-            .contains("script-src 'self'")
-    );
-    assert!(!login.text().contains("<script"));
-    let missing = get(state, "/no/such/page", &Credentials::default()).await;
-    missing.expect(StatusCode::NOT_FOUND);
-    assert!(missing.text().contains("<h1>Not found</h1>"));
+        let answer = get(state, "/portfolio?q=cam", &Credentials::default()).await;
+        assert_eq!(answer.status, StatusCode::SEE_OTHER);
+        assert_eq!(
+            answer.headers[header::LOCATION],
+            "/login?next=/portfolio%3Fq%3Dcam"
+        );
+        let login = get(state, "/login", &Credentials::default()).await;
+        login.expect(StatusCode::OK);
+        assert!(
+            login.headers[header::CONTENT_SECURITY_POLICY]
+                .to_str()
+                .unwrap()
+                .contains("script-src 'self'")
+        );
+        assert!(!login.text().contains("<script"));
+        let missing = get(state, "/no/such/page", &Credentials::default()).await;
+        missing.expect(StatusCode::NOT_FOUND);
+        assert!(missing.text().contains("<h1>Not found</h1>"));
 
-    // The editor's session: the portfolio shows its release.
-    let cookie = world.editor.cookie.clone().unwrap();
-    let page = get(state, "/portfolio", &world.editor).await;
-    page.expect(StatusCode::OK);
-    assert!(page.text().contains("SmartCam"), "{}", page.text());
-    assert!(page.text().contains(&format!(
-        "name=\"csrf\" value=\"{}\"",
-        world.editor.csrf.clone().unwrap()
-    )));
+        // The editor's session: the portfolio shows its release.
+        let cookie = world.editor.cookie.clone().unwrap();
+        let page = get(state, "/portfolio", &world.editor).await;
+        page.expect(StatusCode::OK);
+        assert!(page.text().contains("SmartCam"), "{}", page.text());
+        assert!(page.text().contains(&format!(
+            "name=\"csrf\" value=\"{}\"",
+            world.editor.csrf.clone().unwrap()
+        )));
 
-    // A login form from another site, a logout without the session's token: refused.
-    let (status, _, _) = form(
-        state,
-        "/login",
-        None,
-        "login=editor&password=x",
-        "cross-site",
-    )
-    .await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, _, body) =
-        form(state, "/logout", Some(&cookie), "csrf=wrong", "same-origin").await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
-    get(state, "/portfolio", &world.editor)
-        .await
-        .expect(StatusCode::OK);
-    let (status, headers, _) = form(
-        state,
-        "/logout",
-        Some(&cookie),
-        &format!("csrf={}", world.editor.csrf.clone().unwrap()),
-        "same-origin",
-    )
-    .await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
-    assert!(
-        headers[header::SET_COOKIE]
-            .to_str()
-            .unwrap()
-            .contains("Max-Age=0")
-    );
-    assert_eq!(
-        get(state, "/portfolio", &world.editor).await.status,
-        StatusCode::SEE_OTHER
-    );
+        // A login form from another site, a logout without the session's token: refused.
+        let (status, _, _) = form(
+            state,
+            "/login",
+            None,
+            "login=editor&password=x",
+            "cross-site",
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, _, body) =
+            form(state, "/logout", Some(&cookie), "csrf=wrong", "same-origin").await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+        get(state, "/portfolio", &world.editor)
+            .await
+            .expect(StatusCode::OK);
+        let (status, headers, _) = form(
+            state,
+            "/logout",
+            Some(&cookie),
+            &format!("csrf={}", world.editor.csrf.clone().unwrap()),
+            "same-origin",
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert!(
+            headers[header::SET_COOKIE]
+                .to_str()
+                .unwrap()
+                .contains("Max-Age=0")
+        );
+        assert_eq!(
+            get(state, "/portfolio", &world.editor).await.status,
+            StatusCode::SEE_OTHER
+        );
 
-    // A wrong password on the form is the login page again, with the message.
-    let (status, _, body) = form(
-        state,
-        "/login",
-        None,
-        "login=viewer&password=wrong&next=%2Fportfolio",
-        "same-origin",
-    )
-    .await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED);
-    assert!(body.contains("Wrong login or password."), "{body}");
-    // `next` cannot send anyone to another site.
-    let (status, headers, _) = form(
-        state,
-        "/login",
-        None,
-        &format!(
-            "login=viewer&password={}&next=%2F%2Fevil.example%2F",
-            crate::PASSWORD.replace(' ', "+")
-        ),
-        "same-origin",
-    )
-    .await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
-    assert_eq!(headers[header::LOCATION], "/portfolio");
+        // A wrong password on the form is the login page again, with the message.
+        let (status, _, body) = form(
+            state,
+            "/login",
+            None,
+            "login=viewer&password=wrong&next=%2Fportfolio",
+            "same-origin",
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert!(body.contains("Wrong login or password."), "{body}");
+        // `next` cannot send anyone to another site.
+        let (status, headers, _) = form(
+            state,
+            "/login",
+            None,
+            &format!(
+                "login=viewer&password={}&next=%2F%2Fevil.example%2F",
+                crate::PASSWORD.replace(' ', "+")
+            ),
+            "same-origin",
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert_eq!(headers[header::LOCATION], "/portfolio");
+    }
 }
 
 /// An assessment's page shows its decision to those who may read it; to anyone else,
 /// another organisation's assessment id is a page that is not there.
 #[tokio::test]
 async fn an_assessment_page_is_not_found_for_strangers() {
-    let server = servers().await.remove(0);
-    let state = &server.state;
-    let world = world(state).await;
-    let imported = import(state, &world.editor, &world.release, smartcam_bundle()).await;
-    imported.expect(StatusCode::CREATED);
-    let id = imported.json()["id"].as_str().unwrap().to_owned();
-    let page = get(state, &format!("/assessments/{id}"), &world.viewer).await;
-    page.expect(StatusCode::OK);
-    let html = page.text();
-    assert!(html.contains("class=\"decision no\""), "{html}");
-    assert!(html.contains("5.6-4A"));
-    // The portfolio links to it.
-    let portfolio = get(state, "/portfolio", &world.viewer).await.text();
-    assert!(portfolio.contains(&format!("href=\"/assessments/{id}\"")));
-    for who in [&world.stranger, &world.assessor] {
-        let refused = get(state, &format!("/assessments/{id}"), who).await;
-        refused.expect(StatusCode::NOT_FOUND);
-        assert!(!refused.text().contains("5.6-4A"));
+    for server in servers().await {
+        let state = &server.state;
+        let world = world(state).await;
+        let imported = import(state, &world.editor, &world.release, smartcam_bundle()).await;
+        imported.expect(StatusCode::CREATED);
+        let id = imported.json()["id"].as_str().unwrap().to_owned();
+        let page = get(state, &format!("/assessments/{id}"), &world.viewer).await;
+        page.expect(StatusCode::OK);
+        let html = page.text();
+        assert!(html.contains("class=\"decision no\""), "{html}");
+        assert!(html.contains("5.6-4A"));
+        // The portfolio links to it.
+        let portfolio = get(state, "/portfolio", &world.viewer).await.text();
+        assert!(portfolio.contains(&format!("href=\"/assessments/{id}\"")));
+        for who in [&world.stranger, &world.assessor] {
+            let refused = get(state, &format!("/assessments/{id}"), who).await;
+            refused.expect(StatusCode::NOT_FOUND);
+            assert!(!refused.text().contains("5.6-4A"));
+        }
     }
 }
 
@@ -167,81 +169,82 @@ async fn an_assessment_page_is_not_found_for_strangers() {
 /// and a form of an older revision is shown again with what changed.
 #[tokio::test]
 async fn the_questionnaire_writes_answers_as_revisions() {
-    let server = servers().await.remove(0);
-    let state = &server.state;
-    let world = world(state).await;
-    let imported = import(state, &world.editor, &world.release, smartcam_bundle()).await;
-    let id = imported.json()["id"].as_str().unwrap().to_owned();
-    let page = get(
-        state,
-        &format!("/assessments/{id}/questions?at=2"),
-        &world.viewer,
-    )
-    .await;
-    page.expect(StatusCode::OK);
-    assert!(page.text().contains("Question 2 of"));
-    let uri = format!("/assessments/{id}/questions");
-    let editor = world.editor.cookie.clone().unwrap();
-    let csrf = world.editor.csrf.clone().unwrap();
-    let (status, headers, body) = form(
-        state,
-        &uri,
-        Some(&editor),
-        &format!("csrf={csrf}&based_on=1&condition=3&at=2&answer=no&note=none+at+all&go=next"),
-        "same-origin",
-    )
-    .await;
-    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
-    assert_eq!(
-        headers[header::LOCATION],
-        format!("/assessments/{id}/questions?at=3")
-    );
-    let text = get(
-        state,
-        &format!("/api/v1/assessments/{id}/files/assessment-v3.1.3.toml"),
-        &world.viewer,
-    )
-    .await
-    .text();
-    assert!(
-        text.contains("3 = { answer = false, note = \"none at all\" }"),
-        "{text}"
-    );
-    // An answer the others contradict is refused with the engine's reason.
-    let (status, _, body) = form(
-        state,
-        &uri,
-        Some(&editor),
-        &format!("csrf={csrf}&based_on=2&condition=12&at=2&answer=no&go=next"),
-        "same-origin",
-    )
-    .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(body.contains("role=\"alert\""), "{body}");
-    // The same form again is of revision 1, which is gone.
-    let (status, _, body) = form(
-        state,
-        &uri,
-        Some(&editor),
-        &format!("csrf={csrf}&based_on=1&condition=3&at=2&answer=yes&go=next"),
-        "same-origin",
-    )
-    .await;
-    assert_eq!(status, StatusCode::CONFLICT);
-    assert!(body.contains("Someone changed the assessment"), "{body}");
-    let viewer = world.viewer.cookie.clone().unwrap();
-    let (status, _, _) = form(
-        state,
-        &uri,
-        Some(&viewer),
-        &format!(
-            "csrf={}&based_on=2&condition=12&at=2&answer=yes&go=next",
-            world.viewer.csrf.clone().unwrap()
-        ),
-        "same-origin",
-    )
-    .await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
+    for server in servers().await {
+        let state = &server.state;
+        let world = world(state).await;
+        let imported = import(state, &world.editor, &world.release, smartcam_bundle()).await;
+        let id = imported.json()["id"].as_str().unwrap().to_owned();
+        let page = get(
+            state,
+            &format!("/assessments/{id}/questions?at=2"),
+            &world.viewer,
+        )
+        .await;
+        page.expect(StatusCode::OK);
+        assert!(page.text().contains("Question 2 of"));
+        let uri = format!("/assessments/{id}/questions");
+        let editor = world.editor.cookie.clone().unwrap();
+        let csrf = world.editor.csrf.clone().unwrap();
+        let (status, headers, body) = form(
+            state,
+            &uri,
+            Some(&editor),
+            &format!("csrf={csrf}&based_on=1&condition=3&at=2&answer=no&note=none+at+all&go=next"),
+            "same-origin",
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+        assert_eq!(
+            headers[header::LOCATION],
+            format!("/assessments/{id}/questions?at=3")
+        );
+        let text = get(
+            state,
+            &format!("/api/v1/assessments/{id}/files/assessment-v3.1.3.toml"),
+            &world.viewer,
+        )
+        .await
+        .text();
+        assert!(
+            text.contains("3 = { answer = false, note = \"none at all\" }"),
+            "{text}"
+        );
+        // An answer the others contradict is refused with the engine's reason.
+        let (status, _, body) = form(
+            state,
+            &uri,
+            Some(&editor),
+            &format!("csrf={csrf}&based_on=2&condition=12&at=2&answer=no&go=next"),
+            "same-origin",
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(body.contains("role=\"alert\""), "{body}");
+        // The same form again is of revision 1, which is gone.
+        let (status, _, body) = form(
+            state,
+            &uri,
+            Some(&editor),
+            &format!("csrf={csrf}&based_on=1&condition=3&at=2&answer=yes&go=next"),
+            "same-origin",
+        )
+        .await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        assert!(body.contains("Someone changed the assessment"), "{body}");
+        let viewer = world.viewer.cookie.clone().unwrap();
+        let (status, _, _) = form(
+            state,
+            &uri,
+            Some(&viewer),
+            &format!(
+                "csrf={}&based_on=2&condition=12&at=2&answer=yes&go=next",
+                world.viewer.csrf.clone().unwrap()
+            ),
+            "same-origin",
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+    }
 }
 
 /// The ICS form (multipart) saves a statement with an uploaded file as its evidence in
@@ -249,92 +252,93 @@ async fn the_questionnaire_writes_answers_as_revisions() {
 /// statement but no form.
 #[tokio::test]
 async fn an_ics_statement_is_saved_with_its_uploaded_evidence() {
-    let server = servers().await.remove(0);
-    let state = &server.state;
-    let world = world(state).await;
-    let imported = import(state, &world.editor, &world.release, smartcam_bundle()).await;
-    let id = imported.json()["id"].as_str().unwrap().to_owned();
-    let page = get(state, &format!("/assessments/{id}/ics?at=2"), &world.editor).await;
-    page.expect(StatusCode::OK);
-    assert!(page.text().contains("enctype=\"multipart/form-data\""));
-    let viewer_page = get(state, &format!("/assessments/{id}/ics?at=2"), &world.viewer).await;
-    viewer_page.expect(StatusCode::OK);
-    assert!(
-        !viewer_page
-            .text()
-            .contains("<form method=\"post\" action=\"/assessments/")
-    );
+    for server in servers().await {
+        let state = &server.state;
+        let world = world(state).await;
+        let imported = import(state, &world.editor, &world.release, smartcam_bundle()).await;
+        let id = imported.json()["id"].as_str().unwrap().to_owned();
+        let page = get(state, &format!("/assessments/{id}/ics?at=2"), &world.editor).await;
+        page.expect(StatusCode::OK);
+        assert!(page.text().contains("enctype=\"multipart/form-data\""));
+        let viewer_page = get(state, &format!("/assessments/{id}/ics?at=2"), &world.viewer).await;
+        viewer_page.expect(StatusCode::OK);
+        assert!(
+            !viewer_page
+                .text()
+                .contains("<form method=\"post\" action=\"/assessments/")
+        );
 
-    let boundary = "provisor-test-boundary";
-    let field = |name: &str, value: &str| {
-        format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
-        )
-    };
-    let mut body = String::new();
-    body.push_str(&field("csrf", &world.editor.csrf.clone().unwrap()));
-    body.push_str(&field("based_on", "1"));
-    body.push_str(&field("provision", "5.1-1"));
-    body.push_str(&field("at", "2"));
-    body.push_str(&field("support", "yes"));
-    body.push_str(&field("detail", "Unique per unit."));
-    body.push_str(&field("evidence", "evidence/password-provisioning.md"));
-    body.push_str(&format!(
+        let boundary = "provisor-test-boundary";
+        let field = |name: &str, value: &str| {
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+        };
+        let mut body = String::new();
+        body.push_str(&field("csrf", &world.editor.csrf.clone().unwrap()));
+        body.push_str(&field("based_on", "1"));
+        body.push_str(&field("provision", "5.1-1"));
+        body.push_str(&field("at", "2"));
+        body.push_str(&field("support", "yes"));
+        body.push_str(&field("detail", "Unique per unit."));
+        body.push_str(&field("evidence", "evidence/password-provisioning.md"));
+        body.push_str(&format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"upload\"; filename=\"../../etc/label photo.txt\"\r\nContent-Type: text/plain\r\n\r\nthe label\r\n--{boundary}--\r\n"
     ));
-    let mut request = Request::builder()
-        .method(Method::POST)
-        .uri(format!("/assessments/{id}/ics"))
-        .header(
-            header::CONTENT_TYPE,
-            format!("multipart/form-data; boundary={boundary}"),
+        let mut request = Request::builder()
+            .method(Method::POST)
+            .uri(format!("/assessments/{id}/ics"))
+            .header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .header(
+                header::COOKIE,
+                format!("provisor_session={}", world.editor.cookie.clone().unwrap()),
+            )
+            .body(Body::from(body))
+            .unwrap();
+        request
+            .extensions_mut()
+            .insert(ConnectInfo(CLIENT.parse::<std::net::SocketAddr>().unwrap()));
+        let response = provisor_server::app(state.clone())
+            .oneshot(request)
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        let record = get(state, &format!("/api/v1/assessments/{id}"), &world.viewer)
+            .await
+            .json();
+        assert_eq!(record["current_revision"], 2);
+        let files: Vec<String> = record["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|file| file["path"].as_str().unwrap().to_owned())
+            .collect();
+        assert!(
+            files.contains(&"evidence/label-photo.txt".to_owned()),
+            "{files:?}"
+        );
+        let text = get(
+            state,
+            &format!("/api/v1/assessments/{id}/files/assessment-v3.1.3.toml"),
+            &world.viewer,
         )
-        .header(
-            header::COOKIE,
-            format!("provisor_session={}", world.editor.cookie.clone().unwrap()),
-        )
-        .body(Body::from(body))
-        .unwrap();
-    request
-        .extensions_mut()
-        .insert(ConnectInfo(CLIENT.parse::<std::net::SocketAddr>().unwrap()));
-    let response = provisor_server::app(state.clone())
-        .oneshot(request)
         .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    let record = get(state, &format!("/api/v1/assessments/{id}"), &world.viewer)
-        .await
-        .json();
-    assert_eq!(record["current_revision"], 2);
-    let files: Vec<String> = record["files"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|file| file["path"].as_str().unwrap().to_owned())
-        .collect();
-    assert!(
-        files.contains(&"evidence/label-photo.txt".to_owned()),
-        "{files:?}"
-    );
-    let text = get(
-        state,
-        &format!("/api/v1/assessments/{id}/files/assessment-v3.1.3.toml"),
-        &world.viewer,
-    )
-    .await
-    .text();
-    assert!(text.contains(
+        .text();
+        assert!(text.contains(
         "[provision.\"5.1-1\"]\nsupport = \"yes\"\ndetail = \"Unique per unit.\"\nevidence = [\"evidence/password-provisioning.md\", \"evidence/label-photo.txt\"]\n"
     ), "{text}");
-    let uploaded = get(
-        state,
-        &format!("/api/v1/assessments/{id}/files/evidence/label-photo.txt"),
-        &world.viewer,
-    )
-    .await;
-    uploaded.expect(StatusCode::OK);
-    assert_eq!(uploaded.text(), "the label");
+        let uploaded = get(
+            state,
+            &format!("/api/v1/assessments/{id}/files/evidence/label-photo.txt"),
+            &world.viewer,
+        )
+        .await;
+        uploaded.expect(StatusCode::OK);
+        assert_eq!(uploaded.text(), "the label");
+    }
 }
 
 /// A new product through the form: an editor makes it with its first release; a
@@ -342,129 +346,131 @@ async fn an_ics_statement_is_saved_with_its_uploaded_evidence() {
 /// forged manufacturer id is refused.
 #[tokio::test]
 async fn products_are_made_through_the_form_by_editors_only() {
-    let server = servers().await.remove(0);
-    let state = &server.state;
-    let world = world(state).await;
-    get(state, "/products/new", &world.editor)
-        .await
-        .expect(StatusCode::OK);
-    get(state, "/products/new", &world.viewer)
-        .await
-        .expect(StatusCode::FORBIDDEN);
-    assert!(
-        !get(state, "/portfolio", &world.viewer)
+    for server in servers().await {
+        let state = &server.state;
+        let world = world(state).await;
+        get(state, "/products/new", &world.editor)
             .await
-            .text()
-            .contains("/products/new")
-    );
-    let editor = world.editor.cookie.clone().unwrap();
-    let csrf = world.editor.csrf.clone().unwrap();
-    let post = |body: String| {
-        let editor = editor.clone();
-        async move { form(state, "/products", Some(&editor), &body, "same-origin").await }
-    };
-    let (status, headers, body) = post(format!(
+            .expect(StatusCode::OK);
+        get(state, "/products/new", &world.viewer)
+            .await
+            .expect(StatusCode::FORBIDDEN);
+        assert!(
+            !get(state, "/portfolio", &world.viewer)
+                .await
+                .text()
+                .contains("/products/new")
+        );
+        let editor = world.editor.cookie.clone().unwrap();
+        let csrf = world.editor.csrf.clone().unwrap();
+        let post = |body: String| {
+            let editor = editor.clone();
+            async move { form(state, "/products", Some(&editor), &body, "same-origin").await }
+        };
+        let (status, headers, body) = post(format!(
         "csrf={csrf}&organisation={}&name=Doorbell&model=D10&version=1.0.4&support_period_end=2031-01-31",
         world.acme
     ))
     .await;
-    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
-    let release = headers[header::LOCATION].to_str().unwrap().to_owned();
-    assert!(release.starts_with("/releases/rel_"));
-    let page = get(state, &release, &world.viewer).await;
-    page.expect(StatusCode::OK);
-    assert!(page.text().contains("support ends 2031-01-31"));
-    assert!(!page.text().contains("Start an assessment"));
-    for (body, says) in [
-        (
-            format!(
-                "csrf={csrf}&organisation={}&name=Doorbell&model=D11&version=2&support_period_end=",
-                world.acme
+        assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+        let release = headers[header::LOCATION].to_str().unwrap().to_owned();
+        assert!(release.starts_with("/releases/rel_"));
+        let page = get(state, &release, &world.viewer).await;
+        page.expect(StatusCode::OK);
+        assert!(page.text().contains("support ends 2031-01-31"));
+        assert!(!page.text().contains("Start an assessment"));
+        for (body, says) in [
+            (
+                format!(
+                    "csrf={csrf}&organisation={}&name=Doorbell&model=D11&version=2&support_period_end=",
+                    world.acme
+                ),
+                "Doorbell",
             ),
-            "Doorbell",
-        ),
-        (
-            format!(
-                "csrf={csrf}&organisation={}&name=Chime&model=C1&version=1&support_period_end=31.12.2030",
-                world.acme
+            (
+                format!(
+                    "csrf={csrf}&organisation={}&name=Chime&model=C1&version=1&support_period_end=31.12.2030",
+                    world.acme
+                ),
+                "is not a date",
             ),
-            "is not a date",
-        ),
-    ] {
-        let (status, _, page) = post(body).await;
-        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
-        assert!(page.contains(says), "{page}");
+        ] {
+            let (status, _, page) = post(body).await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+            assert!(page.contains(says), "{page}");
+        }
+        let (status, _, _) = post(format!(
+            "csrf={csrf}&organisation={}&name=Mine&model=M&version=1&support_period_end=",
+            world.lab
+        ))
+        .await;
+        assert!(
+            status.is_client_error() && status != StatusCode::UNPROCESSABLE_ENTITY,
+            "{status}"
+        );
     }
-    let (status, _, _) = post(format!(
-        "csrf={csrf}&organisation={}&name=Mine&model=M&version=1&support_period_end=",
-        world.lab
-    ))
-    .await;
-    assert!(
-        status.is_client_error() && status != StatusCode::UNPROCESSABLE_ENTITY,
-        "{status}"
-    );
 }
 
 /// Only reviewers and admins decide; viewers neither decide nor issue; an editor issues
 /// a report and the page lists it.
 #[tokio::test]
 async fn review_and_issue_forms_respect_roles() {
-    let server = servers().await.remove(0);
-    let state = &server.state;
-    let world = world(state).await;
-    let imported = import(state, &world.editor, &world.release, smartcam_bundle()).await;
-    let id = imported.json()["id"].as_str().unwrap().to_owned();
-    let page = get(state, &format!("/assessments/{id}"), &world.viewer)
-        .await
-        .text();
-    assert!(!page.contains("/review\""), "a viewer is offered no review");
-    assert!(
-        !page.contains("/reports\""),
-        "a viewer is offered no report to issue"
-    );
-    let session = |credentials: &Credentials| {
-        (
-            credentials.cookie.clone().unwrap(),
-            credentials.csrf.clone().unwrap(),
+    for server in servers().await {
+        let state = &server.state;
+        let world = world(state).await;
+        let imported = import(state, &world.editor, &world.release, smartcam_bundle()).await;
+        let id = imported.json()["id"].as_str().unwrap().to_owned();
+        let page = get(state, &format!("/assessments/{id}"), &world.viewer)
+            .await
+            .text();
+        assert!(!page.contains("/review\""), "a viewer is offered no review");
+        assert!(
+            !page.contains("/reports\""),
+            "a viewer is offered no report to issue"
+        );
+        let session = |credentials: &Credentials| {
+            (
+                credentials.cookie.clone().unwrap(),
+                credentials.csrf.clone().unwrap(),
+            )
+        };
+        let (editor, editor_csrf) = session(&world.editor);
+        let (status, _, _) = form(
+            state,
+            &format!("/assessments/{id}/review"),
+            Some(&editor),
+            &format!("csrf={editor_csrf}&based_on=1&decision=approve&report_id=R-1&assessor=E"),
+            "same-origin",
         )
-    };
-    let (editor, editor_csrf) = session(&world.editor);
-    let (status, _, _) = form(
-        state,
-        &format!("/assessments/{id}/review"),
-        Some(&editor),
-        &format!("csrf={editor_csrf}&based_on=1&decision=approve&report_id=R-1&assessor=E"),
-        "same-origin",
-    )
-    .await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
-    let (viewer, viewer_csrf) = session(&world.viewer);
-    let (status, _, _) = form(
-        state,
-        &format!("/assessments/{id}/reports"),
-        Some(&viewer),
-        &format!("csrf={viewer_csrf}&format=json"),
-        "same-origin",
-    )
-    .await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, headers, _) = form(
-        state,
-        &format!("/assessments/{id}/reports"),
-        Some(&editor),
-        &format!("csrf={editor_csrf}&format=json"),
-        "same-origin",
-    )
-    .await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
-    let location = headers[header::LOCATION].to_str().unwrap().to_owned();
-    let report = location.split("issued=").nth(1).unwrap().to_owned();
-    let page = get(state, &location, &world.viewer).await.text();
-    assert!(
-        page.contains(&format!("/api/v1/reports/{report}")),
-        "{page}"
-    );
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (viewer, viewer_csrf) = session(&world.viewer);
+        let (status, _, _) = form(
+            state,
+            &format!("/assessments/{id}/reports"),
+            Some(&viewer),
+            &format!("csrf={viewer_csrf}&format=json"),
+            "same-origin",
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, headers, _) = form(
+            state,
+            &format!("/assessments/{id}/reports"),
+            Some(&editor),
+            &format!("csrf={editor_csrf}&format=json"),
+            "same-origin",
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let location = headers[header::LOCATION].to_str().unwrap().to_owned();
+        let report = location.split("issued=").nth(1).unwrap().to_owned();
+        let page = get(state, &location, &world.viewer).await.text();
+        assert!(
+            page.contains(&format!("/api/v1/reports/{report}")),
+            "{page}"
+        );
+    }
 }
 
 /// The scans page: a viewer sees jobs and findings but no upload or triage form, and a
@@ -472,115 +478,119 @@ async fn review_and_issue_forms_respect_roles() {
 /// finding is said on the page.
 #[tokio::test]
 async fn scans_and_triage_respect_roles() {
-    let server = servers().await.remove(0);
-    let state = &server.state;
-    let world = world(state).await;
-    let imported = import(state, &world.editor, &world.release, smartcam_bundle()).await;
-    let id = imported.json()["id"].as_str().unwrap().to_owned();
-    let viewer_page = get(state, &format!("/assessments/{id}/scans"), &world.viewer).await;
-    viewer_page.expect(StatusCode::OK);
-    assert!(!viewer_page.text().contains("Upload and scan"));
-    assert!(
-        get(state, &format!("/assessments/{id}/scans"), &world.editor)
+    for server in servers().await {
+        let state = &server.state;
+        let world = world(state).await;
+        let imported = import(state, &world.editor, &world.release, smartcam_bundle()).await;
+        let id = imported.json()["id"].as_str().unwrap().to_owned();
+        let viewer_page = get(state, &format!("/assessments/{id}/scans"), &world.viewer).await;
+        viewer_page.expect(StatusCode::OK);
+        assert!(!viewer_page.text().contains("Upload and scan"));
+        assert!(
+            get(state, &format!("/assessments/{id}/scans"), &world.editor)
+                .await
+                .text()
+                .contains("Upload and scan")
+        );
+        get(state, &format!("/assessments/{id}/scans"), &world.stranger)
             .await
-            .text()
-            .contains("Upload and scan")
-    );
-    get(state, &format!("/assessments/{id}/scans"), &world.stranger)
-        .await
-        .expect(StatusCode::NOT_FOUND);
-    let (viewer, viewer_csrf) = (
-        world.viewer.cookie.clone().unwrap(),
-        world.viewer.csrf.clone().unwrap(),
-    );
-    let (status, _, _) = form(
-        state,
-        &format!("/assessments/{id}/triage"),
-        Some(&viewer),
-        &format!("csrf={viewer_csrf}&based_on=1&finding=f&kind=false-positive&reason=r"),
-        "same-origin",
-    )
-    .await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
-    let (editor, editor_csrf) = (
-        world.editor.cookie.clone().unwrap(),
-        world.editor.csrf.clone().unwrap(),
-    );
-    let (status, _, body) = form(
-        state,
-        &format!("/assessments/{id}/triage"),
-        Some(&editor),
-        &format!("csrf={editor_csrf}&based_on=1&finding=nothing&kind=false-positive&reason=r"),
-        "same-origin",
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK);
-    assert!(body.contains("There is no finding nothing."), "{body}");
+            .expect(StatusCode::NOT_FOUND);
+        let (viewer, viewer_csrf) = (
+            world.viewer.cookie.clone().unwrap(),
+            world.viewer.csrf.clone().unwrap(),
+        );
+        let (status, _, _) = form(
+            state,
+            &format!("/assessments/{id}/triage"),
+            Some(&viewer),
+            &format!("csrf={viewer_csrf}&based_on=1&finding=f&kind=false-positive&reason=r"),
+            "same-origin",
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (editor, editor_csrf) = (
+            world.editor.cookie.clone().unwrap(),
+            world.editor.csrf.clone().unwrap(),
+        );
+        let (status, _, body) = form(
+            state,
+            &format!("/assessments/{id}/triage"),
+            Some(&editor),
+            &format!("csrf={editor_csrf}&based_on=1&finding=nothing&kind=false-positive&reason=r"),
+            "same-origin",
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(body.contains("There is no finding nothing."), "{body}");
+    }
 }
 
 /// The test cases page of a lab assessment: the assigned lab's assessor records a
 /// verdict, written with their name and today's date; a viewer is offered no form.
 #[tokio::test]
 async fn the_assigned_lab_records_test_cases_on_the_page() {
-    let server = servers().await.remove(0);
-    let state = &server.state;
-    let world = world(state).await;
-    let directory = crate::examples().join("smartcam");
-    let bundle = crate::bundle_of(
-        &directory,
-        "lab.toml",
-        &[
-            "evidence/password-provisioning.md",
-            "evidence/vulnerability-disclosure-policy.md",
-            "evidence/update-signing.md",
-            "evidence/support-period.md",
-            "evidence/secure-development.md",
-        ],
-    );
-    let imported = import(state, &world.editor, &world.release, bundle).await;
-    imported.expect(StatusCode::CREATED);
-    let id = imported.json()["id"].as_str().unwrap().to_owned();
-    crate::json_request(
-        state,
-        Method::PUT,
-        &format!("/api/v1/assessments/{id}/lab"),
-        &world.editor,
-        serde_json::json!({"lab_id": world.lab}),
-    )
-    .await
-    .expect(StatusCode::NO_CONTENT);
-    let page = get(state, &format!("/assessments/{id}/tests"), &world.assessor).await;
-    page.expect(StatusCode::OK);
-    assert!(page.text().contains("5.1-1-2"));
-    assert!(page.text().contains("Record") || page.text().contains("Change"));
-    assert!(
-        !get(state, &format!("/assessments/{id}/tests"), &world.viewer)
-            .await
-            .text()
-            .contains("name=\"verdict\"")
-    );
-    let (status, _, body) = form(
-        state,
-        &format!("/assessments/{id}/tests"),
-        Some(&world.assessor.cookie.clone().unwrap()),
-        &format!(
-            "csrf={}&based_on=1&case=5.1-1-2&verdict=fail&method=two+units+share+a+password",
-            world.assessor.csrf.clone().unwrap()
-        ),
-        "same-origin",
-    )
-    .await;
-    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
-    let text = get(
-        state,
-        &format!("/api/v1/assessments/{id}/files/lab.toml"),
-        &world.assessor,
-    )
-    .await
-    .text();
-    assert!(
-        text.contains("[test.\"5.1-1-2\"]\nverdict = \"fail\"\nassessor = \"assessor\"\ndate = "),
-        "{text}"
-    );
-    assert!(text.contains("method = \"two units share a password\""));
+    for server in servers().await {
+        let state = &server.state;
+        let world = world(state).await;
+        let directory = crate::examples().join("smartcam");
+        let bundle = crate::bundle_of(
+            &directory,
+            "lab.toml",
+            &[
+                "evidence/password-provisioning.md",
+                "evidence/vulnerability-disclosure-policy.md",
+                "evidence/update-signing.md",
+                "evidence/support-period.md",
+                "evidence/secure-development.md",
+            ],
+        );
+        let imported = import(state, &world.editor, &world.release, bundle).await;
+        imported.expect(StatusCode::CREATED);
+        let id = imported.json()["id"].as_str().unwrap().to_owned();
+        crate::json_request(
+            state,
+            Method::PUT,
+            &format!("/api/v1/assessments/{id}/lab"),
+            &world.editor,
+            serde_json::json!({"lab_id": world.lab}),
+        )
+        .await
+        .expect(StatusCode::NO_CONTENT);
+        let page = get(state, &format!("/assessments/{id}/tests"), &world.assessor).await;
+        page.expect(StatusCode::OK);
+        assert!(page.text().contains("5.1-1-2"));
+        assert!(page.text().contains("Record") || page.text().contains("Change"));
+        assert!(
+            !get(state, &format!("/assessments/{id}/tests"), &world.viewer)
+                .await
+                .text()
+                .contains("name=\"verdict\"")
+        );
+        let (status, _, body) = form(
+            state,
+            &format!("/assessments/{id}/tests"),
+            Some(&world.assessor.cookie.clone().unwrap()),
+            &format!(
+                "csrf={}&based_on=1&case=5.1-1-2&verdict=fail&method=two+units+share+a+password",
+                world.assessor.csrf.clone().unwrap()
+            ),
+            "same-origin",
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+        let text = get(
+            state,
+            &format!("/api/v1/assessments/{id}/files/lab.toml"),
+            &world.assessor,
+        )
+        .await
+        .text();
+        assert!(
+            text.contains(
+                "[test.\"5.1-1-2\"]\nverdict = \"fail\"\nassessor = \"assessor\"\ndate = "
+            ),
+            "{text}"
+        );
+        assert!(text.contains("method = \"two units share a password\""));
+    }
 }
