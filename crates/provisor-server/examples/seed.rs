@@ -1,6 +1,8 @@
 //! Seeds a server's data directory for the load benchmark (`scripts/bench-server`): one
 //! manufacturer with PRODUCTS products of three releases each, every release with the
-//! SmartCam's V3.1.3 assessment and its evidence, and a server admin with an API token
+//! SmartCam's V3.1.3 assessment and its evidence (its verdict counts as judged, with a
+//! different number of mandatory failures per product, so that the portfolio's order
+//! has something to sort), and a server admin with an API token
 //! written to `DATA/bench-token` and a session (for the web pages) to
 //! `DATA/bench-session`. Usage:
 //!
@@ -71,6 +73,7 @@ async fn main() {
         .await
         .expect("the manufacturer is made");
     let files = smartcam_files(&store, &acme.id).await;
+    let judged = smartcam_counts();
     let mut first = None;
     for index in 0..products {
         let product = store
@@ -106,6 +109,12 @@ async fn main() {
                         edition: "en303645-v3.1.3".into(),
                         kind: "self".into(),
                         conformant: false,
+                        counts: Some(provisor_store::Counts {
+                            mandatory_unmet: (index % 5) as i64,
+                            mandatory_pass: judged.mandatory_pass + judged.mandatory_unmet
+                                - (index % 5) as i64,
+                            ..judged
+                        }),
                         note: "seed".into(),
                     },
                 )
@@ -120,6 +129,22 @@ async fn main() {
         "seeded {products} products × 3 releases × 1 assessment into {}",
         data.display()
     );
+}
+
+/// The SmartCam example's verdicts counted as the server counts them.
+fn smartcam_counts() -> provisor_store::Counts {
+    struct Disk(PathBuf);
+    impl provisor_engine::Files for Disk {
+        fn read(&self, path: &str) -> Result<Vec<u8>, String> {
+            std::fs::read(self.0.join(path)).map_err(|error| error.to_string())
+        }
+    }
+    let directory = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/smartcam");
+    let text = std::fs::read_to_string(directory.join("assessment-v3.1.3.toml"))
+        .expect("the example is there");
+    let file = provisor_engine::parse(&text, "assessment-v3.1.3.toml").expect("it parses");
+    let assessment = provisor_engine::load(&file, &Disk(directory)).expect("it judges");
+    provisor_server::verdict_counts(&assessment)
 }
 
 async fn smartcam_files(store: &Store, organisation: &str) -> Vec<FileRecord> {

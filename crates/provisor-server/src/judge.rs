@@ -70,6 +70,46 @@ pub fn places(errors: &[InputError]) -> Vec<ProblemPlace> {
         .collect()
 }
 
+/// The checks whose failures are known vulnerabilities matched to components.
+const VULNERABILITY_CHECKS: &[&str] = &["firmware.known-vulnerabilities"];
+
+/// A judged revision's verdicts counted for the portfolio: mandatory and recommended
+/// provisions passed, unmet (failed or not fulfilled) and open, those that do not
+/// apply, and the known vulnerabilities the attached scans matched (each component and
+/// advisory once, accepted or not: an acceptance says why it may stay, not that it is
+/// gone).
+pub fn counts(assessment: &Assessment<'_>) -> provisor_store::Counts {
+    use provisor_engine::Verdict;
+    let (mandatory, recommended) = (
+        &assessment.summary.mandatory,
+        &assessment.summary.recommended,
+    );
+    let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+    let vulnerabilities: std::collections::BTreeSet<&str> = assessment
+        .findings
+        .iter()
+        .filter(|finding| {
+            finding.outcome == provisor_engine::Outcome::Fail
+                && VULNERABILITY_CHECKS.contains(&finding.check.as_str())
+        })
+        .map(|finding| finding.id.as_str())
+        .collect();
+    provisor_store::Counts {
+        mandatory_pass: count(mandatory.of(Verdict::Pass)),
+        mandatory_unmet: count(mandatory.of(Verdict::Fail) + mandatory.of(Verdict::NotFulfilled)),
+        mandatory_open: count(mandatory.of(Verdict::Open)),
+        recommended_pass: count(recommended.of(Verdict::Pass)),
+        recommended_unmet: count(
+            recommended.of(Verdict::Fail) + recommended.of(Verdict::NotFulfilled),
+        ),
+        recommended_open: count(recommended.of(Verdict::Open)),
+        not_applicable: count(
+            mandatory.of(Verdict::NotApplicable) + recommended.of(Verdict::NotApplicable),
+        ),
+        vulnerabilities: count(vulnerabilities.len()),
+    }
+}
+
 /// Today, for the expiry of acceptances.
 pub fn today() -> provisor_engine::Date {
     provisor_engine::Date::from_unix_seconds(

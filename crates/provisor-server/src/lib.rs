@@ -186,4 +186,7 @@ pub async fn setup_link(state: &AppState) -> Result<Option<String>, provisor_sto
 }
 
 pub use api::app;
-pub use serve::{CHECKPOINT_EVERY, GRACE, ServeError, discard_unfinished_uploads, serve};
+pub use judge::counts as verdict_counts;
+pub use serve::{
+    CHECKPOINT_EVERY, GRACE, ServeError, count_uncounted, discard_unfinished_uploads, serve,
+};

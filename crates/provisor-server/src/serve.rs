@@ -83,6 +83,43 @@ async fn checkpoints(state: AppState) {
     }
 }
 
+/// Counts the verdicts of the assessments stored without them (by a server before
+/// they were counted, or a bulk load): each current revision is judged once, in the
+/// background at start, one at a time, for the portfolio. A revision that no longer
+/// judges stays without counts until the next revision.
+pub async fn count_uncounted(state: AppState) {
+    let mut after = String::new();
+    loop {
+        let batch = match state.store().uncounted(&after, 50).await {
+            Ok(batch) if !batch.is_empty() => batch,
+            Ok(_) => return,
+            Err(error) => {
+                tracing::warn!("cannot list the assessments to count: {error}");
+                return;
+            }
+        };
+        for (id, revision) in batch {
+            let counted = async {
+                let record = state.store().assessment(&id).await?;
+                let files = state.store().files(&id, revision).await?;
+                let judged =
+                    crate::judge::judge(&state, &record.organisation_id, &record.main_file, &files)
+                        .await?;
+                let counts = crate::judge::counts(&judged.assessment);
+                state.store().set_counts(&id, revision, &counts).await?;
+                Ok::<(), crate::ApiError>(())
+            };
+            if let Err(error) = counted.await {
+                tracing::warn!(
+                    "cannot count the verdicts of assessment {id}: {}",
+                    error.detail()
+                );
+            }
+            after = id;
+        }
+    }
+}
+
 /// Removes the uploads a killed server was receiving (never acknowledged, so nothing
 /// is lost). Only the server calls this, before it serves: workers share the data
 /// directory.
@@ -115,6 +152,7 @@ pub async fn serve(
     };
     let app = crate::app(state.clone());
     let background = tokio::spawn(checkpoints(state.clone()));
+    let counting = tokio::spawn(count_uncounted(state.clone()));
     let (stop_workers, workers_stop) = tokio::sync::watch::channel(false);
     let workers = tokio::spawn(crate::supervise::supervise(state.clone(), workers_stop));
     let graceful = GracefulShutdown::new();
@@ -183,6 +221,7 @@ pub async fn serve(
         tracing::warn!("requests still running after {GRACE:?} were cut off");
     }
     background.abort();
+    counting.abort();
     let _ = stop_workers.send(true);
     let _ = workers.await;
     if let Err(error) = state.store().checkpoint(state.key()).await {

@@ -335,17 +335,12 @@ async fn attach(
         }
         files.sort_by(|a, b| a.path.cmp(&b.path));
         let judged = judge(state, &record.organisation_id, &record.main_file, &files).await?;
-        let tree = provisor_store::NewAssessment {
-            main_file: record.main_file.clone(),
+        let tree = crate::api::assessments::tree(
+            &judged,
+            &record.main_file,
             files,
-            edition: judged.assessment.catalog.id.to_owned(),
-            kind: match judged.file.kind {
-                provisor_engine::Kind::Lab => "lab".into(),
-                provisor_engine::Kind::SelfAssessment => "self".into(),
-            },
-            conformant: judged.assessment.conformant,
-            note: format!("scan result of job {} ({})", job.id, job.created_by),
-        };
+            format!("scan result of job {} ({})", job.id, job.created_by),
+        );
         match state
             .store()
             .add_revision(&Actor::Server, assessment, record.current_revision, &tree)

@@ -35,6 +35,8 @@ pub struct AssessmentRecord {
     pub approved_revision: Option<i64>,
     /// Whether the current revision is conformant.
     pub conformant: Option<bool>,
+    /// The current revision's verdict counts, once judged.
+    pub counts: Option<Counts>,
     /// When it was made.
     pub created_at: i64,
     /// When its newest revision was made.
@@ -83,8 +85,86 @@ pub struct NewAssessment {
     pub kind: String,
     /// Whether it is conformant.
     pub conformant: bool,
+    /// Its verdict counts, when judged (the server counts the others later).
+    pub counts: Option<Counts>,
     /// Why this revision was made.
     pub note: String,
+}
+
+/// A revision's verdicts counted, as the portfolio shows them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Counts {
+    /// Mandatory provisions passed.
+    pub mandatory_pass: i64,
+    /// Mandatory provisions failed or not fulfilled.
+    pub mandatory_unmet: i64,
+    /// Mandatory provisions still open.
+    pub mandatory_open: i64,
+    /// Recommendations passed.
+    pub recommended_pass: i64,
+    /// Recommendations failed or not fulfilled.
+    pub recommended_unmet: i64,
+    /// Recommendations still open.
+    pub recommended_open: i64,
+    /// Provisions that do not apply.
+    pub not_applicable: i64,
+    /// Known vulnerabilities the attached scans matched.
+    pub vulnerabilities: i64,
+}
+
+impl Counts {
+    /// The column names, in the order [`Counts::values`] gives.
+    pub(crate) const COLUMNS: [&'static str; 8] = [
+        "mandatory_pass",
+        "mandatory_unmet",
+        "mandatory_open",
+        "recommended_pass",
+        "recommended_unmet",
+        "recommended_open",
+        "not_applicable",
+        "vulnerabilities",
+    ];
+
+    pub(crate) fn values(&self) -> [i64; 8] {
+        [
+            self.mandatory_pass,
+            self.mandatory_unmet,
+            self.mandatory_open,
+            self.recommended_pass,
+            self.recommended_unmet,
+            self.recommended_open,
+            self.not_applicable,
+            self.vulnerabilities,
+        ]
+    }
+
+    /// The counts of a row that has the columns, when they are filled in.
+    pub(crate) fn from_row(row: &AnyRow) -> Option<Counts> {
+        let mut values = [0i64; 8];
+        for (value, column) in values.iter_mut().zip(Counts::COLUMNS) {
+            *value = row.get::<Option<i64>, _>(column)?;
+        }
+        let [
+            mandatory_pass,
+            mandatory_unmet,
+            mandatory_open,
+            recommended_pass,
+            recommended_unmet,
+            recommended_open,
+            not_applicable,
+            vulnerabilities,
+        ] = values;
+        Some(Counts {
+            mandatory_pass,
+            mandatory_unmet,
+            mandatory_open,
+            recommended_pass,
+            recommended_unmet,
+            recommended_open,
+            not_applicable,
+            vulnerabilities,
+        })
+    }
 }
 
 fn record_from_row(row: &AnyRow) -> AssessmentRecord {
@@ -101,6 +181,7 @@ fn record_from_row(row: &AnyRow) -> AssessmentRecord {
         conformant: row
             .get::<Option<i64>, _>("conformant")
             .map(|value| value != 0),
+        counts: Counts::from_row(row),
         created_at: row.get("created_at"),
         updated_at: row.get("updated_at"),
     }
@@ -214,12 +295,37 @@ async fn insert_revision(
     Ok(())
 }
 
+/// Records the verdict counts of an assessment's current revision.
+async fn write_counts(
+    tx: &mut Transaction<'_, Any>,
+    assessment: &str,
+    counts: Option<&Counts>,
+) -> Result<(), StoreError> {
+    let columns: Vec<String> = Counts::COLUMNS
+        .iter()
+        .enumerate()
+        .map(|(at, column)| format!("{column} = ${}", at + 1))
+        .collect();
+    let text = format!(
+        "UPDATE assessments SET {} WHERE id = ${}",
+        columns.join(", "),
+        Counts::COLUMNS.len() + 1
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(text));
+    for at in 0..Counts::COLUMNS.len() {
+        query = query.bind(counts.map(|counts| counts.values()[at]));
+    }
+    query.bind(assessment).execute(&mut **tx).await?;
+    Ok(())
+}
+
 fn tree_json(new: &NewAssessment) -> serde_json::Value {
     json!({
         "main_file": new.main_file,
         "edition": new.edition,
         "kind": new.kind,
         "conformant": new.conformant,
+        "counts": new.counts,
         "note": new.note,
         "files": new.files,
     })
@@ -262,6 +368,7 @@ impl Store {
         .bind(now)
         .execute(&mut *tx)
         .await?;
+        write_counts(&mut tx, &id, new.counts.as_ref()).await?;
         insert_revision(&mut tx, actor, &id, 1, new).await?;
         audit::append(
             &mut tx,
@@ -275,6 +382,49 @@ impl Store {
         .await?;
         tx.commit().await?;
         self.assessment(&id).await
+    }
+
+    /// The assessments whose current revision has no verdict counts yet (made before
+    /// the server counted them), with that revision, a batch at a time in id order
+    /// after `after`.
+    pub async fn uncounted(
+        &self,
+        after: &str,
+        limit: i64,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, current_revision FROM assessments WHERE mandatory_pass IS NULL AND id > $1 \
+             ORDER BY id LIMIT $2",
+        )
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(|row| (row.get(0), row.get(1))).collect())
+    }
+
+    /// Records the verdict counts of a revision judged again, if it is still the
+    /// assessment's current revision; whether it was. Not audited: the counts follow
+    /// from the revision's files, which are.
+    pub async fn set_counts(
+        &self,
+        assessment: &str,
+        revision: i64,
+        counts: &Counts,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.write().await?;
+        let current: Option<i64> =
+            sqlx::query("SELECT current_revision FROM assessments WHERE id = $1")
+                .bind(assessment)
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|row| row.get(0));
+        if current != Some(revision) {
+            return Ok(false);
+        }
+        write_counts(&mut tx, assessment, Some(counts)).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// Adds the next revision; refused when the current revision is not `based_on`
@@ -313,6 +463,7 @@ impl Store {
                 record.current_revision
             )));
         }
+        write_counts(&mut tx, assessment, new.counts.as_ref()).await?;
         record_blobs(&mut tx, &record.organisation_id, &new.files).await?;
         insert_revision(&mut tx, actor, assessment, revision, new).await?;
         audit::append(

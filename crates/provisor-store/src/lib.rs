@@ -33,7 +33,7 @@ pub use accounts::{
     decoy_hash, hash_password, valid_login, verify_password,
 };
 pub use assessments::{
-    AssessmentRecord, Comment, FileRecord, IssuedReport, NewAssessment, NewFile, Revision,
+    AssessmentRecord, Comment, Counts, FileRecord, IssuedReport, NewAssessment, NewFile, Revision,
 };
 pub use audit::{AuditEntry, Checkpoint, ServerKey, Verification};
 pub use backup::{BACKUP_SCHEMA, BackupManifest, DUMP_FILE, restore};
@@ -42,7 +42,7 @@ pub use error::StoreError;
 pub use jobs::{Job, JobState, JobsOf, NewJob, ScanTarget};
 pub use portfolio::{
     NewOrganisation, NewProduct, NewRelease, Organisation, OrganisationKind, PORTFOLIO_MAX_LIMIT,
-    PortfolioPage, PortfolioQuery, PortfolioRow, Product, Release,
+    PortfolioOrder, PortfolioPage, PortfolioQuery, PortfolioRow, Product, Release,
 };
 
 /// Who made a change, as the audit log records it.

@@ -144,6 +144,8 @@ pub struct PortfolioRow {
     pub conformant: Option<bool>,
     /// Whether it is approved (locked).
     pub approved: bool,
+    /// Its current revision's verdict counts, once judged.
+    pub counts: Option<crate::Counts>,
 }
 
 fn organisation_from_row(row: &AnyRow) -> Organisation {
@@ -539,6 +541,21 @@ impl Store {
                  OR LOWER(r.version) LIKE ${at} ESCAPE '\\')"
             ));
         }
+        if query.latest_only {
+            // The product's newest release among those the user may see.
+            let visible_newer = if user.server_admin {
+                String::new()
+            } else {
+                format!(
+                    " AND (p.organisation_id IN ({member}) OR r2.id IN \
+                     (SELECT a4.release_id FROM assessments a4 WHERE a4.lab_id IN ({member})))"
+                )
+            };
+            visible.push(format!(
+                "NOT EXISTS (SELECT 1 FROM releases r2 WHERE r2.product_id = p.id \
+                 AND (r2.created_at > r.created_at OR (r2.created_at = r.created_at AND r2.id > r.id)){visible_newer})"
+            ));
+        }
         let filtered = visible.join(" AND ");
         let total: i64 = bind_all(
             sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -551,46 +568,86 @@ impl Store {
         .await?
         .get(0);
 
-        let mut paged = filtered.clone();
-        let mut page_binds = binds.clone();
-        if let Some(cursor) = &query.after {
-            let key = PortfolioCursor::decode(cursor)?;
-            let at = page_binds.len() + 2;
-            // `p.name >= …` lets the index on product names seek to the page.
-            paged.push_str(&format!(
-                " AND p.name >= ${a} AND (p.name > ${a} OR (p.name = ${a} AND (p.id > ${b} OR (p.id = ${b} AND \
-                 (r.created_at > ${c} OR (r.created_at = ${c} AND r.id > ${d}))))))",
-                a = at,
-                b = at + 1,
-                c = at + 2,
-                d = at + 3
-            ));
-            page_binds.push(Bind::Text(key.product_name));
-            page_binds.push(Bind::Text(key.product_id));
-            page_binds.push(Bind::Int(key.release_created_at));
-            page_binds.push(Bind::Text(key.release_id));
-        }
+        let cursor = query
+            .after
+            .as_deref()
+            .map(|text| PortfolioCursor::decode(text, query.order))
+            .transpose()?;
         let limit = query.limit.clamp(1, PORTFOLIO_MAX_LIMIT);
-        // The page is chosen first, with the id of each row's newest visible assessment
-        // (through the index on release and age), and materialised, so that the
-        // assessments are joined to the page's rows only; one row more than the page
-        // tells whether another page follows. `CROSS JOIN` makes SQLite walk products
-        // in name order and stop after the page (a plain join scanned every release and
-        // sorted them all: 8 ms instead of 1 for 3 000 releases); on PostgreSQL it is
-        // the same inner join. Both engines know `MATERIALIZED`.
-        let text = format!(
-            "WITH page AS MATERIALIZED (SELECT p.organisation_id, p.id AS product_id, p.name AS product, \
-               p.model, r.id AS release_id, r.version, r.support_period_end, \
-               r.created_at AS release_created_at, \
-               (SELECT a2.id FROM assessments a2 WHERE a2.release_id = r.id AND ({visible_assessments}) \
-                 ORDER BY a2.created_at DESC, a2.id DESC LIMIT 1) AS newest_id \
-               FROM products p CROSS JOIN releases r WHERE r.product_id = p.id AND {paged} \
-               ORDER BY p.name, p.id, r.created_at, r.id LIMIT {fetch}) \
-             SELECT page.*, a.id AS assessment_id, a.edition, a.kind, a.conformant, a.approved_revision \
-             FROM page LEFT JOIN assessments a ON a.id = page.newest_id \
-             ORDER BY page.product, page.product_id, page.release_created_at, page.release_id",
-            fetch = limit + 1
+        let fetch = limit + 1;
+        // Each row looks up the id of its release's newest visible assessment (through
+        // the index on release and age); the assessments are joined to those ids only.
+        let newest = format!(
+            "(SELECT a2.id FROM assessments a2 WHERE a2.release_id = r.id AND ({visible_assessments}) \
+             ORDER BY a2.created_at DESC, a2.id DESC LIMIT 1) AS newest_id"
         );
+        let columns = "p.organisation_id, p.id AS product_id, p.name AS product, p.model, \
+             r.id AS release_id, r.version, r.support_period_end, r.created_at AS release_created_at";
+        let assessment_columns = format!(
+            "a.id AS assessment_id, a.edition, a.kind, a.conformant, a.approved_revision, {}",
+            crate::Counts::COLUMNS
+                .map(|column| format!("a.{column}"))
+                .join(", ")
+        );
+        let mut page_binds = binds.clone();
+        let at = page_binds.len() + 2;
+        let text = match query.order {
+            PortfolioOrder::Name => {
+                let mut paged = filtered.clone();
+                if let Some(key) = &cursor {
+                    // `p.name >= …` lets the index on product names seek to the page.
+                    paged.push_str(&format!(
+                        " AND p.name >= ${a} AND (p.name > ${a} OR (p.name = ${a} AND (p.id > ${b} OR (p.id = ${b} AND \
+                         (r.created_at > ${c} OR (r.created_at = ${c} AND r.id > ${d}))))))",
+                        a = at,
+                        b = at + 1,
+                        c = at + 2,
+                        d = at + 3
+                    ));
+                    key.bind_to(&mut page_binds, false);
+                }
+                // The page is chosen first and materialised, so that the assessments
+                // are joined to its rows only; one row more than the page tells whether
+                // another page follows. `CROSS JOIN` makes SQLite walk products in name
+                // order and stop after the page (a plain join scanned every release and
+                // sorted them all: 8 ms instead of 1 for 3 000 releases); on PostgreSQL
+                // it is the same inner join. Both engines know `MATERIALIZED`.
+                format!(
+                    "WITH page AS MATERIALIZED (SELECT {columns}, {newest} \
+                       FROM products p CROSS JOIN releases r WHERE r.product_id = p.id AND {paged} \
+                       ORDER BY p.name, p.id, r.created_at, r.id LIMIT {fetch}) \
+                     SELECT page.*, 0 AS attention, {assessment_columns} \
+                     FROM page LEFT JOIN assessments a ON a.id = page.newest_id \
+                     ORDER BY page.product, page.product_id, page.release_created_at, page.release_id"
+                )
+            }
+            PortfolioOrder::Attention => {
+                // The order depends on every row's newest assessment, so every row the
+                // filters leave is looked at; the releases without one come last.
+                let mut after = String::from("1 = 1");
+                if let Some(key) = &cursor {
+                    after = format!(
+                        "(attention < ${e} OR (attention = ${e} AND (product > ${a} OR (product = ${a} AND \
+                         (product_id > ${b} OR (product_id = ${b} AND (release_created_at > ${c} OR \
+                         (release_created_at = ${c} AND release_id > ${d}))))))))",
+                        a = at,
+                        b = at + 1,
+                        c = at + 2,
+                        d = at + 3,
+                        e = at + 4
+                    );
+                    key.bind_to(&mut page_binds, true);
+                }
+                format!(
+                    "WITH visible AS MATERIALIZED (SELECT {columns}, {newest} \
+                       FROM products p CROSS JOIN releases r WHERE r.product_id = p.id AND {filtered}), \
+                     ranked AS (SELECT visible.*, COALESCE(a.mandatory_unmet, -1) AS attention, {assessment_columns} \
+                       FROM visible LEFT JOIN assessments a ON a.id = visible.newest_id) \
+                     SELECT * FROM ranked WHERE {after} \
+                     ORDER BY attention DESC, product, product_id, release_created_at, release_id LIMIT {fetch}"
+                )
+            }
+        };
         let rows = bind_all(
             sqlx::query(sqlx::AssertSqlSafe(text)).bind(&user.id),
             &page_binds,
@@ -598,30 +655,37 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         let more = rows.len() > limit as usize;
+        let mut attention = 0;
         let rows: Vec<PortfolioRow> = rows
             .iter()
             .take(limit as usize)
-            .map(|row| PortfolioRow {
-                organisation_id: row.get("organisation_id"),
-                product_id: row.get("product_id"),
-                product: row.get("product"),
-                model: row.get("model"),
-                release_id: row.get("release_id"),
-                version: row.get("version"),
-                release_created_at: row.get("release_created_at"),
-                support_period_end: row.get("support_period_end"),
-                assessment_id: row.get("assessment_id"),
-                edition: row.get("edition"),
-                kind: row.get("kind"),
-                conformant: row
-                    .get::<Option<i64>, _>("conformant")
-                    .map(|value| value != 0),
-                approved: row.get::<Option<i64>, _>("approved_revision").is_some(),
+            .map(|row| {
+                attention = row.get::<i64, _>("attention");
+                PortfolioRow {
+                    organisation_id: row.get("organisation_id"),
+                    product_id: row.get("product_id"),
+                    product: row.get("product"),
+                    model: row.get("model"),
+                    release_id: row.get("release_id"),
+                    version: row.get("version"),
+                    release_created_at: row.get("release_created_at"),
+                    support_period_end: row.get("support_period_end"),
+                    assessment_id: row.get("assessment_id"),
+                    edition: row.get("edition"),
+                    kind: row.get("kind"),
+                    conformant: row
+                        .get::<Option<i64>, _>("conformant")
+                        .map(|value| value != 0),
+                    approved: row.get::<Option<i64>, _>("approved_revision").is_some(),
+                    counts: crate::Counts::from_row(row),
+                }
             })
             .collect();
         let next = match rows.last() {
             Some(last) if more => Some(
                 PortfolioCursor {
+                    order: query.order,
+                    attention,
                     product_name: last.product.clone(),
                     product_id: last.product_id.clone(),
                     release_created_at: last.release_created_at,
@@ -650,6 +714,22 @@ pub struct PortfolioQuery {
     /// Only releases whose product name, model or version contains this text, ignoring
     /// case.
     pub search: Option<String>,
+    /// Only each product's newest release (that the user may see).
+    pub latest_only: bool,
+    /// The order of the rows.
+    pub order: PortfolioOrder,
+}
+
+/// The order of the portfolio's rows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PortfolioOrder {
+    /// By product name, then product, then release age.
+    #[default]
+    Name,
+    /// The most mandatory provisions failed or not fulfilled first, then as by name;
+    /// the releases without an assessment, or whose counts are not known yet, last.
+    Attention,
 }
 
 impl Default for PortfolioQuery {
@@ -659,6 +739,8 @@ impl Default for PortfolioQuery {
             after: None,
             organisation: None,
             search: None,
+            latest_only: false,
+            order: PortfolioOrder::Name,
         }
     }
 }
@@ -674,10 +756,13 @@ pub struct PortfolioPage {
     pub next: Option<String>,
 }
 
-/// Where a page of the portfolio ends: the sort key of its last row, opaque to callers
-/// (hex of a JSON array), so that a cursor names no row the caller could not see.
+/// Where a page of the portfolio ends: the order and the sort key of its last row,
+/// opaque to callers (hex of a JSON array), so that a cursor names no row the caller
+/// could not see.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct PortfolioCursor {
+    order: PortfolioOrder,
+    attention: i64,
     product_name: String,
     product_id: String,
     release_created_at: i64,
@@ -687,6 +772,8 @@ struct PortfolioCursor {
 impl PortfolioCursor {
     fn encode(&self) -> String {
         let key = json!([
+            self.order,
+            self.attention,
             self.product_name,
             self.product_id,
             self.release_created_at,
@@ -695,25 +782,44 @@ impl PortfolioCursor {
         crate::hex(key.to_string().as_bytes())
     }
 
-    fn decode(text: &str) -> Result<PortfolioCursor, StoreError> {
+    fn decode(text: &str, order: PortfolioOrder) -> Result<PortfolioCursor, StoreError> {
         let invalid = || {
             StoreError::Invalid(format!(
-                "the cursor {text:?} is not one a portfolio page gave; start again without `after`"
+                "the cursor {text:?} is not one a portfolio page in this order gave; start again without `after`"
             ))
         };
         let bytes = crate::decode_hex(text).ok_or_else(invalid)?;
-        let (product_name, product_id, release_created_at, release_id): (
+        let (given, attention, product_name, product_id, release_created_at, release_id): (
+            PortfolioOrder,
+            i64,
             String,
             String,
             i64,
             String,
         ) = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
+        if given != order {
+            return Err(invalid());
+        }
         Ok(PortfolioCursor {
+            order,
+            attention,
             product_name,
             product_id,
             release_created_at,
             release_id,
         })
+    }
+
+    /// Binds the key's parts in the order the queries number them: name, product,
+    /// release age, release, and the attention rank when `attention`.
+    fn bind_to(&self, binds: &mut Vec<Bind>, attention: bool) {
+        binds.push(Bind::Text(self.product_name.clone()));
+        binds.push(Bind::Text(self.product_id.clone()));
+        binds.push(Bind::Int(self.release_created_at));
+        binds.push(Bind::Text(self.release_id.clone()));
+        if attention {
+            binds.push(Bind::Int(self.attention));
+        }
     }
 }
 

@@ -49,6 +49,8 @@ pub struct AssessmentView {
     pub approved_revision: Option<i64>,
     /// Whether the current revision is conformant.
     pub conformant: Option<bool>,
+    /// The current revision's verdicts counted (absent until the server has judged it).
+    pub counts: Option<VerdictCounts>,
     /// When its newest revision was made (ms since the epoch).
     pub updated_at: i64,
     /// The revisions, oldest first (in an assessment's own view).
@@ -72,9 +74,46 @@ impl From<&AssessmentRecord> for AssessmentView {
             current_revision: record.current_revision,
             approved_revision: record.approved_revision,
             conformant: record.conformant,
+            counts: record.counts.map(VerdictCounts::from),
             updated_at: record.updated_at,
             revisions: None,
             files: None,
+        }
+    }
+}
+
+/// A revision's verdicts counted.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+pub struct VerdictCounts {
+    /// Mandatory provisions passed.
+    pub mandatory_pass: i64,
+    /// Mandatory provisions failed or not fulfilled.
+    pub mandatory_unmet: i64,
+    /// Mandatory provisions still open.
+    pub mandatory_open: i64,
+    /// Recommendations passed.
+    pub recommended_pass: i64,
+    /// Recommendations failed or not fulfilled.
+    pub recommended_unmet: i64,
+    /// Recommendations still open.
+    pub recommended_open: i64,
+    /// Provisions that do not apply.
+    pub not_applicable: i64,
+    /// Known vulnerabilities the attached scans matched to components.
+    pub vulnerabilities: i64,
+}
+
+impl From<provisor_store::Counts> for VerdictCounts {
+    fn from(counts: provisor_store::Counts) -> VerdictCounts {
+        VerdictCounts {
+            mandatory_pass: counts.mandatory_pass,
+            mandatory_unmet: counts.mandatory_unmet,
+            mandatory_open: counts.mandatory_open,
+            recommended_pass: counts.recommended_pass,
+            recommended_unmet: counts.recommended_unmet,
+            recommended_open: counts.recommended_open,
+            not_applicable: counts.not_applicable,
+            vulnerabilities: counts.vulnerabilities,
         }
     }
 }
@@ -268,6 +307,7 @@ pub(crate) fn tree(
             provisor_engine::Kind::SelfAssessment => "self".to_owned(),
         },
         conformant: judged.assessment.conformant,
+        counts: Some(crate::judge::counts(&judged.assessment)),
         note,
     }
 }

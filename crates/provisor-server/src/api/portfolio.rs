@@ -3,12 +3,13 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use provisor_store::{
-    NewProduct, NewRelease, PORTFOLIO_MAX_LIMIT, PortfolioQuery, PortfolioRow, Product, Release,
+    NewProduct, NewRelease, PORTFOLIO_MAX_LIMIT, PortfolioOrder, PortfolioQuery, PortfolioRow,
+    Product, Release,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::assessments::AssessmentView;
+use super::assessments::{AssessmentView, VerdictCounts};
 use crate::auth::{Caller, READERS, WRITERS};
 use crate::extract::{Json, Query};
 use crate::{ApiError, AppState, ProblemPlace};
@@ -40,6 +41,8 @@ pub struct PortfolioEntry {
     pub conformant: Option<bool>,
     /// Whether it is approved.
     pub approved: bool,
+    /// Its current revision's verdicts counted (absent until the server has judged it).
+    pub counts: Option<VerdictCounts>,
 }
 
 impl From<PortfolioRow> for PortfolioEntry {
@@ -57,6 +60,7 @@ impl From<PortfolioRow> for PortfolioEntry {
             kind: row.kind,
             conformant: row.conformant,
             approved: row.approved,
+            counts: row.counts.map(VerdictCounts::from),
         }
     }
 }
@@ -73,12 +77,37 @@ pub struct PortfolioParams {
     /// Only releases whose product name, model or version contains this text (case
     /// ignored).
     pub q: Option<String>,
+    /// Only each product's newest release.
+    pub latest: Option<bool>,
+    /// `name` (product name, then release age; the default) or `attention` (the most
+    /// mandatory provisions unmet first).
+    #[param(inline)]
+    pub order: Option<Order>,
+}
+
+/// The order of the portfolio's rows.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Order {
+    /// By product name, then product, then release age.
+    Name,
+    /// The most mandatory provisions failed or not fulfilled first.
+    Attention,
+}
+
+impl From<Order> for PortfolioOrder {
+    fn from(order: Order) -> PortfolioOrder {
+        match order {
+            Order::Name => PortfolioOrder::Name,
+            Order::Attention => PortfolioOrder::Attention,
+        }
+    }
 }
 
 /// A page of the portfolio.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PortfolioPageView {
-    /// The releases, ordered by product name, then product, then release age.
+    /// The releases, in the order asked.
     pub items: Vec<PortfolioEntry>,
     /// How many releases all pages hold together.
     pub total: i64,
@@ -114,6 +143,10 @@ pub async fn portfolio(
                 after: params.after,
                 organisation: params.organisation,
                 search: params.q,
+                latest_only: params.latest.unwrap_or(false),
+                order: params
+                    .order
+                    .map_or(PortfolioOrder::Name, PortfolioOrder::from),
             },
         )
         .await?;

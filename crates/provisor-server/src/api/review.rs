@@ -241,14 +241,12 @@ pub(crate) async fn record_review(
         }
     }
     let rejudged = judge(state, &record.organisation_id, &record.main_file, &files).await?;
-    let tree = provisor_store::NewAssessment {
-        main_file: record.main_file.clone(),
+    let tree = super::assessments::tree(
+        &rejudged,
+        &record.main_file,
         files,
-        edition: rejudged.assessment.catalog.id.to_owned(),
-        kind: record.kind.clone(),
-        conformant: rejudged.assessment.conformant,
-        note: format!("review: {}", decision_text),
-    };
+        format!("review: {decision_text}"),
+    );
     let updated = state
         .store()
         .add_revision(&caller.actor(), id, record.current_revision, &tree)

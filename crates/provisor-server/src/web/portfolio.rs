@@ -1,10 +1,13 @@
-//! The portfolio page: every release the person may see, with its newest assessment's
-//! result, a page at a time, searched and filtered by manufacturer.
+//! The portfolio page: each product's newest release (or every release) the person may
+//! see, with its newest assessment's verdicts counted, mandatory failures first, a page
+//! at a time, searched and filtered by manufacturer.
 
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
-use provisor_store::{Organisation, OrganisationKind, PortfolioQuery, PortfolioRow};
+use provisor_store::{
+    Organisation, OrganisationKind, PortfolioOrder, PortfolioQuery, PortfolioRow,
+};
 use serde::Deserialize;
 
 use super::{Nav, PageError, Signed, encode, render};
@@ -22,6 +25,49 @@ pub struct Filters {
     organisation: String,
     #[serde(default)]
     after: Option<String>,
+    /// `all` shows every release; each product's newest otherwise.
+    #[serde(default)]
+    releases: String,
+    /// `name` orders by product; the most mandatory failures come first otherwise.
+    #[serde(default)]
+    order: String,
+}
+
+impl Filters {
+    fn latest_only(&self) -> bool {
+        self.releases != "all"
+    }
+
+    fn order(&self) -> PortfolioOrder {
+        if self.order == "name" {
+            PortfolioOrder::Name
+        } else {
+            PortfolioOrder::Attention
+        }
+    }
+
+    /// The query string of these filters, without the cursor.
+    fn query(&self) -> String {
+        let mut parts = Vec::new();
+        for (key, value) in [
+            ("q", self.q.trim()),
+            ("organisation", self.organisation.as_str()),
+            ("releases", if self.latest_only() { "" } else { "all" }),
+            (
+                "order",
+                if self.order() == PortfolioOrder::Name {
+                    "name"
+                } else {
+                    ""
+                },
+            ),
+        ] {
+            if !value.is_empty() {
+                parts.push(format!("{key}={}", encode(value)));
+            }
+        }
+        parts.join("&")
+    }
 }
 
 #[derive(Template)]
@@ -36,6 +82,8 @@ struct PortfolioPage {
     organisations: Vec<Organisation>,
     next: Option<String>,
     can_add: bool,
+    all_releases: bool,
+    by_name: bool,
 }
 
 /// The portfolio.
@@ -56,6 +104,8 @@ pub async fn page(
                 after: filters.after.clone(),
                 organisation: organisation.clone(),
                 search: search.clone(),
+                latest_only: filters.latest_only(),
+                order: filters.order(),
             },
         )
         .await
@@ -81,11 +131,10 @@ pub async fn page(
     .collect();
     let next = page.next.map(|cursor| {
         let mut link = format!("/portfolio?after={}", encode(&cursor));
-        if let Some(text) = &search {
-            link.push_str(&format!("&q={}", encode(text)));
-        }
-        if let Some(id) = &organisation {
-            link.push_str(&format!("&organisation={}", encode(id)));
+        let query = filters.query();
+        if !query.is_empty() {
+            link.push('&');
+            link.push_str(&query);
         }
         link
     });
@@ -99,6 +148,8 @@ pub async fn page(
         rows: page.rows,
         total: page.total,
         filtered: search.is_some() || organisation.is_some(),
+        all_releases: !filters.latest_only(),
+        by_name: filters.order() == PortfolioOrder::Name,
         q: filters.q,
         selected: filters.organisation,
         organisations,

@@ -88,6 +88,65 @@ async fn an_imported_assessment_is_judged_as_the_cli_judges_it_and_exported_byte
             server.engine
         );
         assert_eq!(view["conformant"], verdicts.json()["conformant"]);
+        // The counts the portfolio shows are the judgement's.
+        let summary = &verdicts.json()["summary"];
+        let of = |status: &str, verdict: &str| summary[status][verdict].as_i64().unwrap_or(0);
+        let counts = &view["counts"];
+        assert_eq!(
+            [
+                counts["mandatory_pass"].as_i64(),
+                counts["mandatory_unmet"].as_i64(),
+                counts["mandatory_open"].as_i64(),
+                counts["recommended_unmet"].as_i64(),
+                counts["not_applicable"].as_i64(),
+            ],
+            [
+                Some(of("mandatory", "pass")),
+                Some(of("mandatory", "fail") + of("mandatory", "not-fulfilled")),
+                Some(of("mandatory", "open")),
+                Some(of("recommended", "fail") + of("recommended", "not-fulfilled")),
+                Some(of("mandatory", "not-applicable") + of("recommended", "not-applicable")),
+            ],
+            "{view}"
+        );
+        let portfolio = get(
+            state,
+            "/api/v1/portfolio?order=attention&latest=true",
+            &world.viewer,
+        )
+        .await
+        .json();
+        assert_eq!(&portfolio["items"][0]["counts"], counts);
+        // An assessment stored without counts is counted in the background at start.
+        let record = state.store().assessment(&id).await.unwrap();
+        let files = state.store().files(&id, 1).await.unwrap();
+        let uncounted = state
+            .store()
+            .create_assessment(
+                &provisor_store::Actor::Server,
+                &world.release,
+                &provisor_store::NewAssessment {
+                    main_file: record.main_file.clone(),
+                    files,
+                    edition: record.edition.clone(),
+                    kind: record.kind.clone(),
+                    conformant: false,
+                    counts: None,
+                    note: "bulk load".into(),
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(uncounted.counts, None);
+        provisor_server::count_uncounted(state.clone()).await;
+        let counted = get(
+            state,
+            &format!("/api/v1/assessments/{}", uncounted.id),
+            &world.viewer,
+        )
+        .await
+        .json();
+        assert_eq!(&counted["counts"], counts, "{}", server.engine);
 
         let exported = get(
             state,

@@ -154,9 +154,20 @@ async fn an_assessment_page_is_not_found_for_strangers() {
         let html = page.text();
         assert!(html.contains("class=\"decision no\""), "{html}");
         assert!(html.contains("5.6-4A"));
-        // The portfolio links to it.
+        // The portfolio links to it, with its verdicts counted (the example fails one
+        // mandatory provision and leaves one open).
         let portfolio = get(state, "/portfolio", &world.viewer).await.text();
         assert!(portfolio.contains(&format!("href=\"/assessments/{id}\"")));
+        assert!(
+            portfolio.contains("<span class=\"n-fail\"><b>1</b> unmet</span>")
+                && portfolio.contains("<span class=\"n-open\"><b>1</b> open</span>"),
+            "{portfolio}"
+        );
+        let by_name = get(state, "/portfolio?order=name&releases=all", &world.viewer)
+            .await
+            .text();
+        assert!(by_name.contains("<option value=\"name\" selected>"));
+        assert!(by_name.contains("<option value=\"all\" selected>"));
         for who in [&world.stranger, &world.assessor] {
             let refused = get(state, &format!("/assessments/{id}"), who).await;
             refused.expect(StatusCode::NOT_FOUND);

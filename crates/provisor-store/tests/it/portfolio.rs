@@ -1,8 +1,8 @@
 //! Organisations, products, releases and who sees which in the portfolio.
 
 use provisor_store::{
-    Actor, NewAssessment, NewFile, NewProduct, NewRelease, OrganisationKind, PortfolioQuery, Role,
-    StoreError,
+    Actor, NewAssessment, NewFile, NewProduct, NewRelease, OrganisationKind, PortfolioOrder,
+    PortfolioQuery, Role, StoreError,
 };
 
 use crate::{organisation, stores, user};
@@ -19,6 +19,7 @@ pub fn tree(sha: &str) -> NewAssessment {
         edition: "en303645-v3.1.3".into(),
         kind: "self".into(),
         conformant: false,
+        counts: Some(Default::default()),
         note: "import".into(),
     }
 }
@@ -336,6 +337,194 @@ async fn the_portfolio_is_read_a_page_at_a_time() {
                 "{bad}: {answer:?}"
             );
         }
+    }
+}
+
+/// "Mandatory failures first" orders by the newest assessment's unmet mandatory
+/// provisions, the releases without counts last, a page at a time; "newest release
+/// only" keeps each product's newest release the user may see; the counts written with
+/// a revision come back with the row.
+#[tokio::test]
+async fn the_portfolio_puts_mandatory_failures_first() {
+    for test in stores().await {
+        let store = &test.store;
+        let acme = organisation(store, "Acme", OrganisationKind::Manufacturer).await;
+        let lab = organisation(store, "TestLab", OrganisationKind::Lab).await;
+        let assessor = user(store, "assessor", false).await;
+        store
+            .set_membership(&Actor::Server, &assessor.id, &lab.id, Some(Role::Assessor))
+            .await
+            .unwrap();
+        let admin = store
+            .user(&user(store, "root", true).await.id)
+            .await
+            .unwrap();
+        let sha = "b".repeat(64);
+        // Product name, then per release: the unmet mandatory provisions of its
+        // assessment, or none.
+        let plan: [(&str, [Option<i64>; 2]); 5] = [
+            ("Alarm", [Some(9), Some(0)]),
+            ("Bulb", [None, Some(4)]),
+            ("Camera", [Some(1), None]),
+            ("Doorbell", [Some(4), Some(4)]),
+            ("Eye", [Some(2), Some(7)]),
+        ];
+        let mut old_camera = String::new();
+        for (name, releases) in plan {
+            let product = store
+                .create_product(
+                    &Actor::Server,
+                    &acme.id,
+                    &NewProduct {
+                        name: name.into(),
+                        model: "M".into(),
+                    },
+                )
+                .await
+                .unwrap();
+            for (at, unmet) in releases.iter().enumerate() {
+                let release = store
+                    .create_release(
+                        &Actor::Server,
+                        &product.id,
+                        &NewRelease {
+                            version: format!("{}.0", at + 1),
+                            support_period_end: None,
+                        },
+                    )
+                    .await
+                    .unwrap();
+                let Some(unmet) = unmet else { continue };
+                let mut new = tree(&sha);
+                new.counts = Some(provisor_store::Counts {
+                    mandatory_unmet: *unmet,
+                    mandatory_pass: 30 - unmet,
+                    vulnerabilities: 3,
+                    ..Default::default()
+                });
+                let assessment = store
+                    .create_assessment(&Actor::Server, &release.id, &new)
+                    .await
+                    .unwrap();
+                if name == "Camera" && at == 0 {
+                    old_camera = release.id.clone();
+                    store
+                        .assign_lab(&Actor::Server, &assessment.id, Some(&lab.id))
+                        .await
+                        .unwrap();
+                }
+            }
+        }
+        let read = |user: provisor_store::User, query: PortfolioQuery| async move {
+            let mut seen = Vec::new();
+            let mut query = query;
+            loop {
+                let page = store.portfolio(&user, &query).await.unwrap();
+                seen.extend(page.rows.iter().map(|row| {
+                    (
+                        format!("{} {}", row.product, row.version),
+                        row.counts.map(|counts| counts.mandatory_unmet),
+                    )
+                }));
+                match page.next {
+                    Some(next) => query.after = Some(next),
+                    None => return (seen, page.total),
+                }
+                assert!(seen.len() < 100, "the pages do not end");
+            }
+        };
+        let attention = |limit: i64, latest_only: bool| PortfolioQuery {
+            limit,
+            latest_only,
+            order: PortfolioOrder::Attention,
+            ..PortfolioQuery::default()
+        };
+        let (whole, total) = read(admin.clone(), attention(100, false)).await;
+        assert_eq!(total, 10, "{}", test.engine);
+        let names: Vec<&str> = whole.iter().map(|(name, _)| name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "Alarm 1.0",
+                "Eye 2.0",
+                "Bulb 2.0",
+                "Doorbell 1.0",
+                "Doorbell 2.0",
+                "Eye 1.0",
+                "Camera 1.0",
+                "Alarm 2.0",
+                "Bulb 1.0",
+                "Camera 2.0"
+            ],
+            "{}",
+            test.engine
+        );
+        assert_eq!(whole[0].1, Some(9));
+        assert_eq!(whole[9].1, None);
+        for limit in [1, 2, 3, 7] {
+            assert_eq!(
+                read(admin.clone(), attention(limit, false)).await.0,
+                whole,
+                "{} limit {limit}",
+                test.engine
+            );
+        }
+        let (newest, total) = read(admin.clone(), attention(2, true)).await;
+        assert_eq!(total, 5, "{}", test.engine);
+        let names: Vec<&str> = newest.iter().map(|(name, _)| name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "Eye 2.0",
+                "Bulb 2.0",
+                "Doorbell 2.0",
+                "Alarm 2.0",
+                "Camera 2.0"
+            ],
+            "{}",
+            test.engine
+        );
+        // The lab sees the older camera release only, so that is its newest.
+        let lab_member = store.user(&assessor.id).await.unwrap();
+        let page = store
+            .portfolio(&lab_member, &attention(10, true))
+            .await
+            .unwrap();
+        assert_eq!(page.rows.len(), 1, "{}", test.engine);
+        assert_eq!(page.rows[0].release_id, old_camera);
+        let counts = page.rows[0].counts.expect("the counts are stored");
+        assert_eq!(
+            (
+                counts.mandatory_unmet,
+                counts.mandatory_pass,
+                counts.vulnerabilities
+            ),
+            (1, 29, 3)
+        );
+        // A cursor of one order is refused by the other.
+        let by_name = store
+            .portfolio(
+                &admin,
+                &PortfolioQuery {
+                    limit: 1,
+                    ..PortfolioQuery::default()
+                },
+            )
+            .await
+            .unwrap();
+        let answer = store
+            .portfolio(
+                &admin,
+                &PortfolioQuery {
+                    after: by_name.next,
+                    ..attention(1, false)
+                },
+            )
+            .await;
+        assert!(
+            matches!(&answer, Err(StoreError::Invalid(message)) if message.contains("cursor")),
+            "{answer:?}"
+        );
     }
 }
 
