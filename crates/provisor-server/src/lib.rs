@@ -12,6 +12,7 @@
 
 #![forbid(unsafe_code)]
 
+mod advisories;
 mod api;
 mod auth;
 mod cache;

@@ -176,8 +176,10 @@ async fn scan_firmware(
     let name = text(&job.payload, "name")?;
     let path = state.store().blobs().path(&job.organisation_id, &sha256)?;
     let reporter = progress.clone();
+    let advisories = crate::advisories::load(&state)?;
     let options = provisor_firmware::ScanOptions {
         tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+        advisories,
         progress: Some(Arc::new(move |stage: &str, done: usize, total: usize| {
             say(&reporter, format!("{stage} {done}/{total}"));
         })),

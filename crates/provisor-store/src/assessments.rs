@@ -319,6 +319,21 @@ async fn write_counts(
     Ok(())
 }
 
+/// Ranks the product an assessment is of again (its counts changed).
+async fn rank_product_of(
+    tx: &mut Transaction<'_, Any>,
+    assessment: &str,
+) -> Result<(), StoreError> {
+    let product: String = sqlx::query(
+        "SELECT r.product_id FROM assessments a JOIN releases r ON r.id = a.release_id WHERE a.id = $1",
+    )
+    .bind(assessment)
+    .fetch_one(&mut **tx)
+    .await?
+    .get(0);
+    crate::portfolio::rank_product(tx, &product).await
+}
+
 fn tree_json(new: &NewAssessment) -> serde_json::Value {
     json!({
         "main_file": new.main_file,
@@ -369,6 +384,14 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         write_counts(&mut tx, &id, new.counts.as_ref()).await?;
+        sqlx::query(
+            "UPDATE releases SET newest_assessment_id = (SELECT a.id FROM assessments a WHERE a.release_id = $1 \
+             ORDER BY a.created_at DESC, a.id DESC LIMIT 1) WHERE id = $1",
+        )
+        .bind(release)
+        .execute(&mut *tx)
+        .await?;
+        crate::portfolio::rank_product(&mut tx, &product.id).await?;
         insert_revision(&mut tx, actor, &id, 1, new).await?;
         audit::append(
             &mut tx,
@@ -423,6 +446,7 @@ impl Store {
             return Ok(false);
         }
         write_counts(&mut tx, assessment, Some(counts)).await?;
+        rank_product_of(&mut tx, assessment).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -464,6 +488,7 @@ impl Store {
             )));
         }
         write_counts(&mut tx, assessment, new.counts.as_ref()).await?;
+        rank_product_of(&mut tx, assessment).await?;
         record_blobs(&mut tx, &record.organisation_id, &new.files).await?;
         insert_revision(&mut tx, actor, assessment, revision, new).await?;
         audit::append(

@@ -274,6 +274,21 @@ fn entry_from_row(row: &sqlx::any::AnyRow) -> AuditEntry {
 }
 
 impl Store {
+    /// Records a server-wide change kept outside the database (the advisory database
+    /// in the data directory): who, what, and its new state.
+    pub async fn record_event(
+        &self,
+        actor: &Actor,
+        action: &str,
+        subject: &str,
+        after: &Value,
+    ) -> Result<AuditEntry, StoreError> {
+        let mut tx = self.write().await?;
+        let entry = append(&mut tx, actor, action, subject, None, None, Some(after)).await?;
+        tx.commit().await?;
+        Ok(entry)
+    }
+
     /// The chain's head: the last entry's number and hash (`0` and [`GENESIS`] when
     /// empty).
     pub async fn audit_head(&self) -> Result<(i64, String), StoreError> {

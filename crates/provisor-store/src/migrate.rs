@@ -16,7 +16,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "list order",
         include_str!("../migrations/0002_list_order.sql"),
     ),
-    (3, "counts", include_str!("../migrations/0003_counts.sql")),
+    (
+        3,
+        "portfolio",
+        include_str!("../migrations/0003_portfolio.sql"),
+    ),
 ];
 
 /// Applies the migrations not yet applied.

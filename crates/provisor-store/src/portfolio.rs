@@ -181,6 +181,23 @@ fn release_from_row(row: &AnyRow) -> Release {
     }
 }
 
+/// Sets a product's attention rank from its newest release's newest assessment, after
+/// anything that may change it (a release, an assessment, a revision, its counts).
+pub(crate) async fn rank_product(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    product: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE products SET attention = COALESCE((SELECT a.mandatory_unmet FROM releases r \
+         JOIN assessments a ON a.id = r.newest_assessment_id WHERE r.id = products.latest_release_id), -1) \
+         WHERE id = $1",
+    )
+    .bind(product)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 fn check_name(what: &str, name: &str) -> Result<String, StoreError> {
     let name = name.trim();
     if name.is_empty() || name.len() > 200 || name.chars().any(char::is_control) {
@@ -422,6 +439,14 @@ impl Store {
                 format!("{} already has a release {}", owner.name, release.version),
             )
         })?;
+        sqlx::query(
+            "UPDATE products SET latest_release_id = (SELECT r.id FROM releases r WHERE r.product_id = $1 \
+             ORDER BY r.created_at DESC, r.id DESC LIMIT 1) WHERE id = $1",
+        )
+        .bind(product)
+        .execute(&mut *tx)
+        .await?;
+        rank_product(&mut tx, product).await?;
         audit::append(
             &mut tx,
             actor,
@@ -498,34 +523,45 @@ impl Store {
 
     /// A page of the releases a user may see, with their newest assessment: a server
     /// admin sees all, a manufacturer's member its products, a lab's member the
-    /// releases whose assessments the lab is assigned. Ordered by product name, then
-    /// product, then release age; `query.after` continues after the page that gave it.
+    /// releases whose assessments the lab is assigned. Ordered as `query.order` says;
+    /// `query.after` continues after the page that gave it.
     pub async fn portfolio(
         &self,
         user: &crate::User,
         query: &PortfolioQuery,
     ) -> Result<PortfolioPage, StoreError> {
         let member = "SELECT organisation_id FROM memberships WHERE user_id = $1";
-        let mut visible = vec![if user.server_admin {
+        // Someone who sees whole products (a server admin, or a member of manufacturers
+        // only) sees every release's newest assessment, which the release records, and
+        // each product's newest release, which the product records. A lab's member sees
+        // only what the lab was assigned, looked up row by row.
+        let lab_member = !user.server_admin
+            && sqlx::query(
+                "SELECT COUNT(*) FROM memberships m JOIN organisations o ON o.id = m.organisation_id \
+                 WHERE m.user_id = $1 AND o.kind = 'lab'",
+            )
+            .bind(&user.id)
+            .fetch_one(&self.pool)
+            .await?
+            .get::<i64, _>(0)
+                > 0;
+        // Conditions on the product alone, then those that need the release too.
+        let mut on_product = vec![if user.server_admin {
             // Keeps `$1` in the text so that every variant binds the same parameters.
             "($1 = $1)".to_owned()
+        } else if !lab_member {
+            format!("p.organisation_id IN ({member})")
         } else {
             format!(
                 "(p.organisation_id IN ({member}) OR r.id IN \
                  (SELECT a3.release_id FROM assessments a3 WHERE a3.lab_id IN ({member})))"
             )
         }];
-        // A release's newest assessment among those the user may see: a lab's member
-        // must not learn of the manufacturer's own assessments through the portfolio.
-        let visible_assessments = if user.server_admin {
-            "1 = 1".to_owned()
-        } else {
-            format!("p.organisation_id IN ({member}) OR a2.lab_id IN ({member})")
-        };
+        let mut on_release = Vec::new();
         let mut binds: Vec<Bind> = Vec::new();
         if let Some(organisation) = &query.organisation {
             binds.push(Bind::Text(organisation.clone()));
-            visible.push(format!("p.organisation_id = ${}", binds.len() + 1));
+            on_product.push(format!("p.organisation_id = ${}", binds.len() + 1));
         }
         if let Some(text) = query
             .search
@@ -536,32 +572,45 @@ impl Store {
             let pattern = format!("%{}%", like_escape(&text.to_lowercase()));
             binds.push(Bind::Text(pattern));
             let at = binds.len() + 1;
-            visible.push(format!(
+            on_release.push(format!(
                 "(LOWER(p.name) LIKE ${at} ESCAPE '\\' OR LOWER(p.model) LIKE ${at} ESCAPE '\\' \
                  OR LOWER(r.version) LIKE ${at} ESCAPE '\\')"
             ));
         }
         if query.latest_only {
-            // The product's newest release among those the user may see.
-            let visible_newer = if user.server_admin {
-                String::new()
+            // The product's newest release among those the user may see: for a lab's
+            // member, the newest of those its assessments were assigned.
+            on_release.push(if !lab_member {
+                "r.id = p.latest_release_id".to_owned()
             } else {
                 format!(
-                    " AND (p.organisation_id IN ({member}) OR r2.id IN \
-                     (SELECT a4.release_id FROM assessments a4 WHERE a4.lab_id IN ({member})))"
+                    "((p.organisation_id IN ({member}) AND r.id = p.latest_release_id) OR \
+                     (p.organisation_id NOT IN ({member}) AND NOT EXISTS (SELECT 1 FROM releases r2 \
+                     WHERE r2.product_id = p.id AND (r2.created_at > r.created_at OR \
+                     (r2.created_at = r.created_at AND r2.id > r.id)) AND r2.id IN \
+                     (SELECT a4.release_id FROM assessments a4 WHERE a4.lab_id IN ({member})))))"
                 )
-            };
-            visible.push(format!(
-                "NOT EXISTS (SELECT 1 FROM releases r2 WHERE r2.product_id = p.id \
-                 AND (r2.created_at > r.created_at OR (r2.created_at = r.created_at AND r2.id > r.id)){visible_newer})"
-            ));
+            });
         }
-        let filtered = visible.join(" AND ");
-        let total: i64 = bind_all(
-            sqlx::query(sqlx::AssertSqlSafe(format!(
+        let product_only = on_product.join(" AND ");
+        let filtered = on_product
+            .iter()
+            .chain(&on_release)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(" AND ");
+        // Each product's newest release is counted without reading the releases.
+        let count = if query.latest_only && !lab_member && on_release.len() == 1 {
+            format!(
+                "SELECT COUNT(*) FROM products p WHERE p.latest_release_id IS NOT NULL AND {product_only}"
+            )
+        } else {
+            format!(
                 "SELECT COUNT(*) FROM products p CROSS JOIN releases r WHERE r.product_id = p.id AND {filtered}"
-            )))
-            .bind(&user.id),
+            )
+        };
+        let total: i64 = bind_all(
+            sqlx::query(sqlx::AssertSqlSafe(count)).bind(&user.id),
             &binds,
         )
         .fetch_one(&self.pool)
@@ -575,12 +624,19 @@ impl Store {
             .transpose()?;
         let limit = query.limit.clamp(1, PORTFOLIO_MAX_LIMIT);
         let fetch = limit + 1;
-        // Each row looks up the id of its release's newest visible assessment (through
-        // the index on release and age); the assessments are joined to those ids only.
-        let newest = format!(
-            "(SELECT a2.id FROM assessments a2 WHERE a2.release_id = r.id AND ({visible_assessments}) \
-             ORDER BY a2.created_at DESC, a2.id DESC LIMIT 1) AS newest_id"
-        );
+        // Each row's newest assessment the user may see: the one the release records,
+        // or for a lab's member on another's product, the newest of those assigned to
+        // the lab, looked up through the index on release and age (a lab's member must
+        // not learn of the manufacturer's own assessments).
+        let newest = if !lab_member {
+            "r.newest_assessment_id".to_owned()
+        } else {
+            format!(
+                "CASE WHEN p.organisation_id IN ({member}) THEN r.newest_assessment_id ELSE \
+                 (SELECT a2.id FROM assessments a2 WHERE a2.release_id = r.id AND a2.lab_id IN ({member}) \
+                 ORDER BY a2.created_at DESC, a2.id DESC LIMIT 1) END"
+            )
+        };
         let columns = "p.organisation_id, p.id AS product_id, p.name AS product, p.model, \
              r.id AS release_id, r.version, r.support_period_end, r.created_at AS release_created_at";
         let assessment_columns = format!(
@@ -613,12 +669,33 @@ impl Store {
                 // sorted them all: 8 ms instead of 1 for 3 000 releases); on PostgreSQL
                 // it is the same inner join. Both engines know `MATERIALIZED`.
                 format!(
-                    "WITH page AS MATERIALIZED (SELECT {columns}, {newest} \
+                    "WITH page AS MATERIALIZED (SELECT {columns}, {newest} AS newest_id \
                        FROM products p CROSS JOIN releases r WHERE r.product_id = p.id AND {paged} \
                        ORDER BY p.name, p.id, r.created_at, r.id LIMIT {fetch}) \
                      SELECT page.*, 0 AS attention, {assessment_columns} \
                      FROM page LEFT JOIN assessments a ON a.id = page.newest_id \
                      ORDER BY page.product, page.product_id, page.release_created_at, page.release_id"
+                )
+            }
+            PortfolioOrder::Attention if query.latest_only && !lab_member => {
+                // One row per product, ranked by the product's own attention column:
+                // the index on it gives the page in order without reading the rest.
+                let mut after = String::new();
+                if let Some(key) = &cursor {
+                    after = format!(
+                        " AND (p.attention < ${e} OR (p.attention = ${e} AND (p.name > ${a} OR \
+                         (p.name = ${a} AND p.id > ${b}))))",
+                        a = at,
+                        b = at + 1,
+                        e = at + 4
+                    );
+                    key.bind_to(&mut page_binds, true);
+                }
+                format!(
+                    "SELECT {columns}, p.attention AS attention, {assessment_columns} \
+                     FROM products p CROSS JOIN releases r LEFT JOIN assessments a ON a.id = r.newest_assessment_id \
+                     WHERE r.product_id = p.id AND {filtered}{after} \
+                     ORDER BY p.attention DESC, p.name, p.id LIMIT {fetch}"
                 )
             }
             PortfolioOrder::Attention => {
@@ -639,7 +716,7 @@ impl Store {
                     key.bind_to(&mut page_binds, true);
                 }
                 format!(
-                    "WITH visible AS MATERIALIZED (SELECT {columns}, {newest} \
+                    "WITH visible AS MATERIALIZED (SELECT {columns}, {newest} AS newest_id \
                        FROM products p CROSS JOIN releases r WHERE r.product_id = p.id AND {filtered}), \
                      ranked AS (SELECT visible.*, COALESCE(a.mandatory_unmet, -1) AS attention, {assessment_columns} \
                        FROM visible LEFT JOIN assessments a ON a.id = visible.newest_id) \

@@ -1,15 +1,18 @@
 //! Administration: users (server admins), organisations (server admins make them; their
-//! admins manage members and settings).
+//! admins manage members and settings), the advisory database (server admins replace
+//! it; everyone may see what it holds).
 
+use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use provisor_store::{NewOrganisation, NewUser, Organisation, OrganisationKind, Role};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use super::accounts::UserView;
+use crate::advisories::AdvisoriesSummary;
 use crate::auth::{ADMINS, Caller};
-use crate::extract::Json;
+use crate::extract::{Json, Query};
 use crate::{ApiError, AppState, ProblemPlace};
 
 /// Every user (server admins only).
@@ -231,4 +234,60 @@ pub async fn organisation_settings(
         .set_require_totp(&caller.actor(), &organisation, request.require_totp)
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Where an uploaded advisory file came from, for the messages.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct AdvisoriesUpload {
+    /// The file's name (`osv.tar.gz`).
+    pub name: Option<String>,
+}
+
+/// What the advisory database in use holds (any signed-in caller; absent when none was
+/// uploaded).
+#[utoipa::path(get, path = "/api/v1/advisories", tag = "admin", responses(
+    (status = 200, body = AdvisoriesSummary),
+    (status = 404, description = "no advisory database was uploaded", body = crate::Problem, content_type = "application/problem+json")
+))]
+pub async fn advisories(
+    State(state): State<AppState>,
+    _caller: Caller,
+) -> Result<axum::Json<AdvisoriesSummary>, ApiError> {
+    crate::advisories::summary(&state)
+        .await?
+        .map(axum::Json)
+        .ok_or_else(|| {
+            ApiError::not_found(
+                "no advisory database was uploaded: a server admin uploads one (PUT /api/v1/advisories)",
+            )
+        })
+}
+
+/// Replaces the advisory database firmware scans match components against (server
+/// admins): an OSV JSON file (one advisory or an array), a tar archive of OSV files
+/// (gzip-compressed or not), or a database written by `provisor advisories import`.
+#[utoipa::path(put, path = "/api/v1/advisories", tag = "admin", params(AdvisoriesUpload),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses(
+        (status = 200, body = AdvisoriesSummary),
+        (status = 422, body = crate::Problem, content_type = "application/problem+json")
+    ))]
+pub async fn replace_advisories(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(upload): Query<AdvisoriesUpload>,
+    body: Body,
+) -> Result<axum::Json<AdvisoriesSummary>, ApiError> {
+    caller.require_server_admin()?;
+    let received = super::assessments::receive(&state, body).await?;
+    let summary = crate::advisories::replace(
+        &state,
+        &caller,
+        vec![crate::advisories::Upload {
+            name: upload.name.unwrap_or_else(|| "upload".to_owned()),
+            path: received.path().to_owned(),
+        }],
+    )
+    .await?;
+    Ok(axum::Json(summary))
 }

@@ -162,7 +162,10 @@ pub(crate) fn temporary_dir(state: &AppState) -> Result<PathBuf, ApiError> {
 }
 
 /// Streams a request body to a temporary file, refusing it past the upload limit.
-async fn receive(state: &AppState, body: Body) -> Result<tempfile::NamedTempFile, ApiError> {
+pub(crate) async fn receive(
+    state: &AppState,
+    body: Body,
+) -> Result<tempfile::NamedTempFile, ApiError> {
     use tokio::io::AsyncWriteExt;
     let limit = state.config().max_upload;
     let temporary =

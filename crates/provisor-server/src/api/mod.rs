@@ -3,7 +3,7 @@
 //! being described. One module per resource.
 
 pub(crate) mod accounts;
-mod admin;
+pub(crate) mod admin;
 pub(crate) mod assessments;
 mod audit;
 pub(crate) mod changes;
@@ -103,6 +103,7 @@ fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(jobs::get_job))
         .routes(routes!(jobs::list_targets, jobs::allow_target))
         .routes(routes!(jobs::revoke_target))
+        .routes(routes!(admin::advisories, admin::replace_advisories))
         .routes(routes!(audit::list))
         .routes(routes!(audit::verify))
 }

@@ -19,6 +19,9 @@ use crate::{ApiError, AppState};
 pub struct Next {
     #[serde(default)]
     next: String,
+    /// Set after a password change, which ends every session.
+    #[serde(default)]
+    changed: Option<String>,
 }
 
 #[derive(Template)]
@@ -26,6 +29,7 @@ pub struct Next {
 struct LoginPage {
     nav: Nav,
     message: Option<String>,
+    notice: Option<&'static str>,
     login: String,
     next: String,
 }
@@ -35,6 +39,9 @@ pub async fn login_page(Query(query): Query<Next>) -> Response {
     render(&LoginPage {
         nav: Nav::anonymous(),
         message: None,
+        notice: query.changed.map(
+            |_| "Your password is changed and every session has ended: log in with the new one.",
+        ),
         login: String::new(),
         next: query.next,
     })
@@ -68,6 +75,7 @@ pub async fn login(
         let mut response = render(&LoginPage {
             nav: Nav::anonymous(),
             message: Some(message),
+            notice: None,
             login: form.login.clone(),
             next: form.next.clone(),
         });

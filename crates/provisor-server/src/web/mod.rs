@@ -7,6 +7,7 @@
 //! is "not found", as in the API.
 
 mod account;
+mod admin;
 mod assessment;
 mod assets;
 mod ics;
@@ -15,6 +16,7 @@ mod product;
 mod questions;
 mod release;
 mod scans;
+mod settings;
 mod tests;
 
 use askama::Template;
@@ -39,6 +41,19 @@ pub fn router() -> Router<AppState> {
             get(account::enrol_page).post(account::enrol),
         )
         .route("/logout", post(account::logout))
+        .route("/admin", get(admin::page))
+        .route("/admin/organisations", post(admin::new_organisation))
+        .route("/admin/organisations/{id}", get(admin::organisation))
+        .route("/admin/organisations/{id}/members", post(admin::member))
+        .route("/admin/organisations/{id}/settings", post(admin::settings))
+        .route("/admin/users", post(admin::new_user))
+        .route("/admin/scan-targets", post(admin::allow))
+        .route("/admin/scan-targets/remove", post(admin::disallow))
+        .route("/admin/advisories", post(admin::advisories))
+        .route("/account", get(settings::page))
+        .route("/account/password", post(settings::password))
+        .route("/account/tokens", post(settings::make_token))
+        .route("/account/tokens/{id}/revoke", post(settings::revoke))
         .route("/portfolio", get(portfolio::page))
         .route("/assessments/{id}", get(assessment::page))
         .route("/assessments/{id}/review", post(assessment::review))
@@ -71,6 +86,8 @@ pub fn router() -> Router<AppState> {
 pub struct NavUser {
     /// The name shown.
     pub display_name: String,
+    /// Whether the person administers the server or an organisation (the admin pages).
+    pub admin: bool,
 }
 
 /// What every page's layout needs.
@@ -100,6 +117,12 @@ impl Nav {
         Nav {
             user: Some(NavUser {
                 display_name: caller.user.display_name.clone(),
+                admin: caller.user.server_admin
+                    || caller
+                        .user
+                        .memberships
+                        .iter()
+                        .any(|(_, role)| *role == provisor_store::Role::Admin),
             }),
             csrf: csrf_of(caller),
             section,
@@ -289,14 +312,25 @@ pub fn refusal(error: &ApiError) -> Option<(StatusCode, String)> {
             "Someone changed the assessment since this page was loaded: here it is as it is now. Make your change again.".to_owned(),
         )),
         StatusCode::UNPROCESSABLE_ENTITY => {
-            let mut message = error.detail().to_owned();
-            for place in error.places() {
-                message.push_str(&format!(" — {}", place.message));
-            }
-            Some((StatusCode::UNPROCESSABLE_ENTITY, message))
+            Some((StatusCode::UNPROCESSABLE_ENTITY, message_of(error)))
         }
         _ => None,
     }
+}
+
+/// An error's detail with the places it names, for a form's message: a file's place
+/// (`name:line:column`) is said, a JSON pointer into an API body is not (the form has
+/// no such thing).
+pub fn message_of(error: &ApiError) -> String {
+    let mut message = error.detail().to_owned();
+    for place in error.places() {
+        if place.location.is_empty() || place.location.starts_with('/') {
+            message.push_str(&format!(" — {}", place.message));
+        } else {
+            message.push_str(&format!(" — {}: {}", place.location, place.message));
+        }
+    }
+    message
 }
 
 /// A page shown again with a message, under the status that says why.

@@ -287,3 +287,100 @@ async fn host_scans_run_only_against_allowed_targets() {
         let _ = Credentials::default();
     }
 }
+
+/// The advisory database: a server admin replaces it with a gzip-compressed tar of OSV
+/// files (what a mirror of an OSV export is), a broken upload is refused with its place
+/// and changes nothing, and the next firmware scan matches the image's components
+/// against it: the portfolio counts the vulnerabilities found.
+#[tokio::test]
+async fn uploaded_advisories_are_matched_by_the_next_scan() {
+    for server in servers().await {
+        let state = &server.state;
+        let world = world(state).await;
+        get(state, "/api/v1/advisories", &world.viewer)
+            .await
+            .problem(StatusCode::NOT_FOUND);
+        let mut archive = tar::Builder::new(flate2::write::GzEncoder::new(
+            Vec::new(),
+            flate2::Compression::default(),
+        ));
+        archive
+            .append_dir_all("osv", crate::examples().join("advisories"))
+            .unwrap();
+        let archive = archive.into_inner().unwrap().finish().unwrap();
+        let uri = "/api/v1/advisories?name=osv.tar.gz";
+        for who in [&world.editor, &world.viewer] {
+            send(
+                state,
+                Method::PUT,
+                uri,
+                who,
+                Some("application/gzip"),
+                archive.clone(),
+            )
+            .await
+            .problem(StatusCode::FORBIDDEN);
+        }
+        let broken = send(
+            state,
+            Method::PUT,
+            "/api/v1/advisories?name=mirror.json",
+            &world.admin,
+            Some("application/json"),
+            b"[{\"id\": \"OSV-1\", \"affected\": [{\"package\": 3}]}]".to_vec(),
+        )
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            broken["errors"][0]["where"]
+                .as_str()
+                .unwrap()
+                .starts_with("mirror.json:1:"),
+            "{broken}"
+        );
+        let replaced = send(
+            state,
+            Method::PUT,
+            uri,
+            &world.admin,
+            Some("application/gzip"),
+            archive,
+        )
+        .await;
+        replaced.expect(StatusCode::OK);
+        assert_eq!(replaced.json()["advisories"], 5, "{}", replaced.json());
+        assert_eq!(replaced.json()["source"], "upload: osv.tar.gz");
+        let summary = get(state, "/api/v1/advisories", &world.viewer).await.json();
+        assert_eq!(summary["advisories"], 5);
+
+        let id = import(state, &world.editor, &world.release, smartcam_bundle())
+            .await
+            .json()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        send(
+            state,
+            Method::PUT,
+            &format!(
+                "/api/v1/releases/{}/firmware?name=smartcam-3.2.1.bin&assessment={id}",
+                world.release
+            ),
+            &world.editor,
+            Some("application/octet-stream"),
+            smartcam_image(),
+        )
+        .await
+        .expect(StatusCode::ACCEPTED);
+        assert_eq!(drain(state).await, 1, "{}", server.engine);
+        let record = get(state, &format!("/api/v1/assessments/{id}"), &world.viewer)
+            .await
+            .json();
+        assert_eq!(record["counts"]["vulnerabilities"], 2, "{record}");
+        let portfolio = get(state, "/portfolio", &world.viewer).await.text();
+        assert!(
+            portfolio.contains("<span class=\"n-fail\"><b>2</b> known</span>"),
+            "{portfolio}"
+        );
+    }
+}

@@ -12,6 +12,7 @@ mod faults;
 mod jobs;
 mod openapi;
 mod pages;
+mod settings;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

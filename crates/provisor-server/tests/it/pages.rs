@@ -9,7 +9,7 @@ use tower::ServiceExt;
 
 use crate::{CLIENT, Credentials, get, import, servers, smartcam_bundle, world};
 
-async fn form(
+pub(crate) async fn form(
     state: &provisor_server::AppState,
     uri: &str,
     cookie: Option<&str>,

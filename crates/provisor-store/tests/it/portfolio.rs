@@ -484,6 +484,51 @@ async fn the_portfolio_puts_mandatory_failures_first() {
             "{}",
             test.engine
         );
+        // A member of the manufacturer sees the same, a page at a time.
+        let engineer = user(store, "engineer", false).await;
+        store
+            .set_membership(&Actor::Server, &engineer.id, &acme.id, Some(Role::Viewer))
+            .await
+            .unwrap();
+        let engineer = store.user(&engineer.id).await.unwrap();
+        assert_eq!(
+            read(engineer.clone(), attention(1, true)).await,
+            (newest.clone(), 5),
+            "{}",
+            test.engine
+        );
+        // A new release without an assessment sends its product to the end.
+        let eye = store
+            .portfolio(&admin, &attention(1, true))
+            .await
+            .unwrap()
+            .rows
+            .remove(0);
+        store
+            .create_release(
+                &Actor::Server,
+                &eye.product_id,
+                &NewRelease {
+                    version: "3.0".into(),
+                    support_period_end: None,
+                },
+            )
+            .await
+            .unwrap();
+        let (moved, _) = read(engineer, attention(2, true)).await;
+        let names: Vec<&str> = moved.iter().map(|(name, _)| name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "Bulb 2.0",
+                "Doorbell 2.0",
+                "Alarm 2.0",
+                "Camera 2.0",
+                "Eye 3.0"
+            ],
+            "{}",
+            test.engine
+        );
         // The lab sees the older camera release only, so that is its newest.
         let lab_member = store.user(&assessor.id).await.unwrap();
         let page = store

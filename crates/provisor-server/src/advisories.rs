@@ -1,0 +1,287 @@
+//! The advisory database firmware scans match components against. A server admin
+//! uploads it in the format `provisor advisories import` reads (OSV JSON files, each one
+//! advisory or an array of them, or tar archives of such files, gzip-compressed or not)
+//! or as the database file that command writes. It is kept as one file in the data
+//! directory, which workers on other machines share, replaced whole and atomically, and
+//! each replacement is in the audit log. An upload that does not read is refused with
+//! the file, line and column, and the database in use stays as it was.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use provisor_advisories::Database;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::auth::Caller;
+use crate::{ApiError, AppState, ProblemPlace};
+
+/// The database's file name in the data directory.
+pub const FILE: &str = "advisories.json";
+/// The largest OSV file read from an archive.
+const MAX_MEMBER: u64 = 16 << 20;
+/// The most OSV files one upload brings.
+const MAX_MEMBERS: usize = 500_000;
+
+/// What the database in use holds.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AdvisoriesSummary {
+    /// When it was imported (RFC 3339).
+    pub imported: String,
+    /// What it was imported from.
+    pub source: String,
+    /// The advisories.
+    pub advisories: usize,
+    /// The affected packages over all advisories.
+    pub affected: usize,
+}
+
+impl AdvisoriesSummary {
+    fn of(database: &Database) -> AdvisoriesSummary {
+        AdvisoriesSummary {
+            imported: database.imported.clone(),
+            source: database.source.clone(),
+            advisories: database.advisories.len(),
+            affected: database.affected_count(),
+        }
+    }
+}
+
+fn location(state: &AppState) -> PathBuf {
+    state.config().data.join(FILE)
+}
+
+/// The database in use, if one was uploaded.
+pub fn load(state: &AppState) -> Result<Option<Arc<Database>>, ApiError> {
+    let path = location(state);
+    if !path.exists() {
+        return Ok(None);
+    }
+    Database::load(&path)
+        .map(|database| Some(Arc::new(database)))
+        .map_err(|error| {
+            ApiError::internal(format!(
+                "the advisory database {} cannot be read ({error}); upload it again",
+                path.display()
+            ))
+        })
+}
+
+/// What the database in use holds, if one was uploaded.
+pub async fn summary(state: &AppState) -> Result<Option<AdvisoriesSummary>, ApiError> {
+    let state = state.clone();
+    tokio::task::spawn_blocking(move || {
+        load(&state).map(|database| database.map(|database| AdvisoriesSummary::of(&database)))
+    })
+    .await
+    .map_err(ApiError::internal)?
+}
+
+/// One uploaded file: the name it was sent under and where it was received.
+pub struct Upload {
+    /// The file's name, for messages.
+    pub name: String,
+    /// The received bytes.
+    pub path: PathBuf,
+}
+
+/// Replaces the database with what the uploads hold (server admins).
+pub async fn replace(
+    state: &AppState,
+    caller: &Caller,
+    uploads: Vec<Upload>,
+) -> Result<AdvisoriesSummary, ApiError> {
+    caller.require_server_admin()?;
+    if uploads.is_empty() {
+        return Err(refused(
+            "upload",
+            "choose OSV JSON files, a tar archive of them, or a provisor advisory database",
+        ));
+    }
+    let scratch = tempfile::tempdir_in(crate::api::assessments::temporary_dir(state)?)
+        .map_err(ApiError::internal)?;
+    let imported = crate::api::assessments::humantime_rfc3339(provisor_store::now_ms());
+    let target = location(state);
+    let data = state.config().data.clone();
+    let database = tokio::task::spawn_blocking(move || {
+        let database = build(&uploads, scratch.path(), &imported)?;
+        // Written beside its place and renamed: a reader sees the old or the new.
+        let mut temporary = tempfile::NamedTempFile::new_in(&data).map_err(ApiError::internal)?;
+        temporary
+            .write_all(database.to_json().as_bytes())
+            .and_then(|()| temporary.as_file().sync_all())
+            .map_err(ApiError::internal)?;
+        temporary
+            .persist(&target)
+            .map_err(|error| ApiError::internal(error.error))?;
+        Ok::<Database, ApiError>(database)
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    let summary = AdvisoriesSummary::of(&database);
+    state
+        .store()
+        .record_event(
+            &caller.actor(),
+            "advisories.import",
+            FILE,
+            &serde_json::json!(summary),
+        )
+        .await?;
+    Ok(summary)
+}
+
+fn refused(location: &str, message: impl Into<String>) -> ApiError {
+    ApiError::invalid(
+        "the advisories cannot be imported; the database in use is unchanged",
+        vec![ProblemPlace {
+            location: location.to_owned(),
+            message: message.into(),
+        }],
+    )
+}
+
+/// Reads the uploads into a database: a lone provisor database is taken as it is;
+/// otherwise every OSV file (uploaded, or a `.json` member of an uploaded archive) is
+/// laid out in `scratch` under a plain name and imported as the CLI imports a
+/// directory, its errors named after the file as uploaded.
+fn build(uploads: &[Upload], scratch: &Path, imported: &str) -> Result<Database, ApiError> {
+    let mut names: Vec<String> = Vec::new();
+    let mut place = |name: String, reader: &mut dyn Read| -> Result<(), ApiError> {
+        if names.len() >= MAX_MEMBERS {
+            return Err(refused(
+                &name,
+                format!("more than {MAX_MEMBERS} advisory files"),
+            ));
+        }
+        let path = scratch.join(format!("{:08}.json", names.len()));
+        let mut file = std::fs::File::create(&path).map_err(ApiError::internal)?;
+        let copied = std::io::copy(&mut reader.take(MAX_MEMBER + 1), &mut file)
+            .map_err(|error| refused(&name, format!("cannot be read: {error}")))?;
+        if copied > MAX_MEMBER {
+            return Err(refused(&name, format!("larger than {MAX_MEMBER} bytes")));
+        }
+        names.push(name);
+        Ok(())
+    };
+    for upload in uploads {
+        let mut head = [0u8; 262];
+        let read = std::fs::File::open(&upload.path)
+            .and_then(|mut file| read_up_to(&mut file, &mut head))
+            .map_err(ApiError::internal)?;
+        let head = &head[..read];
+        let open = || std::fs::File::open(&upload.path).map_err(ApiError::internal);
+        if head.starts_with(&[0x1f, 0x8b]) {
+            let decoder = flate2::read::GzDecoder::new(open()?);
+            members(&upload.name, decoder, &mut place)?;
+        } else if head.len() >= 262 && &head[257..262] == b"ustar" {
+            members(&upload.name, open()?, &mut place)?;
+        } else {
+            if uploads.len() == 1 && is_database(head) {
+                return Database::load(&upload.path).map_err(|error| explain(error, &upload.name));
+            }
+            place(upload.name.clone(), &mut open()?)?;
+        }
+    }
+    if names.is_empty() {
+        return Err(refused(
+            "upload",
+            "no .json advisory file was found in what was uploaded",
+        ));
+    }
+    let source = {
+        let listed: Vec<&str> = uploads
+            .iter()
+            .map(|upload| upload.name.as_str())
+            .take(5)
+            .collect();
+        let mut text = format!("upload: {}", listed.join(", "));
+        if uploads.len() > 5 {
+            text.push_str(&format!(" and {} more", uploads.len() - 5));
+        }
+        text
+    };
+    let mut database = Database::import(scratch, imported).map_err(|error| {
+        // The scratch file's number is its index among the names.
+        let index = match &error {
+            provisor_advisories::Error::Parse { path, .. }
+            | provisor_advisories::Error::Read { path, .. } => path
+                .file_stem()
+                .and_then(|stem| stem.to_str())
+                .and_then(|stem| stem.parse::<usize>().ok()),
+        };
+        let name = index
+            .and_then(|index| names.get(index))
+            .cloned()
+            .unwrap_or_else(|| "upload".to_owned());
+        explain(error, &name)
+    })?;
+    database.source = source;
+    if database.advisories.is_empty() {
+        return Err(refused("upload", "the files hold no advisory"));
+    }
+    Ok(database)
+}
+
+/// Feeds every `.json` regular file of a tar archive to `place`, named `archive: member`.
+fn members(
+    archive: &str,
+    reader: impl Read,
+    place: &mut impl FnMut(String, &mut dyn Read) -> Result<(), ApiError>,
+) -> Result<(), ApiError> {
+    let mut tar = tar::Archive::new(reader);
+    let entries = tar
+        .entries()
+        .map_err(|error| refused(archive, format!("is not a readable tar archive: {error}")))?;
+    for entry in entries {
+        let mut entry = entry.map_err(|error| refused(archive, format!("breaks off: {error}")))?;
+        if !entry.header().entry_type().is_file() {
+            continue;
+        }
+        let member = entry
+            .path()
+            .map(|path| path.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if !member.ends_with(".json") {
+            continue;
+        }
+        place(format!("{archive}: {member}"), &mut entry)?;
+    }
+    Ok(())
+}
+
+/// Whether a JSON file's first bytes are a provisor advisory database's.
+fn is_database(head: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(head);
+    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    compact.starts_with(&format!("{{\"format\":\"{}\"", provisor_advisories::FORMAT))
+}
+
+fn explain(error: provisor_advisories::Error, name: &str) -> ApiError {
+    match error {
+        provisor_advisories::Error::Parse {
+            line,
+            column,
+            message,
+            ..
+        } => refused(
+            &format!("{name}:{line}:{column}"),
+            format!(
+                "{message} (the advisories must be OSV JSON: https://ossf.github.io/osv-schema/)"
+            ),
+        ),
+        provisor_advisories::Error::Read { message, .. } => refused(name, message),
+    }
+}
+
+fn read_up_to(file: &mut std::fs::File, buffer: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buffer.len() {
+        match file.read(&mut buffer[filled..])? {
+            0 => break,
+            read => filled += read,
+        }
+    }
+    Ok(filled)
+}
