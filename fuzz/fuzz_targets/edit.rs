@@ -3,7 +3,7 @@
 //! what it writes reads back as TOML with the change in it.
 #![no_main]
 
-use provisor_engine::{AnswerEdit, FileEdit, StatementEdit, TestEdit, edit_file};
+use provisor_engine::{AnswerEdit, FileEdit, IxitFieldEdit, StatementEdit, TestEdit, edit_file};
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     // The first byte chooses the change; then the key, a NUL, the value, a NUL, and
@@ -23,7 +23,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         return;
     };
     let remove = choice & 0x80 != 0;
-    let edit = match choice % 4 {
+    let edit = match choice % 5 {
         0 => FileEdit::Device {
             field: key.to_owned(),
             value: (!remove).then(|| value.to_owned()),
@@ -42,6 +42,11 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
                 detail: value.to_owned(),
                 evidence: vec![value.to_owned()],
             }),
+        },
+        3 => FileEdit::Ixit {
+            table: key.to_owned(),
+            index: (choice & 0x40 != 0).then_some(0),
+            fields: (!remove).then(|| vec![("id".to_owned(), IxitFieldEdit::Text(value.to_owned()))]),
         },
         _ => FileEdit::Test {
             id: key.to_owned(),
@@ -71,6 +76,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
                 .and_then(|t| t.get(provision.as_str())),
             FileEdit::Test { id, .. } => document.get("test").and_then(|t| t.get(id.as_str())),
             FileEdit::Device { field, .. } => document.get("device").and_then(|t| t.get(field.as_str())),
+            FileEdit::Ixit { table, .. } => document.get("ixit").and_then(|t| t.get(table.as_str())),
             FileEdit::Append { .. } => return,
         };
         assert!(written.is_some(), "{:?} is not in the edited file:\n{edited}", edit.subject());

@@ -67,6 +67,53 @@ pub struct TestEdit {
     pub override_reason: Option<String>,
 }
 
+/// The value of an IXIT field as a change writes it. A secret is only ever a reference
+/// (an environment variable, or a key of a secrets file), never its value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IxitFieldEdit {
+    /// Text.
+    Text(String),
+    /// Yes or no.
+    Boolean(bool),
+    /// A whole number.
+    Integer(i64),
+    /// A list of texts.
+    List(Vec<String>),
+    /// A secret in an environment variable.
+    SecretEnv(String),
+    /// A secret under a key of a secrets file beside the assessment.
+    SecretFile {
+        /// The file.
+        file: String,
+        /// The key.
+        key: String,
+    },
+}
+
+impl IxitFieldEdit {
+    fn value(&self) -> Value {
+        match self {
+            IxitFieldEdit::Text(text) => Value::from(text.as_str()),
+            IxitFieldEdit::Boolean(flag) => Value::from(*flag),
+            IxitFieldEdit::Integer(number) => Value::from(*number),
+            IxitFieldEdit::List(items) => strings(items),
+            IxitFieldEdit::SecretEnv(variable) => {
+                let mut table = InlineTable::new();
+                table.insert("env", Value::from(variable.as_str()));
+                table.fmt();
+                Value::InlineTable(table)
+            }
+            IxitFieldEdit::SecretFile { file, key } => {
+                let mut table = InlineTable::new();
+                table.insert("file", Value::from(file.as_str()));
+                table.insert("key", Value::from(key.as_str()));
+                table.fmt();
+                Value::InlineTable(table)
+            }
+        }
+    }
+}
+
 /// One change to an assessment file; `None` removes the entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FileEdit {
@@ -98,6 +145,16 @@ pub enum FileEdit {
         /// The record.
         record: Option<TestEdit>,
     },
+    /// An entry of an IXIT table (`[[ixit."1-AuthMech"]]`): a new one (no index),
+    /// the index-th one replaced, or removed (no fields).
+    Ixit {
+        /// `1-AuthMech`.
+        table: String,
+        /// The entry's position among the table's entries, from 0; none adds one.
+        index: Option<usize>,
+        /// The fields in the order written; none removes the entry.
+        fields: Option<Vec<(String, IxitFieldEdit)>>,
+    },
     /// An entry of an array of tables (an `[[accept]]` of triage), added at the end.
     Append {
         /// What it is, for the revision's note (`acceptance of finding f-…`).
@@ -115,6 +172,14 @@ impl FileEdit {
             FileEdit::Condition { id, .. } => format!("condition {id}"),
             FileEdit::Statement { provision, .. } => format!("statement of {provision}"),
             FileEdit::Test { id, .. } => format!("test record {id}"),
+            FileEdit::Ixit {
+                table, index: None, ..
+            } => format!("a new entry of IXIT table {table}"),
+            FileEdit::Ixit {
+                table,
+                index: Some(index),
+                ..
+            } => format!("entry {} of IXIT table {table}", index + 1),
             FileEdit::Append { subject, .. } => subject.clone(),
         }
     }
@@ -191,6 +256,11 @@ pub fn edit_file(text: &str, edit: &FileEdit) -> Result<String, String> {
             };
             set_table(text, "test", id, body)?
         }
+        FileEdit::Ixit {
+            table,
+            index,
+            fields,
+        } => set_ixit(text, table, *index, fields.as_deref())?,
         FileEdit::Append { text: entry, .. } => {
             let header = entry.trim_start();
             if !header.starts_with("[[") {
@@ -338,6 +408,70 @@ fn set_table(
         return Ok(splice(text, placeholder, &rendered));
     }
     Ok(append(text, &format!("{rendered}\n")))
+}
+
+/// Adds, replaces or removes an entry of `[[ixit."table"]]`.
+fn set_ixit(
+    text: &str,
+    table: &str,
+    index: Option<usize>,
+    fields: Option<&[(String, IxitFieldEdit)]>,
+) -> Result<String, String> {
+    check_key("IXIT table", table)?;
+    let mut seen = std::collections::BTreeSet::new();
+    for (name, _) in fields.unwrap_or_default() {
+        check_key("IXIT field", name)?;
+        if !seen.insert(name.as_str()) {
+            return Err(format!("IXIT field \"{name}\" is given twice"));
+        }
+    }
+    let header = format!("[[ixit.{}]]", key_text(table));
+    let rendered = fields.map(|fields| {
+        let mut rendered = header.clone();
+        for (name, value) in fields {
+            rendered.push_str(&format!("\n{} = {}", key_text(name), value.value()));
+        }
+        rendered
+    });
+    let document = parse(text)?;
+    let entries = document
+        .get("ixit")
+        .and_then(Item::as_table_like)
+        .and_then(|tables| tables.get(table));
+    let Some(index) = index else {
+        let Some(rendered) = rendered else {
+            return Err("a new IXIT entry needs its fields".to_owned());
+        };
+        // After the table's last entry, so that its entries stay together.
+        if let Some(array) = entries.and_then(Item::as_array_of_tables)
+            && let Some(last) = array.iter().last()
+            && let Some(span) = last.span()
+        {
+            let end = line_end(text, last_entry_end(last).unwrap_or(span.end));
+            return Ok(splice(text, end..end, &format!("\n\n{rendered}")));
+        }
+        return Ok(append(text, &format!("{rendered}\n")));
+    };
+    let entry = entries
+        .and_then(Item::as_array_of_tables)
+        .and_then(|array| array.get(index))
+        .ok_or_else(|| {
+            format!(
+                "IXIT table {table} has no entry {} to change; reload the assessment",
+                index + 1
+            )
+        })?;
+    let Some(span) = entry.span() else {
+        return Err(format!(
+            "entry {} of IXIT table {table} cannot be located",
+            index + 1
+        ));
+    };
+    let end = line_end(text, last_entry_end(entry).unwrap_or(span.end));
+    Ok(match rendered {
+        Some(rendered) => splice(text, span.start..end, &rendered),
+        None => comment_out(text, span.start..end),
+    })
 }
 
 /// Whether a table is written as a `[header]` of its own (not inline, not made by
@@ -843,6 +977,100 @@ file = "scans/a.json"
     fn identifiers_must_be_one_line() {
         assert!(edit_file(TEMPLATE, &condition("1\n2", Some((true, None)))).is_err());
         assert!(edit_file(TEMPLATE, &condition("", Some((true, None)))).is_err());
+    }
+
+    #[test]
+    fn ixit_entries_are_added_together_replaced_and_commented_out() {
+        let auth = |id: &str| {
+            vec![
+                ("id".to_owned(), IxitFieldEdit::Text(id.to_owned())),
+                ("factors".to_owned(), IxitFieldEdit::Integer(2)),
+                (
+                    "admin_password".to_owned(),
+                    IxitFieldEdit::SecretEnv("CAM_ADMIN".into()),
+                ),
+            ]
+        };
+        let add = |text: &str, table: &str, id: &str| {
+            edit_file(
+                text,
+                &FileEdit::Ixit {
+                    table: table.into(),
+                    index: None,
+                    fields: Some(auth(id)),
+                },
+            )
+            .unwrap()
+        };
+        let first = add(TEMPLATE, "1-AuthMech", "web-login");
+        assert!(
+            first.ends_with(
+                "\n[[ixit.1-AuthMech]]\nid = \"web-login\"\nfactors = 2\nadmin_password = { env = \"CAM_ADMIN\" }\n"
+            ),
+            "{first}"
+        );
+        let other = add(&first, "15-Intf", "eth0");
+        // A second entry of the first table goes after its first, not at the end.
+        let second = add(&other, "1-AuthMech", "app-pairing");
+        let web = second.find("\"web-login\"").unwrap();
+        let app = second.find("\"app-pairing\"").unwrap();
+        let interface = second.find("\"eth0\"").unwrap();
+        assert!(web < app && app < interface, "{second}");
+        let replaced = edit_file(
+            &second,
+            &FileEdit::Ixit {
+                table: "1-AuthMech".into(),
+                index: Some(1),
+                fields: Some(vec![("id".to_owned(), IxitFieldEdit::Text("app".into()))]),
+            },
+        )
+        .unwrap();
+        assert!(
+            replaced.contains("[[ixit.1-AuthMech]]\nid = \"app\"\n\n[[ixit.15-Intf]]"),
+            "{replaced}"
+        );
+        let removed = edit_file(
+            &replaced,
+            &FileEdit::Ixit {
+                table: "1-AuthMech".into(),
+                index: Some(0),
+                fields: None,
+            },
+        )
+        .unwrap();
+        assert!(
+            removed.contains("# [[ixit.1-AuthMech]]\n# id = \"web-login\"\n# factors = 2\n"),
+            "{removed}"
+        );
+        let parsed = toml::from_str::<toml::Table>(&removed).unwrap();
+        assert_eq!(parsed["ixit"]["1-AuthMech"].as_array().unwrap().len(), 1);
+        assert!(
+            edit_file(
+                &removed,
+                &FileEdit::Ixit {
+                    table: "1-AuthMech".into(),
+                    index: Some(1),
+                    fields: None,
+                },
+            )
+            .unwrap_err()
+            .contains("no entry 2")
+        );
+        let twice = vec![
+            ("id".to_owned(), IxitFieldEdit::Text("a".into())),
+            ("id".to_owned(), IxitFieldEdit::Text("b".into())),
+        ];
+        assert!(
+            edit_file(
+                TEMPLATE,
+                &FileEdit::Ixit {
+                    table: "1-AuthMech".into(),
+                    index: None,
+                    fields: Some(twice),
+                },
+            )
+            .is_err()
+        );
     }
 
     /// The example device's V3.1.3 file, edited: the engine reads the change and

@@ -32,7 +32,9 @@ pub use assessment::{
 };
 pub use conditions::{ConditionConflict, ResolvedConditions, resolve_conditions};
 pub use diff::{Change, Diff, diff, diff_editions};
-pub use edit::{AnswerEdit, DEVICE_FIELDS, FileEdit, StatementEdit, TestEdit, edit_file};
+pub use edit::{
+    AnswerEdit, DEVICE_FIELDS, FileEdit, IxitFieldEdit, StatementEdit, TestEdit, edit_file,
+};
 pub use error::{InputError, Invalid, Subject, Warning};
 pub use file::{
     AssessmentFile, EvidenceFile, Files, ScanRef, content_sha256, load, load_as_of, parse,

@@ -275,19 +275,22 @@ fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-/// Makes a manufacturer with a product, two releases and an imported assessment,
-/// through the API as the admin (whose authenticator secret the test knows).
+/// Gives the manufacturer the admin made on the admin page two products of two
+/// releases each and an imported assessment, through the API as the admin (whose
+/// authenticator secret the test knows).
 fn seed_through_the_api(server: &Server, secret: &str, work: &std::path::Path) {
     // The browser used the current step's code; the next step's is still accepted.
     let session = crate::server::login(server, "admin", Some(code(secret, 1)));
-    let (_, acme) = call(
-        server,
-        "POST",
-        "/api/v1/organisations",
-        Some(&session),
-        Some(json!({"name": "Acme Devices", "kind": "manufacturer"})),
-    );
-    let acme = acme["id"].as_str().unwrap().to_owned();
+    let (_, organisations) = call(server, "GET", "/api/v1/organisations", Some(&session), None);
+    let acme = organisations
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|organisation| organisation["name"] == "Acme Devices")
+        .expect("the admin page made the manufacturer")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     for (name, model, versions) in [
         ("SmartCam", "C200", ["3.2.0", "3.2.1"]),
         ("Hub", "H1", ["2.0.0", "2.1.0"]),
@@ -435,18 +438,87 @@ fn log_in_set_up_the_second_factor_and_find_releases_in_the_portfolio() {
         assert_eq!(browser.path().await, "/portfolio");
         browser.shot("portfolio-empty").await;
 
+        // The admin pages: a manufacturer, and the advisory database firmware scans
+        // match against (the example's OSV files, chosen together).
+        browser.click("nav a[href='/admin']").await;
+        browser.fill("#organisation-name", "Acme Devices").await;
+        browser
+            .submit("form[action='/admin/organisations'] button")
+            .await;
+        assert!(
+            browser
+                .text("[role=status]")
+                .await
+                .contains("organisation is made")
+        );
+        let advisories: Vec<String> =
+            std::fs::read_dir(crate::support::root().join("examples/advisories"))
+                .unwrap()
+                .map(|entry| entry.unwrap().path())
+                .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+                .map(|path| path.display().to_string())
+                .collect();
+        browser
+            .client
+            .find(Locator::Css("#advisory-files"))
+            .await
+            .unwrap()
+            .send_keys(&advisories.join("\n"))
+            .await
+            .unwrap();
+        browser
+            .submit("form[action='/admin/advisories'] button")
+            .await;
+        assert!(
+            browser
+                .text("[role=status]")
+                .await
+                .contains("advisory database is replaced")
+        );
+        assert!(
+            browser
+                .text("#advisories + p")
+                .await
+                .contains(&format!("{} advisories", advisories.len())),
+            "{}",
+            browser.text("#advisories + p").await
+        );
+        browser.shot("admin").await;
+
         seed_through_the_api(&server, &secret, work.path());
         timings.push((
             "portfolio".into(),
             browser.open(&format!("{base}/portfolio")).await,
         ));
+        // Each product at its newest release, mandatory failures first.
+        let rows = browser
+            .client
+            .find_all(Locator::Css("table.portfolio tbody tr"))
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), 2);
+        let first = browser.text("table.portfolio tbody tr").await;
+        assert!(
+            first.contains("SmartCam") && first.contains("1 unmet"),
+            "{first}"
+        );
+        browser.shot("portfolio").await;
+        browser
+            .client
+            .find(Locator::Css("#releases option[value=all]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        browser.submit("form.filters button[type=submit]").await;
         let rows = browser
             .client
             .find_all(Locator::Css("table.portfolio tbody tr"))
             .await
             .unwrap();
         assert_eq!(rows.len(), 4);
-        browser.shot("portfolio").await;
+        browser.shot("portfolio-every-release").await;
 
         assert!(
             browser
@@ -782,6 +854,25 @@ fn log_in_set_up_the_second_factor_and_find_releases_in_the_portfolio() {
                 .contains("Doorbell")
         );
         browser.shot("portfolio-search").await;
+
+        // The account page: a token for CI, its secret shown once.
+        browser.click("nav a[href='/account']").await;
+        browser.fill("#token-name", "ci-pipeline").await;
+        browser.click("input[name=scan]").await;
+        browser
+            .submit("form[action='/account/tokens'] button")
+            .await;
+        let secret = browser.text("#token-secret").await;
+        assert!(secret.starts_with("pvt_"), "{secret}");
+        browser.shot("account-token").await;
+
+        // On a tablet (portrait): the portfolio and the assessment's page.
+        browser.client.set_window_size(820, 1180).await.unwrap();
+        browser.open(&format!("{base}/portfolio")).await;
+        browser.shot("tablet-portfolio").await;
+        browser.open(&format!("{base}{link}")).await;
+        browser.shot("tablet-assessment").await;
+        browser.client.set_window_size(1280, 900).await.unwrap();
 
         // Logging out ends the session: the portfolio asks for a login again.
         browser.submit("form.who button").await;

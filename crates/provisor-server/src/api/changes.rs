@@ -1,5 +1,6 @@
 //! Structured changes to an assessment: a device field, a condition's answer, a
-//! provision's statement, a test case's record, set or removed, several at once, as the
+//! provision's statement, a test case's record, an IXIT entry, set or removed, several
+//! at once, as the
 //! web pages' forms send them. Each change is written into the assessment file the way
 //! a person would write it (`provisor_engine::edit_file`: in place, comments kept), the
 //! file must still judge, and the result is the next revision, based on the revision
@@ -7,7 +8,7 @@
 //! state.
 
 use axum::extract::{Path, State};
-use provisor_engine::{AnswerEdit, FileEdit, StatementEdit, TestEdit};
+use provisor_engine::{AnswerEdit, FileEdit, IxitFieldEdit, StatementEdit, TestEdit};
 use provisor_store::FileRecord;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -64,6 +65,58 @@ pub enum Change {
         /// The record.
         value: Option<TestValue>,
     },
+    /// An entry of an IXIT table (TS 103 701): added (no index), replaced, or removed
+    /// (value null).
+    Ixit {
+        /// The table (1-AuthMech).
+        table: String,
+        /// The entry's position among the table's entries, from 0; absent adds one.
+        #[serde(default)]
+        index: Option<usize>,
+        /// The fields (`id` first when given, then in name order).
+        value: Option<std::collections::BTreeMap<String, IxitFieldValue>>,
+    },
+}
+
+/// An IXIT field's value: text, yes/no, a whole number, a list of texts, or where a
+/// secret is kept (`{"env": "VAR"}` or `{"file": "secrets.toml", "key": "a.b"}`),
+/// never a secret itself.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum IxitFieldValue {
+    /// Yes or no.
+    Boolean(bool),
+    /// A whole number.
+    Integer(i64),
+    /// Text.
+    Text(String),
+    /// A list of texts.
+    List(Vec<String>),
+    /// A secret in an environment variable.
+    Env {
+        /// The variable.
+        env: String,
+    },
+    /// A secret under a key of a secrets file.
+    File {
+        /// The file, beside the assessment.
+        file: String,
+        /// The key.
+        key: String,
+    },
+}
+
+impl IxitFieldValue {
+    fn into_edit(self) -> IxitFieldEdit {
+        match self {
+            IxitFieldValue::Boolean(flag) => IxitFieldEdit::Boolean(flag),
+            IxitFieldValue::Integer(number) => IxitFieldEdit::Integer(number),
+            IxitFieldValue::Text(text) => IxitFieldEdit::Text(text),
+            IxitFieldValue::List(items) => IxitFieldEdit::List(items),
+            IxitFieldValue::Env { env } => IxitFieldEdit::SecretEnv(env),
+            IxitFieldValue::File { file, key } => IxitFieldEdit::SecretFile { file, key },
+        }
+    }
 }
 
 /// An answer.
@@ -148,6 +201,23 @@ impl Change {
                     evidence: value.evidence,
                     findings: value.findings,
                     override_reason: value.override_reason,
+                }),
+            },
+            Change::Ixit {
+                table,
+                index,
+                value,
+            } => FileEdit::Ixit {
+                table,
+                index,
+                fields: value.map(|fields| {
+                    let mut fields: Vec<(String, IxitFieldEdit)> = fields
+                        .into_iter()
+                        .map(|(name, value)| (name, value.into_edit()))
+                        .collect();
+                    // The id first, as a person writes it.
+                    fields.sort_by_key(|(name, _)| name != "id");
+                    fields
                 }),
             },
         }

@@ -11,6 +11,7 @@ mod admin;
 mod assessment;
 mod assets;
 mod ics;
+mod ixit;
 mod portfolio;
 mod product;
 mod questions;
@@ -63,6 +64,7 @@ pub fn router() -> Router<AppState> {
             get(questions::page).post(questions::answer),
         )
         .route("/assessments/{id}/ics", get(ics::page).post(ics::save))
+        .route("/assessments/{id}/ixit", get(ixit::page).post(ixit::save))
         .route("/products", post(product::create))
         .route("/products/new", get(product::form_page))
         .route(

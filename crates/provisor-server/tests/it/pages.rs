@@ -605,3 +605,157 @@ async fn the_assigned_lab_records_test_cases_on_the_page() {
         assert!(text.contains("method = \"two units share a password\""));
     }
 }
+
+/// The IXIT page: an entry added to one table with its fields in their types (a list, a
+/// port, yes/no, a secret only as a reference), changed, and removed, each the next
+/// revision; a secret's value is refused; a viewer sees the entries but no form; the
+/// API's structured change adds an entry the page then shows.
+#[tokio::test]
+async fn ixit_entries_are_entered_per_table() {
+    for server in servers().await {
+        let state = &server.state;
+        let world = world(state).await;
+        let imported = import(state, &world.editor, &world.release, smartcam_bundle()).await;
+        let id = imported.json()["id"].as_str().unwrap().to_owned();
+        let uri = format!("/assessments/{id}/ixit");
+        let page = get(state, &format!("{uri}?table=28-LogIntf"), &world.editor).await;
+        page.expect(StatusCode::OK);
+        let html = page.text();
+        assert!(html.contains("28-LogIntf: Logical interfaces"), "{html}");
+        assert!(html.contains("No entries yet") && html.contains("name=\"field.port\""));
+        assert!(
+            !get(state, &uri, &world.viewer)
+                .await
+                .text()
+                .contains("name=\"based_on\"")
+        );
+        let cookie = world.editor.cookie.clone().unwrap();
+        let csrf = world.editor.csrf.clone().unwrap();
+        let entry = |revision: i64, extra: &str| {
+            format!(
+                "csrf={csrf}&based_on={revision}&table=28-LogIntf&id=telnet&field.description=Factory+shell\
+                 &field.access=LAN%0Aservice+port&field.port=23&field.debug_interface=yes{extra}"
+            )
+        };
+        let (status, _, body) = form(
+            state,
+            &uri,
+            Some(&cookie),
+            &entry(1, "&field.password=hunter2"),
+            "same-origin",
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(body.contains("never the secret itself"), "{body}");
+        let (status, headers, body) = form(
+            state,
+            &uri,
+            Some(&cookie),
+            &entry(1, "&field.password=TELNET_PASSWORD"),
+            "same-origin",
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+        assert_eq!(
+            headers.get(header::LOCATION).unwrap(),
+            &format!("{uri}?table=28-LogIntf")
+        );
+        let file = get(
+            state,
+            &format!("/api/v1/assessments/{id}/files/assessment-v3.1.3.toml"),
+            &world.viewer,
+        )
+        .await
+        .text();
+        assert!(
+            file.ends_with(
+                "[[ixit.28-LogIntf]]\nid = \"telnet\"\ndescription = \"Factory shell\"\naccess = [\"LAN\", \"service port\"]\nport = 23\ndebug_interface = true\npassword = { env = \"TELNET_PASSWORD\" }\n"
+            ),
+            "{}",
+            &file[file.len().saturating_sub(400)..]
+        );
+        let shown = get(state, &format!("{uri}?table=28-LogIntf"), &world.viewer)
+            .await
+            .text();
+        assert!(
+            shown.contains("<th scope=\"row\">telnet")
+                && shown.contains("(secret in $TELNET_PASSWORD)")
+        );
+        // Changed: the form of entry 1 comes filled in, and saving replaces it.
+        let editing = get(
+            state,
+            &format!("{uri}?table=28-LogIntf&entry=0"),
+            &world.editor,
+        )
+        .await
+        .text();
+        assert!(
+            editing.contains("Change entry 1") && editing.contains(">LAN\nservice port</textarea>")
+        );
+        let (status, _, _) = form(
+            state,
+            &uri,
+            Some(&cookie),
+            &format!("csrf={csrf}&based_on=2&table=28-LogIntf&index=0&id=telnet&field.port=2323"),
+            "same-origin",
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let file = get(
+            state,
+            &format!("/api/v1/assessments/{id}/files/assessment-v3.1.3.toml"),
+            &world.viewer,
+        )
+        .await
+        .text();
+        assert!(
+            file.ends_with("[[ixit.28-LogIntf]]\nid = \"telnet\"\nport = 2323\n"),
+            "{file}"
+        );
+        // The API adds another; the page lists both.
+        crate::json_request(
+            state,
+            Method::POST,
+            &format!("/api/v1/assessments/{id}/changes"),
+            &world.editor,
+            serde_json::json!({"based_on": 3, "changes": [{"kind": "ixit", "table": "28-LogIntf",
+                "value": {"port": 22, "service": "ssh", "id": "ssh", "password": {"file": "secrets.toml", "key": "ssh.root"}}}]}),
+        )
+        .await
+        .expect(StatusCode::OK);
+        let both = get(state, &format!("{uri}?table=28-LogIntf"), &world.viewer)
+            .await
+            .text();
+        assert!(
+            both.contains("<th scope=\"row\">ssh")
+                && both.contains("(secret ssh.root in secrets.toml)")
+        );
+        // A viewer's form is refused; the editor removes the first entry.
+        let viewer_cookie = world.viewer.cookie.clone().unwrap();
+        let viewer_csrf = world.viewer.csrf.clone().unwrap();
+        let (status, _, _) = form(
+            state,
+            &uri,
+            Some(&viewer_cookie),
+            &format!("csrf={viewer_csrf}&based_on=4&table=28-LogIntf&index=0&remove=1"),
+            "same-origin",
+        )
+        .await;
+        assert_ne!(status, StatusCode::SEE_OTHER);
+        let (status, _, _) = form(
+            state,
+            &uri,
+            Some(&cookie),
+            &format!("csrf={csrf}&based_on=4&table=28-LogIntf&index=0&remove=1"),
+            "same-origin",
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let left = get(state, &format!("{uri}?table=28-LogIntf"), &world.viewer)
+            .await
+            .text();
+        assert!(
+            !left.contains("<th scope=\"row\">telnet") && left.contains("<th scope=\"row\">ssh")
+        );
+    }
+}
