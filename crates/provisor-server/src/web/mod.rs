@@ -10,6 +10,7 @@ mod account;
 mod admin;
 mod assessment;
 mod assets;
+mod diff;
 mod ics;
 mod ixit;
 mod portfolio;
@@ -65,6 +66,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/assessments/{id}/ics", get(ics::page).post(ics::save))
         .route("/assessments/{id}/ixit", get(ixit::page).post(ixit::save))
+        .route("/assessments/{id}/diff", get(diff::page))
         .route("/products", post(product::create))
         .route("/products/new", get(product::form_page))
         .route(

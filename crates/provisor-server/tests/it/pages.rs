@@ -759,3 +759,133 @@ async fn ixit_entries_are_entered_per_table() {
         );
     }
 }
+
+/// The comparison page: another release's assessment of the same edition (a statement
+/// withdrawn shows as a regression), another edition's (rows matched by the migration
+/// map), and an assessment of another product refused.
+#[tokio::test]
+async fn assessments_are_compared_across_releases_and_editions() {
+    for server in servers().await {
+        let state = &server.state;
+        let world = world(state).await;
+        let older = import(state, &world.editor, &world.release, smartcam_bundle()).await;
+        let older = older.json()["id"].as_str().unwrap().to_owned();
+        let release = |version: &'static str| {
+            let editor = world.editor.clone();
+            let product = world.product.clone();
+            async move {
+                crate::json_request(
+                    state,
+                    Method::POST,
+                    &format!("/api/v1/products/{product}/releases"),
+                    &editor,
+                    serde_json::json!({"version": version}),
+                )
+                .await
+                .json()["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            }
+        };
+        let newer_release = release("3.2.2").await;
+        let newer = import(state, &world.editor, &newer_release, smartcam_bundle()).await;
+        let newer = newer.json()["id"].as_str().unwrap().to_owned();
+        crate::json_request(
+            state,
+            Method::POST,
+            &format!("/api/v1/assessments/{newer}/changes"),
+            &world.editor,
+            serde_json::json!({"based_on": 1, "changes": [{"kind": "statement", "provision": "5.1-1",
+                "value": {"support": "no", "detail": "a default password again"}}]}),
+        )
+        .await
+        .expect(StatusCode::OK);
+        let uri = format!("/assessments/{newer}/diff");
+        let chooser = get(state, &uri, &world.viewer).await.text();
+        assert!(
+            chooser.contains(&format!("<option value=\"{older}\">3.2.1 · ")),
+            "{chooser}"
+        );
+        let compared = get(state, &format!("{uri}?with={older}"), &world.viewer).await;
+        compared.expect(StatusCode::OK);
+        let html = compared.text();
+        assert!(
+            html.contains("1 provision changed, <strong>1 regressed</strong>"),
+            "{html}"
+        );
+        assert!(html.contains("<th scope=\"row\" class=\"nowrap\">5.1-1</th>"));
+        assert!(
+            html.contains("<span class=\"badge v-pass\">PASS</span>")
+                && html.contains("v-fail\">FAIL</span>")
+        );
+
+        // Another edition: the V2.1.1 assessment of an earlier release.
+        let v2_release = release("3.1.0").await;
+        let v2 = import(
+            state,
+            &world.editor,
+            &v2_release,
+            crate::bundle_of(
+                &crate::examples().join("smartcam"),
+                "assessment.toml",
+                &[
+                    "evidence/password-provisioning.md",
+                    "evidence/secure-development.md",
+                    "evidence/support-period.md",
+                    "evidence/update-signing.md",
+                    "evidence/vulnerability-disclosure-policy.md",
+                ],
+            ),
+        )
+        .await;
+        v2.expect(StatusCode::CREATED);
+        let v2 = v2.json()["id"].as_str().unwrap().to_owned();
+        let across = get(
+            state,
+            &format!("/assessments/{older}/diff?with={v2}"),
+            &world.viewer,
+        )
+        .await
+        .text();
+        assert!(across.contains("Across editions"), "{across}");
+        // A split provision is matched to the one it continues, not shown as new.
+        assert!(
+            across.contains("5.6-4B<span class=\"model\">was 5.6-4</span>"),
+            "{across}"
+        );
+        // Not an assessment of this product, or not one the person may see: not found.
+        let other_product = crate::json_request(
+            state,
+            Method::POST,
+            &format!("/api/v1/organisations/{}/products", world.acme),
+            &world.editor,
+            serde_json::json!({"name": "Hub", "model": "H1"}),
+        )
+        .await
+        .json()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let hub_release = crate::json_request(
+            state,
+            Method::POST,
+            &format!("/api/v1/products/{other_product}/releases"),
+            &world.editor,
+            serde_json::json!({"version": "1.0"}),
+        )
+        .await
+        .json()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let hub = import(state, &world.editor, &hub_release, smartcam_bundle()).await;
+        let hub = hub.json()["id"].as_str().unwrap().to_owned();
+        get(state, &format!("{uri}?with={hub}"), &world.viewer)
+            .await
+            .expect(StatusCode::NOT_FOUND);
+        get(state, &format!("{uri}?with={older}"), &world.stranger)
+            .await
+            .expect(StatusCode::NOT_FOUND);
+    }
+}
