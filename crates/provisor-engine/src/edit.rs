@@ -410,6 +410,61 @@ fn set_table(
     Ok(append(text, &format!("{rendered}\n")))
 }
 
+/// What carrying an assessment to the next release changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CarriedForward {
+    /// The file as the next release's assessment starts.
+    pub text: String,
+    /// The statements marked to confirm.
+    pub statements: usize,
+    /// The test records marked to confirm.
+    pub tests: usize,
+    /// The scans left behind (they are of the earlier firmware).
+    pub scans: usize,
+}
+
+/// An assessment file carried to the next firmware release of the same device: the
+/// firmware version set (and its image's hash removed), every statement and test
+/// record marked `carried` with its own id (it counts, and reports flag it "carried,
+/// confirm" until a person saves it again; an approval waits for that), the scans of
+/// the earlier firmware and the review removed. Answers, IXIT, acceptances and
+/// everything else stay as they were, comments included.
+pub fn carry_forward(text: &str, firmware_version: &str) -> Result<CarriedForward, String> {
+    let mut document: toml_edit::DocumentMut = text
+        .parse()
+        .map_err(|error| format!("the assessment file is not valid TOML: {error}"))?;
+    let mut carried = CarriedForward::default();
+    if let Some(device) = document.get_mut("device").and_then(Item::as_table_like_mut) {
+        device.insert("firmware_version", toml_edit::value(firmware_version));
+        device.remove("firmware_sha256");
+    }
+    for (key, count) in [
+        ("provision", &mut carried.statements),
+        ("test", &mut carried.tests),
+    ] {
+        let Some(entries) = document.get_mut(key).and_then(Item::as_table_like_mut) else {
+            continue;
+        };
+        for (id, entry) in entries.iter_mut() {
+            let id = id.get().to_owned();
+            if let Some(entry) = entry.as_table_like_mut() {
+                if entry.get("carried").is_none() {
+                    entry.insert("carried", toml_edit::value(id));
+                }
+                *count += 1;
+            }
+        }
+    }
+    if let Some(scans) = document.remove("scan") {
+        carried.scans = scans.as_array_of_tables().map_or(1, |scans| scans.len());
+    }
+    document.remove("review");
+    carried.text = document.to_string();
+    Document::parse(carried.text.as_str())
+        .map_err(|error| format!("the carried file would not be valid TOML: {error}"))?;
+    Ok(carried)
+}
+
 /// Adds, replaces or removes an entry of `[[ixit."table"]]`.
 fn set_ixit(
     text: &str,
@@ -1071,6 +1126,30 @@ file = "scans/a.json"
             )
             .is_err()
         );
+    }
+
+    #[test]
+    fn an_assessment_is_carried_to_the_next_release_with_its_statements_to_confirm() {
+        let text = "# Camera\nedition = \"en303645-v3.1.3\"\n\n[device]\nmanufacturer = \"Acme\"\nfirmware_version = \"3.2.0\" # shipped\nfirmware_sha256 = \"ab\"\n\n[conditions]\n12 = true\n\n# The password policy.\n[provision.\"5.1-1\"]\nsupport = \"yes\"\ndetail = \"unique\"\n\n[provision.\"5.1-2\"]\nsupport = \"yes\"\ncarried = \"5.1-2\"\n\n[[scan]]\nfile = \"scans/old.json\"\n\n[review]\ndecision = \"approved\"\n";
+        let carried = carry_forward(text, "3.3.0").unwrap();
+        assert_eq!(
+            (carried.statements, carried.tests, carried.scans),
+            (2, 0, 1)
+        );
+        let out = &carried.text;
+        assert!(out.starts_with("# Camera\n"), "{out}");
+        assert!(out.contains("firmware_version = \"3.3.0\""), "{out}");
+        assert!(
+            !out.contains("firmware_sha256")
+                && !out.contains("[[scan]]")
+                && !out.contains("[review]")
+        );
+        assert!(
+            out.contains("# The password policy.\n[provision.\"5.1-1\"]\nsupport = \"yes\"\ndetail = \"unique\"\ncarried = \"5.1-1\""),
+            "{out}"
+        );
+        assert_eq!(out.matches("carried = \"5.1-2\"").count(), 1, "{out}");
+        assert!(out.contains("[conditions]\n12 = true\n"));
     }
 
     /// The example device's V3.1.3 file, edited: the engine reads the change and

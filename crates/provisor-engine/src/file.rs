@@ -656,16 +656,21 @@ pub fn parse(source: &str, origin: &str) -> Result<AssessmentFile, InputError> {
                 .migration
                 .as_ref()
                 .and_then(|migration| provisor_catalog::edition(&migration.from));
-            if previous.is_none_or(|previous| previous.provision(carried.get_ref()).is_none()) {
+            // Carried from the edition this one migrates from (`provisor migrate`), or
+            // from the same provision of an earlier release's assessment (the team
+            // server's copy to the next release).
+            let known = carried.get_ref() == &id
+                || previous.is_some_and(|previous| previous.provision(carried.get_ref()).is_some());
+            if !known {
                 return Err(at(
                     carried.span(),
                     format!(
-                        "provision {id} says it was carried from \"{}\", which is no provision of the edition {} migrates from",
+                        "provision {id} says it was carried from \"{}\", which is neither this provision nor one of the edition {} migrates from",
                         carried.get_ref(),
                         catalog.id
                     ),
                 )
-                .help("`provisor migrate` writes this mark; remove it once the statement is confirmed"));
+                .help("`provisor migrate` and a copy to the next release write this mark; remove it once the statement is confirmed"));
             }
         }
         statement_spans.insert(id.clone(), key.span());

@@ -33,7 +33,8 @@ pub use assessment::{
 pub use conditions::{ConditionConflict, ResolvedConditions, resolve_conditions};
 pub use diff::{Change, Diff, diff, diff_editions};
 pub use edit::{
-    AnswerEdit, DEVICE_FIELDS, FileEdit, IxitFieldEdit, StatementEdit, TestEdit, edit_file,
+    AnswerEdit, CarriedForward, DEVICE_FIELDS, FileEdit, IxitFieldEdit, StatementEdit, TestEdit,
+    carry_forward, edit_file,
 };
 pub use error::{InputError, Invalid, Subject, Warning};
 pub use file::{

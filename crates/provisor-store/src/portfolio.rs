@@ -679,7 +679,9 @@ impl Store {
             }
             PortfolioOrder::Attention if query.latest_only && !lab_member => {
                 // One row per product, ranked by the product's own attention column:
-                // the index on it gives the page in order without reading the rest.
+                // the index on it gives the page in order without reading the rest;
+                // the page is materialised and only its rows meet the assessments, as
+                // in name order.
                 let mut after = String::new();
                 if let Some(key) = &cursor {
                     after = format!(
@@ -692,10 +694,13 @@ impl Store {
                     key.bind_to(&mut page_binds, true);
                 }
                 format!(
-                    "SELECT {columns}, p.attention AS attention, {assessment_columns} \
-                     FROM products p CROSS JOIN releases r LEFT JOIN assessments a ON a.id = r.newest_assessment_id \
-                     WHERE r.product_id = p.id AND {filtered}{after} \
-                     ORDER BY p.attention DESC, p.name, p.id LIMIT {fetch}"
+                    "WITH page AS MATERIALIZED (SELECT {columns}, r.newest_assessment_id AS newest_id, \
+                       p.attention AS attention \
+                       FROM products p CROSS JOIN releases r WHERE {filtered}{after} \
+                       ORDER BY p.attention DESC, p.name, p.id LIMIT {fetch}) \
+                     SELECT page.*, {assessment_columns} \
+                     FROM page LEFT JOIN assessments a ON a.id = page.newest_id \
+                     ORDER BY page.attention DESC, page.product, page.product_id"
                 )
             }
             PortfolioOrder::Attention => {

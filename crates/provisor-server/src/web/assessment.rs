@@ -54,6 +54,8 @@ struct AssessmentPage {
     can_issue: bool,
     issued: Vec<IssuedRow>,
     history: Vec<HistoryRow>,
+    /// The carried statements and test records nobody has confirmed yet.
+    unconfirmed: Vec<String>,
 }
 
 /// An issued report in the list.
@@ -251,6 +253,7 @@ async fn show(
         can_issue: role.is_some_and(|role| ISSUERS.contains(&role)),
         issued,
         history,
+        unconfirmed: assessment.unconfirmed(),
     }))
 }
 

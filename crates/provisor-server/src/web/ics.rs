@@ -52,6 +52,8 @@ struct IcsPage {
     verdict_label: &'static str,
     reasons: Vec<String>,
     support: &'static str,
+    /// Where a carried statement came from (its provision), until someone confirms it.
+    carried: Option<String>,
     detail: String,
     evidence: Vec<EvidenceChoice>,
     can_write: bool,
@@ -155,7 +157,9 @@ async fn show(
         .iter()
         .map(|r| Step {
             id: r.provision.id.clone(),
-            state: if r.statement.is_some() {
+            state: if r.statement.as_ref().is_some_and(|s| s.carried.is_some()) {
+                "carried"
+            } else if r.statement.is_some() {
                 "answered"
             } else if r.provision.derived.is_some() {
                 "derived"
@@ -199,6 +203,10 @@ async fn show(
             .statement
             .as_ref()
             .map_or("", |statement| statement.support.as_str()),
+        carried: result
+            .statement
+            .as_ref()
+            .and_then(|statement| statement.carried.clone()),
         detail: result
             .statement
             .as_ref()

@@ -31,6 +31,9 @@ struct ReleasePage {
     assessments: Vec<AssessmentRecord>,
     can_write: bool,
     editions: Vec<(String, String)>,
+    /// The assessments of the product's earlier releases the person may read, newest
+    /// first: id and label.
+    earlier: Vec<(String, String)>,
 }
 
 /// The editions offered, the current one first.
@@ -73,6 +76,37 @@ pub async fn page(
         .organisation(&product.organisation_id)
         .await
         .map_err(ApiError::from)?;
+    let mut earlier = Vec::new();
+    let mut others = store.releases(&product.id).await.map_err(ApiError::from)?;
+    others.reverse();
+    for other in others.iter().filter(|other| other.id != release.id) {
+        for assessment in store
+            .assessments_of_release(&other.id)
+            .await
+            .map_err(ApiError::from)?
+            .into_iter()
+            .rev()
+            .filter(|record| caller.assessment_role(record).is_some())
+        {
+            let edition = provisor_catalog::edition(&assessment.edition)
+                .map_or(assessment.edition.clone(), |catalog| {
+                    catalog.short_title.clone()
+                });
+            earlier.push((
+                assessment.id,
+                format!(
+                    "{} · {edition} · {}{}",
+                    other.version,
+                    assessment.kind,
+                    if assessment.approved_revision.is_some() {
+                        " · approved"
+                    } else {
+                        ""
+                    }
+                ),
+            ));
+        }
+    }
     Ok(render(&ReleasePage {
         nav: signed.nav("portfolio"),
         id: release.id.clone(),
@@ -85,6 +119,7 @@ pub async fn page(
         assessments,
         can_write: member.is_some_and(|role| WRITERS.contains(&role)),
         editions: editions(),
+        earlier,
     }))
 }
 
@@ -162,4 +197,105 @@ pub async fn start(
         .await
         .map_err(ApiError::from)?;
     Ok(see_other(&format!("/assessments/{}/questions", record.id)))
+}
+
+/// The carry form's fields.
+#[derive(Debug, Deserialize)]
+pub struct CarryForm {
+    csrf: String,
+    from: String,
+}
+
+/// Starts the release's assessment from an earlier release's (`provisor_engine::
+/// carry_forward`): its files but the scans, the firmware version set, every statement
+/// and test record marked to confirm; opens the new assessment.
+pub async fn carry(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<String>,
+    Form(form): Form<CarryForm>,
+) -> Result<Response, PageError> {
+    super::check_csrf(&signed.caller, &form.csrf)?;
+    let store = state.store();
+    let release = store.release(&id).await.map_err(ApiError::from)?;
+    let product = store
+        .product(&release.product_id)
+        .await
+        .map_err(ApiError::from)?;
+    signed
+        .caller
+        .require_role(&product.organisation_id, WRITERS, &format!("release {id}"))?;
+    let source =
+        crate::api::assessments::visible(&state, &signed.caller, &form.from, crate::auth::READERS)
+            .await?;
+    let source_release = store
+        .release(&source.release_id)
+        .await
+        .map_err(ApiError::from)?;
+    if source_release.product_id != product.id || source_release.id == release.id {
+        return Err(ApiError::not_found(format!(
+            "assessment {} is not one of an earlier release of {}",
+            form.from, product.name
+        ))
+        .into());
+    }
+    let files = store
+        .files(&source.id, source.current_revision)
+        .await
+        .map_err(ApiError::from)?;
+    let main = files
+        .iter()
+        .find(|file| file.path == source.main_file)
+        .ok_or_else(|| ApiError::internal("the revision lacks its assessment file"))?;
+    let text = String::from_utf8(
+        store
+            .blobs()
+            .read(&source.organisation_id, &main.sha256)
+            .await
+            .map_err(ApiError::from)?,
+    )
+    .map_err(|_| {
+        ApiError::invalid(
+            format!("{} is not UTF-8 text", source.main_file),
+            Vec::new(),
+        )
+    })?;
+    let carried = provisor_engine::carry_forward(&text, &release.version)
+        .map_err(|message| ApiError::invalid(message, Vec::new()))?;
+    let stored = store
+        .blobs()
+        .put(&product.organisation_id, carried.text.as_bytes())
+        .await
+        .map_err(ApiError::from)?;
+    let mut tree_files: Vec<FileRecord> = files
+        .into_iter()
+        .filter(|file| file.role != "scan" && file.path != source.main_file)
+        .collect();
+    tree_files.push(FileRecord {
+        path: source.main_file.clone(),
+        role: "assessment".into(),
+        sha256: stored.sha256,
+        size: stored.size as i64,
+    });
+    tree_files.sort_by(|a, b| a.path.cmp(&b.path));
+    let judged = judge(
+        &state,
+        &product.organisation_id,
+        &source.main_file,
+        &tree_files,
+    )
+    .await?;
+    let note = format!(
+        "carried from {} (release {}): {} statements and {} test records to confirm, {} scans left behind",
+        source.id, source_release.version, carried.statements, carried.tests, carried.scans
+    );
+    let record = store
+        .create_assessment(
+            &signed.caller.actor(),
+            &id,
+            &tree(&judged, &source.main_file, tree_files, note),
+        )
+        .await
+        .map_err(ApiError::from)?;
+    Ok(see_other(&format!("/assessments/{}", record.id)))
 }

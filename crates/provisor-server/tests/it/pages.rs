@@ -889,3 +889,139 @@ async fn assessments_are_compared_across_releases_and_editions() {
             .expect(StatusCode::NOT_FOUND);
     }
 }
+
+/// An earlier release's assessment carried to the next release: its files but the
+/// scans, the new firmware version, every statement marked "carried, confirm" on the
+/// pages until saved again, and an approval refused until then; a viewer cannot carry,
+/// and another manufacturer's assessment cannot be the source.
+#[tokio::test]
+async fn an_earlier_release_s_assessment_is_carried_forward_to_confirm() {
+    for server in servers().await {
+        let state = &server.state;
+        let world = world(state).await;
+        let older = import(state, &world.editor, &world.release, smartcam_bundle()).await;
+        let older = older.json()["id"].as_str().unwrap().to_owned();
+        let newer_release = crate::json_request(
+            state,
+            Method::POST,
+            &format!("/api/v1/products/{}/releases", world.product),
+            &world.editor,
+            serde_json::json!({"version": "3.3.0"}),
+        )
+        .await
+        .json()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let page = get(state, &format!("/releases/{newer_release}"), &world.editor)
+            .await
+            .text();
+        assert!(
+            page.contains(&format!("<option value=\"{older}\">3.2.1 · ")),
+            "{page}"
+        );
+        let carry = format!("/releases/{newer_release}/carry");
+        let (viewer_cookie, viewer_csrf) = (
+            world.viewer.cookie.clone().unwrap(),
+            world.viewer.csrf.clone().unwrap(),
+        );
+        let (status, _, _) = form(
+            state,
+            &carry,
+            Some(&viewer_cookie),
+            &format!("csrf={viewer_csrf}&from={older}"),
+            "same-origin",
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let cookie = world.editor.cookie.clone().unwrap();
+        let csrf = world.editor.csrf.clone().unwrap();
+        let (status, headers, body) = form(
+            state,
+            &carry,
+            Some(&cookie),
+            &format!("csrf={csrf}&from={older}"),
+            "same-origin",
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+        let new_id = headers
+            .get(header::LOCATION)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .trim_start_matches("/assessments/")
+            .to_owned();
+        let record = get(
+            state,
+            &format!("/api/v1/assessments/{new_id}"),
+            &world.viewer,
+        )
+        .await
+        .json();
+        assert_eq!(record["release_id"], newer_release.as_str());
+        let text = get(
+            state,
+            &format!("/api/v1/assessments/{new_id}/files/assessment-v3.1.3.toml"),
+            &world.viewer,
+        )
+        .await
+        .text();
+        assert!(text.contains("firmware_version = \"3.3.0\""), "{text}");
+        assert!(text.contains("carried = \"5.1-1\""));
+        let html = get(state, &format!("/assessments/{new_id}"), &world.viewer)
+            .await
+            .text();
+        let count = |html: &str| {
+            html.split("<strong>")
+                .nth(1)
+                .and_then(|rest| rest.split(" carried, confirm.</strong>").next())
+                .and_then(|number| number.parse::<usize>().ok())
+        };
+        let carried = count(&html).expect("the page says how many are carried");
+        assert!(carried > 20, "{carried}");
+        let ics = get(
+            state,
+            &format!("/assessments/{new_id}/ics?at=2"),
+            &world.editor,
+        )
+        .await
+        .text();
+        assert!(ics.contains("<strong>Carried, confirm.</strong>"), "{ics}");
+        // An approval waits for the confirmations.
+        crate::json_request(
+            state,
+            Method::POST,
+            &format!("/api/v1/assessments/{new_id}/review"),
+            &world.admin,
+            serde_json::json!({"decision": "approve", "based_on": 1, "report_id": "ACME-2026-009", "assessor": "E. Editor"}),
+        )
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY);
+        // Saving a statement again confirms it.
+        crate::json_request(
+            state,
+            Method::POST,
+            &format!("/api/v1/assessments/{new_id}/changes"),
+            &world.editor,
+            serde_json::json!({"based_on": 1, "changes": [{"kind": "statement", "provision": "5.1-1",
+                "value": {"support": "yes", "detail": "Unique per unit, checked for 3.3.0"}}]}),
+        )
+        .await
+        .expect(StatusCode::OK);
+        let html = get(state, &format!("/assessments/{new_id}"), &world.viewer)
+            .await
+            .text();
+        assert_eq!(count(&html), Some(carried - 1));
+        // Another manufacturer's assessment is no source.
+        let (status, _, _) = form(
+            state,
+            &carry,
+            Some(&cookie),
+            &format!("csrf={csrf}&from=asm_00000000000000000000"),
+            "same-origin",
+        )
+        .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    }
+}
