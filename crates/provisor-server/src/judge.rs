@@ -77,7 +77,7 @@ const VULNERABILITY_CHECKS: &[&str] = &["firmware.known-vulnerabilities"];
 /// provisions passed, unmet (failed or not fulfilled) and open, those that do not
 /// apply, and the known vulnerabilities the attached scans matched (each component and
 /// advisory once, accepted or not: an acceptance says why it may stay, not that it is
-/// gone).
+/// gone; -1 when no attached scan matched components against advisories).
 pub fn counts(assessment: &Assessment<'_>) -> provisor_store::Counts {
     use provisor_engine::Verdict;
     let (mandatory, recommended) = (
@@ -85,6 +85,15 @@ pub fn counts(assessment: &Assessment<'_>) -> provisor_store::Counts {
         &assessment.summary.recommended,
     );
     let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+    // Checked when an attached scan matched components against advisories (it then
+    // passes or fails); otherwise the count is unknown, not zero.
+    let checked = assessment.findings.iter().any(|finding| {
+        VULNERABILITY_CHECKS.contains(&finding.check.as_str())
+            && matches!(
+                finding.outcome,
+                provisor_engine::Outcome::Pass | provisor_engine::Outcome::Fail
+            )
+    });
     let vulnerabilities: std::collections::BTreeSet<&str> = assessment
         .findings
         .iter()
@@ -106,7 +115,11 @@ pub fn counts(assessment: &Assessment<'_>) -> provisor_store::Counts {
         not_applicable: count(
             mandatory.of(Verdict::NotApplicable) + recommended.of(Verdict::NotApplicable),
         ),
-        vulnerabilities: count(vulnerabilities.len()),
+        vulnerabilities: if checked {
+            count(vulnerabilities.len())
+        } else {
+            -1
+        },
     }
 }
 

@@ -108,7 +108,7 @@ pub struct Counts {
     pub recommended_open: i64,
     /// Provisions that do not apply.
     pub not_applicable: i64,
-    /// Known vulnerabilities the attached scans matched.
+    /// Known vulnerabilities the attached scans matched; -1 when no scan checked.
     pub vulnerabilities: i64,
 }
 

@@ -454,7 +454,7 @@ fn log_in_set_up_the_second_factor_and_find_releases_in_the_portfolio() {
         let advisories: Vec<String> =
             std::fs::read_dir(crate::support::root().join("examples/advisories"))
                 .unwrap()
-                .map(|entry| entry.unwrap().path())
+                .map(|entry| entry.unwrap().path().canonicalize().unwrap())
                 .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
                 .map(|path| path.display().to_string())
                 .collect();

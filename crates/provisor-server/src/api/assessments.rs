@@ -99,7 +99,8 @@ pub struct VerdictCounts {
     pub recommended_open: i64,
     /// Provisions that do not apply.
     pub not_applicable: i64,
-    /// Known vulnerabilities the attached scans matched to components.
+    /// Known vulnerabilities the attached scans matched to components; -1 when no
+    /// attached scan matched components against advisories.
     pub vulnerabilities: i64,
 }
 

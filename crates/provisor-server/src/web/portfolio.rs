@@ -86,6 +86,15 @@ struct PortfolioPage {
     by_name: bool,
 }
 
+impl PortfolioPage {
+    /// An edition as the table names it (`V3.1.3`).
+    fn edition_label(&self, id: &str) -> String {
+        provisor_catalog::edition(id)
+            .and_then(|catalog| catalog.short_title.rsplit(' ').next().map(str::to_owned))
+            .unwrap_or_else(|| id.to_owned())
+    }
+}
+
 /// The portfolio.
 pub async fn page(
     State(state): State<AppState>,
