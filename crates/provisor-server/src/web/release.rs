@@ -123,6 +123,72 @@ pub async fn page(
     }))
 }
 
+/// The release `id` and its product, if the person may start its assessments.
+async fn writable(
+    state: &AppState,
+    signed: &Signed,
+    id: &str,
+) -> Result<(provisor_store::Release, provisor_store::Product), PageError> {
+    let store = state.store();
+    let release = store.release(id).await.map_err(ApiError::from)?;
+    let product = store
+        .product(&release.product_id)
+        .await
+        .map_err(ApiError::from)?;
+    signed
+        .caller
+        .require_role(&product.organisation_id, WRITERS, &format!("release {id}"))?;
+    Ok((release, product))
+}
+
+/// A new assessment's first revision: its assessment file among other files.
+struct FirstRevision<'a> {
+    main_file: &'a str,
+    text: &'a str,
+    files: Vec<FileRecord>,
+    note: String,
+}
+
+/// Stores the assessment file among the other files, judges the tree and makes it the
+/// release's new assessment.
+async fn create(
+    state: &AppState,
+    signed: &Signed,
+    release: &str,
+    organisation: &str,
+    first: FirstRevision<'_>,
+) -> Result<AssessmentRecord, PageError> {
+    let FirstRevision {
+        main_file,
+        text,
+        mut files,
+        note,
+    } = first;
+    let store = state.store();
+    let stored = store
+        .blobs()
+        .put(organisation, text.as_bytes())
+        .await
+        .map_err(ApiError::from)?;
+    files.retain(|file| file.path != main_file);
+    files.push(FileRecord {
+        path: main_file.to_owned(),
+        role: "assessment".into(),
+        sha256: stored.sha256,
+        size: stored.size as i64,
+    });
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    let judged = judge(state, organisation, main_file, &files).await?;
+    Ok(store
+        .create_assessment(
+            &signed.caller.actor(),
+            release,
+            &tree(&judged, main_file, files, note),
+        )
+        .await
+        .map_err(ApiError::from)?)
+}
+
 /// The form's fields.
 #[derive(Debug, Deserialize)]
 pub struct StartForm {
@@ -139,15 +205,8 @@ pub async fn start(
     Form(form): Form<StartForm>,
 ) -> Result<Response, PageError> {
     super::check_csrf(&signed.caller, &form.csrf)?;
+    let (release, product) = writable(&state, &signed, &id).await?;
     let store = state.store();
-    let release = store.release(&id).await.map_err(ApiError::from)?;
-    let product = store
-        .product(&release.product_id)
-        .await
-        .map_err(ApiError::from)?;
-    signed
-        .caller
-        .require_role(&product.organisation_id, WRITERS, &format!("release {id}"))?;
     let catalog = provisor_catalog::edition(&form.edition).ok_or_else(|| {
         ApiError::invalid(
             format!("there is no edition {:?}", form.edition),
@@ -170,32 +229,19 @@ pub async fn start(
         let edition_line = format!("edition = \"{}\"\n", catalog.id);
         text = text.replacen(&edition_line, &format!("{edition_line}kind = \"lab\"\n"), 1);
     }
-    let main_file = "assessment.toml".to_owned();
-    let stored = store
-        .blobs()
-        .put(&product.organisation_id, text.as_bytes())
-        .await
-        .map_err(ApiError::from)?;
-    let files = vec![FileRecord {
-        path: main_file.clone(),
-        role: "assessment".into(),
-        sha256: stored.sha256,
-        size: stored.size as i64,
-    }];
-    let judged = judge(&state, &product.organisation_id, &main_file, &files).await?;
-    let record = store
-        .create_assessment(
-            &signed.caller.actor(),
-            &id,
-            &tree(
-                &judged,
-                &main_file,
-                files,
-                "started in the web pages".to_owned(),
-            ),
-        )
-        .await
-        .map_err(ApiError::from)?;
+    let record = create(
+        &state,
+        &signed,
+        &id,
+        &product.organisation_id,
+        FirstRevision {
+            main_file: "assessment.toml",
+            text: &text,
+            files: Vec::new(),
+            note: "started in the web pages".to_owned(),
+        },
+    )
+    .await?;
     Ok(see_other(&format!("/assessments/{}/questions", record.id)))
 }
 
@@ -216,15 +262,8 @@ pub async fn carry(
     Form(form): Form<CarryForm>,
 ) -> Result<Response, PageError> {
     super::check_csrf(&signed.caller, &form.csrf)?;
+    let (release, product) = writable(&state, &signed, &id).await?;
     let store = state.store();
-    let release = store.release(&id).await.map_err(ApiError::from)?;
-    let product = store
-        .product(&release.product_id)
-        .await
-        .map_err(ApiError::from)?;
-    signed
-        .caller
-        .require_role(&product.organisation_id, WRITERS, &format!("release {id}"))?;
     let source =
         crate::api::assessments::visible(&state, &signed.caller, &form.from, crate::auth::READERS)
             .await?;
@@ -262,40 +301,26 @@ pub async fn carry(
     })?;
     let carried = provisor_engine::carry_forward(&text, &release.version)
         .map_err(|message| ApiError::invalid(message, Vec::new()))?;
-    let stored = store
-        .blobs()
-        .put(&product.organisation_id, carried.text.as_bytes())
-        .await
-        .map_err(ApiError::from)?;
-    let mut tree_files: Vec<FileRecord> = files
+    let kept = files
         .into_iter()
-        .filter(|file| file.role != "scan" && file.path != source.main_file)
+        .filter(|file| file.role != "scan")
         .collect();
-    tree_files.push(FileRecord {
-        path: source.main_file.clone(),
-        role: "assessment".into(),
-        sha256: stored.sha256,
-        size: stored.size as i64,
-    });
-    tree_files.sort_by(|a, b| a.path.cmp(&b.path));
-    let judged = judge(
-        &state,
-        &product.organisation_id,
-        &source.main_file,
-        &tree_files,
-    )
-    .await?;
     let note = format!(
         "carried from {} (release {}): {} statements and {} test records to confirm, {} scans left behind",
         source.id, source_release.version, carried.statements, carried.tests, carried.scans
     );
-    let record = store
-        .create_assessment(
-            &signed.caller.actor(),
-            &id,
-            &tree(&judged, &source.main_file, tree_files, note),
-        )
-        .await
-        .map_err(ApiError::from)?;
+    let record = create(
+        &state,
+        &signed,
+        &id,
+        &product.organisation_id,
+        FirstRevision {
+            main_file: &source.main_file,
+            text: &carried.text,
+            files: kept,
+            note,
+        },
+    )
+    .await?;
     Ok(see_other(&format!("/assessments/{}", record.id)))
 }

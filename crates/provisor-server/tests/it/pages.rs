@@ -24,7 +24,14 @@ pub(crate) async fn form(
     if let Some(cookie) = cookie {
         request = request.header(header::COOKIE, format!("provisor_session={cookie}"));
     }
-    let mut request = request.body(Body::from(body.to_owned())).unwrap();
+    answer_of(state, request.body(Body::from(body.to_owned())).unwrap()).await
+}
+
+/// Sends a request from the test client's address; the status, headers and text.
+pub(crate) async fn answer_of(
+    state: &provisor_server::AppState,
+    mut request: Request<Body>,
+) -> (StatusCode, axum::http::HeaderMap, String) {
     request
         .extensions_mut()
         .insert(ConnectInfo(CLIENT.parse::<std::net::SocketAddr>().unwrap()));

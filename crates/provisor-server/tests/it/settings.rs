@@ -3,16 +3,12 @@
 //! allow-list, the advisory database) through the router, with who may do what.
 
 use axum::body::Body;
-use axum::extract::ConnectInfo;
 use axum::http::{Method, Request, StatusCode, header};
-use tower::ServiceExt;
 
-use crate::pages::form;
+use crate::pages::{answer_of, form};
 use serde_json::json;
 
-use crate::{
-    CLIENT, Credentials, PASSWORD, current_code, get, json_request, login, servers, world,
-};
+use crate::{Credentials, PASSWORD, current_code, get, json_request, login, servers, world};
 
 /// The text between `start` and the next `end` in `text`.
 fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
@@ -57,7 +53,7 @@ async fn multipart(
         body.extend_from_slice(b"\r\n");
     }
     body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    let mut request = Request::builder()
+    let request = Request::builder()
         .method(Method::POST)
         .uri(uri)
         .header(
@@ -70,19 +66,7 @@ async fn multipart(
         )
         .body(Body::from(body))
         .unwrap();
-    request
-        .extensions_mut()
-        .insert(ConnectInfo(CLIENT.parse::<std::net::SocketAddr>().unwrap()));
-    let response = provisor_server::app(state.clone())
-        .oneshot(request)
-        .await
-        .unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = axum::body::to_bytes(response.into_body(), usize::MAX)
-        .await
-        .unwrap();
-    (status, headers, String::from_utf8_lossy(&body).into_owned())
+    answer_of(state, request).await
 }
 
 fn location(headers: &axum::http::HeaderMap) -> &str {
