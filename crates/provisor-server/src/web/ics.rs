@@ -60,6 +60,8 @@ struct IcsPage {
     derived: bool,
     steps: Vec<Step>,
     message: Option<String>,
+    /// The comments on this provision, oldest first: who, when, what.
+    comments: Vec<(String, String, String)>,
 }
 
 /// `?at=`: the provision's place in the edition, from 1.
@@ -171,6 +173,21 @@ async fn show(
             title: r.provision.text.clone(),
         })
         .collect();
+    let store = state.store();
+    let mut comments = Vec::new();
+    for comment in store
+        .comments(&record.id)
+        .await
+        .map_err(crate::ApiError::from)?
+        .into_iter()
+        .filter(|comment| comment.provision.as_deref() == Some(result.provision.id.as_str()))
+    {
+        let author = match store.user(&comment.author_id).await {
+            Ok(user) => user.display_name,
+            Err(_) => comment.author_id.clone(),
+        };
+        comments.push((author, super::when(comment.created_at), comment.body));
+    }
     let derived = result.provision.derived.is_some();
     let can_write = !derived
         && signed
@@ -217,6 +234,7 @@ async fn show(
         derived,
         steps,
         message,
+        comments,
     }))
 }
 
@@ -364,4 +382,62 @@ pub async fn save(
         form.at + 1
     };
     Ok(see_other(&format!("/assessments/{id}/ics?at={next}")))
+}
+
+/// The comment form's fields.
+#[derive(Debug, serde::Deserialize)]
+pub struct CommentForm {
+    csrf: String,
+    provision: String,
+    at: usize,
+    body: String,
+}
+
+/// Adds a comment on a provision (anyone who may read the assessment, as in the API)
+/// and comes back to it.
+pub async fn comment(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<String>,
+    axum::Form(form): axum::Form<CommentForm>,
+) -> Result<Response, PageError> {
+    super::check_csrf(&signed.caller, &form.csrf)?;
+    let body = form.body.trim().to_owned();
+    if body.is_empty() {
+        let response = show(
+            &state,
+            &signed,
+            &id,
+            Some(form.at),
+            Some("Write the comment first.".to_owned()),
+        )
+        .await?;
+        return Ok(super::with_status(
+            response,
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+        ));
+    }
+    let added = crate::api::review::add_comment(
+        State(state.clone()),
+        signed.caller.clone(),
+        Path(id.clone()),
+        crate::extract::Json(crate::api::review::CommentRequest {
+            provision: Some(form.provision),
+            body,
+        }),
+    )
+    .await;
+    match added {
+        Ok(_) => Ok(super::see_other(&format!(
+            "/assessments/{id}/ics?at={}#comments",
+            form.at
+        ))),
+        Err(error) => match super::refusal(&error) {
+            Some((status, message)) => Ok(super::with_status(
+                show(&state, &signed, &id, Some(form.at), Some(message)).await?,
+                status,
+            )),
+            None => Err(error.into()),
+        },
+    }
 }

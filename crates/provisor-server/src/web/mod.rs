@@ -65,6 +65,7 @@ pub fn router() -> Router<AppState> {
             get(questions::page).post(questions::answer),
         )
         .route("/assessments/{id}/ics", get(ics::page).post(ics::save))
+        .route("/assessments/{id}/comments", post(ics::comment))
         .route("/assessments/{id}/ixit", get(ixit::page).post(ixit::save))
         .route("/assessments/{id}/diff", get(diff::page))
         .route("/products", post(product::create))
@@ -74,6 +75,7 @@ pub fn router() -> Router<AppState> {
             get(scans::page).post(scans::upload),
         )
         .route("/assessments/{id}/triage", post(scans::triage))
+        .route("/assessments/{id}/host-scans", post(scans::host))
         .route(
             "/assessments/{id}/tests",
             get(tests::page).post(tests::save),

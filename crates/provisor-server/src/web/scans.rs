@@ -7,6 +7,7 @@
 use askama::Template;
 use axum::Form;
 use axum::extract::{Multipart, Path, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use provisor_engine::{AcceptanceKind, Date, FileEdit, Outcome};
 use provisor_store::JobsOf;
@@ -52,6 +53,11 @@ struct ScansPage {
     any_running: bool,
     findings: Vec<FindingRow>,
     message: Option<String>,
+    /// The addresses and ranges host scans may reach besides loopback.
+    targets: Vec<String>,
+    /// What the host-scan form was last given (shown again when refused).
+    target: String,
+    ports: String,
 }
 
 async fn show(
@@ -60,6 +66,15 @@ async fn show(
     id: &str,
     message: Option<String>,
 ) -> Result<Response, PageError> {
+    Ok(render(&scans_page(state, signed, id, message).await?))
+}
+
+async fn scans_page(
+    state: &AppState,
+    signed: &Signed,
+    id: &str,
+    message: Option<String>,
+) -> Result<ScansPage, PageError> {
     let super::Shown {
         record,
         release,
@@ -126,7 +141,14 @@ async fn show(
         .caller
         .assessment_role(&record)
         .is_some_and(|role| WRITERS.contains(&role));
-    Ok(render(&ScansPage {
+    let targets = store
+        .scan_targets()
+        .await
+        .map_err(ApiError::from)?
+        .into_iter()
+        .map(|target| target.target)
+        .collect();
+    Ok(ScansPage {
         nav: signed.nav("portfolio"),
         id: record.id.clone(),
         product: format!("{} {}", product.name, product.model),
@@ -139,7 +161,10 @@ async fn show(
         jobs,
         findings,
         message,
-    }))
+        targets,
+        target: String::new(),
+        ports: String::new(),
+    })
 }
 
 /// The scans page.
@@ -312,5 +337,53 @@ pub async fn triage(
             )),
             None => Err(error.into()),
         },
+    }
+}
+
+/// The host-scan form's fields.
+#[derive(Debug, serde::Deserialize)]
+pub struct HostForm {
+    csrf: String,
+    target: String,
+    #[serde(default)]
+    ports: String,
+}
+
+/// Queues a scan of an allowed host (`api::jobs::host_scan`: loopback, or an address an
+/// admin allowed); its findings attach to the assessment. A refused target or port list
+/// comes back on the page with the reason.
+pub async fn host(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<String>,
+    axum::Form(form): axum::Form<HostForm>,
+) -> Result<Response, PageError> {
+    super::check_csrf(&signed.caller, &form.csrf)?;
+    let ports = Some(form.ports.trim().to_owned()).filter(|ports| !ports.is_empty());
+    let queued = crate::api::jobs::host_scan(
+        State(state.clone()),
+        signed.caller.clone(),
+        Path(id.clone()),
+        crate::extract::Json(crate::api::jobs::HostScanRequest {
+            target: form.target.trim().to_owned(),
+            ports,
+        }),
+    )
+    .await;
+    match queued {
+        Ok(_) => Ok(see_other(&format!("/assessments/{id}/scans"))),
+        Err(error)
+            if matches!(
+                error.status(),
+                StatusCode::FORBIDDEN | StatusCode::UNPROCESSABLE_ENTITY
+            ) =>
+        {
+            let mut page =
+                scans_page(&state, &signed, &id, Some(super::message_of(&error))).await?;
+            page.target = form.target;
+            page.ports = form.ports;
+            Ok(super::with_status(render(&page), error.status()))
+        }
+        Err(error) => Err(error.into()),
     }
 }

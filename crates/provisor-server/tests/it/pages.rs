@@ -280,10 +280,14 @@ async fn an_ics_statement_is_saved_with_its_uploaded_evidence() {
         assert!(page.text().contains("enctype=\"multipart/form-data\""));
         let viewer_page = get(state, &format!("/assessments/{id}/ics?at=2"), &world.viewer).await;
         viewer_page.expect(StatusCode::OK);
+        // A viewer may comment, but gets no statement form.
         assert!(
             !viewer_page
                 .text()
-                .contains("<form method=\"post\" action=\"/assessments/")
+                .contains(&format!("action=\"/assessments/{id}/ics\""))
+                && viewer_page
+                    .text()
+                    .contains(&format!("action=\"/assessments/{id}/comments\""))
         );
 
         let boundary = "provisor-test-boundary";
@@ -1026,6 +1030,145 @@ async fn an_earlier_release_s_assessment_is_carried_forward_to_confirm() {
             &carry,
             Some(&cookie),
             &format!("csrf={csrf}&from=asm_00000000000000000000"),
+            "same-origin",
+        )
+        .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    }
+}
+
+/// A host scan from the scans page: a target nobody allowed is refused with the reason
+/// and the form keeps what was typed; unreadable ports are refused; loopback is queued
+/// (no worker runs here, so nothing is sent).
+#[tokio::test]
+async fn host_scans_are_queued_from_the_scans_page_for_allowed_targets_only() {
+    for server in servers().await {
+        let state = &server.state;
+        let world = world(state).await;
+        let imported = import(state, &world.editor, &world.release, smartcam_bundle()).await;
+        let id = imported.json()["id"].as_str().unwrap().to_owned();
+        let page = get(state, &format!("/assessments/{id}/scans"), &world.editor)
+            .await
+            .text();
+        assert!(
+            page.contains(
+                "action=\"/assessments/{id}/host-scans\""
+                    .replace("{id}", &id)
+                    .as_str()
+            )
+        );
+        let cookie = world.editor.cookie.clone().unwrap();
+        let csrf = world.editor.csrf.clone().unwrap();
+        let uri = format!("/assessments/{id}/host-scans");
+        let (status, _, body) = form(
+            state,
+            &uri,
+            Some(&cookie),
+            &format!("csrf={csrf}&target=192.0.2.10&ports=22"),
+            "same-origin",
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert!(
+            body.contains("not an allowed scan target") && body.contains("value=\"192.0.2.10\""),
+            "{body}"
+        );
+        let (status, _, body) = form(
+            state,
+            &uri,
+            Some(&cookie),
+            &format!("csrf={csrf}&target=127.0.0.1&ports=eighty"),
+            "same-origin",
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        let (status, headers, _) = form(
+            state,
+            &uri,
+            Some(&cookie),
+            &format!("csrf={csrf}&target=127.0.0.1&ports=22"),
+            "same-origin",
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert_eq!(
+            headers.get(header::LOCATION).unwrap(),
+            &format!("/assessments/{id}/scans")
+        );
+        let jobs = get(
+            state,
+            &format!("/api/v1/jobs?assessment={id}"),
+            &world.editor,
+        )
+        .await
+        .json();
+        assert_eq!(jobs[0]["kind"], "scan-host", "{jobs}");
+        assert_eq!(jobs[0]["state"], "queued");
+        // A viewer gets no form.
+        let viewer_page = get(state, &format!("/assessments/{id}/scans"), &world.viewer)
+            .await
+            .text();
+        assert!(!viewer_page.contains("host-scans"));
+    }
+}
+
+/// Comments on a provision from its ICS page: anyone who may read the assessment adds
+/// one (a viewer too), it shows under the provision with who and when; an empty one is
+/// refused, and a stranger cannot comment.
+#[tokio::test]
+async fn provisions_are_commented_on_from_the_ics_page() {
+    for server in servers().await {
+        let state = &server.state;
+        let world = world(state).await;
+        let imported = import(state, &world.editor, &world.release, smartcam_bundle()).await;
+        let id = imported.json()["id"].as_str().unwrap().to_owned();
+        let uri = format!("/assessments/{id}/comments");
+        let (cookie, csrf) = (
+            world.viewer.cookie.clone().unwrap(),
+            world.viewer.csrf.clone().unwrap(),
+        );
+        let (status, headers, _) = form(
+            state,
+            &uri,
+            Some(&cookie),
+            &format!("csrf={csrf}&provision=5.1-1&at=2&body=Is+the+label+photo+current%3F"),
+            "same-origin",
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert_eq!(
+            headers.get(header::LOCATION).unwrap(),
+            &format!("/assessments/{id}/ics?at=2#comments")
+        );
+        let page = get(state, &format!("/assessments/{id}/ics?at=2"), &world.editor)
+            .await
+            .text();
+        assert!(
+            page.contains("<strong>viewer</strong>")
+                && page.contains("Is the label photo current?"),
+            "{page}"
+        );
+        let other = get(state, &format!("/assessments/{id}/ics?at=3"), &world.editor)
+            .await
+            .text();
+        assert!(!other.contains("Is the label photo current?"));
+        let (status, _, _) = form(
+            state,
+            &uri,
+            Some(&cookie),
+            &format!("csrf={csrf}&provision=5.1-1&at=2&body=+"),
+            "same-origin",
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        let (status, _, _) = form(
+            state,
+            &uri,
+            Some(&world.stranger.cookie.clone().unwrap()),
+            &format!(
+                "csrf={}&provision=5.1-1&at=2&body=hello",
+                world.stranger.csrf.clone().unwrap()
+            ),
             "same-origin",
         )
         .await;
