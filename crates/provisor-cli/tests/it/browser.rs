@@ -278,7 +278,7 @@ fn runtime() -> tokio::runtime::Runtime {
 /// Gives the manufacturer the admin made on the admin page two products of two
 /// releases each and an imported assessment, through the API as the admin (whose
 /// authenticator secret the test knows).
-fn seed_through_the_api(server: &Server, secret: &str, work: &std::path::Path) {
+fn seed_through_the_api(server: &Server, secret: &str, work: &std::path::Path) -> String {
     // The browser used the current step's code; the next step's is still accepted.
     let session = crate::server::login(server, "admin", Some(code(secret, 1)));
     let (_, organisations) = call(server, "GET", "/api/v1/organisations", Some(&session), None);
@@ -339,6 +339,35 @@ fn seed_through_the_api(server: &Server, secret: &str, work: &std::path::Path) {
             }
         }
     }
+    // Another manufacturer, whose release nobody at Acme may see.
+    let (_, other) = call(
+        server,
+        "POST",
+        "/api/v1/organisations",
+        Some(&session),
+        Some(json!({"name": "Other Co", "kind": "manufacturer"})),
+    );
+    let (_, product) = call(
+        server,
+        "POST",
+        &format!(
+            "/api/v1/organisations/{}/products",
+            other["id"].as_str().unwrap()
+        ),
+        Some(&session),
+        Some(json!({"name": "Lamp", "model": "L1"})),
+    );
+    let (_, release) = call(
+        server,
+        "POST",
+        &format!(
+            "/api/v1/products/{}/releases",
+            product["id"].as_str().unwrap()
+        ),
+        Some(&session),
+        Some(json!({"version": "1.0"})),
+    );
+    release["id"].as_str().unwrap().to_owned()
 }
 
 #[test]
@@ -485,18 +514,19 @@ fn log_in_set_up_the_second_factor_and_find_releases_in_the_portfolio() {
         );
         browser.shot("admin").await;
 
-        seed_through_the_api(&server, &secret, work.path());
+        let elsewhere = seed_through_the_api(&server, &secret, work.path());
         timings.push((
             "portfolio".into(),
             browser.open(&format!("{base}/portfolio")).await,
         ));
-        // Each product at its newest release, mandatory failures first.
+        // Each product at its newest release, mandatory failures first (the server admin
+        // sees the other manufacturer's lamp too, last: it has no assessment).
         let rows = browser
             .client
             .find_all(Locator::Css("table.portfolio tbody tr"))
             .await
             .unwrap();
-        assert_eq!(rows.len(), 2);
+        assert_eq!(rows.len(), 3);
         let first = browser.text("table.portfolio tbody tr").await;
         assert!(
             first.contains("SmartCam") && first.contains("1 unmet"),
@@ -517,7 +547,7 @@ fn log_in_set_up_the_second_factor_and_find_releases_in_the_portfolio() {
             .find_all(Locator::Css("table.portfolio tbody tr"))
             .await
             .unwrap();
-        assert_eq!(rows.len(), 4);
+        assert_eq!(rows.len(), 5);
         browser.shot("portfolio-every-release").await;
 
         assert!(
@@ -874,12 +904,80 @@ fn log_in_set_up_the_second_factor_and_find_releases_in_the_portfolio() {
         browser.shot("tablet-assessment").await;
         browser.client.set_window_size(1280, 900).await.unwrap();
 
+        // A viewer for Acme, made on the admin pages.
+        browser.open(&format!("{base}/admin")).await;
+        browser.fill("#user-login", "vera").await;
+        browser.fill("#user-name", "Vera Viewer").await;
+        browser.fill("#user-password", PASSWORD).await;
+        browser.submit("form[action='/admin/users'] button").await;
+        browser
+            .client
+            .find(Locator::LinkText("Acme Devices"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        browser.fill("#member-login", "vera").await;
+        browser
+            .submit("form.inline-form[action$='/members'] button")
+            .await;
+        assert!(browser.text("table").await.contains("Vera Viewer"));
+        browser.shot("organisation-members").await;
+
         // Logging out ends the session: the portfolio asks for a login again.
         browser.submit("form.who button").await;
         assert!(browser.path().await.starts_with("/login"));
         browser.open(&format!("{base}/portfolio")).await;
         assert!(browser.path().await.starts_with("/login"));
         browser.shot("logged-out").await;
+
+        // The viewer reads but has no editor's or reviewer's controls, and another
+        // manufacturer's release is not found.
+        browser.fill("#login", "vera").await;
+        browser.fill("#password", PASSWORD).await;
+        browser.submit("button[type=submit]").await;
+        assert_eq!(browser.path().await, "/portfolio");
+        assert!(
+            !browser.text("main").await.contains("New product"),
+            "a viewer is offered no new product"
+        );
+        browser.open(&format!("{base}{link}")).await;
+        for control in ["form[action$='/review']", "form[action$='/reports']"] {
+            assert!(
+                browser.client.find(Locator::Css(control)).await.is_err(),
+                "a viewer sees {control}"
+            );
+        }
+        browser.shot("viewer-assessment").await;
+        browser.open(&format!("{base}{link}/ics?at=2")).await;
+        assert!(
+            browser
+                .client
+                .find(Locator::Css("form[action$='/ics']"))
+                .await
+                .is_err()
+        );
+        assert!(
+            browser
+                .client
+                .find(Locator::Css("form[action$='/comments']"))
+                .await
+                .is_ok(),
+            "a viewer may comment"
+        );
+        browser.open(&format!("{base}/releases/{elsewhere}")).await;
+        assert_eq!(browser.text("h1").await, "Not found");
+        browser.console_is_clean("not-found", &["404"]).await;
+        browser.step += 1;
+        let png = browser.client.screenshot().await.unwrap();
+        std::fs::write(
+            browser
+                .shots
+                .join(format!("{:02}-viewer-not-found.png", browser.step)),
+            png,
+        )
+        .unwrap();
         browser.client.clone().close().await.unwrap();
     });
     let report: Value = json!(timings);
