@@ -145,10 +145,6 @@ pub fn app(state: AppState) -> Router {
     router
         .route("/api/v1/openapi.json", axum::routing::get(openapi_json))
         .route(
-            "/assets/setup.css",
-            axum::routing::get(crate::setup_page::stylesheet),
-        )
-        .route(
             "/setup",
             axum::routing::get(crate::setup_page::show).post(crate::setup_page::submit),
         )
