@@ -29,6 +29,9 @@ pub const FORMAT: &str = "provisor.advisories/1";
 
 /// The largest advisory file read.
 const MAX_FILE: u64 = 16 << 20;
+/// The largest database read: an import of a whole ecosystem's advisories is far larger
+/// than one advisory file.
+const MAX_DATABASE: u64 = 1 << 30;
 /// The most files one import reads.
 const MAX_FILES: usize = 2_000_000;
 /// Directories nested deeper than this are not entered.
@@ -302,7 +305,7 @@ fn parse_error(path: &Path, error: &serde_json::Error) -> Error {
     }
 }
 
-fn read_bounded(path: &Path) -> Result<String, Error> {
+fn read_bounded(path: &Path, limit: u64) -> Result<String, Error> {
     use std::io::Read;
     let read_error = |message: String| Error::Read {
         path: path.to_owned(),
@@ -310,11 +313,11 @@ fn read_bounded(path: &Path) -> Result<String, Error> {
     };
     let file = std::fs::File::open(path).map_err(|error| read_error(error.to_string()))?;
     let mut text = String::new();
-    file.take(MAX_FILE + 1)
+    file.take(limit + 1)
         .read_to_string(&mut text)
         .map_err(|error| read_error(format!("not UTF-8 text ({error})")))?;
-    if text.len() as u64 > MAX_FILE {
-        return Err(read_error(format!("larger than {MAX_FILE} bytes")));
+    if text.len() as u64 > limit {
+        return Err(read_error(format!("larger than {limit} bytes")));
     }
     Ok(text)
 }
@@ -373,7 +376,7 @@ impl Database {
     pub fn import(root: &Path, imported: &str) -> Result<Database, Error> {
         let mut advisories = Vec::new();
         for path in json_files(root)? {
-            let text = read_bounded(&path)?;
+            let text = read_bounded(&path, MAX_FILE)?;
             match serde_json::from_str::<OsvFile>(&text) {
                 Ok(OsvFile::One(record)) => advisories.push(Advisory::from(*record)),
                 Ok(OsvFile::Many(records)) => {
@@ -401,7 +404,7 @@ impl Database {
 
     /// Reads a database written by [`Database::to_json`].
     pub fn load(path: &Path) -> Result<Database, Error> {
-        let text = read_bounded(path)?;
+        let text = read_bounded(path, MAX_DATABASE)?;
         let database: Database =
             serde_json::from_str(&text).map_err(|error| parse_error(path, &error))?;
         if database.format != FORMAT {

@@ -137,6 +137,27 @@ fn the_database_round_trips_and_reports_its_fixed_versions() {
     assert_eq!(found[0].fixed.as_deref(), Some("3.0.8"));
 }
 
+/// A database of a whole ecosystem is far larger than one advisory file may be: an
+/// import's output loads again (the bound on a single OSV file, 16 MiB, is not the
+/// database's).
+#[test]
+fn a_database_larger_than_one_advisory_file_loads() {
+    let template = curated().advisories[0].clone();
+    let mut advisories = Vec::new();
+    for index in 0..2_200 {
+        let mut advisory = template.clone();
+        advisory.id = format!("TEST-{index:05}");
+        advisory.summary = "x".repeat(8_000);
+        advisories.push(advisory);
+    }
+    let database = Database::from_advisories(advisories, "2026-11-30T00:00:00Z", "test");
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("advisories.json");
+    std::fs::write(&path, database.to_json()).unwrap();
+    assert!(std::fs::metadata(&path).unwrap().len() > 16 << 20);
+    assert_eq!(Database::load(&path).unwrap().advisories.len(), 2_200);
+}
+
 #[test]
 fn ranges_with_several_intervals_and_version_lists_are_read() {
     let directory = tempfile::tempdir().unwrap();
