@@ -23,6 +23,9 @@ pub const FILE: &str = "advisories.json";
 const MAX_MEMBER: u64 = 16 << 20;
 /// The most OSV files one upload brings.
 const MAX_MEMBERS: usize = 500_000;
+/// The most bytes the OSV files of one upload hold together, decompressed: a small
+/// archive must not fill the disk.
+const MAX_TOTAL: u64 = 4 << 30;
 
 /// What the database in use holds.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -99,15 +102,16 @@ pub async fn replace(
             "choose OSV JSON files, a tar archive of them, or a provisor advisory database",
         ));
     }
-    let scratch = tempfile::tempdir_in(crate::api::assessments::temporary_dir(state)?)
-        .map_err(ApiError::internal)?;
+    // Everything in the making goes under the uploads directory, which the server
+    // empties at start: a server killed mid-import leaves nothing behind.
+    let making = crate::api::assessments::temporary_dir(state)?;
+    let scratch = tempfile::tempdir_in(&making).map_err(ApiError::internal)?;
     let imported = crate::api::assessments::humantime_rfc3339(provisor_store::now_ms());
     let target = location(state);
-    let data = state.config().data.clone();
     let database = tokio::task::spawn_blocking(move || {
         let database = build(&uploads, scratch.path(), &imported)?;
-        // Written beside its place and renamed: a reader sees the old or the new.
-        let mut temporary = tempfile::NamedTempFile::new_in(&data).map_err(ApiError::internal)?;
+        // Written on the same file system and renamed: a reader sees the old or the new.
+        let mut temporary = tempfile::NamedTempFile::new_in(&making).map_err(ApiError::internal)?;
         temporary
             .write_all(database.to_json().as_bytes())
             .and_then(|()| temporary.as_file().sync_all())
@@ -147,7 +151,18 @@ fn refused(location: &str, message: impl Into<String>) -> ApiError {
 /// laid out in `scratch` under a plain name and imported as the CLI imports a
 /// directory, its errors named after the file as uploaded.
 fn build(uploads: &[Upload], scratch: &Path, imported: &str) -> Result<Database, ApiError> {
+    build_within(uploads, scratch, imported, MAX_TOTAL)
+}
+
+/// [`build`], the OSV files holding at most `total` bytes together.
+fn build_within(
+    uploads: &[Upload],
+    scratch: &Path,
+    imported: &str,
+    total: u64,
+) -> Result<Database, ApiError> {
     let mut names: Vec<String> = Vec::new();
+    let mut written = 0u64;
     let mut place = |name: String, reader: &mut dyn Read| -> Result<(), ApiError> {
         if names.len() >= MAX_MEMBERS {
             return Err(refused(
@@ -157,11 +172,19 @@ fn build(uploads: &[Upload], scratch: &Path, imported: &str) -> Result<Database,
         }
         let path = scratch.join(format!("{:08}.json", names.len()));
         let mut file = std::fs::File::create(&path).map_err(ApiError::internal)?;
-        let copied = std::io::copy(&mut reader.take(MAX_MEMBER + 1), &mut file)
+        let allowed = MAX_MEMBER.min(total - written);
+        let copied = std::io::copy(&mut reader.take(allowed + 1), &mut file)
             .map_err(|error| refused(&name, format!("cannot be read: {error}")))?;
         if copied > MAX_MEMBER {
             return Err(refused(&name, format!("larger than {MAX_MEMBER} bytes")));
         }
+        if copied > allowed {
+            return Err(refused(
+                &name,
+                format!("the files hold more than {total} bytes together, decompressed"),
+            ));
+        }
+        written += copied;
         names.push(name);
         Ok(())
     };
@@ -284,4 +307,104 @@ fn read_up_to(file: &mut std::fs::File, buffer: &mut [u8]) -> std::io::Result<us
         }
     }
     Ok(filled)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tar_gz(members: &[(&str, Vec<u8>)]) -> Vec<u8> {
+        let mut archive = tar::Builder::new(flate2::write::GzEncoder::new(
+            Vec::new(),
+            flate2::Compression::default(),
+        ));
+        for (name, bytes) in members {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(bytes.len() as u64);
+            header.set_mode(0o644);
+            header.set_cksum();
+            archive
+                .append_data(&mut header, name, bytes.as_slice())
+                .unwrap();
+        }
+        archive.into_inner().unwrap().finish().unwrap()
+    }
+
+    /// A small compressed archive that decompresses past the bound is refused before
+    /// it is all written out; member names are never used as paths.
+    #[test]
+    fn an_archive_is_bounded_by_what_it_holds_decompressed() {
+        let advisory = std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../examples/advisories/CVE-2022-28391.json"),
+        )
+        .unwrap();
+        let padding = vec![b' '; 64 << 10];
+        let mut big = advisory.clone();
+        big.extend_from_slice(&padding);
+        let members: Vec<(&str, Vec<u8>)> = vec![("a.json", big.clone()), ("b.json", big)];
+        let directory = tempfile::tempdir().unwrap();
+        let upload = directory.path().join("bomb.tar.gz");
+        std::fs::write(&upload, tar_gz(&members)).unwrap();
+        assert!(
+            std::fs::metadata(&upload).unwrap().len() < 8 << 10,
+            "it compresses"
+        );
+        let uploads = [Upload {
+            name: "bomb.tar.gz".into(),
+            path: upload.clone(),
+        }];
+        let scratch = tempfile::tempdir().unwrap();
+        let refused = build_within(&uploads, scratch.path(), "now", 100 << 10).unwrap_err();
+        assert!(
+            refused.places()[0]
+                .message
+                .contains("more than 102400 bytes together"),
+            "{:?}",
+            refused.places()
+        );
+        let scratch = tempfile::tempdir().unwrap();
+        let database = build_within(&uploads, scratch.path(), "now", 1 << 20).unwrap();
+        assert_eq!(
+            database.advisories.len(),
+            1,
+            "the same advisory twice is one"
+        );
+        // A member named to escape is read, not written where it points.
+        let escaping = directory.path().join("escape.tar");
+        let mut archive = tar::Builder::new(Vec::new());
+        let mut header = tar::Header::new_gnu();
+        header.set_size(advisory.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        archive
+            .append_data(&mut header, "osv/CVE.json", advisory.as_slice())
+            .unwrap();
+        let mut bytes = archive.into_inner().unwrap();
+        // Rename the member in place to one that climbs out (tar's builder refuses `..`).
+        let at = bytes
+            .windows(12)
+            .position(|w| w == b"osv/CVE.json")
+            .unwrap();
+        bytes[at..at + 12].copy_from_slice(b"../../x.json");
+        let header = tar::Header::from_byte_slice(&bytes[..512]).clone();
+        let mut fixed = header;
+        fixed.set_cksum();
+        bytes[..512].copy_from_slice(fixed.as_bytes());
+        std::fs::write(&escaping, bytes).unwrap();
+        let scratch = tempfile::tempdir().unwrap();
+        let database = build_within(
+            &[Upload {
+                name: "escape.tar".into(),
+                path: escaping,
+            }],
+            scratch.path(),
+            "now",
+            1 << 20,
+        )
+        .unwrap();
+        assert_eq!(database.advisories.len(), 1);
+        assert!(!scratch.path().join("../../x.json").exists());
+        assert!(!directory.path().join("x.json").exists());
+    }
 }

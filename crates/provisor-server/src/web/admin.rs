@@ -103,19 +103,8 @@ fn kind_name(kind: OrganisationKind) -> &'static str {
     }
 }
 
-/// Whether the person may see the admin pages at all.
-fn administers_something(signed: &Signed) -> bool {
-    signed.caller.user.server_admin
-        || signed
-            .caller
-            .user
-            .memberships
-            .iter()
-            .any(|(_, role)| *role == Role::Admin)
-}
-
 async fn admin_page(state: &AppState, signed: &Signed) -> Result<AdminPage, PageError> {
-    if !administers_something(signed) {
+    if !super::administers(&signed.caller.user) {
         return Err(super::not_found().await);
     }
     let store = state.store();

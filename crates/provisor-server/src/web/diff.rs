@@ -83,48 +83,25 @@ pub async fn page(
         product,
     } = super::shown(&state, &signed, &id).await?;
     let store = state.store();
-    // Every assessment of the product the person may read, newest release first.
-    let mut releases = store.releases(&product.id).await.map_err(ApiError::from)?;
-    releases.reverse();
-    let mut choices = Vec::new();
-    for other_release in &releases {
-        for other in store
-            .assessments_of_release(&other_release.id)
-            .await
-            .map_err(ApiError::from)?
-        {
-            if other.id == record.id || signed.caller.assessment_role(&other).is_none() {
-                continue;
-            }
-            let edition = provisor_catalog::edition(&other.edition)
-                .map_or(other.edition.clone(), |catalog| catalog.short_title.clone());
-            choices.push(Choice {
-                selected: other.id == with.with,
-                label: format!(
-                    "{} · {} · {}{}",
-                    other_release.version,
-                    edition,
-                    other.kind,
-                    if other.approved_revision.is_some() {
-                        " · approved"
-                    } else {
-                        ""
-                    }
-                ),
-                id: other.id,
-            });
-        }
-    }
-    let this_edition = provisor_catalog::edition(&record.edition)
-        .map_or(record.edition.clone(), |catalog| {
-            catalog.short_title.clone()
-        });
+    // Every other assessment of the product the person may read.
+    let choices: Vec<Choice> =
+        super::product_assessments(&state, &signed.caller, &product.id, |other| {
+            other.id == record.id
+        })
+        .await?
+        .into_iter()
+        .map(|(other, label)| Choice {
+            selected: other.id == with.with,
+            id: other.id,
+            label,
+        })
+        .collect();
     let mut page = DiffPage {
         nav: signed.nav("portfolio"),
         id: record.id.clone(),
         product: format!("{} {}", product.name, product.model),
         version: release.version.clone(),
-        edition: this_edition,
+        edition: super::edition_title(&record.edition),
         other: None,
         other_label: String::new(),
         rows: Vec::new(),

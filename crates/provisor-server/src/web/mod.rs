@@ -124,18 +124,67 @@ impl Nav {
         Nav {
             user: Some(NavUser {
                 display_name: caller.user.display_name.clone(),
-                admin: caller.user.server_admin
-                    || caller
-                        .user
-                        .memberships
-                        .iter()
-                        .any(|(_, role)| *role == provisor_store::Role::Admin),
+                admin: administers(&caller.user),
             }),
             csrf: csrf_of(caller),
             section,
             version: env!("CARGO_PKG_VERSION"),
         }
     }
+}
+
+/// Whether a person administers the server or an organisation (the admin pages).
+pub fn administers(user: &provisor_store::User) -> bool {
+    user.server_admin
+        || user
+            .memberships
+            .iter()
+            .any(|(_, role)| *role == provisor_store::Role::Admin)
+}
+
+/// An edition as pages name it (`EN 303 645 V3.1.3`), its id when it is not known.
+pub fn edition_title(id: &str) -> String {
+    provisor_catalog::edition(id)
+        .map_or_else(|| id.to_owned(), |catalog| catalog.short_title.clone())
+}
+
+/// The assessments of a product the person may read, newest release first and, within
+/// a release, newest first, each with its label (`3.2.0 · EN 303 645 V3.1.3 · self ·
+/// approved`); those `skip` names are left out.
+pub async fn product_assessments(
+    state: &AppState,
+    caller: &Caller,
+    product: &str,
+    skip: impl Fn(&provisor_store::AssessmentRecord) -> bool,
+) -> Result<Vec<(provisor_store::AssessmentRecord, String)>, PageError> {
+    let store = state.store();
+    let mut releases = store.releases(product).await.map_err(ApiError::from)?;
+    releases.reverse();
+    let mut found = Vec::new();
+    for release in &releases {
+        for assessment in store
+            .assessments_of_release(&release.id)
+            .await
+            .map_err(ApiError::from)?
+            .into_iter()
+            .rev()
+            .filter(|record| !skip(record) && caller.assessment_role(record).is_some())
+        {
+            let label = format!(
+                "{} · {} · {}{}",
+                release.version,
+                edition_title(&assessment.edition),
+                assessment.kind,
+                if assessment.approved_revision.is_some() {
+                    " · approved"
+                } else {
+                    ""
+                }
+            );
+            found.push((assessment, label));
+        }
+    }
+    Ok(found)
 }
 
 fn csrf_of(caller: &Caller) -> String {

@@ -76,37 +76,13 @@ pub async fn page(
         .organisation(&product.organisation_id)
         .await
         .map_err(ApiError::from)?;
-    let mut earlier = Vec::new();
-    let mut others = store.releases(&product.id).await.map_err(ApiError::from)?;
-    others.reverse();
-    for other in others.iter().filter(|other| other.id != release.id) {
-        for assessment in store
-            .assessments_of_release(&other.id)
-            .await
-            .map_err(ApiError::from)?
-            .into_iter()
-            .rev()
-            .filter(|record| caller.assessment_role(record).is_some())
-        {
-            let edition = provisor_catalog::edition(&assessment.edition)
-                .map_or(assessment.edition.clone(), |catalog| {
-                    catalog.short_title.clone()
-                });
-            earlier.push((
-                assessment.id,
-                format!(
-                    "{} · {edition} · {}{}",
-                    other.version,
-                    assessment.kind,
-                    if assessment.approved_revision.is_some() {
-                        " · approved"
-                    } else {
-                        ""
-                    }
-                ),
-            ));
-        }
-    }
+    let earlier = super::product_assessments(&state, caller, &product.id, |record| {
+        record.release_id == release.id
+    })
+    .await?
+    .into_iter()
+    .map(|(record, label)| (record.id, label))
+    .collect();
     Ok(render(&ReleasePage {
         nav: signed.nav("portfolio"),
         id: release.id.clone(),
