@@ -325,10 +325,16 @@ pub struct Assessment<'c> {
 }
 
 impl<'c> Assessment<'c> {
-    /// The statements and test records `provisor migrate` carried that nobody has
-    /// confirmed yet (provision and test case ids): an approval waits for them.
+    /// The answers, statements and test records carried from an earlier release or
+    /// edition that nobody has confirmed yet (`condition 12`, provision and test case
+    /// ids): an approval waits for them.
     pub fn unconfirmed(&self) -> Vec<String> {
-        let mut ids = Vec::new();
+        let mut ids: Vec<String> = self
+            .conditions
+            .iter()
+            .filter(|state| state.answer.as_ref().is_some_and(|answer| answer.carried))
+            .map(|state| format!("condition {}", state.condition.id))
+            .collect();
         for result in &self.provisions {
             if result
                 .statement

@@ -164,6 +164,7 @@ fn close(
                         answer: value,
                         note: None,
                         source: AnswerSource::Implied { from, relation },
+                        carried: false,
                     },
                 );
             }
@@ -205,6 +206,7 @@ pub fn resolve_conditions(
                         source: AnswerSource::Inferred {
                             because: inference.because.clone(),
                         },
+                        carried: false,
                     },
                 );
                 match close(catalog, &mut trial) {

@@ -415,6 +415,8 @@ fn set_table(
 pub struct CarriedForward {
     /// The file as the next release's assessment starts.
     pub text: String,
+    /// The condition answers marked to confirm.
+    pub answers: usize,
     /// The statements marked to confirm.
     pub statements: usize,
     /// The test records marked to confirm.
@@ -424,11 +426,12 @@ pub struct CarriedForward {
 }
 
 /// An assessment file carried to the next firmware release of the same device: the
-/// firmware version set (and its image's hash removed), every statement and test
-/// record marked `carried` with its own id (it counts, and reports flag it "carried,
-/// confirm" until a person saves it again; an approval waits for that), the scans of
-/// the earlier firmware and the review removed. Answers, IXIT, acceptances and
-/// everything else stay as they were, comments included.
+/// firmware version set (and its image's hash removed), every condition answer marked
+/// `carried = true` and every statement and test record `carried` with its own id (they
+/// count, and pages and reports flag them "carried, confirm" until a person saves them
+/// again; an approval waits for that: new firmware may add an interface or drop an
+/// update mechanism), the scans of the earlier firmware and the review removed. IXIT,
+/// acceptances and everything else stay as they were, comments included.
 pub fn carry_forward(text: &str, firmware_version: &str) -> Result<CarriedForward, String> {
     let mut document: toml_edit::DocumentMut = text
         .parse()
@@ -437,6 +440,39 @@ pub fn carry_forward(text: &str, firmware_version: &str) -> Result<CarriedForwar
     if let Some(device) = document.get_mut("device").and_then(Item::as_table_like_mut) {
         device.insert("firmware_version", toml_edit::value(firmware_version));
         device.remove("firmware_sha256");
+    }
+    if let Some(answers) = document
+        .get_mut("conditions")
+        .and_then(Item::as_table_like_mut)
+    {
+        for (_, answer) in answers.iter_mut() {
+            let marked = match answer.as_value_mut() {
+                Some(Value::Boolean(value)) => {
+                    let mut table = InlineTable::new();
+                    table.insert("answer", Value::from(*value.value()));
+                    table.insert("carried", Value::from(true));
+                    table.fmt();
+                    let decor = value.decor().clone();
+                    let mut replaced = Value::InlineTable(table);
+                    *replaced.decor_mut() = decor;
+                    *answer = Item::Value(replaced);
+                    true
+                }
+                Some(Value::InlineTable(table)) => {
+                    table.insert("carried", Value::from(true));
+                    table.fmt();
+                    true
+                }
+                _ => match answer.as_table_like_mut() {
+                    Some(table) => {
+                        table.insert("carried", toml_edit::value(true));
+                        true
+                    }
+                    None => false,
+                },
+            };
+            carried.answers += usize::from(marked);
+        }
     }
     for (key, count) in [
         ("provision", &mut carried.statements),
@@ -1130,11 +1166,16 @@ file = "scans/a.json"
 
     #[test]
     fn an_assessment_is_carried_to_the_next_release_with_its_statements_to_confirm() {
-        let text = "# Camera\nedition = \"en303645-v3.1.3\"\n\n[device]\nmanufacturer = \"Acme\"\nfirmware_version = \"3.2.0\" # shipped\nfirmware_sha256 = \"ab\"\n\n[conditions]\n12 = true\n\n# The password policy.\n[provision.\"5.1-1\"]\nsupport = \"yes\"\ndetail = \"unique\"\n\n[provision.\"5.1-2\"]\nsupport = \"yes\"\ncarried = \"5.1-2\"\n\n[[scan]]\nfile = \"scans/old.json\"\n\n[review]\ndecision = \"approved\"\n";
+        let text = "# Camera\nedition = \"en303645-v3.1.3\"\n\n[device]\nmanufacturer = \"Acme\"\nfirmware_version = \"3.2.0\" # shipped\nfirmware_sha256 = \"ab\"\n\n[conditions]\n12 = true # ships an updater\na = { answer = true, note = \"web UI\" }\n[conditions.3]\nanswer = false\n\n# The password policy.\n[provision.\"5.1-1\"]\nsupport = \"yes\"\ndetail = \"unique\"\n\n[provision.\"5.1-2\"]\nsupport = \"yes\"\ncarried = \"5.1-2\"\n\n[[scan]]\nfile = \"scans/old.json\"\n\n[review]\ndecision = \"approved\"\n";
         let carried = carry_forward(text, "3.3.0").unwrap();
         assert_eq!(
-            (carried.statements, carried.tests, carried.scans),
-            (2, 0, 1)
+            (
+                carried.answers,
+                carried.statements,
+                carried.tests,
+                carried.scans
+            ),
+            (3, 2, 0, 1)
         );
         let out = &carried.text;
         assert!(out.starts_with("# Camera\n"), "{out}");
@@ -1149,7 +1190,20 @@ file = "scans/a.json"
             "{out}"
         );
         assert_eq!(out.matches("carried = \"5.1-2\"").count(), 1, "{out}");
-        assert!(out.contains("[conditions]\n12 = true\n"));
+        assert!(
+            out.contains("[conditions]\n12 = { answer = true, carried = true } # ships an updater\na = { answer = true, note = \"web UI\", carried = true }\n"),
+            "{out}"
+        );
+        let parsed = crate::parse(out, "carried.toml").unwrap();
+        let carried_answers: Vec<(String, bool)> = parsed
+            .answers
+            .iter()
+            .map(|(id, answer)| (id.to_string(), answer.carried))
+            .collect();
+        assert_eq!(
+            carried_answers,
+            [("12".into(), true), ("3".into(), true), ("a".into(), true)]
+        );
     }
 
     /// The example device's V3.1.3 file, edited: the engine reads the change and

@@ -85,10 +85,12 @@ fn is_url(path: &str) -> bool {
     })
 }
 
-/// A condition answer as written: `1 = true` or `1 = { answer = true, note = "…" }`.
+/// A condition answer as written: `1 = true` or `1 = { answer = true, note = "…" }`, with
+/// `carried = true` while an answer carried from an earlier release waits to be confirmed.
 struct RawAnswer {
     answer: bool,
     note: Option<String>,
+    carried: bool,
 }
 
 impl<'de> Deserialize<'de> for RawAnswer {
@@ -100,22 +102,35 @@ impl<'de> Deserialize<'de> for RawAnswer {
                 formatter.write_str("true, false or { answer = true|false, note = \"…\" }")
             }
             fn visit_bool<E: de::Error>(self, answer: bool) -> Result<RawAnswer, E> {
-                Ok(RawAnswer { answer, note: None })
+                Ok(RawAnswer {
+                    answer,
+                    note: None,
+                    carried: false,
+                })
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawAnswer, A::Error> {
                 let mut answer = None;
                 let mut note = None;
+                let mut carried = false;
                 while let Some(key) = map.next_key::<String>()? {
                     match key.as_str() {
                         "answer" => answer = Some(map.next_value::<bool>()?),
                         "note" => note = Some(map.next_value::<String>()?),
+                        "carried" => carried = map.next_value::<bool>()?,
                         other => {
-                            return Err(de::Error::unknown_field(other, &["answer", "note"]));
+                            return Err(de::Error::unknown_field(
+                                other,
+                                &["answer", "note", "carried"],
+                            ));
                         }
                     }
                 }
                 let answer = answer.ok_or_else(|| de::Error::missing_field("answer"))?;
-                Ok(RawAnswer { answer, note })
+                Ok(RawAnswer {
+                    answer,
+                    note,
+                    carried,
+                })
             }
         }
         deserializer.deserialize_any(AnswerVisitor)
@@ -612,7 +627,11 @@ pub fn parse(source: &str, origin: &str) -> Result<AssessmentFile, InputError> {
             return Err(at(key.span(), message).help(help));
         }
         let span = key.span().start..value.span().end;
-        let RawAnswer { answer, note } = value.into_inner();
+        let RawAnswer {
+            answer,
+            note,
+            carried,
+        } = value.into_inner();
         condition_spans.insert(id.clone(), span);
         answers.insert(
             id,
@@ -620,6 +639,7 @@ pub fn parse(source: &str, origin: &str) -> Result<AssessmentFile, InputError> {
                 answer,
                 note,
                 source: AnswerSource::Declared,
+                carried,
             },
         );
     }

@@ -150,6 +150,7 @@ pub fn migrate(file: &AssessmentFile, to: &'static Catalog) -> Result<Migrated, 
                 answer: answer.answer,
                 note: Some(format!("carried: {said}{how}")),
                 source: AnswerSource::Declared,
+                carried: false,
             });
         }
     }

@@ -112,6 +112,9 @@ pub struct ConditionAnswer {
     pub note: Option<String>,
     /// Where the answer came from.
     pub source: AnswerSource,
+    /// A declared answer carried from an earlier release's assessment that nobody has
+    /// confirmed yet (`carried = true`): it counts, and an approval waits for it.
+    pub carried: bool,
 }
 
 impl ConditionAnswer {
@@ -121,6 +124,7 @@ impl ConditionAnswer {
             answer,
             note: None,
             source: AnswerSource::Declared,
+            carried: false,
         }
     }
 }

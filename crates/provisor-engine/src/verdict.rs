@@ -756,8 +756,15 @@ fn review_warnings(input: &Input<'_>, warnings: &mut Vec<Warning>) {
     }
 }
 
-/// One warning for everything `provisor migrate` carried that nobody has confirmed.
+/// One warning for everything carried from an earlier release or edition that nobody
+/// has confirmed.
 fn carried_warnings(input: &Input<'_>, warnings: &mut Vec<Warning>) {
+    let answers: Vec<&ConditionId> = input
+        .answers
+        .iter()
+        .filter(|(_, answer)| answer.carried)
+        .map(|(id, _)| id)
+        .collect();
     let statements: Vec<&str> = input
         .statements
         .iter()
@@ -770,14 +777,23 @@ fn carried_warnings(input: &Input<'_>, warnings: &mut Vec<Warning>) {
         .filter(|(_, record)| record.carried.is_some())
         .map(|(id, _)| id.as_str())
         .collect();
-    let Some(subject) = statements
+    let Some(subject) = answers
         .first()
-        .map(|id| Subject::Statement((*id).to_owned()))
+        .map(|id| Subject::Condition((*id).clone()))
+        .or_else(|| {
+            statements
+                .first()
+                .map(|id| Subject::Statement((*id).to_owned()))
+        })
         .or_else(|| tests.first().map(|id| Subject::Test((*id).to_owned())))
     else {
         return;
     };
     let mut parts = Vec::new();
+    if !answers.is_empty() {
+        let ids: Vec<String> = answers.iter().map(ToString::to_string).collect();
+        parts.push(format!("{} answer(s) ({})", ids.len(), ids.join(", ")));
+    }
     if !statements.is_empty() {
         parts.push(format!(
             "{} statement(s) ({})",
@@ -795,11 +811,11 @@ fn carried_warnings(input: &Input<'_>, warnings: &mut Vec<Warning>) {
     warnings.push(Warning {
         subject,
         message: format!(
-            "{} carried by `provisor migrate` are not confirmed yet",
+            "{} carried from an earlier release or edition are not confirmed yet",
             parts.join(" and ")
         ),
         help: Some(format!(
-            "check each against {}, then remove its `carried` line; the assessment cannot be approved before",
+            "check each against {} and this firmware, then remove its `carried` mark; the assessment cannot be approved before",
             input.catalog.short_title
         )),
     });

@@ -219,6 +219,9 @@ pub struct ConditionDocument {
     /// The note, or where an implied or inferred answer came from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Carried from an earlier release's assessment and not confirmed yet.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub carried: bool,
 }
 
 /// An evidence file in the register.
@@ -336,9 +339,14 @@ pub struct WordingDocument {
     pub provisions: Vec<String>,
 }
 
-/// Where a condition's answer came from, in words.
+/// Where a condition's answer came from, in words; a carried answer says it waits to be
+/// confirmed.
 pub(crate) fn answer_origin(answer: &provisor_engine::ConditionAnswer) -> Option<String> {
     match &answer.source {
+        provisor_engine::AnswerSource::Declared if answer.carried => Some(match &answer.note {
+            Some(note) => format!("[carried, confirm] {note}"),
+            None => "[carried, confirm]".to_owned(),
+        }),
         provisor_engine::AnswerSource::Declared => answer.note.clone(),
         provisor_engine::AnswerSource::Implied { relation, .. } => Some(relation.clone()),
         provisor_engine::AnswerSource::Inferred { because } => Some(because.clone()),
@@ -416,6 +424,7 @@ pub fn document(assessment: &Assessment<'_>, context: &Context) -> AssessmentDoc
                     .as_ref()
                     .map(|answer| answer.source.label().to_owned()),
                 note: state.answer.as_ref().and_then(answer_origin),
+                carried: state.answer.as_ref().is_some_and(|answer| answer.carried),
             })
             .collect(),
         condition_conflicts: assessment

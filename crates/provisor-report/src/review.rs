@@ -98,7 +98,7 @@ pub fn apply_review(
         let unconfirmed = assessment.unconfirmed();
         if !unconfirmed.is_empty() {
             return Err(format!(
-                "{origin}: {} statement(s) or test record(s) carried by `provisor migrate` are not confirmed: {}\n  = help: check each against {}, remove its `carried` line, then approve",
+                "{origin}: {} answer(s), statement(s) or test record(s) carried from an earlier release or edition are not confirmed: {}\n  = help: check each against {} and this firmware, remove its `carried` mark, then approve",
                 unconfirmed.len(),
                 unconfirmed.join(", "),
                 assessment.catalog.short_title

@@ -167,20 +167,34 @@ pub(crate) fn assessment_text(
             let _ = writeln!(out, "# decides: {}", dependents.join(", "));
         }
         match answers.get(&condition.id) {
-            Some(answer) if answer.source == AnswerSource::Declared => match &answer.note {
-                Some(note) => {
-                    let _ = writeln!(
-                        out,
-                        "{} = {{ answer = {}, note = {} }}",
-                        condition.id,
-                        answer.answer,
-                        quoted(note)
-                    );
+            Some(answer) if answer.source == AnswerSource::Declared => {
+                let carried = if answer.carried {
+                    ", carried = true"
+                } else {
+                    ""
+                };
+                match &answer.note {
+                    Some(note) => {
+                        let _ = writeln!(
+                            out,
+                            "{} = {{ answer = {}, note = {}{carried} }}",
+                            condition.id,
+                            answer.answer,
+                            quoted(note)
+                        );
+                    }
+                    None if answer.carried => {
+                        let _ = writeln!(
+                            out,
+                            "{} = {{ answer = {}{carried} }}",
+                            condition.id, answer.answer
+                        );
+                    }
+                    None => {
+                        let _ = writeln!(out, "{} = {}", condition.id, answer.answer);
+                    }
                 }
-                None => {
-                    let _ = writeln!(out, "{} = {}", condition.id, answer.answer);
-                }
-            },
+            }
             Some(answer) => {
                 let why = match &answer.source {
                     AnswerSource::Implied { from, .. } => format!("follows from {}", from.label()),

@@ -266,7 +266,7 @@ fn migration_carries_answers_and_statements_and_says_what_needs_a_person() {
     assert_eq!(refused.status.code(), Some(2));
     assert!(
         String::from_utf8_lossy(&refused.stderr)
-            .contains("carried by `provisor migrate` are not confirmed")
+            .contains("carried from an earlier release or edition are not confirmed")
     );
     let confirmed: String = fs::read_to_string(&new)
         .unwrap()

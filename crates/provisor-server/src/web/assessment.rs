@@ -55,7 +55,8 @@ struct AssessmentPage {
     issued: Vec<IssuedRow>,
     history: Vec<HistoryRow>,
     /// The carried statements and test records nobody has confirmed yet.
-    unconfirmed: Vec<String>,
+    /// What waits to be confirmed, each with the page where saving it confirms it.
+    unconfirmed: Vec<(String, String)>,
 }
 
 /// An issued report in the list.
@@ -253,7 +254,29 @@ async fn show(
         can_issue: role.is_some_and(|role| ISSUERS.contains(&role)),
         issued,
         history,
-        unconfirmed: assessment.unconfirmed(),
+        unconfirmed: assessment
+            .unconfirmed()
+            .into_iter()
+            .map(|id| {
+                let href = if let Some(condition) = id.strip_prefix("condition ") {
+                    let at = assessment
+                        .conditions
+                        .iter()
+                        .position(|state| state.condition.id.as_str() == condition);
+                    at.map(|at| format!("/assessments/{}/questions?at={}", record.id, at + 1))
+                } else {
+                    let at = assessment
+                        .provisions
+                        .iter()
+                        .position(|result| result.provision.id == id);
+                    Some(match at {
+                        Some(at) => format!("/assessments/{}/ics?at={}", record.id, at + 1),
+                        None => format!("/assessments/{}/tests", record.id),
+                    })
+                };
+                (id, href.unwrap_or_default())
+            })
+            .collect(),
     }))
 }
 

@@ -2,7 +2,8 @@
 //! plain language, each with the standard's own words, what the other answers already
 //! imply (and why), and which provisions it switches on or off. An answer is written
 //! into the assessment file as `provisor init --interactive` would write it, as the
-//! next revision (`api::changes::make_changes`).
+//! next revision (`api::changes::make_changes`); saving an answer carried from an
+//! earlier release confirms it. Readers see the answers without the form.
 
 use askama::Template;
 use axum::Form;
@@ -44,8 +45,11 @@ struct QuestionsPage {
     implied: Option<&'static str>,
     why: Option<String>,
     current: &'static str,
+    /// The answer was carried from an earlier release and waits to be confirmed.
+    carried: bool,
     note: String,
     decides: String,
+    can_write: bool,
     steps: Vec<Step>,
     message: Option<String>,
 }
@@ -100,6 +104,10 @@ async fn show(
         .clamp(1, count);
     let condition_state = &states[position - 1];
     let condition = condition_state.condition;
+    let carried = condition_state
+        .answer
+        .as_ref()
+        .is_some_and(|answer| answer.carried);
     let (current, note, implied, why) = match &condition_state.answer {
         Some(answer) if matches!(answer.source, AnswerSource::Declared) => (
             yes_no(answer.answer),
@@ -133,6 +141,7 @@ async fn show(
         .map(|(index, state)| Step {
             id: state.condition.id.to_string(),
             state: match &state.answer {
+                Some(answer) if answer.carried => "carried",
                 Some(_) if declared(index) => "answered",
                 Some(_) => "implied",
                 None => "open",
@@ -157,8 +166,13 @@ async fn show(
         implied,
         why,
         current,
+        carried,
         note,
         decides: decides.join(", "),
+        can_write: signed
+            .caller
+            .assessment_role(&record)
+            .is_some_and(|role| WRITERS.contains(&role)),
         steps,
         message,
     }))

@@ -229,8 +229,8 @@ pub struct CarryForm {
 }
 
 /// Starts the release's assessment from an earlier release's (`provisor_engine::
-/// carry_forward`): its files but the scans, the firmware version set, every statement
-/// and test record marked to confirm; opens the new assessment.
+/// carry_forward`): its files but the scans, the firmware version set, every answer,
+/// statement and test record marked to confirm; opens the new assessment.
 pub async fn carry(
     State(state): State<AppState>,
     signed: Signed,
@@ -282,8 +282,13 @@ pub async fn carry(
         .filter(|file| file.role != "scan")
         .collect();
     let note = format!(
-        "carried from {} (release {}): {} statements and {} test records to confirm, {} scans left behind",
-        source.id, source_release.version, carried.statements, carried.tests, carried.scans
+        "carried from {} (release {}): {} answers, {} statements and {} test records to confirm, {} scans left behind",
+        source.id,
+        source_release.version,
+        carried.answers,
+        carried.statements,
+        carried.tests,
+        carried.scans
     );
     let record = create(
         &state,

@@ -1024,6 +1024,68 @@ async fn an_earlier_release_s_assessment_is_carried_forward_to_confirm() {
             .await
             .text();
         assert_eq!(count(&html), Some(carried - 1));
+        // The answers are carried too: the questionnaire marks them, a reader sees them
+        // without the form, and saving one confirms it.
+        assert!(
+            text.contains("12 = { answer = true, note = \"carried: EN 303 645 V2.1.1 condition 12")
+                && text
+                    .contains("was true, as condition 9 implies condition 12\", carried = true }"),
+            "{text}"
+        );
+        let questions = get(
+            state,
+            &format!("/assessments/{new_id}/questions?at=1"),
+            &world.editor,
+        )
+        .await
+        .text();
+        let at: usize = questions
+            .split("class=\"carried\"")
+            .next()
+            .and_then(|before| before.rsplit("/questions?at=").next())
+            .and_then(|rest| rest.split('"').next())
+            .and_then(|number| number.parse().ok())
+            .expect("a carried answer in the list of questions");
+        let question = format!("/assessments/{new_id}/questions?at={at}");
+        let page = get(state, &question, &world.editor).await.text();
+        assert!(
+            page.contains("<strong>Carried, confirm.</strong>"),
+            "{page}"
+        );
+        let condition = page
+            .split("name=\"condition\" value=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap()
+            .to_owned();
+        let answer = if page.contains("value=\"yes\" checked") {
+            "yes"
+        } else {
+            "no"
+        };
+        let seen = get(state, &question, &world.viewer).await.text();
+        assert!(
+            seen.contains("<strong>Carried, confirm.</strong>")
+                && !seen.contains("name=\"answer\"")
+        );
+        let (status, _, body) = form(
+            state,
+            &format!("/assessments/{new_id}/questions"),
+            Some(&cookie),
+            &format!("csrf={csrf}&based_on=2&condition={condition}&at={at}&answer={answer}&note=checked&go=next"),
+            "same-origin",
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+        let page = get(state, &question, &world.editor).await.text();
+        assert!(
+            !page.contains("<strong>Carried, confirm.</strong>"),
+            "{page}"
+        );
+        let html = get(state, &format!("/assessments/{new_id}"), &world.viewer)
+            .await
+            .text();
+        assert_eq!(count(&html), Some(carried - 2));
         // Another manufacturer's assessment is no source.
         let (status, _, _) = form(
             state,
