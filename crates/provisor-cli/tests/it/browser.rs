@@ -207,6 +207,35 @@ impl Browser {
         }
     }
 
+    /// Waits until the text of `css` contains `needle` (a script's work), at most 20 s.
+    async fn wait_for_text(&self, css: &str, needle: &str) -> String {
+        let started = Instant::now();
+        loop {
+            let text = self.text(css).await;
+            if text.contains(needle) {
+                return text;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "{css} on {} never said {needle:?}: it says {text:?}",
+                self.path().await
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn checked(&self, css: &str) -> bool {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|error| panic!("{css}: {error}"))
+            .prop("checked")
+            .await
+            .unwrap()
+            .as_deref()
+            == Some("true")
+    }
+
     async fn path(&self) -> String {
         let url = self.client.current_url().await.unwrap();
         match url.query() {
@@ -759,6 +788,73 @@ fn log_in_set_up_the_second_factor_and_find_releases_in_the_portfolio() {
         );
         assert!(browser.text("#detail").await.contains("own password"));
         browser.shot("ics-saved").await;
+
+        // With the page's script: files dropped on the form and each change saved as it
+        // is made, without leaving the page.
+        browser.open(&format!("{base}{assessment}/ics")).await;
+        let inline = browser.path().await;
+        let second = browser.text("h1").await;
+        let at = browser
+            .client
+            .find(Locator::Css("input[name=at]"))
+            .await
+            .unwrap()
+            .attr("value")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_ne!(second, first);
+        let before = browser.text("[data-field=summary]").await;
+        browser
+            .client
+            .execute(
+                "const files = new DataTransfer();
+                 files.items.add(new File(['# Secure storage\\nKeys live in the secure element.\\n'], 'secure storage.md', {type: 'text/markdown'}));
+                 files.items.add(new File(['audited 2026-11'], 'audit.txt', {type: 'text/plain'}));
+                 const zone = document.querySelector('[data-drop]');
+                 for (const kind of ['dragenter', 'dragover', 'drop']) {
+                   zone.dispatchEvent(new DragEvent(kind, {dataTransfer: files, bubbles: true, cancelable: true}));
+                 }",
+                vec![],
+            )
+            .await
+            .unwrap();
+        browser.wait_for_text("[data-field=saved]", "Saved at").await;
+        assert!(browser.checked("input[name=evidence][value='evidence/secure-storage.md']").await);
+        assert!(browser.checked("input[name=evidence][value='evidence/audit.txt']").await);
+        browser.click("input[name=support][value=yes]").await;
+        browser.wait_for_text("[data-field=saved]", "(revision").await;
+        let after = browser.wait_for_text("[data-field=summary]", " left").await;
+        assert_ne!(after, before, "the progress follows the save");
+        assert_eq!(browser.path().await, inline, "an inline save stays on the page");
+        assert_eq!(
+            browser
+                .client
+                .find(Locator::Css("nav.steps a[aria-current=step]"))
+                .await
+                .unwrap()
+                .attr("class")
+                .await
+                .unwrap()
+                .as_deref(),
+            Some("answered")
+        );
+        browser
+            .client
+            .execute(
+                "document.querySelector('[data-drop]').scrollIntoView({block: 'center'})",
+                vec![],
+            )
+            .await
+            .unwrap();
+        browser.shot("ics-dropped-and-saved-inline").await;
+        // What the script saved is what the page shows when loaded again.
+        browser.open(&format!("{base}{assessment}/ics?at={at}")).await;
+        assert_eq!(browser.text("h1").await, second);
+        assert!(browser.checked("input[name=support][value=yes]").await);
+        assert!(browser.checked("input[name=evidence][value='evidence/secure-storage.md']").await);
+        assert!(browser.checked("input[name=evidence][value='evidence/audit.txt']").await);
+        assert_eq!(browser.text("[data-field=summary]").await, after);
 
         // Scans: upload a firmware image with weaknesses, follow the job until its
         // findings attach (the page's script reloads it), accept one finding.

@@ -269,7 +269,8 @@ pub async fn change(
 /// Makes `edits` in the assessment file of `record`'s current revision, which must be
 /// `based_on`, adds the files of `added` (evidence already stored as blobs), judges the
 /// result and stores it as the next revision: what the API's changes and the web
-/// pages' forms share.
+/// pages' forms share. Edits that leave the file as it was, with no file added, make no
+/// revision: the record comes back as it is.
 pub(crate) async fn make_changes(
     state: &AppState,
     caller: &Caller,
@@ -304,6 +305,7 @@ pub(crate) async fn make_changes(
             Vec::new(),
         )
     })?;
+    let original = text.clone();
     let mut subjects = Vec::new();
     for (index, edit) in edits.iter().enumerate() {
         text = provisor_engine::edit_file(&text, edit).map_err(|message| {
@@ -316,6 +318,10 @@ pub(crate) async fn make_changes(
             )
         })?;
         subjects.push(edit.subject());
+    }
+    // Changes that change nothing (a form saved again as it was) make no revision.
+    if text == original && added.is_empty() {
+        return Ok(record.clone());
     }
     let stored = state
         .store()

@@ -1,13 +1,18 @@
 //! The ICS: provision by provision, its text, status and applicability, its verdict and
-//! why, and the manufacturer's statement (support, detail, evidence) with a file upload
-//! that adds evidence in the same revision. A plain multipart form: it works without
-//! JavaScript. Uploads stream to a temporary file against the server's limit.
+//! why, and the manufacturer's statement (support, detail, evidence) with file uploads
+//! that add evidence in the same revision. A plain multipart form: it works without
+//! JavaScript. With it (`assets/app.js`), files are dropped on the form and every change
+//! is saved as it is made: the same form, sent with `Accept: application/json`, answers
+//! what the page shows (revision, progress, verdict, evidence) instead of the next page.
+//! Uploads stream to temporary files against the server's limit, all of a form's files
+//! together.
 
 use askama::Template;
+use axum::Json;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::StatusCode;
-use axum::response::Response;
-use provisor_engine::{Applicability, FileEdit, StatementEdit, Verdict};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use provisor_engine::{Applicability, FileEdit, ProvisionResult, StatementEdit, Verdict};
 use provisor_store::FileRecord;
 use serde::Deserialize;
 
@@ -18,9 +23,99 @@ use crate::auth::WRITERS;
 use crate::{ApiError, AppState};
 
 /// An evidence file the statement may cite.
+#[derive(serde::Serialize)]
 pub struct EvidenceChoice {
     path: String,
     cited: bool,
+}
+
+/// Whether a provision takes a statement: not a derived one (5.0-1: justifications
+/// recorded), not one that does not apply.
+fn needs_statement(result: &ProvisionResult<'_>) -> bool {
+    result.provision.derived.is_none()
+        && !matches!(result.applicability, Applicability::NotApplicable(_))
+}
+
+/// A provision's mark in the list of all.
+fn step_state(result: &ProvisionResult<'_>) -> &'static str {
+    if result
+        .statement
+        .as_ref()
+        .is_some_and(|s| s.carried.is_some())
+    {
+        "carried"
+    } else if result.statement.is_some() {
+        "answered"
+    } else if result.provision.derived.is_some() {
+        "derived"
+    } else if !needs_statement(result) {
+        "implied"
+    } else {
+        "open"
+    }
+}
+
+/// How far the ICS is: statements given of those that may be needed.
+struct Progress {
+    stated: usize,
+    applicable: usize,
+    /// Rounded down to a multiple of 5, for the bar's width class.
+    percent: usize,
+}
+
+impl Progress {
+    fn of(results: &[ProvisionResult<'_>]) -> Progress {
+        let applicable = results.iter().filter(|r| needs_statement(r)).count();
+        let stated = results
+            .iter()
+            .filter(|r| needs_statement(r) && r.statement.is_some())
+            .count();
+        Progress {
+            stated,
+            applicable,
+            percent: (stated * 20).checked_div(applicable).unwrap_or(20) * 5,
+        }
+    }
+
+    /// The line under the bar.
+    fn summary(&self) -> String {
+        format!(
+            "{} of {} provisions that apply or may apply have a statement; {} left",
+            self.stated,
+            self.applicable,
+            self.applicable - self.stated
+        )
+    }
+}
+
+/// The revision's evidence files, those the statement cites checked, and the cited URLs
+/// and files the revision does not hold kept as choices too.
+fn evidence_choices(files: &[FileRecord], cited: &[String]) -> Vec<EvidenceChoice> {
+    let mut evidence: Vec<EvidenceChoice> = files
+        .iter()
+        .filter(|file| file.role == "evidence")
+        .map(|file| EvidenceChoice {
+            cited: cited.contains(&file.path),
+            path: file.path.clone(),
+        })
+        .collect();
+    for path in cited {
+        if !evidence.iter().any(|choice| &choice.path == path) {
+            evidence.push(EvidenceChoice {
+                path: path.clone(),
+                cited: true,
+            });
+        }
+    }
+    evidence
+}
+
+/// A verdict as the badge says it.
+fn verdict_label(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::Pass => "PASS",
+        other => other.label(),
+    }
 }
 
 /// One provision in the list of all.
@@ -42,7 +137,7 @@ struct IcsPage {
     count: usize,
     stated: usize,
     applicable: usize,
-    left: usize,
+    summary: String,
     percent: usize,
     provision: String,
     mandatory: bool,
@@ -88,16 +183,7 @@ async fn show(
     let assessment = &judged.assessment;
     let results = &assessment.provisions;
     let count = results.len();
-    // Derived provisions (5.0-1: justifications recorded) take no statement of their own.
-    let needs_statement = |result: &provisor_engine::ProvisionResult<'_>| {
-        result.provision.derived.is_none()
-            && !matches!(result.applicability, Applicability::NotApplicable(_))
-    };
-    let applicable = results.iter().filter(|r| needs_statement(r)).count();
-    let stated = results
-        .iter()
-        .filter(|r| needs_statement(r) && r.statement.is_some())
-        .count();
+    let progress = Progress::of(results);
     // Without `?at=`, the first provision that may apply and has no statement.
     let position = at
         .unwrap_or_else(|| {
@@ -138,38 +224,12 @@ async fn show(
         .files(&record.id, record.current_revision)
         .await
         .map_err(ApiError::from)?;
-    let mut evidence: Vec<EvidenceChoice> = files
-        .iter()
-        .filter(|file| file.role == "evidence")
-        .map(|file| EvidenceChoice {
-            cited: cited.contains(&file.path),
-            path: file.path.clone(),
-        })
-        .collect();
-    // Cited URLs and files the revision does not hold are kept as choices too.
-    for path in &cited {
-        if !evidence.iter().any(|choice| &choice.path == path) {
-            evidence.push(EvidenceChoice {
-                path: path.clone(),
-                cited: true,
-            });
-        }
-    }
+    let evidence = evidence_choices(&files, &cited);
     let steps = results
         .iter()
         .map(|r| Step {
             id: r.provision.id.clone(),
-            state: if r.statement.as_ref().is_some_and(|s| s.carried.is_some()) {
-                "carried"
-            } else if r.statement.is_some() {
-                "answered"
-            } else if r.provision.derived.is_some() {
-                "derived"
-            } else if !needs_statement(r) {
-                "implied"
-            } else {
-                "open"
-            },
+            state: step_state(r),
             title: r.provision.text.clone(),
         })
         .collect();
@@ -202,19 +262,16 @@ async fn show(
         revision: record.current_revision,
         position,
         count,
-        stated,
-        applicable,
-        left: applicable - stated,
-        percent: (stated * 20).checked_div(applicable).unwrap_or(20) * 5,
+        stated: progress.stated,
+        applicable: progress.applicable,
+        summary: progress.summary(),
+        percent: progress.percent,
         provision: result.provision.id.clone(),
         mandatory: result.provision.status.letter() == "M",
         applicability,
         text: result.provision.text.clone(),
         verdict: result.verdict.as_str(),
-        verdict_label: match result.verdict {
-            Verdict::Pass => "PASS",
-            other => other.label(),
-        },
+        verdict_label: verdict_label(result.verdict),
         reasons: result.reasons.clone(),
         support: result
             .statement
@@ -262,8 +319,12 @@ struct StatementForm {
     detail: String,
     evidence: Vec<String>,
     go: String,
-    upload: Option<(String, tempfile::NamedTempFile)>,
+    /// The files sent (their names as the browser gave them), at most [`MAX_FILES`].
+    uploads: Vec<(String, tempfile::NamedTempFile)>,
 }
+
+/// The most files one save may add.
+const MAX_FILES: usize = 20;
 
 /// A file name an upload may keep: its last part, only letters, digits and `.-_`.
 fn evidence_name(name: &str) -> Option<String> {
@@ -284,6 +345,7 @@ fn evidence_name(name: &str) -> Option<String> {
 
 async fn read_form(state: &AppState, mut multipart: Multipart) -> Result<StatementForm, ApiError> {
     let mut form = StatementForm::default();
+    let mut budget = state.config().max_upload;
     while let Some(mut field) = multipart
         .next_field()
         .await
@@ -292,9 +354,15 @@ async fn read_form(state: &AppState, mut multipart: Multipart) -> Result<Stateme
         let name = field.name().unwrap_or("").to_owned();
         if name == "upload" {
             let file_name = field.file_name().unwrap_or("").to_owned();
-            let (temporary, received) = super::file_field(state, &mut field).await?;
+            let (temporary, received) = super::file_field_within(state, &mut field, budget).await?;
+            budget -= received;
             if received > 0 || !file_name.is_empty() {
-                form.upload = Some((file_name, temporary));
+                if form.uploads.len() == MAX_FILES {
+                    return Err(ApiError::too_large(format!(
+                        "a save adds at most {MAX_FILES} files: send the others with the next"
+                    )));
+                }
+                form.uploads.push((file_name, temporary));
             }
             continue;
         }
@@ -314,34 +382,58 @@ async fn read_form(state: &AppState, mut multipart: Multipart) -> Result<Stateme
     Ok(form)
 }
 
-/// Saves the statement (and the uploaded file) and goes on.
+/// Whether the form was sent by the page's script, which wants what changed, not a page.
+fn inline(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|accept| accept.starts_with("application/json"))
+}
+
+/// A refused inline save: the status and what to tell the person.
+fn refused_inline(status: StatusCode, message: String) -> Response {
+    (status, Json(serde_json::json!({ "error": message }))).into_response()
+}
+
+/// Saves the statement (and the uploaded files) and goes on; sent inline, answers what
+/// changed on the page.
 pub async fn save(
     State(state): State<AppState>,
     signed: Signed,
     Path(id): Path<String>,
+    headers: HeaderMap,
     multipart: Multipart,
 ) -> Result<Response, PageError> {
-    let form = read_form(&state, multipart).await?;
+    let inline = inline(&headers);
+    let form = match read_form(&state, multipart).await {
+        Ok(form) => form,
+        Err(error) if inline => {
+            return Ok(refused_inline(error.status(), super::message_of(&error)));
+        }
+        Err(error) => return Err(error.into()),
+    };
     super::check_csrf(&signed.caller, &form.csrf)?;
     let record = visible(&state, &signed.caller, &id, WRITERS).await?;
     let mut evidence = form.evidence.clone();
-    let mut added = Vec::new();
-    if let Some((name, temporary)) = &form.upload {
+    let mut added: Vec<FileRecord> = Vec::new();
+    for (name, temporary) in &form.uploads {
         let Some(name) = evidence_name(name) else {
-            return show(
-                &state,
-                &signed,
-                &id,
-                Some(form.at),
-                Some("The file needs a name of letters, digits, dots and dashes.".to_owned()),
-            )
-            .await;
+            let message = "Each file needs a name of letters, digits, dots and dashes.".to_owned();
+            if inline {
+                return Ok(refused_inline(StatusCode::UNPROCESSABLE_ENTITY, message));
+            }
+            return Ok(super::with_status(
+                show(&state, &signed, &id, Some(form.at), Some(message)).await?,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ));
         };
         let stored = store_file(&state, &record.organisation_id, temporary.path()).await?;
         let path = format!("evidence/{name}");
         if !evidence.contains(&path) {
             evidence.push(path.clone());
         }
+        // Two files of one name: the later one is kept, as a second save would.
+        added.retain(|file| file.path != path);
         added.push(FileRecord {
             path,
             role: "evidence".into(),
@@ -358,7 +450,8 @@ pub async fn save(
         provision: form.provision.clone(),
         statement,
     };
-    if let Err(error) = make_changes(
+    let added_paths: Vec<String> = added.iter().map(|file| file.path.clone()).collect();
+    let saved = match make_changes(
         &state,
         &signed.caller,
         &record,
@@ -368,20 +461,76 @@ pub async fn save(
     )
     .await
     {
-        return match super::refusal(&error) {
-            Some((status, message)) => Ok(super::with_status(
-                show(&state, &signed, &id, Some(form.at), Some(message)).await?,
-                status,
-            )),
-            None => Err(error.into()),
-        };
+        Ok(saved) => saved,
+        Err(error) => {
+            return match super::refusal(&error) {
+                Some((StatusCode::CONFLICT, _)) if inline => Ok(refused_inline(
+                    StatusCode::CONFLICT,
+                    "someone else changed the assessment since this page was loaded: load the page again and make this change again".to_owned(),
+                )),
+                Some((status, message)) if inline => Ok(refused_inline(status, message)),
+                Some((status, message)) => Ok(super::with_status(
+                    show(&state, &signed, &id, Some(form.at), Some(message)).await?,
+                    status,
+                )),
+                None => Err(error.into()),
+            };
+        }
+    };
+    if inline {
+        return Ok(saved_inline(&state, &saved, &form.provision, &added_paths).await?);
     }
-    let next = if form.go == "previous" {
-        form.at.saturating_sub(1).max(1)
-    } else {
-        form.at + 1
+    let next = match form.go.as_str() {
+        "previous" => form.at.saturating_sub(1).max(1),
+        "stay" => form.at,
+        _ => form.at + 1,
     };
     Ok(see_other(&format!("/assessments/{id}/ics?at={next}")))
+}
+
+/// What an inline save changed on the page: the revision the next save is based on,
+/// the progress, the provision's verdict and mark, and its evidence choices (the files
+/// just added ticked, even before there is a statement to cite them: the answer that
+/// comes next cites them).
+async fn saved_inline(
+    state: &AppState,
+    saved: &provisor_store::AssessmentRecord,
+    provision: &str,
+    added: &[String],
+) -> Result<Response, ApiError> {
+    let judged = judged_revision(state, saved, None).await?;
+    let results = &judged.assessment.provisions;
+    let progress = Progress::of(results);
+    let result = results
+        .iter()
+        .find(|result| result.provision.id == provision)
+        .ok_or_else(|| {
+            ApiError::not_found(format!("provision {provision} is not in the edition"))
+        })?;
+    let files = state
+        .store()
+        .files(&saved.id, saved.current_revision)
+        .await?;
+    let mut cited = result
+        .statement
+        .as_ref()
+        .map(|statement| statement.evidence.clone())
+        .unwrap_or_default();
+    cited.extend(added.iter().cloned());
+    Ok(Json(serde_json::json!({
+        "revision": saved.current_revision,
+        "stated": progress.stated,
+        "applicable": progress.applicable,
+        "percent": progress.percent,
+        "summary": progress.summary(),
+        "verdict": result.verdict.as_str(),
+        "verdict_label": verdict_label(result.verdict),
+        "reasons": result.reasons,
+        "step": step_state(result),
+        "carried": result.statement.as_ref().and_then(|statement| statement.carried.clone()),
+        "evidence": evidence_choices(&files, &cited),
+    }))
+    .into_response())
 }
 
 /// The comment form's fields.

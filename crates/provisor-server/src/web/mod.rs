@@ -424,8 +424,18 @@ pub async fn file_field(
     state: &AppState,
     field: &mut axum::extract::multipart::Field<'_>,
 ) -> Result<(tempfile::NamedTempFile, u64), ApiError> {
+    file_field_within(state, field, state.config().max_upload).await
+}
+
+/// [`file_field`] against what is left of a form's budget (`limit` bytes, at most the
+/// server's upload limit): a form of several files holds no more than one may.
+pub async fn file_field_within(
+    state: &AppState,
+    field: &mut axum::extract::multipart::Field<'_>,
+    limit: u64,
+) -> Result<(tempfile::NamedTempFile, u64), ApiError> {
     use tokio::io::AsyncWriteExt;
-    let limit = state.config().max_upload;
+    let limit = limit.min(state.config().max_upload);
     let temporary = tempfile::NamedTempFile::new_in(crate::api::assessments::temporary_dir(state)?)
         .map_err(ApiError::internal)?;
     let mut file = tokio::fs::File::from_std(temporary.reopen().map_err(ApiError::internal)?);
@@ -438,7 +448,8 @@ pub async fn file_field(
         received += chunk.len() as u64;
         if received > limit {
             return Err(ApiError::too_large(format!(
-                "the file is larger than the server's limit of {limit} bytes (provisor serve --max-upload)"
+                "the upload is larger than the server's limit of {} bytes, all of a form's files together (provisor serve --max-upload)",
+                state.config().max_upload
             )));
         }
         file.write_all(&chunk).await.map_err(ApiError::internal)?;

@@ -363,6 +363,147 @@ async fn an_ics_statement_is_saved_with_its_uploaded_evidence() {
     }
 }
 
+/// The ICS form sent by the page's script (`Accept: application/json`): several files in
+/// one save, answered with what the page shows (revision, progress, verdict, evidence
+/// ticked); the files of a save without an answer kept and ticked for the answer that
+/// follows; a save that changes nothing makes no revision; a stale or bad save is
+/// refused in JSON with the reason.
+#[tokio::test]
+async fn an_ics_statement_is_saved_inline_with_dropped_files() {
+    for server in servers().await {
+        let state = &server.state;
+        let world = world(state).await;
+        let imported = import(state, &world.editor, &world.release, smartcam_bundle()).await;
+        let id = imported.json()["id"].as_str().unwrap().to_owned();
+        let csrf = world.editor.csrf.clone().unwrap();
+        let cookie = world.editor.cookie.clone().unwrap();
+        let boundary = "provisor-inline-boundary";
+        let send = |fields: Vec<(&'static str, String)>,
+                    files: Vec<(&'static str, &'static str)>| {
+            let mut body = String::new();
+            for (name, value) in fields {
+                body.push_str(&format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+                ));
+            }
+            for (name, content) in files {
+                body.push_str(&format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"upload\"; filename=\"{name}\"\r\nContent-Type: text/plain\r\n\r\n{content}\r\n"
+                ));
+            }
+            body.push_str(&format!("--{boundary}--\r\n"));
+            let request = Request::builder()
+                .method(Method::POST)
+                .uri(format!("/assessments/{id}/ics"))
+                .header(
+                    header::CONTENT_TYPE,
+                    format!("multipart/form-data; boundary={boundary}"),
+                )
+                .header(header::ACCEPT, "application/json")
+                .header(header::COOKIE, format!("provisor_session={cookie}"))
+                .body(Body::from(body))
+                .unwrap();
+            answer_of(state, request)
+        };
+        let base = |based_on: i64, support: &str| {
+            vec![
+                ("csrf", csrf.clone()),
+                ("based_on", based_on.to_string()),
+                ("provision", "5.4-1".to_owned()),
+                ("at", "7".to_owned()),
+                ("support", support.to_owned()),
+                ("detail", "Keys are kept in the secure element.".to_owned()),
+                ("go", "stay".to_owned()),
+            ]
+        };
+        // Files dropped before the answer: kept, ticked, nothing stated yet.
+        let (status, headers, body) = send(
+            base(1, ""),
+            vec![
+                ("key storage.md", "secure element"),
+                ("audit.txt", "audited"),
+            ],
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert!(
+            headers[header::CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .starts_with("application/json")
+        );
+        let saved: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(saved["revision"], 2, "{saved}");
+        let ticked: Vec<(&str, bool)> = saved["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|file| {
+                (
+                    file["path"].as_str().unwrap(),
+                    file["cited"].as_bool().unwrap(),
+                )
+            })
+            .filter(|(path, _)| *path == "evidence/key-storage.md" || *path == "evidence/audit.txt")
+            .collect();
+        assert_eq!(
+            ticked,
+            [
+                ("evidence/audit.txt", true),
+                ("evidence/key-storage.md", true)
+            ]
+        );
+        assert_eq!(saved["step"], "open");
+        // The answer with the ticked files states it: the progress moves by one.
+        let mut fields = base(2, "yes");
+        fields.push(("evidence", "evidence/key-storage.md".to_owned()));
+        fields.push(("evidence", "evidence/audit.txt".to_owned()));
+        let (status, _, body) = send(fields.clone(), Vec::new()).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let stated: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(stated["revision"], 3);
+        assert_eq!(stated["step"], "answered");
+        assert_eq!(stated["stated"], saved["stated"].as_u64().unwrap() + 1);
+        assert!(
+            stated["summary"].as_str().unwrap().contains(" left"),
+            "{stated}"
+        );
+        assert!(stated["verdict_label"].is_string() && stated["reasons"].is_array());
+        // The same form again changes nothing, and makes no revision.
+        let mut again = fields.clone();
+        again[1] = ("based_on", "3".to_owned());
+        let (status, _, body) = send(again, Vec::new()).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&body).unwrap()["revision"],
+            3
+        );
+        let text = get(
+            state,
+            &format!("/api/v1/assessments/{id}/files/assessment-v3.1.3.toml"),
+            &world.viewer,
+        )
+        .await
+        .text();
+        assert!(text.contains(
+            "[provision.\"5.4-1\"]\nsupport = \"yes\"\ndetail = \"Keys are kept in the secure element.\"\nevidence = [\"evidence/key-storage.md\", \"evidence/audit.txt\"]\n"
+        ), "{text}");
+        // A stale save and a nameless file are refused with the reason, in JSON.
+        let (status, _, body) = send(fields, Vec::new()).await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        assert!(body.contains("load the page again"), "{body}");
+        let (status, _, body) = send(base(3, "yes"), vec![("...", "x")]).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(body.contains("letters, digits"), "{body}");
+        assert_eq!(
+            get(state, &format!("/api/v1/assessments/{id}"), &world.viewer)
+                .await
+                .json()["current_revision"],
+            3
+        );
+    }
+}
+
 /// A new product through the form: an editor makes it with its first release; a
 /// viewer is not offered the form; a name taken or a bad date is said on the form; a
 /// forged manufacturer id is refused.
