@@ -1062,6 +1062,37 @@ fn log_in_set_up_the_second_factor_and_find_releases_in_the_portfolio() {
                 .is_ok(),
             "a viewer may comment"
         );
+        // The actions whose forms a viewer is not given are refused when sent anyway,
+        // with the viewer's own session and token, from the page itself.
+        let refused = browser
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 const csrf = document.querySelector(\"form[action$='/comments'] input[name=csrf]\").value;
+                 const id = location.pathname.split('/')[2];
+                 const statement = new FormData();
+                 for (const [key, value] of [['csrf', csrf], ['based_on', '1'], ['provision', '5.1-1'], ['at', '2'], ['support', 'yes'], ['detail', 'forged']]) {
+                   statement.set(key, value);
+                 }
+                 const attempts = [
+                   ['/assessments/' + id + '/ics', statement],
+                   ['/assessments/' + id + '/questions', new URLSearchParams({csrf, based_on: '1', condition: 'a', at: '1', answer: 'yes'})],
+                   ['/assessments/' + id + '/review', new URLSearchParams({csrf, based_on: '1', decision: 'approve', report_id: 'X-1', assessor: 'V'})],
+                 ];
+                 Promise.all(attempts.map(([url, body]) =>
+                   fetch(url, {method: 'POST', body, credentials: 'same-origin', redirect: 'manual'})
+                     .then((response) => url.split('/').pop() + ' ' + response.status)))
+                   .then(done, (error) => done(['failed: ' + error]));",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            refused,
+            json!(["ics 403", "questions 403", "review 403"]),
+            "a viewer's forged actions"
+        );
+        browser.console_is_clean("viewer-refused", &["403"]).await;
         browser.open(&format!("{base}/releases/{elsewhere}")).await;
         assert_eq!(browser.text("h1").await, "Not found");
         browser.console_is_clean("not-found", &["404"]).await;
