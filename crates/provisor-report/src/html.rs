@@ -295,23 +295,16 @@ pub fn html(assessment: &Assessment<'_>, context: &Context) -> String {
 
     // Identification and decision.
     out.push_str("<div class=\"grid\">");
-    let open = summary.mandatory.open + summary.recommended.open;
-    let (class, word, words) = if assessment.conformant {
-        (
-            "yes",
-            "CONFORMANT",
-            "Every mandatory provision passes or does not apply, and nothing is open.".to_owned(),
-        )
+    let (class, word) = if assessment.conformant {
+        ("yes", "CONFORMANT")
     } else {
-        (
-            "no",
-            "NOT CONFORMANT",
-            format!(
-                "{} mandatory provision(s) fail; {} provision(s) are open.",
-                summary.mandatory.fail, open
-            ),
-        )
+        ("no", "NOT CONFORMANT")
     };
+    let words = crate::text::decision_words(
+        assessment.conformant,
+        summary.mandatory.fail,
+        (summary.mandatory.open, summary.recommended.open),
+    );
     let _ = write!(
         out,
         "<section class=\"decision {class}\"><div class=\"word\">{word}</div><p>{}</p></section>",

@@ -48,6 +48,7 @@ pub use review::{ReviewRequest, apply_review, review_table};
 pub use sarif::sarif;
 pub use table::check_table;
 pub use template::assessment_template;
+pub use text::decision_words;
 pub use triage::{acceptance_entry, triage_stubs, triage_table};
 
 /// What a report says about its own making.

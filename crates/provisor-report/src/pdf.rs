@@ -153,15 +153,14 @@ fn data(assessment: &Assessment<'_>, context: &Context) -> Value {
         Some(review) => format!("Report {} · revision {}", review.report_id, review.revision),
         None => format!("Draft report · {}", catalog.short_title),
     };
-    let open = assessment.summary.mandatory.open + assessment.summary.recommended.open;
-    let decision_words = if assessment.conformant {
-        "Every mandatory provision passes or does not apply, and nothing is open.".to_owned()
-    } else {
-        format!(
-            "{} mandatory provision(s) fail; {} provision(s) are open.",
-            assessment.summary.mandatory.fail, open
-        )
-    };
+    let decision_words = crate::text::decision_words(
+        assessment.conformant,
+        assessment.summary.mandatory.fail,
+        (
+            assessment.summary.mandatory.open,
+            assessment.summary.recommended.open,
+        ),
+    );
     let document_control: Vec<(String, String)> = vec![
         (
             "Report".into(),

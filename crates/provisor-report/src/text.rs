@@ -222,3 +222,53 @@ pub(crate) fn pretty_json(value: &impl serde::Serialize) -> String {
     text.push('\n');
     text
 }
+
+/// The decision in one sentence, as every report and the server's page say it: a device
+/// conforms when no mandatory provision fails and nothing, mandatory or recommended, is
+/// open.
+pub fn decision_words(conformant: bool, mandatory_fail: usize, open: (usize, usize)) -> String {
+    if conformant {
+        return "Every mandatory provision passes or does not apply, and nothing is open."
+            .to_owned();
+    }
+    let (mandatory, recommended) = open;
+    let fail = match mandatory_fail {
+        1 => "1 mandatory provision fails".to_owned(),
+        count => format!("{count} mandatory provisions fail"),
+    };
+    let open_words = match mandatory + recommended {
+        0 => "none is open".to_owned(),
+        1 if mandatory == 1 => "1 mandatory provision is open".to_owned(),
+        1 => "1 recommended provision is open".to_owned(),
+        count => format!(
+            "{count} provisions are open ({mandatory} mandatory, {recommended} recommended)"
+        ),
+    };
+    format!("{fail}; {open_words}.")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decision_words;
+
+    #[test]
+    fn the_decision_counts_what_is_open_of_both_statuses() {
+        assert_eq!(
+            decision_words(true, 0, (0, 0)),
+            "Every mandatory provision passes or does not apply, and nothing is open."
+        );
+        // Only a recommendation open: not conformant, and the sentence says why.
+        assert_eq!(
+            decision_words(false, 0, (0, 1)),
+            "0 mandatory provisions fail; 1 recommended provision is open."
+        );
+        assert_eq!(
+            decision_words(false, 1, (0, 0)),
+            "1 mandatory provision fails; none is open."
+        );
+        assert_eq!(
+            decision_words(false, 2, (1, 2)),
+            "2 mandatory provisions fail; 3 provisions are open (1 mandatory, 2 recommended)."
+        );
+    }
+}

@@ -41,6 +41,8 @@ struct AssessmentPage {
     revision: i64,
     approved: bool,
     conformant: bool,
+    /// The decision in the reports' words.
+    decision: String,
     mandatory: provisor_report::CountsDocument,
     recommended: provisor_report::CountsDocument,
     formats: &'static [(&'static str, &'static str)],
@@ -234,6 +236,14 @@ async fn show(
         revision: record.current_revision,
         approved: record.approved_revision.is_some(),
         conformant: assessment.conformant,
+        decision: provisor_report::decision_words(
+            assessment.conformant,
+            assessment.summary.mandatory.fail,
+            (
+                assessment.summary.mandatory.open,
+                assessment.summary.recommended.open,
+            ),
+        ),
         mandatory: document.summary.mandatory,
         recommended: document.summary.recommended,
         formats: FORMATS,
