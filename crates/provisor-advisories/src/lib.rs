@@ -12,13 +12,17 @@
 //! name. Versions are compared as the range says: `SEMVER` by semantic versioning,
 //! `ECOSYSTEM` ranges and explicit version lists by dpkg's ordering, which also orders
 //! upstream C projects' versions sensibly. `GIT` ranges cannot be evaluated against a
-//! version and are left out.
+//! version and are left out. The affected packages are indexed by package type and
+//! name the first time a database is matched against, so a scan looks at the advisories
+//! of its components' packages only, however large the database.
 
 pub mod cvss;
 pub mod version;
 
 use std::cmp::Ordering;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
@@ -38,7 +42,7 @@ const MAX_FILES: usize = 2_000_000;
 const MAX_DEPTH: usize = 16;
 
 /// The local advisory database.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Database {
     /// Always [`FORMAT`].
@@ -49,6 +53,24 @@ pub struct Database {
     pub source: String,
     /// The advisories.
     pub advisories: Vec<Advisory>,
+    /// The affected packages by package type and lower-cased name, made on first use:
+    /// (advisory, affected package) positions in order.
+    #[serde(skip)]
+    index: OnceLock<Index>,
+}
+
+/// The affected packages by (package type, lower-cased name): their (advisory, affected
+/// package) positions, in order.
+type Index = HashMap<(String, String), Vec<(usize, usize)>>;
+
+/// Equal when they hold the same: the index is only a way to read them.
+impl PartialEq for Database {
+    fn eq(&self, other: &Database) -> bool {
+        self.format == other.format
+            && self.imported == other.imported
+            && self.source == other.source
+            && self.advisories == other.advisories
+    }
 }
 
 /// One advisory.
@@ -394,12 +416,11 @@ impl Database {
         }
         advisories.sort_by(|a, b| a.id.cmp(&b.id));
         advisories.dedup_by(|a, b| a.id == b.id);
-        Ok(Database {
-            format: FORMAT.to_owned(),
-            imported: imported.to_owned(),
-            source: root.display().to_string(),
+        Ok(Database::from_advisories(
             advisories,
-        })
+            imported,
+            &root.display().to_string(),
+        ))
     }
 
     /// Reads a database written by [`Database::to_json`].
@@ -433,6 +454,7 @@ impl Database {
             imported: imported.to_owned(),
             source: source.to_owned(),
             advisories,
+            index: OnceLock::new(),
         }
     }
 
@@ -443,16 +465,32 @@ impl Database {
 
     /// The advisories that affect a component, in id order.
     pub fn matches<'a>(&'a self, component: Component<'_>) -> Vec<Match<'a>> {
-        let mut found = Vec::new();
-        for advisory in &self.advisories {
-            for affected in &advisory.affected {
-                if !names_match(affected, component) {
-                    continue;
+        let index = self.index.get_or_init(|| {
+            let mut index = Index::new();
+            for (at, advisory) in self.advisories.iter().enumerate() {
+                for (which, affected) in advisory.affected.iter().enumerate() {
+                    if let Some(key) = affected_key(affected) {
+                        index.entry(key).or_default().push((at, which));
+                    }
                 }
-                if let Some(fixed) = affects(affected, component.version) {
-                    found.push(Match { advisory, fixed });
-                    break;
-                }
+            }
+            index
+        });
+        let Some(entries) = index.get(&component_key(component)) else {
+            return Vec::new();
+        };
+        let mut found: Vec<Match<'a>> = Vec::new();
+        for &(at, which) in entries {
+            let advisory = &self.advisories[at];
+            // One match per advisory: the first of its affected packages that is hit.
+            if found
+                .last()
+                .is_some_and(|last| std::ptr::eq(last.advisory, advisory))
+            {
+                continue;
+            }
+            if let Some(fixed) = affects(&advisory.affected[which], component.version) {
+                found.push(Match { advisory, fixed });
             }
         }
         found
@@ -480,24 +518,27 @@ fn ecosystem_type(ecosystem: &str) -> Option<&'static str> {
     }
 }
 
-fn names_match(affected: &Affected, component: Component<'_>) -> bool {
-    let component_purl = component.purl.and_then(purl_parts);
-    let component_type = component_purl
-        .as_ref()
-        .map_or("generic", |(kind, _)| kind.as_str());
-    let component_name = component.name.to_ascii_lowercase();
-    if let Some((kind, name)) = affected.purl.as_deref().and_then(purl_parts) {
-        return kind == component_type && name == component_name;
+/// The package type and lower-cased name a component is looked up by.
+fn component_key(component: Component<'_>) -> (String, String) {
+    let kind = component
+        .purl
+        .and_then(purl_parts)
+        .map_or_else(|| "generic".to_owned(), |(kind, _)| kind);
+    (kind, component.name.to_ascii_lowercase())
+}
+
+/// The package type and lower-cased name of the components an affected package
+/// matches: its purl's, else its ecosystem's package type (`generic` without one); none
+/// for an ecosystem of no package type provisor finds.
+fn affected_key(affected: &Affected) -> Option<(String, String)> {
+    if let Some(key) = affected.purl.as_deref().and_then(purl_parts) {
+        return Some(key);
     }
     let name = affected.name.to_ascii_lowercase();
     if affected.ecosystem.is_empty() {
-        return component_type == "generic" && name == component_name;
+        return Some(("generic".to_owned(), name));
     }
-    match ecosystem_type(&affected.ecosystem) {
-        Some("generic") => component_type == "generic" && name == component_name,
-        Some(kind) => kind == component_type && name == component_name,
-        None => false,
-    }
+    ecosystem_type(&affected.ecosystem).map(|kind| (kind.to_owned(), name))
 }
 
 /// Whether `version` is affected; `Some(first fixed version, if any)` when it is.

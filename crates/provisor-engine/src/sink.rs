@@ -10,6 +10,11 @@ use crate::finding::{Component, Finding, InferredCondition, Location, Outcome, S
 #[derive(Debug, Default)]
 pub struct FindingSink {
     findings: Vec<Finding>,
+    /// The ids of `findings`, to keep each once without a search.
+    ids: std::collections::HashSet<String>,
+    /// A finding with a line by [`weakness_key`], to its place in `findings`: the
+    /// first of one weakness, that later lines join.
+    weaknesses: std::collections::HashMap<String, usize>,
     components: Vec<Component>,
     inferred: Vec<InferredCondition>,
     /// Counts checks keep of what they examined (not part of the output).
@@ -177,10 +182,14 @@ impl FindingSink {
     /// Removes and returns the findings that match (a check turning per-file findings
     /// into one summary).
     pub fn take_where(&mut self, predicate: impl Fn(&Finding) -> bool) -> Vec<Finding> {
-        let (taken, kept) = std::mem::take(&mut self.findings)
+        let (taken, kept): (Vec<Finding>, Vec<Finding>) = std::mem::take(&mut self.findings)
             .into_iter()
             .partition(|finding| predicate(finding));
-        self.findings = kept;
+        self.ids.clear();
+        self.weaknesses.clear();
+        for finding in kept {
+            self.push(finding);
+        }
         taken
     }
 
@@ -280,30 +289,46 @@ impl FindingSink {
     /// so the line joins the first finding's `lines` evidence instead of making a second
     /// finding (a person reads each weakness once, and triage accepts it once).
     fn push(&mut self, finding: Finding) {
-        if self.findings.iter().any(|known| known.id == finding.id) {
+        if self.ids.contains(&finding.id) {
             return;
         }
-        // A fingerprint in the evidence names the secret: two keys are two weaknesses.
-        let fingerprint = |finding: &Finding| finding.evidence.get("fingerprint").cloned();
-        let same_weakness = |known: &&mut Finding| {
-            known.check == finding.check
-                && known.title == finding.title
-                && fingerprint(known) == fingerprint(&finding)
-                && known.outcome == finding.outcome
-                && known.location.line.is_some()
-                && Location {
-                    line: known.location.line,
-                    ..finding.location.clone()
-                } == known.location
+        let Some(line) = finding.location.line else {
+            self.ids.insert(finding.id.clone());
+            self.findings.push(finding);
+            return;
         };
-        match (
-            finding.location.line,
-            self.findings.iter_mut().find(same_weakness),
-        ) {
-            (Some(line), Some(known)) => add_line(known, line, &finding.evidence),
-            _ => self.findings.push(finding),
+        let key = weakness_key(&finding);
+        match self.weaknesses.get(&key) {
+            Some(&at) => add_line(&mut self.findings[at], line, &finding.evidence),
+            None => {
+                self.weaknesses.insert(key, self.findings.len());
+                self.ids.insert(finding.id.clone());
+                self.findings.push(finding);
+            }
         }
     }
+}
+
+/// What makes two findings on lines one weakness: the same check saying the same thing
+/// (with the same outcome, and of the same secret when the evidence has a fingerprint:
+/// two keys are two weaknesses) about the same place but for the line.
+fn weakness_key(finding: &Finding) -> String {
+    let place = Location {
+        line: None,
+        ..finding.location.clone()
+    };
+    format!(
+        "{}\u{0}{}\u{0}{:?}\u{0}{}\u{0}{}",
+        finding.check,
+        finding.title,
+        finding.outcome,
+        finding
+            .evidence
+            .get("fingerprint")
+            .map(ToString::to_string)
+            .unwrap_or_default(),
+        serde_json::to_string(&place).unwrap_or_default()
+    )
 }
 
 /// Adds `line` to a finding's `lines` evidence (which starts with its own line), and any
@@ -382,6 +407,23 @@ mod tests {
             findings[1].evidence,
             serde_json::json!({"daemon": "dropbear"})
         );
+    }
+
+    /// Findings taken out are forgotten (the same one may come again), and those kept
+    /// still gather their weakness's later lines.
+    #[test]
+    fn what_is_taken_out_may_come_again_and_what_stays_still_folds() {
+        let mut sink = FindingSink::new();
+        started(&mut sink, "/etc/rc.local", 2, "telnet started");
+        started(&mut sink, "/etc/inittab", 5, "a shell on the console");
+        let taken = sink.take_where(|finding| finding.title == "a shell on the console");
+        assert_eq!(taken.len(), 1);
+        started(&mut sink, "/etc/rc.local", 7, "telnet started");
+        started(&mut sink, "/etc/inittab", 5, "a shell on the console");
+        let findings = sink.findings();
+        assert_eq!(findings.len(), 2, "{findings:#?}");
+        assert_eq!(findings[0].evidence["lines"], serde_json::json!([2, 7]));
+        assert_eq!(findings[1].location.path.as_deref(), Some("/etc/inittab"));
     }
 
     #[test]

@@ -55,20 +55,70 @@ fn location(state: &AppState) -> PathBuf {
     state.config().data.join(FILE)
 }
 
-/// The database in use, if one was uploaded.
+/// What identifies one version of the database file: a replacement is a rename onto it,
+/// which changes its inode, and any rewrite its length or time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Stamp {
+    length: u64,
+    modified: Option<std::time::SystemTime>,
+    inode: u64,
+}
+
+impl Stamp {
+    fn of(metadata: &std::fs::Metadata) -> Stamp {
+        #[cfg(unix)]
+        let inode = std::os::unix::fs::MetadataExt::ino(metadata);
+        #[cfg(not(unix))]
+        let inode = 0;
+        Stamp {
+            length: metadata.len(),
+            modified: metadata.modified().ok(),
+            inode,
+        }
+    }
+}
+
+/// The database as last read, kept while its file stays the same: a scan does not read
+/// and parse a large database again (an import of a whole ecosystem is hundreds of MB).
+#[derive(Debug, Default)]
+pub(crate) struct Loaded(std::sync::Mutex<Option<(Stamp, Arc<Database>)>>);
+
+/// The database in use, if one was uploaded: the one read before while its file has not
+/// changed. It reads the file when it did (blocking: call it off the async threads).
 pub fn load(state: &AppState) -> Result<Option<Arc<Database>>, ApiError> {
     let path = location(state);
-    if !path.exists() {
-        return Ok(None);
-    }
-    Database::load(&path)
-        .map(|database| Some(Arc::new(database)))
-        .map_err(|error| {
-            ApiError::internal(format!(
-                "the advisory database {} cannot be read ({error}); upload it again",
+    let mut loaded = state
+        .advisories()
+        .0
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let metadata = match std::fs::metadata(&path) {
+        Ok(metadata) => metadata,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            *loaded = None;
+            return Ok(None);
+        }
+        Err(error) => {
+            return Err(ApiError::internal(format!(
+                "the advisory database {} cannot be read ({error})",
                 path.display()
-            ))
-        })
+            )));
+        }
+    };
+    let stamp = Stamp::of(&metadata);
+    if let Some((known, database)) = loaded.as_ref()
+        && *known == stamp
+    {
+        return Ok(Some(database.clone()));
+    }
+    let database = Database::load(&path).map(Arc::new).map_err(|error| {
+        ApiError::internal(format!(
+            "the advisory database {} cannot be read ({error}); upload it again",
+            path.display()
+        ))
+    })?;
+    *loaded = Some((stamp, database.clone()));
+    Ok(Some(database))
 }
 
 /// What the database in use holds, if one was uploaded.

@@ -109,6 +109,7 @@ struct Inner {
     key: ServerKey,
     config: Config,
     verdicts: cache::VerdictCache,
+    advisories: advisories::Loaded,
 }
 
 impl AppState {
@@ -128,6 +129,7 @@ impl AppState {
                 key,
                 config,
                 verdicts: cache::VerdictCache::new(1024),
+                advisories: advisories::Loaded::default(),
             }),
         }
     }
@@ -145,6 +147,11 @@ impl AppState {
     /// The cache of verdict documents.
     pub(crate) fn verdicts(&self) -> &cache::VerdictCache {
         &self.inner.verdicts
+    }
+
+    /// The advisory database as last read.
+    pub(crate) fn advisories(&self) -> &advisories::Loaded {
+        &self.inner.advisories
     }
 
     /// The settings.

@@ -176,7 +176,12 @@ async fn scan_firmware(
     let name = text(&job.payload, "name")?;
     let path = state.store().blobs().path(&job.organisation_id, &sha256)?;
     let reporter = progress.clone();
-    let advisories = crate::advisories::load(&state)?;
+    let advisories = {
+        let state = state.clone();
+        tokio::task::spawn_blocking(move || crate::advisories::load(&state))
+            .await
+            .map_err(ApiError::internal)??
+    };
     let options = provisor_firmware::ScanOptions {
         tool_version: env!("CARGO_PKG_VERSION").to_owned(),
         advisories,

@@ -227,3 +227,57 @@ fn malformed_files_are_refused_with_their_place() {
             .contains("import the advisories again")
     );
 }
+
+/// The index a database is matched through finds what each advisory alone finds: for
+/// every package an advisory names, at every version its ranges mention, under each
+/// package type, a database of all of them gives the union of what databases of one
+/// advisory each give, in id order, one match per advisory.
+#[test]
+fn a_large_database_matches_as_its_advisories_one_by_one() {
+    let curated = curated();
+    let mut advisories = curated.advisories.clone();
+    // Many advisories of one package, as a distribution's feed has them.
+    let template = advisories[0].clone();
+    for number in 0..200 {
+        let mut copy = template.clone();
+        copy.id = format!("CVE-2099-{number:05}");
+        advisories.push(copy);
+    }
+    advisories.sort_by(|a, b| a.id.cmp(&b.id));
+    let all = Database::from_advisories(advisories.clone(), "now", "test");
+    let alone: Vec<Database> = advisories
+        .iter()
+        .map(|advisory| Database::from_advisories(vec![advisory.clone()], "now", "test"))
+        .collect();
+    let mut tried = 0;
+    for advisory in &advisories {
+        for affected in &advisory.affected {
+            let mut versions: Vec<String> = vec!["0.1".into(), "99999".into()];
+            versions.extend(affected.versions.iter().cloned());
+            for range in &affected.ranges {
+                for event in &range.events {
+                    for version in [&event.introduced, &event.fixed, &event.last_affected]
+                        .into_iter()
+                        .flatten()
+                    {
+                        versions.push(version.clone());
+                    }
+                }
+            }
+            for version in &versions {
+                for kind in ["generic", "deb", "apk", "opkg"] {
+                    for name in [affected.name.clone(), affected.name.to_uppercase()] {
+                        let purl = format!("pkg:{kind}/{name}@{version}");
+                        let expected: Vec<String> = alone
+                            .iter()
+                            .flat_map(|one| ids(one, &name, version, &purl))
+                            .collect();
+                        assert_eq!(ids(&all, &name, version, &purl), expected, "{purl}");
+                        tried += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert!(tried > 1000, "{tried}");
+}

@@ -511,6 +511,21 @@ async fn admin_pages_respect_who_administers_what() {
             get(state, "/api/v1/advisories", &world.viewer).await.json()["advisories"],
             2
         );
+        // A replacement is what the next reader gets, though the server keeps the last
+        // one read.
+        let (status, _, body) = multipart(
+            state,
+            "/admin/advisories",
+            &world.admin,
+            &[("csrf", &csrf)],
+            &[("files", "CVE-2023-48795.json", file("CVE-2023-48795.json"))],
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+        assert_eq!(
+            get(state, "/api/v1/advisories", &world.viewer).await.json()["advisories"],
+            1
+        );
         let (status, _, _) = multipart(
             state,
             "/admin/advisories",
