@@ -214,7 +214,33 @@ fn epoch_seconds() -> u64 {
 
 /// Writes `contents` to `path` through a temporary file in the same directory and a
 /// rename, so that a reader never sees a partial file and a failure leaves the old one.
+/// A symbolic link is followed (the file it names is replaced, the link stays); a device,
+/// pipe or socket (`-o /dev/null`, `-o /dev/stdout`, a FIFO) is written as it is: it
+/// cannot be replaced, and a rename would put a plain file in its place.
 pub fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), Failure> {
+    let followed;
+    let path = match fs::symlink_metadata(path) {
+        Ok(metadata) if metadata.file_type().is_symlink() => match fs::canonicalize(path) {
+            Ok(target) => {
+                followed = target;
+                followed.as_path()
+            }
+            Err(_) => path,
+        },
+        _ => path,
+    };
+    if let Ok(metadata) = fs::metadata(path)
+        && !metadata.is_file()
+        && !metadata.is_dir()
+    {
+        return fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .and_then(|mut file| file.write_all(contents))
+            .map_err(|error| {
+                Failure::Invalid(format!("cannot write {}: {error}", path.display()))
+            });
+    }
     let directory = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
         _ => PathBuf::from("."),
@@ -281,5 +307,44 @@ pub fn report_context(source: &Path) -> provisor_report::Context {
         tool_version: env!("CARGO_PKG_VERSION").to_owned(),
         generated_at: now(),
         source: source.display().to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::write_atomically;
+
+    /// A pipe is written through, not replaced by a plain file; a link stays a link and
+    /// the file it names gets the contents.
+    #[test]
+    fn pipes_are_written_through_and_links_followed() {
+        let directory = tempfile::tempdir().unwrap();
+        let pipe = directory.path().join("pipe");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&pipe)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let reader = {
+            let pipe = pipe.clone();
+            std::thread::spawn(move || std::fs::read(pipe).unwrap())
+        };
+        write_atomically(&pipe, b"through the pipe").unwrap();
+        assert_eq!(reader.join().unwrap(), b"through the pipe");
+        use std::os::unix::fs::FileTypeExt;
+        assert!(std::fs::metadata(&pipe).unwrap().file_type().is_fifo());
+
+        let file = directory.path().join("report.html");
+        std::fs::write(&file, "old").unwrap();
+        let link = directory.path().join("latest.html");
+        std::os::unix::fs::symlink(&file, &link).unwrap();
+        write_atomically(&link, b"new").unwrap();
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(std::fs::read(&file).unwrap(), b"new");
     }
 }
