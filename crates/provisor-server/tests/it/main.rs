@@ -467,3 +467,10 @@ pub async fn import(
     )
     .await
 }
+
+/// Whether a page holds a script of its own (the CSP would refuse it): the one script the
+/// pages load is the server's file.
+pub(crate) fn has_inline_script(html: &str) -> bool {
+    html.replace("<script src=\"/assets/app.js\" defer></script>", "")
+        .contains("<script")
+}

@@ -67,7 +67,12 @@ async fn pages_send_strangers_to_log_in_and_refuse_forged_forms() {
                 .unwrap()
                 .contains("script-src 'self'")
         );
-        assert!(!login.text().contains("<script"));
+        assert!(!crate::has_inline_script(&login.text()));
+        assert!(
+            login
+                .text()
+                .contains("<script src=\"/assets/app.js\" defer></script>")
+        );
         let missing = get(state, "/no/such/page", &Credentials::default()).await;
         missing.expect(StatusCode::NOT_FOUND);
         assert!(missing.text().contains("<h1>Not found</h1>"));
