@@ -44,6 +44,11 @@ pub enum Command {
     Migrate(MigrateArgs),
     /// Examine a device: its firmware image. Exit 1 when a finding fails.
     Scan(ScanArgs),
+    /// Write every file a firmware scan sees into a directory, for a person to look at,
+    /// with provisor-manifest.json: the containers opened and each file's container,
+    /// mode and SHA-256. Nothing leaves the directory; links point inside it; no device
+    /// nodes or set-uid bits are made.
+    Unpack(UnpackArgs),
     /// Manage the security advisories scans match components against.
     Advisories(AdvisoriesArgs),
     /// Run the team server: the REST API over an embedded SQLite database (or
@@ -60,6 +65,15 @@ pub enum Command {
     /// Run scan jobs from a server's queue (`serve` starts these itself; start more on
     /// other machines that share the database and the blob directory).
     Worker(WorkerArgs),
+}
+
+#[derive(Args)]
+pub struct UnpackArgs {
+    /// The image file (or a directory holding an extracted root filesystem).
+    pub image: PathBuf,
+    /// The directory to write into: new, or empty.
+    #[arg(long, short)]
+    pub output: PathBuf,
 }
 
 #[derive(Args)]
@@ -388,6 +402,10 @@ pub struct FirmwareArgs {
     /// `provisor advisories import`).
     #[arg(long)]
     pub advisories: Option<PathBuf>,
+    /// Print the containers opened (filesystems, archives, wrappers, streams) as a tree
+    /// before the findings (text output; JSON always lists them).
+    #[arg(long)]
+    pub tree: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]

@@ -60,6 +60,7 @@ fn run(cli: Cli) -> Result<Outcome, Failure> {
         Command::Diff(args) => cmd::diff::run(args),
         Command::Migrate(args) => cmd::migrate::run(args),
         Command::Advisories(args) => cmd::advisories::run(args),
+        Command::Unpack(args) => cmd::unpack::run(args),
         Command::Serve(args) => cmd::serve::run(args),
         Command::Admin(args) => cmd::admin::run(args),
         Command::Push(args) => cmd::remote::push(args),

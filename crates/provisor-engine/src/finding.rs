@@ -239,6 +239,31 @@ pub struct InferredCondition {
     pub because: String,
 }
 
+/// A container a firmware scan opened: a filesystem, an archive, a wrapper or a
+/// compressed stream, and where it lies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Container {
+    /// Its chain, as findings' `location.container` names it (`uImage@0x0 > lzma@0x40`).
+    pub chain: String,
+    /// Its format (`squashfs`, `uImage`, `gzip`).
+    pub format: String,
+    /// Its offset in what holds it (the image, or its parent's payload).
+    pub offset: u64,
+    /// Its offset in the image file, when it lies in the image as it is (not inside a
+    /// decompressed stream).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_offset: Option<u64>,
+    /// The bytes it spans, when its format says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+    /// The chain of what holds it; none for a container in the image itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
+    /// The files it put into the root filesystem.
+    #[serde(default)]
+    pub files: u64,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Tool {
     name: String,
@@ -265,6 +290,9 @@ pub struct FindingsFile {
     /// Condition answers inferred from evidence.
     #[serde(default)]
     pub inferred_conditions: Vec<InferredCondition>,
+    /// The containers a firmware scan opened, outermost first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub containers: Vec<Container>,
     /// The findings.
     pub findings: Vec<Finding>,
 }
@@ -283,6 +311,7 @@ impl FindingsFile {
             duration_ms: 0,
             components: Vec::new(),
             inferred_conditions: Vec::new(),
+            containers: Vec::new(),
             findings: Vec::new(),
         }
     }

@@ -42,8 +42,8 @@ pub use file::{
     scan_file_path, sha256_hex, with_scan_entry,
 };
 pub use finding::{
-    Component, FINDINGS_SCHEMA, Finding, FindingsFile, InferredCondition, Location, Outcome,
-    Severity, Target, parse_findings,
+    Component, Container, FINDINGS_SCHEMA, Finding, FindingsFile, InferredCondition, Location,
+    Outcome, Severity, Target, parse_findings,
 };
 pub use ixit::{IxitEntry, IxitValue, SecretRef, names_a_secret};
 pub use lab::{Acceptance, AcceptanceKind, Date, Kind, Selector, TestRecord, TestVerdict};

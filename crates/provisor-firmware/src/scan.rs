@@ -78,14 +78,24 @@ fn hex(digest: &[u8]) -> String {
 /// Scans an image file or an extracted root filesystem directory.
 pub fn scan(input: &Path, options: &ScanOptions) -> Result<FindingsFile, ScanError> {
     let started = Instant::now();
+    tell(options, "unpacking", 0, checks::all().len() + 1);
+    let (vfs, sink, target) = open_input(input, options)?;
+    Ok(analyse(&vfs, sink, target, options, started))
+}
+
+/// Reads the input into the virtual filesystem: a directory as an extracted root
+/// filesystem, a file as an image unpacked where it lies (it stays on disk: unpackers
+/// read the ranges they need). What could not be unpacked is in the sink.
+pub(crate) fn open_input(
+    input: &Path,
+    options: &ScanOptions,
+) -> Result<(Vfs, FindingSink, Target), ScanError> {
     let display = input.display().to_string();
     let unreadable = |reason: String| ScanError::Unreadable {
         path: display.clone(),
         reason,
     };
-    let report = |stage: &str, done: usize, total: usize| tell(options, stage, done, total);
     let metadata = std::fs::metadata(input).map_err(|error| unreadable(error.to_string()))?;
-    report("unpacking", 0, checks::all().len() + 1);
     let mut sink = FindingSink::new();
     let mut vfs = Vfs::new();
     let mut target = Target {
@@ -114,7 +124,6 @@ pub fn scan(input: &Path, options: &ScanOptions) -> Result<FindingsFile, ScanErr
                 limit,
             });
         }
-        // The image stays on disk: unpackers read the ranges they need.
         let file = std::fs::File::open(input).map_err(|error| unreadable(error.to_string()))?;
         let image = Arc::new(unpack::ImageFile::new(file, metadata.len()));
         let mut digest = Sha256::new();
@@ -129,7 +138,7 @@ pub fn scan(input: &Path, options: &ScanOptions) -> Result<FindingsFile, ScanErr
         };
         unpack_blob(blob, &mut target, options, &mut vfs, &mut sink);
     }
-    Ok(analyse(&vfs, sink, target, options, started))
+    Ok((vfs, sink, target))
 }
 
 /// Scans an image held in memory; `name` stands for its path in the findings.
@@ -187,6 +196,7 @@ pub(crate) fn analyse(
     document.findings = findings;
     document.components = components;
     document.inferred_conditions = inferred;
+    document.containers = vfs.containers();
     document.duration_ms = started.elapsed().as_millis() as u64;
     document
 }

@@ -116,6 +116,7 @@ pub enum ReadError {
 pub struct Vfs {
     nodes: BTreeMap<String, Node>,
     payloads: Vec<(Arc<str>, Arc<[u8]>)>,
+    containers: Vec<provisor_engine::Container>,
 }
 
 impl Vfs {
@@ -154,6 +155,28 @@ impl Vfs {
     /// by its container chain, for the checks that look inside blobs.
     pub(crate) fn add_payload(&mut self, chain: &str, data: Arc<[u8]>) {
         self.payloads.push((Arc::from(chain), data));
+    }
+
+    /// Records a container opened, with no file yet (they are counted when asked).
+    pub(crate) fn add_container(&mut self, container: provisor_engine::Container) {
+        self.containers.push(container);
+    }
+
+    /// The containers opened, outermost first, each with the files it put into the tree.
+    pub fn containers(&self) -> Vec<provisor_engine::Container> {
+        let mut counts: std::collections::HashMap<&str, u64> = std::collections::HashMap::new();
+        for node in self.nodes.values() {
+            if node.kind != NodeKind::Directory {
+                *counts.entry(node.container.as_ref()).or_default() += 1;
+            }
+        }
+        self.containers
+            .iter()
+            .map(|container| provisor_engine::Container {
+                files: counts.get(container.chain.as_str()).copied().unwrap_or(0),
+                ..container.clone()
+            })
+            .collect()
     }
 
     /// The payloads kept, with their container chains.

@@ -13,6 +13,109 @@ pub fn findings_json(findings: &FindingsFile) -> String {
     crate::text::pretty_json(findings)
 }
 
+/// The containers a firmware scan opened, as a tree: each under what holds it, with its
+/// offset (and its offset in the image when that differs), its size and the files it put
+/// into the root filesystem. Empty when the scan opened none.
+pub fn container_tree(findings: &FindingsFile) -> String {
+    let containers = &findings.containers;
+    if containers.is_empty() {
+        return String::new();
+    }
+    let mut out = format!("Containers ({}):\n", containers.len());
+    let known: std::collections::HashSet<&str> = containers
+        .iter()
+        .map(|container| container.chain.as_str())
+        .collect();
+    // A wrapper's payloads are named after it (`FIT@0x0 > kernel-1`): a container in one
+    // hangs under the wrapper, with the payload's name.
+    fn placed<'a>(
+        container: &'a provisor_engine::Container,
+        known: &std::collections::HashSet<&str>,
+    ) -> (Option<&'a str>, Option<String>) {
+        let Some(mut parent) = container.parent.as_deref() else {
+            return (None, None);
+        };
+        let full = parent;
+        while !known.contains(parent) {
+            match parent.rsplit_once(" > ") {
+                Some((outer, _)) => parent = outer,
+                None => return (None, Some(full.to_owned())),
+            }
+        }
+        let part = full
+            .strip_prefix(parent)
+            .and_then(|rest| rest.strip_prefix(" > "))
+            .map(str::to_owned);
+        (Some(parent), part)
+    }
+    let mut children: std::collections::BTreeMap<
+        Option<&str>,
+        Vec<(&provisor_engine::Container, Option<String>)>,
+    > = std::collections::BTreeMap::new();
+    for container in containers {
+        let (parent, part) = placed(container, &known);
+        children.entry(parent).or_default().push((container, part));
+    }
+    type Children<'a> = std::collections::BTreeMap<
+        Option<&'a str>,
+        Vec<(&'a provisor_engine::Container, Option<String>)>,
+    >;
+    fn walk(
+        out: &mut String,
+        (container, part): (&provisor_engine::Container, Option<String>),
+        children: &Children<'_>,
+        prefix: &str,
+        last: bool,
+        depth: usize,
+    ) {
+        let branch = if depth == 0 {
+            ""
+        } else if last {
+            "└─ "
+        } else {
+            "├─ "
+        };
+        let mut line = format!(
+            "{prefix}{branch}{} at {:#x}",
+            container.format, container.offset
+        );
+        if let Some(part) = part {
+            let _ = write!(line, " in {part}");
+        }
+        if let Some(image_offset) = container.image_offset
+            && image_offset != container.offset
+        {
+            let _ = write!(line, " (image offset {image_offset:#x})");
+        }
+        if let Some(size) = container.size {
+            let _ = write!(line, ", {size} bytes");
+        }
+        if container.files > 0 {
+            let _ = write!(line, ", {} entries", container.files);
+        }
+        let _ = writeln!(out, "  {line}");
+        let below = children
+            .get(&Some(container.chain.as_str()))
+            .cloned()
+            .unwrap_or_default();
+        let deeper = if depth == 0 {
+            String::new()
+        } else if last {
+            format!("{prefix}   ")
+        } else {
+            format!("{prefix}│  ")
+        };
+        let count = below.len();
+        for (index, child) in below.into_iter().enumerate() {
+            walk(out, child, children, &deeper, index + 1 == count, depth + 1);
+        }
+    }
+    for root in children.get(&None).cloned().unwrap_or_default() {
+        walk(&mut out, root, &children, "", true, 0);
+    }
+    out
+}
+
 /// A summary for a terminal: failing findings first, then the rest, with locations.
 pub fn findings_text(findings: &FindingsFile) -> String {
     let mut out = String::new();

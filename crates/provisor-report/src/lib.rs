@@ -32,7 +32,7 @@ pub use document::{
     ASSESSMENT_SCHEMA, ASSESSMENT_SCHEMA_V1, AssessmentDocument, CountsDocument, ProvisionDocument,
     SummaryDocument, document, verdicts_of_document,
 };
-pub use findings::{findings_json, findings_sarif, findings_text, sbom_cyclonedx};
+pub use findings::{container_tree, findings_json, findings_sarif, findings_text, sbom_cyclonedx};
 pub use html::html;
 pub use ics_csv::ics_csv;
 pub use junit::junit;

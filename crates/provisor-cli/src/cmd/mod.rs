@@ -16,6 +16,7 @@ pub mod review;
 pub mod scan;
 pub mod serve;
 pub mod triage;
+pub mod unpack;
 
 use crate::Failure;
 

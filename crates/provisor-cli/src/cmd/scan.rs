@@ -33,7 +33,16 @@ pub fn firmware(args: FirmwareArgs) -> Result<Outcome, Failure> {
         bar.finish_and_clear();
     }
     let findings = result.map_err(|error| Failure::Invalid(error.to_string()))?;
-    deliver(&findings, args.format, args.output.as_deref())?;
+    if args.tree && matches!(args.format, ScanFormat::Text) {
+        let text = format!(
+            "{}\n{}",
+            provisor_report::container_tree(&findings),
+            provisor_report::findings_text(&findings)
+        );
+        io::deliver(&text, args.output.as_deref())?;
+    } else {
+        deliver(&findings, args.format, args.output.as_deref())?;
+    }
     if let Some(sbom) = &args.sbom {
         let text = provisor_report::sbom_cyclonedx(&findings, &io::now());
         io::write_atomically(sbom, text.as_bytes())?;
@@ -157,14 +166,7 @@ fn deliver(
         ScanFormat::Json => provisor_report::findings_json(findings),
         ScanFormat::Sarif => provisor_report::findings_sarif(findings),
     };
-    match output {
-        Some(path) => {
-            io::write_atomically(path, text.as_bytes())?;
-            eprintln!("wrote {}", path.display());
-        }
-        None => io::print(&text)?,
-    }
-    Ok(())
+    io::deliver(&text, output)
 }
 
 /// A scanner's progress callback (both scanners take the same kind) that moves `bar`.

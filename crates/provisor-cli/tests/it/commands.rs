@@ -410,6 +410,62 @@ fn scan_firmware_attaches_its_findings_to_an_assessment() {
     );
 }
 
+/// `unpack` writes the tree a scan sees and says what it did; a second run into the same
+/// directory is refused (exit 2) and changes nothing; `scan firmware --tree` draws the
+/// containers above the findings, and the JSON lists them.
+#[test]
+fn unpack_writes_the_tree_and_tree_draws_the_containers() {
+    let image = root().join("target/test-images/weak/weak.fit");
+    assert!(image.exists(), "run scripts/build-test-images");
+    let directory = tempfile::tempdir().unwrap();
+    let out = directory.path().join("fw");
+    let assert = provisor()
+        .arg("unpack")
+        .arg(&image)
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .success();
+    let said = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(said.contains("from 3 container(s)"), "{said}");
+    assert!(
+        said.contains("1 payload(s) under provisor-payloads/"),
+        "{said}"
+    );
+    assert!(out.join("etc/inittab").is_file());
+    assert!(out.join("provisor-manifest.json").is_file());
+    let refused = provisor()
+        .arg("unpack")
+        .arg(&image)
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .code(2);
+    let said = String::from_utf8_lossy(&refused.get_output().stderr).into_owned();
+    assert!(said.contains("not an empty directory"), "{said}");
+
+    let text = stdout_of(provisor().args(["scan", "firmware", "--tree"]).arg(&image));
+    let tree: Vec<&str> = text.lines().take(4).collect();
+    assert_eq!(tree[0], "Containers (3):", "{text}");
+    assert!(tree[1].starts_with("  FIT at 0x0, "), "{text}");
+    assert!(
+        tree[2].starts_with("  ├─ gzip at 0x0 in images/kernel-1"),
+        "{text}"
+    );
+    assert!(
+        tree[3].starts_with("  └─ squashfs at 0x0 in images/rootfs-1")
+            && tree[3].ends_with(" entries"),
+        "{text}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&stdout_of(
+        provisor()
+            .args(["scan", "firmware", "--format", "json"])
+            .arg(&image),
+    ))
+    .unwrap();
+    assert_eq!(json["containers"][2]["parent"], "FIT@0x0 > images/rootfs-1");
+}
+
 #[test]
 fn a_v3_assessment_gets_the_same_evidence_renumbered() {
     let image = root().join("target/test-images/weak/weak.xz.squashfs");

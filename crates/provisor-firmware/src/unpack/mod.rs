@@ -230,6 +230,33 @@ impl Unpacker<'_> {
             .record();
     }
 
+    /// Records a container opened at `carved` in `blob` (held by `parent`, empty for
+    /// the image), spanning `span` bytes when known.
+    fn record(
+        &mut self,
+        blob: &Blob,
+        parent: &str,
+        chain: &str,
+        carved: Carved,
+        span: Option<usize>,
+    ) {
+        let image_offset = match blob {
+            Blob::File { start, .. } => Some(start + carved.offset as u64),
+            // The image itself held in memory.
+            Blob::Memory(_) if parent.is_empty() => Some(carved.offset as u64),
+            Blob::Memory(_) => None,
+        };
+        self.vfs.add_container(provisor_engine::Container {
+            chain: chain.to_owned(),
+            format: carved.format.name().to_owned(),
+            offset: carved.offset as u64,
+            image_offset,
+            size: span.map(|span| span as u64),
+            parent: (!parent.is_empty()).then(|| parent.to_owned()),
+            files: 0,
+        });
+    }
+
     /// Unpacks every container carved from `blob`; `chain` names where `blob` came from
     /// (empty for the image itself).
     pub(crate) fn unpack(&mut self, blob: Blob, chain: &str, depth: usize) -> usize {
@@ -276,12 +303,14 @@ impl Unpacker<'_> {
             match self.open(&blob, &mut loaded, carved, &here) {
                 Ok(Opened::Mounted { span }) => {
                     unpacked += 1;
+                    self.record(&blob, chain, &here, carved, span);
                     if let Some(span) = span {
                         covered_until = carved.offset + span;
                     }
                 }
                 Ok(Opened::Inner { parts, span }) => {
                     unpacked += 1;
+                    self.record(&blob, chain, &here, carved, Some(span));
                     covered_until = carved.offset + span;
                     for (part, inner) in parts {
                         let within = if part.is_empty() {

@@ -5,6 +5,7 @@
 
 mod hostile;
 mod images;
+mod unpack;
 
 use std::path::PathBuf;
 
