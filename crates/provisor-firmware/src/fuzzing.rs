@@ -20,8 +20,9 @@ fn limits() -> Limits {
 
 /// Opens `data` as the named container at offset 0, when its header is plausible (as
 /// carving would), then reads every file it mounted. Returns the number of entries
-/// mounted and payloads handed on. Names: squashfs, uimage, fit, trx, cramfs, ext,
-/// jffs2, ubi, ubifs, android-sparse, gzip, xz, lzma, zstd, bzip2, cpio, tar.
+/// mounted and payloads handed on. Names: squashfs, uimage, fit, trx, cramfs, romfs,
+/// ext, jffs2, ubi, ubifs, android-sparse, gzip, xz, lzma, zstd, bzip2, cpio, tar, mbr,
+/// gpt.
 pub fn unpack_as(format: &str, data: &[u8]) -> usize {
     let Some(format) = Format::from_name(format) else {
         return 0;

@@ -1,10 +1,10 @@
 //! Identifying and unpacking what an image holds. A directory is read as an extracted
 //! root filesystem. A file is searched for container signatures at any offset (carving);
 //! each container found is unpacked: filesystems and archives (squashfs, ext2/3/4,
-//! cramfs, JFFS2, UBIFS, cpio, tar) are mounted into the virtual filesystem, wrappers
-//! and compressed streams (uImage, FIT, TRX, UBI, Android sparse images, gzip, xz,
-//! lzma, zstd, bzip2) are opened and their payloads searched again, one nesting level
-//! deeper. A
+//! cramfs, romfs, JFFS2, UBIFS, cpio, tar) are mounted into the virtual filesystem,
+//! wrappers, partition tables and compressed streams (uImage, FIT, TRX, UBI, MBR, GPT,
+//! Android sparse images, gzip, xz, lzma, zstd, bzip2) are opened and their payloads
+//! searched again, one nesting level deeper. A
 //! container that cannot be unpacked becomes an inconclusive finding with its offset and
 //! the reason.
 
@@ -16,6 +16,8 @@ mod directory;
 mod ext;
 mod fit;
 mod jffs2;
+mod partitions;
+mod romfs;
 mod sparse;
 mod squashfs;
 mod stream;
@@ -60,11 +62,14 @@ pub(crate) enum Format {
     Bzip2,
     Cpio,
     Tar,
+    Romfs,
+    Mbr,
+    Gpt,
 }
 
 impl Format {
     /// Every format, in the order of [`Format::name`]'s match.
-    const ALL: [Format; 17] = [
+    const ALL: [Format; 20] = [
         Format::Squashfs,
         Format::UImage,
         Format::Fit,
@@ -82,6 +87,9 @@ impl Format {
         Format::Bzip2,
         Format::Cpio,
         Format::Tar,
+        Format::Romfs,
+        Format::Mbr,
+        Format::Gpt,
     ];
 
     /// The format a name stands for, case-insensitively.
@@ -110,6 +118,9 @@ impl Format {
             Format::Bzip2 => "bzip2",
             Format::Cpio => "cpio",
             Format::Tar => "tar",
+            Format::Romfs => "romfs",
+            Format::Mbr => "MBR",
+            Format::Gpt => "GPT",
         }
     }
 }
@@ -142,6 +153,11 @@ const SIGNATURES: &[(&[u8], Format, usize)] = &[
     (b"070701", Format::Cpio, 0),
     (b"070702", Format::Cpio, 0),
     (b"ustar", Format::Tar, 257),
+    (b"-rom1fs-", Format::Romfs, 0),
+    // A disk's boot signature; the GPT header in sector 1 (512- or 4096-byte sectors).
+    (&[0x55, 0xaa], Format::Mbr, 510),
+    (b"EFI PART", Format::Gpt, 512),
+    (b"EFI PART", Format::Gpt, 4096),
 ];
 
 fn matcher() -> &'static AhoCorasick {
@@ -193,6 +209,9 @@ pub(crate) fn plausible(format: Format, candidate: &[u8]) -> bool {
         }
         Format::Cpio => archive::cpio_plausible(candidate),
         Format::Tar => archive::tar_plausible(candidate),
+        Format::Romfs => romfs::plausible(candidate),
+        Format::Mbr => partitions::mbr_plausible(candidate),
+        Format::Gpt => partitions::gpt_plausible(candidate),
     }
 }
 
@@ -347,7 +366,8 @@ impl Unpacker<'_> {
         unpacked
     }
 
-    /// Opens one carved container. Squashfs, uImage and TRX read the blob where it is;
+    /// Opens one carved container. Squashfs, uImage, TRX and partition tables read the
+    /// blob where it is;
     /// the other unpackers want it in memory, and a range of the file is loaded (once)
     /// when the first of them is opened.
     fn open(
@@ -357,7 +377,9 @@ impl Unpacker<'_> {
         carved: Carved,
         chain: &str,
     ) -> Result<Opened, Refused> {
-        if let Format::Squashfs | Format::UImage | Format::Trx = carved.format {
+        if let Format::Squashfs | Format::UImage | Format::Trx | Format::Mbr | Format::Gpt =
+            carved.format
+        {
             return self.open_in_place(blob, carved, chain);
         }
         let data = match loaded {
@@ -371,7 +393,7 @@ impl Unpacker<'_> {
         };
         let data = &data;
         match carved.format {
-            Format::Squashfs | Format::UImage | Format::Trx => {
+            Format::Squashfs | Format::UImage | Format::Trx | Format::Mbr | Format::Gpt => {
                 self.open_in_place(&Blob::Memory(data.clone()), carved, chain)
             }
             Format::Fit => fit::open(data, carved.offset),
@@ -392,6 +414,7 @@ impl Unpacker<'_> {
             }
             Format::Cpio => archive::mount_cpio(data, carved.offset, chain, self.sandbox, self.vfs),
             Format::Tar => archive::mount_tar(data, carved.offset, chain, self.sandbox, self.vfs),
+            Format::Romfs => romfs::mount_romfs(data, carved.offset, chain, self.sandbox, self.vfs),
         }
     }
 
@@ -405,6 +428,8 @@ impl Unpacker<'_> {
         match carved.format {
             Format::UImage => uimage::open(blob, carved.offset),
             Format::Trx => trx::open(blob, carved.offset),
+            Format::Mbr => partitions::open_mbr(blob, carved.offset),
+            Format::Gpt => partitions::open_gpt(blob, carved.offset),
             _ => squashfs::unpack(blob, carved.offset, chain, self.sandbox, self.vfs)
                 .map(|span| Opened::Mounted { span })
                 .map_err(Refused::Broken),
@@ -563,7 +588,7 @@ pub(crate) fn unpack_image(
                 Severity::Info,
                 "no known filesystem or container found in the image",
             )
-            .detail("provisor looked for squashfs, ext2/3/4, cramfs, JFFS2, UBI, UBIFS, cpio, tar, uImage, FIT, TRX, Android sparse images and gzip, xz, lzma, zstd and bzip2 streams at every offset; the image may be encrypted or in a format not yet supported. Extract the root filesystem and scan the directory instead.")
+            .detail("provisor looked for squashfs, ext2/3/4, cramfs, romfs, JFFS2, UBI, UBIFS, cpio, tar, uImage, FIT, TRX, MBR and GPT partition tables, Android sparse images and gzip, xz, lzma, zstd and bzip2 streams at every offset; the image may be encrypted or in a format not yet supported. Extract the root filesystem and scan the directory instead.")
             .record();
     }
 }

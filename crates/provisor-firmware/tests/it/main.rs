@@ -3,6 +3,7 @@
 //! provision and location, in every container; no trap of the hardened device fires;
 //! hostile input ends in inconclusive findings, never a panic or an escape.
 
+mod formats;
 mod hostile;
 mod images;
 mod unpack;

@@ -40,10 +40,86 @@ fn walk(root: &Path) -> Vec<PathBuf> {
     found
 }
 
-/// The weak device's squashfs image unpacked: every regular file of the tree it was
-/// built from has the same bytes, every link leads to the same place (relative, inside
-/// the output), no set-uid bit is on disk, and the manifest lists the container and each
-/// entry's SHA-256 and mode as stored.
+/// Unpacks `image` and checks the output against the tree it was built from: every
+/// regular file has the same bytes, every link leads to the same place (relative, inside
+/// the output), no set-uid bit is on disk. Returns the output's manifest.
+pub fn unpacked_as_built(image: &Path, source: &Path) -> serde_json::Value {
+    let name = image.display().to_string();
+    let work = tempfile::tempdir().unwrap();
+    let out = work.path().join("unpacked");
+    let manifest = provisor_firmware::unpack_to(image, &out, &options())
+        .unwrap_or_else(|error| panic!("{name}: {error}"));
+    let mut compared = 0;
+    for relative in walk(source) {
+        let original = source.join(&relative);
+        let unpacked = out.join(&relative);
+        let metadata = fs::symlink_metadata(&original).unwrap();
+        if metadata.file_type().is_symlink() {
+            let target = fs::read_link(&original).unwrap();
+            let written = fs::read_link(&unpacked)
+                .unwrap_or_else(|error| panic!("{name}: {}: {error}", relative.display()));
+            assert!(written.is_relative(), "{}", written.display());
+            // The link leads where it led: resolve both textually from the root.
+            assert_eq!(
+                resolve(&relative, &written),
+                resolve(&relative, &target),
+                "{name}: {}",
+                relative.display()
+            );
+        } else if metadata.is_file() {
+            assert_eq!(
+                fs::read(&unpacked)
+                    .unwrap_or_else(|error| panic!("{name}: {}: {error}", relative.display())),
+                fs::read(&original).unwrap(),
+                "{name}: {}",
+                relative.display()
+            );
+            compared += 1;
+        }
+    }
+    assert!(compared > 50, "{name}: {compared}");
+    for relative in walk(&out) {
+        let metadata = fs::symlink_metadata(out.join(&relative)).unwrap();
+        assert_eq!(
+            metadata.mode() & 0o7000,
+            0,
+            "{name}: {} keeps a set-uid bit",
+            relative.display()
+        );
+    }
+    let written = manifest_of(&out);
+    assert_eq!(written["schema"], provisor_firmware::MANIFEST_SCHEMA);
+    assert_eq!(
+        written["containers"].as_array().unwrap().len(),
+        manifest.containers.len()
+    );
+    assert!(!manifest.containers.is_empty(), "{name}");
+    let shadow = written["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|entry| entry["path"] == "/etc/shadow")
+        .unwrap_or_else(|| panic!("{name}: no /etc/shadow in the manifest"))
+        .clone();
+    assert_eq!(
+        shadow["sha256"].as_str().unwrap(),
+        Sha256::digest(fs::read(source.join("etc/shadow")).unwrap())
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect::<String>()
+    );
+    assert_eq!(shadow["written"], "etc/shadow");
+    assert_eq!(
+        shadow["container"].as_str().unwrap(),
+        manifest.containers.last().unwrap().chain,
+        "{name}"
+    );
+    written
+}
+
+/// The weak device's images in three formats unpacked as built; the manifest lists the
+/// container and each entry's SHA-256 and mode as stored (a set-uid program with its
+/// bits, written without them).
 #[test]
 fn an_image_unpacks_file_by_file_as_it_was_built() {
     let source = images().join("weak/rootfs");
@@ -52,76 +128,7 @@ fn an_image_unpacks_file_by_file_as_it_was_built() {
         "weak/weak.cpio.gz",
         "weak/weak.ext4",
     ] {
-        let work = tempfile::tempdir().unwrap();
-        let out = work.path().join("unpacked");
-        let manifest = provisor_firmware::unpack_to(&images().join(image), &out, &options())
-            .unwrap_or_else(|error| panic!("{image}: {error}"));
-        let mut compared = 0;
-        for relative in walk(&source) {
-            let original = source.join(&relative);
-            let unpacked = out.join(&relative);
-            let metadata = fs::symlink_metadata(&original).unwrap();
-            if metadata.file_type().is_symlink() {
-                let target = fs::read_link(&original).unwrap();
-                let written = fs::read_link(&unpacked)
-                    .unwrap_or_else(|error| panic!("{image}: {}: {error}", relative.display()));
-                assert!(written.is_relative(), "{}", written.display());
-                // The link leads where it led: resolve both textually from the root.
-                let expected = resolve(&relative, &target);
-                assert_eq!(
-                    resolve(&relative, &written),
-                    expected,
-                    "{image}: {}",
-                    relative.display()
-                );
-            } else if metadata.is_file() {
-                assert_eq!(
-                    fs::read(&unpacked)
-                        .unwrap_or_else(|error| panic!("{image}: {}: {error}", relative.display())),
-                    fs::read(&original).unwrap(),
-                    "{image}: {}",
-                    relative.display()
-                );
-                compared += 1;
-            }
-        }
-        assert!(compared > 50, "{image}: {compared}");
-        for relative in walk(&out) {
-            let metadata = fs::symlink_metadata(out.join(&relative)).unwrap();
-            assert_eq!(
-                metadata.mode() & 0o7000,
-                0,
-                "{image}: {} keeps a set-uid bit",
-                relative.display()
-            );
-        }
-        let written = manifest_of(&out);
-        assert_eq!(written["schema"], provisor_firmware::MANIFEST_SCHEMA);
-        assert_eq!(
-            written["containers"].as_array().unwrap().len(),
-            manifest.containers.len()
-        );
-        assert!(!manifest.containers.is_empty(), "{image}");
-        let shadow = written["entries"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|entry| entry["path"] == "/etc/shadow")
-            .unwrap_or_else(|| panic!("{image}: no /etc/shadow in the manifest"));
-        assert_eq!(
-            shadow["sha256"].as_str().unwrap(),
-            Sha256::digest(fs::read(source.join("etc/shadow")).unwrap())
-                .iter()
-                .map(|byte| format!("{byte:02x}"))
-                .collect::<String>()
-        );
-        assert_eq!(shadow["written"], "etc/shadow");
-        assert_eq!(
-            shadow["container"].as_str().unwrap(),
-            manifest.containers.last().unwrap().chain,
-            "{image}"
-        );
-        // A set-uid program of the tree is listed with its bits, written without them.
+        let written = unpacked_as_built(&images().join(image), &source);
         let setuid = written["entries"].as_array().unwrap().iter().find(|entry| {
             u32::from_str_radix(entry["mode"].as_str().unwrap(), 8).unwrap() & 0o4000 != 0
         });
