@@ -20,7 +20,9 @@ mod unpack;
 pub mod vfs;
 
 pub use contain::quiet_contained_panics;
-pub use extract::{MANIFEST, MANIFEST_SCHEMA, Manifest, PAYLOADS, UnpackError, unpack_to};
+pub use extract::{
+    Entry, MANIFEST, MANIFEST_SCHEMA, Manifest, PAYLOADS, Payload, Problem, UnpackError, unpack_to,
+};
 pub use provisor_engine::FindingSink;
 pub use sandbox::{Limits, Sandbox};
 pub use scan::{Progress, ScanError, ScanOptions, scan, scan_bytes};

@@ -1,7 +1,8 @@
 //! Identifying and unpacking what an image holds. A directory is read as an extracted
 //! root filesystem. A file is searched for container signatures at any offset (carving);
 //! each container found is unpacked: filesystems and archives (squashfs, ext2/3/4,
-//! cramfs, romfs, JFFS2, UBIFS, cpio, tar) are mounted into the virtual filesystem,
+//! cramfs, romfs, JFFS2, UBIFS, cpio, tar, ZIP of a root filesystem) are mounted into
+//! the virtual filesystem; other ZIP archives (update bundles),
 //! wrappers, partition tables and compressed streams (uImage, FIT, TRX, UBI, MBR, GPT,
 //! Android sparse images, gzip, xz, lzma, zstd, bzip2) are opened and their payloads
 //! searched again, one nesting level deeper. A
@@ -25,6 +26,7 @@ mod trx;
 mod ubi;
 mod ubifs;
 mod uimage;
+mod zip;
 
 use std::sync::{Arc, OnceLock};
 
@@ -65,11 +67,12 @@ pub(crate) enum Format {
     Romfs,
     Mbr,
     Gpt,
+    Zip,
 }
 
 impl Format {
     /// Every format, in the order of [`Format::name`]'s match.
-    const ALL: [Format; 20] = [
+    const ALL: [Format; 21] = [
         Format::Squashfs,
         Format::UImage,
         Format::Fit,
@@ -90,6 +93,7 @@ impl Format {
         Format::Romfs,
         Format::Mbr,
         Format::Gpt,
+        Format::Zip,
     ];
 
     /// The format a name stands for, case-insensitively.
@@ -121,6 +125,7 @@ impl Format {
             Format::Romfs => "romfs",
             Format::Mbr => "MBR",
             Format::Gpt => "GPT",
+            Format::Zip => "zip",
         }
     }
 }
@@ -158,6 +163,7 @@ const SIGNATURES: &[(&[u8], Format, usize)] = &[
     (&[0x55, 0xaa], Format::Mbr, 510),
     (b"EFI PART", Format::Gpt, 512),
     (b"EFI PART", Format::Gpt, 4096),
+    (b"PK\x03\x04", Format::Zip, 0),
 ];
 
 fn matcher() -> &'static AhoCorasick {
@@ -212,6 +218,7 @@ pub(crate) fn plausible(format: Format, candidate: &[u8]) -> bool {
         Format::Romfs => romfs::plausible(candidate),
         Format::Mbr => partitions::mbr_plausible(candidate),
         Format::Gpt => partitions::gpt_plausible(candidate),
+        Format::Zip => zip::plausible(candidate),
     }
 }
 
@@ -415,6 +422,7 @@ impl Unpacker<'_> {
             Format::Cpio => archive::mount_cpio(data, carved.offset, chain, self.sandbox, self.vfs),
             Format::Tar => archive::mount_tar(data, carved.offset, chain, self.sandbox, self.vfs),
             Format::Romfs => romfs::mount_romfs(data, carved.offset, chain, self.sandbox, self.vfs),
+            Format::Zip => zip::mount_zip(data, carved.offset, chain, self.sandbox, self.vfs),
         }
     }
 
@@ -588,7 +596,7 @@ pub(crate) fn unpack_image(
                 Severity::Info,
                 "no known filesystem or container found in the image",
             )
-            .detail("provisor looked for squashfs, ext2/3/4, cramfs, romfs, JFFS2, UBI, UBIFS, cpio, tar, uImage, FIT, TRX, MBR and GPT partition tables, Android sparse images and gzip, xz, lzma, zstd and bzip2 streams at every offset; the image may be encrypted or in a format not yet supported. Extract the root filesystem and scan the directory instead.")
+            .detail("provisor looked for squashfs, ext2/3/4, cramfs, romfs, JFFS2, UBI, UBIFS, cpio, tar, ZIP, uImage, FIT, TRX, MBR and GPT partition tables, Android sparse images and gzip, xz, lzma, zstd and bzip2 streams at every offset; the image may be encrypted or in a format not yet supported. Extract the root filesystem and scan the directory instead.")
             .record();
     }
 }

@@ -84,3 +84,93 @@ fn a_gpt_disk_with_named_partitions() {
     assert_eq!(manifest["payloads"].as_array().unwrap().len(), 1);
     finds_the_weak_device(&image);
 }
+
+/// ZIP archives of the tree (deflate and bzip2; Unix modes and links kept) are mounted
+/// and read file by file as built.
+#[test]
+fn zip_archives_of_a_root_filesystem() {
+    for name in ["weak.zip", "weak.bzip2.zip"] {
+        let image = formats().join(name);
+        let manifest = unpacked_as_built(&image, &images().join("weak/rootfs"));
+        assert_eq!(manifest["containers"][0]["format"], "zip", "{name}");
+        let shadow = manifest["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|entry| entry["path"] == "/etc/shadow")
+            .unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        let stored = std::fs::metadata(images().join("weak/rootfs/etc/shadow"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(
+            shadow["mode"],
+            format!("{:04o}", stored & 0o7777),
+            "{name}: the Unix mode is kept"
+        );
+    }
+    finds_the_weak_device(&formats().join("weak.zip"));
+}
+
+/// A ZIP cut off before its central directory: the members its local headers give, up
+/// to the cut, each whole; nothing past it. (Only the central directory says a member
+/// is a link: without it a link reads as a file holding its target.)
+#[test]
+fn a_truncated_zip_gives_what_its_local_headers_hold() {
+    let work = tempfile::tempdir().unwrap();
+    let out = work.path().join("out");
+    let manifest = provisor_firmware::unpack_to(
+        &formats().join("weak.cut.zip"),
+        &out,
+        &provisor_firmware::ScanOptions::default(),
+    )
+    .unwrap();
+    let source = images().join("weak/rootfs");
+    let files: Vec<&provisor_firmware::Entry> = manifest
+        .entries
+        .iter()
+        .filter(|entry| entry.kind == "file" && entry.written.is_some())
+        .collect();
+    assert!(files.len() > 20, "{}", files.len());
+    for entry in files {
+        let path = source.join(entry.path.trim_start_matches('/'));
+        if std::fs::symlink_metadata(&path)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+        {
+            continue;
+        }
+        let original = std::fs::read(&path).unwrap();
+        assert_eq!(
+            std::fs::read(out.join(entry.path.trim_start_matches('/'))).unwrap(),
+            original,
+            "{}",
+            entry.path
+        );
+    }
+}
+
+/// A vendor's bundle (an image, notes, a signature) hands its files on: the image is
+/// opened inside it, the others are kept as payloads.
+#[test]
+fn a_bundle_zip_opens_the_image_it_carries() {
+    let image = formats().join("bundle.zip");
+    let manifest = unpacked_as_built(&image, &images().join("weak/rootfs"));
+    let chains: Vec<&str> = manifest["containers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|container| container["chain"].as_str().unwrap())
+        .collect();
+    assert_eq!(chains, ["zip@0x0", "zip@0x0 > weak.bin > squashfs@0x10000"]);
+    let payloads: Vec<&str> = manifest["payloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|payload| payload["chain"].as_str().unwrap())
+        .collect();
+    assert_eq!(payloads, ["zip@0x0 > NOTES.txt", "zip@0x0 > weak.bin.sig"]);
+    finds_the_weak_device(&image);
+}

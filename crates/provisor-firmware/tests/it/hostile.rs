@@ -203,6 +203,7 @@ fn every_fuzz_entry_point_opens_its_seed() {
         ("romfs", "tiny.romfs"),
         ("mbr", "tiny.mbr"),
         ("gpt", "tiny.gpt"),
+        ("zip", "tiny.zip"),
         ("ext", "tiny.ext4"),
         ("ext", "tiny.genext2fs.ext2"),
         ("android-sparse", "tiny.simg"),
