@@ -22,7 +22,7 @@ fn limits() -> Limits {
 /// carving would), then reads every file it mounted. Returns the number of entries
 /// mounted and payloads handed on. Names: squashfs, uimage, fit, trx, cramfs, romfs,
 /// ext, jffs2, ubi, ubifs, android-sparse, gzip, xz, lzma, zstd, bzip2, cpio, tar, mbr,
-/// gpt, zip.
+/// gpt, zip, lz4, lz4-legacy, lzop.
 pub fn unpack_as(format: &str, data: &[u8]) -> usize {
     let Some(format) = Format::from_name(format) else {
         return 0;

@@ -4,13 +4,15 @@
 //! cramfs, romfs, JFFS2, UBIFS, cpio, tar, ZIP of a root filesystem) are mounted into
 //! the virtual filesystem; other ZIP archives (update bundles),
 //! wrappers, partition tables and compressed streams (uImage, FIT, TRX, UBI, MBR, GPT,
-//! Android sparse images, gzip, xz, lzma, zstd, bzip2) are opened and their payloads
+//! Android sparse images, gzip, xz, lzma, zstd, bzip2, lz4, lzop) are opened and their
+//! payloads
 //! searched again, one nesting level deeper. A
 //! container that cannot be unpacked becomes an inconclusive finding with its offset and
 //! the reason.
 
 mod archive;
 mod blob;
+mod blocks;
 mod codec;
 mod cramfs;
 mod directory;
@@ -68,11 +70,14 @@ pub(crate) enum Format {
     Mbr,
     Gpt,
     Zip,
+    Lz4,
+    Lz4Legacy,
+    Lzop,
 }
 
 impl Format {
     /// Every format, in the order of [`Format::name`]'s match.
-    const ALL: [Format; 21] = [
+    const ALL: [Format; 24] = [
         Format::Squashfs,
         Format::UImage,
         Format::Fit,
@@ -94,6 +99,9 @@ impl Format {
         Format::Mbr,
         Format::Gpt,
         Format::Zip,
+        Format::Lz4,
+        Format::Lz4Legacy,
+        Format::Lzop,
     ];
 
     /// The format a name stands for, case-insensitively.
@@ -126,6 +134,9 @@ impl Format {
             Format::Mbr => "MBR",
             Format::Gpt => "GPT",
             Format::Zip => "zip",
+            Format::Lz4 => "lz4",
+            Format::Lz4Legacy => "lz4-legacy",
+            Format::Lzop => "lzop",
         }
     }
 }
@@ -164,6 +175,13 @@ const SIGNATURES: &[(&[u8], Format, usize)] = &[
     (b"EFI PART", Format::Gpt, 512),
     (b"EFI PART", Format::Gpt, 4096),
     (b"PK\x03\x04", Format::Zip, 0),
+    (&[0x04, 0x22, 0x4d, 0x18], Format::Lz4, 0),
+    (&[0x02, 0x21, 0x4c, 0x18], Format::Lz4Legacy, 0),
+    (
+        &[0x89, b'L', b'Z', b'O', 0x00, 0x0d, 0x0a, 0x1a, 0x0a],
+        Format::Lzop,
+        0,
+    ),
 ];
 
 fn matcher() -> &'static AhoCorasick {
@@ -219,6 +237,7 @@ pub(crate) fn plausible(format: Format, candidate: &[u8]) -> bool {
         Format::Mbr => partitions::mbr_plausible(candidate),
         Format::Gpt => partitions::gpt_plausible(candidate),
         Format::Zip => zip::plausible(candidate),
+        Format::Lz4 | Format::Lz4Legacy | Format::Lzop => blocks::plausible(format, candidate),
     }
 }
 
@@ -423,6 +442,9 @@ impl Unpacker<'_> {
             Format::Tar => archive::mount_tar(data, carved.offset, chain, self.sandbox, self.vfs),
             Format::Romfs => romfs::mount_romfs(data, carved.offset, chain, self.sandbox, self.vfs),
             Format::Zip => zip::mount_zip(data, carved.offset, chain, self.sandbox, self.vfs),
+            Format::Lz4 | Format::Lz4Legacy | Format::Lzop => {
+                blocks::open(carved.format, data, carved.offset, self.sandbox)
+            }
         }
     }
 
@@ -596,7 +618,7 @@ pub(crate) fn unpack_image(
                 Severity::Info,
                 "no known filesystem or container found in the image",
             )
-            .detail("provisor looked for squashfs, ext2/3/4, cramfs, romfs, JFFS2, UBI, UBIFS, cpio, tar, ZIP, uImage, FIT, TRX, MBR and GPT partition tables, Android sparse images and gzip, xz, lzma, zstd and bzip2 streams at every offset; the image may be encrypted or in a format not yet supported. Extract the root filesystem and scan the directory instead.")
+            .detail("provisor looked for squashfs, ext2/3/4, cramfs, romfs, JFFS2, UBI, UBIFS, cpio, tar, ZIP, uImage, FIT, TRX, MBR and GPT partition tables, Android sparse images and gzip, xz, lzma, zstd, bzip2, lz4 and lzop streams at every offset; the image may be encrypted or in a format not yet supported. Extract the root filesystem and scan the directory instead.")
             .record();
     }
 }

@@ -174,3 +174,27 @@ fn a_bundle_zip_opens_the_image_it_carries() {
     assert_eq!(payloads, ["zip@0x0 > NOTES.txt", "zip@0x0 > weak.bin.sig"]);
     finds_the_weak_device(&image);
 }
+
+/// The initramfs through lz4 (a frame of dependent blocks with checksums; the legacy
+/// format) and lzop: each stream is decoded whole and the cpio inside is read as built;
+/// the stream's span is exact.
+#[test]
+fn lz4_and_lzop_streams() {
+    for (name, format) in [
+        ("weak.cpio.lz4", "lz4"),
+        ("weak.cpio.lz4-legacy", "lz4-legacy"),
+        ("weak.cpio.lzo", "lzop"),
+    ] {
+        let image = formats().join(name);
+        let manifest = unpacked_as_built(&image, &images().join("weak/rootfs"));
+        let outer = &manifest["containers"][0];
+        assert_eq!(outer["format"], format, "{name}");
+        assert_eq!(
+            outer["size"].as_u64().unwrap(),
+            std::fs::metadata(&image).unwrap().len(),
+            "{name}: the stream spans the file"
+        );
+        assert_eq!(manifest["containers"][1]["format"], "cpio", "{name}");
+    }
+    finds_the_weak_device(&formats().join("weak.cpio.lzo"));
+}
