@@ -1,5 +1,6 @@
-//! Block decompressors shared by the flash filesystems (squashfs, JFFS2, UBIFS, cramfs):
-//! zlib, raw deflate, zstd, LZMA ("alone" and raw), JFFS2's rtime and LZO1X. Each
+//! Block decompressors shared by the flash filesystems (squashfs, JFFS2, UBIFS, cramfs)
+//! and archives (ZIP, lzop): zlib, raw deflate, zstd, bzip2, xz, LZMA ("alone" and raw),
+//! JFFS2's rtime and LZO1X. Each
 //! decodes one block into memory and refuses to produce more than a bound the caller
 //! gives (a block's declared size), so hostile data can neither panic nor exhaust
 //! memory.
@@ -43,6 +44,16 @@ pub(crate) fn zstd(input: &[u8], limit: usize) -> Result<Vec<u8>, CodecError> {
     let decoder =
         zstd::stream::read::Decoder::new(input).map_err(|error| format!("zstd: {error}"))?;
     bounded(decoder, limit, "zstd")
+}
+
+/// A bzip2 stream, as ZIP stores members.
+pub(crate) fn bzip2(input: &[u8], limit: usize) -> Result<Vec<u8>, CodecError> {
+    bounded(bzip2::read::BzDecoder::new(input), limit, "bzip2")
+}
+
+/// An xz stream, as ZIP stores members.
+pub(crate) fn xz(input: &[u8], limit: usize) -> Result<Vec<u8>, CodecError> {
+    bounded(liblzma::read::XzDecoder::new(input), limit, "xz")
 }
 
 /// An LZMA "alone" stream: 5 property bytes, an 8-byte size, then the data (squashfs'

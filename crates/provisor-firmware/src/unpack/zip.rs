@@ -67,15 +67,7 @@ impl Archive {
         match member.method {
             0 => Ok(input[..input.len().min(limit)].to_vec()),
             8 => codec::deflate(input, limit),
-            12 => {
-                let mut out = Vec::new();
-                std::io::Read::read_to_end(
-                    &mut std::io::Read::take(bzip2::read::BzDecoder::new(input), limit as u64),
-                    &mut out,
-                )
-                .map_err(|error| format!("bzip2 data is corrupt: {error}"))?;
-                Ok(out)
-            }
+            12 => codec::bzip2(input, limit),
             // Two bytes of version, two of the properties' size, the properties (the
             // lc/lp/pb byte and the dictionary size), then raw LZMA.
             14 => {
@@ -86,15 +78,7 @@ impl Archive {
                 codec::lzma_raw(&input[9..], input[4], le32(input, 5), limit)
             }
             93 => codec::zstd(input, limit),
-            95 => {
-                let mut out = Vec::new();
-                std::io::Read::read_to_end(
-                    &mut std::io::Read::take(liblzma::read::XzDecoder::new(input), limit as u64),
-                    &mut out,
-                )
-                .map_err(|error| format!("xz data is corrupt: {error}"))?;
-                Ok(out)
-            }
+            95 => codec::xz(input, limit),
             other => Err(format!("compression method {other} is not supported")),
         }
     }

@@ -15,6 +15,16 @@ fn formats() -> std::path::PathBuf {
     directory
 }
 
+/// The chains of the containers a manifest lists, outermost first.
+fn chains(manifest: &serde_json::Value) -> Vec<String> {
+    manifest["containers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|container| container["chain"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 /// The weak device's default root password is found in an image of the format.
 fn finds_the_weak_device(image: &std::path::Path) {
     let failing = failing(&scan(image));
@@ -41,14 +51,8 @@ fn romfs() {
 fn an_mbr_disk_with_a_logical_partition() {
     let image = formats().join("weak.mbr.img");
     let manifest = unpacked_as_built(&image, &images().join("weak/rootfs"));
-    let chains: Vec<&str> = manifest["containers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|container| container["chain"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        chains,
+        chains(&manifest),
         [
             "MBR@0x0",
             "MBR@0x0 > partition-1 > ext@0x0",
@@ -65,14 +69,8 @@ fn an_mbr_disk_with_a_logical_partition() {
 fn a_gpt_disk_with_named_partitions() {
     let image = formats().join("weak.gpt.img");
     let manifest = unpacked_as_built(&image, &images().join("weak/rootfs"));
-    let chains: Vec<&str> = manifest["containers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|container| container["chain"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        chains,
+        chains(&manifest),
         [
             "GPT@0x0",
             "GPT@0x0 > partition-1-kernel > gzip@0x0",
@@ -158,13 +156,10 @@ fn a_truncated_zip_gives_what_its_local_headers_hold() {
 fn a_bundle_zip_opens_the_image_it_carries() {
     let image = formats().join("bundle.zip");
     let manifest = unpacked_as_built(&image, &images().join("weak/rootfs"));
-    let chains: Vec<&str> = manifest["containers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|container| container["chain"].as_str().unwrap())
-        .collect();
-    assert_eq!(chains, ["zip@0x0", "zip@0x0 > weak.bin > squashfs@0x10000"]);
+    assert_eq!(
+        chains(&manifest),
+        ["zip@0x0", "zip@0x0 > weak.bin > squashfs@0x10000"]
+    );
     let payloads: Vec<&str> = manifest["payloads"]
         .as_array()
         .unwrap()
