@@ -202,8 +202,11 @@ pub(crate) fn open_gpt(blob: &Blob, offset: usize) -> Result<Opened, Refused> {
     }
     let count = count.min(MAX_PARTITIONS);
     let mut listing = vec![0u8; count * size];
-    blob.read_exact_at(base + table * sector, &mut listing)
-        .map_err(|error| Refused::Broken(format!("the GPT's table cannot be read: {error}")))?;
+    blob.read_exact_at(
+        base.saturating_add(table.saturating_mul(sector)),
+        &mut listing,
+    )
+    .map_err(|error| Refused::Broken(format!("the GPT's table cannot be read: {error}")))?;
     let mut parts = Vec::new();
     let mut end = base + 2 * sector;
     for (index, entry) in listing.chunks_exact(size).enumerate() {
@@ -216,7 +219,7 @@ pub(crate) fn open_gpt(blob: &Blob, offset: usize) -> Result<Opened, Refused> {
             continue;
         }
         let start = base + first.saturating_mul(sector);
-        let length = (last - first + 1).saturating_mul(sector);
+        let length = (last - first).saturating_add(1).saturating_mul(sector);
         end = end.max(start.saturating_add(length));
         let name = gpt_name(&entry[56..128]);
         let label = if name.is_empty() {

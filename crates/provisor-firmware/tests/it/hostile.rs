@@ -187,6 +187,18 @@ fn regression_squashfs_offset_overflow_is_contained() {
     }
 }
 
+/// Found by `scripts/fuzz gpt`: a GPT header whose table lies at a sector number that
+/// overflows when multiplied by the sector size. The table is read as absent.
+#[test]
+fn regression_gpt_table_offset_overflow() {
+    let data = fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/gpt-table-offset-overflow.bin"),
+    )
+    .unwrap();
+    assert_eq!(provisor_firmware::fuzzing::unpack_as("gpt", &data), 0);
+}
+
 /// The entry points of the per-parser fuzz targets open each format's seed (so the
 /// fuzzers start from inputs that reach deep into the parsers) and refuse a header
 /// that is not the format's.
