@@ -18,7 +18,6 @@ use std::path::{Path, PathBuf};
 
 use provisor_engine::{Container, FindingSink, Target};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::scan::{ScanError, ScanOptions, open_input};
 use crate::unpack::UNPACK_CHECK;
@@ -131,13 +130,9 @@ pub struct Problem {
 /// Unpacks `input` (an image, or a directory holding a root filesystem) into `out`,
 /// which must not exist or be empty; returns the manifest it wrote there.
 pub fn unpack_to(input: &Path, out: &Path, options: &ScanOptions) -> Result<Manifest, UnpackError> {
-    let write_error = |path: &Path, error: std::io::Error| UnpackError::Write {
-        path: path.display().to_string(),
-        reason: error.to_string(),
-    };
     let replace_empty = match fs::symlink_metadata(out) {
         Ok(metadata) if metadata.is_dir() => {
-            let mut listing = fs::read_dir(out).map_err(|error| write_error(out, error))?;
+            let mut listing = fs::read_dir(out).map_err(cannot_write(out))?;
             if listing.next().is_some() {
                 return Err(UnpackError::NotEmpty {
                     path: out.display().to_string(),
@@ -151,7 +146,7 @@ pub fn unpack_to(input: &Path, out: &Path, options: &ScanOptions) -> Result<Mani
             });
         }
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => false,
-        Err(error) => return Err(write_error(out, error)),
+        Err(error) => return Err(cannot_write(out)(error)),
     };
     let name = out.file_name().ok_or_else(|| UnpackError::Write {
         path: out.display().to_string(),
@@ -167,7 +162,7 @@ pub fn unpack_to(input: &Path, out: &Path, options: &ScanOptions) -> Result<Mani
         name.to_string_lossy(),
         std::process::id()
     ));
-    fs::create_dir(&stage).map_err(|error| write_error(&stage, error))?;
+    fs::create_dir(&stage).map_err(cannot_write(&stage))?;
     let written = write_tree(&vfs, &sink, target, &stage, options);
     let manifest = match written {
         Ok(manifest) => manifest,
@@ -184,7 +179,7 @@ pub fn unpack_to(input: &Path, out: &Path, options: &ScanOptions) -> Result<Mani
     })();
     if let Err(error) = placed {
         let _ = fs::remove_dir_all(&stage);
-        return Err(write_error(out, error));
+        return Err(cannot_write(out)(error));
     }
     Ok(manifest)
 }
@@ -251,8 +246,12 @@ fn kind_name(kind: &NodeKind) -> &'static str {
     }
 }
 
-fn hex(digest: &[u8]) -> String {
-    digest.iter().map(|byte| format!("{byte:02x}")).collect()
+/// The error of a write to `path` that failed.
+fn cannot_write(path: &Path) -> impl Fn(std::io::Error) -> UnpackError + '_ {
+    move |error| UnpackError::Write {
+        path: path.display().to_string(),
+        reason: error.to_string(),
+    }
 }
 
 fn entry_of(node: &Node) -> Entry {
@@ -300,10 +299,6 @@ fn write_tree(
     stage: &Path,
     options: &ScanOptions,
 ) -> Result<Manifest, UnpackError> {
-    let write_error = |path: &Path, error: std::io::Error| UnpackError::Write {
-        path: path.display().to_string(),
-        reason: error.to_string(),
-    };
     let mut entries = Vec::new();
     let mut links = Vec::new();
     let mut directories = Vec::new();
@@ -321,45 +316,43 @@ fn write_tree(
         let shown = relative.display().to_string();
         match &node.kind {
             NodeKind::Directory => {
-                fs::create_dir_all(&on_disk).map_err(|error| write_error(&on_disk, error))?;
+                fs::create_dir_all(&on_disk).map_err(cannot_write(&on_disk))?;
                 directories.push((on_disk, node.mode));
                 entry.written = Some(shown);
             }
             NodeKind::File => {
                 if let Some(parent) = on_disk.parent() {
-                    fs::create_dir_all(parent).map_err(|error| write_error(parent, error))?;
+                    fs::create_dir_all(parent).map_err(cannot_write(parent))?;
                 }
-                match vfs.read_node(node, options.limits.max_total_bytes) {
-                    Ok(bytes) => {
-                        let created = fs::OpenOptions::new()
+                // Created new, so never through an entry already there.
+                let opened = vfs
+                    .read_node(node, options.limits.max_total_bytes)
+                    .map_err(|error| error.to_string())
+                    .and_then(|bytes| {
+                        fs::OpenOptions::new()
                             .write(true)
                             .create_new(true)
                             .mode(0o600)
-                            .open(&on_disk);
-                        match created {
-                            Ok(mut file) => {
-                                file.write_all(&bytes)
-                                    .map_err(|error| write_error(&on_disk, error))?;
-                                // Readable and writable by the person, never more than
-                                // the image gives, never set-uid.
-                                let mode = (node.mode & 0o777) | 0o600;
-                                fs::set_permissions(&on_disk, fs::Permissions::from_mode(mode))
-                                    .map_err(|error| write_error(&on_disk, error))?;
-                                entry.sha256 = Some(hex(&Sha256::digest(&bytes)));
-                                entry.written = Some(shown);
-                                if node.mode & 0o7000 != 0 {
-                                    entry.note = Some(
-                                        "set-uid, set-gid or sticky bits are not set on disk"
-                                            .into(),
-                                    );
-                                }
-                            }
-                            Err(error) => {
-                                entry.note = Some(format!("not written: {error}"));
-                            }
+                            .open(&on_disk)
+                            .map(|file| (file, bytes))
+                            .map_err(|error| error.to_string())
+                    });
+                match opened {
+                    Err(reason) => entry.note = Some(format!("not written: {reason}")),
+                    Ok((mut file, bytes)) => {
+                        file.write_all(&bytes).map_err(cannot_write(&on_disk))?;
+                        // The image's permission bits, and reading and writing for the
+                        // person unpacking; never set-uid, set-gid or sticky.
+                        let mode = (node.mode & 0o777) | 0o600;
+                        fs::set_permissions(&on_disk, fs::Permissions::from_mode(mode))
+                            .map_err(cannot_write(&on_disk))?;
+                        entry.sha256 = Some(provisor_engine::sha256_hex(&bytes));
+                        entry.written = Some(shown);
+                        if node.mode & 0o7000 != 0 {
+                            entry.note =
+                                Some("set-uid, set-gid or sticky bits are not set on disk".into());
                         }
                     }
-                    Err(error) => entry.note = Some(format!("not written: {error}")),
                 }
             }
             NodeKind::Symlink(target) => links.push((entries.len(), on_disk, target.clone())),
@@ -377,7 +370,7 @@ fn write_tree(
             continue;
         };
         if let Some(parent) = on_disk.parent() {
-            fs::create_dir_all(parent).map_err(|error| write_error(parent, error))?;
+            fs::create_dir_all(parent).map_err(cannot_write(parent))?;
         }
         match std::os::unix::fs::symlink(&within, &on_disk) {
             Ok(()) => {
@@ -396,13 +389,13 @@ fn write_tree(
     for (directory, mode) in directories.iter().rev() {
         let mode = (mode & 0o777) | 0o700;
         fs::set_permissions(directory, fs::Permissions::from_mode(mode))
-            .map_err(|error| write_error(directory, error))?;
+            .map_err(cannot_write(directory))?;
     }
     let mut payloads = Vec::new();
     let directory = stage.join(PAYLOADS);
     if vfs.payloads().next().is_some() {
-        reclaim(&directory, &mut entries).map_err(|error| write_error(&directory, error))?;
-        fs::create_dir(&directory).map_err(|error| write_error(&directory, error))?;
+        reclaim(&directory, &mut entries).map_err(cannot_write(&directory))?;
+        fs::create_dir(&directory).map_err(cannot_write(&directory))?;
     }
     for (chain, data) in vfs.payloads() {
         let mut name = payload_name(chain);
@@ -415,12 +408,12 @@ fn write_tree(
             );
         }
         let path = directory.join(&name);
-        fs::write(&path, data).map_err(|error| write_error(&path, error))?;
+        fs::write(&path, data).map_err(cannot_write(&path))?;
         payloads.push(Payload {
             chain: chain.to_owned(),
             written: format!("{PAYLOADS}/{name}"),
             size: data.len() as u64,
-            sha256: hex(&Sha256::digest(data)),
+            sha256: provisor_engine::sha256_hex(data),
         });
     }
     let problems = sink
@@ -434,7 +427,7 @@ fn write_tree(
         })
         .collect();
     let path = stage.join(MANIFEST);
-    reclaim(&path, &mut entries).map_err(|error| write_error(&path, error))?;
+    reclaim(&path, &mut entries).map_err(cannot_write(&path))?;
     let manifest = Manifest {
         schema: MANIFEST_SCHEMA,
         image: target,
@@ -444,7 +437,7 @@ fn write_tree(
         problems,
     };
     let text = serde_json::to_string_pretty(&manifest).expect("the manifest serializes");
-    fs::write(&path, format!("{text}\n")).map_err(|error| write_error(&path, error))?;
+    fs::write(&path, format!("{text}\n")).map_err(cannot_write(&path))?;
     Ok(manifest)
 }
 

@@ -151,7 +151,7 @@ pub fn scan_bytes(image: Vec<u8>, name: &str, options: &ScanOptions) -> Findings
     };
     let mut sink = FindingSink::new();
     let mut vfs = Vfs::new();
-    target.sha256 = Some(hex(&Sha256::digest(&image)));
+    target.sha256 = Some(provisor_engine::sha256_hex(&image));
     let blob = unpack::Blob::Memory(Arc::from(image));
     unpack_blob(blob, &mut target, options, &mut vfs, &mut sink);
     analyse(&vfs, sink, target, options, started)

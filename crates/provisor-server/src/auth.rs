@@ -333,6 +333,12 @@ impl Caller {
         manufacturer.into_iter().chain(lab).min()
     }
 
+    /// Whether the caller may change an assessment (one of [`WRITERS`] in it).
+    pub fn may_write(&self, record: &AssessmentRecord) -> bool {
+        self.assessment_role(record)
+            .is_some_and(|role| WRITERS.contains(&role))
+    }
+
     /// Refuses unless the caller holds one of the roles on the assessment (not found
     /// when it has none).
     pub fn require_assessment_role(

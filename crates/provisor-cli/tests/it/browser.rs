@@ -981,6 +981,59 @@ fn log_in_set_up_the_second_factor_and_find_releases_in_the_portfolio() {
         );
         browser.shot("portfolio-search").await;
 
+        // The next firmware release, added on the release's page, with the assessment
+        // carried to it: every answer to confirm, and saving one confirms it.
+        browser.open(&format!("{base}{link}")).await;
+        let release = browser
+            .client
+            .find(Locator::Css("a[href^='/releases/']"))
+            .await
+            .unwrap()
+            .attr("href")
+            .await
+            .unwrap()
+            .unwrap();
+        browser.open(&format!("{base}{release}")).await;
+        browser.fill("#next-version", "3.3.0").await;
+        browser.submit("form[action$='/next'] button").await;
+        let next_release = browser.path().await;
+        assert!(
+            next_release.starts_with("/releases/") && next_release != release,
+            "{next_release}"
+        );
+        assert!(browser.text("header.page").await.contains("3.3.0"));
+        browser.shot("next-release").await;
+        browser.submit("form[action$='/carry'] button").await;
+        let carried = browser.text(".notice.carried").await;
+        assert!(carried.contains("carried, confirm"), "{carried}");
+        let question = browser
+            .client
+            .find(Locator::Css(".notice.carried a[href*='/questions']"))
+            .await
+            .unwrap()
+            .attr("href")
+            .await
+            .unwrap()
+            .unwrap();
+        browser.open(&format!("{base}{question}")).await;
+        assert!(
+            browser
+                .text(".question .notice.carried")
+                .await
+                .starts_with("Carried, confirm."),
+        );
+        browser.shot("carried-answer").await;
+        browser.submit("button[value=next]").await;
+        browser.open(&format!("{base}{question}")).await;
+        assert!(
+            browser
+                .client
+                .find(Locator::Css(".question .notice.carried"))
+                .await
+                .is_err(),
+            "saving the answer confirmed it"
+        );
+
         // The account page: a token for CI, its secret shown once.
         browser.click("nav a[href='/account']").await;
         browser.fill("#token-name", "ci-pipeline").await;

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use super::{Blob, Format, Opened, Refused, codec};
+use super::{Format, Opened, Refused, be32_at, bytes_at, codec};
 use crate::sandbox::Sandbox;
 
 const LZ4_FRAME: &[u8] = &[0x04, 0x22, 0x4d, 0x18];
@@ -17,21 +17,6 @@ const LZOP: &[u8] = &[0x89, b'L', b'Z', b'O', 0x00, 0x0d, 0x0a, 0x1a, 0x0a];
 const LEGACY_BLOCK: usize = 8 << 20;
 /// The largest block lzop writes (its `MAX_BLOCK_SIZE`).
 const LZOP_BLOCK: usize = 64 << 20;
-
-fn le32(data: &[u8], at: usize) -> Option<u32> {
-    data.get(at..at.checked_add(4)?)
-        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-}
-
-fn be32(data: &[u8], at: usize) -> Option<u32> {
-    data.get(at..at.checked_add(4)?)
-        .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
-}
-
-fn be16(data: &[u8], at: usize) -> Option<u16> {
-    data.get(at..at.checked_add(2)?)
-        .map(|b| u16::from_be_bytes([b[0], b[1]]))
-}
 
 /// Header checks against chance matches.
 pub(crate) fn plausible(format: Format, data: &[u8]) -> bool {
@@ -48,12 +33,15 @@ pub(crate) fn plausible(format: Format, data: &[u8]) -> bool {
         }
         Format::Lz4Legacy => {
             data.starts_with(LZ4_LEGACY)
-                && le32(data, 4)
+                && bytes_at(data, 4)
+                    .map(u32::from_le_bytes)
                     .is_some_and(|size| size > 0 && (size as usize) <= bound(LEGACY_BLOCK))
         }
         Format::Lzop => {
             data.starts_with(LZOP)
-                && be16(data, 9).is_some_and(|version| (0x0900..0x2000).contains(&version))
+                && bytes_at(data, 9)
+                    .map(u16::from_be_bytes)
+                    .is_some_and(|version| (0x0900..0x2000).contains(&version))
         }
         _ => false,
     }
@@ -90,7 +78,9 @@ fn decode(format: Format, data: &[u8], budget: u64) -> Result<(Vec<u8>, usize), 
             at += 1; // the header checksum
             let block_checksums = flags & 0x10 != 0;
             loop {
-                let word = le32(data, at).ok_or_else(|| cut(at))?;
+                let word = bytes_at(data, at)
+                    .map(u32::from_le_bytes)
+                    .ok_or_else(|| cut(at))?;
                 at += 4;
                 if word == 0 {
                     break;
@@ -122,7 +112,10 @@ fn decode(format: Format, data: &[u8], budget: u64) -> Result<(Vec<u8>, usize), 
         }
         Format::Lz4Legacy => {
             let mut at = 4;
-            while let Some(size) = le32(data, at).map(|size| size as usize) {
+            while let Some(size) = bytes_at(data, at)
+                .map(u32::from_le_bytes)
+                .map(|size| size as usize)
+            {
                 if size == 0 || size > bound(LEGACY_BLOCK) || data[at..].starts_with(LZ4_LEGACY) {
                     break;
                 }
@@ -143,7 +136,7 @@ fn decode(format: Format, data: &[u8], budget: u64) -> Result<(Vec<u8>, usize), 
             Ok((out, at))
         }
         Format::Lzop => {
-            let version = be16(data, 9).unwrap_or(0);
+            let version = bytes_at(data, 9).map(u16::from_be_bytes).unwrap_or(0);
             let mut at = 9 + 2 + 2; // version, library version
             if version >= 0x0940 {
                 at += 2; // version needed
@@ -156,7 +149,7 @@ fn decode(format: Format, data: &[u8], budget: u64) -> Result<(Vec<u8>, usize), 
             if version >= 0x0940 {
                 at += 1; // level
             }
-            let flags = be32(data, at).ok_or_else(|| cut(at))?;
+            let flags = be32_at(data, at).ok_or_else(|| cut(at))?;
             at += 4;
             if flags & 0x800 != 0 {
                 at += 4; // filter
@@ -168,19 +161,19 @@ fn decode(format: Format, data: &[u8], budget: u64) -> Result<(Vec<u8>, usize), 
             let name = *data.get(at).ok_or_else(|| cut(at))? as usize;
             at += 1 + name + 4; // the name, the header checksum
             if flags & 0x40 != 0 {
-                let extra = be32(data, at).ok_or_else(|| cut(at))? as usize;
+                let extra = be32_at(data, at).ok_or_else(|| cut(at))? as usize;
                 at += 4 + extra + 4;
             }
             let checksums_of_data = u32::from(flags & 0x1 != 0) + u32::from(flags & 0x100 != 0);
             let checksums_of_compressed =
                 u32::from(flags & 0x2 != 0) + u32::from(flags & 0x200 != 0);
             loop {
-                let size = be32(data, at).ok_or_else(|| cut(at))? as usize;
+                let size = be32_at(data, at).ok_or_else(|| cut(at))? as usize;
                 at += 4;
                 if size == 0 {
                     break;
                 }
-                let compressed = be32(data, at).ok_or_else(|| cut(at))? as usize;
+                let compressed = be32_at(data, at).ok_or_else(|| cut(at))? as usize;
                 at += 4;
                 if size > LZOP_BLOCK || compressed > size {
                     return Err(format!(
@@ -217,10 +210,7 @@ pub(crate) fn open(
         return Err(Refused::NotThisFormat);
     }
     match decode(format, input, sandbox.budget()) {
-        Ok((out, span)) => Ok(Opened::Inner {
-            parts: vec![(String::new(), Blob::Memory(Arc::from(out)))],
-            span: span.max(1),
-        }),
+        Ok((out, span)) => Ok(Opened::decoded(out, span)),
         Err(reason) => Err(Refused::Broken(reason)),
     }
 }

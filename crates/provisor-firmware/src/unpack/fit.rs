@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use super::{Blob, Opened, Refused};
+use super::{Blob, Opened, Refused, be32_at};
 
 const FDT_BEGIN_NODE: u32 = 1;
 const FDT_END_NODE: u32 = 2;
@@ -17,14 +17,9 @@ const FDT_NOP: u32 = 4;
 const FDT_END: u32 = 9;
 const MAX_DEPTH: usize = 32;
 
-fn be32(data: &[u8], at: usize) -> Option<u32> {
-    let bytes = data.get(at..at.checked_add(4)?)?;
-    Some(u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
-}
-
 /// The header's sizes are consistent and the version is one U-Boot writes.
 pub(crate) fn plausible(data: &[u8]) -> bool {
-    let field = |index: usize| be32(data, 4 * index).unwrap_or(0) as usize;
+    let field = |index: usize| be32_at(data, 4 * index).unwrap_or(0) as usize;
     let (total, structure, strings, version) = (field(1), field(2), field(3), field(5));
     data.len() >= 40
         && (16..=17).contains(&version)
@@ -42,7 +37,7 @@ struct Image {
 
 /// Walks the structure block, collecting the children of `/images`.
 fn images(tree: &[u8]) -> Result<Option<Vec<Image>>, String> {
-    let field = |index: usize| be32(tree, 4 * index).unwrap_or(0) as usize;
+    let field = |index: usize| be32_at(tree, 4 * index).unwrap_or(0) as usize;
     let (structure, strings) = (field(2), field(3));
     let name_at = |offset: usize| -> String {
         let start = strings.saturating_add(offset).min(tree.len());
@@ -54,7 +49,8 @@ fn images(tree: &[u8]) -> Result<Option<Vec<Image>>, String> {
     let mut found: Option<Vec<Image>> = None;
     let mut at = structure;
     loop {
-        let token = be32(tree, at).ok_or_else(|| format!("FIT: the tree ends early at {at:#x}"))?;
+        let token =
+            be32_at(tree, at).ok_or_else(|| format!("FIT: the tree ends early at {at:#x}"))?;
         at += 4;
         match token {
             FDT_BEGIN_NODE => {
@@ -85,8 +81,8 @@ fn images(tree: &[u8]) -> Result<Option<Vec<Image>>, String> {
                     .ok_or_else(|| format!("FIT: an unbalanced end of node at {:#x}", at - 4))?;
             }
             FDT_PROP => {
-                let length = be32(tree, at).unwrap_or(u32::MAX) as usize;
-                let name_offset = be32(tree, at + 4).unwrap_or(0) as usize;
+                let length = be32_at(tree, at).unwrap_or(u32::MAX) as usize;
+                let name_offset = be32_at(tree, at + 4).unwrap_or(0) as usize;
                 let value_at = at + 8;
                 let value_end = value_at
                     .checked_add(length)
@@ -95,7 +91,7 @@ fn images(tree: &[u8]) -> Result<Option<Vec<Image>>, String> {
                 at = (value_end + 3) & !3;
                 if path.len() == 3 && path[1] == "images" {
                     let value = &tree[value_at..value_end];
-                    let number = || be32(value, 0).map(|n| n as usize);
+                    let number = || be32_at(value, 0).map(|n| n as usize);
                     if let Some(image) = found.as_mut().and_then(|images| images.last_mut()) {
                         match name_at(name_offset).as_str() {
                             "data" => image.data = Some((value_at, value_end)),
@@ -121,7 +117,7 @@ fn images(tree: &[u8]) -> Result<Option<Vec<Image>>, String> {
 
 pub(crate) fn open(data: &Arc<[u8]>, offset: usize) -> Result<Opened, Refused> {
     let blob = &data[offset..];
-    let total = be32(blob, 4).unwrap_or(0) as usize;
+    let total = be32_at(blob, 4).unwrap_or(0) as usize;
     if total > blob.len() {
         return Err(Refused::Broken(format!(
             "FIT declares a {total}-byte tree, only {} bytes are present (truncated image?)",

@@ -253,6 +253,17 @@ pub(crate) enum Opened {
     },
 }
 
+impl Opened {
+    /// A decoded stream: its output, one unnamed payload, and the bytes it spanned (at
+    /// least one, so carving moves on).
+    pub(crate) fn decoded(out: Vec<u8>, span: usize) -> Opened {
+        Opened::Inner {
+            parts: vec![(String::new(), Blob::Memory(Arc::from(out)))],
+            span: span.max(1),
+        }
+    }
+}
+
 /// Walks containers inside containers.
 pub(crate) struct Unpacker<'a> {
     pub sandbox: &'a mut Sandbox,
@@ -485,6 +496,17 @@ pub(crate) fn open_one(
         }
         Ok(Opened::Mounted { .. }) | Err(_) => 0,
     }
+}
+
+/// The `N` bytes at `at`, none past the end (for the readers that must tell a field cut
+/// off from a zero).
+pub(crate) fn bytes_at<const N: usize>(data: &[u8], at: usize) -> Option<[u8; N]> {
+    data.get(at..at.checked_add(N)?)?.try_into().ok()
+}
+
+/// The big-endian u32 at `at`, none past the end.
+pub(crate) fn be32_at(data: &[u8], at: usize) -> Option<u32> {
+    bytes_at(data, at).map(u32::from_be_bytes)
 }
 
 /// The little-endian u32 at `at` of a header, 0 past the end.

@@ -9,31 +9,26 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use super::{Opened, Refused, mount};
+use super::{Opened, Refused, be32_at, mount};
 use crate::sandbox::Sandbox;
 use crate::vfs::{Content, NodeKind, Vfs};
 
 const MAGIC: &[u8] = b"-rom1fs-";
-
-fn be32(data: &[u8], at: usize) -> Option<u32> {
-    data.get(at..at.checked_add(4)?)
-        .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
-}
 
 /// The checksum over the first 512 bytes (or the whole filesystem when smaller): the
 /// big-endian words sum to zero.
 fn checksum_holds(data: &[u8], size: usize) -> bool {
     let end = size.min(512).min(data.len()) & !3;
     (0..end).step_by(4).fold(0u32, |sum, at| {
-        sum.wrapping_add(be32(data, at).unwrap_or(0))
+        sum.wrapping_add(be32_at(data, at).unwrap_or(0))
     }) == 0
 }
 
 /// The magic, a size that holds the header, and the checksum.
 pub(crate) fn plausible(data: &[u8]) -> bool {
     data.starts_with(MAGIC)
-        && be32(data, 8).is_some_and(|size| size >= 32)
-        && checksum_holds(data, be32(data, 8).unwrap_or(0) as usize)
+        && be32_at(data, 8).is_some_and(|size| size >= 32)
+        && checksum_holds(data, be32_at(data, 8).unwrap_or(0) as usize)
 }
 
 /// A null-terminated name at `at`, padded to 16 bytes; the offset after it.
@@ -61,9 +56,9 @@ struct Header {
 
 fn header_at(data: &[u8], at: usize, end: usize) -> Result<Header, Refused> {
     let cut = || Refused::Broken(format!("the romfs file header at {at:#x} is cut off"));
-    let next = be32(data, at).ok_or_else(cut)? as usize;
-    let info = be32(data, at + 4).ok_or_else(cut)? as usize;
-    let size = be32(data, at + 8).ok_or_else(cut)? as usize;
+    let next = be32_at(data, at).ok_or_else(cut)? as usize;
+    let info = be32_at(data, at + 4).ok_or_else(cut)? as usize;
+    let size = be32_at(data, at + 8).ok_or_else(cut)? as usize;
     let (name, data_start) = name_at(data, at + 16, end).ok_or_else(cut)?;
     Ok(Header {
         next: next & !15,
@@ -87,7 +82,7 @@ pub(crate) fn mount_romfs(
     if !plausible(image) {
         return Err(Refused::NotThisFormat);
     }
-    let declared = be32(image, 8).unwrap_or(0) as usize;
+    let declared = be32_at(image, 8).unwrap_or(0) as usize;
     let end = declared.min(image.len());
     if declared > image.len() {
         return Err(Refused::Broken(format!(
@@ -124,46 +119,28 @@ pub(crate) fn mount_romfs(
             } else {
                 (header.kind, header.size, header.data, header.executable)
             };
-            let mode = if executable { 0o755 } else { 0o644 };
-            match kind {
+            let (kind, mode, size, content) = match kind {
                 1 => {
-                    mount(
-                        sandbox,
-                        vfs,
-                        &path,
-                        NodeKind::Directory,
-                        0o755,
-                        (0, 0),
-                        0,
-                        &container,
-                        Content::None,
-                    )
-                    .map_err(Refused::Broken)?;
-                    pending.push((path, header.info));
+                    pending.push((path.clone(), header.info));
+                    (NodeKind::Directory, 0o755, 0, Content::None)
                 }
                 2 => {
-                    let range = data_at
-                        ..data_at
-                            .checked_add(size)
-                            .filter(|&e| e <= end)
-                            .ok_or_else(|| {
-                                Refused::Broken(format!(
-                                    "romfs file {path} runs past the end of the filesystem"
-                                ))
-                            })?;
-                    let range = offset + range.start..offset + range.end;
-                    mount(
-                        sandbox,
-                        vfs,
-                        &path,
+                    let stop = data_at
+                        .checked_add(size)
+                        .filter(|&stop| stop <= end)
+                        .ok_or_else(|| {
+                            Refused::Broken(format!(
+                                "romfs file {path} runs past the end of the filesystem"
+                            ))
+                        })?;
+                    let range = offset + data_at..offset + stop;
+                    let mode = if executable { 0o755 } else { 0o644 };
+                    (
                         NodeKind::File,
                         mode,
-                        (0, 0),
                         size as u64,
-                        &container,
                         Content::Memory(data.clone(), range),
                     )
-                    .map_err(Refused::Broken)?;
                 }
                 3 => {
                     let target = image
@@ -171,34 +148,22 @@ pub(crate) fn mount_romfs(
                         .map(|bytes| String::from_utf8_lossy(bytes).into_owned())
                         .unwrap_or_default();
                     let target = target.trim_end_matches('\0').to_owned();
-                    mount(
-                        sandbox,
-                        vfs,
-                        &path,
-                        NodeKind::Symlink(target),
-                        0o777,
-                        (0, 0),
-                        0,
-                        &container,
-                        Content::None,
-                    )
-                    .map_err(Refused::Broken)?;
+                    (NodeKind::Symlink(target), 0o777, 0, Content::None)
                 }
-                _ => {
-                    mount(
-                        sandbox,
-                        vfs,
-                        &path,
-                        NodeKind::Special,
-                        0o644,
-                        (0, 0),
-                        0,
-                        &container,
-                        Content::None,
-                    )
-                    .map_err(Refused::Broken)?;
-                }
-            }
+                _ => (NodeKind::Special, 0o644, 0, Content::None),
+            };
+            mount(
+                sandbox,
+                vfs,
+                &path,
+                kind,
+                mode,
+                (0, 0),
+                size,
+                &container,
+                content,
+            )
+            .map_err(Refused::Broken)?;
         }
     }
     Ok(Opened::Mounted {

@@ -5,7 +5,7 @@
 //! filesystem. Expansion stops at the sandbox's budget, so a header that declares
 //! terabytes of don't-care blocks is refused before any memory is taken.
 
-use super::{Blob, Opened, Refused, le16, le32};
+use super::{Opened, Refused, le16, le32};
 use crate::sandbox::Sandbox;
 
 const MAGIC: u32 = 0xed26_ff3a;
@@ -99,8 +99,5 @@ pub(crate) fn open(data: &[u8], offset: usize, sandbox: &Sandbox) -> Result<Open
             out.len()
         )));
     }
-    Ok(Opened::Inner {
-        parts: vec![(String::new(), Blob::Memory(out.into()))],
-        span: at,
-    })
+    Ok(Opened::decoded(out, at))
 }

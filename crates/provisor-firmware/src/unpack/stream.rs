@@ -5,7 +5,7 @@
 use std::io::Read;
 use std::sync::Arc;
 
-use super::{Blob, Format, Opened, Refused};
+use super::{Format, Opened, Refused};
 use crate::sandbox::Sandbox;
 
 /// Header checks that weed out signatures occurring by chance.
@@ -110,10 +110,7 @@ pub(crate) fn open(
     };
     let span = input.len() - rest.len();
     match result {
-        Ok(out) => Ok(Opened::Inner {
-            parts: vec![(String::new(), Blob::Memory(Arc::from(out)))],
-            span: span.max(1),
-        }),
+        Ok(out) => Ok(Opened::decoded(out, span)),
         // A chance signature fails at once; a real stream fails later or at the limit.
         Err((out, reason)) if out.len() < 64 && !reason.contains("limit") => {
             Err(Refused::NotThisFormat)

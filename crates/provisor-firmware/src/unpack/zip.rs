@@ -48,6 +48,29 @@ struct Member {
     mode: Option<u32>,
 }
 
+impl Member {
+    /// What the member is and its mode: as the archive's Unix attributes say, else a
+    /// directory when its name ends in `/`, else a file.
+    fn kind(&self) -> (NodeKind, u32) {
+        let directory = self.name.ends_with('/');
+        let mode = self
+            .mode
+            .unwrap_or(if directory { 0o40755 } else { 0o100644 });
+        let kind = if directory {
+            NodeKind::Directory
+        } else {
+            kind_of(mode)
+        };
+        (kind, mode)
+    }
+}
+
+/// Where a member's data starts: after its local header, name and extra field (whose
+/// lengths may differ from the central directory's).
+fn data_start(data: &[u8], local: usize) -> usize {
+    local + 30 + le16(data, local + 26) as usize + le16(data, local + 28) as usize
+}
+
 /// The members' data, decompressed on demand.
 struct Archive {
     data: Arc<[u8]>,
@@ -128,16 +151,12 @@ fn central(data: &[u8], offset: usize) -> Option<(Vec<Member>, usize)> {
             let attributes = le32(data, at + 38);
             let local = offset.checked_add(le32(data, at + 42) as usize)?;
             let name = data.get(at + 46..at + 46 + name_length)?;
-            // The data follows the local header, whose name and extra field may differ
-            // in length from the central entry's.
             if data.get(local..local + 4) != Some(LOCAL) {
                 return None;
             }
-            let data_start =
-                local + 30 + le16(data, local + 26) as usize + le16(data, local + 28) as usize;
             members.push(Member {
                 name: String::from_utf8_lossy(name).into_owned(),
-                start: data_start,
+                start: data_start(data, local),
                 compressed,
                 size,
                 method,
@@ -162,8 +181,7 @@ fn local(data: &[u8], offset: usize) -> (Vec<Member>, usize) {
         let compressed = le32(data, at + 18) as usize;
         let size = le32(data, at + 22) as usize;
         let name_length = le16(data, at + 26) as usize;
-        let extra = le16(data, at + 28) as usize;
-        let start = at + 30 + name_length + extra;
+        let start = data_start(data, at);
         let Some(name) = data.get(at + 30..at + 30 + name_length) else {
             break;
         };
@@ -234,11 +252,7 @@ pub(crate) fn mount_zip(
         let mut budget = sandbox.budget();
         let mut parts = Vec::new();
         for member in &archive.members {
-            if member.name.ends_with('/')
-                || member
-                    .mode
-                    .is_some_and(|mode| !matches!(kind_of(mode), NodeKind::File))
-            {
+            if member.kind().0 != NodeKind::File {
                 continue;
             }
             let bytes = archive
@@ -254,46 +268,26 @@ pub(crate) fn mount_zip(
             span: end - offset,
         });
     }
-    let mut entries: Vec<Listed> = Vec::new();
-    for (id, member) in archive.members.iter().enumerate() {
-        let directory = member.name.ends_with('/');
-        let mode = member
-            .mode
-            .unwrap_or(if directory { 0o40755 } else { 0o100644 });
-        let kind = if directory {
-            NodeKind::Directory
-        } else {
-            kind_of(mode)
-        };
-        match kind {
-            NodeKind::Symlink(_) => {
-                let target = archive
-                    .decode(member, 4096)
-                    .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
-                    .unwrap_or_default();
-                entries.push((
-                    member.name.clone(),
-                    NodeKind::Symlink(target),
-                    mode,
-                    (0, 0),
-                    0,
-                    None,
-                ));
+    let entries: Vec<Listed> = archive
+        .members
+        .iter()
+        .enumerate()
+        .map(|(id, member)| {
+            let (kind, mode) = member.kind();
+            let name = member.name.clone();
+            match kind {
+                NodeKind::Symlink(_) => {
+                    let target = archive
+                        .decode(member, 4096)
+                        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+                        .unwrap_or_default();
+                    (name, NodeKind::Symlink(target), mode, (0, 0), 0, None)
+                }
+                NodeKind::File => (name, kind, mode, (0, 0), member.size as u64, Some(id)),
+                other => (name, other, mode, (0, 0), 0, None),
             }
-            NodeKind::Directory => {
-                entries.push((member.name.clone(), kind, mode, (0, 0), 0, None));
-            }
-            NodeKind::File => entries.push((
-                member.name.clone(),
-                kind,
-                mode,
-                (0, 0),
-                member.size as u64,
-                Some(id),
-            )),
-            NodeKind::Special => entries.push((member.name.clone(), kind, mode, (0, 0), 0, None)),
-        }
-    }
+        })
+        .collect();
     mount_decoded(sandbox, vfs, chain, Arc::new(archive), entries)?;
     Ok(Opened::Mounted {
         span: Some(end - offset),

@@ -249,11 +249,7 @@ async fn show(
         comments.push((author, super::when(comment.created_at), comment.body));
     }
     let derived = result.provision.derived.is_some();
-    let can_write = !derived
-        && signed
-            .caller
-            .assessment_role(&record)
-            .is_some_and(|role| WRITERS.contains(&role));
+    let can_write = !derived && signed.caller.may_write(&record);
     Ok(render(&IcsPage {
         nav: signed.nav("portfolio"),
         id: record.id.clone(),

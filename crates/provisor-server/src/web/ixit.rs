@@ -210,10 +210,7 @@ async fn show(
             }
         })
         .collect();
-    let can_edit = signed
-        .caller
-        .assessment_role(&record)
-        .is_some_and(|role| WRITERS.contains(&role))
+    let can_edit = signed.caller.may_write(&record)
         && record.approved_revision != Some(record.current_revision);
     Ok(render(&IxitPage {
         nav: signed.nav("portfolio"),

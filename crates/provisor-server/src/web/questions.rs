@@ -169,10 +169,7 @@ async fn show(
         carried,
         note,
         decides: decides.join(", "),
-        can_write: signed
-            .caller
-            .assessment_role(&record)
-            .is_some_and(|role| WRITERS.contains(&role)),
+        can_write: signed.caller.may_write(&record),
         steps,
         message,
     }))

@@ -1,6 +1,7 @@
-//! A release's page: its assessments, and for the manufacturer's editors the form that
-//! starts a new one (edition and kind) from the template `provisor init` writes, with
-//! the device's fields filled in from the product and release.
+//! A release's page: its assessments, and for the manufacturer's editors the forms that
+//! start a new one (edition and kind) from the template `provisor init` writes, with
+//! the device's fields filled in from the product and release, carry an earlier
+//! release's forward, and add the product's next firmware release.
 
 use std::collections::BTreeMap;
 
@@ -34,6 +35,11 @@ struct ReleasePage {
     /// The assessments of the product's earlier releases the person may read, newest
     /// first: id and label.
     earlier: Vec<(String, String)>,
+    /// Why the last form was refused.
+    message: Option<String>,
+    /// The next release's fields as typed (or proposed: the support period's end).
+    next_version: String,
+    next_support: String,
 }
 
 /// The editions offered, the current one first.
@@ -54,15 +60,25 @@ pub async fn page(
     signed: Signed,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
+    show(&state, &signed, &id, None).await
+}
+
+/// The page, with the refused next-release form's fields and why, when there is one.
+async fn show(
+    state: &AppState,
+    signed: &Signed,
+    id: &str,
+    refused: Option<(&NextForm, String)>,
+) -> Result<Response, PageError> {
     let store = state.store();
-    let release = store.release(&id).await.map_err(ApiError::from)?;
+    let release = store.release(id).await.map_err(ApiError::from)?;
     let product = store
         .product(&release.product_id)
         .await
         .map_err(ApiError::from)?;
     let caller = &signed.caller;
     let assessments: Vec<AssessmentRecord> = store
-        .assessments_of_release(&id)
+        .assessments_of_release(id)
         .await
         .map_err(ApiError::from)?
         .into_iter()
@@ -76,14 +92,27 @@ pub async fn page(
         .organisation(&product.organisation_id)
         .await
         .map_err(ApiError::from)?;
-    let earlier = super::product_assessments(&state, caller, &product.id, |record| {
+    let earlier = super::product_assessments(state, caller, &product.id, |record| {
         record.release_id == release.id
     })
     .await?
     .into_iter()
     .map(|(record, label)| (record.id, label))
     .collect();
-    Ok(render(&ReleasePage {
+    let refused_status = refused.is_some();
+    let (next_version, next_support, message) = match refused {
+        Some((form, message)) => (
+            form.version.clone(),
+            form.support_period_end.clone(),
+            Some(message),
+        ),
+        None => (
+            String::new(),
+            release.support_period_end.clone().unwrap_or_default(),
+            None,
+        ),
+    };
+    let page = render(&ReleasePage {
         nav: signed.nav("portfolio"),
         id: release.id.clone(),
         manufacturer: manufacturer.name,
@@ -96,7 +125,15 @@ pub async fn page(
         can_write: member.is_some_and(|role| WRITERS.contains(&role)),
         editions: editions(),
         earlier,
-    }))
+        message,
+        next_version,
+        next_support,
+    });
+    Ok(if refused_status {
+        super::with_status(page, axum::http::StatusCode::UNPROCESSABLE_ENTITY)
+    } else {
+        page
+    })
 }
 
 /// The release `id` and its product, if the person may start its assessments.
@@ -304,4 +341,57 @@ pub async fn carry(
     )
     .await?;
     Ok(see_other(&format!("/assessments/{}", record.id)))
+}
+
+/// The next-release form's fields.
+#[derive(Debug, Deserialize)]
+pub struct NextForm {
+    csrf: String,
+    version: String,
+    #[serde(default)]
+    support_period_end: String,
+}
+
+/// Adds the product's next firmware release (its editors) and opens it, where the
+/// earlier releases' assessments are offered to carry forward. A missing or taken
+/// version or a date that is not one is said on the release's page, the fields kept.
+pub async fn next(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<String>,
+    Form(form): Form<NextForm>,
+) -> Result<Response, PageError> {
+    super::check_csrf(&signed.caller, &form.csrf)?;
+    let (_, product) = writable(&state, &signed, &id).await?;
+    let version = form.version.trim().to_owned();
+    let support = Some(form.support_period_end.trim().to_owned()).filter(|end| !end.is_empty());
+    if version.is_empty() {
+        let message = "Give the new release's firmware version.".to_owned();
+        return show(&state, &signed, &id, Some((&form, message))).await;
+    }
+    if let Some(end) = &support
+        && provisor_engine::Date::parse(end).is_none()
+    {
+        let message = format!("{end:?} is not a date: write YYYY-MM-DD.");
+        return show(&state, &signed, &id, Some((&form, message))).await;
+    }
+    let created = state
+        .store()
+        .create_release(
+            &signed.caller.actor(),
+            &product.id,
+            &provisor_store::NewRelease {
+                version,
+                support_period_end: support,
+            },
+        )
+        .await;
+    match created {
+        Ok(release) => Ok(see_other(&format!("/releases/{}", release.id))),
+        Err(
+            provisor_store::StoreError::Conflict(message)
+            | provisor_store::StoreError::Invalid(message),
+        ) => show(&state, &signed, &id, Some((&form, message))).await,
+        Err(error) => Err(ApiError::from(error).into()),
+    }
 }

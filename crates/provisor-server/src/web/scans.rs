@@ -137,10 +137,7 @@ async fn scans_page(
             }),
         })
         .collect();
-    let can_write = signed
-        .caller
-        .assessment_role(&record)
-        .is_some_and(|role| WRITERS.contains(&role));
+    let can_write = signed.caller.may_write(&record);
     let targets = store
         .scan_targets()
         .await

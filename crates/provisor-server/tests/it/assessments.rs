@@ -469,13 +469,7 @@ async fn a_review_is_recorded_as_the_cli_records_it_and_an_approval_names_its_re
             "{}",
             server.engine
         );
-        let text = get(
-            state,
-            &format!("/api/v1/assessments/{id}/files/assessment-v3.1.3.toml"),
-            &world.viewer,
-        )
-        .await
-        .text();
+        let text = crate::main_file(state, &id, &world.viewer).await;
         assert!(
             text.contains("[review]\n")
                 && text.contains("decision = \"approved\"")

@@ -113,13 +113,7 @@ async fn an_uploaded_image_is_scanned_and_its_findings_attach_to_the_assessment(
             .await
             .json();
         assert_eq!(record["current_revision"], 2);
-        let main = get(
-            state,
-            &format!("/api/v1/assessments/{id}/files/assessment-v3.1.3.toml"),
-            &world.viewer,
-        )
-        .await
-        .text();
+        let main = crate::main_file(state, &id, &world.viewer).await;
         assert!(
             main.ends_with("\n[[scan]]\nfile = \"scans/firmware-smartcam-3.2.1.json\"\n"),
             "{}",

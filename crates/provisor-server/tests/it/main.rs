@@ -474,3 +474,19 @@ pub(crate) fn has_inline_script(html: &str) -> bool {
     html.replace("<script src=\"/assets/app.js\" defer></script>", "")
         .contains("<script")
 }
+
+/// The text of an assessment's main file (the example's V3.1.3 file) at its current
+/// revision, as `who` reads it through the API.
+pub(crate) async fn main_file(
+    state: &provisor_server::AppState,
+    id: &str,
+    who: &Credentials,
+) -> String {
+    get(
+        state,
+        &format!("/api/v1/assessments/{id}/files/assessment-v3.1.3.toml"),
+        who,
+    )
+    .await
+    .text()
+}

@@ -47,6 +47,60 @@ pub(crate) async fn answer_of(
     (status, headers, String::from_utf8_lossy(&body).into_owned())
 }
 
+/// A multipart form of text fields and files (`name`, file name, bytes) with a session.
+pub(crate) fn multipart_request(
+    uri: &str,
+    who: &Credentials,
+    fields: &[(&str, &str)],
+    files: &[(&str, &str, Vec<u8>)],
+) -> Request<Body> {
+    let boundary = "provisor-test-boundary";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    for (name, file_name, bytes) in files {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    Request::builder()
+        .method(Method::POST)
+        .uri(uri)
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .header(
+            header::COOKIE,
+            format!("provisor_session={}", who.cookie.clone().unwrap()),
+        )
+        .body(Body::from(body))
+        .unwrap()
+}
+
+/// [`multipart_request`], sent: the status, headers and text.
+pub(crate) async fn multipart(
+    state: &provisor_server::AppState,
+    uri: &str,
+    who: &Credentials,
+    fields: &[(&str, &str)],
+    files: &[(&str, &str, Vec<u8>)],
+) -> (StatusCode, axum::http::HeaderMap, String) {
+    answer_of(state, multipart_request(uri, who, fields, files)).await
+}
+
 #[tokio::test]
 async fn pages_send_strangers_to_log_in_and_refuse_forged_forms() {
     for server in servers().await {
@@ -221,13 +275,7 @@ async fn the_questionnaire_writes_answers_as_revisions() {
             headers[header::LOCATION],
             format!("/assessments/{id}/questions?at=3")
         );
-        let text = get(
-            state,
-            &format!("/api/v1/assessments/{id}/files/assessment-v3.1.3.toml"),
-            &world.viewer,
-        )
-        .await
-        .text();
+        let text = crate::main_file(state, &id, &world.viewer).await;
         assert!(
             text.contains("3 = { answer = false, note = \"none at all\" }"),
             "{text}"
@@ -295,44 +343,24 @@ async fn an_ics_statement_is_saved_with_its_uploaded_evidence() {
                     .contains(&format!("action=\"/assessments/{id}/comments\""))
         );
 
-        let boundary = "provisor-test-boundary";
-        let field = |name: &str, value: &str| {
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
-            )
-        };
-        let mut body = String::new();
-        body.push_str(&field("csrf", &world.editor.csrf.clone().unwrap()));
-        body.push_str(&field("based_on", "1"));
-        body.push_str(&field("provision", "5.1-1"));
-        body.push_str(&field("at", "2"));
-        body.push_str(&field("support", "yes"));
-        body.push_str(&field("detail", "Unique per unit."));
-        body.push_str(&field("evidence", "evidence/password-provisioning.md"));
-        body.push_str(&format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"upload\"; filename=\"../../etc/label photo.txt\"\r\nContent-Type: text/plain\r\n\r\nthe label\r\n--{boundary}--\r\n"
-    ));
-        let mut request = Request::builder()
-            .method(Method::POST)
-            .uri(format!("/assessments/{id}/ics"))
-            .header(
-                header::CONTENT_TYPE,
-                format!("multipart/form-data; boundary={boundary}"),
-            )
-            .header(
-                header::COOKIE,
-                format!("provisor_session={}", world.editor.cookie.clone().unwrap()),
-            )
-            .body(Body::from(body))
-            .unwrap();
-        request
-            .extensions_mut()
-            .insert(ConnectInfo(CLIENT.parse::<std::net::SocketAddr>().unwrap()));
-        let response = provisor_server::app(state.clone())
-            .oneshot(request)
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        let csrf = world.editor.csrf.clone().unwrap();
+        let (status, _, body) = multipart(
+            state,
+            &format!("/assessments/{id}/ics"),
+            &world.editor,
+            &[
+                ("csrf", &csrf),
+                ("based_on", "1"),
+                ("provision", "5.1-1"),
+                ("at", "2"),
+                ("support", "yes"),
+                ("detail", "Unique per unit."),
+                ("evidence", "evidence/password-provisioning.md"),
+            ],
+            &[("upload", "../../etc/label photo.txt", b"the label".to_vec())],
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
         let record = get(state, &format!("/api/v1/assessments/{id}"), &world.viewer)
             .await
             .json();
@@ -347,13 +375,7 @@ async fn an_ics_statement_is_saved_with_its_uploaded_evidence() {
             files.contains(&"evidence/label-photo.txt".to_owned()),
             "{files:?}"
         );
-        let text = get(
-            state,
-            &format!("/api/v1/assessments/{id}/files/assessment-v3.1.3.toml"),
-            &world.viewer,
-        )
-        .await
-        .text();
+        let text = crate::main_file(state, &id, &world.viewer).await;
         assert!(text.contains(
         "[provision.\"5.1-1\"]\nsupport = \"yes\"\ndetail = \"Unique per unit.\"\nevidence = [\"evidence/password-provisioning.md\", \"evidence/label-photo.txt\"]\n"
     ), "{text}");
@@ -381,33 +403,26 @@ async fn an_ics_statement_is_saved_inline_with_dropped_files() {
         let imported = import(state, &world.editor, &world.release, smartcam_bundle()).await;
         let id = imported.json()["id"].as_str().unwrap().to_owned();
         let csrf = world.editor.csrf.clone().unwrap();
-        let cookie = world.editor.cookie.clone().unwrap();
-        let boundary = "provisor-inline-boundary";
         let send = |fields: Vec<(&'static str, String)>,
                     files: Vec<(&'static str, &'static str)>| {
-            let mut body = String::new();
-            for (name, value) in fields {
-                body.push_str(&format!(
-                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
-                ));
-            }
-            for (name, content) in files {
-                body.push_str(&format!(
-                    "--{boundary}\r\nContent-Disposition: form-data; name=\"upload\"; filename=\"{name}\"\r\nContent-Type: text/plain\r\n\r\n{content}\r\n"
-                ));
-            }
-            body.push_str(&format!("--{boundary}--\r\n"));
-            let request = Request::builder()
-                .method(Method::POST)
-                .uri(format!("/assessments/{id}/ics"))
-                .header(
-                    header::CONTENT_TYPE,
-                    format!("multipart/form-data; boundary={boundary}"),
-                )
-                .header(header::ACCEPT, "application/json")
-                .header(header::COOKIE, format!("provisor_session={cookie}"))
-                .body(Body::from(body))
-                .unwrap();
+            let fields: Vec<(&str, &str)> = fields
+                .iter()
+                .map(|(name, value)| (*name, value.as_str()))
+                .collect();
+            let files: Vec<(&str, &str, Vec<u8>)> = files
+                .iter()
+                .map(|(name, content)| ("upload", *name, content.as_bytes().to_vec()))
+                .collect();
+            let mut request = multipart_request(
+                &format!("/assessments/{id}/ics"),
+                &world.editor,
+                &fields,
+                &files,
+            );
+            request.headers_mut().insert(
+                header::ACCEPT,
+                header::HeaderValue::from_static("application/json"),
+            );
             answer_of(state, request)
         };
         let base = |based_on: i64, support: &str| {
@@ -483,13 +498,7 @@ async fn an_ics_statement_is_saved_inline_with_dropped_files() {
             serde_json::from_str::<serde_json::Value>(&body).unwrap()["revision"],
             3
         );
-        let text = get(
-            state,
-            &format!("/api/v1/assessments/{id}/files/assessment-v3.1.3.toml"),
-            &world.viewer,
-        )
-        .await
-        .text();
+        let text = crate::main_file(state, &id, &world.viewer).await;
         assert!(text.contains(
             "[provision.\"5.4-1\"]\nsupport = \"yes\"\ndetail = \"Keys are kept in the secure element.\"\nevidence = [\"evidence/key-storage.md\", \"evidence/audit.txt\"]\n"
         ), "{text}");
@@ -817,13 +826,7 @@ async fn ixit_entries_are_entered_per_table() {
             headers.get(header::LOCATION).unwrap(),
             &format!("{uri}?table=28-LogIntf")
         );
-        let file = get(
-            state,
-            &format!("/api/v1/assessments/{id}/files/assessment-v3.1.3.toml"),
-            &world.viewer,
-        )
-        .await
-        .text();
+        let file = crate::main_file(state, &id, &world.viewer).await;
         assert!(
             file.ends_with(
                 "[[ixit.28-LogIntf]]\nid = \"telnet\"\ndescription = \"Factory shell\"\naccess = [\"LAN\", \"service port\"]\nport = 23\ndebug_interface = true\npassword = { env = \"TELNET_PASSWORD\" }\n"
@@ -858,13 +861,7 @@ async fn ixit_entries_are_entered_per_table() {
         )
         .await;
         assert_eq!(status, StatusCode::SEE_OTHER);
-        let file = get(
-            state,
-            &format!("/api/v1/assessments/{id}/files/assessment-v3.1.3.toml"),
-            &world.viewer,
-        )
-        .await
-        .text();
+        let file = crate::main_file(state, &id, &world.viewer).await;
         assert!(
             file.ends_with("[[ixit.28-LogIntf]]\nid = \"telnet\"\nport = 2323\n"),
             "{file}"
@@ -1058,23 +1055,66 @@ async fn an_earlier_release_s_assessment_is_carried_forward_to_confirm() {
         let world = world(state).await;
         let older = import(state, &world.editor, &world.release, smartcam_bundle()).await;
         let older = older.json()["id"].as_str().unwrap().to_owned();
-        let newer_release = crate::json_request(
+        // The next release is added on the release's page: by its editors only, with a
+        // version not taken and a date that is one; a refusal keeps what was typed.
+        let next = format!("/releases/{}/next", world.release);
+        let (cookie, csrf) = (
+            world.editor.cookie.clone().unwrap(),
+            world.editor.csrf.clone().unwrap(),
+        );
+        let (status, _, _) = form(
             state,
-            Method::POST,
-            &format!("/api/v1/products/{}/releases", world.product),
-            &world.editor,
-            serde_json::json!({"version": "3.3.0"}),
+            &next,
+            world.viewer.cookie.as_deref(),
+            &format!("csrf={}&version=3.3.0", world.viewer.csrf.clone().unwrap()),
+            "same-origin",
         )
-        .await
-        .json()["id"]
-            .as_str()
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        for (fields, said) in [
+            ("version=+&support_period_end=", "Give the new release"),
+            (
+                "version=3.3.0&support_period_end=31.12.2030",
+                "is not a date",
+            ),
+            ("version=3.2.1&support_period_end=", "3.2.1"),
+        ] {
+            let (status, _, body) = form(
+                state,
+                &next,
+                Some(&cookie),
+                &format!("csrf={csrf}&{fields}"),
+                "same-origin",
+            )
+            .await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{fields}: {body}");
+            assert!(
+                body.contains("role=\"alert\"") && body.contains(said),
+                "{fields}: {body}"
+            );
+        }
+        let (status, headers, body) = form(
+            state,
+            &next,
+            Some(&cookie),
+            &format!("csrf={csrf}&version=3.3.0&support_period_end=2031-06-30"),
+            "same-origin",
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+        let newer_release = headers
+            .get(header::LOCATION)
             .unwrap()
+            .to_str()
+            .unwrap()
+            .trim_start_matches("/releases/")
             .to_owned();
         let page = get(state, &format!("/releases/{newer_release}"), &world.editor)
             .await
             .text();
         assert!(
-            page.contains(&format!("<option value=\"{older}\">3.2.1 · ")),
+            page.contains(&format!("<option value=\"{older}\">3.2.1 · "))
+                && page.contains("support ends 2031-06-30"),
             "{page}"
         );
         let carry = format!("/releases/{newer_release}/carry");
@@ -1117,13 +1157,7 @@ async fn an_earlier_release_s_assessment_is_carried_forward_to_confirm() {
         .await
         .json();
         assert_eq!(record["release_id"], newer_release.as_str());
-        let text = get(
-            state,
-            &format!("/api/v1/assessments/{new_id}/files/assessment-v3.1.3.toml"),
-            &world.viewer,
-        )
-        .await
-        .text();
+        let text = crate::main_file(state, &new_id, &world.viewer).await;
         assert!(text.contains("firmware_version = \"3.3.0\""), "{text}");
         assert!(text.contains("carried = \"5.1-1\""));
         let html = get(state, &format!("/assessments/{new_id}"), &world.viewer)

@@ -2,10 +2,9 @@
 //! pages (organisations, users, members and roles, the second-factor rule, the host-scan
 //! allow-list, the advisory database) through the router, with who may do what.
 
-use axum::body::Body;
-use axum::http::{Method, Request, StatusCode, header};
+use axum::http::{Method, StatusCode, header};
 
-use crate::pages::{answer_of, form};
+use crate::pages::{form, multipart};
 use serde_json::json;
 
 use crate::{Credentials, PASSWORD, current_code, get, json_request, login, servers, world};
@@ -22,51 +21,6 @@ fn session(credentials: &Credentials) -> (String, String) {
         credentials.cookie.clone().unwrap(),
         credentials.csrf.clone().unwrap(),
     )
-}
-
-/// A multipart form of text fields and files, posted with a session.
-async fn multipart(
-    state: &provisor_server::AppState,
-    uri: &str,
-    who: &Credentials,
-    fields: &[(&str, &str)],
-    files: &[(&str, &str, Vec<u8>)],
-) -> (StatusCode, axum::http::HeaderMap, String) {
-    let boundary = "provisor-test-boundary";
-    let mut body = Vec::new();
-    for (name, value) in fields {
-        body.extend_from_slice(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
-            )
-            .as_bytes(),
-        );
-    }
-    for (name, file_name, bytes) in files {
-        body.extend_from_slice(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\nContent-Type: application/json\r\n\r\n"
-            )
-            .as_bytes(),
-        );
-        body.extend_from_slice(bytes);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    let request = Request::builder()
-        .method(Method::POST)
-        .uri(uri)
-        .header(
-            header::CONTENT_TYPE,
-            format!("multipart/form-data; boundary={boundary}"),
-        )
-        .header(
-            header::COOKIE,
-            format!("provisor_session={}", who.cookie.clone().unwrap()),
-        )
-        .body(Body::from(body))
-        .unwrap();
-    answer_of(state, request).await
 }
 
 fn location(headers: &axum::http::HeaderMap) -> &str {
