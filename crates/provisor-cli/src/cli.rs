@@ -47,7 +47,7 @@ pub enum Command {
     /// Write every file a firmware scan sees into a directory, for a person to look at,
     /// with provisor-manifest.json: the containers opened and each file's container,
     /// mode and SHA-256. Nothing leaves the directory; links point inside it; no device
-    /// nodes or set-uid bits are made.
+    /// nodes or set-uid bits are made. Exit 1 when something could not be unpacked.
     Unpack(UnpackArgs),
     /// Manage the security advisories scans match components against.
     Advisories(AdvisoriesArgs),

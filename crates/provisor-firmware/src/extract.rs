@@ -128,7 +128,8 @@ pub struct Problem {
 }
 
 /// Unpacks `input` (an image, or a directory holding a root filesystem) into `out`,
-/// which must not exist or be empty; returns the manifest it wrote there.
+/// which must not exist or be empty (its parent is made when missing); returns the
+/// manifest it wrote there.
 pub fn unpack_to(input: &Path, out: &Path, options: &ScanOptions) -> Result<Manifest, UnpackError> {
     let replace_empty = match fs::symlink_metadata(out) {
         Ok(metadata) if metadata.is_dir() => {
@@ -157,6 +158,8 @@ pub fn unpack_to(input: &Path, out: &Path, options: &ScanOptions) -> Result<Mani
         _ => PathBuf::from("."),
     };
     let (vfs, sink, target) = open_input(input, options)?;
+    // The output's parent is made as `mkdir -p` would.
+    fs::create_dir_all(&parent).map_err(cannot_write(&parent))?;
     let stage = parent.join(format!(
         ".{}.provisor-{}",
         name.to_string_lossy(),

@@ -1,6 +1,8 @@
 //! `provisor unpack IMAGE -o DIR`: every file a firmware scan sees, written into a new
 //! directory through the scan's sandbox, with `provisor-manifest.json` (the containers
-//! opened, each entry's container, mode and SHA-256, what could not be unpacked).
+//! opened, each entry's container, mode and SHA-256, what could not be unpacked). Exit 1
+//! when something could not be unpacked (the manifest's problems), as a scan exits 1 on
+//! a failing finding; what could be is written all the same.
 
 use crate::cli::UnpackArgs;
 use crate::{Failure, Outcome};
@@ -53,5 +55,9 @@ pub fn run(args: UnpackArgs) -> Result<Outcome, Failure> {
         "manifest: {}",
         args.output.join(provisor_firmware::MANIFEST).display()
     );
-    Ok(Outcome::Success)
+    Ok(if manifest.problems.is_empty() {
+        Outcome::Success
+    } else {
+        Outcome::Negative
+    })
 }

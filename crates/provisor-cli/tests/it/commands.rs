@@ -411,7 +411,7 @@ fn scan_firmware_attaches_its_findings_to_an_assessment() {
 }
 
 /// `unpack` writes the tree a scan sees and says what it did; a second run into the same
-/// directory is refused (exit 2) and changes nothing; `scan firmware --tree` draws the
+/// directory is refused (exit 2) and changes nothing; what cannot be unpacked exits 1; `scan firmware --tree` draws the
 /// containers above the findings, and the JSON lists them.
 #[test]
 fn unpack_writes_the_tree_and_tree_draws_the_containers() {
@@ -443,6 +443,27 @@ fn unpack_writes_the_tree_and_tree_draws_the_containers() {
         .code(2);
     let said = String::from_utf8_lossy(&refused.get_output().stderr).into_owned();
     assert!(said.contains("not an empty directory"), "{said}");
+    // What cannot be unpacked (a decompression bomb stopped at the limit) exits 1 and is
+    // said; the output's missing parents are made.
+    let bomb = root().join("target/test-images/hostile/bomb.gz");
+    let stopped = provisor()
+        .arg("unpack")
+        .arg(&bomb)
+        .arg("-o")
+        .arg(directory.path().join("new/parent/bomb"))
+        .assert()
+        .code(1);
+    let said = String::from_utf8_lossy(&stopped.get_output().stderr).into_owned();
+    assert!(
+        said.contains("warning: gzip at offset 0x0 cannot be unpacked"),
+        "{said}"
+    );
+    assert!(
+        directory
+            .path()
+            .join("new/parent/bomb/provisor-manifest.json")
+            .is_file()
+    );
 
     let text = stdout_of(provisor().args(["scan", "firmware", "--tree"]).arg(&image));
     let tree: Vec<&str> = text.lines().take(4).collect();
