@@ -58,7 +58,13 @@ pub struct Sandbox {
     image_bytes: u64,
     total_bytes: u64,
     files: usize,
+    searches: usize,
 }
+
+/// Costly searches (trying every LZMA property set on a filesystem's first block) one
+/// image may ask for: a hostile image full of fake superblocks must not keep the
+/// unpacker busy for hours.
+const MAX_SEARCHES: usize = 32;
 
 impl Sandbox {
     /// A sandbox for an image of `image_bytes` bytes.
@@ -68,6 +74,7 @@ impl Sandbox {
             image_bytes,
             total_bytes: 0,
             files: 0,
+            searches: 0,
         }
     }
 
@@ -122,6 +129,12 @@ impl Sandbox {
             .max_total_bytes
             .min(ratio_cap)
             .saturating_sub(self.total_bytes)
+    }
+
+    /// Takes one costly search from the image's allowance; false once it is spent.
+    pub fn allow_search(&mut self) -> bool {
+        self.searches += 1;
+        self.searches <= MAX_SEARCHES
     }
 
     /// Bytes admitted so far.

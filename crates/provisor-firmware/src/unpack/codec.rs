@@ -84,6 +84,73 @@ pub(crate) fn lzma_raw(
     lzma_alone(&stream, limit)
 }
 
+/// Headerless LZMA: the properties byte is given apart from the data, the dictionary is
+/// the output's size and no length is stored, as vendors' squashfs 1.x to 3.x store blocks.
+/// Such a stream may end without an end marker: decoding stops where the input ends (or
+/// at an end marker), and more than `limit` bytes is refused; when `exact`, decoding
+/// stops at `limit` bytes, and fewer is an error.
+pub(crate) fn lzma_headerless(
+    input: &[u8],
+    properties: u8,
+    limit: usize,
+    exact: bool,
+) -> Result<Vec<u8>, CodecError> {
+    let (lc, lp, pb) = (
+        u32::from(properties % 9),
+        u32::from(properties / 9 % 5),
+        u32::from(properties / 45),
+    );
+    // liblzma decodes what LZMA allows but for literal bits beyond four in all.
+    if properties >= 225 || lc + lp > 4 {
+        return Err(format!("lzma properties {properties:#04x} are not valid"));
+    }
+    let mut options = liblzma::stream::LzmaOptions::new();
+    options
+        .literal_context_bits(lc)
+        .literal_position_bits(lp)
+        .position_bits(pb)
+        // A match reaches back at most over what was decoded.
+        .dict_size(u32::try_from(limit.max(4096)).unwrap_or(u32::MAX));
+    let mut filters = liblzma::stream::Filters::new();
+    filters.lzma1(&options);
+    let mut stream = liblzma::stream::Stream::new_raw_decoder(&filters)
+        .map_err(|error| format!("lzma decoder: {error}"))?;
+    let capacity = if exact {
+        limit
+    } else {
+        limit.saturating_add(1)
+    };
+    let mut out = Vec::with_capacity(capacity.min(64 << 20));
+    loop {
+        let consumed = stream.total_in() as usize;
+        let produced = out.len();
+        let status = stream
+            .process_vec(
+                &input[consumed.min(input.len())..],
+                &mut out,
+                liblzma::stream::Action::Run,
+            )
+            .map_err(|error| format!("lzma data is corrupt: {error}"))?;
+        if out.len() > limit {
+            return Err(format!(
+                "lzma data expands beyond the {limit} bytes declared"
+            ));
+        }
+        let done = status == liblzma::stream::Status::StreamEnd
+            || stream.total_in() as usize >= input.len()
+            || out.len() == out.capacity();
+        if done || (stream.total_in() as usize == consumed && out.len() == produced) {
+            if exact && out.len() != limit {
+                return Err(format!(
+                    "lzma data ends after {} of the {limit} bytes expected",
+                    out.len()
+                ));
+            }
+            return Ok(out);
+        }
+    }
+}
+
 /// JFFS2's "rtime" run-length coding: each literal byte is followed by the length of a
 /// run copied from where that byte was last seen.
 pub(crate) fn rtime(input: &[u8], size: usize) -> Result<Vec<u8>, CodecError> {
@@ -270,6 +337,28 @@ impl Lzo<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A vendor's kind of LZMA block: bare, with uncommon properties (lc=1 lp=2 pb=2) and
+    /// no end marker (written by liblzma's LZMA1EXT encoder with the length known).
+    #[test]
+    fn headerless_lzma_ends_where_its_input_ends() {
+        let block = include_bytes!("../../tests/fixtures/lzma-lc1-lp2-pb2-no-end-marker.bin");
+        let text: String = (0..400).map(|i| format!("line {i} of a block\n")).collect();
+        let properties = (2 * 5 + 2) * 9 + 1;
+        assert_eq!(
+            lzma_headerless(block, properties, 8192, false).unwrap(),
+            text.as_bytes()
+        );
+        assert_eq!(
+            lzma_headerless(block, properties, text.len(), true).unwrap(),
+            text.as_bytes()
+        );
+        // Fewer bytes than expected, more than allowed, the usual properties instead.
+        assert!(lzma_headerless(block, properties, text.len() + 1, true).is_err());
+        assert!(lzma_headerless(block, properties, 4096, false).is_err());
+        assert!(lzma_headerless(block, 0x5d, 8192, false).is_err());
+        assert!(lzma_headerless(block, 225, 8192, false).is_err());
+    }
 
     /// "abcabcabcabc…" as LZO1X-1 writes it: a literal run, a match, the end marker.
     #[test]

@@ -1,6 +1,6 @@
 //! Identifying and unpacking what an image holds. A directory is read as an extracted
 //! root filesystem. A file is searched for container signatures at any offset (carving);
-//! each container found is unpacked: filesystems and archives (squashfs, ext2/3/4,
+//! each container found is unpacked: filesystems and archives (squashfs 1.x to 4.0, ext2/3/4,
 //! cramfs, romfs, JFFS2, UBIFS, cpio, tar, ZIP of a root filesystem) are mounted into
 //! the virtual filesystem; other ZIP archives (update bundles),
 //! wrappers, partition tables and compressed streams (uImage, FIT, TRX, UBI, MBR, GPT,
@@ -23,6 +23,7 @@ mod partitions;
 mod romfs;
 mod sparse;
 mod squashfs;
+mod squashfs_legacy;
 mod stream;
 mod trx;
 mod ubi;
@@ -145,6 +146,12 @@ impl Format {
 const SIGNATURES: &[(&[u8], Format, usize)] = &[
     (b"hsqs", Format::Squashfs, 0),
     (b"sqsh", Format::Squashfs, 0),
+    // Vendors' squashfs 1.x to 3.x magics (LZMA and DD-WRT builds).
+    (b"sqlz", Format::Squashfs, 0),
+    (b"qshs", Format::Squashfs, 0),
+    (b"shsq", Format::Squashfs, 0),
+    (b"tqsh", Format::Squashfs, 0),
+    (b"hsqt", Format::Squashfs, 0),
     (&[0x27, 0x05, 0x19, 0x56], Format::UImage, 0),
     (&[0xd0, 0x0d, 0xfe, 0xed], Format::Fit, 0),
     (b"HDR0", Format::Trx, 0),
@@ -218,7 +225,7 @@ pub(crate) fn carve(data: &[u8]) -> Vec<Carved> {
 /// matches before an unpacker is run.
 pub(crate) fn plausible(format: Format, candidate: &[u8]) -> bool {
     match format {
-        Format::Squashfs => squashfs::plausible(candidate),
+        Format::Squashfs => squashfs::plausible(candidate) || squashfs_legacy::plausible(candidate),
         Format::UImage => uimage::plausible(candidate),
         Format::Fit => fit::plausible(candidate),
         Format::Trx => trx::plausible(candidate),
@@ -471,6 +478,10 @@ impl Unpacker<'_> {
             Format::Trx => trx::open(blob, carved.offset),
             Format::Mbr => partitions::open_mbr(blob, carved.offset),
             Format::Gpt => partitions::open_gpt(blob, carved.offset),
+            _ if !squashfs::is_version_4(blob, carved.offset) => {
+                squashfs_legacy::mount(blob, carved.offset, chain, self.sandbox, self.vfs)
+                    .map(|span| Opened::Mounted { span })
+            }
             _ => squashfs::unpack(blob, carved.offset, chain, self.sandbox, self.vfs)
                 .map(|span| Opened::Mounted { span })
                 .map_err(Refused::Broken),
@@ -640,7 +651,7 @@ pub(crate) fn unpack_image(
                 Severity::Info,
                 "no known filesystem or container found in the image",
             )
-            .detail("provisor looked for squashfs, ext2/3/4, cramfs, romfs, JFFS2, UBI, UBIFS, cpio, tar, ZIP, uImage, FIT, TRX, MBR and GPT partition tables, Android sparse images and gzip, xz, lzma, zstd, bzip2, lz4 and lzop streams at every offset; the image may be encrypted or in a format not yet supported. Extract the root filesystem and scan the directory instead.")
+            .detail("provisor looked for squashfs (1.x to 4.0, the vendors' LZMA variants included), ext2/3/4, cramfs, romfs, JFFS2, UBI, UBIFS, cpio, tar, ZIP, uImage, FIT, TRX, MBR and GPT partition tables, Android sparse images and gzip, xz, lzma, zstd, bzip2, lz4 and lzop streams at every offset; the image may be encrypted or in a format not yet supported. Extract the root filesystem and scan the directory instead.")
             .record();
     }
 }

@@ -100,6 +100,13 @@ pub(crate) fn plausible(data: &[u8]) -> bool {
         && (1..=6).contains(&compressor)
 }
 
+/// Whether the squashfs at `offset` is version 4 (backhand's); older ones are read by
+/// `squashfs_legacy`.
+pub(crate) fn is_version_4(image: &Blob, offset: usize) -> bool {
+    let mut header = [0u8; 96];
+    image.read_exact_at(offset as u64, &mut header).is_ok() && plausible(&header)
+}
+
 /// Opens backhand's reader on the filesystem at `offset`. backhand can panic on hostile
 /// superblocks (arithmetic overflow); a panic in the decoder is a malformed image, not a
 /// crash of provisor.

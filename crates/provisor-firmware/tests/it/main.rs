@@ -6,6 +6,7 @@
 mod formats;
 mod hostile;
 mod images;
+mod legacy_squashfs;
 mod unpack;
 
 use std::path::PathBuf;
