@@ -1,7 +1,7 @@
 //! Identifying and unpacking what an image holds. A directory is read as an extracted
 //! root filesystem. A file is searched for container signatures at any offset (carving);
 //! each container found is unpacked: filesystems and archives (squashfs 1.x to 4.0, ext2/3/4,
-//! cramfs, romfs, JFFS2, UBIFS, cpio, tar, ZIP of a root filesystem) are mounted into
+//! cramfs, romfs, FAT, JFFS2, UBIFS, cpio, tar, ZIP of a root filesystem) are mounted into
 //! the virtual filesystem; other ZIP archives (update bundles),
 //! wrappers, partition tables and compressed streams (uImage, FIT, TRX, UBI, MBR, GPT,
 //! Android sparse images, gzip, xz, lzma, zstd, bzip2, lz4, lzop) are opened and their
@@ -17,6 +17,7 @@ mod codec;
 mod cramfs;
 mod directory;
 mod ext;
+mod fat;
 mod fit;
 mod jffs2;
 mod partitions;
@@ -74,11 +75,12 @@ pub(crate) enum Format {
     Lz4,
     Lz4Legacy,
     Lzop,
+    Fat,
 }
 
 impl Format {
     /// Every format, in the order of [`Format::name`]'s match.
-    const ALL: [Format; 24] = [
+    const ALL: [Format; 25] = [
         Format::Squashfs,
         Format::UImage,
         Format::Fit,
@@ -103,6 +105,7 @@ impl Format {
         Format::Lz4,
         Format::Lz4Legacy,
         Format::Lzop,
+        Format::Fat,
     ];
 
     /// The format a name stands for, case-insensitively.
@@ -138,6 +141,7 @@ impl Format {
             Format::Lz4 => "lz4",
             Format::Lz4Legacy => "lz4-legacy",
             Format::Lzop => "lzop",
+            Format::Fat => "FAT",
         }
     }
 }
@@ -177,6 +181,11 @@ const SIGNATURES: &[(&[u8], Format, usize)] = &[
     (b"070702", Format::Cpio, 0),
     (b"ustar", Format::Tar, 257),
     (b"-rom1fs-", Format::Romfs, 0),
+    // A FAT boot sector's type string (FAT12/16, then FAT32).
+    (b"FAT12   ", Format::Fat, fat::TYPE_AT),
+    (b"FAT16   ", Format::Fat, fat::TYPE_AT),
+    (b"FAT     ", Format::Fat, fat::TYPE_AT),
+    (b"FAT32   ", Format::Fat, fat::TYPE_AT_32),
     // A disk's boot signature; the GPT header in sector 1 (512- or 4096-byte sectors).
     (&[0x55, 0xaa], Format::Mbr, 510),
     (b"EFI PART", Format::Gpt, 512),
@@ -245,6 +254,7 @@ pub(crate) fn plausible(format: Format, candidate: &[u8]) -> bool {
         Format::Gpt => partitions::gpt_plausible(candidate),
         Format::Zip => zip::plausible(candidate),
         Format::Lz4 | Format::Lz4Legacy | Format::Lzop => blocks::plausible(format, candidate),
+        Format::Fat => fat::plausible(candidate),
     }
 }
 
@@ -460,6 +470,8 @@ impl Unpacker<'_> {
             Format::Tar => archive::mount_tar(data, carved.offset, chain, self.sandbox, self.vfs),
             Format::Romfs => romfs::mount_romfs(data, carved.offset, chain, self.sandbox, self.vfs),
             Format::Zip => zip::mount_zip(data, carved.offset, chain, self.sandbox, self.vfs),
+            Format::Fat => fat::mount_fat(data, carved.offset, chain, self.sandbox, self.vfs)
+                .map(|span| Opened::Mounted { span }),
             Format::Lz4 | Format::Lz4Legacy | Format::Lzop => {
                 blocks::open(carved.format, data, carved.offset, self.sandbox)
             }
@@ -651,7 +663,7 @@ pub(crate) fn unpack_image(
                 Severity::Info,
                 "no known filesystem or container found in the image",
             )
-            .detail("provisor looked for squashfs (1.x to 4.0, the vendors' LZMA variants included), ext2/3/4, cramfs, romfs, JFFS2, UBI, UBIFS, cpio, tar, ZIP, uImage, FIT, TRX, MBR and GPT partition tables, Android sparse images and gzip, xz, lzma, zstd, bzip2, lz4 and lzop streams at every offset; the image may be encrypted or in a format not yet supported. Extract the root filesystem and scan the directory instead.")
+            .detail("provisor looked for squashfs (1.x to 4.0, the vendors' LZMA variants included), ext2/3/4, cramfs, romfs, FAT12/16/32, JFFS2, UBI, UBIFS, cpio, tar, ZIP, uImage, FIT, TRX, MBR and GPT partition tables, Android sparse images and gzip, xz, lzma, zstd, bzip2, lz4 and lzop streams at every offset; the image may be encrypted or in a format not yet supported. Extract the root filesystem and scan the directory instead.")
             .record();
     }
 }

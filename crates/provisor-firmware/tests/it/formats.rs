@@ -2,7 +2,7 @@
 //! into each by the tool Debian packages for it, unpacked file by file as it was built,
 //! and scanned with the weak device's planted weaknesses found in it.
 
-use crate::unpack::unpacked_as_built;
+use crate::unpack::{unpacked_as_built, unpacked_as_built_but_links};
 use crate::{failing, images, scan};
 
 fn formats() -> std::path::PathBuf {
@@ -37,6 +37,18 @@ pub fn finds_the_weak_device(image: &std::path::Path) {
     );
 }
 
+/// FAT16 and FAT32 volumes of the tree (mkfs.vfat, mcopy): every file by its long name,
+/// and the weak device's password found.
+#[test]
+fn fat_volumes() {
+    for (image, kind) in [("weak.fat16.img", "FAT"), ("weak.fat32.img", "FAT")] {
+        let image = formats().join(image);
+        let manifest = unpacked_as_built_but_links(&image, &images().join("weak/rootfs"));
+        assert_eq!(manifest["containers"][0]["format"], kind, "{manifest:#}");
+        finds_the_weak_device(&image);
+    }
+}
+
 #[test]
 fn romfs() {
     let image = formats().join("weak.romfs");
@@ -45,8 +57,9 @@ fn romfs() {
     finds_the_weak_device(&image);
 }
 
-/// A DOS disk: partition 1 holds the tree as ext2, logical partition 5 (in an extended
-/// partition's EBR chain) as squashfs; both are found and opened.
+/// A DOS disk: partition 1 holds the tree as ext2, partition 2 its /etc as FAT12, logical
+/// partition 5 (in an extended partition's EBR chain) the tree as squashfs; each is
+/// found and opened.
 #[test]
 fn an_mbr_disk_with_a_logical_partition() {
     let image = formats().join("weak.mbr.img");
@@ -56,6 +69,7 @@ fn an_mbr_disk_with_a_logical_partition() {
         [
             "MBR@0x0",
             "MBR@0x0 > partition-1 > ext@0x0",
+            "MBR@0x0 > partition-2 > FAT@0x0",
             "MBR@0x0 > partition-5 > squashfs@0x0"
         ],
         "{manifest:#}"
@@ -192,4 +206,36 @@ fn lz4_and_lzop_streams() {
         assert_eq!(manifest["containers"][1]["format"], "cpio", "{name}");
     }
     finds_the_weak_device(&formats().join("weak.cpio.lzo"));
+}
+
+/// A FAT whose every cluster points at itself: the chains loop, the scan says so and
+/// ends.
+#[test]
+fn a_looping_fat_is_reported() {
+    let mut image = std::fs::read(formats().join("weak.fat16.img")).unwrap();
+    let sector = u16::from_le_bytes([image[11], image[12]]) as usize;
+    let reserved = u16::from_le_bytes([image[14], image[15]]) as usize;
+    let table = u16::from_le_bytes([image[22], image[23]]) as usize * sector;
+    let start = reserved * sector;
+    for cluster in 2..table / 2 {
+        image[start + cluster * 2..start + cluster * 2 + 2]
+            .copy_from_slice(&(cluster as u16).to_le_bytes());
+    }
+    let work = tempfile::tempdir().unwrap();
+    let looping = work.path().join("looping.fat16.img");
+    std::fs::write(&looping, image).unwrap();
+    let findings = scan(&looping);
+    assert!(
+        findings
+            .findings
+            .iter()
+            .any(|finding| finding.detail.contains("FAT16 is corrupt")
+                && finding.detail.contains("loops")),
+        "{:#?}",
+        findings
+            .findings
+            .iter()
+            .map(|finding| &finding.detail)
+            .collect::<Vec<_>>()
+    );
 }
