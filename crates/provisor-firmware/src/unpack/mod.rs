@@ -1,7 +1,7 @@
 //! Identifying and unpacking what an image holds. A directory is read as an extracted
 //! root filesystem. A file is searched for container signatures at any offset (carving);
 //! each container found is unpacked: filesystems and archives (squashfs 1.x to 4.0, ext2/3/4,
-//! cramfs, romfs, FAT, JFFS2, UBIFS, cpio, tar, ZIP of a root filesystem) are mounted into
+//! cramfs, romfs, FAT, ISO 9660, JFFS2, UBIFS, cpio, tar, ZIP of a root filesystem) are mounted into
 //! the virtual filesystem; other ZIP archives (update bundles),
 //! wrappers, partition tables and compressed streams (uImage, FIT, TRX, UBI, MBR, GPT,
 //! Android sparse images, gzip, xz, lzma, zstd, bzip2, lz4, lzop) are opened and their
@@ -19,6 +19,7 @@ mod directory;
 mod ext;
 mod fat;
 mod fit;
+mod iso9660;
 mod jffs2;
 mod partitions;
 mod romfs;
@@ -76,11 +77,12 @@ pub(crate) enum Format {
     Lz4Legacy,
     Lzop,
     Fat,
+    Iso9660,
 }
 
 impl Format {
     /// Every format, in the order of [`Format::name`]'s match.
-    const ALL: [Format; 25] = [
+    const ALL: [Format; 26] = [
         Format::Squashfs,
         Format::UImage,
         Format::Fit,
@@ -106,6 +108,7 @@ impl Format {
         Format::Lz4Legacy,
         Format::Lzop,
         Format::Fat,
+        Format::Iso9660,
     ];
 
     /// The format a name stands for, case-insensitively.
@@ -142,6 +145,7 @@ impl Format {
             Format::Lz4Legacy => "lz4-legacy",
             Format::Lzop => "lzop",
             Format::Fat => "FAT",
+            Format::Iso9660 => "ISO9660",
         }
     }
 }
@@ -186,6 +190,7 @@ const SIGNATURES: &[(&[u8], Format, usize)] = &[
     (b"FAT16   ", Format::Fat, fat::TYPE_AT),
     (b"FAT     ", Format::Fat, fat::TYPE_AT),
     (b"FAT32   ", Format::Fat, fat::TYPE_AT_32),
+    (b"CD001", Format::Iso9660, iso9660::SIGNATURE_AT),
     // A disk's boot signature; the GPT header in sector 1 (512- or 4096-byte sectors).
     (&[0x55, 0xaa], Format::Mbr, 510),
     (b"EFI PART", Format::Gpt, 512),
@@ -255,6 +260,7 @@ pub(crate) fn plausible(format: Format, candidate: &[u8]) -> bool {
         Format::Zip => zip::plausible(candidate),
         Format::Lz4 | Format::Lz4Legacy | Format::Lzop => blocks::plausible(format, candidate),
         Format::Fat => fat::plausible(candidate),
+        Format::Iso9660 => iso9660::plausible(candidate),
     }
 }
 
@@ -472,6 +478,10 @@ impl Unpacker<'_> {
             Format::Zip => zip::mount_zip(data, carved.offset, chain, self.sandbox, self.vfs),
             Format::Fat => fat::mount_fat(data, carved.offset, chain, self.sandbox, self.vfs)
                 .map(|span| Opened::Mounted { span }),
+            Format::Iso9660 => {
+                iso9660::mount_iso9660(data, carved.offset, chain, self.sandbox, self.vfs)
+                    .map(|span| Opened::Mounted { span })
+            }
             Format::Lz4 | Format::Lz4Legacy | Format::Lzop => {
                 blocks::open(carved.format, data, carved.offset, self.sandbox)
             }
@@ -663,7 +673,7 @@ pub(crate) fn unpack_image(
                 Severity::Info,
                 "no known filesystem or container found in the image",
             )
-            .detail("provisor looked for squashfs (1.x to 4.0, the vendors' LZMA variants included), ext2/3/4, cramfs, romfs, FAT12/16/32, JFFS2, UBI, UBIFS, cpio, tar, ZIP, uImage, FIT, TRX, MBR and GPT partition tables, Android sparse images and gzip, xz, lzma, zstd, bzip2, lz4 and lzop streams at every offset; the image may be encrypted or in a format not yet supported. Extract the root filesystem and scan the directory instead.")
+            .detail("provisor looked for squashfs (1.x to 4.0, the vendors' LZMA variants included), ext2/3/4, cramfs, romfs, FAT12/16/32, ISO 9660, JFFS2, UBI, UBIFS, cpio, tar, ZIP, uImage, FIT, TRX, MBR and GPT partition tables, Android sparse images and gzip, xz, lzma, zstd, bzip2, lz4 and lzop streams at every offset; the image may be encrypted or in a format not yet supported. Extract the root filesystem and scan the directory instead.")
             .record();
     }
 }

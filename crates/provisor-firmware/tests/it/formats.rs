@@ -49,6 +49,28 @@ fn fat_volumes() {
     }
 }
 
+/// ISO 9660 as xorriso writes it: with Rock Ridge the tree as built (modes, owners,
+/// links); with Joliet names only, every file.
+#[test]
+fn iso9660_with_rock_ridge_and_joliet() {
+    let image = formats().join("weak.iso");
+    let manifest = unpacked_as_built(&image, &images().join("weak/rootfs"));
+    assert_eq!(
+        manifest["containers"][0]["format"], "ISO9660",
+        "{manifest:#}"
+    );
+    let shadow = manifest["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|entry| entry["path"] == "/etc/shadow")
+        .unwrap();
+    assert_eq!(shadow["mode"], "0600", "{shadow:#}");
+    finds_the_weak_device(&image);
+    let joliet = formats().join("weak.joliet.iso");
+    unpacked_as_built_but_links(&joliet, &images().join("weak/rootfs"));
+}
+
 #[test]
 fn romfs() {
     let image = formats().join("weak.romfs");
