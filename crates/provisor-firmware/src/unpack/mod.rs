@@ -4,12 +4,13 @@
 //! cramfs, romfs, FAT, ISO 9660, JFFS2, UBIFS, cpio, tar, ZIP of a root filesystem) are mounted into
 //! the virtual filesystem; other ZIP archives (update bundles),
 //! wrappers, partition tables and compressed streams (uImage, FIT, TRX, UBI, MBR, GPT,
-//! Android sparse images, gzip, xz, lzma, zstd, bzip2, lz4, lzop) are opened and their
+//! Android sparse and boot images, gzip, xz, lzma, zstd, bzip2, lz4, lzop) are opened and their
 //! payloads
 //! searched again, one nesting level deeper. A
 //! container that cannot be unpacked becomes an inconclusive finding with its offset and
 //! the reason.
 
+mod android_boot;
 mod archive;
 mod blob;
 mod blocks;
@@ -78,11 +79,12 @@ pub(crate) enum Format {
     Lzop,
     Fat,
     Iso9660,
+    AndroidBoot,
 }
 
 impl Format {
     /// Every format, in the order of [`Format::name`]'s match.
-    const ALL: [Format; 26] = [
+    const ALL: [Format; 27] = [
         Format::Squashfs,
         Format::UImage,
         Format::Fit,
@@ -109,6 +111,7 @@ impl Format {
         Format::Lzop,
         Format::Fat,
         Format::Iso9660,
+        Format::AndroidBoot,
     ];
 
     /// The format a name stands for, case-insensitively.
@@ -146,6 +149,7 @@ impl Format {
             Format::Lzop => "lzop",
             Format::Fat => "FAT",
             Format::Iso9660 => "ISO9660",
+            Format::AndroidBoot => "android-boot",
         }
     }
 }
@@ -191,6 +195,7 @@ const SIGNATURES: &[(&[u8], Format, usize)] = &[
     (b"FAT     ", Format::Fat, fat::TYPE_AT),
     (b"FAT32   ", Format::Fat, fat::TYPE_AT_32),
     (b"CD001", Format::Iso9660, iso9660::SIGNATURE_AT),
+    (b"ANDROID!", Format::AndroidBoot, 0),
     // A disk's boot signature; the GPT header in sector 1 (512- or 4096-byte sectors).
     (&[0x55, 0xaa], Format::Mbr, 510),
     (b"EFI PART", Format::Gpt, 512),
@@ -261,6 +266,7 @@ pub(crate) fn plausible(format: Format, candidate: &[u8]) -> bool {
         Format::Lz4 | Format::Lz4Legacy | Format::Lzop => blocks::plausible(format, candidate),
         Format::Fat => fat::plausible(candidate),
         Format::Iso9660 => iso9660::plausible(candidate),
+        Format::AndroidBoot => android_boot::plausible(candidate),
     }
 }
 
@@ -437,8 +443,12 @@ impl Unpacker<'_> {
         carved: Carved,
         chain: &str,
     ) -> Result<Opened, Refused> {
-        if let Format::Squashfs | Format::UImage | Format::Trx | Format::Mbr | Format::Gpt =
-            carved.format
+        if let Format::Squashfs
+        | Format::UImage
+        | Format::Trx
+        | Format::Mbr
+        | Format::Gpt
+        | Format::AndroidBoot = carved.format
         {
             return self.open_in_place(blob, carved, chain);
         }
@@ -453,9 +463,12 @@ impl Unpacker<'_> {
         };
         let data = &data;
         match carved.format {
-            Format::Squashfs | Format::UImage | Format::Trx | Format::Mbr | Format::Gpt => {
-                self.open_in_place(&Blob::Memory(data.clone()), carved, chain)
-            }
+            Format::Squashfs
+            | Format::UImage
+            | Format::Trx
+            | Format::Mbr
+            | Format::Gpt
+            | Format::AndroidBoot => self.open_in_place(&Blob::Memory(data.clone()), carved, chain),
             Format::Fit => fit::open(data, carved.offset),
             Format::Cramfs => {
                 cramfs::mount_cramfs(data, carved.offset, chain, self.sandbox, self.vfs)
@@ -500,6 +513,7 @@ impl Unpacker<'_> {
             Format::Trx => trx::open(blob, carved.offset),
             Format::Mbr => partitions::open_mbr(blob, carved.offset),
             Format::Gpt => partitions::open_gpt(blob, carved.offset),
+            Format::AndroidBoot => android_boot::open(blob, carved.offset),
             _ if !squashfs::is_version_4(blob, carved.offset) => {
                 squashfs_legacy::mount(blob, carved.offset, chain, self.sandbox, self.vfs)
                     .map(|span| Opened::Mounted { span })
@@ -673,7 +687,7 @@ pub(crate) fn unpack_image(
                 Severity::Info,
                 "no known filesystem or container found in the image",
             )
-            .detail("provisor looked for squashfs (1.x to 4.0, the vendors' LZMA variants included), ext2/3/4, cramfs, romfs, FAT12/16/32, ISO 9660, JFFS2, UBI, UBIFS, cpio, tar, ZIP, uImage, FIT, TRX, MBR and GPT partition tables, Android sparse images and gzip, xz, lzma, zstd, bzip2, lz4 and lzop streams at every offset; the image may be encrypted or in a format not yet supported. Extract the root filesystem and scan the directory instead.")
+            .detail("provisor looked for squashfs (1.x to 4.0, the vendors' LZMA variants included), ext2/3/4, cramfs, romfs, FAT12/16/32, ISO 9660, JFFS2, UBI, UBIFS, cpio, tar, ZIP, uImage, FIT, TRX, MBR and GPT partition tables, Android sparse and boot images and gzip, xz, lzma, zstd, bzip2, lz4 and lzop streams at every offset; the image may be encrypted or in a format not yet supported. Extract the root filesystem and scan the directory instead.")
             .record();
     }
 }

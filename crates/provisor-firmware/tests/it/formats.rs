@@ -71,6 +71,45 @@ fn iso9660_with_rock_ridge_and_joliet() {
     unpacked_as_built_but_links(&joliet, &images().join("weak/rootfs"));
 }
 
+/// Android boot images of header versions 2 and 3: each part handed on by name, the
+/// ramdisk's cpio unpacked as built.
+#[test]
+fn android_boot_images() {
+    for (name, parts) in [
+        ("weak.boot-v2.img", &["kernel", "ramdisk", "dtb"][..]),
+        ("weak.boot-v3.img", &["kernel", "ramdisk"][..]),
+    ] {
+        let image = formats().join(name);
+        let manifest = unpacked_as_built(&image, &images().join("weak/rootfs"));
+        let chains = chains(&manifest);
+        assert_eq!(
+            manifest["containers"][0]["format"], "android-boot",
+            "{name}"
+        );
+        assert!(
+            chains.contains(&"android-boot@0x0 > ramdisk > gzip@0x0 > cpio@0x0".to_owned())
+                && chains.contains(&"android-boot@0x0 > kernel > gzip@0x0".to_owned()),
+            "{name}: {chains:#?}"
+        );
+        let payloads: Vec<&str> = manifest["payloads"]
+            .as_array()
+            .map(|payloads| {
+                payloads
+                    .iter()
+                    .filter_map(|payload| payload["chain"].as_str())
+                    .collect()
+            })
+            .unwrap_or_default();
+        if parts.contains(&"dtb") {
+            assert!(
+                payloads.contains(&"android-boot@0x0 > dtb"),
+                "{name}: {manifest:#}"
+            );
+        }
+    }
+    finds_the_weak_device(&formats().join("weak.boot-v3.img"));
+}
+
 #[test]
 fn romfs() {
     let image = formats().join("weak.romfs");
