@@ -206,16 +206,28 @@ impl Blob {
     /// CRC-32 of a range of this blob.
     pub(crate) fn crc32(&self, offset: u64, len: u64) -> io::Result<crc32fast::Hasher> {
         let mut hasher = crc32fast::Hasher::new();
+        self.for_each_chunk(offset, len, |chunk| hasher.update(chunk))?;
+        Ok(hasher)
+    }
+
+    /// SHA-256 of a range of this blob.
+    pub(crate) fn sha256(&self, offset: u64, len: u64) -> io::Result<[u8; 32]> {
+        use sha2::Digest;
+        let mut hasher = sha2::Sha256::new();
+        self.for_each_chunk(offset, len, |chunk| hasher.update(chunk))?;
+        Ok(hasher.finalize().into())
+    }
+
+    /// Hands a range of this blob (already checked) to `each` in pieces.
+    fn for_each_chunk(&self, offset: u64, len: u64, mut each: impl FnMut(&[u8])) -> io::Result<()> {
         match self {
             Blob::Memory(bytes) => {
                 let offset = offset as usize;
-                hasher.update(&bytes[offset..offset + len as usize]);
+                each(&bytes[offset..offset + len as usize]);
+                Ok(())
             }
-            Blob::File { image, start, .. } => {
-                image.for_each_chunk(start + offset, len, |chunk| hasher.update(chunk))?;
-            }
+            Blob::File { image, start, .. } => image.for_each_chunk(start + offset, len, each),
         }
-        Ok(hasher)
     }
 }
 

@@ -3,7 +3,8 @@
 //! each container found is unpacked: filesystems and archives (squashfs 1.x to 4.0, ext2/3/4,
 //! cramfs, romfs, FAT, ISO 9660, JFFS2, UBIFS, cpio, tar, ZIP of a root filesystem) are mounted into
 //! the virtual filesystem; other ZIP archives (update bundles),
-//! wrappers, partition tables and compressed streams (uImage, FIT, TRX, UBI, MBR, GPT,
+//! wrappers, partition tables and compressed streams (uImage, FIT, TRX, Matter OTA, UEFI
+//! capsules, UBI, MBR, GPT,
 //! Android sparse and boot images, gzip, xz, lzma, zstd, bzip2, lz4, lzop) are opened and their
 //! payloads
 //! searched again, one nesting level deeper. A
@@ -22,6 +23,7 @@ mod fat;
 mod fit;
 mod iso9660;
 mod jffs2;
+mod matter_ota;
 mod partitions;
 mod romfs;
 mod sparse;
@@ -31,6 +33,7 @@ mod stream;
 mod trx;
 mod ubi;
 mod ubifs;
+mod uefi_capsule;
 mod uimage;
 mod zip;
 
@@ -80,11 +83,13 @@ pub(crate) enum Format {
     Fat,
     Iso9660,
     AndroidBoot,
+    MatterOta,
+    UefiCapsule,
 }
 
 impl Format {
     /// Every format, in the order of [`Format::name`]'s match.
-    const ALL: [Format; 27] = [
+    const ALL: [Format; 29] = [
         Format::Squashfs,
         Format::UImage,
         Format::Fit,
@@ -112,6 +117,8 @@ impl Format {
         Format::Fat,
         Format::Iso9660,
         Format::AndroidBoot,
+        Format::MatterOta,
+        Format::UefiCapsule,
     ];
 
     /// The format a name stands for, case-insensitively.
@@ -150,6 +157,8 @@ impl Format {
             Format::Fat => "FAT",
             Format::Iso9660 => "ISO9660",
             Format::AndroidBoot => "android-boot",
+            Format::MatterOta => "matter-ota",
+            Format::UefiCapsule => "UEFI-capsule",
         }
     }
 }
@@ -196,6 +205,10 @@ const SIGNATURES: &[(&[u8], Format, usize)] = &[
     (b"FAT32   ", Format::Fat, fat::TYPE_AT_32),
     (b"CD001", Format::Iso9660, iso9660::SIGNATURE_AT),
     (b"ANDROID!", Format::AndroidBoot, 0),
+    (&[0x1e, 0xf1, 0xee, 0x1b], Format::MatterOta, 0),
+    (&uefi_capsule::GUIDS[0].0, Format::UefiCapsule, 0),
+    (&uefi_capsule::GUIDS[1].0, Format::UefiCapsule, 0),
+    (&uefi_capsule::GUIDS[2].0, Format::UefiCapsule, 0),
     // A disk's boot signature; the GPT header in sector 1 (512- or 4096-byte sectors).
     (&[0x55, 0xaa], Format::Mbr, 510),
     (b"EFI PART", Format::Gpt, 512),
@@ -267,6 +280,8 @@ pub(crate) fn plausible(format: Format, candidate: &[u8]) -> bool {
         Format::Fat => fat::plausible(candidate),
         Format::Iso9660 => iso9660::plausible(candidate),
         Format::AndroidBoot => android_boot::plausible(candidate),
+        Format::MatterOta => matter_ota::plausible(candidate),
+        Format::UefiCapsule => uefi_capsule::plausible(candidate),
     }
 }
 
@@ -279,6 +294,13 @@ pub(crate) enum Opened {
     Inner {
         parts: Vec<(String, Blob)>,
         span: usize,
+    },
+    /// As `Inner`, with problems of the wrapper that do not keep its payloads from being
+    /// searched (a checksum or digest that does not match): each becomes a finding.
+    Flagged {
+        parts: Vec<(String, Blob)>,
+        span: usize,
+        problems: Vec<String>,
     },
 }
 
@@ -393,7 +415,8 @@ impl Unpacker<'_> {
                         covered_until = carved.offset + span;
                     }
                 }
-                Ok(Opened::Inner { parts, span }) => {
+                // (`open` has turned a wrapper's problems into findings.)
+                Ok(Opened::Inner { parts, span } | Opened::Flagged { parts, span, .. }) => {
                     unpacked += 1;
                     self.record(&blob, chain, &here, carved, Some(span));
                     covered_until = carved.offset + span;
@@ -432,11 +455,44 @@ impl Unpacker<'_> {
         unpacked
     }
 
+    /// Opens one carved container; a wrapper's problems that do not stop it become
+    /// findings here.
+    fn open(
+        &mut self,
+        blob: &Blob,
+        loaded: &mut Option<Arc<[u8]>>,
+        carved: Carved,
+        chain: &str,
+    ) -> Result<Opened, Refused> {
+        match self.open_container(blob, loaded, carved, chain)? {
+            Opened::Flagged {
+                parts,
+                span,
+                problems,
+            } => {
+                for problem in problems {
+                    self.inconclusive(
+                        format!(
+                            "{} at offset {:#x}: {problem}",
+                            carved.format.name(),
+                            carved.offset
+                        ),
+                        "its contents were searched all the same; a wrapper that does not match its own checksum was corrupted or modified after it was built".into(),
+                        chain,
+                        carved.offset,
+                    );
+                }
+                Ok(Opened::Inner { parts, span })
+            }
+            opened => Ok(opened),
+        }
+    }
+
     /// Opens one carved container. Squashfs, uImage, TRX and partition tables read the
     /// blob where it is;
     /// the other unpackers want it in memory, and a range of the file is loaded (once)
     /// when the first of them is opened.
-    fn open(
+    fn open_container(
         &mut self,
         blob: &Blob,
         loaded: &mut Option<Arc<[u8]>>,
@@ -448,7 +504,9 @@ impl Unpacker<'_> {
         | Format::Trx
         | Format::Mbr
         | Format::Gpt
-        | Format::AndroidBoot = carved.format
+        | Format::AndroidBoot
+        | Format::MatterOta
+        | Format::UefiCapsule = carved.format
         {
             return self.open_in_place(blob, carved, chain);
         }
@@ -468,7 +526,9 @@ impl Unpacker<'_> {
             | Format::Trx
             | Format::Mbr
             | Format::Gpt
-            | Format::AndroidBoot => self.open_in_place(&Blob::Memory(data.clone()), carved, chain),
+            | Format::AndroidBoot
+            | Format::MatterOta
+            | Format::UefiCapsule => self.open_in_place(&Blob::Memory(data.clone()), carved, chain),
             Format::Fit => fit::open(data, carved.offset),
             Format::Cramfs => {
                 cramfs::mount_cramfs(data, carved.offset, chain, self.sandbox, self.vfs)
@@ -514,6 +574,8 @@ impl Unpacker<'_> {
             Format::Mbr => partitions::open_mbr(blob, carved.offset),
             Format::Gpt => partitions::open_gpt(blob, carved.offset),
             Format::AndroidBoot => android_boot::open(blob, carved.offset),
+            Format::MatterOta => matter_ota::open(blob, carved.offset),
+            Format::UefiCapsule => uefi_capsule::open(blob, carved.offset),
             _ if !squashfs::is_version_4(blob, carved.offset) => {
                 squashfs_legacy::mount(blob, carved.offset, chain, self.sandbox, self.vfs)
                     .map(|span| Opened::Mounted { span })
@@ -541,7 +603,7 @@ pub(crate) fn open_one(
         Ok(Opened::Inner { parts, .. }) => {
             parts.iter().filter(|(_, part)| part.load().is_ok()).count()
         }
-        Ok(Opened::Mounted { .. }) | Err(_) => 0,
+        Ok(Opened::Mounted { .. } | Opened::Flagged { .. }) | Err(_) => 0,
     }
 }
 
@@ -687,7 +749,7 @@ pub(crate) fn unpack_image(
                 Severity::Info,
                 "no known filesystem or container found in the image",
             )
-            .detail("provisor looked for squashfs (1.x to 4.0, the vendors' LZMA variants included), ext2/3/4, cramfs, romfs, FAT12/16/32, ISO 9660, JFFS2, UBI, UBIFS, cpio, tar, ZIP, uImage, FIT, TRX, MBR and GPT partition tables, Android sparse and boot images and gzip, xz, lzma, zstd, bzip2, lz4 and lzop streams at every offset; the image may be encrypted or in a format not yet supported. Extract the root filesystem and scan the directory instead.")
+            .detail("provisor looked for squashfs (1.x to 4.0, the vendors' LZMA variants included), ext2/3/4, cramfs, romfs, FAT12/16/32, ISO 9660, JFFS2, UBI, UBIFS, cpio, tar, ZIP, uImage, FIT, TRX, Matter OTA images, UEFI capsules, MBR and GPT partition tables, Android sparse and boot images and gzip, xz, lzma, zstd, bzip2, lz4 and lzop streams at every offset; the image may be encrypted or in a format not yet supported. Extract the root filesystem and scan the directory instead.")
             .record();
     }
 }

@@ -21,7 +21,8 @@ fn header_size(version: u16) -> usize {
     if version == 2 { 32 } else { 28 }
 }
 
-/// Checks the CRC and hands the partitions on, read where they lie.
+/// Hands the partitions on, read where they lie, with a CRC that does not match as a
+/// problem.
 pub(crate) fn open(blob: &Blob, offset: usize) -> Result<Opened, Refused> {
     let broken = |error: std::io::Error| Refused::Broken(error.to_string());
     let mut header = [0u8; 32];
@@ -51,9 +52,11 @@ pub(crate) fn open(blob: &Blob, offset: usize) -> Result<Opened, Refused> {
         .crc32(start + 12, length as u64 - 12)
         .map_err(broken)?
         .finalize();
+    let mut problems = Vec::new();
     if crc != le32(&header, 8) {
-        return Err(Refused::Broken(
-            "TRX: the CRC does not match (corrupted or modified image)".into(),
+        problems.push(format!(
+            "the CRC does not match (stored {:#010x}, computed {crc:#010x})",
+            le32(&header, 8)
         ));
     }
     let count = if version == 2 { 4 } else { 3 };
@@ -74,8 +77,9 @@ pub(crate) fn open(blob: &Blob, offset: usize) -> Result<Opened, Refused> {
             .map_err(broken)?;
         parts.push((format!("partition-{index}"), part));
     }
-    Ok(Opened::Inner {
+    Ok(Opened::Flagged {
         parts,
         span: length,
+        problems,
     })
 }

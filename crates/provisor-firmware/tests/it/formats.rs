@@ -110,6 +110,48 @@ fn android_boot_images() {
     finds_the_weak_device(&formats().join("weak.boot-v3.img"));
 }
 
+/// A Matter OTA image: its header read (the payload named by vendor, product and version)
+/// and its payload opened; a payload that no longer matches its digest is a finding and
+/// opened all the same. A UEFI capsule's body is opened.
+#[test]
+fn matter_ota_images_and_uefi_capsules() {
+    let image = formats().join("weak.ota");
+    let manifest = unpacked_as_built(&image, &images().join("weak/rootfs"));
+    assert_eq!(
+        chains(&manifest),
+        [
+            "matter-ota@0x0",
+            "matter-ota@0x0 > payload (vendor 0xfff1, product 0x8001, version 1.0.4-weak) > squashfs@0x0"
+        ],
+        "{manifest:#}"
+    );
+    let mut bytes = std::fs::read(&image).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x5a;
+    let work = tempfile::tempdir().unwrap();
+    let modified = work.path().join("modified.ota");
+    std::fs::write(&modified, bytes).unwrap();
+    let findings = scan(&modified);
+    assert!(
+        findings.findings.iter().any(|finding| finding.title
+            == "matter-ota at offset 0x0: the payload's SHA-256 digest does not match the header's"),
+        "{:#?}",
+        findings.findings.iter().map(|finding| &finding.title).collect::<Vec<_>>()
+    );
+    finds_the_weak_device(&modified);
+
+    let capsule = formats().join("weak.cap");
+    let manifest = unpacked_as_built(&capsule, &images().join("weak/rootfs"));
+    assert_eq!(
+        chains(&manifest)[..2],
+        [
+            "UEFI-capsule@0x0",
+            "UEFI-capsule@0x0 > firmware management capsule body > squashfs@0x10000"
+        ],
+        "{manifest:#}"
+    );
+}
+
 #[test]
 fn romfs() {
     let image = formats().join("weak.romfs");
@@ -299,4 +341,29 @@ fn a_looping_fat_is_reported() {
             .map(|finding| &finding.detail)
             .collect::<Vec<_>>()
     );
+}
+
+/// A TRX whose CRC no longer matches (its last byte, padding, changed): the mismatch is
+/// a finding, and the partitions are searched all the same.
+#[test]
+fn a_wrapper_with_a_bad_crc_is_reported_and_opened() {
+    let mut image = std::fs::read(images().join("weak/weak.trx")).unwrap();
+    let length = u32::from_le_bytes(image[4..8].try_into().unwrap()) as usize;
+    image[length - 1] ^= 0x5a;
+    let work = tempfile::tempdir().unwrap();
+    let modified = work.path().join("modified.trx");
+    std::fs::write(&modified, image).unwrap();
+    let findings = scan(&modified);
+    assert!(
+        findings.findings.iter().any(|finding| finding
+            .title
+            .starts_with("TRX at offset 0x0: the CRC does not match")),
+        "{:#?}",
+        findings
+            .findings
+            .iter()
+            .map(|finding| &finding.title)
+            .collect::<Vec<_>>()
+    );
+    finds_the_weak_device(&modified);
 }
