@@ -22,7 +22,7 @@ fn limits() -> Limits {
 /// carving would), then reads every file it mounted. Returns the number of entries
 /// mounted and payloads handed on. Names: squashfs (4.0 and 1.x to 3.x), uimage, fit,
 /// trx, cramfs, romfs, fat, iso9660,
-/// ext, jffs2, ubi, ubifs, android-sparse, android-boot, matter-ota, UEFI-capsule, gzip, xz, lzma, zstd, bzip2, cpio, tar, mbr,
+/// ext, jffs2, yaffs2, ubi, ubifs, android-sparse, android-boot, matter-ota, UEFI-capsule, gzip, xz, lzma, zstd, bzip2, cpio, tar, mbr,
 /// gpt, zip, lz4, lz4-legacy, lzop.
 pub fn unpack_as(format: &str, data: &[u8]) -> usize {
     let Some(format) = Format::from_name(format) else {

@@ -1,7 +1,7 @@
 //! Identifying and unpacking what an image holds. A directory is read as an extracted
 //! root filesystem. A file is searched for container signatures at any offset (carving);
 //! each container found is unpacked: filesystems and archives (squashfs 1.x to 4.0, ext2/3/4,
-//! cramfs, romfs, FAT, ISO 9660, JFFS2, UBIFS, cpio, tar, ZIP of a root filesystem) are mounted into
+//! cramfs, romfs, FAT, ISO 9660, JFFS2, YAFFS2, UBIFS, cpio, tar, ZIP of a root filesystem) are mounted into
 //! the virtual filesystem; other ZIP archives (update bundles),
 //! wrappers, partition tables and compressed streams (uImage, FIT, TRX, Matter OTA, UEFI
 //! capsules, UBI, MBR, GPT,
@@ -35,6 +35,7 @@ mod ubi;
 mod ubifs;
 mod uefi_capsule;
 mod uimage;
+mod yaffs2;
 mod zip;
 
 use std::sync::{Arc, OnceLock};
@@ -85,11 +86,12 @@ pub(crate) enum Format {
     AndroidBoot,
     MatterOta,
     UefiCapsule,
+    Yaffs2,
 }
 
 impl Format {
     /// Every format, in the order of [`Format::name`]'s match.
-    const ALL: [Format; 29] = [
+    const ALL: [Format; 30] = [
         Format::Squashfs,
         Format::UImage,
         Format::Fit,
@@ -119,6 +121,7 @@ impl Format {
         Format::AndroidBoot,
         Format::MatterOta,
         Format::UefiCapsule,
+        Format::Yaffs2,
     ];
 
     /// The format a name stands for, case-insensitively.
@@ -159,6 +162,7 @@ impl Format {
             Format::AndroidBoot => "android-boot",
             Format::MatterOta => "matter-ota",
             Format::UefiCapsule => "UEFI-capsule",
+            Format::Yaffs2 => "YAFFS2",
         }
     }
 }
@@ -209,6 +213,14 @@ const SIGNATURES: &[(&[u8], Format, usize)] = &[
     (&uefi_capsule::GUIDS[0].0, Format::UefiCapsule, 0),
     (&uefi_capsule::GUIDS[1].0, Format::UefiCapsule, 0),
     (&uefi_capsule::GUIDS[2].0, Format::UefiCapsule, 0),
+    // A YAFFS2 object header of a file, link or directory in the root (no magic; its
+    // sum field is left erased), either byte order.
+    (&[1, 0, 0, 0, 1, 0, 0, 0, 0xff, 0xff], Format::Yaffs2, 0),
+    (&[2, 0, 0, 0, 1, 0, 0, 0, 0xff, 0xff], Format::Yaffs2, 0),
+    (&[3, 0, 0, 0, 1, 0, 0, 0, 0xff, 0xff], Format::Yaffs2, 0),
+    (&[0, 0, 0, 1, 0, 0, 0, 1, 0xff, 0xff], Format::Yaffs2, 0),
+    (&[0, 0, 0, 2, 0, 0, 0, 1, 0xff, 0xff], Format::Yaffs2, 0),
+    (&[0, 0, 0, 3, 0, 0, 0, 1, 0xff, 0xff], Format::Yaffs2, 0),
     // A disk's boot signature; the GPT header in sector 1 (512- or 4096-byte sectors).
     (&[0x55, 0xaa], Format::Mbr, 510),
     (b"EFI PART", Format::Gpt, 512),
@@ -282,6 +294,7 @@ pub(crate) fn plausible(format: Format, candidate: &[u8]) -> bool {
         Format::AndroidBoot => android_boot::plausible(candidate),
         Format::MatterOta => matter_ota::plausible(candidate),
         Format::UefiCapsule => uefi_capsule::plausible(candidate),
+        Format::Yaffs2 => yaffs2::plausible(candidate),
     }
 }
 
@@ -551,6 +564,10 @@ impl Unpacker<'_> {
             Format::Zip => zip::mount_zip(data, carved.offset, chain, self.sandbox, self.vfs),
             Format::Fat => fat::mount_fat(data, carved.offset, chain, self.sandbox, self.vfs)
                 .map(|span| Opened::Mounted { span }),
+            Format::Yaffs2 => {
+                yaffs2::mount_yaffs2(data, carved.offset, chain, self.sandbox, self.vfs)
+                    .map(|span| Opened::Mounted { span })
+            }
             Format::Iso9660 => {
                 iso9660::mount_iso9660(data, carved.offset, chain, self.sandbox, self.vfs)
                     .map(|span| Opened::Mounted { span })
@@ -749,7 +766,7 @@ pub(crate) fn unpack_image(
                 Severity::Info,
                 "no known filesystem or container found in the image",
             )
-            .detail("provisor looked for squashfs (1.x to 4.0, the vendors' LZMA variants included), ext2/3/4, cramfs, romfs, FAT12/16/32, ISO 9660, JFFS2, UBI, UBIFS, cpio, tar, ZIP, uImage, FIT, TRX, Matter OTA images, UEFI capsules, MBR and GPT partition tables, Android sparse and boot images and gzip, xz, lzma, zstd, bzip2, lz4 and lzop streams at every offset; the image may be encrypted or in a format not yet supported. Extract the root filesystem and scan the directory instead.")
+            .detail("provisor looked for squashfs (1.x to 4.0, the vendors' LZMA variants included), ext2/3/4, cramfs, romfs, FAT12/16/32, ISO 9660, JFFS2, YAFFS2, UBI, UBIFS, cpio, tar, ZIP, uImage, FIT, TRX, Matter OTA images, UEFI capsules, MBR and GPT partition tables, Android sparse and boot images and gzip, xz, lzma, zstd, bzip2, lz4 and lzop streams at every offset; the image may be encrypted or in a format not yet supported. Extract the root filesystem and scan the directory instead.")
             .record();
     }
 }
