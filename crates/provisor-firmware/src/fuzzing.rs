@@ -23,7 +23,7 @@ fn limits() -> Limits {
 /// mounted and payloads handed on. Names: squashfs (4.0 and 1.x to 3.x), uimage, fit,
 /// trx, cramfs, romfs, fat, iso9660,
 /// ext, jffs2, yaffs2, ubi, ubifs, android-sparse, android-boot, matter-ota, UEFI-capsule, gzip, xz, lzma, zstd, bzip2, cpio, tar, mbr,
-/// gpt, zip, lz4, lz4-legacy, lzop.
+/// gpt, zip, 7z, lz4, lz4-legacy, lzop.
 pub fn unpack_as(format: &str, data: &[u8]) -> usize {
     let Some(format) = Format::from_name(format) else {
         return 0;

@@ -1,7 +1,7 @@
 //! Identifying and unpacking what an image holds. A directory is read as an extracted
 //! root filesystem. A file is searched for container signatures at any offset (carving);
 //! each container found is unpacked: filesystems and archives (squashfs 1.x to 4.0, ext2/3/4,
-//! cramfs, romfs, FAT, ISO 9660, JFFS2, YAFFS2, UBIFS, cpio, tar, ZIP of a root filesystem) are mounted into
+//! cramfs, romfs, FAT, ISO 9660, JFFS2, YAFFS2, UBIFS, cpio, tar, 7-Zip, ZIP of a root filesystem) are mounted into
 //! the virtual filesystem; other ZIP archives (update bundles),
 //! wrappers, partition tables and compressed streams (uImage, FIT, TRX, Matter OTA, UEFI
 //! capsules, UBI, MBR, GPT,
@@ -26,6 +26,7 @@ mod jffs2;
 mod matter_ota;
 mod partitions;
 mod romfs;
+mod sevenzip;
 mod sparse;
 mod squashfs;
 mod squashfs_legacy;
@@ -87,11 +88,12 @@ pub(crate) enum Format {
     MatterOta,
     UefiCapsule,
     Yaffs2,
+    SevenZip,
 }
 
 impl Format {
     /// Every format, in the order of [`Format::name`]'s match.
-    const ALL: [Format; 30] = [
+    const ALL: [Format; 31] = [
         Format::Squashfs,
         Format::UImage,
         Format::Fit,
@@ -122,6 +124,7 @@ impl Format {
         Format::MatterOta,
         Format::UefiCapsule,
         Format::Yaffs2,
+        Format::SevenZip,
     ];
 
     /// The format a name stands for, case-insensitively.
@@ -163,6 +166,7 @@ impl Format {
             Format::MatterOta => "matter-ota",
             Format::UefiCapsule => "UEFI-capsule",
             Format::Yaffs2 => "YAFFS2",
+            Format::SevenZip => "7z",
         }
     }
 }
@@ -226,6 +230,7 @@ const SIGNATURES: &[(&[u8], Format, usize)] = &[
     (b"EFI PART", Format::Gpt, 512),
     (b"EFI PART", Format::Gpt, 4096),
     (b"PK\x03\x04", Format::Zip, 0),
+    (b"7z\xbc\xaf\x27\x1c", Format::SevenZip, 0),
     (&[0x04, 0x22, 0x4d, 0x18], Format::Lz4, 0),
     (&[0x02, 0x21, 0x4c, 0x18], Format::Lz4Legacy, 0),
     (
@@ -295,6 +300,7 @@ pub(crate) fn plausible(format: Format, candidate: &[u8]) -> bool {
         Format::MatterOta => matter_ota::plausible(candidate),
         Format::UefiCapsule => uefi_capsule::plausible(candidate),
         Format::Yaffs2 => yaffs2::plausible(candidate),
+        Format::SevenZip => sevenzip::plausible(candidate),
     }
 }
 
@@ -568,6 +574,10 @@ impl Unpacker<'_> {
                 yaffs2::mount_yaffs2(data, carved.offset, chain, self.sandbox, self.vfs)
                     .map(|span| Opened::Mounted { span })
             }
+            Format::SevenZip => {
+                sevenzip::mount_7z(data, carved.offset, chain, self.sandbox, self.vfs)
+                    .map(|span| Opened::Mounted { span })
+            }
             Format::Iso9660 => {
                 iso9660::mount_iso9660(data, carved.offset, chain, self.sandbox, self.vfs)
                     .map(|span| Opened::Mounted { span })
@@ -766,7 +776,7 @@ pub(crate) fn unpack_image(
                 Severity::Info,
                 "no known filesystem or container found in the image",
             )
-            .detail("provisor looked for squashfs (1.x to 4.0, the vendors' LZMA variants included), ext2/3/4, cramfs, romfs, FAT12/16/32, ISO 9660, JFFS2, YAFFS2, UBI, UBIFS, cpio, tar, ZIP, uImage, FIT, TRX, Matter OTA images, UEFI capsules, MBR and GPT partition tables, Android sparse and boot images and gzip, xz, lzma, zstd, bzip2, lz4 and lzop streams at every offset; the image may be encrypted or in a format not yet supported. Extract the root filesystem and scan the directory instead.")
+            .detail("provisor looked for squashfs (1.x to 4.0, the vendors' LZMA variants included), ext2/3/4, cramfs, romfs, FAT12/16/32, ISO 9660, JFFS2, YAFFS2, UBI, UBIFS, cpio, tar, ZIP, 7-Zip, uImage, FIT, TRX, Matter OTA images, UEFI capsules, MBR and GPT partition tables, Android sparse and boot images and gzip, xz, lzma, zstd, bzip2, lz4 and lzop streams at every offset; the image may be encrypted or in a format not yet supported. Extract the root filesystem and scan the directory instead.")
             .record();
     }
 }

@@ -152,6 +152,31 @@ fn matter_ota_images_and_uefi_capsules() {
     );
 }
 
+/// 7-Zip archives of the tree (solid LZMA2, and bzip2 not solid), links kept; an
+/// encrypted one is reported as encrypted.
+#[test]
+fn seven_zip_archives() {
+    for name in ["weak.7z", "weak.bzip2.7z"] {
+        let image = formats().join(name);
+        let manifest = unpacked_as_built(&image, &images().join("weak/rootfs"));
+        assert_eq!(manifest["containers"][0]["format"], "7z", "{name}");
+    }
+    finds_the_weak_device(&formats().join("weak.7z"));
+    let findings = scan(&formats().join("weak.secret.7z"));
+    assert!(
+        findings
+            .findings
+            .iter()
+            .any(|finding| finding.detail.contains("inconclusive: encrypted")),
+        "{:#?}",
+        findings
+            .findings
+            .iter()
+            .map(|finding| &finding.detail)
+            .collect::<Vec<_>>()
+    );
+}
+
 #[test]
 fn romfs() {
     let image = formats().join("weak.romfs");

@@ -272,10 +272,19 @@ fn the_newest_copy_of_a_chunk_wins() {
 fn write_fuzz_seed() {
     let tree = tempfile::tempdir().unwrap();
     fs::create_dir_all(tree.path().join("etc")).unwrap();
-    fs::write(tree.path().join("etc/shadow"), "root:$1$abc$def:0:0:99999:7:::\n").unwrap();
+    fs::write(
+        tree.path().join("etc/shadow"),
+        "root:$1$abc$def:0:0:99999:7:::\n",
+    )
+    .unwrap();
     fs::write(tree.path().join("etc/blob"), vec![7u8; 5000]).unwrap();
     std::os::unix::fs::symlink("/etc/shadow", tree.path().join("shadow")).unwrap();
-    let layout = Layout { chunk: 2048, spare: 64, bad_block: false, big: false };
+    let layout = Layout {
+        chunk: 2048,
+        spare: 64,
+        bad_block: false,
+        big: false,
+    };
     let seed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds/firmware/tiny.yaffs2");
     fs::write(seed, write(tree.path(), layout)).unwrap();
 }
