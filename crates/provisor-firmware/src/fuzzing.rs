@@ -20,10 +20,11 @@ fn limits() -> Limits {
 
 /// Opens `data` as the named container at offset 0, when its header is plausible (as
 /// carving would), then reads every file it mounted. Returns the number of entries
-/// mounted and payloads handed on. Names: squashfs (4.0 and 1.x to 3.x), uimage, fit,
-/// trx, cramfs, romfs, fat, iso9660,
-/// ext, jffs2, yaffs2, ubi, ubifs, android-sparse, android-boot, matter-ota, UEFI-capsule, gzip, xz, lzma, zstd, bzip2, cpio, tar, mbr,
-/// gpt, zip, 7z, lz4, lz4-legacy, lzop.
+/// mounted and payloads handed on. Names (case-insensitive): squashfs (4.0 and 1.x to
+/// 3.x), uimage, fit, trx, cramfs, romfs, fat, iso9660, ext, jffs2, yaffs2, ubi, ubifs,
+/// android-sparse, android-boot, matter-ota, UEFI-capsule, gzip, xz, lzma, zstd, bzip2,
+/// cpio, tar, mbr, gpt, zip, 7z, lz4, lz4-legacy, lzop, TP-Link, SEAMA, CHK, D-Link-TLV,
+/// arcadyan, dahua-zip, encrypted.
 pub fn unpack_as(format: &str, data: &[u8]) -> usize {
     let Some(format) = Format::from_name(format) else {
         return 0;

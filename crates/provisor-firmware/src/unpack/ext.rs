@@ -814,7 +814,7 @@ mod tests {
         let mut vfs = Vfs::new();
         match mount_ext(&data, 0, "ext@0x0", &mut sandbox, &mut vfs) {
             Ok(_) => Ok(vfs),
-            Err(Refused::Broken(reason)) => Err(reason),
+            Err(Refused::Broken(reason) | Refused::Encrypted(reason)) => Err(reason),
             Err(Refused::NotThisFormat) => Err("not ext".into()),
         }
     }

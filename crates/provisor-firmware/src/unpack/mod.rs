@@ -36,6 +36,7 @@ mod ubi;
 mod ubifs;
 mod uefi_capsule;
 mod uimage;
+mod vendor;
 mod yaffs2;
 mod zip;
 
@@ -89,11 +90,18 @@ pub(crate) enum Format {
     UefiCapsule,
     Yaffs2,
     SevenZip,
+    TpLink,
+    Seama,
+    Chk,
+    DlinkTlv,
+    Arcadyan,
+    DahuaZip,
+    Encrypted,
 }
 
 impl Format {
     /// Every format, in the order of [`Format::name`]'s match.
-    const ALL: [Format; 31] = [
+    const ALL: [Format; 38] = [
         Format::Squashfs,
         Format::UImage,
         Format::Fit,
@@ -125,6 +133,13 @@ impl Format {
         Format::UefiCapsule,
         Format::Yaffs2,
         Format::SevenZip,
+        Format::TpLink,
+        Format::Seama,
+        Format::Chk,
+        Format::DlinkTlv,
+        Format::Arcadyan,
+        Format::DahuaZip,
+        Format::Encrypted,
     ];
 
     /// The format a name stands for, case-insensitively.
@@ -167,6 +182,13 @@ impl Format {
             Format::UefiCapsule => "UEFI-capsule",
             Format::Yaffs2 => "YAFFS2",
             Format::SevenZip => "7z",
+            Format::TpLink => "TP-Link",
+            Format::Seama => "SEAMA",
+            Format::Chk => "CHK",
+            Format::DlinkTlv => "D-Link-TLV",
+            Format::Arcadyan => "arcadyan",
+            Format::DahuaZip => "dahua-zip",
+            Format::Encrypted => "encrypted",
         }
     }
 }
@@ -231,6 +253,29 @@ const SIGNATURES: &[(&[u8], Format, usize)] = &[
     (b"EFI PART", Format::Gpt, 4096),
     (b"PK\x03\x04", Format::Zip, 0),
     (b"7z\xbc\xaf\x27\x1c", Format::SevenZip, 0),
+    (vendor::tplink::MAGIC, Format::TpLink, 0),
+    (&vendor::seama::MAGIC, Format::Seama, 0),
+    (vendor::chk::MAGIC, Format::Chk, 0),
+    (&vendor::dlink_tlv::MAGIC, Format::DlinkTlv, 0),
+    (
+        &vendor::arcadyan::MAGIC,
+        Format::Arcadyan,
+        vendor::arcadyan::MAGIC_AT,
+    ),
+    (vendor::dahua::MAGIC, Format::DahuaZip, 0),
+    (vendor::encrypted::FAMILIES[0].0, Format::Encrypted, 0),
+    (vendor::encrypted::FAMILIES[1].0, Format::Encrypted, 0),
+    (vendor::encrypted::FAMILIES[2].0, Format::Encrypted, 0),
+    (vendor::encrypted::FAMILIES[3].0, Format::Encrypted, 0),
+    (vendor::encrypted::FAMILIES[4].0, Format::Encrypted, 0),
+    (vendor::encrypted::FAMILIES[5].0, Format::Encrypted, 0),
+    (vendor::encrypted::FAMILIES[6].0, Format::Encrypted, 0),
+    (vendor::encrypted::FAMILIES[7].0, Format::Encrypted, 0),
+    (vendor::encrypted::FAMILIES[8].0, Format::Encrypted, 0),
+    (vendor::encrypted::FAMILIES[9].0, Format::Encrypted, 0),
+    (vendor::encrypted::FAMILIES[10].0, Format::Encrypted, 0),
+    (vendor::encrypted::FAMILIES[11].0, Format::Encrypted, 0),
+    (vendor::encrypted::FAMILIES[12].0, Format::Encrypted, 0),
     (&[0x04, 0x22, 0x4d, 0x18], Format::Lz4, 0),
     (&[0x02, 0x21, 0x4c, 0x18], Format::Lz4Legacy, 0),
     (
@@ -301,6 +346,13 @@ pub(crate) fn plausible(format: Format, candidate: &[u8]) -> bool {
         Format::UefiCapsule => uefi_capsule::plausible(candidate),
         Format::Yaffs2 => yaffs2::plausible(candidate),
         Format::SevenZip => sevenzip::plausible(candidate),
+        Format::TpLink => vendor::tplink::plausible(candidate),
+        Format::Seama => vendor::seama::plausible(candidate),
+        Format::Chk => vendor::chk::plausible(candidate),
+        Format::DlinkTlv => vendor::dlink_tlv::plausible(candidate),
+        Format::Arcadyan => vendor::arcadyan::plausible(candidate),
+        Format::DahuaZip => vendor::dahua::plausible(candidate),
+        Format::Encrypted => vendor::encrypted::plausible(candidate),
     }
 }
 
@@ -459,6 +511,12 @@ impl Unpacker<'_> {
                     }
                 }
                 Err(Refused::NotThisFormat) => {}
+                Err(Refused::Encrypted(family)) => self.inconclusive(
+                    format!("encrypted firmware ({family}) at offset {:#x}", carved.offset),
+                    format!("inconclusive: encrypted ({family}). provisor cannot look inside without the vendor's key: decrypt the image (the key is often in the previous, unencrypted firmware or in the boot loader) and scan the result."),
+                    &here,
+                    carved.offset,
+                ),
                 Err(Refused::Broken(reason)) => self.inconclusive(
                     format!(
                         "{} at offset {:#x} cannot be unpacked",
@@ -525,7 +583,11 @@ impl Unpacker<'_> {
         | Format::Gpt
         | Format::AndroidBoot
         | Format::MatterOta
-        | Format::UefiCapsule = carved.format
+        | Format::UefiCapsule
+        | Format::TpLink
+        | Format::Seama
+        | Format::Chk
+        | Format::DlinkTlv = carved.format
         {
             return self.open_in_place(blob, carved, chain);
         }
@@ -547,7 +609,20 @@ impl Unpacker<'_> {
             | Format::Gpt
             | Format::AndroidBoot
             | Format::MatterOta
-            | Format::UefiCapsule => self.open_in_place(&Blob::Memory(data.clone()), carved, chain),
+            | Format::UefiCapsule
+            | Format::TpLink
+            | Format::Seama
+            | Format::Chk
+            | Format::DlinkTlv => self.open_in_place(&Blob::Memory(data.clone()), carved, chain),
+            Format::Arcadyan => vendor::arcadyan::open(data, carved.offset),
+            Format::DahuaZip => {
+                vendor::dahua::open(data, carved.offset, chain, self.sandbox, self.vfs)
+            }
+            Format::Encrypted => Err(Refused::Encrypted(
+                vendor::encrypted::family(&data[carved.offset..])
+                    .unwrap_or("unknown")
+                    .to_owned(),
+            )),
             Format::Fit => fit::open(data, carved.offset),
             Format::Cramfs => {
                 cramfs::mount_cramfs(data, carved.offset, chain, self.sandbox, self.vfs)
@@ -603,6 +678,10 @@ impl Unpacker<'_> {
             Format::AndroidBoot => android_boot::open(blob, carved.offset),
             Format::MatterOta => matter_ota::open(blob, carved.offset),
             Format::UefiCapsule => uefi_capsule::open(blob, carved.offset),
+            Format::TpLink => vendor::tplink::open(blob, carved.offset),
+            Format::Seama => vendor::seama::open(blob, carved.offset),
+            Format::Chk => vendor::chk::open(blob, carved.offset),
+            Format::DlinkTlv => vendor::dlink_tlv::open(blob, carved.offset),
             _ if !squashfs::is_version_4(blob, carved.offset) => {
                 squashfs_legacy::mount(blob, carved.offset, chain, self.sandbox, self.vfs)
                     .map(|span| Opened::Mounted { span })
@@ -677,6 +756,8 @@ pub(crate) enum Refused {
     NotThisFormat,
     /// It is the format, but broken or over a limit: report it.
     Broken(String),
+    /// It is encrypted firmware of the named family: report it as such.
+    Encrypted(String),
 }
 
 /// Mounts one entry taken from an archive, through the sandbox.
@@ -765,8 +846,26 @@ pub(crate) fn unpack_image(
     sink: &mut FindingSink,
 ) {
     let mut unpacker = Unpacker { sandbox, vfs, sink };
-    let unpacked = unpacker.unpack(image, "", 0);
-    if unpacked == 0 && unpacker.sink.findings().is_empty() {
+    let unpacked = unpacker.unpack(image.clone(), "", 0);
+    // Bytes as random as ciphertext where no container was found: most likely an
+    // encrypted image of a family provisor does not know.
+    let mut sample = vec![0u8; image.len().min(1 << 20) as usize];
+    let random = image.read_exact_at(0, &mut sample).is_ok()
+        && sample.len() >= 4096
+        && vendor::encrypted::entropy(&sample) > 7.95;
+    if unpacked == 0 && unpacker.sink.findings().is_empty() && random {
+        unpacker
+            .sink
+            .add(
+                UNPACK_CHECK,
+                &["5.6-1"],
+                Outcome::Inconclusive,
+                Severity::Info,
+                "the image looks encrypted: no known container, and bytes as random as ciphertext",
+            )
+            .detail(format!("inconclusive: encrypted (a family provisor does not name). The first {} bytes hold {:.3} bits of entropy per byte, as encrypted (or compressed) data does. Decrypt the image (the key is often in the previous, unencrypted firmware or in the boot loader) and scan the result.", sample.len(), vendor::encrypted::entropy(&sample)))
+            .record();
+    } else if unpacked == 0 && unpacker.sink.findings().is_empty() {
         unpacker
             .sink
             .add(
@@ -776,7 +875,7 @@ pub(crate) fn unpack_image(
                 Severity::Info,
                 "no known filesystem or container found in the image",
             )
-            .detail("provisor looked for squashfs (1.x to 4.0, the vendors' LZMA variants included), ext2/3/4, cramfs, romfs, FAT12/16/32, ISO 9660, JFFS2, YAFFS2, UBI, UBIFS, cpio, tar, ZIP, 7-Zip, uImage, FIT, TRX, Matter OTA images, UEFI capsules, MBR and GPT partition tables, Android sparse and boot images and gzip, xz, lzma, zstd, bzip2, lz4 and lzop streams at every offset; the image may be encrypted or in a format not yet supported. Extract the root filesystem and scan the directory instead.")
+            .detail("provisor looked for squashfs (1.x to 4.0, the vendors' LZMA variants included), ext2/3/4, cramfs, romfs, FAT12/16/32, ISO 9660, JFFS2, YAFFS2, UBI, UBIFS, cpio, tar, ZIP, 7-Zip, uImage, FIT, TRX, Matter OTA images, UEFI capsules, the TP-Link, SEAMA, Netgear CHK, D-Link TLV, Arcadyan and Dahua wrappers, MBR and GPT partition tables, Android sparse and boot images and gzip, xz, lzma, zstd, bzip2, lz4 and lzop streams at every offset, and the known encrypted firmware families; the image may be encrypted or in a format not yet supported. Extract the root filesystem and scan the directory instead.")
             .record();
     }
 }

@@ -91,17 +91,11 @@ pub(crate) fn mount_7z(
         // identified.
         Ok(Err(
             sevenz_rust2::Error::PasswordRequired | sevenz_rust2::Error::MaybeBadPassword(_),
-        )) => {
-            return Err(Refused::Broken(
-                "inconclusive: encrypted (a 7-Zip archive with a password)".into(),
-            ));
-        }
+        )) => return Err(Refused::Encrypted("7-Zip with a password".into())),
         Ok(Err(sevenz_rust2::Error::UnsupportedCompressionMethod(method)))
             if method.starts_with("AES") =>
         {
-            return Err(Refused::Broken(
-                "inconclusive: encrypted (a 7-Zip archive with a password)".into(),
-            ));
+            return Err(Refused::Encrypted("7-Zip with a password".into()));
         }
         Ok(Err(error)) => return Err(Refused::Broken(format!("7-Zip archive: {error}"))),
         Err(()) => {

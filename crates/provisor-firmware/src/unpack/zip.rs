@@ -53,9 +53,14 @@ impl Member {
     /// directory when its name ends in `/`, else a file.
     fn kind(&self) -> (NodeKind, u32) {
         let directory = self.name.ends_with('/');
-        let mode = self
-            .mode
-            .unwrap_or(if directory { 0o40755 } else { 0o100644 });
+        let default = if directory { 0o40755 } else { 0o100644 };
+        // A Unix mode without a file type (Python's zipfile writes 0600 alone) is a file
+        // or directory by its name.
+        let mode = match self.mode {
+            Some(mode) if mode & 0o170000 == 0 => default & 0o170000 | mode,
+            Some(mode) => mode,
+            None => default,
+        };
         let kind = if directory {
             NodeKind::Directory
         } else {

@@ -82,6 +82,25 @@ fn garbage_has_nothing_to_unpack() {
     let findings = scan(&path);
     assert_eq!(findings.findings.len(), 1);
     assert_eq!(findings.findings[0].outcome, Outcome::Inconclusive);
+    // As random as ciphertext: said to look encrypted.
+    assert!(
+        findings.findings[0].title.contains("looks encrypted"),
+        "{:?}",
+        findings.findings[0].title
+    );
+    assert!(
+        findings.findings[0]
+            .detail
+            .starts_with("inconclusive: encrypted")
+    );
+    // Text: nothing known, and not encrypted either.
+    fs::write(
+        &path,
+        "nothing in here but words, words and words\n".repeat(5000),
+    )
+    .unwrap();
+    let findings = scan(&path);
+    assert_eq!(findings.findings.len(), 1);
     assert!(findings.findings[0].title.contains("no known filesystem"));
 }
 

@@ -8,6 +8,7 @@ mod hostile;
 mod images;
 mod legacy_squashfs;
 mod unpack;
+mod vendor;
 mod yaffs2;
 
 use std::path::PathBuf;

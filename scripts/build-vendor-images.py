@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+"""Vendors' firmware wrappers around the weak device's images, written as each vendor's
+tool lays them out (OpenWrt's mktplinkfw and mkchkimg, D-Link's SEAMA and TLV tools,
+Arcadyan's obfuscation, Dahua's ZIP), since Debian packages none of those tools.
+
+Usage: build-vendor-images.py WEAK_DIR OUT_DIR   (called by scripts/build-format-images)
+"""
+import hashlib
+import lzma
+import os
+import struct
+import sys
+import zipfile
+
+weak, out = sys.argv[1], sys.argv[2]
+squashfs = open(os.path.join(weak, "weak.xz.squashfs"), "rb").read()
+kernel = lzma.compress(b"Linux kernel stand-in\n" * 4096, format=lzma.FORMAT_ALONE)
+
+
+def write(name, data):
+    with open(os.path.join(out, name), "wb") as file:
+        file.write(data)
+
+
+# TP-Link v1: 512 big-endian bytes; the MD5 over the image with a salt in its place.
+salt = bytes.fromhex("dcd73aa5c39598fbddf9e7f40eae4738")
+kernel_at = 0x200
+rootfs_at = kernel_at + ((len(kernel) + 0xFFFF) & ~0xFFFF)
+length = rootfs_at + len(squashfs)
+header = bytearray(512)
+struct.pack_into(">I", header, 0, 0x01000000)
+header[4:24] = b"TP-LINK Technologies"
+header[28:36] = b"ver. 1.0"
+struct.pack_into(">III", header, 64, 0x08410001, 1, 0)
+struct.pack_into(">IIIIIIIII", header, 116, 0x80002000, 0x80002000, length,
+                 kernel_at, len(kernel), rootfs_at, len(squashfs), 0, 0)
+struct.pack_into(">HHH", header, 152, 1, 0, 4)
+image = bytearray(length)
+image[:512] = header
+image[kernel_at:kernel_at + len(kernel)] = kernel
+image[rootfs_at:] = squashfs
+image[76:92] = salt
+image[76:92] = hashlib.md5(image).digest()
+write("weak.tplink.bin", image)
+
+# SEAMA: magic, metadata size, data size, the data's MD5; metadata; data.
+metadata = b"dev=/dev/mtdblock/2\x00type=firmware\x00signature=wrgg_weak\x00\x00"
+write("weak.seama", struct.pack(">IHHI", 0x5EA3A417, 0, len(metadata), len(squashfs))
+      + hashlib.md5(squashfs).digest() + metadata + squashfs)
+
+
+# Netgear CHK: checksums of the kernel, the root filesystem, both, and the header.
+def netgear(*pieces):
+    c0 = c1 = 0
+    for piece in pieces:
+        for byte in piece:
+            c0 = (c0 + byte) & 0xFFFFFFFF
+            c1 = (c1 + c0) & 0xFFFFFFFF
+    fold = lambda value: ((((value & 0xFFFF) + (value >> 16)) >> 16) + (value & 0xFFFF) + (value >> 16)) & 0xFFFF
+    return fold(c1) << 16 | fold(c0)
+
+
+board = b"U12H139T00_NETGEAR"
+header = bytearray(40 + len(board))
+struct.pack_into(">II", header, 0, 0x2A23245E, len(header))
+struct.pack_into(">IIIII", header, 16, netgear(kernel), netgear(squashfs), len(kernel), len(squashfs),
+                 netgear(kernel, squashfs))
+header[40:] = board
+struct.pack_into(">I", header, 36, netgear(header))
+write("weak.chk", bytes(header) + kernel + squashfs)
+
+# D-Link TLV: model, board, the MD5 (hex) of the type-length pair and the data.
+header = bytearray(0x74)
+header[0:4] = bytes([0x64, 0x80, 0x19, 0x40])
+header[4:4 + 9] = b"DIR-WEAK1"
+header[0x24:0x24 + 10] = b"WEAK_BOARD"
+struct.pack_into("<II", header, 0x6C, 1, len(squashfs))
+header[0x4C:0x6C] = hashlib.md5(bytes(header[0x6C:0x74]) + squashfs).hexdigest().encode()
+write("weak.dlink-tlv.bin", bytes(header) + squashfs)
+
+# Arcadyan: the kernel's LZMA header hidden by swapping and scrambling 32-byte blocks.
+cpio = lzma.compress(open(os.path.join(weak, "weak.cpio.gz"), "rb").read(), format=lzma.FORMAT_ALONE)
+clear = bytearray(b"\x00\x00\x00\x00" + cpio)
+block = bytearray(clear[4:36])
+for index in range(0, 32, 2):
+    block[index], block[index + 1] = block[index + 1], block[index]
+block = bytes(((byte & 0x0F) << 4) | (byte >> 4) for byte in block)
+obfuscated = bytearray(clear)
+obfuscated[4:36] = clear[0x68:0x88]
+obfuscated[0x68:0x88] = block
+write("weak.arcadyan.bin", obfuscated)
+
+# Dahua: a ZIP whose first local header says "DH".
+path = os.path.join(out, "weak.dahua.bin")
+with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+    archive.writestr("Install", "romfs-x.squashfs.img\n")
+    archive.writestr("romfs-x.squashfs.img", squashfs)
+data = bytearray(open(path, "rb").read())
+data[0:2] = b"DH"
+write("weak.dahua.bin", data)
+
+# An encrypted family: D-Link's SHRS magic before ciphertext-like bytes.
+write("weak.shrs.bin", b"SHRS" + hashlib.sha256(b"weak").digest() * 2 + os.urandom(256 << 10))
