@@ -99,5 +99,11 @@ data = bytearray(open(path, "rb").read())
 data[0:2] = b"DH"
 write("weak.dahua.bin", data)
 
+# packimg: magic, padding, the data's size, padding to 32 bytes.
+write("weak.packimg", b"--PaCkImGs--" + bytes(4) + struct.pack("<I", len(squashfs)) + bytes(12) + squashfs)
+
+# Realtek RTK: magic, image size, checksum, header size less the magic.
+write("weak.rtk", b"RTK0" + struct.pack("<IIIIIII", len(squashfs), 0, 0, 28, 0, 0, 0) + squashfs)
+
 # An encrypted family: D-Link's SHRS magic before ciphertext-like bytes.
 write("weak.shrs.bin", b"SHRS" + hashlib.sha256(b"weak").digest() * 2 + os.urandom(256 << 10))

@@ -24,7 +24,7 @@ fn limits() -> Limits {
 /// 3.x), uimage, fit, trx, cramfs, romfs, fat, iso9660, ext, jffs2, yaffs2, ubi, ubifs,
 /// android-sparse, android-boot, matter-ota, UEFI-capsule, gzip, xz, lzma, zstd, bzip2,
 /// cpio, tar, mbr, gpt, zip, 7z, lz4, lz4-legacy, lzop, TP-Link, SEAMA, CHK, D-Link-TLV,
-/// arcadyan, dahua-zip, encrypted.
+/// arcadyan, dahua-zip, packimg, RTK, encrypted.
 pub fn unpack_as(format: &str, data: &[u8]) -> usize {
     let Some(format) = Format::from_name(format) else {
         return 0;

@@ -97,11 +97,13 @@ pub(crate) enum Format {
     Arcadyan,
     DahuaZip,
     Encrypted,
+    Packimg,
+    Rtk,
 }
 
 impl Format {
     /// Every format, in the order of [`Format::name`]'s match.
-    const ALL: [Format; 38] = [
+    const ALL: [Format; 40] = [
         Format::Squashfs,
         Format::UImage,
         Format::Fit,
@@ -140,6 +142,8 @@ impl Format {
         Format::Arcadyan,
         Format::DahuaZip,
         Format::Encrypted,
+        Format::Packimg,
+        Format::Rtk,
     ];
 
     /// The format a name stands for, case-insensitively.
@@ -189,6 +193,8 @@ impl Format {
             Format::Arcadyan => "arcadyan",
             Format::DahuaZip => "dahua-zip",
             Format::Encrypted => "encrypted",
+            Format::Packimg => "packimg",
+            Format::Rtk => "RTK",
         }
     }
 }
@@ -263,6 +269,8 @@ const SIGNATURES: &[(&[u8], Format, usize)] = &[
         vendor::arcadyan::MAGIC_AT,
     ),
     (vendor::dahua::MAGIC, Format::DahuaZip, 0),
+    (vendor::packimg::MAGIC, Format::Packimg, 0),
+    (vendor::rtk::MAGIC, Format::Rtk, 0),
     (vendor::encrypted::FAMILIES[0].0, Format::Encrypted, 0),
     (vendor::encrypted::FAMILIES[1].0, Format::Encrypted, 0),
     (vendor::encrypted::FAMILIES[2].0, Format::Encrypted, 0),
@@ -353,6 +361,8 @@ pub(crate) fn plausible(format: Format, candidate: &[u8]) -> bool {
         Format::Arcadyan => vendor::arcadyan::plausible(candidate),
         Format::DahuaZip => vendor::dahua::plausible(candidate),
         Format::Encrypted => vendor::encrypted::plausible(candidate),
+        Format::Packimg => vendor::packimg::plausible(candidate),
+        Format::Rtk => vendor::rtk::plausible(candidate),
     }
 }
 
@@ -587,7 +597,9 @@ impl Unpacker<'_> {
         | Format::TpLink
         | Format::Seama
         | Format::Chk
-        | Format::DlinkTlv = carved.format
+        | Format::DlinkTlv
+        | Format::Packimg
+        | Format::Rtk = carved.format
         {
             return self.open_in_place(blob, carved, chain);
         }
@@ -613,7 +625,9 @@ impl Unpacker<'_> {
             | Format::TpLink
             | Format::Seama
             | Format::Chk
-            | Format::DlinkTlv => self.open_in_place(&Blob::Memory(data.clone()), carved, chain),
+            | Format::DlinkTlv
+            | Format::Packimg
+            | Format::Rtk => self.open_in_place(&Blob::Memory(data.clone()), carved, chain),
             Format::Arcadyan => vendor::arcadyan::open(data, carved.offset),
             Format::DahuaZip => {
                 vendor::dahua::open(data, carved.offset, chain, self.sandbox, self.vfs)
@@ -682,6 +696,8 @@ impl Unpacker<'_> {
             Format::Seama => vendor::seama::open(blob, carved.offset),
             Format::Chk => vendor::chk::open(blob, carved.offset),
             Format::DlinkTlv => vendor::dlink_tlv::open(blob, carved.offset),
+            Format::Packimg => vendor::packimg::open(blob, carved.offset),
+            Format::Rtk => vendor::rtk::open(blob, carved.offset),
             _ if !squashfs::is_version_4(blob, carved.offset) => {
                 squashfs_legacy::mount(blob, carved.offset, chain, self.sandbox, self.vfs)
                     .map(|span| Opened::Mounted { span })
@@ -875,7 +891,7 @@ pub(crate) fn unpack_image(
                 Severity::Info,
                 "no known filesystem or container found in the image",
             )
-            .detail("provisor looked for squashfs (1.x to 4.0, the vendors' LZMA variants included), ext2/3/4, cramfs, romfs, FAT12/16/32, ISO 9660, JFFS2, YAFFS2, UBI, UBIFS, cpio, tar, ZIP, 7-Zip, uImage, FIT, TRX, Matter OTA images, UEFI capsules, the TP-Link, SEAMA, Netgear CHK, D-Link TLV, Arcadyan and Dahua wrappers, MBR and GPT partition tables, Android sparse and boot images and gzip, xz, lzma, zstd, bzip2, lz4 and lzop streams at every offset, and the known encrypted firmware families; the image may be encrypted or in a format not yet supported. Extract the root filesystem and scan the directory instead.")
+            .detail("provisor looked for squashfs (1.x to 4.0, the vendors' LZMA variants included), ext2/3/4, cramfs, romfs, FAT12/16/32, ISO 9660, JFFS2, YAFFS2, UBI, UBIFS, cpio, tar, ZIP, 7-Zip, uImage, FIT, TRX, Matter OTA images, UEFI capsules, the TP-Link, SEAMA, Netgear CHK, D-Link TLV, Arcadyan, Dahua, packimg and RTK wrappers, MBR and GPT partition tables, Android sparse and boot images and gzip, xz, lzma, zstd, bzip2, lz4 and lzop streams at every offset, and the known encrypted firmware families; the image may be encrypted or in a format not yet supported. Extract the root filesystem and scan the directory instead.")
             .record();
     }
 }

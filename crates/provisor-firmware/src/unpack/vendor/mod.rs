@@ -1,7 +1,7 @@
 //! Vendors' firmware wrappers: a header in front of the parts a device's updater
 //! writes, each parsed from its vendor's tool (mktplinkfw, the SEAMA and TLV tools of
 //! D-Link's GPL releases, Netgear's mkchkimg, Arcadyan's obfuscation of its LZMA header,
-//! Dahua's ZIP with an altered magic), each in its own file. A wrapper's checksum or
+//! Dahua's ZIP with an altered magic, packimg, Realtek's RTK), each in its own file. A wrapper's checksum or
 //! digest is verified where it has one; a mismatch is a finding and its parts are
 //! searched all the same. `encrypted.rs` names the encrypted firmware families whose
 //! contents cannot be read.
@@ -11,6 +11,8 @@ pub(crate) mod chk;
 pub(crate) mod dahua;
 pub(crate) mod dlink_tlv;
 pub(crate) mod encrypted;
+pub(crate) mod packimg;
+pub(crate) mod rtk;
 pub(crate) mod seama;
 pub(crate) mod tplink;
 
