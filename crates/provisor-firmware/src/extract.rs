@@ -17,6 +17,7 @@ use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use provisor_engine::{Container, FindingSink, Target};
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::scan::{ScanError, ScanOptions, open_input};
@@ -295,6 +296,52 @@ fn payload_name(chain: &str) -> String {
 }
 
 /// Writes the tree of `vfs` under `stage` and the manifest beside it.
+/// What writing one file gave.
+enum Written {
+    /// It could not be read or created (a note on its entry).
+    Refused(String),
+    File {
+        sha256: String,
+        shown: String,
+    },
+}
+
+/// Decodes a file, creates it new (never through an entry already there) and writes it
+/// with the image's permission bits and reading and writing for the person unpacking;
+/// never set-uid, set-gid or sticky.
+fn write_file(
+    vfs: &Vfs,
+    node: &Node,
+    on_disk: &Path,
+    shown: &str,
+    options: &ScanOptions,
+) -> Result<Written, UnpackError> {
+    let opened = vfs
+        .read_node(node, options.limits.max_total_bytes)
+        .map_err(|error| error.to_string())
+        .and_then(|bytes| {
+            fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(on_disk)
+                .map(|file| (file, bytes))
+                .map_err(|error| error.to_string())
+        });
+    let (mut file, bytes) = match opened {
+        Ok(opened) => opened,
+        Err(reason) => return Ok(Written::Refused(reason)),
+    };
+    file.write_all(&bytes).map_err(cannot_write(on_disk))?;
+    let mode = (node.mode & 0o777) | 0o600;
+    fs::set_permissions(on_disk, fs::Permissions::from_mode(mode))
+        .map_err(cannot_write(on_disk))?;
+    Ok(Written::File {
+        sha256: provisor_engine::sha256_hex(&bytes),
+        shown: shown.to_owned(),
+    })
+}
+
 fn write_tree(
     vfs: &Vfs,
     sink: &FindingSink,
@@ -305,6 +352,7 @@ fn write_tree(
     let mut entries = Vec::new();
     let mut links = Vec::new();
     let mut directories = Vec::new();
+    let mut files = Vec::new();
     for node in vfs.nodes() {
         if node.path == "/" {
             continue;
@@ -327,36 +375,7 @@ fn write_tree(
                 if let Some(parent) = on_disk.parent() {
                     fs::create_dir_all(parent).map_err(cannot_write(parent))?;
                 }
-                // Created new, so never through an entry already there.
-                let opened = vfs
-                    .read_node(node, options.limits.max_total_bytes)
-                    .map_err(|error| error.to_string())
-                    .and_then(|bytes| {
-                        fs::OpenOptions::new()
-                            .write(true)
-                            .create_new(true)
-                            .mode(0o600)
-                            .open(&on_disk)
-                            .map(|file| (file, bytes))
-                            .map_err(|error| error.to_string())
-                    });
-                match opened {
-                    Err(reason) => entry.note = Some(format!("not written: {reason}")),
-                    Ok((mut file, bytes)) => {
-                        file.write_all(&bytes).map_err(cannot_write(&on_disk))?;
-                        // The image's permission bits, and reading and writing for the
-                        // person unpacking; never set-uid, set-gid or sticky.
-                        let mode = (node.mode & 0o777) | 0o600;
-                        fs::set_permissions(&on_disk, fs::Permissions::from_mode(mode))
-                            .map_err(cannot_write(&on_disk))?;
-                        entry.sha256 = Some(provisor_engine::sha256_hex(&bytes));
-                        entry.written = Some(shown);
-                        if node.mode & 0o7000 != 0 {
-                            entry.note =
-                                Some("set-uid, set-gid or sticky bits are not set on disk".into());
-                        }
-                    }
-                }
+                files.push((entries.len(), node, on_disk, shown));
             }
             NodeKind::Symlink(target) => links.push((entries.len(), on_disk, target.clone())),
             NodeKind::Special => {
@@ -364,6 +383,30 @@ fn write_tree(
             }
         }
         entries.push(entry);
+    }
+    // Files are decoded, written and hashed on every core.
+    let written: Vec<(usize, u32, Result<Written, UnpackError>)> = files
+        .par_iter()
+        .map(|(at, node, on_disk, shown)| {
+            (
+                *at,
+                node.mode,
+                write_file(vfs, node, on_disk, shown, options),
+            )
+        })
+        .collect();
+    for (at, mode, result) in written {
+        let entry = &mut entries[at];
+        match result? {
+            Written::Refused(reason) => entry.note = Some(format!("not written: {reason}")),
+            Written::File { sha256, shown } => {
+                entry.sha256 = Some(sha256);
+                entry.written = Some(shown);
+                if mode & 0o7000 != 0 {
+                    entry.note = Some("set-uid, set-gid or sticky bits are not set on disk".into());
+                }
+            }
+        }
     }
     // Links last, so that no file is written through one.
     for (at, on_disk, target) in links {

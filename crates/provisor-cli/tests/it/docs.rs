@@ -89,6 +89,48 @@ fn sections(krate: &str) -> Vec<(String, String)> {
     sections
 }
 
+/// A source file's `//!` paragraphs: all of them, or the first.
+fn module_doc(path: &Path, first_only: bool) -> String {
+    let source = fs::read_to_string(path).unwrap();
+    let lines: Vec<&str> = source
+        .lines()
+        .take_while(|line| line.starts_with("//!"))
+        .map(|line| line.trim_start_matches("//!").trim())
+        .collect();
+    let end = if first_only {
+        lines
+            .iter()
+            .position(|line| line.is_empty())
+            .unwrap_or(lines.len())
+    } else {
+        lines.len()
+    };
+    lines[..end].join("\n")
+}
+
+/// The unpacking section: what the unpacker does (its module's doc) and each format's
+/// reader with the first paragraph of its doc.
+fn unpacking() -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../provisor-firmware/src/unpack");
+    let mut out = format!(
+        "## Unpacking (`firmware.unpack`)\n\n{}\n\nThose findings are the check `firmware.unpack`'s (provision 5.6-1). `provisor unpack IMAGE -o DIR`\nwrites what the scan sees into `DIR`, with `DIR/provisor-manifest.json`.\n\n### Source files\n\n",
+        module_doc(&root.join("mod.rs"), false)
+    );
+    let mut files = Vec::new();
+    check_files(&root, &mut files);
+    for directory in ["squashfs_legacy", "vendor"] {
+        files.push(root.join(directory).join("mod.rs"));
+    }
+    files.sort();
+    for file in files {
+        let relative = file.strip_prefix(&root).unwrap().display().to_string();
+        let doc = module_doc(&file, true).replace('\n', " ");
+        out.push_str(&format!("- `unpack/{relative}`: {doc}\n"));
+    }
+    out.push('\n');
+    out
+}
+
 fn generate() -> String {
     let mut out = String::from(
         "# Checks\n\nGenerated from the doc comments of `crates/provisor-firmware/src/checks/` and\n`crates/provisor-net/src/checks/`; do not edit by hand (`UPDATE_DOCS=1 cargo test -p\nprovisor-cli` regenerates it). The checks name provisions of EN 303 645 V2.1.1; a\nV3.1.3 assessment reads them through the rules of\n`crates/provisor-catalog/data/en303645-v3.1.3/findings.toml` (a split provision's parts\nby check and by what was found), listed here as the V3.1.3 provisions.\n\n",
@@ -104,6 +146,9 @@ fn generate() -> String {
         for (_, section) in sections(krate) {
             out.push_str(&section);
             out.push('\n');
+        }
+        if krate == "provisor-firmware" {
+            out.push_str(&unpacking());
         }
     }
     out.trim_end().to_owned() + "\n"

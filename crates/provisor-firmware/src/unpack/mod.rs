@@ -1,15 +1,14 @@
 //! Identifying and unpacking what an image holds. A directory is read as an extracted
-//! root filesystem. A file is searched for container signatures at any offset (carving);
-//! each container found is unpacked: filesystems and archives (squashfs 1.x to 4.0, ext2/3/4,
-//! cramfs, romfs, FAT, ISO 9660, JFFS2, YAFFS2, UBIFS, cpio, tar, 7-Zip, ZIP of a root filesystem) are mounted into
-//! the virtual filesystem; other ZIP archives (update bundles),
-//! wrappers, partition tables and compressed streams (uImage, FIT, TRX, Matter OTA, UEFI
-//! capsules, UBI, MBR, GPT,
-//! Android sparse and boot images, gzip, xz, lzma, zstd, bzip2, lz4, lzop) are opened and their
-//! payloads
-//! searched again, one nesting level deeper. A
-//! container that cannot be unpacked becomes an inconclusive finding with its offset and
-//! the reason.
+//! root filesystem. A file is searched for container signatures at any offset (carving)
+//! and each container found is unpacked. Filesystems and archives (squashfs 1.x to 4.0,
+//! ext2/3/4, cramfs, romfs, FAT, ISO 9660, JFFS2, YAFFS2, UBIFS, cpio, tar, 7-Zip, a ZIP
+//! of a root filesystem) are mounted into the virtual filesystem. Wrappers, partition
+//! tables, update bundles and compressed streams (uImage, FIT, TRX, Android sparse and
+//! boot images, Matter OTA, UEFI capsules, the vendors' wrappers, UBI, MBR, GPT, other
+//! ZIP archives, gzip, xz, lzma, zstd, bzip2, lz4, lzop) are opened and their payloads
+//! searched again, one nesting level deeper. A container that cannot be unpacked, a
+//! wrapper whose checksum does not match and encrypted firmware become inconclusive
+//! findings with the container's chain and offset.
 
 mod android_boot;
 mod archive;
