@@ -574,10 +574,9 @@ impl Unpacker<'_> {
         }
     }
 
-    /// Opens one carved container. Squashfs, uImage, TRX and partition tables read the
-    /// blob where it is;
-    /// the other unpackers want it in memory, and a range of the file is loaded (once)
-    /// when the first of them is opened.
+    /// Opens one carved container. Squashfs, the wrappers and partition tables read the
+    /// blob where it is (a range of the image file stays on disk); the other unpackers
+    /// want it in memory, and the blob is loaded (once) when the first of them is opened.
     fn open_container(
         &mut self,
         blob: &Blob,
@@ -585,125 +584,76 @@ impl Unpacker<'_> {
         carved: Carved,
         chain: &str,
     ) -> Result<Opened, Refused> {
-        if let Format::Squashfs
-        | Format::UImage
-        | Format::Trx
-        | Format::Mbr
-        | Format::Gpt
-        | Format::AndroidBoot
-        | Format::MatterOta
-        | Format::UefiCapsule
-        | Format::TpLink
-        | Format::Seama
-        | Format::Chk
-        | Format::DlinkTlv
-        | Format::Packimg
-        | Format::Rtk = carved.format
-        {
-            return self.open_in_place(blob, carved, chain);
-        }
-        let data = match loaded {
-            Some(data) => data.clone(),
-            None => {
-                let data = blob
-                    .load()
-                    .map_err(|error| Refused::Broken(error.to_string()))?;
-                loaded.insert(data).clone()
+        let mut memory = || -> Result<Arc<[u8]>, Refused> {
+            match loaded {
+                Some(data) => Ok(data.clone()),
+                None => {
+                    let data = blob
+                        .load()
+                        .map_err(|error| Refused::Broken(error.to_string()))?;
+                    Ok(loaded.insert(data).clone())
+                }
             }
         };
-        let data = &data;
+        let at = carved.offset;
+        let (sandbox, vfs) = (&mut *self.sandbox, &mut *self.vfs);
+        let mounted = |span| Opened::Mounted { span };
         match carved.format {
-            Format::Squashfs
-            | Format::UImage
-            | Format::Trx
-            | Format::Mbr
-            | Format::Gpt
-            | Format::AndroidBoot
-            | Format::MatterOta
-            | Format::UefiCapsule
-            | Format::TpLink
-            | Format::Seama
-            | Format::Chk
-            | Format::DlinkTlv
-            | Format::Packimg
-            | Format::Rtk => self.open_in_place(&Blob::Memory(data.clone()), carved, chain),
-            Format::Arcadyan => vendor::arcadyan::open(data, carved.offset),
-            Format::DahuaZip => {
-                vendor::dahua::open(data, carved.offset, chain, self.sandbox, self.vfs)
+            Format::Squashfs if squashfs::is_version_4(blob, at) => {
+                squashfs::unpack(blob, at, chain, sandbox, vfs)
+                    .map(mounted)
+                    .map_err(Refused::Broken)
             }
+            Format::Squashfs => squashfs_legacy::mount(blob, at, chain, sandbox, vfs).map(mounted),
+            Format::UImage => uimage::open(blob, at),
+            Format::Trx => trx::open(blob, at),
+            Format::Mbr => partitions::open_mbr(blob, at),
+            Format::Gpt => partitions::open_gpt(blob, at),
+            Format::AndroidBoot => android_boot::open(blob, at),
+            Format::MatterOta => matter_ota::open(blob, at),
+            Format::UefiCapsule => uefi_capsule::open(blob, at),
+            Format::TpLink => vendor::tplink::open(blob, at),
+            Format::Seama => vendor::seama::open(blob, at),
+            Format::Chk => vendor::chk::open(blob, at),
+            Format::DlinkTlv => vendor::dlink_tlv::open(blob, at),
+            Format::Packimg => vendor::packimg::open(blob, at),
+            Format::Rtk => vendor::rtk::open(blob, at),
+            Format::Arcadyan => vendor::arcadyan::open(&memory()?, at),
+            Format::DahuaZip => vendor::dahua::open(&memory()?, at, chain, sandbox, vfs),
             Format::Encrypted => Err(Refused::Encrypted(
-                vendor::encrypted::family(&data[carved.offset..])
+                vendor::encrypted::family(&memory()?[at..])
                     .unwrap_or("unknown")
                     .to_owned(),
             )),
-            Format::Fit => fit::open(data, carved.offset),
+            Format::Fit => fit::open(&memory()?, at),
             Format::Cramfs => {
-                cramfs::mount_cramfs(data, carved.offset, chain, self.sandbox, self.vfs)
-                    .map(|span| Opened::Mounted { span })
+                cramfs::mount_cramfs(&memory()?, at, chain, sandbox, vfs).map(mounted)
             }
-            Format::Ext => ext::mount_ext(data, carved.offset, chain, self.sandbox, self.vfs)
-                .map(|span| Opened::Mounted { span }),
-            Format::Jffs2 => jffs2::mount_jffs2(data, carved.offset, chain, self.sandbox, self.vfs)
-                .map(|span| Opened::Mounted { span }),
-            Format::Ubi => ubi::open(data, carved.offset, self.sandbox),
-            Format::Ubifs => ubifs::mount_ubifs(data, carved.offset, chain, self.sandbox, self.vfs)
-                .map(|span| Opened::Mounted { span }),
-            Format::AndroidSparse => sparse::open(data, carved.offset, self.sandbox),
+            Format::Ext => ext::mount_ext(&memory()?, at, chain, sandbox, vfs).map(mounted),
+            Format::Jffs2 => jffs2::mount_jffs2(&memory()?, at, chain, sandbox, vfs).map(mounted),
+            Format::Ubi => ubi::open(&memory()?, at, sandbox),
+            Format::Ubifs => ubifs::mount_ubifs(&memory()?, at, chain, sandbox, vfs).map(mounted),
+            Format::AndroidSparse => sparse::open(&memory()?, at, sandbox),
             Format::Gzip | Format::Xz | Format::Lzma | Format::Zstd | Format::Bzip2 => {
-                stream::open(carved.format, data, carved.offset, self.sandbox)
+                stream::open(carved.format, &memory()?, at, sandbox)
             }
-            Format::Cpio => archive::mount_cpio(data, carved.offset, chain, self.sandbox, self.vfs),
-            Format::Tar => archive::mount_tar(data, carved.offset, chain, self.sandbox, self.vfs),
-            Format::Romfs => romfs::mount_romfs(data, carved.offset, chain, self.sandbox, self.vfs),
-            Format::Zip => zip::mount_zip(data, carved.offset, chain, self.sandbox, self.vfs),
-            Format::Fat => fat::mount_fat(data, carved.offset, chain, self.sandbox, self.vfs)
-                .map(|span| Opened::Mounted { span }),
+            Format::Cpio => archive::mount_cpio(&memory()?, at, chain, sandbox, vfs),
+            Format::Tar => archive::mount_tar(&memory()?, at, chain, sandbox, vfs),
+            Format::Romfs => romfs::mount_romfs(&memory()?, at, chain, sandbox, vfs),
+            Format::Zip => zip::mount_zip(&memory()?, at, chain, sandbox, vfs),
+            Format::Fat => fat::mount_fat(&memory()?, at, chain, sandbox, vfs).map(mounted),
             Format::Yaffs2 => {
-                yaffs2::mount_yaffs2(data, carved.offset, chain, self.sandbox, self.vfs)
-                    .map(|span| Opened::Mounted { span })
+                yaffs2::mount_yaffs2(&memory()?, at, chain, sandbox, vfs).map(mounted)
             }
             Format::SevenZip => {
-                sevenzip::mount_7z(data, carved.offset, chain, self.sandbox, self.vfs)
-                    .map(|span| Opened::Mounted { span })
+                sevenzip::mount_7z(&memory()?, at, chain, sandbox, vfs).map(mounted)
             }
             Format::Iso9660 => {
-                iso9660::mount_iso9660(data, carved.offset, chain, self.sandbox, self.vfs)
-                    .map(|span| Opened::Mounted { span })
+                iso9660::mount_iso9660(&memory()?, at, chain, sandbox, vfs).map(mounted)
             }
             Format::Lz4 | Format::Lz4Legacy | Format::Lzop => {
-                blocks::open(carved.format, data, carved.offset, self.sandbox)
+                blocks::open(carved.format, &memory()?, at, sandbox)
             }
-        }
-    }
-
-    /// Opens the containers read where they lie, in memory or in the file.
-    fn open_in_place(
-        &mut self,
-        blob: &Blob,
-        carved: Carved,
-        chain: &str,
-    ) -> Result<Opened, Refused> {
-        match carved.format {
-            Format::UImage => uimage::open(blob, carved.offset),
-            Format::Trx => trx::open(blob, carved.offset),
-            Format::Mbr => partitions::open_mbr(blob, carved.offset),
-            Format::Gpt => partitions::open_gpt(blob, carved.offset),
-            Format::AndroidBoot => android_boot::open(blob, carved.offset),
-            Format::MatterOta => matter_ota::open(blob, carved.offset),
-            Format::UefiCapsule => uefi_capsule::open(blob, carved.offset),
-            Format::TpLink => vendor::tplink::open(blob, carved.offset),
-            Format::Seama => vendor::seama::open(blob, carved.offset),
-            Format::Chk => vendor::chk::open(blob, carved.offset),
-            Format::DlinkTlv => vendor::dlink_tlv::open(blob, carved.offset),
-            Format::Packimg => vendor::packimg::open(blob, carved.offset),
-            Format::Rtk => vendor::rtk::open(blob, carved.offset),
-            _ if !squashfs::is_version_4(blob, carved.offset) => {
-                squashfs_legacy::mount(blob, carved.offset, chain, self.sandbox, self.vfs)
-                    .map(|span| Opened::Mounted { span })
-            }
-            _ => squashfs::unpack(blob, carved.offset, chain, self.sandbox, self.vfs)
-                .map(|span| Opened::Mounted { span })
-                .map_err(Refused::Broken),
         }
     }
 }

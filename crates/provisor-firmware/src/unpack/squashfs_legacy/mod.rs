@@ -122,6 +122,20 @@ pub(super) struct Header {
     pub gid: usize,
 }
 
+/// A version's directory listing: runs of entries behind a header giving their inodes'
+/// metadata block; each entry an offset in that block (13 bits), a type and a name
+/// length, then the name.
+#[derive(Clone, Copy)]
+pub(super) struct Listing {
+    /// Bytes of a run's header, and the width of its block field (after an 8-bit count).
+    pub header: usize,
+    pub block_bits: usize,
+    /// Bytes of an entry before its name.
+    pub entry: usize,
+    /// Bytes a directory's size counts beyond its listing.
+    pub counted: u64,
+}
+
 /// A directory entry: its name and where its inode is (the metadata block from the inode
 /// table's start, and the offset in it).
 pub(super) struct Entry {
@@ -834,7 +848,8 @@ fn read_inode(
     }
 }
 
-/// Reads a directory's entries.
+/// Reads a directory's entries (its listing from `block` and `offset` of the directory
+/// table, `size` bytes as its inode counts them).
 fn read_directory(
     filesystem: &Filesystem,
     cache: &mut HashMap<u64, Arc<Metablock>>,
@@ -847,11 +862,36 @@ fn read_directory(
         block: superblock.directory_table + block,
         offset,
     };
+    let listing = match superblock.version {
+        Version::V1 | Version::V2 => v2::LISTING,
+        Version::V3 => v3::LISTING,
+    };
+    let order = superblock.order;
     let mut read = |length: usize| filesystem.read(cache, &mut at, length);
-    match superblock.version {
-        Version::V1 | Version::V2 => v2::directory(superblock.order, size, &mut read),
-        Version::V3 => v3::directory(superblock.order, size, &mut read),
+    let mut left = size.saturating_sub(listing.counted);
+    let mut entries = Vec::new();
+    while left >= listing.header as u64 {
+        let header = read(listing.header)?;
+        left -= listing.header as u64;
+        let count = order.field(&header, 0, 8) + 1;
+        let block = order.field(&header, 8, listing.block_bits);
+        for _ in 0..count {
+            if left < listing.entry as u64 {
+                return Err("a directory entry runs past the listing's end".into());
+            }
+            let entry = read(listing.entry)?;
+            let length = order.field(&entry, 16, 8) as usize + 1;
+            left = left
+                .checked_sub((listing.entry + length) as u64)
+                .ok_or("a name runs past the listing's end")?;
+            entries.push(Entry {
+                name: read(length)?,
+                block,
+                offset: order.field(&entry, 0, 13) as usize,
+            });
+        }
     }
+    Ok(entries)
 }
 
 /// Mounts the 1.x to 3.x filesystem at `offset` of `image`; returns the bytes it spans.

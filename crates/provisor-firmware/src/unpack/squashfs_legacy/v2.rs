@@ -4,7 +4,7 @@
 //! shares: headers of a count and a 24-bit block, entries of a 13-bit offset, a type and
 //! a name length. Bit positions are those of squashfs-tools' swap macros.
 
-use super::{Class, Entry, Header, Order};
+use super::{Class, Header, Listing, Order};
 
 /// The common part every inode starts with: type, mode, owner, group.
 pub(super) const BASE: usize = 4;
@@ -57,36 +57,11 @@ pub(super) fn parse_inode(order: Order, data: &[u8]) -> Header {
     }
 }
 
-/// Reads a directory listing of `size` bytes (1.x and 2.x).
-pub(super) fn directory(
-    order: Order,
-    size: u64,
-    read: &mut dyn FnMut(usize) -> Result<Vec<u8>, String>,
-) -> Result<Vec<Entry>, String> {
-    const HEADER: usize = 4;
-    const ENTRY: usize = 3;
-    let mut left = size;
-    let mut entries = Vec::new();
-    while left >= HEADER as u64 {
-        let header = read(HEADER)?;
-        left -= HEADER as u64;
-        let count = order.field(&header, 0, 8) + 1;
-        let block = order.field(&header, 8, 24);
-        for _ in 0..count {
-            if left < ENTRY as u64 {
-                return Err("a directory entry runs past the listing's end".into());
-            }
-            let entry = read(ENTRY)?;
-            let length = order.field(&entry, 16, 8) as usize + 1;
-            left = left
-                .checked_sub((ENTRY + length) as u64)
-                .ok_or("a name runs past the listing's end")?;
-            entries.push(Entry {
-                name: read(length)?,
-                block,
-                offset: order.field(&entry, 0, 13) as usize,
-            });
-        }
-    }
-    Ok(entries)
-}
+/// Directory listings of 1.x and 2.x: 4-byte headers (count, a 24-bit block), 3-byte
+/// entries (offset, type, name length).
+pub(super) const LISTING: Listing = Listing {
+    header: 4,
+    block_bits: 24,
+    entry: 3,
+    counted: 0,
+};

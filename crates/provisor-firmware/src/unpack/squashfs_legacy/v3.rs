@@ -4,7 +4,7 @@
 //! ("large" inodes); directory headers with a 32-bit block and entries with a 16-bit
 //! inode number difference. Bit positions are those of squashfs-tools' swap macros.
 
-use super::{Class, Entry, Header, Order};
+use super::{Class, Header, Listing, Order};
 
 /// The common part every inode starts with: type, mode, owner, group, time, number.
 pub(super) const BASE: usize = 12;
@@ -74,37 +74,12 @@ pub(super) fn parse_inode(order: Order, data: &[u8]) -> Header {
     }
 }
 
-/// Reads a directory listing of `size` bytes (3.x counts 3 bytes more, for "." and
-/// ".."): runs of up to 256 entries behind a header naming their inodes' block.
-pub(super) fn directory(
-    order: Order,
-    size: u64,
-    read: &mut dyn FnMut(usize) -> Result<Vec<u8>, String>,
-) -> Result<Vec<Entry>, String> {
-    const HEADER: usize = 9;
-    const ENTRY: usize = 5;
-    let mut left = size.saturating_sub(3);
-    let mut entries = Vec::new();
-    while left >= HEADER as u64 {
-        let header = read(HEADER)?;
-        left -= HEADER as u64;
-        let count = order.field(&header, 0, 8) + 1;
-        let block = order.field(&header, 8, 32);
-        for _ in 0..count {
-            if left < ENTRY as u64 {
-                return Err("a directory entry runs past the listing's end".into());
-            }
-            let entry = read(ENTRY)?;
-            let length = order.field(&entry, 16, 8) as usize + 1;
-            left = left
-                .checked_sub((ENTRY + length) as u64)
-                .ok_or("a name runs past the listing's end")?;
-            entries.push(Entry {
-                name: read(length)?,
-                block,
-                offset: order.field(&entry, 0, 13) as usize,
-            });
-        }
-    }
-    Ok(entries)
-}
+/// Directory listings: 9-byte headers (count, a 32-bit block, a base inode number),
+/// 5-byte entries (offset, type, name length, inode number difference); a directory's
+/// size counts 3 bytes more (for "." and "..").
+pub(super) const LISTING: Listing = Listing {
+    header: 9,
+    block_bits: 32,
+    entry: 5,
+    counted: 3,
+};
