@@ -135,7 +135,7 @@ pub(crate) fn open(blob: &Blob, offset: usize) -> Result<Opened, Refused> {
         Refused::Broken("Matter OTA image: its header has no payload size".into())
     })?;
     let start = PREFIX as u64 + header_size;
-    if start + payload != total {
+    if start.checked_add(payload) != Some(total) {
         return Err(Refused::Broken(format!(
             "Matter OTA image: a {header_size}-byte header and a {payload}-byte payload do not make the {total} bytes it declares"
         )));

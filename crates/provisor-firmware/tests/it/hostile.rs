@@ -218,6 +218,18 @@ fn regression_gpt_table_offset_overflow() {
     assert_eq!(provisor_firmware::fuzzing::unpack_as("gpt", &data), 0);
 }
 
+/// Found by `scripts/fuzz matter-ota`: a Matter OTA header whose payload size added to
+/// the header's overflowed. The sizes are refused as not adding up.
+#[test]
+fn regression_matter_ota_payload_size_overflow() {
+    let data = fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/matter-ota-payload-size-overflow.bin"),
+    )
+    .unwrap();
+    assert_eq!(provisor_firmware::fuzzing::unpack_as("matter-ota", &data), 0);
+}
+
 /// The entry points of the per-parser fuzz targets open each format's seed (so the
 /// fuzzers start from inputs that reach deep into the parsers) and refuse a header
 /// that is not the format's.
@@ -247,6 +259,23 @@ fn every_fuzz_entry_point_opens_its_seed() {
         ("ubifs", "tiny.ubifs"),
         ("gzip", "tiny.cpio.gz"),
         ("xz", "tiny.tar.xz"),
+        ("fat", "tiny.fat12"),
+        ("iso9660", "tiny.iso"),
+        ("android-boot", "tiny.boot.img"),
+        ("matter-ota", "tiny.ota"),
+        ("UEFI-capsule", "tiny.cap"),
+        ("yaffs2", "tiny.yaffs2"),
+        ("7z", "tiny.7z"),
+        ("squashfs", "../squashfs-legacy/tiny.3.be.lzma-bare"),
+        ("squashfs", "../squashfs-legacy/tiny.1.le.zlib"),
+        ("TP-Link", "../vendor/tiny.tplink.bin"),
+        ("SEAMA", "../vendor/tiny.seama"),
+        ("CHK", "../vendor/tiny.chk"),
+        ("D-Link-TLV", "../vendor/tiny.dlink-tlv.bin"),
+        ("arcadyan", "../vendor/tiny.arcadyan.bin"),
+        ("dahua-zip", "../vendor/tiny.dahua.bin"),
+        ("packimg", "../vendor/tiny.packimg"),
+        ("RTK", "../vendor/tiny.rtk"),
     ] {
         let data = fs::read(seeds.join(seed)).unwrap();
         assert!(

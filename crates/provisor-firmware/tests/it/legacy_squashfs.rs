@@ -907,3 +907,19 @@ fn tiny_tree() -> tempfile::TempDir {
     .unwrap();
     tree
 }
+
+/// Writes the weak tree as squashfs 3.x (gzip, little-endian) and 2.x (Broadcom LZMA,
+/// big-endian) into target/bench-images for docs/PERFORMANCE.md (run with `--ignored`).
+#[test]
+#[ignore = "writes benchmark images"]
+fn write_benchmark_images() {
+    let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/bench-images");
+    fs::create_dir_all(&out).unwrap();
+    let source = images().join("weak/rootfs");
+    for (name, layout) in [
+        ("weak.squashfs3.gzip", layout(3, false, Compression::Zlib)),
+        ("weak.squashfs2.be.lzma", layout(2, true, Compression::LzmaProperties { skip: 0 })),
+    ] {
+        fs::write(out.join(name), write(&source, layout)).unwrap();
+    }
+}
