@@ -227,7 +227,10 @@ fn regression_matter_ota_payload_size_overflow() {
             .join("tests/fixtures/matter-ota-payload-size-overflow.bin"),
     )
     .unwrap();
-    assert_eq!(provisor_firmware::fuzzing::unpack_as("matter-ota", &data), 0);
+    assert_eq!(
+        provisor_firmware::fuzzing::unpack_as("matter-ota", &data),
+        0
+    );
 }
 
 /// The entry points of the per-parser fuzz targets open each format's seed (so the

@@ -918,7 +918,10 @@ fn write_benchmark_images() {
     let source = images().join("weak/rootfs");
     for (name, layout) in [
         ("weak.squashfs3.gzip", layout(3, false, Compression::Zlib)),
-        ("weak.squashfs2.be.lzma", layout(2, true, Compression::LzmaProperties { skip: 0 })),
+        (
+            "weak.squashfs2.be.lzma",
+            layout(2, true, Compression::LzmaProperties { skip: 0 }),
+        ),
     ] {
         fs::write(out.join(name), write(&source, layout)).unwrap();
     }
