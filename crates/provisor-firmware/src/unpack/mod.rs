@@ -198,7 +198,8 @@ impl Format {
     }
 }
 
-/// Signatures, with the offset of the signature inside the container.
+/// Signatures, with the offset of the signature inside the container (the encrypted
+/// families' magics are added from their table by [`signatures`]).
 const SIGNATURES: &[(&[u8], Format, usize)] = &[
     (b"hsqs", Format::Squashfs, 0),
     (b"sqsh", Format::Squashfs, 0),
@@ -270,19 +271,6 @@ const SIGNATURES: &[(&[u8], Format, usize)] = &[
     (vendor::dahua::MAGIC, Format::DahuaZip, 0),
     (vendor::packimg::MAGIC, Format::Packimg, 0),
     (vendor::rtk::MAGIC, Format::Rtk, 0),
-    (vendor::encrypted::FAMILIES[0].0, Format::Encrypted, 0),
-    (vendor::encrypted::FAMILIES[1].0, Format::Encrypted, 0),
-    (vendor::encrypted::FAMILIES[2].0, Format::Encrypted, 0),
-    (vendor::encrypted::FAMILIES[3].0, Format::Encrypted, 0),
-    (vendor::encrypted::FAMILIES[4].0, Format::Encrypted, 0),
-    (vendor::encrypted::FAMILIES[5].0, Format::Encrypted, 0),
-    (vendor::encrypted::FAMILIES[6].0, Format::Encrypted, 0),
-    (vendor::encrypted::FAMILIES[7].0, Format::Encrypted, 0),
-    (vendor::encrypted::FAMILIES[8].0, Format::Encrypted, 0),
-    (vendor::encrypted::FAMILIES[9].0, Format::Encrypted, 0),
-    (vendor::encrypted::FAMILIES[10].0, Format::Encrypted, 0),
-    (vendor::encrypted::FAMILIES[11].0, Format::Encrypted, 0),
-    (vendor::encrypted::FAMILIES[12].0, Format::Encrypted, 0),
     (&[0x04, 0x22, 0x4d, 0x18], Format::Lz4, 0),
     (&[0x02, 0x21, 0x4c, 0x18], Format::Lz4Legacy, 0),
     (
@@ -292,10 +280,21 @@ const SIGNATURES: &[(&[u8], Format, usize)] = &[
     ),
 ];
 
+/// Every signature: the table's, then each encrypted family's magic.
+fn signatures() -> &'static [(&'static [u8], Format, usize)] {
+    static ALL: OnceLock<Vec<(&'static [u8], Format, usize)>> = OnceLock::new();
+    ALL.get_or_init(|| {
+        let families = vendor::encrypted::FAMILIES
+            .iter()
+            .map(|&(magic, _)| (magic, Format::Encrypted, 0));
+        SIGNATURES.iter().copied().chain(families).collect()
+    })
+}
+
 fn matcher() -> &'static AhoCorasick {
     static MATCHER: OnceLock<AhoCorasick> = OnceLock::new();
     MATCHER.get_or_init(|| {
-        AhoCorasick::new(SIGNATURES.iter().map(|(pattern, _, _)| *pattern))
+        AhoCorasick::new(signatures().iter().map(|(pattern, _, _)| *pattern))
             .expect("the signatures compile")
     })
 }
@@ -311,7 +310,7 @@ pub(crate) struct Carved {
 pub(crate) fn carve(data: &[u8]) -> Vec<Carved> {
     let mut found = Vec::new();
     for hit in matcher().find_overlapping_iter(data) {
-        let (_, format, inset) = SIGNATURES[hit.pattern().as_usize()];
+        let (_, format, inset) = signatures()[hit.pattern().as_usize()];
         let Some(offset) = hit.start().checked_sub(inset) else {
             continue;
         };
