@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Vendors' firmware wrappers around the weak device's images, written as each vendor's
-tool lays them out (OpenWrt's mktplinkfw and mkchkimg, D-Link's SEAMA and TLV tools,
-Arcadyan's obfuscation, Dahua's ZIP), since Debian packages none of those tools.
+tool lays them out (OpenWrt's mktplinkfw, mktplinkfw2, mkdlinkfw and mkchkimg, D-Link's
+SEAMA and TLV tools, Arcadyan's obfuscation, Dahua's ZIP, a CSman configuration store),
+since Debian packages none of those tools.
 
 Usage: build-vendor-images.py WEAK_DIR OUT_DIR   (called by scripts/build-format-images)
 """
@@ -11,6 +12,7 @@ import os
 import struct
 import sys
 import zipfile
+import zlib
 
 weak, out = sys.argv[1], sys.argv[2]
 squashfs = open(os.path.join(weak, "weak.xz.squashfs"), "rb").read()
@@ -107,3 +109,81 @@ write("weak.rtk", b"RTK0" + struct.pack("<IIIIIII", len(squashfs), 0, 0, 28, 0, 
 
 # An encrypted family: D-Link's SHRS magic before ciphertext-like bytes.
 write("weak.shrs.bin", b"SHRS" + hashlib.sha256(b"weak").digest() * 2 + os.urandom(256 << 10))
+
+# TP-Link v2 (mktplinkfw2 -a 0x10000 -s): the rootfs aligned to 64 KiB, the padding
+# stripped (the image is shorter than the length it declares), the salted MD5 at 0x40.
+salt = bytes.fromhex("dcd73aa5c39598fbdcf9e7f40eae4737")
+rootfs_at = (0x200 + len(kernel) + 0xFFFF) & ~0xFFFF
+header = bytearray(b"\xff" * 512)
+struct.pack_into(">I", header, 0, 0x02000000)
+header[4:52] = b"ver. 1.0".ljust(48, b"\x00")
+struct.pack_into(">III", header, 0x34, 0x89700001, 1, 0)
+struct.pack_into(">I", header, 0x50, 0)
+struct.pack_into(">I", header, 0x64, 0xFFFFFFFF)
+struct.pack_into(">IIIIIIIII", header, 0x68, 0x80002000, 0x80002000, 0x7A0000,
+                 0x200, len(kernel), rootfs_at, len(squashfs), 0, 0)
+struct.pack_into(">HBBBBBB", header, 0x8C, 0x55AA, 1, 0, 0xA5, 0, 0, 1)
+image = bytearray(b"\xff" * (rootfs_at + len(squashfs)))
+image[:512] = header
+image[0x200:0x200 + len(kernel)] = kernel
+image[rootfs_at:] = squashfs
+image[0x40:0x50] = salt
+image[0x40:0x50] = hashlib.md5(image).digest()
+write("weak.tplink-v2.bin", image)
+
+# TP-Link RTOS: magic, "IMG0" at 20, the length less 20, model and revision; 0x94 bytes.
+header = bytearray(0x94)
+header[0:4] = bytes([0x00, 0x14, 0x2F, 0xC0])
+header[20:24] = b"IMG0"
+struct.pack_into(">IHB", header, 24, 0x94 + len(squashfs) - 20, 0x0802, 4)
+write("weak.tplink-rtos.bin", bytes(header) + squashfs)
+
+
+# JBOOT (mkdlinkfw): STAG, SCH2, an LZMA kernel and the rootfs; the factory image puts
+# the 80-byte update header in front. JBOOT's checksum folds 16-bit words' carries.
+def jboot(data):
+    counter = 0
+    for at in range(0, len(data) - 1, 2):
+        counter += data[at] | data[at + 1] << 8
+        while counter >> 16:
+            counter = (counter & 0xFFFF) + (counter >> 16)
+    if len(data) % 2:
+        counter = (counter + data[-1] - 0xFF) & 0xFFFFFFFF
+    while counter >> 16:
+        counter = (counter & 0xFFFF) + (counter >> 16)
+    return counter
+
+
+def jboot_firmware(factory):
+    sch2 = bytearray(40)
+    struct.pack_into("<HBBIIIIIII", sch2, 0, 0x2124, 3, 2, 0x80000000, len(kernel),
+                     zlib.crc32(kernel), 0x80000000, 0x10000 + 16 + 40 + len(kernel),
+                     len(squashfs), zlib.crc32(squashfs))
+    struct.pack_into("<HH", sch2, 36, 40, 0)
+    struct.pack_into("<I", sch2, 32, zlib.crc32(sch2))
+    covered = bytes(sch2) + kernel
+    stag = bytearray(16)
+    struct.pack_into("<BBHIIH", stag, 0, 4, 4, 0x2B24, 0x1234567, len(covered), jboot(covered))
+    struct.pack_into("<H", stag, 14, ~jboot(stag[:14]) & 0xFFFF)
+    if factory:
+        stag[0] = 0xFF
+    return bytes(stag) + covered + squashfs
+
+
+write("weak.jboot-sysupgrade.bin", jboot_firmware(False))
+data = jboot_firmware(True)
+update = bytearray(80)
+update[0:12] = b"DLK6E2414001"
+struct.pack_into("<H", update, 14, jboot(data))
+struct.pack_into("<BBIIIII", update, 26, 1, 0, 0x1234567, 0x10000, 0xE80000, 0x10000, len(data))
+struct.pack_into("<HHHBBIH", update, 64, 0x4842, 2, 0, 4, 4, 0, 0x0100)
+struct.pack_into("<H", update, 78, ~jboot(update[:78]) & 0xFFFF)
+write("weak.jboot.bin", bytes(update) + data)
+
+# CSman: a little-endian store, zlib-compressed: the admin account and a TLS key.
+key = open(os.path.join(weak, "rootfs/etc/ssl/private/device.key"), "rb").read()
+entries = b"".join(struct.pack("<IH", entry, len(value)) + value for entry, value in [
+    (0x00010001, b"admin"), (0x00010002, b"admin1234"), (0x00020031, key),
+    (0x00010001, b"operator")]) + bytes(4)
+packed = zlib.compress(entries)
+write("weak.csman.bin", struct.pack("<2sHIII", b"CS", 0, len(packed), 0, len(entries)) + packed)

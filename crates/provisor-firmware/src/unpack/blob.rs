@@ -219,7 +219,12 @@ impl Blob {
     }
 
     /// Hands a range of this blob (already checked) to `each` in pieces.
-    fn for_each_chunk(&self, offset: u64, len: u64, mut each: impl FnMut(&[u8])) -> io::Result<()> {
+    pub(crate) fn for_each_chunk(
+        &self,
+        offset: u64,
+        len: u64,
+        mut each: impl FnMut(&[u8]),
+    ) -> io::Result<()> {
         match self {
             Blob::Memory(bytes) => {
                 let offset = offset as usize;

@@ -98,11 +98,17 @@ pub(crate) enum Format {
     Encrypted,
     Packimg,
     Rtk,
+    TpLinkV2,
+    TpLinkRtos,
+    JbootUpdate,
+    JbootStag,
+    JbootSch2,
+    Csman,
 }
 
 impl Format {
     /// Every format, in the order of [`Format::name`]'s match.
-    const ALL: [Format; 40] = [
+    const ALL: [Format; 46] = [
         Format::Squashfs,
         Format::UImage,
         Format::Fit,
@@ -143,6 +149,12 @@ impl Format {
         Format::Encrypted,
         Format::Packimg,
         Format::Rtk,
+        Format::TpLinkV2,
+        Format::TpLinkRtos,
+        Format::JbootUpdate,
+        Format::JbootStag,
+        Format::JbootSch2,
+        Format::Csman,
     ];
 
     /// The format a name stands for, case-insensitively.
@@ -194,6 +206,12 @@ impl Format {
             Format::Encrypted => "encrypted",
             Format::Packimg => "packimg",
             Format::Rtk => "RTK",
+            Format::TpLinkV2 => "TP-Link-v2",
+            Format::TpLinkRtos => "TP-Link-RTOS",
+            Format::JbootUpdate => "JBOOT",
+            Format::JbootStag => "JBOOT-STAG",
+            Format::JbootSch2 => "JBOOT-SCH2",
+            Format::Csman => "CSman",
         }
     }
 }
@@ -259,7 +277,26 @@ const SIGNATURES: &[(&[u8], Format, usize)] = &[
     (b"EFI PART", Format::Gpt, 4096),
     (b"PK\x03\x04", Format::Zip, 0),
     (b"7z\xbc\xaf\x27\x1c", Format::SevenZip, 0),
-    (vendor::tplink::MAGIC, Format::TpLink, 0),
+    (vendor::tplink::V1_MAGIC, Format::TpLink, 0),
+    (
+        &vendor::tplink::V2_MAGIC,
+        Format::TpLinkV2,
+        vendor::tplink::V2_MAGIC_AT,
+    ),
+    (&vendor::tplink::RTOS_MAGIC, Format::TpLinkRtos, 0),
+    (
+        &vendor::jboot::UPDATE_MAGIC,
+        Format::JbootUpdate,
+        vendor::jboot::UPDATE_MAGIC_AT,
+    ),
+    (&vendor::jboot::STAG_MAGICS[0], Format::JbootStag, 0),
+    (&vendor::jboot::STAG_MAGICS[1], Format::JbootStag, 0),
+    (&vendor::jboot::SCH2_MAGICS[0], Format::JbootSch2, 0),
+    (&vendor::jboot::SCH2_MAGICS[1], Format::JbootSch2, 0),
+    (&vendor::jboot::SCH2_MAGICS[2], Format::JbootSch2, 0),
+    (&vendor::jboot::SCH2_MAGICS[3], Format::JbootSch2, 0),
+    (vendor::csman::MAGICS[0], Format::Csman, 0),
+    (vendor::csman::MAGICS[1], Format::Csman, 0),
     (&vendor::seama::MAGIC, Format::Seama, 0),
     (vendor::chk::MAGIC, Format::Chk, 0),
     (&vendor::dlink_tlv::MAGIC, Format::DlinkTlv, 0),
@@ -352,7 +389,13 @@ pub(crate) fn plausible(format: Format, candidate: &[u8]) -> bool {
         Format::UefiCapsule => uefi_capsule::plausible(candidate),
         Format::Yaffs2 => yaffs2::plausible(candidate),
         Format::SevenZip => sevenzip::plausible(candidate),
-        Format::TpLink => vendor::tplink::plausible(candidate),
+        Format::TpLink => vendor::tplink::v1_plausible(candidate),
+        Format::TpLinkV2 => vendor::tplink::v2_plausible(candidate),
+        Format::TpLinkRtos => vendor::tplink::rtos_plausible(candidate),
+        Format::JbootUpdate => vendor::jboot::update_plausible(candidate),
+        Format::JbootStag => vendor::jboot::stag_plausible(candidate),
+        Format::JbootSch2 => vendor::jboot::sch2_plausible(candidate),
+        Format::Csman => vendor::csman::plausible(candidate),
         Format::Seama => vendor::seama::plausible(candidate),
         Format::Chk => vendor::chk::plausible(candidate),
         Format::DlinkTlv => vendor::dlink_tlv::plausible(candidate),
@@ -611,7 +654,12 @@ impl Unpacker<'_> {
             Format::AndroidBoot => android_boot::open(blob, at),
             Format::MatterOta => matter_ota::open(blob, at),
             Format::UefiCapsule => uefi_capsule::open(blob, at),
-            Format::TpLink => vendor::tplink::open(blob, at),
+            Format::TpLink => vendor::tplink::open_v1(blob, at),
+            Format::TpLinkV2 => vendor::tplink::open_v2(blob, at),
+            Format::TpLinkRtos => vendor::tplink::open_rtos(blob, at),
+            Format::JbootUpdate => vendor::jboot::open_update(blob, at),
+            Format::JbootStag => vendor::jboot::open_stag(blob, at),
+            Format::JbootSch2 => vendor::jboot::open_sch2(blob, at),
             Format::Seama => vendor::seama::open(blob, at),
             Format::Chk => vendor::chk::open(blob, at),
             Format::DlinkTlv => vendor::dlink_tlv::open(blob, at),
@@ -619,6 +667,7 @@ impl Unpacker<'_> {
             Format::Rtk => vendor::rtk::open(blob, at),
             Format::Arcadyan => vendor::arcadyan::open(&memory()?, at),
             Format::DahuaZip => vendor::dahua::open(&memory()?, at, chain, sandbox, vfs),
+            Format::Csman => vendor::csman::mount_csman(&memory()?, at, chain, sandbox, vfs),
             Format::Encrypted => Err(Refused::Encrypted(
                 vendor::encrypted::family(&memory()?[at..])
                     .unwrap_or("unknown")

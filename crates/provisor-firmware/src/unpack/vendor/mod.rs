@@ -1,16 +1,19 @@
 //! Vendors' firmware wrappers: a header in front of the parts a device's updater
-//! writes, each parsed from its vendor's tool (mktplinkfw, the SEAMA and TLV tools of
-//! D-Link's GPL releases, Netgear's mkchkimg, Arcadyan's obfuscation of its LZMA header,
-//! Dahua's ZIP with an altered magic, packimg, Realtek's RTK), each in its own file. A wrapper's checksum or
-//! digest is verified where it has one; a mismatch is a finding and its parts are
-//! searched all the same. `encrypted.rs` names the encrypted firmware families whose
-//! contents cannot be read.
+//! writes, each parsed from its vendor's tool (mktplinkfw and mktplinkfw2, the SEAMA
+//! and TLV tools of D-Link's GPL releases, mkdlinkfw's JBOOT headers, Netgear's
+//! mkchkimg, Arcadyan's obfuscation of its LZMA header, Dahua's ZIP with an altered
+//! magic, packimg, Realtek's RTK), each vendor in its own file, and the CSman
+//! configuration store. A wrapper's checksum or digest is verified where it has one; a
+//! mismatch is a finding and its parts are searched all the same. `encrypted.rs` names
+//! the encrypted firmware families whose contents cannot be read.
 
 pub(crate) mod arcadyan;
 pub(crate) mod chk;
+pub(crate) mod csman;
 pub(crate) mod dahua;
 pub(crate) mod dlink_tlv;
 pub(crate) mod encrypted;
+pub(crate) mod jboot;
 pub(crate) mod packimg;
 pub(crate) mod rtk;
 pub(crate) mod seama;
