@@ -17,11 +17,16 @@ pub(crate) struct ImageFile {
     len: u64,
 }
 
-/// Bytes searched per carving window, and how far windows overlap so that a header
-/// straddling two windows is seen whole (the largest header a plausibility check reads
-/// is a tar header at 512 bytes and an ext superblock at 1 KiB + 1 KiB).
+/// Bytes read at a time for checksums and digests.
 const WINDOW: usize = 8 << 20;
-const OVERLAP: usize = 64 << 10;
+
+/// Bytes carved at a time. Unpacking searches a blob segment by segment and resumes
+/// behind each container it opens, so that what a filesystem or archive holds is not
+/// searched for signatures a second time. Segments are read with an overlap so that a
+/// header straddling two is seen whole (the largest header a plausibility check reads
+/// is a tar header at 512 bytes and an ext superblock at 1 KiB + 1 KiB).
+pub(crate) const SEGMENT: u64 = 1 << 20;
+const OVERLAP: u64 = 64 << 10;
 
 impl ImageFile {
     pub(crate) fn new(file: File, len: u64) -> ImageFile {
@@ -71,35 +76,6 @@ impl ImageFile {
             done += take as u64;
         }
         Ok(())
-    }
-
-    /// Carves a range window by window; offsets are relative to `start`, in order.
-    pub(crate) fn carve(&self, start: u64, len: u64) -> io::Result<Vec<Carved>> {
-        let mut found = Vec::new();
-        let mut buffer = vec![0u8; WINDOW + OVERLAP];
-        let mut at = 0u64;
-        while at < len {
-            let take = (len - at).min((WINDOW + OVERLAP) as u64) as usize;
-            self.read_exact_at(start + at, &mut buffer[..take])?;
-            let last = at + take as u64 == len;
-            // A window owns the signatures that start in its first WINDOW bytes; the
-            // overlap is there for their headers. The last window owns all of its own.
-            let owned = if last { take } else { WINDOW };
-            found.extend(
-                carve(&buffer[..take])
-                    .into_iter()
-                    .filter(|carved| carved.offset < owned)
-                    .map(|carved| Carved {
-                        format: carved.format,
-                        offset: carved.offset + at as usize,
-                    }),
-            );
-            if last {
-                break;
-            }
-            at += WINDOW as u64;
-        }
-        Ok(found)
     }
 }
 
@@ -203,6 +179,34 @@ impl Blob {
         }
     }
 
+    /// The containers whose offsets lie in the segment at `from` (relative to the
+    /// blob), in the order [`carve`] finds them; headers are read up to an overlap past
+    /// the segment's end.
+    pub(crate) fn carve_segment(&self, from: u64) -> io::Result<Vec<Carved>> {
+        let len = self.len();
+        let end = from.saturating_add(SEGMENT).min(len);
+        let read_end = end.saturating_add(OVERLAP).min(len);
+        let (owned, last) = ((end - from) as usize, end == len);
+        let scan = |data: &[u8]| -> Vec<Carved> {
+            carve(data)
+                .into_iter()
+                .filter(|carved| last || carved.offset < owned)
+                .map(|carved| Carved {
+                    format: carved.format,
+                    offset: carved.offset + from as usize,
+                })
+                .collect()
+        };
+        match self {
+            Blob::Memory(bytes) => Ok(scan(&bytes[from as usize..read_end as usize])),
+            Blob::File { image, start, .. } => {
+                let mut buffer = vec![0u8; (read_end - from) as usize];
+                image.read_exact_at(start + from, &mut buffer)?;
+                Ok(scan(&buffer))
+            }
+        }
+    }
+
     /// CRC-32 of a range of this blob.
     pub(crate) fn crc32(&self, offset: u64, len: u64) -> io::Result<crc32fast::Hasher> {
         let mut hasher = crc32fast::Hasher::new();
@@ -251,17 +255,33 @@ mod tests {
     }
 
     #[test]
-    fn carving_by_windows_finds_what_one_pass_finds() {
-        let mut bytes = vec![0x55u8; 2 * WINDOW + 4096];
-        // Straddling the first window's end, inside its overlap, and at the last byte
+    fn carving_by_segments_finds_what_one_pass_finds() {
+        let segment = SEGMENT as usize;
+        let mut bytes = vec![0x55u8; 2 * segment + 4096];
+        // Straddling the first segment's end, inside its overlap, and at the last byte
         // a header fits before the end.
-        for at in [WINDOW - 3, WINDOW + 10, 2 * WINDOW - 1, bytes.len() - 40] {
+        for at in [segment - 3, segment + 10, 2 * segment - 1, bytes.len() - 40] {
             bytes[at..at + GZIP.len()].copy_from_slice(GZIP);
         }
         let (_file, image) = image_with(&bytes);
-        let windowed = image.carve(0, bytes.len() as u64).expect("carved");
-        assert_eq!(windowed, carve(&bytes));
-        assert_eq!(windowed.len(), 4);
+        let image = Arc::new(image);
+        for blob in [
+            Blob::File {
+                image,
+                start: 0,
+                len: bytes.len() as u64,
+            },
+            Blob::Memory(Arc::from(bytes.as_slice())),
+        ] {
+            let mut segmented = Vec::new();
+            let mut from = 0;
+            while from < blob.len() {
+                segmented.extend(blob.carve_segment(from).expect("carved"));
+                from += SEGMENT;
+            }
+            assert_eq!(segmented, carve(&bytes));
+            assert_eq!(segmented.len(), 4);
+        }
     }
 
     #[test]

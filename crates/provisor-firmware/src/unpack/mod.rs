@@ -501,74 +501,99 @@ impl Unpacker<'_> {
             );
             return 0;
         }
-        // A blob in memory is carved in one pass; a range of the file window by window.
-        let (found, mut loaded) = match &blob {
-            Blob::Memory(data) => (carve(data), Some(data.clone())),
-            Blob::File { image, start, len } => match image.carve(*start, *len) {
-                Ok(found) => (found, None),
+        // Searched segment by segment, resuming behind each container opened.
+        let mut loaded = match &blob {
+            Blob::Memory(data) => Some(data.clone()),
+            Blob::File { .. } => None,
+        };
+        let mut unpacked = 0;
+        let mut covered_until = 0;
+        let mut from = 0u64;
+        while from < blob.len() {
+            let found = match blob.carve_segment(from) {
+                Ok(found) => found,
                 Err(error) => {
                     self.inconclusive(
                         "the image cannot be read".into(),
                         error.to_string(),
                         chain,
-                        0,
+                        from as usize,
                     );
-                    return 0;
+                    return unpacked;
                 }
-            },
-        };
-        let mut unpacked = 0;
-        let mut covered_until = 0;
-        for carved in found {
-            if carved.offset < covered_until {
-                continue;
-            }
-            let name = format!("{}@{:#x}", carved.format.name(), carved.offset);
-            let here = if chain.is_empty() {
-                name
-            } else {
-                format!("{chain} > {name}")
             };
-            match self.open(&blob, &mut loaded, carved, &here) {
-                Ok(Opened::Mounted { span }) => {
+            for carved in found {
+                if carved.offset < covered_until {
+                    continue;
+                }
+                if let Some(span) = self.unpack_one(&blob, &mut loaded, carved, chain, depth) {
                     unpacked += 1;
-                    self.record(&blob, chain, &here, carved, span);
                     if let Some(span) = span {
                         covered_until = carved.offset + span;
                     }
                 }
-                // (`open` has turned a wrapper's problems into findings.)
-                Ok(Opened::Inner { parts, span } | Opened::Flagged { parts, span, .. }) => {
-                    unpacked += 1;
-                    self.record(&blob, chain, &here, carved, Some(span));
-                    covered_until = carved.offset + span;
-                    for (part, inner) in parts {
-                        let within = if part.is_empty() {
-                            here.clone()
-                        } else {
-                            format!("{here} > {part}")
-                        };
-                        if self.unpack(inner.clone(), &within, depth + 1) == 0 {
-                            match inner.load() {
-                                Ok(bytes) => self.vfs.add_payload(&within, bytes),
-                                Err(error) => self.inconclusive(
-                                    "a payload cannot be read".into(),
-                                    error.to_string(),
-                                    &within,
-                                    0,
-                                ),
-                            }
+            }
+            from = (from + blob::SEGMENT).max(covered_until as u64);
+        }
+        unpacked
+    }
+
+    /// Opens one container carved from `blob` and searches what it hands on. Returns
+    /// `None` when nothing was opened, else the container's span when it is known.
+    fn unpack_one(
+        &mut self,
+        blob: &Blob,
+        loaded: &mut Option<Arc<[u8]>>,
+        carved: Carved,
+        chain: &str,
+        depth: usize,
+    ) -> Option<Option<usize>> {
+        let name = format!("{}@{:#x}", carved.format.name(), carved.offset);
+        let here = if chain.is_empty() {
+            name
+        } else {
+            format!("{chain} > {name}")
+        };
+        match self.open(blob, loaded, carved, &here) {
+            Ok(Opened::Mounted { span }) => {
+                self.record(blob, chain, &here, carved, span);
+                Some(span)
+            }
+            // (`open` has turned a wrapper's problems into findings.)
+            Ok(Opened::Inner { parts, span } | Opened::Flagged { parts, span, .. }) => {
+                self.record(blob, chain, &here, carved, Some(span));
+                for (part, inner) in parts {
+                    let within = if part.is_empty() {
+                        here.clone()
+                    } else {
+                        format!("{here} > {part}")
+                    };
+                    if self.unpack(inner.clone(), &within, depth + 1) == 0 {
+                        match inner.load() {
+                            Ok(bytes) => self.vfs.add_payload(&within, bytes),
+                            Err(error) => self.inconclusive(
+                                "a payload cannot be read".into(),
+                                error.to_string(),
+                                &within,
+                                0,
+                            ),
                         }
                     }
                 }
-                Err(Refused::NotThisFormat) => {}
-                Err(Refused::Encrypted(family)) => self.inconclusive(
+                Some(Some(span))
+            }
+            Err(Refused::NotThisFormat) => None,
+            Err(Refused::Encrypted(family)) => {
+                self.inconclusive(
                     format!("encrypted firmware ({family}) at offset {:#x}", carved.offset),
                     format!("inconclusive: encrypted ({family}). provisor cannot look inside without the vendor's key: decrypt the image (the key is often in the previous, unencrypted firmware or in the boot loader) and scan the result."),
                     &here,
                     carved.offset,
-                ),
-                Err(Refused::Broken(reason)) => self.inconclusive(
+                );
+                None
+            }
+            Err(Refused::Broken(reason)) => {
+                self.inconclusive(
                     format!(
                         "{} at offset {:#x} cannot be unpacked",
                         carved.format.name(),
@@ -577,10 +602,10 @@ impl Unpacker<'_> {
                     reason,
                     &here,
                     carved.offset,
-                ),
+                );
+                None
             }
         }
-        unpacked
     }
 
     /// Opens one carved container; a wrapper's problems that do not stop it become
