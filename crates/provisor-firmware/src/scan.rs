@@ -126,17 +126,28 @@ pub(crate) fn open_input(
         }
         let file = std::fs::File::open(input).map_err(|error| unreadable(error.to_string()))?;
         let image = Arc::new(unpack::ImageFile::new(file, metadata.len()));
-        let mut digest = Sha256::new();
-        image
-            .for_each_chunk(0, image.len(), |chunk| digest.update(chunk))
-            .map_err(|error| unreadable(error.to_string()))?;
-        target.sha256 = Some(hex(&digest.finalize()));
-        let blob = unpack::Blob::File {
-            start: 0,
-            len: image.len(),
-            image,
-        };
-        unpack_blob(blob, &mut target, options, &mut vfs, &mut sink);
+        // The image's digest is taken on the other core while unpacking starts.
+        let digest = std::thread::scope(|scope| {
+            let digest = scope.spawn(|| {
+                let mut digest = Sha256::new();
+                image
+                    .for_each_chunk(0, image.len(), |chunk| digest.update(chunk))
+                    .map(|()| hex(&digest.finalize()))
+            });
+            let blob = unpack::Blob::File {
+                start: 0,
+                len: image.len(),
+                image: image.clone(),
+            };
+            unpack_blob(blob, &mut target, options, &mut vfs, &mut sink);
+            digest.join()
+        });
+        match digest {
+            Ok(digest) => {
+                target.sha256 = Some(digest.map_err(|error| unreadable(error.to_string()))?)
+            }
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
     }
     Ok((vfs, sink, target))
 }

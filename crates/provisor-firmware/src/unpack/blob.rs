@@ -20,12 +20,15 @@ pub(crate) struct ImageFile {
 /// Bytes read at a time for checksums and digests.
 const WINDOW: usize = 8 << 20;
 
-/// Bytes carved at a time. Unpacking searches a blob segment by segment and resumes
-/// behind each container it opens, so that what a filesystem or archive holds is not
-/// searched for signatures a second time. Segments are read with an overlap so that a
-/// header straddling two is seen whole (the largest header a plausibility check reads
-/// is a tar header at 512 bytes and an ext superblock at 1 KiB + 1 KiB).
+/// Bytes carved at a time, at most. Unpacking searches a blob segment by segment and
+/// resumes behind each container it opens, so that what a filesystem or archive holds
+/// is not searched for signatures a second time; segments start small (most images
+/// hold a container at or near their start) and double. Segments are read with an
+/// overlap so that a header straddling two is seen whole (the largest header a
+/// plausibility check reads is a tar header at 512 bytes and an ext superblock at
+/// 1 KiB + 1 KiB).
 pub(crate) const SEGMENT: u64 = 1 << 20;
+pub(crate) const FIRST_SEGMENT: u64 = 64 << 10;
 const OVERLAP: u64 = 64 << 10;
 
 impl ImageFile {
@@ -179,12 +182,12 @@ impl Blob {
         }
     }
 
-    /// The containers whose offsets lie in the segment at `from` (relative to the
+    /// The containers whose offsets lie in the `size` bytes at `from` (relative to the
     /// blob), in the order [`carve`] finds them; headers are read up to an overlap past
     /// the segment's end.
-    pub(crate) fn carve_segment(&self, from: u64) -> io::Result<Vec<Carved>> {
+    pub(crate) fn carve_segment(&self, from: u64, size: u64) -> io::Result<Vec<Carved>> {
         let len = self.len();
-        let end = from.saturating_add(SEGMENT).min(len);
+        let end = from.saturating_add(size).min(len);
         let read_end = end.saturating_add(OVERLAP).min(len);
         let (owned, last) = ((end - from) as usize, end == len);
         let scan = |data: &[u8]| -> Vec<Carved> {
@@ -276,7 +279,7 @@ mod tests {
             let mut segmented = Vec::new();
             let mut from = 0;
             while from < blob.len() {
-                segmented.extend(blob.carve_segment(from).expect("carved"));
+                segmented.extend(blob.carve_segment(from, SEGMENT).expect("carved"));
                 from += SEGMENT;
             }
             assert_eq!(segmented, carve(&bytes));

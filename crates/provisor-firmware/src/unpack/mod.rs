@@ -508,9 +508,9 @@ impl Unpacker<'_> {
         };
         let mut unpacked = 0;
         let mut covered_until = 0;
-        let mut from = 0u64;
+        let (mut from, mut size) = (0u64, blob::FIRST_SEGMENT);
         while from < blob.len() {
-            let found = match blob.carve_segment(from) {
+            let found = match blob.carve_segment(from, size) {
                 Ok(found) => found,
                 Err(error) => {
                     self.inconclusive(
@@ -533,7 +533,8 @@ impl Unpacker<'_> {
                     }
                 }
             }
-            from = (from + blob::SEGMENT).max(covered_until as u64);
+            from = (from + size).max(covered_until as u64);
+            size = (size * 2).min(blob::SEGMENT);
         }
         unpacked
     }
@@ -887,11 +888,16 @@ pub(crate) fn unpack_image(
     let unpacked = unpacker.unpack(image.clone(), "", 0);
     // Bytes as random as ciphertext where no container was found: most likely an
     // encrypted image of a family provisor does not know.
-    let mut sample = vec![0u8; image.len().min(1 << 20) as usize];
-    let random = image.read_exact_at(0, &mut sample).is_ok()
-        && sample.len() >= 4096
-        && vendor::encrypted::entropy(&sample) > 7.95;
-    if unpacked == 0 && unpacker.sink.findings().is_empty() && random {
+    let found_nothing = unpacked == 0 && unpacker.sink.findings().is_empty();
+    let mut sample = Vec::new();
+    if found_nothing {
+        sample = vec![0u8; image.len().min(1 << 20) as usize];
+        if image.read_exact_at(0, &mut sample).is_err() {
+            sample.clear();
+        }
+    }
+    let random = sample.len() >= 4096 && vendor::encrypted::entropy(&sample) > 7.95;
+    if found_nothing && random {
         unpacker
             .sink
             .add(
@@ -903,7 +909,7 @@ pub(crate) fn unpack_image(
             )
             .detail(format!("inconclusive: encrypted (a family provisor does not name). The first {} bytes hold {:.3} bits of entropy per byte, as encrypted (or compressed) data does. Decrypt the image (the key is often in the previous, unencrypted firmware or in the boot loader) and scan the result.", sample.len(), vendor::encrypted::entropy(&sample)))
             .record();
-    } else if unpacked == 0 && unpacker.sink.findings().is_empty() {
+    } else if found_nothing {
         unpacker
             .sink
             .add(
@@ -913,7 +919,7 @@ pub(crate) fn unpack_image(
                 Severity::Info,
                 "no known filesystem or container found in the image",
             )
-            .detail("provisor looked for squashfs (1.x to 4.0, the vendors' LZMA variants included), ext2/3/4, cramfs, romfs, FAT12/16/32, ISO 9660, JFFS2, YAFFS2, UBI, UBIFS, cpio, tar, ZIP, 7-Zip, uImage, FIT, TRX, Matter OTA images, UEFI capsules, the TP-Link, SEAMA, Netgear CHK, D-Link TLV, Arcadyan, Dahua, packimg and RTK wrappers, MBR and GPT partition tables, Android sparse and boot images and gzip, xz, lzma, zstd, bzip2, lz4 and lzop streams at every offset, and the known encrypted firmware families; the image may be encrypted or in a format not yet supported. Extract the root filesystem and scan the directory instead.")
+            .detail("provisor looked for squashfs (1.x to 4.0, the vendors' LZMA variants included), ext2/3/4, cramfs, romfs, FAT12/16/32, ISO 9660, JFFS2, YAFFS2, UBI, UBIFS, cpio, tar, ZIP, 7-Zip, CSman stores, uImage, FIT, TRX, Matter OTA images, UEFI capsules, the TP-Link (v1, v2/v3, RTOS), SEAMA, JBOOT, Netgear CHK, D-Link TLV, Arcadyan, Dahua, packimg and RTK wrappers, MBR and GPT partition tables, Android sparse and boot images and gzip, xz, lzma, zstd, bzip2, lz4 and lzop streams at every offset, and the known encrypted firmware families; the image may be encrypted or in a format not yet supported. Extract the root filesystem and scan the directory instead.")
             .record();
     }
 }

@@ -64,10 +64,6 @@ pub(crate) fn mbr_plausible(data: &[u8]) -> bool {
     {
         return false;
     }
-    let first = used.iter().map(|entry| entry.first).min().unwrap_or(0);
-    if first.saturating_mul(512) >= data.len() as u64 {
-        return false;
-    }
     used.iter().enumerate().all(|(index, a)| {
         used[index + 1..]
             .iter()
@@ -108,6 +104,17 @@ pub(crate) fn open_mbr(blob: &Blob, offset: usize) -> Result<Opened, Refused> {
     let base = offset as u64;
     let mut sector = [0u8; 512];
     blob.read_exact_at(base, &mut sector).map_err(broken)?;
+    // A boot sector whose partitions all start past the end of the blob is a chance
+    // match (plausibility sees only the bytes around the signature).
+    let first = entries(&sector)
+        .iter()
+        .filter(|entry| entry.kind != 0)
+        .map(|entry| entry.first)
+        .min()
+        .unwrap_or(0);
+    if base.saturating_add(first.saturating_mul(512)) >= blob.len() {
+        return Err(Refused::NotThisFormat);
+    }
     let mut parts = Vec::new();
     let mut end = base + 512;
     for (index, entry) in entries(&sector).iter().enumerate() {

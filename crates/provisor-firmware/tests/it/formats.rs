@@ -37,6 +37,23 @@ pub fn finds_the_weak_device(image: &std::path::Path) {
     );
 }
 
+/// Asserts that a scan of `image` has a finding whose title and detail `wanted` accepts,
+/// showing every title and detail when none has.
+pub fn some_finding(image: &std::path::Path, wanted: impl Fn(&str, &str) -> bool) {
+    let findings = scan(image).findings;
+    assert!(
+        findings
+            .iter()
+            .any(|finding| wanted(&finding.title, &finding.detail)),
+        "{}: {:#?}",
+        image.display(),
+        findings
+            .iter()
+            .map(|finding| (&finding.title, &finding.detail))
+            .collect::<Vec<_>>()
+    );
+}
+
 /// FAT16 and FAT32 volumes of the tree (mkfs.vfat, mcopy): every file by its long name,
 /// and the weak device's password found.
 #[test]
@@ -131,13 +148,10 @@ fn matter_ota_images_and_uefi_capsules() {
     let work = tempfile::tempdir().unwrap();
     let modified = work.path().join("modified.ota");
     std::fs::write(&modified, bytes).unwrap();
-    let findings = scan(&modified);
-    assert!(
-        findings.findings.iter().any(|finding| finding.title
-            == "matter-ota at offset 0x0: the payload's SHA-256 digest does not match the header's"),
-        "{:#?}",
-        findings.findings.iter().map(|finding| &finding.title).collect::<Vec<_>>()
-    );
+    some_finding(&modified, |title, _| {
+        title
+            == "matter-ota at offset 0x0: the payload's SHA-256 digest does not match the header's"
+    });
     finds_the_weak_device(&modified);
 
     let capsule = formats().join("weak.cap");
@@ -162,19 +176,9 @@ fn seven_zip_archives() {
         assert_eq!(manifest["containers"][0]["format"], "7z", "{name}");
     }
     finds_the_weak_device(&formats().join("weak.7z"));
-    let findings = scan(&formats().join("weak.secret.7z"));
-    assert!(
-        findings
-            .findings
-            .iter()
-            .any(|finding| finding.detail.contains("inconclusive: encrypted")),
-        "{:#?}",
-        findings
-            .findings
-            .iter()
-            .map(|finding| &finding.detail)
-            .collect::<Vec<_>>()
-    );
+    some_finding(&formats().join("weak.secret.7z"), |_, detail| {
+        detail.contains("inconclusive: encrypted")
+    });
 }
 
 #[test]
@@ -352,20 +356,9 @@ fn a_looping_fat_is_reported() {
     let work = tempfile::tempdir().unwrap();
     let looping = work.path().join("looping.fat16.img");
     std::fs::write(&looping, image).unwrap();
-    let findings = scan(&looping);
-    assert!(
-        findings
-            .findings
-            .iter()
-            .any(|finding| finding.detail.contains("FAT16 is corrupt")
-                && finding.detail.contains("loops")),
-        "{:#?}",
-        findings
-            .findings
-            .iter()
-            .map(|finding| &finding.detail)
-            .collect::<Vec<_>>()
-    );
+    some_finding(&looping, |_, detail| {
+        detail.contains("FAT16 is corrupt") && detail.contains("loops")
+    });
 }
 
 /// A TRX whose CRC no longer matches (its last byte, padding, changed): the mismatch is
@@ -378,17 +371,8 @@ fn a_wrapper_with_a_bad_crc_is_reported_and_opened() {
     let work = tempfile::tempdir().unwrap();
     let modified = work.path().join("modified.trx");
     std::fs::write(&modified, image).unwrap();
-    let findings = scan(&modified);
-    assert!(
-        findings.findings.iter().any(|finding| finding
-            .title
-            .starts_with("TRX at offset 0x0: the CRC does not match")),
-        "{:#?}",
-        findings
-            .findings
-            .iter()
-            .map(|finding| &finding.title)
-            .collect::<Vec<_>>()
-    );
+    some_finding(&modified, |title, _| {
+        title.starts_with("TRX at offset 0x0: the CRC does not match")
+    });
     finds_the_weak_device(&modified);
 }
