@@ -79,8 +79,36 @@ fn hex(digest: &[u8]) -> String {
 pub fn scan(input: &Path, options: &ScanOptions) -> Result<FindingsFile, ScanError> {
     let started = Instant::now();
     tell(options, "unpacking", 0, checks::all().len() + 1);
-    let (vfs, sink, target) = open_input(input, options)?;
-    Ok(analyse(&vfs, sink, target, options, started))
+    let (vfs, sink, target, digest) = open_input(input, options)?;
+    let mut document = analyse(&vfs, sink, target, options, started);
+    digest.complete(&mut document.target)?;
+    Ok(document)
+}
+
+/// The image's SHA-256, taken on another thread from the moment the image is opened
+/// while it is unpacked and its files are read; none for a directory.
+pub(crate) struct PendingDigest {
+    path: String,
+    thread: Option<std::thread::JoinHandle<std::io::Result<String>>>,
+}
+
+impl PendingDigest {
+    /// Waits for the digest and sets it on the target.
+    pub(crate) fn complete(self, target: &mut Target) -> Result<(), ScanError> {
+        let Some(thread) = self.thread else {
+            return Ok(());
+        };
+        match thread.join() {
+            Ok(digest) => {
+                target.sha256 = Some(digest.map_err(|error| ScanError::Unreadable {
+                    path: self.path,
+                    reason: error.to_string(),
+                })?);
+                Ok(())
+            }
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    }
 }
 
 /// Reads the input into the virtual filesystem: a directory as an extracted root
@@ -89,8 +117,12 @@ pub fn scan(input: &Path, options: &ScanOptions) -> Result<FindingsFile, ScanErr
 pub(crate) fn open_input(
     input: &Path,
     options: &ScanOptions,
-) -> Result<(Vfs, FindingSink, Target), ScanError> {
+) -> Result<(Vfs, FindingSink, Target, PendingDigest), ScanError> {
     let display = input.display().to_string();
+    let mut digest = PendingDigest {
+        path: display.clone(),
+        thread: None,
+    };
     let unreadable = |reason: String| ScanError::Unreadable {
         path: display.clone(),
         reason,
@@ -127,29 +159,21 @@ pub(crate) fn open_input(
         let file = std::fs::File::open(input).map_err(|error| unreadable(error.to_string()))?;
         let image = Arc::new(unpack::ImageFile::new(file, metadata.len()));
         // The image's digest is taken on the other core while unpacking starts.
-        let digest = std::thread::scope(|scope| {
-            let digest = scope.spawn(|| {
-                let mut digest = Sha256::new();
-                image
-                    .for_each_chunk(0, image.len(), |chunk| digest.update(chunk))
-                    .map(|()| hex(&digest.finalize()))
-            });
-            let blob = unpack::Blob::File {
-                start: 0,
-                len: image.len(),
-                image: image.clone(),
-            };
-            unpack_blob(blob, &mut target, options, &mut vfs, &mut sink);
-            digest.join()
-        });
-        match digest {
-            Ok(digest) => {
-                target.sha256 = Some(digest.map_err(|error| unreadable(error.to_string()))?)
-            }
-            Err(panic) => std::panic::resume_unwind(panic),
-        }
+        let hashed = image.clone();
+        digest.thread = Some(std::thread::spawn(move || {
+            let mut digest = Sha256::new();
+            hashed
+                .for_each_chunk(0, hashed.len(), |chunk| digest.update(chunk))
+                .map(|()| hex(&digest.finalize()))
+        }));
+        let blob = unpack::Blob::File {
+            start: 0,
+            len: image.len(),
+            image,
+        };
+        unpack_blob(blob, &mut target, options, &mut vfs, &mut sink);
     }
-    Ok((vfs, sink, target))
+    Ok((vfs, sink, target, digest))
 }
 
 /// Scans an image held in memory; `name` stands for its path in the findings.

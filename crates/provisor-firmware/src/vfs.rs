@@ -294,22 +294,25 @@ impl Vfs {
             path: node.path.clone(),
             reason,
         };
-        let mut bytes = Vec::with_capacity(node.size as usize);
-        match &node.content {
-            Content::None => {}
-            Content::Memory(data, range) => {
-                bytes.extend_from_slice(data.get(range.clone()).unwrap_or_default())
-            }
+        // (A decoder sizes its own buffer.)
+        let sized = || Vec::with_capacity(node.size as usize);
+        let bytes = match &node.content {
+            Content::None => Vec::new(),
+            Content::Memory(data, range) => data.get(range.clone()).unwrap_or_default().to_vec(),
             Content::Host(host) => {
+                let mut bytes = sized();
                 std::fs::File::open(host)
                     .and_then(|file| file.take(limit + 1).read_to_end(&mut bytes))
                     .map_err(|error| corrupt(error.to_string()))?;
+                bytes
             }
             Content::Squashfs(image, file) => {
-                image.read(file, limit, &mut bytes).map_err(corrupt)?
+                let mut bytes = sized();
+                image.read(file, limit, &mut bytes).map_err(corrupt)?;
+                bytes
             }
-            Content::Decoded(source, id) => bytes = source.read(*id, limit).map_err(corrupt)?,
-        }
+            Content::Decoded(source, id) => source.read(*id, limit).map_err(corrupt)?,
+        };
         if bytes.len() as u64 > limit {
             return Err(ReadError::TooLarge {
                 path: node.path.clone(),

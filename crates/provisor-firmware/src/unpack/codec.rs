@@ -29,14 +29,78 @@ fn bounded(decoder: impl Read, limit: usize, what: &str) -> Result<Vec<u8>, Code
     Ok(out)
 }
 
-/// A zlib stream (RFC 1950), as JFFS2, UBIFS and cramfs store blocks.
+/// A zlib stream (RFC 1950), as squashfs, JFFS2, UBIFS and cramfs store blocks.
 pub(crate) fn zlib(input: &[u8], limit: usize) -> Result<Vec<u8>, CodecError> {
-    bounded(flate2::read::ZlibDecoder::new(input), limit, "zlib")
+    let mut out = Vec::new();
+    inflate_into(input, limit, true, &mut out)?;
+    Ok(out)
+}
+
+/// As [`zlib`], appending to `out` (a filesystem's file decoded block by block).
+pub(crate) fn zlib_into(input: &[u8], limit: usize, out: &mut Vec<u8>) -> Result<(), CodecError> {
+    inflate_into(input, limit, true, out)
 }
 
 /// Raw deflate (RFC 1951), as UBIFS stores blocks.
 pub(crate) fn deflate(input: &[u8], limit: usize) -> Result<Vec<u8>, CodecError> {
-    bounded(flate2::read::DeflateDecoder::new(input), limit, "deflate")
+    let mut out = Vec::new();
+    inflate_into(input, limit, false, &mut out)?;
+    Ok(out)
+}
+
+/// Inflates one block in a single call, appending at most `limit` bytes to `out`, with a
+/// decoder kept per thread: a filesystem decodes thousands of blocks, and a fresh decoder
+/// (its window and a read buffer) and a growing buffer for each cost more than the
+/// inflating. A stream cut short gives what it holds, as a reader would; the callers
+/// check sizes. On an error `out` may hold part of the block.
+fn inflate_into(
+    input: &[u8],
+    limit: usize,
+    zlib_header: bool,
+    out: &mut Vec<u8>,
+) -> Result<(), CodecError> {
+    use flate2::{Decompress, FlushDecompress, Status};
+    use std::cell::RefCell;
+    thread_local! {
+        static DECODERS: RefCell<[Decompress; 2]> =
+            RefCell::new([Decompress::new(false), Decompress::new(true)]);
+    }
+    let what = if zlib_header { "zlib" } else { "deflate" };
+    DECODERS.with_borrow_mut(|decoders| {
+        let decoder = &mut decoders[usize::from(zlib_header)];
+        decoder.reset(zlib_header);
+        let start = out.len();
+        // One byte beyond the limit tells an overlong stream from one that fills it; a
+        // stream that fits ends in the room given (its trailer needs no output), so
+        // room for one byte more is made only when a stream goes on.
+        let most = start.saturating_add(limit).saturating_add(1);
+        out.reserve(limit.min(1 << 20));
+        loop {
+            let consumed = decoder.total_in() as usize;
+            let before = out.len();
+            let status = decoder
+                .decompress_vec(
+                    input.get(consumed..).unwrap_or_default(),
+                    out,
+                    FlushDecompress::Finish,
+                )
+                .map_err(|error| format!("{what} data is corrupt: {error}"))?;
+            if out.len() - start > limit {
+                return Err(format!(
+                    "{what} data expands beyond the {limit} bytes declared"
+                ));
+            }
+            let progressed = out.len() > before || decoder.total_in() as usize > consumed;
+            match status {
+                Status::StreamEnd => return Ok(()),
+                _ if out.len() == out.capacity() => {
+                    out.reserve((out.len() - start).clamp(1, 1 << 20).min(most - out.len()));
+                }
+                _ if !progressed => return Ok(()),
+                _ => {}
+            }
+        }
+    })
 }
 
 /// A zstd frame, as UBIFS stores blocks.

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
 use provisor_engine::{Component, Outcome, Severity};
-use regex::bytes::Regex;
+use regex::bytes::{Regex, RegexSet};
 use serde::Deserialize;
 
 use crate::checks::binaries::elf::ElfView;
@@ -113,6 +113,52 @@ pub(crate) fn signatures() -> &'static [Compiled] {
     })
 }
 
+/// The patterns of the signatures read from every binary (those without `files`), as
+/// one set, and the signature each belongs to. One pass over a file tells which of them
+/// occur in it; only those are searched again for their versions. Searching with each
+/// pattern in turn took a pass per pattern, and a pattern opening with digits (no literal
+/// to skip ahead by) one far slower than the others.
+struct Everywhere {
+    set: RegexSet,
+    owner: Vec<usize>,
+}
+
+fn everywhere() -> &'static Everywhere {
+    static EVERYWHERE: OnceLock<Everywhere> = OnceLock::new();
+    EVERYWHERE.get_or_init(|| {
+        let (patterns, owner): (Vec<&str>, Vec<usize>) = signatures()
+            .iter()
+            .enumerate()
+            .filter(|(_, compiled)| compiled.files.is_none())
+            .flat_map(|(index, compiled)| {
+                compiled
+                    .signature
+                    .patterns
+                    .iter()
+                    .map(move |pattern| (pattern.as_str(), index))
+            })
+            .unzip();
+        Everywhere {
+            set: RegexSet::new(patterns).expect("signature patterns compile as a set (tested)"),
+            owner,
+        }
+    })
+}
+
+/// Which signatures may find a version in `bytes`: those with `files` (their names
+/// were checked), and those whose patterns occur in the bytes.
+fn candidates(bytes: &[u8]) -> Vec<bool> {
+    let mut candidate: Vec<bool> = signatures()
+        .iter()
+        .map(|compiled| compiled.files.is_some())
+        .collect();
+    let everywhere = everywhere();
+    for pattern in everywhere.set.matches(bytes).iter() {
+        candidate[everywhere.owner[pattern]] = true;
+    }
+    candidate
+}
+
 impl Compiled {
     /// The version the patterns find in some bytes: the first pattern that matches; a
     /// bare version only when it is the one such string in the bytes.
@@ -218,7 +264,8 @@ impl Check for VersionStrings {
         let name = node.path.rsplit('/').next().unwrap_or(&node.path);
         let view = ElfView::parse(bytes);
         let needed: &[&str] = view.as_ref().map_or(&[], ElfView::needed);
-        for compiled in signatures() {
+        let candidate = candidates(bytes);
+        for (compiled, candidate) in signatures().iter().zip(candidate) {
             let signature = &compiled.signature;
             if compiled
                 .files
@@ -244,8 +291,9 @@ impl Check for VersionStrings {
                 .version_of_file(name)
                 .map(|version| (version, "file name"))
                 .or_else(|| {
-                    compiled
-                        .version_in(bytes)
+                    candidate
+                        .then(|| compiled.version_in(bytes))
+                        .flatten()
                         .map(|version| (version, "version string"))
                 });
             if let Some((version, how)) = found {
@@ -255,8 +303,9 @@ impl Check for VersionStrings {
     }
 
     fn inspect_payload(&self, chain: &str, bytes: &[u8], sink: &mut FindingSink) {
-        for compiled in signatures() {
-            if compiled.files.is_some() {
+        let candidate = candidates(bytes);
+        for (compiled, candidate) in signatures().iter().zip(candidate) {
+            if compiled.files.is_some() || !candidate {
                 continue;
             }
             if let Some(version) = compiled.version_in(bytes) {
@@ -357,7 +406,7 @@ mod tests {
     #[test]
     fn every_signature_finds_its_examples_and_not_its_negatives() {
         let mut names = BTreeSet::new();
-        for compiled in signatures() {
+        for (index, compiled) in signatures().iter().enumerate() {
             let signature = &compiled.signature;
             assert!(
                 names.insert(signature.name.clone()),
@@ -377,6 +426,11 @@ mod tests {
                 signature.name
             );
             for (example, version) in &signature.examples {
+                assert!(
+                    candidates(example.as_bytes())[index],
+                    "{}: the one pass finds {example:?}",
+                    signature.name
+                );
                 assert_eq!(
                     compiled.version_in(example.as_bytes()).as_deref(),
                     Some(version.as_str()),

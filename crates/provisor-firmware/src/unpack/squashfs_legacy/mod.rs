@@ -21,8 +21,11 @@ mod v1;
 mod v2;
 mod v3;
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock};
+
+use rayon::prelude::*;
 
 use super::{Blob, Listed, Refused, codec, mount_decoded};
 use crate::sandbox::Sandbox;
@@ -331,12 +334,16 @@ impl Expect {
     }
 
     fn check(self, out: Vec<u8>) -> Result<Vec<u8>, String> {
+        self.check_len(out.len())?;
+        Ok(out)
+    }
+
+    fn check_len(self, decoded: usize) -> Result<(), String> {
         match self {
-            Expect::Exactly(size) if out.len() != size => Err(format!(
-                "a block decodes to {} bytes where {size} are expected",
-                out.len()
+            Expect::Exactly(size) if decoded != size => Err(format!(
+                "a block decodes to {decoded} bytes where {size} are expected"
             )),
-            _ => Ok(out),
+            _ => Ok(()),
         }
     }
 }
@@ -446,8 +453,12 @@ struct Position {
 
 /// A mounted 1.x to 3.x filesystem.
 struct Filesystem {
-    /// The filesystem's bytes from its superblock (as many as the image holds).
-    data: Arc<[u8]>,
+    /// The blob the filesystem lies in, read by position (a file's range is not loaded).
+    image: Blob,
+    /// Where the superblock is in `image`.
+    base: u64,
+    /// The bytes the filesystem spans.
+    len: u64,
     superblock: Superblock,
     method: OnceLock<Method>,
     fragments: Vec<(u64, u64)>,
@@ -466,34 +477,70 @@ struct FileData {
     fragment: Option<(u32, u32)>,
 }
 
+/// From how many blocks on a file's blocks are decoded in parallel.
+const PARALLEL_BLOCKS: usize = 4;
+
 /// Bit 24 of a block's size: stored uncompressed.
 const UNCOMPRESSED_BLOCK: u32 = 1 << 24;
 
 impl Filesystem {
-    fn bytes(&self, start: u64, length: u64) -> Result<&[u8], String> {
-        let start = usize::try_from(start).map_err(|_| "an offset is out of range")?;
-        let length = usize::try_from(length).map_err(|_| "a length is out of range")?;
-        start
-            .checked_add(length)
-            .and_then(|end| self.data.get(start..end))
-            .ok_or_else(|| {
-                format!(
-                    "{length} bytes at {start:#x} lie past the filesystem's end ({:#x})",
-                    self.data.len()
-                )
-            })
+    /// `length` bytes at `start` of the filesystem: borrowed from memory, or read from
+    /// the image file.
+    fn bytes(&self, start: u64, length: u64) -> Result<Cow<'_, [u8]>, String> {
+        let past = || {
+            format!(
+                "{length} bytes at {start:#x} lie past the filesystem's end ({:#x})",
+                self.len
+            )
+        };
+        let end = start.checked_add(length).filter(|&end| end <= self.len);
+        let (Some(_), Ok(size)) = (end, usize::try_from(length)) else {
+            return Err(past());
+        };
+        let at = self.base + start;
+        match &self.image {
+            Blob::Memory(bytes) => usize::try_from(at)
+                .ok()
+                .and_then(|at| bytes.get(at..at.checked_add(size)?))
+                .map(Cow::Borrowed)
+                .ok_or_else(past),
+            Blob::File { .. } => {
+                let mut buffer = vec![0; size];
+                self.image
+                    .read_exact_at(at, &mut buffer)
+                    .map_err(|error| format!("{length} bytes at {start:#x}: {error}"))?;
+                Ok(Cow::Owned(buffer))
+            }
+        }
     }
 
     /// Decodes one compressed block: zlib when it has zlib's header (an sqlzma image
     /// mixes the two), otherwise the filesystem's method, or failing that a header the
     /// block carries itself (DD-WRT's images state properties per block).
     fn decode(&self, raw: &[u8], expect: Expect) -> Result<Vec<u8>, String> {
-        let method = self.method.get().copied().unwrap_or(Method::Zlib);
-        if looks_like_zlib(raw)
-            && let Ok(out) = Method::Zlib.decode(raw, expect)
-        {
-            return Ok(out);
+        let mut out = Vec::new();
+        self.decode_into(raw, expect, &mut out)?;
+        Ok(out)
+    }
+
+    /// As [`Filesystem::decode`], appending to `out`: zlib blocks are inflated in place.
+    fn decode_into(&self, raw: &[u8], expect: Expect, out: &mut Vec<u8>) -> Result<(), String> {
+        let start = out.len();
+        if looks_like_zlib(raw) {
+            let inflated = codec::zlib_into(raw, expect.limit(), out)
+                .and_then(|()| expect.check_len(out.len() - start));
+            if inflated.is_ok() {
+                return Ok(());
+            }
+            out.truncate(start);
         }
+        out.extend(self.decode_other(raw, expect)?);
+        Ok(())
+    }
+
+    /// A block that is not zlib, or whose zlib header was chance.
+    fn decode_other(&self, raw: &[u8], expect: Expect) -> Result<Vec<u8>, String> {
+        let method = self.method.get().copied().unwrap_or(Method::Zlib);
         match method.decode(raw, expect) {
             Ok(out) => Ok(out),
             Err(error) => [
@@ -511,6 +558,7 @@ impl Filesystem {
     fn metablock(&self, start: u64, method: Option<Method>) -> Result<Metablock, String> {
         let order = self.superblock.order;
         let header = self.bytes(start, 2)?;
+        let header: &[u8] = &header;
         let word = order.u16_at(header, 0) as u32;
         let skip = if self.superblock.check { 3 } else { 2 };
         let length = u64::from(word & 0x7fff);
@@ -518,6 +566,7 @@ impl Filesystem {
             return Err(format!("the metadata block at {start:#x} is empty"));
         }
         let raw = self.bytes(start + skip, length)?;
+        let raw: &[u8] = &raw;
         let data = if word & 0x8000 != 0 {
             raw.to_vec()
         } else {
@@ -543,12 +592,14 @@ impl Filesystem {
         let root_offset = (superblock.root & 0xffff) as usize;
         let order = superblock.order;
         let header = self.bytes(root_block, 2)?;
+        let header: &[u8] = &header;
         if order.u16_at(header, 0) & 0x8000 != 0 {
             return Ok(());
         }
         let skip = if superblock.check { 3 } else { 2 };
         let length = order.u16_at(header, 0) & 0x7fff;
         let raw = self.bytes(root_block + skip, length)?;
+        let raw: &[u8] = &raw;
         let root_is_directory = |block: &Metablock| {
             block.data.len() > root_offset
                 && superblock
@@ -613,17 +664,26 @@ impl Filesystem {
         Ok(out)
     }
 
-    /// Decodes data block `index` of a file (its `expected` bytes).
-    fn block(&self, start: u64, stored: u32, expected: usize) -> Result<Vec<u8>, String> {
+    /// Decodes one data block of a file (its `expected` bytes) onto the end of `out`.
+    fn block(
+        &self,
+        start: u64,
+        stored: u32,
+        expected: usize,
+        out: &mut Vec<u8>,
+    ) -> Result<(), String> {
         let length = stored & !UNCOMPRESSED_BLOCK;
         if length == 0 {
-            return Ok(vec![0; expected]);
+            out.resize(out.len() + expected, 0);
+            return Ok(());
         }
         let raw = self.bytes(start, u64::from(length))?;
+        let raw: &[u8] = &raw;
         if stored & UNCOMPRESSED_BLOCK != 0 {
-            return Ok(raw[..raw.len().min(expected)].to_vec());
+            out.extend_from_slice(&raw[..raw.len().min(expected)]);
+            return Ok(());
         }
-        self.decode(raw, Expect::Exactly(expected))
+        self.decode_into(raw, Expect::Exactly(expected), out)
     }
 
     fn fragment(&self, index: u32) -> Result<Arc<Vec<u8>>, String> {
@@ -636,6 +696,7 @@ impl Filesystem {
             .ok_or_else(|| format!("fragment {index} is not in the fragment table"))?;
         let length = stored as u32 & !UNCOMPRESSED_BLOCK;
         let raw = self.bytes(start, u64::from(length))?;
+        let raw: &[u8] = &raw;
         let block = Arc::new(if stored as u32 & UNCOMPRESSED_BLOCK != 0 {
             raw.to_vec()
         } else {
@@ -667,14 +728,36 @@ impl FileSource for Filesystem {
         let wanted = file.size.min(limit.saturating_add(1));
         let block_size = self.superblock.block_size;
         let mut out = Vec::with_capacity(usize::try_from(wanted).unwrap_or(0).min(64 << 20));
-        let mut start = file.start;
+        // Where each block needed lies, and what it holds.
+        let mut blocks = Vec::with_capacity(file.blocks.len());
+        let (mut start, mut covered) = (file.start, 0u64);
         for &stored in &file.blocks {
-            if out.len() as u64 >= wanted {
-                return Ok(out);
+            if covered >= wanted {
+                break;
             }
-            let expected = (file.size - out.len() as u64).min(block_size) as usize;
-            out.extend(self.block(start, stored, expected)?);
+            let expected = (file.size - covered).min(block_size);
+            blocks.push((start, stored, expected as usize));
             start += u64::from(stored & !UNCOMPRESSED_BLOCK);
+            covered += expected;
+        }
+        if blocks.len() < PARALLEL_BLOCKS {
+            for &(start, stored, expected) in &blocks {
+                self.block(start, stored, expected, &mut out)?;
+            }
+        } else {
+            // A large file's blocks are decoded on every core: one file can be most of
+            // an image, and the other files are done long before it.
+            let parts: Vec<Result<Vec<u8>, String>> = blocks
+                .par_iter()
+                .map(|&(start, stored, expected)| {
+                    let mut part = Vec::with_capacity(expected);
+                    self.block(start, stored, expected, &mut part)?;
+                    Ok(part)
+                })
+                .collect();
+            for part in parts {
+                out.extend_from_slice(&part?);
+            }
         }
         if let Some((index, offset)) = file.fragment
             && (out.len() as u64) < wanted
@@ -713,13 +796,14 @@ fn fragment_table(filesystem: &Filesystem) -> Result<Vec<(u64, u64)>, String> {
         return Ok(Vec::new());
     }
     // Each fragment takes an entry of the table: a count the table cannot hold lies.
-    if count.saturating_mul(entry) > filesystem.data.len() {
+    if count.saturating_mul(entry) as u64 > filesystem.len {
         return Err(format!(
             "it claims {count} fragments, more than it can hold"
         ));
     }
     let blocks = (count * entry).div_ceil(METADATA);
     let index = filesystem.bytes(superblock.fragment_table, (blocks * pointer) as u64)?;
+    let index: &[u8] = &index;
     let mut cache = HashMap::new();
     let mut table = Vec::with_capacity(count);
     for block in 0..blocks {
@@ -757,7 +841,7 @@ fn id_tables(filesystem: &Filesystem) -> (Vec<u32>, Vec<u32>) {
             .bytes(start, count as u64 * 4)
             .map(|bytes| {
                 (0..count)
-                    .map(|index| superblock.order.u32_at(bytes, index * 4) as u32)
+                    .map(|index| superblock.order.u32_at(&bytes, index * 4) as u32)
                     .collect()
             })
             .unwrap_or_default()
@@ -799,7 +883,7 @@ fn read_inode(
             };
             let width = if version == Version::V1 { 2 } else { 4 };
             // The list lies in the inode table, inside the filesystem.
-            if whole.saturating_mul(width) > filesystem.data.len() as u64 {
+            if whole.saturating_mul(width) > filesystem.len {
                 return Err(format!(
                     "a file claims {size} bytes, more than the filesystem holds"
                 ));
@@ -926,12 +1010,10 @@ pub(crate) fn mount(
             superblock.bytes_used
         )));
     }
-    let data = image
-        .range(offset as u64, superblock.bytes_used)
-        .and_then(|range| range.load())
-        .map_err(|error| corrupt(format!("it cannot be read: {error}")))?;
     let mut filesystem = Filesystem {
-        data,
+        image: image.clone(),
+        base: offset as u64,
+        len: superblock.bytes_used,
         superblock: superblock.clone(),
         method: OnceLock::new(),
         fragments: Vec::new(),
