@@ -40,7 +40,7 @@
           state.className = "badge job-" + job.state;
           progress.textContent = job.error || job.progress || "";
           row.setAttribute("data-state", job.state);
-          return job.state === "done" || job.state === "failed";
+          return job.state === "done" || job.state === "dead";
         })
         .catch(function () {
           return false;

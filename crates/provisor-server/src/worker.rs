@@ -10,7 +10,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use provisor_store::{Actor, FileRecord, Job, StoreError};
+use provisor_store::{Actor, Claim, FileRecord, Job, StoreError};
 use serde_json::{Value, json};
 
 use crate::judge::judge;
@@ -18,6 +18,19 @@ use crate::{ApiError, AppState};
 
 /// The job kinds a worker runs.
 pub const KINDS: &[&str] = &["scan-firmware", "scan-host"];
+
+/// How long a job of a kind may run: a firmware scan an hour, a host scan (its
+/// credential and brute-force tests are slow by design) two.
+pub fn timeout_ms(kind: &str) -> i64 {
+    match kind {
+        "scan-host" => 7_200_000,
+        _ => 3_600_000,
+    }
+}
+
+/// How many scheduled jobs (re-analyses, imports) run at once across all workers, so
+/// that a person's request never waits behind a schedule.
+pub const SCHEDULED_IN_FLIGHT: i64 = 4;
 
 /// How a worker works.
 #[derive(Debug, Clone)]
@@ -70,7 +83,13 @@ pub async fn run_worker(
     let mut finished = 0;
     let lease_ms = i64::try_from(options.lease.as_millis()).unwrap_or(60_000);
     while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-        let Some(job) = state.store().claim(&options.id, KINDS, lease_ms).await? else {
+        let claim = Claim {
+            worker: &options.id,
+            kinds: KINDS,
+            lease_ms,
+            scheduled_in_flight: SCHEDULED_IN_FLIGHT,
+        };
+        let Some(job) = state.store().claim(&claim).await? else {
             if options.until_empty {
                 break;
             }
@@ -80,14 +99,17 @@ pub async fn run_worker(
         tracing::info!(job = %job.id, kind = %job.kind, attempt = job.attempts, "job started");
         let progress = Arc::new(Mutex::new(String::from("started")));
         let work = tokio::spawn(execute(state.clone(), job.clone(), progress.clone()));
-        let deadline = tokio::time::Instant::now() + options.job_timeout;
+        // The job's kind sets its time; the worker's option caps it.
+        let limit = Duration::from_millis(u64::try_from(job.timeout_ms).unwrap_or(0))
+            .min(options.job_timeout);
+        let deadline = tokio::time::Instant::now() + limit;
         let mut work = work;
         let outcome = loop {
             tokio::select! {
                 result = &mut work => break Some(result),
                 () = tokio::time::sleep(options.lease / 3) => {
                     let said = progress.lock().map(|text| text.clone()).unwrap_or_default();
-                    if !state.store().heartbeat(&options.id, &job.id, lease_ms, &said).await? {
+                    if !state.store().heartbeat(&options.id, &job.id, job.lock_version, lease_ms, &said).await? {
                         tracing::warn!(job = %job.id, "the lease was lost; another worker has the job");
                         work.abort();
                         break None;
@@ -102,7 +124,7 @@ pub async fn run_worker(
             Some(Ok(Ok(result))) => {
                 state
                     .store()
-                    .finish_job(&options.id, &job.id, Ok(&result))
+                    .finish_job(&options.id, &job.id, job.lock_version, Ok(&result))
                     .await?;
                 tracing::info!(job = %job.id, "job done");
             }
@@ -110,7 +132,7 @@ pub async fn run_worker(
                 let reason = error.problem().detail;
                 state
                     .store()
-                    .finish_job(&options.id, &job.id, Err(&reason))
+                    .finish_job(&options.id, &job.id, job.lock_version, Err(&reason))
                     .await?;
                 tracing::warn!(job = %job.id, "job failed: {reason}");
             }
@@ -118,20 +140,17 @@ pub async fn run_worker(
                 let reason = format!("the scan crashed: {panic}");
                 state
                     .store()
-                    .finish_job(&options.id, &job.id, Err(&reason))
+                    .finish_job(&options.id, &job.id, job.lock_version, Err(&reason))
                     .await?;
                 tracing::warn!(job = %job.id, "{reason}");
             }
             None if tokio::time::Instant::now() > deadline => {
-                let reason = format!("the scan ran longer than {:?}", options.job_timeout);
+                let reason = format!("the scan ran longer than {limit:?}");
                 state
                     .store()
-                    .finish_job(&options.id, &job.id, Err(&reason))
+                    .finish_job(&options.id, &job.id, job.lock_version, Err(&reason))
                     .await?;
-                return Err(WorkerError::Timeout {
-                    job: job.id,
-                    limit: options.job_timeout,
-                });
+                return Err(WorkerError::Timeout { job: job.id, limit });
             }
             None => {}
         }

@@ -1,10 +1,15 @@
 //! The job queue, in the database so that it survives a restart and so that workers on
 //! other machines can share it: a job is queued, then claimed by one worker with a lease
-//! it renews by heartbeats, then done or failed with the reason. A lease that runs out
-//! (the worker died) puts the job back in the queue until its attempts are used up.
-//! Claiming is the one statement that differs between the engines: PostgreSQL skips
-//! rows another worker holds (`FOR UPDATE SKIP LOCKED`), SQLite has one writer at a
-//! time anyway. Job bookkeeping is operational state and is not audited; the job's
+//! it renews by heartbeats, then done, or dead with its last error once its attempts are
+//! used up. Every claim raises the job's lock version, and a heartbeat or a result counts
+//! only with the version of the claim (fencing): a worker whose lease ran out and was
+//! taken over cannot overwrite what its successor saves. A failed attempt is retried after
+//! an exponential backoff; a lease that runs out (the worker died) puts the job back at
+//! once. A person's request goes before scheduled work, and scheduled work is capped in
+//! flight; a device has one running job at most. Claiming is the one statement that
+//! differs between the engines: PostgreSQL skips rows another worker holds (`FOR UPDATE
+//! SKIP LOCKED`), SQLite has one writer at a time anyway. No transaction stays open while
+//! a job runs. Job bookkeeping is operational state and is not audited; the job's
 //! creation and its result are.
 
 use serde::Serialize;
@@ -18,14 +23,14 @@ use crate::{Actor, Engine, Store, StoreError, audit, new_id, now_ms};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum JobState {
-    /// Waiting for a worker.
+    /// Waiting for a worker (after `run_after`, when a failed attempt is retried).
     Queued,
     /// A worker holds it.
     Running,
     /// Finished with a result.
     Done,
-    /// Given up, with the reason.
-    Failed,
+    /// Given up after its attempts, with the last error.
+    Dead,
 }
 
 impl JobState {
@@ -34,7 +39,7 @@ impl JobState {
             JobState::Queued => "queued",
             JobState::Running => "running",
             JobState::Done => "done",
-            JobState::Failed => "failed",
+            JobState::Dead => "dead",
         }
     }
 
@@ -42,10 +47,57 @@ impl JobState {
         match text {
             "running" => JobState::Running,
             "done" => JobState::Done,
-            "failed" => JobState::Failed,
+            "dead" | "failed" => JobState::Dead,
             _ => JobState::Queued,
         }
     }
+}
+
+/// Who is waiting for a job: a person's request is claimed before scheduled work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Priority {
+    /// A person asked for it (an upload, a scan started from a page).
+    Request,
+    /// The server scheduled it (a re-analysis, an import).
+    Scheduled,
+}
+
+impl Priority {
+    fn rank(self) -> i64 {
+        match self {
+            Priority::Request => 0,
+            Priority::Scheduled => 1,
+        }
+    }
+
+    fn from_rank(rank: i64) -> Priority {
+        if rank == 0 {
+            Priority::Request
+        } else {
+            Priority::Scheduled
+        }
+    }
+}
+
+/// How long a failed attempt waits before it is claimed again: 30 s after the first,
+/// doubling, at most an hour.
+pub fn retry_delay_ms(attempt: i64) -> i64 {
+    let doublings = attempt.saturating_sub(1).clamp(0, 20) as u32;
+    30_000i64.saturating_mul(1 << doublings).min(3_600_000)
+}
+
+/// A worker's request for a job.
+#[derive(Debug, Clone, Copy)]
+pub struct Claim<'a> {
+    /// The worker's id (`host:pid`).
+    pub worker: &'a str,
+    /// The kinds of job it runs.
+    pub kinds: &'a [&'a str],
+    /// How long its lease lasts without a heartbeat.
+    pub lease_ms: i64,
+    /// How many scheduled jobs may run at once, across all workers.
+    pub scheduled_in_flight: i64,
 }
 
 /// A job.
@@ -79,6 +131,16 @@ pub struct Job {
     pub error: Option<String>,
     /// What it produced.
     pub result: Option<Value>,
+    /// Raised by every claim: a heartbeat or result counts only with the claim's.
+    pub lock_version: i64,
+    /// Who is waiting for it.
+    pub priority: Priority,
+    /// Not claimed before this time (a retry's backoff).
+    pub run_after: i64,
+    /// The device it works on, which has one running job at most.
+    pub device: Option<String>,
+    /// How long one attempt may run.
+    pub timeout_ms: i64,
     /// Who asked for it.
     pub created_by: String,
     /// When.
@@ -113,6 +175,12 @@ pub struct NewJob {
     pub payload: Value,
     /// How many times it may be taken.
     pub max_attempts: i64,
+    /// Who is waiting for it.
+    pub priority: Priority,
+    /// The device it works on (a host scan's target): one running job per device.
+    pub device: Option<String>,
+    /// How long one attempt may run.
+    pub timeout_ms: i64,
 }
 
 fn job_from_row(row: &AnyRow) -> Job {
@@ -132,6 +200,11 @@ fn job_from_row(row: &AnyRow) -> Job {
         progress: row.get("progress"),
         error: row.get("error"),
         result: parse(row.get("result")),
+        lock_version: row.get("lock_version"),
+        priority: Priority::from_rank(row.get("priority")),
+        run_after: row.get("run_after"),
+        device: row.get("device"),
+        timeout_ms: row.get("timeout_ms"),
         created_by: row.get("created_by"),
         created_at: row.get("created_at"),
         started_at: row.get("started_at"),
@@ -145,8 +218,9 @@ impl Store {
         let id = new_id("job");
         let mut tx = self.write().await?;
         sqlx::query(
-            "INSERT INTO jobs (id, kind, organisation_id, subject, assessment_id, payload, state, max_attempts, created_by, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $9)",
+            "INSERT INTO jobs (id, kind, organisation_id, subject, assessment_id, payload, state, max_attempts, \
+             created_by, created_at, priority, device, timeout_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $9, $10, $11, $12)",
         )
         .bind(&id)
         .bind(&new.kind)
@@ -157,6 +231,9 @@ impl Store {
         .bind(new.max_attempts.max(1))
         .bind(actor.label())
         .bind(now_ms())
+        .bind(new.priority.rank())
+        .bind(&new.device)
+        .bind(new.timeout_ms.max(1))
         .execute(&mut *tx)
         .await?;
         audit::append(
@@ -211,22 +288,24 @@ impl Store {
             .collect())
     }
 
-    /// Puts back in the queue every running job whose lease ran out (its worker died),
-    /// and fails those that used up their attempts. Returns how many were requeued.
+    /// Takes back every running job whose lease ran out (its worker died or lost the
+    /// database): queued again at once, or dead when its attempts are used up. The lock
+    /// version is raised, so the old holder can neither renew nor save. Returns how many
+    /// were queued again.
     pub async fn requeue_expired(&self) -> Result<u64, StoreError> {
         let now = now_ms();
-        let failed = sqlx::query(
-            "UPDATE jobs SET state = 'failed', finished_at = $1, lease_owner = NULL, \
-             error = 'the worker stopped answering on every attempt' \
+        sqlx::query(
+            "UPDATE jobs SET state = 'dead', finished_at = $1, lease_owner = NULL, lease_until = NULL, \
+             lock_version = lock_version + 1, \
+             error = COALESCE(error, 'the worker stopped answering on every attempt') \
              WHERE state = 'running' AND lease_until < $1 AND attempts >= max_attempts",
         )
         .bind(now)
         .execute(&self.pool)
         .await?;
-        let _ = failed;
         let requeued = sqlx::query(
-            "UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_until = NULL, \
-             progress = 'requeued: the worker stopped answering' \
+            "UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_until = NULL, run_after = $1, \
+             lock_version = lock_version + 1, progress = 'requeued: the worker stopped answering' \
              WHERE state = 'running' AND lease_until < $1",
         )
         .bind(now)
@@ -240,7 +319,8 @@ impl Store {
     pub async fn release_jobs(&self, worker: &str) -> Result<u64, StoreError> {
         let released = sqlx::query(
             "UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_until = NULL, \
-             attempts = attempts - 1, progress = 'requeued: the server shut down' \
+             attempts = attempts - 1, lock_version = lock_version + 1, \
+             progress = 'requeued: the server shut down' \
              WHERE state = 'running' AND lease_owner = $1",
         )
         .bind(worker)
@@ -249,39 +329,44 @@ impl Store {
         Ok(released.rows_affected())
     }
 
-    /// Claims the oldest queued job of the given kinds for a worker, with a lease of
-    /// `lease_ms`.
-    pub async fn claim(
-        &self,
-        worker: &str,
-        kinds: &[&str],
-        lease_ms: i64,
-    ) -> Result<Option<Job>, StoreError> {
+    /// Claims a job for a worker: of the given kinds, due (`run_after` passed), not for a
+    /// device that has a running job, a person's request before scheduled work (which
+    /// waits while `scheduled_in_flight` of it run), oldest first. The claim raises the
+    /// job's lock version; the job returned carries it.
+    pub async fn claim(&self, claim: &Claim<'_>) -> Result<Option<Job>, StoreError> {
         let now = now_ms();
-        let kinds = kinds.join(",");
+        let kinds = claim.kinds.join(",");
         let mut tx = self.write().await?;
+        let scheduled: i64 =
+            sqlx::query("SELECT COUNT(*) FROM jobs WHERE state = 'running' AND priority > 0")
+                .fetch_one(&mut *tx)
+                .await?
+                .get(0);
+        let most_priority: i64 = if scheduled >= claim.scheduled_in_flight {
+            0
+        } else {
+            1
+        };
         // The kinds are matched as a comma-separated list so one statement serves any
         // number of them.
-        let candidate = match self.engine {
-            Engine::Postgres => {
-                sqlx::query(
-                    "SELECT id FROM jobs WHERE state = 'queued' AND position(',' || kind || ',' in ',' || $1 || ',') > 0 \
-                     ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED",
-                )
-                .bind(&kinds)
-                .fetch_optional(&mut *tx)
-                .await?
-            }
-            Engine::Sqlite => {
-                sqlx::query(
-                    "SELECT id FROM jobs WHERE state = 'queued' AND instr(',' || $1 || ',', ',' || kind || ',') > 0 \
-                     ORDER BY created_at, id LIMIT 1",
-                )
-                .bind(&kinds)
-                .fetch_optional(&mut *tx)
-                .await?
-            }
+        let (kind_match, lock) = match self.engine {
+            Engine::Postgres => (
+                "position(',' || kind || ',' in ',' || $1 || ',') > 0",
+                " FOR UPDATE SKIP LOCKED",
+            ),
+            Engine::Sqlite => ("instr(',' || $1 || ',', ',' || kind || ',') > 0", ""),
         };
+        let candidate = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT id FROM jobs WHERE state = 'queued' AND {kind_match} AND run_after <= $2 \
+             AND priority <= $3 AND (device IS NULL OR NOT EXISTS \
+             (SELECT 1 FROM jobs busy WHERE busy.state = 'running' AND busy.device = jobs.device)) \
+             ORDER BY priority, created_at, id LIMIT 1{lock}"
+        )))
+        .bind(&kinds)
+        .bind(now)
+        .bind(most_priority)
+        .fetch_optional(&mut *tx)
+        .await?;
         let Some(candidate) = candidate else {
             tx.rollback().await?;
             return Ok(None);
@@ -289,14 +374,25 @@ impl Store {
         let id: String = candidate.get(0);
         let claimed = sqlx::query(
             "UPDATE jobs SET state = 'running', lease_owner = $1, lease_until = $2, attempts = attempts + 1, \
-             started_at = $3, progress = 'started' WHERE id = $4 AND state = 'queued'",
+             lock_version = lock_version + 1, started_at = $3, progress = 'started' \
+             WHERE id = $4 AND state = 'queued'",
         )
-        .bind(worker)
-        .bind(now + lease_ms)
+        .bind(claim.worker)
+        .bind(now + claim.lease_ms)
         .bind(now)
         .bind(&id)
         .execute(&mut *tx)
-        .await?;
+        .await;
+        let claimed = match claimed {
+            Ok(claimed) => claimed,
+            // Another worker took a job of the same device a moment ago: the unique
+            // index refused this one, which waits for the next poll.
+            Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
+                tx.rollback().await?;
+                return Ok(None);
+            }
+            Err(error) => return Err(error.into()),
+        };
         tx.commit().await?;
         if claimed.rows_affected() == 0 {
             return Ok(None);
@@ -304,33 +400,39 @@ impl Store {
         Ok(Some(self.job(&id).await?))
     }
 
-    /// Renews a worker's lease and records its progress; `false` when the job is no
-    /// longer the worker's (the lease ran out and another took it).
+    /// Renews the lease of a worker's claim and records its progress; `false` when the
+    /// claim is no longer current (the lease ran out and the job was taken back), in which
+    /// case the worker must stop the job at once.
     pub async fn heartbeat(
         &self,
         worker: &str,
         job: &str,
+        lock_version: i64,
         lease_ms: i64,
         progress: &str,
     ) -> Result<bool, StoreError> {
         let changed = sqlx::query(
-            "UPDATE jobs SET lease_until = $1, progress = $2 WHERE id = $3 AND lease_owner = $4 AND state = 'running'",
+            "UPDATE jobs SET lease_until = $1, progress = $2 \
+             WHERE id = $3 AND lease_owner = $4 AND lock_version = $5 AND state = 'running'",
         )
         .bind(now_ms() + lease_ms)
         .bind(progress)
         .bind(job)
         .bind(worker)
+        .bind(lock_version)
         .execute(&self.pool)
         .await?;
         Ok(changed.rows_affected() == 1)
     }
 
-    /// Ends a worker's job with a result or a failure (a failure with attempts left
-    /// goes back in the queue). `false` when the job was no longer the worker's.
+    /// Ends a worker's claim with a result or a failure: a failure with attempts left is
+    /// retried after [`retry_delay_ms`], else the job is dead with the error. `false`
+    /// (and nothing saved) when the claim is no longer current.
     pub async fn finish_job(
         &self,
         worker: &str,
         job: &str,
+        lock_version: i64,
         outcome: Result<&Value, &str>,
     ) -> Result<bool, StoreError> {
         let record = self.job(job).await?;
@@ -340,12 +442,14 @@ impl Store {
             Ok(result) => {
                 sqlx::query(
                     "UPDATE jobs SET state = 'done', result = $1, finished_at = $2, lease_owner = NULL, \
-                     lease_until = NULL, progress = 'done' WHERE id = $3 AND lease_owner = $4 AND state = 'running'",
+                     lease_until = NULL, progress = 'done' \
+                     WHERE id = $3 AND lease_owner = $4 AND lock_version = $5 AND state = 'running'",
                 )
                 .bind(result.to_string())
                 .bind(now)
                 .bind(job)
                 .bind(worker)
+                .bind(lock_version)
                 .execute(&mut *tx)
                 .await?
             }
@@ -353,17 +457,20 @@ impl Store {
                 let state = if record.attempts < record.max_attempts {
                     JobState::Queued
                 } else {
-                    JobState::Failed
+                    JobState::Dead
                 };
                 sqlx::query(
-                    "UPDATE jobs SET state = $1, error = $2, finished_at = $3, lease_owner = NULL, \
-                     lease_until = NULL WHERE id = $4 AND lease_owner = $5 AND state = 'running'",
+                    "UPDATE jobs SET state = $1, error = $2, finished_at = $3, run_after = $4, \
+                     lease_owner = NULL, lease_until = NULL \
+                     WHERE id = $5 AND lease_owner = $6 AND lock_version = $7 AND state = 'running'",
                 )
                 .bind(state.as_str())
                 .bind(reason)
-                .bind((state == JobState::Failed).then_some(now))
+                .bind((state == JobState::Dead).then_some(now))
+                .bind(now + retry_delay_ms(record.attempts))
                 .bind(job)
                 .bind(worker)
+                .bind(lock_version)
                 .execute(&mut *tx)
                 .await?
             }
@@ -407,12 +514,13 @@ pub struct ScanTarget {
 }
 
 impl Store {
-    /// Ends the running jobs of a worker that exited: back in the queue while attempts
-    /// remain, else failed with the reason. Returns how many.
+    /// Ends the running jobs of a worker that exited: queued again after the backoff
+    /// while attempts remain, else dead with the reason. Returns how many.
     pub async fn fail_jobs_of(&self, worker: &str, reason: &str) -> Result<u64, StoreError> {
         let now = now_ms();
-        let failed = sqlx::query(
-            "UPDATE jobs SET state = 'failed', finished_at = $1, lease_owner = NULL, lease_until = NULL, error = $2 \
+        let dead = sqlx::query(
+            "UPDATE jobs SET state = 'dead', finished_at = $1, lease_owner = NULL, lease_until = NULL, \
+             lock_version = lock_version + 1, error = $2 \
              WHERE state = 'running' AND lease_owner = $3 AND attempts >= max_attempts",
         )
         .bind(now)
@@ -420,15 +528,29 @@ impl Store {
         .bind(worker)
         .execute(&self.pool)
         .await?;
-        let requeued = sqlx::query(
-            "UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_until = NULL, error = $1, \
-             progress = 'requeued: its worker exited' WHERE state = 'running' AND lease_owner = $2",
+        let running = sqlx::query(
+            "SELECT id, attempts FROM jobs WHERE state = 'running' AND lease_owner = $1",
         )
-        .bind(reason)
         .bind(worker)
-        .execute(&self.pool)
+        .fetch_all(&self.pool)
         .await?;
-        Ok(failed.rows_affected() + requeued.rows_affected())
+        let mut requeued = 0;
+        for row in running {
+            let (id, attempts): (String, i64) = (row.get(0), row.get(1));
+            requeued += sqlx::query(
+                "UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_until = NULL, error = $1, \
+                 run_after = $2, lock_version = lock_version + 1, progress = 'requeued: its worker exited' \
+                 WHERE id = $3 AND state = 'running' AND lease_owner = $4",
+            )
+            .bind(reason)
+            .bind(now + retry_delay_ms(attempts))
+            .bind(&id)
+            .bind(worker)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        }
+        Ok(dead.rows_affected() + requeued)
     }
 
     /// Allows scans of a target (an address or range, already validated by the caller).

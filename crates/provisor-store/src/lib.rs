@@ -39,7 +39,7 @@ pub use audit::{AuditEntry, Checkpoint, ServerKey, Verification};
 pub use backup::{BACKUP_SCHEMA, BackupManifest, DUMP_FILE, restore};
 pub use blobs::{BlobWriter, Blobs, StoredBlob};
 pub use error::StoreError;
-pub use jobs::{Job, JobState, JobsOf, NewJob, ScanTarget};
+pub use jobs::{Claim, Job, JobState, JobsOf, NewJob, Priority, ScanTarget, retry_delay_ms};
 pub use portfolio::{
     NewOrganisation, NewProduct, NewRelease, Organisation, OrganisationKind, PORTFOLIO_MAX_LIMIT,
     PortfolioOrder, PortfolioPage, PortfolioQuery, PortfolioRow, Product, Release,
@@ -144,6 +144,14 @@ impl Store {
                         )
                         .execute(connection)
                         .await?;
+                    } else {
+                        // A transaction left open (a stuck request, a killed client)
+                        // would hold back vacuum and the queue's index: PostgreSQL ends
+                        // the session after a minute. No code path holds one open while
+                        // it waits on anything but the database.
+                        sqlx::raw_sql("SET idle_in_transaction_session_timeout = '60s'")
+                            .execute(connection)
+                            .await?;
                     }
                     Ok(())
                 })

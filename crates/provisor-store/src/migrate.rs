@@ -21,6 +21,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "portfolio",
         include_str!("../migrations/0003_portfolio.sql"),
     ),
+    (4, "queue", include_str!("../migrations/0004_queue.sql")),
 ];
 
 /// Applies the migrations not yet applied.

@@ -696,7 +696,7 @@ fn a_worker_killed_during_a_scan_is_replaced_and_the_job_runs_again() {
     let deadline = Instant::now() + Duration::from_secs(180);
     let done = loop {
         let state = job_state(&server, &scanner, &job);
-        if state["state"] == "done" || state["state"] == "failed" {
+        if state["state"] == "done" || state["state"] == "dead" {
             break state;
         }
         assert!(Instant::now() < deadline, "the job did not finish: {state}");
@@ -905,7 +905,7 @@ fn a_scan_past_the_worker_memory_limit_fails_with_the_reason_and_the_server_stay
     let deadline = Instant::now() + Duration::from_secs(120);
     let ended = loop {
         let state = job_state(&server, &scanner, &job);
-        if state["state"] == "failed" {
+        if state["state"] == "dead" {
             break state;
         }
         assert_ne!(state["state"], "done", "the scan fit after all: {state}");
@@ -962,7 +962,7 @@ fn a_server_killed_during_a_scan_runs_the_job_again_after_its_restart() {
     let deadline = Instant::now() + Duration::from_secs(120);
     let done = loop {
         let state = job_state(&restarted, &scanner, &job);
-        if state["state"] == "done" || state["state"] == "failed" {
+        if state["state"] == "done" || state["state"] == "dead" {
             break state;
         }
         assert!(

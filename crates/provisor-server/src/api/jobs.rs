@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use provisor_store::{Job, JobsOf, NewJob, Role};
+use provisor_store::{Job, JobsOf, NewJob, Priority, Role};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -27,7 +27,8 @@ pub struct JobView {
     pub kind: String,
     /// What it works on.
     pub subject: String,
-    /// queued, running, done or failed.
+    /// queued (also while a failed attempt waits to be retried), running, done, or dead
+    /// (given up after its attempts, with the last error).
     pub state: String,
     /// What the worker last said.
     pub progress: String,
@@ -227,6 +228,10 @@ pub async fn host_scan(
                 assessment_id: Some(id.clone()),
                 payload: serde_json::json!({"target": target.to_string(), "ports": request.ports, "assessment": id}),
                 max_attempts: 1,
+                priority: Priority::Request,
+                // One scan of a device at a time: two would double its credential tests.
+                device: Some(target.to_string()),
+                timeout_ms: crate::worker::timeout_ms("scan-host"),
             },
         )
         .await?;
@@ -464,6 +469,9 @@ pub(crate) async fn scan_firmware(
                 assessment_id: assessment.clone(),
                 payload: serde_json::json!({"release": release, "sha256": blob.sha256, "name": name, "assessment": assessment}),
                 max_attempts: 2,
+                priority: Priority::Request,
+                device: None,
+                timeout_ms: crate::worker::timeout_ms("scan-firmware"),
             },
         )
         .await?;
