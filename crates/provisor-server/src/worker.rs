@@ -43,6 +43,9 @@ pub struct WorkerOptions {
     pub job_timeout: Duration,
     /// Stop when the queue is empty (tests, one-shot runs) instead of waiting.
     pub until_empty: bool,
+    /// How often an idle worker looks for jobs (varied by a quarter either way, so that
+    /// many workers do not poll in step); on PostgreSQL a queued job wakes it sooner.
+    pub poll: Duration,
 }
 
 impl WorkerOptions {
@@ -53,6 +56,7 @@ impl WorkerOptions {
             lease: Duration::from_secs(60),
             job_timeout: Duration::from_secs(3600),
             until_empty: false,
+            poll: Duration::from_secs(1),
         }
     }
 }
@@ -82,6 +86,7 @@ pub async fn run_worker(
 ) -> Result<usize, WorkerError> {
     let mut finished = 0;
     let lease_ms = i64::try_from(options.lease.as_millis()).unwrap_or(60_000);
+    let mut wakeups = state.store().job_wakeups().await;
     while !stop.load(std::sync::atomic::Ordering::Relaxed) {
         let claim = Claim {
             worker: &options.id,
@@ -93,7 +98,7 @@ pub async fn run_worker(
             if options.until_empty {
                 break;
             }
-            tokio::time::sleep(Duration::from_secs(1)).await;
+            wakeups.wait(jittered(options.poll)).await;
             continue;
         };
         tracing::info!(job = %job.id, kind = %job.kind, attempt = job.attempts, "job started");
@@ -157,6 +162,14 @@ pub async fn run_worker(
         finished += 1;
     }
     Ok(finished)
+}
+
+/// `poll` varied at random by up to a quarter either way.
+fn jittered(poll: Duration) -> Duration {
+    let mut byte = [0u8; 1];
+    let _ = getrandom::fill(&mut byte);
+    // 0.75 to 1.25 times the poll.
+    poll.mul_f64(0.75 + f64::from(byte[0]) / 510.0)
 }
 
 async fn execute(
@@ -380,4 +393,20 @@ async fn attach(
     Err(ApiError::conflict(format!(
         "assessment {assessment} kept changing; the findings are kept with the job"
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn polls_vary_by_at_most_a_quarter_and_do_vary() {
+        let poll = Duration::from_millis(1000);
+        let polls: Vec<Duration> = (0..200).map(|_| jittered(poll)).collect();
+        assert!(polls.iter().all(|&each| {
+            (Duration::from_millis(750)..=Duration::from_millis(1250)).contains(&each)
+        }));
+        let distinct: std::collections::BTreeSet<Duration> = polls.into_iter().collect();
+        assert!(distinct.len() > 20, "{}", distinct.len());
+    }
 }

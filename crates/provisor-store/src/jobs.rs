@@ -87,6 +87,55 @@ pub fn retry_delay_ms(attempt: i64) -> i64 {
     30_000i64.saturating_mul(1 << doublings).min(3_600_000)
 }
 
+/// The PostgreSQL channel a queued job is announced on.
+const WAKE_CHANNEL: &str = "provisor_jobs";
+
+/// What a worker with nothing to do waits on: on PostgreSQL a `LISTEN` on the queue's
+/// channel, so a queued job wakes it at once; the poll stays (a notification is a hint,
+/// lost while the connection is down), and is all there is on SQLite.
+pub struct JobWakeups {
+    listener: Option<sqlx::postgres::PgListener>,
+}
+
+impl JobWakeups {
+    /// Waits until a job is queued or `poll` has passed, whichever is first.
+    pub async fn wait(&mut self, poll: std::time::Duration) {
+        let Some(listener) = &mut self.listener else {
+            tokio::time::sleep(poll).await;
+            return;
+        };
+        match tokio::time::timeout(poll, listener.recv()).await {
+            Ok(Ok(_)) | Err(_) => {}
+            // The connection failed and did not come back: polls only from now on,
+            // after this one's wait.
+            Ok(Err(_)) => {
+                self.listener = None;
+                tokio::time::sleep(poll).await;
+            }
+        }
+    }
+
+    /// Whether queued jobs wake the waiter (PostgreSQL), or only the poll does.
+    pub fn listening(&self) -> bool {
+        self.listener.is_some()
+    }
+}
+
+impl Store {
+    /// Wake-ups for a worker waiting for jobs: `LISTEN` on PostgreSQL (polls only when
+    /// it cannot listen), polls on SQLite.
+    pub async fn job_wakeups(&self) -> JobWakeups {
+        let listener = match &self.listen_url {
+            Some(url) => match sqlx::postgres::PgListener::connect(url).await {
+                Ok(mut listener) => listener.listen(WAKE_CHANNEL).await.ok().map(|()| listener),
+                Err(_) => None,
+            },
+            None => None,
+        };
+        JobWakeups { listener }
+    }
+}
+
 /// A worker's request for a job.
 #[derive(Debug, Clone, Copy)]
 pub struct Claim<'a> {
@@ -236,6 +285,14 @@ impl Store {
         .bind(new.timeout_ms.max(1))
         .execute(&mut *tx)
         .await?;
+        if self.engine == Engine::Postgres {
+            // Delivered when the transaction commits: waiting workers wake at once.
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(WAKE_CHANNEL)
+                .bind(&new.kind)
+                .execute(&mut *tx)
+                .await?;
+        }
         audit::append(
             &mut tx,
             actor,

@@ -39,7 +39,9 @@ pub use audit::{AuditEntry, Checkpoint, ServerKey, Verification};
 pub use backup::{BACKUP_SCHEMA, BackupManifest, DUMP_FILE, restore};
 pub use blobs::{BlobWriter, Blobs, StoredBlob};
 pub use error::StoreError;
-pub use jobs::{Claim, Job, JobState, JobsOf, NewJob, Priority, ScanTarget, retry_delay_ms};
+pub use jobs::{
+    Claim, Job, JobState, JobWakeups, JobsOf, NewJob, Priority, ScanTarget, retry_delay_ms,
+};
 pub use portfolio::{
     NewOrganisation, NewProduct, NewRelease, Organisation, OrganisationKind, PORTFOLIO_MAX_LIMIT,
     PortfolioOrder, PortfolioPage, PortfolioQuery, PortfolioRow, Product, Release,
@@ -95,6 +97,8 @@ pub struct Store {
     pool: AnyPool,
     engine: Engine,
     blobs: Blobs,
+    /// The PostgreSQL server's URL, for the queue's wake-ups (`LISTEN`).
+    listen_url: Option<String>,
 }
 
 /// The SQLite database's name in the data directory.
@@ -169,6 +173,7 @@ impl Store {
             pool,
             engine,
             blobs,
+            listen_url: (engine == Engine::Postgres).then_some(url),
         })
     }
 

@@ -352,3 +352,39 @@ async fn claim_at_once(store: &Store, workers: &[String]) -> Vec<Option<Job>> {
     }
     claims
 }
+
+#[tokio::test]
+async fn a_queued_job_wakes_a_waiting_worker_on_postgresql_and_the_poll_stays() {
+    use std::time::{Duration, Instant};
+    for test in stores().await {
+        let store = &test.store;
+        let acme = organisation(store, "Acme", OrganisationKind::Manufacturer).await;
+        let mut wakeups = store.job_wakeups().await;
+        assert_eq!(wakeups.listening(), test.engine == "postgres");
+        if wakeups.listening() {
+            let (queuer, new) = (store.clone(), job(&acme.id, "rel_1"));
+            let enqueue = tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                queuer.enqueue(&Actor::Server, &new).await.unwrap();
+            });
+            let started = Instant::now();
+            wakeups.wait(Duration::from_secs(30)).await;
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "{:?}",
+                started.elapsed()
+            );
+            enqueue.await.unwrap();
+            assert!(claim(store, "w", &["scan-firmware"]).await.is_some());
+        }
+        // With nothing queued, the poll ends the wait.
+        let started = Instant::now();
+        wakeups.wait(Duration::from_millis(300)).await;
+        let waited = started.elapsed();
+        assert!(
+            (Duration::from_millis(290)..Duration::from_secs(5)).contains(&waited),
+            "{waited:?} ({})",
+            test.engine
+        );
+    }
+}
