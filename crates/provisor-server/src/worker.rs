@@ -103,7 +103,12 @@ pub async fn run_worker(
         };
         tracing::info!(job = %job.id, kind = %job.kind, attempt = job.attempts, "job started");
         let progress = Arc::new(Mutex::new(String::from("started")));
-        let work = tokio::spawn(execute(state.clone(), job.clone(), progress.clone()));
+        let work = tokio::spawn(run_job(
+            state.clone(),
+            job.clone(),
+            lease_ms,
+            progress.clone(),
+        ));
         // The job's kind sets its time; the worker's option caps it.
         let limit = Duration::from_millis(u64::try_from(job.timeout_ms).unwrap_or(0))
             .min(options.job_timeout);
@@ -172,14 +177,19 @@ fn jittered(poll: Duration) -> Duration {
     poll.mul_f64(0.75 + f64::from(byte[0]) / 510.0)
 }
 
-async fn execute(
+/// Runs a claimed job (`job` as the claim returned it, with its lock version) and
+/// saves its result. Before the findings are attached the claim is renewed for
+/// `lease_ms`, which also checks that it is still current: a worker whose lease was
+/// taken back attaches nothing (and no one else can take the job while it attaches).
+pub async fn run_job(
     state: AppState,
     job: Job,
+    lease_ms: i64,
     progress: Arc<Mutex<String>>,
 ) -> Result<Value, ApiError> {
     match job.kind.as_str() {
-        "scan-firmware" => scan_firmware(state, job, progress).await,
-        "scan-host" => scan_host(state, job, progress).await,
+        "scan-firmware" => scan_firmware(state, job, lease_ms, progress).await,
+        "scan-host" => scan_host(state, job, lease_ms, progress).await,
         other => Err(ApiError::bad_request(format!(
             "unknown kind of job \"{other}\""
         ))),
@@ -202,6 +212,7 @@ fn say(progress: &Mutex<String>, what: String) {
 async fn scan_firmware(
     state: AppState,
     job: Job,
+    lease_ms: i64,
     progress: Arc<Mutex<String>>,
 ) -> Result<Value, ApiError> {
     let sha256 = text(&job.payload, "sha256")?;
@@ -235,6 +246,7 @@ async fn scan_firmware(
     deliver(
         &state,
         &job,
+        lease_ms,
         &format!("firmware-{stem}"),
         &findings,
         &progress,
@@ -245,6 +257,7 @@ async fn scan_firmware(
 async fn scan_host(
     state: AppState,
     job: Job,
+    lease_ms: i64,
     progress: Arc<Mutex<String>>,
 ) -> Result<Value, ApiError> {
     let target = text(&job.payload, "target")?;
@@ -273,6 +286,7 @@ async fn scan_host(
     deliver(
         &state,
         &job,
+        lease_ms,
         &format!("host-{target}"),
         &findings,
         &progress,
@@ -284,11 +298,29 @@ async fn scan_host(
 async fn deliver(
     state: &AppState,
     job: &Job,
+    lease_ms: i64,
     name: &str,
     findings: &provisor_engine::FindingsFile,
     progress: &Mutex<String>,
 ) -> Result<Value, ApiError> {
     say(progress, "storing the findings".into());
+    let worker = job.lease_owner.as_deref().unwrap_or_default();
+    let current = state
+        .store()
+        .heartbeat(
+            worker,
+            &job.id,
+            job.lock_version,
+            lease_ms,
+            "storing the findings",
+        )
+        .await?;
+    if !current {
+        return Err(ApiError::conflict(format!(
+            "the lease on job {} was lost (another worker has it): its findings are not attached",
+            job.id
+        )));
+    }
     let text = provisor_report::findings_json(findings);
     let blob = state
         .store()

@@ -378,3 +378,83 @@ async fn uploaded_advisories_are_matched_by_the_next_scan() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_worker_whose_lease_was_taken_back_attaches_nothing() {
+    use provisor_store::Claim;
+    for server in servers().await {
+        let state = &server.state;
+        let world = world(state).await;
+        let id = import(state, &world.editor, &world.release, smartcam_bundle())
+            .await
+            .json()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        send(
+            state,
+            Method::PUT,
+            &format!(
+                "/api/v1/releases/{}/firmware?name=smartcam-3.2.1.bin&assessment={id}",
+                world.release
+            ),
+            &world.editor,
+            Some("application/octet-stream"),
+            smartcam_image(),
+        )
+        .await
+        .expect(StatusCode::ACCEPTED);
+        let claim = |worker: &'static str, lease_ms: i64| Claim {
+            worker,
+            kinds: provisor_server::worker::KINDS,
+            lease_ms,
+            scheduled_in_flight: 1,
+        };
+        // The first worker's lease runs out at once and the job is taken back.
+        let stale = state
+            .store()
+            .claim(&claim("slow", 1))
+            .await
+            .unwrap()
+            .unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        assert_eq!(state.store().requeue_expired().await.unwrap(), 1);
+        let current = state
+            .store()
+            .claim(&claim("fast", 60_000))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(current.id, stale.id);
+        let revision = |state: &provisor_server::AppState| {
+            let (state, id) = (state.clone(), id.clone());
+            async move {
+                state
+                    .store()
+                    .assessment(&id)
+                    .await
+                    .unwrap()
+                    .current_revision
+            }
+        };
+        let before = revision(state).await;
+        let progress = Arc::new(std::sync::Mutex::new(String::new()));
+        let refused =
+            provisor_server::worker::run_job(state.clone(), stale, 60_000, progress.clone()).await;
+        assert!(refused.is_err(), "{}", server.engine);
+        assert_eq!(
+            revision(state).await,
+            before,
+            "nothing attached by the stale claim"
+        );
+        let result = provisor_server::worker::run_job(state.clone(), current, 60_000, progress)
+            .await
+            .unwrap();
+        assert_eq!(
+            result["attached"]["revision"],
+            before + 1,
+            "{}",
+            server.engine
+        );
+    }
+}
