@@ -8,6 +8,7 @@ mod assessments;
 mod audit;
 mod jobs;
 mod portfolio;
+mod queue_bench;
 
 use provisor_store::{Actor, NewOrganisation, NewUser, OrganisationKind, Store};
 
