@@ -429,16 +429,17 @@ impl Store {
             return Ok(None);
         };
         let id: String = candidate.get(0);
+        // The claimed row comes back from the update itself.
         let claimed = sqlx::query(
             "UPDATE jobs SET state = 'running', lease_owner = $1, lease_until = $2, attempts = attempts + 1, \
              lock_version = lock_version + 1, started_at = $3, progress = 'started' \
-             WHERE id = $4 AND state = 'queued'",
+             WHERE id = $4 AND state = 'queued' RETURNING *",
         )
         .bind(claim.worker)
         .bind(now + claim.lease_ms)
         .bind(now)
         .bind(&id)
-        .execute(&mut *tx)
+        .fetch_optional(&mut *tx)
         .await;
         let claimed = match claimed {
             Ok(claimed) => claimed,
@@ -451,10 +452,7 @@ impl Store {
             Err(error) => return Err(error.into()),
         };
         tx.commit().await?;
-        if claimed.rows_affected() == 0 {
-            return Ok(None);
-        }
-        Ok(Some(self.job(&id).await?))
+        Ok(claimed.as_ref().map(job_from_row))
     }
 
     /// Renews the lease of a worker's claim and records its progress; `false` when the
