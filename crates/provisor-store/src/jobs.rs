@@ -394,16 +394,6 @@ impl Store {
         let now = now_ms();
         let kinds = claim.kinds.join(",");
         let mut tx = self.write().await?;
-        let scheduled: i64 =
-            sqlx::query("SELECT COUNT(*) FROM jobs WHERE state = 'running' AND priority > 0")
-                .fetch_one(&mut *tx)
-                .await?
-                .get(0);
-        let most_priority: i64 = if scheduled >= claim.scheduled_in_flight {
-            0
-        } else {
-            1
-        };
         // The kinds are matched as a comma-separated list so one statement serves any
         // number of them.
         let (kind_match, lock) = match self.engine {
@@ -413,15 +403,18 @@ impl Store {
             ),
             Engine::Sqlite => ("instr(',' || $1 || ',', ',' || kind || ',') > 0", ""),
         };
+        // Scheduled work is counted only when a scheduled job is the candidate.
         let candidate = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT id FROM jobs WHERE state = 'queued' AND {kind_match} AND run_after <= $2 \
-             AND priority <= $3 AND (device IS NULL OR NOT EXISTS \
+             AND (priority = 0 OR (SELECT COUNT(*) FROM jobs flight \
+             WHERE flight.state = 'running' AND flight.priority > 0) < $3) \
+             AND (device IS NULL OR NOT EXISTS \
              (SELECT 1 FROM jobs busy WHERE busy.state = 'running' AND busy.device = jobs.device)) \
              ORDER BY priority, created_at, id LIMIT 1{lock}"
         )))
         .bind(&kinds)
         .bind(now)
-        .bind(most_priority)
+        .bind(claim.scheduled_in_flight)
         .fetch_optional(&mut *tx)
         .await?;
         let Some(candidate) = candidate else {
@@ -490,26 +483,34 @@ impl Store {
         lock_version: i64,
         outcome: Result<&Value, &str>,
     ) -> Result<bool, StoreError> {
-        let record = self.job(job).await?;
         let mut tx = self.write().await?;
         let now = now_ms();
+        // The row comes back from the update (its organisation and attempt, for the
+        // audit entry); none when the claim is no longer current.
         let changed = match outcome {
             Ok(result) => {
                 sqlx::query(
                     "UPDATE jobs SET state = 'done', result = $1, finished_at = $2, lease_owner = NULL, \
                      lease_until = NULL, progress = 'done' \
-                     WHERE id = $3 AND lease_owner = $4 AND lock_version = $5 AND state = 'running'",
+                     WHERE id = $3 AND lease_owner = $4 AND lock_version = $5 AND state = 'running' \
+                     RETURNING organisation_id, attempts",
                 )
                 .bind(result.to_string())
                 .bind(now)
                 .bind(job)
                 .bind(worker)
                 .bind(lock_version)
-                .execute(&mut *tx)
+                .fetch_optional(&mut *tx)
                 .await?
             }
             Err(reason) => {
-                let state = if record.attempts < record.max_attempts {
+                let record = sqlx::query("SELECT attempts, max_attempts FROM jobs WHERE id = $1")
+                    .bind(job)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or_else(|| StoreError::NotFound(format!("job {job}")))?;
+                let (attempts, max_attempts): (i64, i64) = (record.get(0), record.get(1));
+                let state = if attempts < max_attempts {
                     JobState::Queued
                 } else {
                     JobState::Dead
@@ -517,23 +518,25 @@ impl Store {
                 sqlx::query(
                     "UPDATE jobs SET state = $1, error = $2, finished_at = $3, run_after = $4, \
                      lease_owner = NULL, lease_until = NULL \
-                     WHERE id = $5 AND lease_owner = $6 AND lock_version = $7 AND state = 'running'",
+                     WHERE id = $5 AND lease_owner = $6 AND lock_version = $7 AND state = 'running' \
+                     RETURNING organisation_id, attempts",
                 )
                 .bind(state.as_str())
                 .bind(reason)
                 .bind((state == JobState::Dead).then_some(now))
-                .bind(now + retry_delay_ms(record.attempts))
+                .bind(now + retry_delay_ms(attempts))
                 .bind(job)
                 .bind(worker)
                 .bind(lock_version)
-                .execute(&mut *tx)
+                .fetch_optional(&mut *tx)
                 .await?
             }
         };
-        if changed.rows_affected() == 0 {
+        let Some(changed) = changed else {
             tx.rollback().await?;
             return Ok(false);
-        }
+        };
+        let (organisation, attempt): (String, i64) = (changed.get(0), changed.get(1));
         audit::append(
             &mut tx,
             &Actor::Server,
@@ -542,11 +545,11 @@ impl Store {
                 Err(_) => "job.failed",
             },
             job,
-            Some(&record.organisation_id),
+            Some(&organisation),
             None,
             Some(&match outcome {
                 Ok(result) => json!({"result": result}),
-                Err(reason) => json!({"error": reason, "attempt": record.attempts}),
+                Err(reason) => json!({"error": reason, "attempt": attempt}),
             }),
         )
         .await?;
