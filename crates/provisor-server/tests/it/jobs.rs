@@ -10,7 +10,7 @@ use axum::http::{Method, StatusCode};
 use provisor_server::worker::{WorkerOptions, run_worker};
 use serde_json::json;
 
-use crate::{Credentials, get, import, json_request, send, servers, smartcam_bundle, world};
+use crate::{Credentials, World, get, import, json_request, send, servers, smartcam_bundle, world};
 
 /// The example device's firmware, which `scripts/build-test-images` builds.
 fn smartcam_image() -> Vec<u8> {
@@ -22,6 +22,31 @@ fn smartcam_image() -> Vec<u8> {
             path.display()
         )
     })
+}
+
+/// Imports the example assessment into the world's release and uploads its firmware
+/// image for it (a queued scan); returns the assessment's id.
+async fn assessment_with_an_image(state: &provisor_server::AppState, world: &World) -> String {
+    let id = import(state, &world.editor, &world.release, smartcam_bundle())
+        .await
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    send(
+        state,
+        Method::PUT,
+        &format!(
+            "/api/v1/releases/{}/firmware?name=smartcam-3.2.1.bin&assessment={id}",
+            world.release
+        ),
+        &world.editor,
+        Some("application/octet-stream"),
+        smartcam_image(),
+    )
+    .await
+    .expect(StatusCode::ACCEPTED);
+    id
 }
 
 async fn drain(state: &provisor_server::AppState) -> usize {
@@ -347,25 +372,7 @@ async fn uploaded_advisories_are_matched_by_the_next_scan() {
         let summary = get(state, "/api/v1/advisories", &world.viewer).await.json();
         assert_eq!(summary["advisories"], 5);
 
-        let id = import(state, &world.editor, &world.release, smartcam_bundle())
-            .await
-            .json()["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        send(
-            state,
-            Method::PUT,
-            &format!(
-                "/api/v1/releases/{}/firmware?name=smartcam-3.2.1.bin&assessment={id}",
-                world.release
-            ),
-            &world.editor,
-            Some("application/octet-stream"),
-            smartcam_image(),
-        )
-        .await
-        .expect(StatusCode::ACCEPTED);
+        let id = assessment_with_an_image(state, &world).await;
         assert_eq!(drain(state).await, 1, "{}", server.engine);
         let record = get(state, &format!("/api/v1/assessments/{id}"), &world.viewer)
             .await
@@ -385,25 +392,7 @@ async fn a_worker_whose_lease_was_taken_back_attaches_nothing() {
     for server in servers().await {
         let state = &server.state;
         let world = world(state).await;
-        let id = import(state, &world.editor, &world.release, smartcam_bundle())
-            .await
-            .json()["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        send(
-            state,
-            Method::PUT,
-            &format!(
-                "/api/v1/releases/{}/firmware?name=smartcam-3.2.1.bin&assessment={id}",
-                world.release
-            ),
-            &world.editor,
-            Some("application/octet-stream"),
-            smartcam_image(),
-        )
-        .await
-        .expect(StatusCode::ACCEPTED);
+        let id = assessment_with_an_image(state, &world).await;
         let claim = |worker: &'static str, lease_ms: i64| Claim {
             worker,
             kinds: provisor_server::worker::KINDS,

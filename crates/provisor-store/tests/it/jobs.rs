@@ -22,6 +22,11 @@ fn job(organisation: &str, subject: &str) -> NewJob {
     }
 }
 
+/// Queues a job as the server.
+async fn queue(store: &Store, new: &NewJob) -> Job {
+    store.enqueue(&Actor::Server, new).await.unwrap()
+}
+
 /// Claims a job of `kinds` for `worker` with a minute's lease and room for one
 /// scheduled job in flight.
 async fn claim(store: &Store, worker: &str, kinds: &[&str]) -> Option<Job> {
@@ -41,14 +46,8 @@ async fn a_job_is_claimed_once_and_finished() {
     for test in stores().await {
         let store = &test.store;
         let acme = organisation(store, "Acme", OrganisationKind::Manufacturer).await;
-        let first = store
-            .enqueue(&Actor::Server, &job(&acme.id, "rel_1"))
-            .await
-            .unwrap();
-        let second = store
-            .enqueue(&Actor::Server, &job(&acme.id, "rel_2"))
-            .await
-            .unwrap();
+        let first = queue(store, &job(&acme.id, "rel_1")).await;
+        let second = queue(store, &job(&acme.id, "rel_2")).await;
         let of_second = store.jobs_of(JobsOf::Subject("rel_2"), 10).await.unwrap();
         let ids: Vec<_> = of_second.iter().map(|job| job.id.as_str()).collect();
         assert_eq!(ids, [second.id.as_str()], "{}", test.engine);
@@ -131,10 +130,7 @@ async fn an_expired_lease_puts_the_job_back() {
     for test in stores().await {
         let store = &test.store;
         let acme = organisation(store, "Acme", OrganisationKind::Manufacturer).await;
-        let queued = store
-            .enqueue(&Actor::Server, &job(&acme.id, "rel_1"))
-            .await
-            .unwrap();
+        let queued = queue(store, &job(&acme.id, "rel_1")).await;
         let lost = claim(store, "dead-worker", &["scan-firmware"])
             .await
             .unwrap();
@@ -158,10 +154,7 @@ async fn an_expired_lease_puts_the_job_back() {
         store.requeue_expired().await.unwrap();
         assert_eq!(store.job(&queued.id).await.unwrap().state, JobState::Dead);
         // A graceful shutdown hands a job back without counting the attempt.
-        let next = store
-            .enqueue(&Actor::Server, &job(&acme.id, "rel_2"))
-            .await
-            .unwrap();
+        let next = queue(store, &job(&acme.id, "rel_2")).await;
         claim(store, "stopping", &["scan-firmware"]).await.unwrap();
         assert_eq!(store.release_jobs("stopping").await.unwrap(), 1);
         let released = store.job(&next.id).await.unwrap();
@@ -174,10 +167,7 @@ async fn a_claim_taken_back_cannot_renew_or_save_even_under_the_same_worker_id()
     for test in stores().await {
         let store = &test.store;
         let acme = organisation(store, "Acme", OrganisationKind::Manufacturer).await;
-        let queued = store
-            .enqueue(&Actor::Server, &job(&acme.id, "rel_1"))
-            .await
-            .unwrap();
+        let queued = queue(store, &job(&acme.id, "rel_1")).await;
         // A worker restarted under the same id (a container with a fixed host name and
         // pid 1) must not pass for its earlier self: the lock version tells them apart.
         let first = claim(store, "w", &["scan-firmware"]).await.unwrap();
@@ -252,18 +242,9 @@ async fn a_request_goes_first_and_scheduled_work_is_capped() {
             priority: Priority::Scheduled,
             ..job(&acme.id, subject)
         };
-        let early = store
-            .enqueue(&Actor::Server, &scheduled("rel_1"))
-            .await
-            .unwrap();
-        let later = store
-            .enqueue(&Actor::Server, &scheduled("rel_2"))
-            .await
-            .unwrap();
-        let request = store
-            .enqueue(&Actor::Server, &job(&acme.id, "rel_3"))
-            .await
-            .unwrap();
+        let early = queue(store, &scheduled("rel_1")).await;
+        let later = queue(store, &scheduled("rel_2")).await;
+        let request = queue(store, &job(&acme.id, "rel_3")).await;
         assert_eq!(request.priority, Priority::Request);
         let first = claim(store, "w1", &["scan-firmware"]).await.unwrap();
         assert_eq!(first.id, request.id, "the request first ({})", test.engine);
@@ -290,18 +271,9 @@ async fn a_device_has_one_running_job() {
             device: Some(device.into()),
             ..job(&acme.id, subject)
         };
-        let camera = store
-            .enqueue(&Actor::Server, &host_scan("a_1", "127.0.0.5"))
-            .await
-            .unwrap();
-        let camera_again = store
-            .enqueue(&Actor::Server, &host_scan("a_2", "127.0.0.5"))
-            .await
-            .unwrap();
-        let plug = store
-            .enqueue(&Actor::Server, &host_scan("a_3", "127.0.0.6"))
-            .await
-            .unwrap();
+        let camera = queue(store, &host_scan("a_1", "127.0.0.5")).await;
+        let camera_again = queue(store, &host_scan("a_2", "127.0.0.5")).await;
+        let plug = queue(store, &host_scan("a_3", "127.0.0.6")).await;
         let first = claim(store, "w1", &["scan-host"]).await.unwrap();
         assert_eq!(first.id, camera.id);
         let second = claim(store, "w2", &["scan-host"]).await.unwrap();
@@ -319,13 +291,8 @@ async fn a_device_has_one_running_job() {
         assert_eq!(third.id, camera_again.id);
         // Claims at once from many workers still give one running job per device.
         for index in 0..6 {
-            store
-                .enqueue(
-                    &Actor::Server,
-                    &host_scan(&format!("b_{index}"), &format!("127.0.1.{}", index % 2)),
-                )
-                .await
-                .unwrap();
+            let device = format!("127.0.1.{}", index % 2);
+            queue(store, &host_scan(&format!("b_{index}"), &device)).await;
         }
         let workers: Vec<String> = (0..6).map(|index| format!("racer{index}")).collect();
         let claims = claim_at_once(store, &workers).await;
@@ -365,7 +332,7 @@ async fn a_queued_job_wakes_a_waiting_worker_on_postgresql_and_the_poll_stays() 
             let (queuer, new) = (store.clone(), job(&acme.id, "rel_1"));
             let enqueue = tokio::spawn(async move {
                 tokio::time::sleep(Duration::from_millis(200)).await;
-                queuer.enqueue(&Actor::Server, &new).await.unwrap();
+                queue(&queuer, &new).await;
             });
             let started = Instant::now();
             wakeups.wait(Duration::from_secs(30)).await;
