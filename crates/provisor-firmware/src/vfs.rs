@@ -47,6 +47,13 @@ pub(crate) trait FileSource: Send + Sync {
     /// Decodes file `id`, refusing more than `limit` bytes; the error says why the data
     /// is unreadable.
     fn read(&self, id: usize, limit: u64) -> Result<Vec<u8>, String>;
+
+    /// As [`FileSource::read`], into `out` (empty on entry): a source that can decode
+    /// into the caller's memory says so here.
+    fn read_into(&self, id: usize, limit: u64, out: &mut Vec<u8>) -> Result<(), String> {
+        *out = self.read(id, limit)?;
+        Ok(())
+    }
 }
 
 impl std::fmt::Debug for Content {
@@ -280,6 +287,21 @@ impl Vfs {
 
     /// Reads a node's content, refusing more than `limit` bytes.
     pub fn read_node(&self, node: &Node, limit: u64) -> Result<Vec<u8>, ReadError> {
+        let mut bytes = Vec::new();
+        self.read_node_into(node, limit, &mut bytes)?;
+        Ok(bytes)
+    }
+
+    /// As [`Vfs::read_node`], into `bytes` (cleared first), whose memory is reused: a
+    /// caller reading thousands of files keeps one buffer per thread instead of faulting
+    /// in fresh pages for each file.
+    pub fn read_node_into(
+        &self,
+        node: &Node,
+        limit: u64,
+        bytes: &mut Vec<u8>,
+    ) -> Result<(), ReadError> {
+        bytes.clear();
         if node.kind != NodeKind::File {
             return Err(ReadError::NotAFile(node.path.clone()));
         }
@@ -294,25 +316,23 @@ impl Vfs {
             path: node.path.clone(),
             reason,
         };
-        // (A decoder sizes its own buffer.)
-        let sized = || Vec::with_capacity(node.size as usize);
-        let bytes = match &node.content {
-            Content::None => Vec::new(),
-            Content::Memory(data, range) => data.get(range.clone()).unwrap_or_default().to_vec(),
+        // The stated size, as far as the limit allows (a decoder may still find more).
+        bytes.reserve(usize::try_from(node.size.min(limit)).unwrap_or(0));
+        match &node.content {
+            Content::None => {}
+            Content::Memory(data, range) => {
+                bytes.extend_from_slice(data.get(range.clone()).unwrap_or_default());
+            }
             Content::Host(host) => {
-                let mut bytes = sized();
                 std::fs::File::open(host)
-                    .and_then(|file| file.take(limit + 1).read_to_end(&mut bytes))
+                    .and_then(|file| file.take(limit + 1).read_to_end(bytes))
                     .map_err(|error| corrupt(error.to_string()))?;
-                bytes
             }
-            Content::Squashfs(image, file) => {
-                let mut bytes = sized();
-                image.read(file, limit, &mut bytes).map_err(corrupt)?;
-                bytes
+            Content::Squashfs(image, file) => image.read(file, limit, bytes).map_err(corrupt)?,
+            Content::Decoded(source, id) => {
+                source.read_into(*id, limit, bytes).map_err(corrupt)?;
             }
-            Content::Decoded(source, id) => source.read(*id, limit).map_err(corrupt)?,
-        };
+        }
         if bytes.len() as u64 > limit {
             return Err(ReadError::TooLarge {
                 path: node.path.clone(),
@@ -320,7 +340,7 @@ impl Vfs {
                 limit,
             });
         }
-        Ok(bytes)
+        Ok(())
     }
 
     /// Reads a text file (lossily decoded), for configuration files.

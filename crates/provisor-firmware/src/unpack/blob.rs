@@ -4,6 +4,7 @@
 //! image costs page cache rather than the scan's own memory; other containers found in
 //! a file are loaded into memory when one is first opened.
 
+use std::borrow::Cow;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::os::unix::fs::FileExt;
@@ -162,6 +163,28 @@ impl Blob {
                 Ok(())
             }
             Blob::File { image, start, .. } => image.read_exact_at(start + offset, buffer),
+        }
+    }
+
+    /// `len` bytes at `offset` within the blob: borrowed from memory, or read from the
+    /// file into a buffer of their size.
+    pub(crate) fn bytes_at(&self, offset: u64, len: usize) -> io::Result<Cow<'_, [u8]>> {
+        match self {
+            Blob::Memory(bytes) => usize::try_from(offset)
+                .ok()
+                .and_then(|at| bytes.get(at..at.checked_add(len)?))
+                .map(Cow::Borrowed)
+                .ok_or_else(|| {
+                    io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        format!("{len} bytes at offset {offset:#x} run past the end"),
+                    )
+                }),
+            Blob::File { .. } => {
+                let mut buffer = vec![0; len];
+                self.read_exact_at(offset, &mut buffer)?;
+                Ok(Cow::Owned(buffer))
+            }
         }
     }
 

@@ -19,6 +19,7 @@ mod cramfs;
 mod directory;
 mod ext;
 mod fat;
+mod file_blocks;
 mod fit;
 mod iso9660;
 mod jffs2;

@@ -1,21 +1,23 @@
-//! SquashFS 4.0 (both byte orders; gzip, xz, lzma, lzo, zstd and lz4) through backhand.
-//! Files are listed eagerly and read lazily from the image. backhand decodes gzip, xz,
-//! zstd and lz4 itself; lzo and lzma blocks go through provisor's own bounded decoders.
+//! SquashFS 4.0 (both byte orders; gzip, xz, lzma, lzo, zstd and lz4). backhand reads
+//! the superblock, the tables and the listing, eagerly; a file's data is read lazily by
+//! provisor, by position from the image (a large file's blocks decoded on every core).
+//! gzip blocks go through provisor's zlib decoder, kept per thread; xz, zstd and lz4
+//! through backhand's; lzo and lzma through provisor's own bounded decoders.
 
-use std::io::{BufReader, Cursor, Read};
-use std::sync::Arc;
-use std::sync::RwLock;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::io::{BufReader, Cursor};
+use std::sync::{Arc, Mutex};
 
 use backhand::compression::{CompressionAction, Compressor, DefaultCompressor};
 use backhand::kind::{BE_V4_0, Kind, LE_V4_0};
 use backhand::{
-    BackhandError, FilesystemCompressor, FilesystemReader, InnerNode, SquashfsFileReader,
-    SuperBlock,
+    BackhandError, DataSize, FilesystemCompressor, FilesystemReader, Fragment, InnerNode,
+    SquashfsFileReader, SuperBlock,
 };
 
 use super::blob::FileReader;
-use super::{Blob, codec, mount};
+use super::{Blob, codec, file_blocks, mount};
 use crate::sandbox::Sandbox;
 use crate::vfs::{Content, NodeKind, Vfs};
 
@@ -138,56 +140,195 @@ fn open(
     }
 }
 
-/// A mounted squashfs whose files are read lazily. backhand keeps every fragment block
-/// it decodes for the life of its reader; the reader is replaced every
-/// [`READS_PER_READER`] reads, so that the cache, and the memory it holds, stays bounded.
+/// A mounted squashfs whose files are read lazily. backhand lists the filesystem; a
+/// file's data blocks and fragment are read here, by position from the image, and
+/// decoded with the filesystem's compressor (zlib blocks with a decoder kept per
+/// thread; a large file's blocks on every core).
 pub(crate) struct Squashfs {
     image: Blob,
-    offset: usize,
-    big_endian: bool,
-    reader: RwLock<Arc<FilesystemReader<'static>>>,
-    reads: AtomicUsize,
+    /// Where the filesystem starts in `image`, and its length (`bytes_used`, within the
+    /// image).
+    offset: u64,
+    len: u64,
+    block_size: u32,
+    compressor: Compressor,
+    fragments: Vec<Fragment>,
+    /// Recently decoded fragment blocks: neighbours in the listing share them.
+    fragment_cache: Mutex<HashMap<usize, Arc<Vec<u8>>>>,
 }
 
-/// Reads between two replacements of backhand's reader.
-const READS_PER_READER: usize = 1024;
+/// The fragment blocks kept decoded.
+const FRAGMENT_CACHE: usize = 16;
 
 impl Squashfs {
-    /// Reads a file, at most `limit + 1` bytes of it.
+    /// Reads a file, at most `limit + 1` bytes of it, onto the end of `bytes`.
     pub(crate) fn read(
         &self,
         file: &SquashfsFileReader,
         limit: u64,
         bytes: &mut Vec<u8>,
     ) -> Result<(), String> {
-        let reader = self
-            .reader
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone();
-        // A panic in the decoder on hostile data is a corrupt file, not a crash.
-        let read = crate::contain::contained(|| {
-            reader
-                .file(file)
-                .reader()
-                .take(limit + 1)
-                .read_to_end(bytes)
-        });
-        drop(reader);
-        if (self.reads.fetch_add(1, Ordering::Relaxed) + 1).is_multiple_of(READS_PER_READER)
-            && let Ok(fresh) = open(&self.image, self.offset, self.big_endian)
+        let base = bytes.len();
+        // A panic in a decoder on hostile data is a corrupt file, not a crash.
+        let read = crate::contain::contained(|| self.read_file(file, limit, bytes));
+        let read = read.unwrap_or_else(|_| Err("the decoder failed on malformed data".into()));
+        if read.is_err() {
+            bytes.truncate(base);
+        }
+        read
+    }
+
+    fn read_file(
+        &self,
+        file: &SquashfsFileReader,
+        limit: u64,
+        out: &mut Vec<u8>,
+    ) -> Result<(), String> {
+        let size = file.file_len() as u64;
+        let wanted = size.min(limit.saturating_add(1));
+        let base = out.len();
+        out.reserve(usize::try_from(wanted).unwrap_or(0).min(64 << 20));
+        let block_size = u64::from(self.block_size);
+        // Where each block needed lies, and what it holds.
+        let mut blocks = Vec::with_capacity(file.block_sizes().len());
+        let (mut start, mut covered) = (file.blocks_start(), 0u64);
+        for &stored in file.block_sizes() {
+            if covered >= wanted {
+                break;
+            }
+            let expected = (size - covered).min(block_size);
+            blocks.push((start, stored, expected as usize));
+            start = start.saturating_add(u64::from(stored.size()));
+            covered += expected;
+        }
+        file_blocks::decode(
+            &blocks,
+            |&(_, _, expected)| expected,
+            |&(start, stored, expected), out| self.block(start, stored, expected, out),
+            out,
+        )?;
+        let got = |out: &Vec<u8>| (out.len() - base) as u64;
+        if file.frag_index() != NO_FRAGMENT && got(out) < wanted {
+            let index = file.frag_index();
+            let tail = (size - got(out)) as usize;
+            let block = self.fragment(index)?;
+            let offset = file.block_offset() as usize;
+            let part = offset
+                .checked_add(tail)
+                .and_then(|end| block.get(offset..end))
+                .ok_or_else(|| format!("the file's tail lies past fragment {index}'s end"))?;
+            out.extend_from_slice(part);
+        }
+        if got(out) < wanted {
+            return Err(format!(
+                "the file's blocks hold {} of its {size} bytes",
+                got(out)
+            ));
+        }
+        out.truncate(base + wanted as usize);
+        Ok(())
+    }
+
+    /// `length` bytes at `start` of the filesystem.
+    fn bytes(&self, start: u64, length: u32) -> Result<Cow<'_, [u8]>, String> {
+        if start
+            .checked_add(u64::from(length))
+            .is_none_or(|end| end > self.len)
         {
-            *self
-                .reader
-                .write()
-                .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(fresh);
+            return Err(format!(
+                "{length} bytes at {start:#x} lie past the filesystem's end ({:#x})",
+                self.len
+            ));
         }
-        match read {
-            Ok(result) => result.map(|_| ()).map_err(|error| error.to_string()),
-            Err(_) => Err("the decoder failed on malformed data".into()),
+        self.image
+            .bytes_at(self.offset + start, length as usize)
+            .map_err(|error| format!("{length} bytes at {start:#x}: {error}"))
+    }
+
+    /// Decodes one data block of a file (its `expected` bytes) onto the end of `out`.
+    fn block(
+        &self,
+        start: u64,
+        stored: DataSize,
+        expected: usize,
+        out: &mut Vec<u8>,
+    ) -> Result<(), String> {
+        if stored.size() == 0 {
+            // A hole: zeros, nothing stored.
+            out.resize(out.len() + expected, 0);
+            return Ok(());
         }
+        let raw = self.bytes(start, stored.size())?;
+        if stored.uncompressed() {
+            out.extend_from_slice(&raw[..raw.len().min(expected)]);
+            return Ok(());
+        }
+        let before = out.len();
+        self.decode(&raw, out)?;
+        let decoded = out.len() - before;
+        if decoded != expected {
+            return Err(format!(
+                "the data block at {start:#x} decodes to {decoded} bytes, not {expected}"
+            ));
+        }
+        Ok(())
+    }
+
+    /// Decodes a compressed block onto the end of `out`, at most one block's size.
+    fn decode(&self, raw: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
+        let limit = self.block_size as usize;
+        if self.compressor == Compressor::Gzip {
+            let before = out.len();
+            codec::zlib_into(raw, limit, out).map_err(|error| error.to_string())?;
+            if out.len() - before > limit {
+                return Err(format!("a block decodes to more than {limit} bytes"));
+            }
+            return Ok(());
+        }
+        // backhand's decoders write from the start of the buffer they are given.
+        let mut block = Vec::with_capacity(limit);
+        DECODERS
+            .decompress(raw, &mut block, self.compressor)
+            .map_err(|error| format!("a data block does not decode: {error}"))?;
+        if block.len() > limit {
+            return Err(format!("a block decodes to more than {limit} bytes"));
+        }
+        out.extend_from_slice(&block);
+        Ok(())
+    }
+
+    fn fragment(&self, index: usize) -> Result<Arc<Vec<u8>>, String> {
+        let cache = || {
+            self.fragment_cache
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        if let Some(block) = cache().get(&index) {
+            return Ok(block.clone());
+        }
+        let fragment = self
+            .fragments
+            .get(index)
+            .ok_or_else(|| format!("fragment {index} is not in the fragment table"))?;
+        let raw = self.bytes(fragment.start, fragment.size.size())?;
+        let block = Arc::new(if fragment.size.uncompressed() {
+            raw.to_vec()
+        } else {
+            let mut block = Vec::new();
+            self.decode(&raw, &mut block)?;
+            block
+        });
+        let mut cache = cache();
+        if cache.len() >= FRAGMENT_CACHE {
+            cache.clear();
+        }
+        cache.insert(index, block.clone());
+        Ok(block)
     }
 }
+
+/// A file's fragment index when its tail has no fragment.
+const NO_FRAGMENT: usize = u32::MAX as usize;
 
 /// Mounts the filesystem at `offset` of `image`, whose files are read lazily.
 pub(crate) fn unpack(
@@ -216,13 +357,18 @@ pub(crate) fn unpack(
         Ok(filesystem) => filesystem,
         Err(error) => return Err(format!("not a readable squashfs: {error}")),
     };
-    let filesystem = Arc::new(filesystem);
+    let compressor = filesystem
+        .compressor
+        .ok_or("the superblock names no compressor")?
+        .into();
     let source = Arc::new(Squashfs {
         image: image.clone(),
-        offset,
-        big_endian,
-        reader: RwLock::new(filesystem.clone()),
-        reads: AtomicUsize::new(0),
+        offset: offset as u64,
+        len: bytes_used.min(image.len().saturating_sub(offset as u64)),
+        block_size: filesystem.block_size,
+        compressor,
+        fragments: filesystem.fragments.clone().unwrap_or_default(),
+        fragment_cache: Mutex::new(HashMap::new()),
     });
     let container: Arc<str> = Arc::from(chain);
     for entry in filesystem.files() {

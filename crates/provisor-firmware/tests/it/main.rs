@@ -30,6 +30,34 @@ pub fn images() -> PathBuf {
     directory
 }
 
+/// The version of the Debian armhf package `package` the test images were built from,
+/// as its file name among the downloaded packages gives it (`1:1.35.0-4+deb12u1+b1`):
+/// Debian's security updates move it, so tests read it rather than state it.
+pub fn package_version(package: &str) -> String {
+    let debs = images().join("debs");
+    let prefix = format!("{package}_");
+    std::fs::read_dir(&debs)
+        .unwrap()
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .find_map(|name| {
+            let version = name.strip_prefix(&prefix)?.split('_').next()?;
+            Some(version.replace("%3a", ":"))
+        })
+        .unwrap_or_else(|| panic!("no package {package} in {}", debs.display()))
+}
+
+/// The upstream part of [`package_version`] (no epoch, no Debian revision): `1.35.0`.
+pub fn upstream_version(package: &str) -> String {
+    let version = package_version(package);
+    let version = version
+        .split_once(':')
+        .map_or(version.as_str(), |(_, rest)| rest);
+    version
+        .rsplit_once('-')
+        .map_or(version, |(upstream, _)| upstream)
+        .to_owned()
+}
+
 /// Scans with the default limits.
 pub fn scan(path: &std::path::Path) -> FindingsFile {
     let options = provisor_firmware::ScanOptions {

@@ -25,9 +25,7 @@ use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use rayon::prelude::*;
-
-use super::{Blob, Listed, Refused, codec, mount_decoded};
+use super::{Blob, Listed, Refused, codec, file_blocks, mount_decoded};
 use crate::sandbox::Sandbox;
 use crate::vfs::{FileSource, NodeKind, Vfs};
 
@@ -477,9 +475,6 @@ struct FileData {
     fragment: Option<(u32, u32)>,
 }
 
-/// From how many blocks on a file's blocks are decoded in parallel.
-const PARALLEL_BLOCKS: usize = 4;
-
 /// Bit 24 of a block's size: stored uncompressed.
 const UNCOMPRESSED_BLOCK: u32 = 1 << 24;
 
@@ -497,21 +492,9 @@ impl Filesystem {
         let (Some(_), Ok(size)) = (end, usize::try_from(length)) else {
             return Err(past());
         };
-        let at = self.base + start;
-        match &self.image {
-            Blob::Memory(bytes) => usize::try_from(at)
-                .ok()
-                .and_then(|at| bytes.get(at..at.checked_add(size)?))
-                .map(Cow::Borrowed)
-                .ok_or_else(past),
-            Blob::File { .. } => {
-                let mut buffer = vec![0; size];
-                self.image
-                    .read_exact_at(at, &mut buffer)
-                    .map_err(|error| format!("{length} bytes at {start:#x}: {error}"))?;
-                Ok(Cow::Owned(buffer))
-            }
-        }
+        self.image
+            .bytes_at(self.base + start, size)
+            .map_err(|error| format!("{length} bytes at {start:#x}: {error}"))
     }
 
     /// Decodes one compressed block: zlib when it has zlib's header (an sqlzma image
@@ -724,10 +707,17 @@ impl Filesystem {
 
 impl FileSource for Filesystem {
     fn read(&self, id: usize, limit: u64) -> Result<Vec<u8>, String> {
+        let mut out = Vec::new();
+        self.read_into(id, limit, &mut out)?;
+        Ok(out)
+    }
+
+    fn read_into(&self, id: usize, limit: u64, out: &mut Vec<u8>) -> Result<(), String> {
         let file = self.files.get(id).ok_or("no such file")?;
         let wanted = file.size.min(limit.saturating_add(1));
         let block_size = self.superblock.block_size;
-        let mut out = Vec::with_capacity(usize::try_from(wanted).unwrap_or(0).min(64 << 20));
+        out.clear();
+        out.reserve(usize::try_from(wanted).unwrap_or(0).min(64 << 20));
         // Where each block needed lies, and what it holds.
         let mut blocks = Vec::with_capacity(file.blocks.len());
         let (mut start, mut covered) = (file.start, 0u64);
@@ -740,25 +730,12 @@ impl FileSource for Filesystem {
             start += u64::from(stored & !UNCOMPRESSED_BLOCK);
             covered += expected;
         }
-        if blocks.len() < PARALLEL_BLOCKS {
-            for &(start, stored, expected) in &blocks {
-                self.block(start, stored, expected, &mut out)?;
-            }
-        } else {
-            // A large file's blocks are decoded on every core: one file can be most of
-            // an image, and the other files are done long before it.
-            let parts: Vec<Result<Vec<u8>, String>> = blocks
-                .par_iter()
-                .map(|&(start, stored, expected)| {
-                    let mut part = Vec::with_capacity(expected);
-                    self.block(start, stored, expected, &mut part)?;
-                    Ok(part)
-                })
-                .collect();
-            for part in parts {
-                out.extend_from_slice(&part?);
-            }
-        }
+        file_blocks::decode(
+            &blocks,
+            |&(_, _, expected)| expected,
+            |&(start, stored, expected), out| self.block(start, stored, expected, out),
+            out,
+        )?;
         if let Some((index, offset)) = file.fragment
             && (out.len() as u64) < wanted
         {
@@ -779,7 +756,7 @@ impl FileSource for Filesystem {
             ));
         }
         out.truncate(wanted as usize);
-        Ok(out)
+        Ok(())
     }
 }
 
