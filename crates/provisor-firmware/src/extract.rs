@@ -322,14 +322,16 @@ fn write_file(
         // files costs more in page faults than the copying does.
         static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
     }
-    BUFFER.with_borrow_mut(|bytes| {
-        let written = write_from(vfs, node, on_disk, shown, options, bytes);
-        // A buffer kept between files holds at most a few large blocks' worth.
-        if bytes.capacity() > KEPT_BUFFER {
-            *bytes = Vec::new();
-        }
-        written
-    })
+    // Taken out for the write, not borrowed across it: while a large file's blocks are
+    // decoded in parallel this thread may run another file's write (work stealing),
+    // which then starts from an empty buffer.
+    let mut bytes = BUFFER.take();
+    let written = write_from(vfs, node, on_disk, shown, options, &mut bytes);
+    // A buffer kept between files holds at most a few large blocks' worth.
+    if bytes.capacity() <= KEPT_BUFFER {
+        BUFFER.set(bytes);
+    }
+    written
 }
 
 /// The largest buffer a thread keeps between two files.

@@ -37,9 +37,11 @@ pub(crate) fn decode<B: Sync>(
             rest = tail;
         }
         places.into_par_iter().try_for_each(|(block, place)| {
-            SCRATCH.with_borrow_mut(|scratch| {
-                scratch.clear();
-                decode(block, scratch)?;
+            // Taken, not borrowed: a decoder that waits may let this thread run other
+            // work that wants the scratch buffer too.
+            let mut scratch = SCRATCH.take();
+            scratch.clear();
+            let decoded = decode(block, &mut scratch).and_then(|()| {
                 if scratch.len() != place.len() {
                     return Err(format!(
                         "a data block decodes to {} bytes, not {}",
@@ -47,9 +49,11 @@ pub(crate) fn decode<B: Sync>(
                         place.len()
                     ));
                 }
-                place.copy_from_slice(scratch);
+                place.copy_from_slice(&scratch);
                 Ok(())
-            })
+            });
+            SCRATCH.set(scratch);
+            decoded
         })
     };
     if result.is_err() {

@@ -169,9 +169,7 @@ impl Squashfs {
         bytes: &mut Vec<u8>,
     ) -> Result<(), String> {
         let base = bytes.len();
-        // A panic in a decoder on hostile data is a corrupt file, not a crash.
-        let read = crate::contain::contained(|| self.read_file(file, limit, bytes));
-        let read = read.unwrap_or_else(|_| Err("the decoder failed on malformed data".into()));
+        let read = self.read_file(file, limit, bytes);
         if read.is_err() {
             bytes.truncate(base);
         }
@@ -287,8 +285,11 @@ impl Squashfs {
         }
         // backhand's decoders write from the start of the buffer they are given.
         let mut block = Vec::with_capacity(limit);
-        DECODERS
-            .decompress(raw, &mut block, self.compressor)
+        // A panic in a decoder on hostile data is a corrupt block, not a crash. (Only the
+        // decoder runs contained: this thread may run other work while it waits for a
+        // file's blocks, whose panics must not pass for contained ones.)
+        crate::contain::contained(|| DECODERS.decompress(raw, &mut block, self.compressor))
+            .map_err(|()| "the decoder failed on malformed data".to_owned())?
             .map_err(|error| format!("a data block does not decode: {error}"))?;
         if block.len() > limit {
             return Err(format!("a block decodes to more than {limit} bytes"));
