@@ -100,6 +100,21 @@ pub struct WorkerArgs {
     /// even when it is killed).
     #[arg(long, hide = true)]
     pub exit_with_parent: bool,
+    /// Take jobs from a team server's API (https://provisor.example) instead of the
+    /// database: a worker on another machine, which needs an API token with the work
+    /// scope (PROVISOR_TOKEN or --token-file) and no database credentials.
+    #[arg(long, value_name = "URL")]
+    pub server: Option<String>,
+    /// A file holding the worker's API token; PROVISOR_TOKEN is used when absent.
+    #[arg(long, value_name = "FILE", requires = "server")]
+    pub token_file: Option<PathBuf>,
+    /// PEM certificates to trust for the server instead of the public roots.
+    #[arg(long, value_name = "FILE", requires = "server")]
+    pub ca_cert: Option<PathBuf>,
+    /// Where a worker on another machine keeps the images it downloads while it scans
+    /// them (default: the system's temporary directory).
+    #[arg(long, value_name = "DIR", requires = "server")]
+    pub work_dir: Option<PathBuf>,
 }
 
 /// Where a server keeps its data.

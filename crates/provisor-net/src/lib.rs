@@ -55,6 +55,12 @@ pub enum NetError {
     /// The asynchronous runtime could not start.
     #[error("cannot start the network runtime: {0}")]
     Runtime(String),
+    /// The scan was stopped from outside before it ended (a worker lost its lease).
+    #[error("the scan of {host} was stopped before it ended")]
+    Stopped {
+        /// The host.
+        host: String,
+    },
     /// The IXIT file cannot be used.
     #[error("{path}: {reason}")]
     Ixit {
@@ -334,4 +340,37 @@ pub fn scan_host_blocking(host: &str, options: &HostOptions) -> Result<FindingsF
         .build()
         .map_err(|error| NetError::Runtime(error.to_string()))?
         .block_on(scan_host(host, options))
+}
+
+/// As [`scan_host_blocking`], stopped as soon as `stop` turns true: the scan's runtime is
+/// shut down at once, which drops every connection and probe in flight, so no packet
+/// leaves for the host after the stop is seen (a worker that lost its lease must not test
+/// credentials on a device another worker is now scanning).
+pub fn scan_host_blocking_until(
+    host: &str,
+    options: &HostOptions,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> Result<FindingsFile, NetError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| NetError::Runtime(error.to_string()))?;
+    let scanned = runtime.block_on(async {
+        tokio::select! {
+            scanned = scan_host(host, options) => Some(scanned),
+            () = async {
+                // A sender gone without stopping leaves the scan to end by itself.
+                if stop.wait_for(|stopped| *stopped).await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            } => None,
+        }
+    });
+    // Tasks the scan spawned are dropped at their next await, without waiting for them.
+    runtime.shutdown_background();
+    scanned.unwrap_or_else(|| {
+        Err(NetError::Stopped {
+            host: host.to_owned(),
+        })
+    })
 }

@@ -199,6 +199,41 @@ pub async fn page_session(parts: &Parts, state: &AppState) -> Result<Option<Call
     }))
 }
 
+/// A worker on another machine (`provisor worker --server URL`): an API token with the
+/// work scope, of a server admin (a worker reads every organisation's images). Sessions
+/// are refused: a worker has no browser.
+#[derive(Debug, Clone)]
+pub struct WorkerCaller(pub Caller);
+
+impl FromRequestParts<AppState> for WorkerCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if parts.headers.get(header::AUTHORIZATION).is_none() {
+            return Err(ApiError::unauthenticated(
+                "a worker sends an API token with the work scope (Authorization: Bearer pvt_…)",
+            ));
+        }
+        let caller = authenticate(parts, state).await?;
+        let Via::Token(token) = &caller.via else {
+            return Err(ApiError::unauthenticated(
+                "a worker sends an API token with the work scope",
+            ));
+        };
+        if !token.scopes.contains(&Scope::Work) {
+            return Err(ApiError::forbidden(
+                "the API token lacks the work scope a worker needs",
+            ));
+        }
+        if !caller.user.server_admin || caller.user.disabled {
+            return Err(ApiError::forbidden(
+                "a worker's token must be a server admin's",
+            ));
+        }
+        Ok(WorkerCaller(caller))
+    }
+}
+
 impl FromRequestParts<AppState> for PendingCaller {
     type Rejection = ApiError;
 

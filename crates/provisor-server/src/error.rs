@@ -203,6 +203,7 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound(what) => ApiError::not_found(format!("{what} not found")),
             StoreError::Conflict(detail) => ApiError::conflict(detail),
             StoreError::Locked(detail) => ApiError::conflict(detail),
+            StoreError::LeaseLost(detail) => ApiError::conflict(detail),
             StoreError::Invalid(detail) => ApiError::invalid(detail, Vec::new()),
             StoreError::TooLarge { limit } => ApiError::too_large(format!(
                 "the upload is larger than the limit of {limit} bytes"

@@ -33,6 +33,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use api::openapi;
+pub use api::workers::{ClaimedJob, Completed};
 pub use error::{ApiError, Problem, ProblemPlace};
 use provisor_store::{ServerKey, Store};
 

@@ -1,16 +1,21 @@
-//! The worker: takes jobs from the queue in the database and runs them (a firmware
-//! image scanned, a host scanned), renewing its lease while it works, and attaches the
-//! findings to the assessment the job names exactly as `provisor scan … --assessment`
-//! does (a `scans/…json` file and a `[[scan]]` entry), as the assessment's next
-//! revision. `provisor serve` starts workers as processes of its own binary and
-//! restarts them, so a scan's memory or a crash never takes the server down; a worker
-//! needs only the database and the blob directory, so workers on other machines can
-//! share the queue.
+//! The worker: takes jobs from a [`Queue`] and runs them (a firmware image scanned, a
+//! host scanned), renewing its lease at a third of it while it works, and completes
+//! them: the findings attach to the assessment the job names exactly as `provisor scan
+//! … --assessment` attaches them (a `scans/…json` file and a `[[scan]]` entry), as the
+//! assessment's next revision, in the same transaction that marks the job done and only
+//! while the worker's claim is current (fencing). The queue is the database itself
+//! ([`StoreQueue`], the workers `provisor serve` starts as processes of its own binary)
+//! or the server's API (`provisor worker --server URL` on another machine, which needs
+//! no database credentials): the same loop runs both. A worker that loses its lease
+//! stops its job at once; a host scan's connections are dropped with it.
 
+use std::future::Future;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use provisor_store::{Actor, Claim, FileRecord, Job, StoreError};
+use provisor_engine::FindingsFile;
+use provisor_store::{Claim, Fence, FileRecord, Job, JobWakeups, StoreError};
 use serde_json::{Value, json};
 
 use crate::judge::judge;
@@ -67,6 +72,9 @@ pub enum WorkerError {
     /// The store failed.
     #[error("{0}")]
     Store(#[from] StoreError),
+    /// The server's API failed (a remote worker), after its retries.
+    #[error("{0}")]
+    Server(String),
     /// A job ran past its time; the worker process must end to stop it.
     #[error("job {job} ran longer than {limit:?} and was given up")]
     Timeout {
@@ -77,96 +85,270 @@ pub enum WorkerError {
     },
 }
 
-/// Runs jobs until `stop` says so (checked between jobs), or until the queue is empty
-/// with `until_empty`. Returns how many jobs it finished.
-pub async fn run_worker(
+/// A firmware image to scan, as a file: the blob itself, or a download kept until the
+/// scan ends.
+pub struct Image {
+    /// Where it is.
+    pub path: PathBuf,
+    /// The download, removed when the image is dropped.
+    pub download: Option<tempfile::TempPath>,
+}
+
+/// How a job ended, as a worker reports it.
+pub enum Outcome<'a> {
+    /// Its findings, to be stored and attached.
+    Findings(&'a FindingsFile),
+    /// Why it failed (retried while attempts remain).
+    Failed(&'a str),
+}
+
+/// Where a worker's jobs come from and where their results go: the database
+/// ([`StoreQueue`]) or the server's API (the remote worker of `provisor worker --server`).
+/// Every call after the claim carries the claim's worker and lock version.
+pub trait Queue: Send + Sync + 'static {
+    /// Claims the next job this worker may run, if any, for `lease_ms`.
+    fn claim(
+        &self,
+        worker: &str,
+        lease_ms: i64,
+    ) -> impl Future<Output = Result<Option<Job>, WorkerError>> + Send;
+
+    /// Renews the claim and records the progress; `false` when the claim is no longer
+    /// current (the job must stop at once).
+    fn heartbeat(
+        &self,
+        job: &Job,
+        lease_ms: i64,
+        progress: &str,
+    ) -> impl Future<Output = Result<bool, WorkerError>> + Send;
+
+    /// The firmware image of a firmware scan.
+    fn image(&self, job: &Job) -> impl Future<Output = Result<Image, ApiError>> + Send;
+
+    /// The advisory database components are matched against, if one was uploaded.
+    fn advisories(
+        &self,
+    ) -> impl Future<Output = Result<Option<Arc<provisor_advisories::Database>>, ApiError>> + Send;
+
+    /// Completes the claim: the result saved (and the findings attached) or the failure
+    /// recorded. `Ok(None)` when the claim was no longer current and nothing was saved.
+    fn complete(
+        &self,
+        job: &Job,
+        lease_ms: i64,
+        outcome: Outcome<'_>,
+    ) -> impl Future<Output = Result<Option<Value>, WorkerError>> + Send;
+
+    /// Waits until a job may be waiting: a wake-up, or `poll`.
+    fn wait(&self, poll: Duration) -> impl Future<Output = ()> + Send;
+}
+
+/// The queue in the database, for the server's own workers.
+pub struct StoreQueue {
     state: AppState,
+    wakeups: tokio::sync::Mutex<JobWakeups>,
+}
+
+impl StoreQueue {
+    /// The queue of a server's store (on PostgreSQL, listening for wake-ups).
+    pub async fn new(state: AppState) -> StoreQueue {
+        let wakeups = tokio::sync::Mutex::new(state.store().job_wakeups().await);
+        StoreQueue { state, wakeups }
+    }
+}
+
+impl Queue for StoreQueue {
+    async fn claim(&self, worker: &str, lease_ms: i64) -> Result<Option<Job>, WorkerError> {
+        let claim = Claim {
+            worker,
+            kinds: KINDS,
+            lease_ms,
+            scheduled_in_flight: SCHEDULED_IN_FLIGHT,
+        };
+        Ok(self.state.store().claim(&claim).await?)
+    }
+
+    async fn heartbeat(
+        &self,
+        job: &Job,
+        lease_ms: i64,
+        progress: &str,
+    ) -> Result<bool, WorkerError> {
+        let worker = job.lease_owner.as_deref().unwrap_or_default();
+        Ok(self
+            .state
+            .store()
+            .heartbeat(worker, &job.id, job.lock_version, lease_ms, progress)
+            .await?)
+    }
+
+    async fn image(&self, job: &Job) -> Result<Image, ApiError> {
+        let sha256 = text(&job.payload, "sha256")?;
+        let path = self
+            .state
+            .store()
+            .blobs()
+            .path(&job.organisation_id, &sha256)?;
+        Ok(Image {
+            path,
+            download: None,
+        })
+    }
+
+    async fn advisories(&self) -> Result<Option<Arc<provisor_advisories::Database>>, ApiError> {
+        let state = self.state.clone();
+        tokio::task::spawn_blocking(move || crate::advisories::load(&state))
+            .await
+            .map_err(ApiError::internal)?
+    }
+
+    async fn complete(
+        &self,
+        job: &Job,
+        lease_ms: i64,
+        outcome: Outcome<'_>,
+    ) -> Result<Option<Value>, WorkerError> {
+        complete(&self.state, job, lease_ms, outcome).await
+    }
+
+    async fn wait(&self, poll: Duration) {
+        self.wakeups.lock().await.wait(poll).await;
+    }
+}
+
+/// Completes a claim on the server's side (the server's own workers, and the API's
+/// completion for remote ones). `Ok(None)` when the claim is no longer current.
+pub async fn complete(
+    state: &AppState,
+    job: &Job,
+    lease_ms: i64,
+    outcome: Outcome<'_>,
+) -> Result<Option<Value>, WorkerError> {
+    let fence = fence_of(job);
+    match outcome {
+        Outcome::Findings(findings) => match deliver(state, job, lease_ms, findings).await {
+            Ok(result) => Ok(Some(result)),
+            Err(Delivery::LeaseLost) => Ok(None),
+            Err(Delivery::Failed(error)) => {
+                // The findings could not be attached (the assessment no longer parses,
+                // kept changing): the job fails with why, and is retried.
+                let reason = error.problem().detail;
+                let finished = state
+                    .store()
+                    .finish_job(fence.worker, fence.job, fence.lock_version, Err(&reason))
+                    .await?;
+                Ok(finished.then(|| json!({"error": reason})))
+            }
+        },
+        Outcome::Failed(reason) => {
+            let finished = state
+                .store()
+                .finish_job(fence.worker, fence.job, fence.lock_version, Err(reason))
+                .await?;
+            Ok(finished.then(|| json!({"error": reason})))
+        }
+    }
+}
+
+fn fence_of(job: &Job) -> Fence<'_> {
+    Fence {
+        worker: job.lease_owner.as_deref().unwrap_or_default(),
+        job: &job.id,
+        lock_version: job.lock_version,
+    }
+}
+
+/// Runs jobs from `queue` until `stop` says so (checked between jobs), or until the
+/// queue is empty with `until_empty`. Returns how many jobs it finished.
+pub async fn work<Q: Queue>(
+    queue: Arc<Q>,
     options: WorkerOptions,
     stop: Arc<std::sync::atomic::AtomicBool>,
 ) -> Result<usize, WorkerError> {
     let mut finished = 0;
     let lease_ms = i64::try_from(options.lease.as_millis()).unwrap_or(60_000);
-    let mut wakeups = state.store().job_wakeups().await;
     while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-        let claim = Claim {
-            worker: &options.id,
-            kinds: KINDS,
-            lease_ms,
-            scheduled_in_flight: SCHEDULED_IN_FLIGHT,
-        };
-        let Some(job) = state.store().claim(&claim).await? else {
+        let Some(mut job) = queue.claim(&options.id, lease_ms).await? else {
             if options.until_empty {
                 break;
             }
-            wakeups.wait(jittered(options.poll)).await;
+            queue.wait(jittered(options.poll)).await;
             continue;
         };
+        job.lease_owner = Some(options.id.clone());
         tracing::info!(job = %job.id, kind = %job.kind, attempt = job.attempts, "job started");
         let progress = Arc::new(Mutex::new(String::from("started")));
-        let work = tokio::spawn(run_job(
-            state.clone(),
+        // Turned true when the lease is lost: a host scan drops its connections at once.
+        let (halt, halted) = tokio::sync::watch::channel(false);
+        let mut running = tokio::spawn(execute(
+            queue.clone(),
             job.clone(),
-            lease_ms,
             progress.clone(),
+            halted,
         ));
         // The job's kind sets its time; the worker's option caps it.
         let limit = Duration::from_millis(u64::try_from(job.timeout_ms).unwrap_or(0))
             .min(options.job_timeout);
         let deadline = tokio::time::Instant::now() + limit;
-        let mut work = work;
-        let outcome = loop {
+        let ended = loop {
             tokio::select! {
-                result = &mut work => break Some(result),
+                result = &mut running => break Some(result),
                 () = tokio::time::sleep(options.lease / 3) => {
                     let said = progress.lock().map(|text| text.clone()).unwrap_or_default();
-                    if !state.store().heartbeat(&options.id, &job.id, job.lock_version, lease_ms, &said).await? {
+                    if !queue.heartbeat(&job, lease_ms, &said).await? {
                         tracing::warn!(job = %job.id, "the lease was lost; another worker has the job");
-                        work.abort();
+                        let _ = halt.send(true);
+                        running.abort();
                         break None;
                     }
                     if tokio::time::Instant::now() > deadline {
+                        let _ = halt.send(true);
                         break None;
                     }
                 }
             }
         };
-        match outcome {
-            Some(Ok(Ok(result))) => {
-                state
-                    .store()
-                    .finish_job(&options.id, &job.id, job.lock_version, Ok(&result))
-                    .await?;
-                tracing::info!(job = %job.id, "job done");
-            }
-            Some(Ok(Err(error))) => {
-                let reason = error.problem().detail;
-                state
-                    .store()
-                    .finish_job(&options.id, &job.id, job.lock_version, Err(&reason))
-                    .await?;
-                tracing::warn!(job = %job.id, "job failed: {reason}");
-            }
-            Some(Err(panic)) => {
-                let reason = format!("the scan crashed: {panic}");
-                state
-                    .store()
-                    .finish_job(&options.id, &job.id, job.lock_version, Err(&reason))
-                    .await?;
-                tracing::warn!(job = %job.id, "{reason}");
-            }
+        let failure = match &ended {
+            Some(Ok(Ok(_))) => None,
+            Some(Ok(Err(error))) => Some(error.problem().detail),
+            Some(Err(panic)) => Some(format!("the scan crashed: {panic}")),
             None if tokio::time::Instant::now() > deadline => {
-                let reason = format!("the scan ran longer than {limit:?}");
-                state
-                    .store()
-                    .finish_job(&options.id, &job.id, job.lock_version, Err(&reason))
-                    .await?;
-                return Err(WorkerError::Timeout { job: job.id, limit });
+                Some(format!("the scan ran longer than {limit:?}"))
             }
-            None => {}
+            None => None,
+        };
+        let outcome = match (&ended, &failure) {
+            (Some(Ok(Ok(findings))), _) => Some(Outcome::Findings(findings)),
+            (_, Some(reason)) => Some(Outcome::Failed(reason)),
+            _ => None,
+        };
+        if let Some(outcome) = outcome {
+            match queue.complete(&job, lease_ms, outcome).await? {
+                Some(_) if failure.is_none() => tracing::info!(job = %job.id, "job done"),
+                Some(_) => {
+                    tracing::warn!(job = %job.id, "job failed: {}", failure.as_deref().unwrap_or_default())
+                }
+                None => {
+                    tracing::warn!(job = %job.id, "the lease was lost before the result was saved; another worker has the job")
+                }
+            }
+        }
+        if ended.is_none() && tokio::time::Instant::now() > deadline {
+            return Err(WorkerError::Timeout { job: job.id, limit });
         }
         finished += 1;
     }
     Ok(finished)
+}
+
+/// Runs jobs from the database until `stop` says so (checked between jobs), or until
+/// the queue is empty with `until_empty`. Returns how many jobs it finished.
+pub async fn run_worker(
+    state: AppState,
+    options: WorkerOptions,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+) -> Result<usize, WorkerError> {
+    work(Arc::new(StoreQueue::new(state).await), options, stop).await
 }
 
 /// `poll` varied at random by up to a quarter either way.
@@ -177,19 +359,39 @@ fn jittered(poll: Duration) -> Duration {
     poll.mul_f64(0.75 + f64::from(byte[0]) / 510.0)
 }
 
-/// Runs a claimed job (`job` as the claim returned it, with its lock version) and
-/// saves its result. Before the findings are attached the claim is renewed for
-/// `lease_ms`, which also checks that it is still current: a worker whose lease was
-/// taken back attaches nothing (and no one else can take the job while it attaches).
+/// Runs a claimed job (`job` as the claim returned it, with its lock version) from the
+/// database and completes it: the result, or a conflict when the claim was no longer
+/// current and nothing was saved.
 pub async fn run_job(
     state: AppState,
     job: Job,
     lease_ms: i64,
     progress: Arc<Mutex<String>>,
 ) -> Result<Value, ApiError> {
+    let queue = Arc::new(StoreQueue::new(state.clone()).await);
+    let (_halt, halted) = tokio::sync::watch::channel(false);
+    let findings = execute(queue, job.clone(), progress, halted).await?;
+    complete(&state, &job, lease_ms, Outcome::Findings(&findings))
+        .await
+        .map_err(|error| ApiError::internal(error.to_string()))?
+        .ok_or_else(|| {
+            ApiError::conflict(format!(
+                "the lease on job {} was lost (another worker has it): its findings are not attached",
+                job.id
+            ))
+        })
+}
+
+/// Runs a job's work (a scan) and returns its findings.
+pub async fn execute<Q: Queue>(
+    queue: Arc<Q>,
+    job: Job,
+    progress: Arc<Mutex<String>>,
+    halted: tokio::sync::watch::Receiver<bool>,
+) -> Result<FindingsFile, ApiError> {
     match job.kind.as_str() {
-        "scan-firmware" => scan_firmware(state, job, lease_ms, progress).await,
-        "scan-host" => scan_host(state, job, lease_ms, progress).await,
+        "scan-firmware" => scan_firmware(queue.as_ref(), &job, progress).await,
+        "scan-host" => scan_host(&job, progress, halted).await,
         other => Err(ApiError::bad_request(format!(
             "unknown kind of job \"{other}\""
         ))),
@@ -209,22 +411,15 @@ fn say(progress: &Mutex<String>, what: String) {
     }
 }
 
-async fn scan_firmware(
-    state: AppState,
-    job: Job,
-    lease_ms: i64,
+async fn scan_firmware<Q: Queue>(
+    queue: &Q,
+    job: &Job,
     progress: Arc<Mutex<String>>,
-) -> Result<Value, ApiError> {
-    let sha256 = text(&job.payload, "sha256")?;
-    let name = text(&job.payload, "name")?;
-    let path = state.store().blobs().path(&job.organisation_id, &sha256)?;
+) -> Result<FindingsFile, ApiError> {
+    say(&progress, "fetching the image".into());
+    let image = queue.image(job).await?;
+    let advisories = queue.advisories().await?;
     let reporter = progress.clone();
-    let advisories = {
-        let state = state.clone();
-        tokio::task::spawn_blocking(move || crate::advisories::load(&state))
-            .await
-            .map_err(ApiError::internal)??
-    };
     let options = provisor_firmware::ScanOptions {
         tool_version: env!("CARGO_PKG_VERSION").to_owned(),
         advisories,
@@ -233,33 +428,21 @@ async fn scan_firmware(
         })),
         ..Default::default()
     };
-    let findings = tokio::task::spawn_blocking(move || provisor_firmware::scan(&path, &options))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(|error| {
-            ApiError::invalid(format!("the image cannot be scanned: {error}"), Vec::new())
-        })?;
-    let stem = name
-        .rsplit_once('.')
-        .map_or(name.as_str(), |(stem, _)| stem)
-        .to_owned();
-    deliver(
-        &state,
-        &job,
-        lease_ms,
-        &format!("firmware-{stem}"),
-        &findings,
-        &progress,
-    )
+    tokio::task::spawn_blocking(move || {
+        let scanned = provisor_firmware::scan(&image.path, &options);
+        drop(image);
+        scanned
+    })
     .await
+    .map_err(ApiError::internal)?
+    .map_err(|error| ApiError::invalid(format!("the image cannot be scanned: {error}"), Vec::new()))
 }
 
 async fn scan_host(
-    state: AppState,
-    job: Job,
-    lease_ms: i64,
+    job: &Job,
     progress: Arc<Mutex<String>>,
-) -> Result<Value, ApiError> {
+    halted: tokio::sync::watch::Receiver<bool>,
+) -> Result<FindingsFile, ApiError> {
     let target = text(&job.payload, "target")?;
     let ports = provisor_net::PortSpec::parse(job.payload["ports"].as_str().unwrap_or("top"))
         .map_err(|error| ApiError::invalid(error.to_string(), Vec::new()))?;
@@ -275,40 +458,67 @@ async fn scan_host(
         })),
         ..Default::default()
     };
-    let host = target.clone();
-    let findings =
-        tokio::task::spawn_blocking(move || provisor_net::scan_host_blocking(&host, &options))
-            .await
-            .map_err(ApiError::internal)?
-            .map_err(|error| {
-                ApiError::invalid(format!("the host cannot be scanned: {error}"), Vec::new())
-            })?;
-    deliver(
-        &state,
-        &job,
-        lease_ms,
-        &format!("host-{target}"),
-        &findings,
-        &progress,
-    )
+    tokio::task::spawn_blocking(move || {
+        provisor_net::scan_host_blocking_until(&target, &options, halted)
+    })
     .await
+    .map_err(ApiError::internal)?
+    .map_err(|error| ApiError::invalid(format!("the host cannot be scanned: {error}"), Vec::new()))
 }
 
-/// Stores the findings and attaches them to the job's assessment, if it names one.
+/// The name of a job's findings file in the assessment (`scans/firmware-….json`).
+fn scan_name(job: &Job) -> String {
+    match job.kind.as_str() {
+        "scan-host" => format!(
+            "host-{}",
+            job.payload["target"].as_str().unwrap_or("unknown")
+        ),
+        _ => {
+            let name = job.payload["name"].as_str().unwrap_or("image");
+            let stem = name.rsplit_once('.').map_or(name, |(stem, _)| stem);
+            format!("firmware-{stem}")
+        }
+    }
+}
+
+/// Why findings were not delivered.
+enum Delivery {
+    /// The claim is no longer current: nothing was saved.
+    LeaseLost,
+    /// They could not be attached.
+    Failed(ApiError),
+}
+
+impl From<ApiError> for Delivery {
+    fn from(error: ApiError) -> Delivery {
+        Delivery::Failed(error)
+    }
+}
+
+impl From<StoreError> for Delivery {
+    fn from(error: StoreError) -> Delivery {
+        match error {
+            StoreError::LeaseLost(_) => Delivery::LeaseLost,
+            other => Delivery::Failed(other.into()),
+        }
+    }
+}
+
+/// Stores the findings and marks the job done with them, attached to the job's
+/// assessment if it names one: the revision and the job's end are one transaction,
+/// which holds only while the claim is current.
 async fn deliver(
     state: &AppState,
     job: &Job,
     lease_ms: i64,
-    name: &str,
-    findings: &provisor_engine::FindingsFile,
-    progress: &Mutex<String>,
-) -> Result<Value, ApiError> {
-    say(progress, "storing the findings".into());
-    let worker = job.lease_owner.as_deref().unwrap_or_default();
+    findings: &FindingsFile,
+) -> Result<Value, Delivery> {
+    let fence = fence_of(job);
+    // The claim is renewed (and so checked) first: the attaching may take a while.
     let current = state
         .store()
         .heartbeat(
-            worker,
+            fence.worker,
             &job.id,
             job.lock_version,
             lease_ms,
@@ -316,10 +526,7 @@ async fn deliver(
         )
         .await?;
     if !current {
-        return Err(ApiError::conflict(format!(
-            "the lease on job {} was lost (another worker has it): its findings are not attached",
-            job.id
-        )));
+        return Err(Delivery::LeaseLost);
     }
     let text = provisor_report::findings_json(findings);
     let blob = state
@@ -342,24 +549,30 @@ async fn deliver(
         "inconclusive": count(provisor_engine::Outcome::Inconclusive),
     });
     if let Some(assessment) = job.payload["assessment"].as_str() {
-        let relative = provisor_engine::scan_file_path(name);
-        let revision = attach(state, job, assessment, &relative, &blob).await?;
-        result["attached"] =
-            json!({"assessment": assessment, "revision": revision, "file": relative});
+        let relative = provisor_engine::scan_file_path(&scan_name(job));
+        attach(state, job, assessment, &relative, &blob, &mut result).await?;
+    } else if !state
+        .store()
+        .finish_job(fence.worker, fence.job, fence.lock_version, Ok(&result))
+        .await?
+    {
+        return Err(Delivery::LeaseLost);
     }
     Ok(result)
 }
 
 /// Adds the findings file and its `[[scan]]` entry to an assessment as its next
-/// revision; a revision made meanwhile by someone else is read again and the scan added
-/// to it (adding a scan commutes with any other change).
+/// revision, which also ends the job with `result` (completed with where they were
+/// attached); a revision made meanwhile by someone else is read again and the scan
+/// added to it (adding a scan commutes with any other change).
 async fn attach(
     state: &AppState,
     job: &Job,
     assessment: &str,
     relative: &str,
     blob: &provisor_store::StoredBlob,
-) -> Result<i64, ApiError> {
+    result: &mut Value,
+) -> Result<(), Delivery> {
     for _ in 0..5 {
         let record = state.store().assessment(assessment).await?;
         let mut files = state
@@ -412,19 +625,28 @@ async fn attach(
             files,
             format!("scan result of job {} ({})", job.id, job.created_by),
         );
+        let revision = record.current_revision + 1;
+        result["attached"] =
+            json!({"assessment": assessment, "revision": revision, "file": relative});
         match state
             .store()
-            .add_revision(&Actor::Server, assessment, record.current_revision, &tree)
+            .add_revision_finishing(
+                assessment,
+                record.current_revision,
+                &tree,
+                &fence_of(job),
+                result,
+            )
             .await
         {
-            Ok(record) => return Ok(record.current_revision),
+            Ok(_) => return Ok(()),
             Err(StoreError::Conflict(_)) => continue,
             Err(other) => return Err(other.into()),
         }
     }
-    Err(ApiError::conflict(format!(
+    Err(Delivery::Failed(ApiError::conflict(format!(
         "assessment {assessment} kept changing; the findings are kept with the job"
-    )))
+    ))))
 }
 
 #[cfg(test)]

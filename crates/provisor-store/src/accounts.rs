@@ -66,11 +66,20 @@ pub enum Scope {
     Scan,
     /// Administer (users, organisations, scan targets).
     Admin,
+    /// Run jobs as a worker on another machine: claim them, fetch their images, renew
+    /// their leases and complete them (a server admin's token only).
+    Work,
 }
 
 impl Scope {
     /// All scopes.
-    pub const ALL: [Scope; 4] = [Scope::Read, Scope::Write, Scope::Scan, Scope::Admin];
+    pub const ALL: [Scope; 5] = [
+        Scope::Read,
+        Scope::Write,
+        Scope::Scan,
+        Scope::Admin,
+        Scope::Work,
+    ];
 
     /// The scope's name.
     pub fn as_str(self) -> &'static str {
@@ -79,6 +88,7 @@ impl Scope {
             Scope::Write => "write",
             Scope::Scan => "scan",
             Scope::Admin => "admin",
+            Scope::Work => "work",
         }
     }
 

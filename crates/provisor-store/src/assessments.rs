@@ -460,6 +460,39 @@ impl Store {
         based_on: i64,
         new: &NewAssessment,
     ) -> Result<AssessmentRecord, StoreError> {
+        self.revise(actor, assessment, based_on, new, None).await
+    }
+
+    /// Adds the next revision (as [`Store::add_revision`]) and, in the same transaction,
+    /// marks the job whose result it carries done with `result`: both happen, or neither.
+    /// Refused with [`StoreError::LeaseLost`] when the worker's claim is no longer
+    /// current, so a worker whose lease was taken back changes nothing.
+    pub async fn add_revision_finishing(
+        &self,
+        assessment: &str,
+        based_on: i64,
+        new: &NewAssessment,
+        fence: &crate::Fence<'_>,
+        result: &serde_json::Value,
+    ) -> Result<AssessmentRecord, StoreError> {
+        self.revise(
+            &Actor::Server,
+            assessment,
+            based_on,
+            new,
+            Some((fence, result)),
+        )
+        .await
+    }
+
+    async fn revise(
+        &self,
+        actor: &Actor,
+        assessment: &str,
+        based_on: i64,
+        new: &NewAssessment,
+        finishing: Option<(&crate::Fence<'_>, &serde_json::Value)>,
+    ) -> Result<AssessmentRecord, StoreError> {
         check_tree(new)?;
         let record = self.assessment(assessment).await?;
         let before = self.files(assessment, record.current_revision).await?;
@@ -501,6 +534,15 @@ impl Store {
             Some(&json!({"revision": revision, "tree": tree_json(new)})),
         )
         .await?;
+        if let Some((fence, result)) = finishing
+            && !crate::jobs::finish_done(&mut tx, fence, result).await?
+        {
+            tx.rollback().await?;
+            return Err(StoreError::LeaseLost(format!(
+                "the lease of worker {} on job {} was lost (another worker has the job): nothing is saved",
+                fence.worker, fence.job
+            )));
+        }
         tx.commit().await?;
         self.assessment(assessment).await
     }

@@ -32,6 +32,10 @@ pub enum StoreError {
     /// The change is not allowed on a locked (approved) assessment.
     #[error("{0}")]
     Locked(String),
+    /// A worker's claim on a job is no longer current: its lease ran out and the job was
+    /// taken back (fencing); the worker must stop the job.
+    #[error("{0}")]
+    LeaseLost(String),
     /// The input is not acceptable.
     #[error("{0}")]
     Invalid(String),

@@ -20,7 +20,7 @@ use sqlx::any::AnyRow;
 use crate::{Actor, Engine, Store, StoreError, audit, new_id, now_ms};
 
 /// Where a job is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum JobState {
     /// Waiting for a worker (after `run_after`, when a failed attempt is retried).
@@ -54,7 +54,7 @@ impl JobState {
 }
 
 /// Who is waiting for a job: a person's request is claimed before scheduled work.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Priority {
     /// A person asked for it (an upload, a scan started from a page).
@@ -150,7 +150,7 @@ pub struct Claim<'a> {
 }
 
 /// A job.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Job {
     /// The id.
     pub id: String,
@@ -484,78 +484,124 @@ impl Store {
         outcome: Result<&Value, &str>,
     ) -> Result<bool, StoreError> {
         let mut tx = self.write().await?;
-        let now = now_ms();
-        // The row comes back from the update (its organisation and attempt, for the
-        // audit entry); none when the claim is no longer current.
-        let changed = match outcome {
-            Ok(result) => {
-                sqlx::query(
-                    "UPDATE jobs SET state = 'done', result = $1, finished_at = $2, lease_owner = NULL, \
-                     lease_until = NULL, progress = 'done' \
-                     WHERE id = $3 AND lease_owner = $4 AND lock_version = $5 AND state = 'running' \
-                     RETURNING organisation_id, attempts",
-                )
-                .bind(result.to_string())
-                .bind(now)
-                .bind(job)
-                .bind(worker)
-                .bind(lock_version)
-                .fetch_optional(&mut *tx)
-                .await?
-            }
-            Err(reason) => {
-                let record = sqlx::query("SELECT attempts, max_attempts FROM jobs WHERE id = $1")
-                    .bind(job)
-                    .fetch_optional(&mut *tx)
-                    .await?
-                    .ok_or_else(|| StoreError::NotFound(format!("job {job}")))?;
-                let (attempts, max_attempts): (i64, i64) = (record.get(0), record.get(1));
-                let state = if attempts < max_attempts {
-                    JobState::Queued
-                } else {
-                    JobState::Dead
-                };
-                sqlx::query(
-                    "UPDATE jobs SET state = $1, error = $2, finished_at = $3, run_after = $4, \
-                     lease_owner = NULL, lease_until = NULL \
-                     WHERE id = $5 AND lease_owner = $6 AND lock_version = $7 AND state = 'running' \
-                     RETURNING organisation_id, attempts",
-                )
-                .bind(state.as_str())
-                .bind(reason)
-                .bind((state == JobState::Dead).then_some(now))
-                .bind(now + retry_delay_ms(attempts))
-                .bind(job)
-                .bind(worker)
-                .bind(lock_version)
-                .fetch_optional(&mut *tx)
-                .await?
-            }
-        };
-        let Some(changed) = changed else {
-            tx.rollback().await?;
-            return Ok(false);
-        };
-        let (organisation, attempt): (String, i64) = (changed.get(0), changed.get(1));
-        audit::append(
-            &mut tx,
-            &Actor::Server,
-            match outcome {
-                Ok(_) => "job.done",
-                Err(_) => "job.failed",
-            },
+        let fence = Fence {
+            worker,
             job,
-            Some(&organisation),
-            None,
-            Some(&match outcome {
-                Ok(result) => json!({"result": result}),
-                Err(reason) => json!({"error": reason, "attempt": attempt}),
-            }),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(true)
+            lock_version,
+        };
+        let finished = match outcome {
+            Ok(result) => finish_done(&mut tx, &fence, result).await?,
+            Err(reason) => finish_failed(&mut tx, &fence, reason).await?,
+        };
+        if finished {
+            tx.commit().await?;
+        } else {
+            tx.rollback().await?;
+        }
+        Ok(finished)
     }
+}
+
+/// A worker's claim on a job: who, which job, and the lock version the claim returned.
+/// A result is saved only while the claim is current (fencing).
+#[derive(Debug, Clone, Copy)]
+pub struct Fence<'a> {
+    /// The worker's id.
+    pub worker: &'a str,
+    /// The job.
+    pub job: &'a str,
+    /// The lock version of the claim.
+    pub lock_version: i64,
+}
+
+/// Marks a claimed job done with its result, within `tx`, and audits it; `false` (and
+/// nothing changed) when the claim is no longer current.
+pub(crate) async fn finish_done(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    fence: &Fence<'_>,
+    result: &Value,
+) -> Result<bool, StoreError> {
+    // The row comes back from the update (its organisation and attempt, for the audit
+    // entry); none when the claim is no longer current.
+    let changed = sqlx::query(
+        "UPDATE jobs SET state = 'done', result = $1, finished_at = $2, lease_owner = NULL, \
+         lease_until = NULL, progress = 'done' \
+         WHERE id = $3 AND lease_owner = $4 AND lock_version = $5 AND state = 'running' \
+         RETURNING organisation_id, attempts",
+    )
+    .bind(result.to_string())
+    .bind(now_ms())
+    .bind(fence.job)
+    .bind(fence.worker)
+    .bind(fence.lock_version)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(changed) = changed else {
+        return Ok(false);
+    };
+    let organisation: String = changed.get(0);
+    audit::append(
+        tx,
+        &Actor::Server,
+        "job.done",
+        fence.job,
+        Some(&organisation),
+        None,
+        Some(&json!({"result": result})),
+    )
+    .await?;
+    Ok(true)
+}
+
+/// Ends a claimed job with a failure within `tx` (retried after the backoff while
+/// attempts remain, else dead), and audits it; `false` when the claim is not current.
+async fn finish_failed(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    fence: &Fence<'_>,
+    reason: &str,
+) -> Result<bool, StoreError> {
+    let now = now_ms();
+    let record = sqlx::query("SELECT attempts, max_attempts FROM jobs WHERE id = $1")
+        .bind(fence.job)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("job {}", fence.job)))?;
+    let (attempts, max_attempts): (i64, i64) = (record.get(0), record.get(1));
+    let state = if attempts < max_attempts {
+        JobState::Queued
+    } else {
+        JobState::Dead
+    };
+    let changed = sqlx::query(
+        "UPDATE jobs SET state = $1, error = $2, finished_at = $3, run_after = $4, \
+         lease_owner = NULL, lease_until = NULL \
+         WHERE id = $5 AND lease_owner = $6 AND lock_version = $7 AND state = 'running' \
+         RETURNING organisation_id, attempts",
+    )
+    .bind(state.as_str())
+    .bind(reason)
+    .bind((state == JobState::Dead).then_some(now))
+    .bind(now + retry_delay_ms(attempts))
+    .bind(fence.job)
+    .bind(fence.worker)
+    .bind(fence.lock_version)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(changed) = changed else {
+        return Ok(false);
+    };
+    let (organisation, attempt): (String, i64) = (changed.get(0), changed.get(1));
+    audit::append(
+        tx,
+        &Actor::Server,
+        "job.failed",
+        fence.job,
+        Some(&organisation),
+        None,
+        Some(&json!({"error": reason, "attempt": attempt})),
+    )
+    .await?;
+    Ok(true)
 }
 
 /// A scan target an admin allowed, with who and when.

@@ -40,7 +40,7 @@ pub use backup::{BACKUP_SCHEMA, BackupManifest, DUMP_FILE, restore};
 pub use blobs::{BlobWriter, Blobs, StoredBlob};
 pub use error::StoreError;
 pub use jobs::{
-    Claim, Job, JobState, JobWakeups, JobsOf, NewJob, Priority, ScanTarget, retry_delay_ms,
+    Claim, Fence, Job, JobState, JobWakeups, JobsOf, NewJob, Priority, ScanTarget, retry_delay_ms,
 };
 pub use portfolio::{
     NewOrganisation, NewProduct, NewRelease, Organisation, OrganisationKind, PORTFOLIO_MAX_LIMIT,

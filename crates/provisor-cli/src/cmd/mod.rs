@@ -17,6 +17,7 @@ pub mod scan;
 pub mod serve;
 pub mod triage;
 pub mod unpack;
+pub mod work;
 
 use crate::Failure;
 

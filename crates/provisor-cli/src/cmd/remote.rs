@@ -29,7 +29,7 @@ struct PullRecord {
 /// The largest answer read from a server (a bundle).
 const ANSWER_LIMIT: u64 = 64 << 30;
 
-fn token(remote: &RemoteArgs) -> Result<String, Failure> {
+pub(crate) fn token(remote: &RemoteArgs) -> Result<String, Failure> {
     let token = match &remote.token_file {
         Some(path) => std::fs::read_to_string(path).map_err(|error| {
             Failure::Invalid(format!("cannot read the token file {}: {error}", path.display()))
@@ -49,7 +49,7 @@ fn token(remote: &RemoteArgs) -> Result<String, Failure> {
     Ok(token)
 }
 
-fn agent(remote: &RemoteArgs) -> Result<ureq::Agent, Failure> {
+pub(crate) fn agent(remote: &RemoteArgs) -> Result<ureq::Agent, Failure> {
     let mut config = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_connect(Some(Duration::from_secs(15)))

@@ -179,9 +179,6 @@ pub fn run(args: ServeArgs) -> Result<Outcome, Failure> {
 
 pub fn worker(args: WorkerArgs) -> Result<Outcome, Failure> {
     init_logs(LogFormat::Text);
-    let data = data_dir(&args.store)?;
-    let mut config = provisor_server::Config::new(&data);
-    config.database = args.store.database.clone();
     let id = args.id.clone().unwrap_or_else(|| {
         let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
             .map(|name| name.trim().to_owned())
@@ -205,12 +202,28 @@ pub fn worker(args: WorkerArgs) -> Result<Outcome, Failure> {
             std::process::exit(0);
         });
     }
+    let mut options = provisor_server::worker::WorkerOptions::new(&id);
+    options.job_timeout = std::time::Duration::from_secs(args.job_timeout);
+    options.lease = std::time::Duration::from_secs(args.lease);
+    options.until_empty = args.until_empty;
+    // A worker on another machine: the server's API is its queue.
+    let remote = match &args.server {
+        Some(server) => {
+            let access = crate::cli::RemoteArgs {
+                server: Some(server.clone()),
+                token_file: args.token_file.clone(),
+                ca_cert: args.ca_cert.clone(),
+            };
+            let token = super::remote::token(&access)?;
+            let agent = super::remote::agent(&access)?;
+            let work_dir = args.work_dir.clone().unwrap_or_else(std::env::temp_dir);
+            Some(super::work::RemoteQueue::new(
+                server, token, agent, work_dir,
+            ))
+        }
+        None => None,
+    };
     runtime()?.block_on(async move {
-        let state = open_state(config).await?;
-        let mut options = provisor_server::worker::WorkerOptions::new(&id);
-        options.job_timeout = std::time::Duration::from_secs(args.job_timeout);
-        options.lease = std::time::Duration::from_secs(args.lease);
-        options.until_empty = args.until_empty;
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         {
             let stop = stop.clone();
@@ -220,9 +233,23 @@ pub fn worker(args: WorkerArgs) -> Result<Outcome, Failure> {
                 }
             });
         }
-        let finished = provisor_server::worker::run_worker(state, options, stop)
-            .await
-            .map_err(|error| Failure::Internal(error.into()))?;
+        let worked = match remote {
+            Some(queue) => {
+                tracing::info!(
+                    "worker {id} takes its jobs from {}",
+                    args.server.as_deref().unwrap_or_default()
+                );
+                provisor_server::worker::work(std::sync::Arc::new(queue), options, stop).await
+            }
+            None => {
+                let data = data_dir(&args.store)?;
+                let mut config = provisor_server::Config::new(&data);
+                config.database = args.store.database.clone();
+                let state = open_state(config).await?;
+                provisor_server::worker::run_worker(state, options, stop).await
+            }
+        };
+        let finished = worked.map_err(|error| Failure::Internal(error.into()))?;
         tracing::info!("worker {id} stops after {finished} jobs");
         Ok(Outcome::Success)
     })

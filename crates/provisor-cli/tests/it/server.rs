@@ -974,3 +974,138 @@ fn a_server_killed_during_a_scan_runs_the_job_again_after_its_restart() {
     assert_eq!(done["state"], "done", "{done}");
     assert_eq!(done["attempts"], 2, "{done}");
 }
+
+/// Starts `provisor worker --server` as a worker on another machine would run it: the
+/// token from a file, no database, a short lease.
+fn remote_worker(server: &Server, token_file: &Path, work_dir: &Path) -> Child {
+    std::fs::create_dir_all(work_dir).unwrap();
+    Command::new(assert_cmd::cargo::cargo_bin("provisor"))
+        .args([
+            "worker",
+            "--lease",
+            "3",
+            "--server",
+            &server.url,
+            "--token-file",
+        ])
+        .arg(token_file)
+        .arg("--work-dir")
+        .arg(work_dir)
+        .env_remove("PROVISOR_DATABASE")
+        .env_remove("PROVISOR_TOKEN")
+        .env("PROVISOR_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+#[test]
+fn a_worker_on_another_machine_scans_through_the_api_and_one_killed_is_replaced() {
+    let image = root().join("target/test-images/smartcam/smartcam-3.2.1.bin");
+    assert!(
+        image.exists(),
+        "{}: run scripts/build-test-images first",
+        image.display()
+    );
+    let work = tempfile::tempdir().unwrap();
+    // No worker of the server's own: only the remote ones take jobs.
+    let server = serve_with(
+        &work.path().join("data"),
+        None,
+        &["--workers".as_ref(), "0".as_ref()],
+    );
+    let (release, token) = set_up(&server);
+    let assessment = smartcam_copy(&work.path().join("mine"));
+    let pushed = push_new(&server, &assessment, &release, &token);
+    let id = String::from_utf8(pushed.stdout).unwrap().trim().to_owned();
+    // The uploader's token and the worker's (the work scope, kept in a file), made in
+    // one admin session.
+    let admin = login_with_totp(&server);
+    let (status, made) = call(
+        &server,
+        "POST",
+        "/api/v1/tokens",
+        Some(&admin),
+        Some(json!({"name": "scanner", "scopes": ["read", "write", "scan"], "expires_in_days": 1})),
+    );
+    assert_eq!(status, 201, "{made}");
+    let scanner = made["secret"].as_str().unwrap().to_owned();
+    let (status, made) = call(
+        &server,
+        "POST",
+        "/api/v1/tokens",
+        Some(&admin),
+        Some(json!({"name": "scan farm", "scopes": ["work"], "expires_in_days": 1})),
+    );
+    assert_eq!(status, 201, "{made}");
+    let token_file = work.path().join("worker.token");
+    std::fs::write(&token_file, made["secret"].as_str().unwrap()).unwrap();
+
+    let mut response = agent()
+        .put(&format!(
+            "{}/api/v1/releases/{release}/firmware?name=smartcam-3.2.1.bin&assessment={id}",
+            server.url
+        ))
+        .header("Authorization", &format!("Bearer {scanner}"))
+        .content_type("application/octet-stream")
+        .send(std::fs::File::open(&image).unwrap())
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 202);
+    let accepted: Value =
+        serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap();
+    let job = accepted["job"]["id"].as_str().unwrap().to_owned();
+
+    // The first worker takes the job and is killed while it runs.
+    let mut first = remote_worker(&server, &token_file, &work.path().join("first"));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while job_state(&server, &scanner, &job)["state"] != "running" {
+        assert!(Instant::now() < deadline, "the remote worker took no job");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    first.kill().unwrap();
+    first.wait().unwrap();
+
+    // Another takes it again once the lease (3 s) has run out, and completes it.
+    let mut second = remote_worker(&server, &token_file, &work.path().join("second"));
+    let deadline = Instant::now() + Duration::from_secs(180);
+    let done = loop {
+        let state = job_state(&server, &scanner, &job);
+        if state["state"] == "done" || state["state"] == "dead" {
+            break state;
+        }
+        assert!(Instant::now() < deadline, "the job did not finish: {state}");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    second.kill().unwrap();
+    second.wait().unwrap();
+    assert_eq!(done["state"], "done", "{done}");
+    assert_eq!(done["attempts"], 2, "run again after the kill: {done}");
+    assert_eq!(
+        done["result"]["attached"]["assessment"],
+        id.as_str(),
+        "{done}"
+    );
+    // The findings are in the assessment's new revision, once.
+    let (status, shown) = call(
+        &server,
+        "GET",
+        &format!("/api/v1/assessments/{id}"),
+        Some(&admin),
+        None,
+    );
+    assert_eq!(status, 200, "{shown}");
+    assert_eq!(
+        shown["current_revision"],
+        done["result"]["attached"]["revision"]
+    );
+    // The download the second worker made is gone with its scan.
+    assert_eq!(
+        std::fs::read_dir(work.path().join("second"))
+            .unwrap()
+            .count(),
+        0,
+        "no download left behind"
+    );
+}

@@ -608,14 +608,15 @@ pub async fn create_token(
                 "unknown scope",
                 vec![crate::ProblemPlace {
                     location: format!("/scopes/{index}"),
-                    message: format!("\"{name}\" is not a scope: read, write, scan or admin"),
+                    message: format!("\"{name}\" is not a scope: read, write, scan, admin or work"),
                 }],
             )
         })?;
-        if scope == Scope::Admin && !caller.user.server_admin {
-            return Err(ApiError::forbidden(
-                "only a server admin may make a token with the admin scope",
-            ));
+        if matches!(scope, Scope::Admin | Scope::Work) && !caller.user.server_admin {
+            return Err(ApiError::forbidden(format!(
+                "only a server admin may make a token with the {} scope",
+                scope.as_str()
+            )));
         }
         scopes.push(scope);
     }

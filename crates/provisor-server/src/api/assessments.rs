@@ -428,7 +428,7 @@ pub struct BasedOn {
     pub role: Option<String>,
 }
 
-fn file_stream(file: tokio::fs::File) -> Body {
+pub(crate) fn file_stream(file: tokio::fs::File) -> Body {
     use tokio::io::AsyncReadExt;
     let stream = futures_util::stream::unfold(Some(file), |file| async move {
         let mut file = file?;

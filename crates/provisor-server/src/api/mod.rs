@@ -11,6 +11,7 @@ mod health;
 pub(crate) mod jobs;
 mod portfolio;
 pub(crate) mod review;
+pub mod workers;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -57,6 +58,12 @@ impl utoipa::Modify for Security {
 fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))
+        .routes(routes!(workers::claim))
+        .routes(routes!(workers::heartbeat))
+        .routes(routes!(workers::image))
+        .routes(routes!(workers::advisories))
+        .routes(routes!(workers::complete))
+        .routes(routes!(workers::fail))
         .routes(routes!(health::readyz))
         .routes(routes!(accounts::setup))
         .routes(routes!(

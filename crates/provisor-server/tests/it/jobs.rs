@@ -447,3 +447,189 @@ async fn a_worker_whose_lease_was_taken_back_attaches_nothing() {
         );
     }
 }
+
+/// A token with the work scope, made by the admin in a session that gave its code.
+async fn work_token(state: &provisor_server::AppState, world: &World) -> Credentials {
+    let made = json_request(
+        state,
+        Method::POST,
+        "/api/v1/tokens",
+        &world.admin,
+        json!({"name": "worker", "scopes": ["work"], "expires_in_days": 1}),
+    )
+    .await;
+    made.expect(StatusCode::CREATED);
+    Credentials {
+        token: Some(made.json()["secret"].as_str().unwrap().to_owned()),
+        ..Credentials::default()
+    }
+}
+
+#[tokio::test]
+async fn a_remote_worker_claims_fetches_and_completes_through_the_api_and_a_lost_claim_saves_nothing()
+ {
+    for server in servers().await {
+        let state = &server.state;
+        let world = world(state).await;
+        let id = assessment_with_an_image(state, &world).await;
+        // Only a server admin's token with the work scope works the queue.
+        let refused = json_request(
+            state,
+            Method::POST,
+            "/api/v1/tokens",
+            &world.editor,
+            json!({"name": "mine", "scopes": ["work"], "expires_in_days": 1}),
+        )
+        .await;
+        refused.expect(StatusCode::FORBIDDEN);
+        for caller in [&world.admin, &world.editor] {
+            json_request(
+                state,
+                Method::POST,
+                "/api/v1/worker/claim",
+                caller,
+                json!({"worker": "w"}),
+            )
+            .await
+            .expect(StatusCode::UNAUTHORIZED);
+        }
+        let worker = work_token(state, &world).await;
+        let claim = |name: &'static str, lease_ms: i64| {
+            let worker = worker.clone();
+            async move {
+                let answer = json_request(
+                    state,
+                    Method::POST,
+                    "/api/v1/worker/claim",
+                    &worker,
+                    json!({"worker": name, "lease_ms": lease_ms}),
+                )
+                .await;
+                answer.expect(StatusCode::OK);
+                answer.json()["job"].clone()
+            }
+        };
+        // The first claim's lease runs out and the job is taken back by another.
+        let stale = claim("far-away:1", 2_000).await;
+        tokio::time::sleep(std::time::Duration::from_millis(2_100)).await;
+        assert_eq!(state.store().requeue_expired().await.unwrap(), 1);
+        let current = claim("far-away:2", 60_000).await;
+        assert_eq!(current["id"], stale["id"]);
+        assert!(current["lock_version"].as_i64() > stale["lock_version"].as_i64());
+        json_request(
+            state,
+            Method::POST,
+            "/api/v1/worker/claim",
+            &worker,
+            json!({"worker": "far-away:3"}),
+        )
+        .await
+        .expect(StatusCode::NO_CONTENT);
+        let job = current["id"].as_str().unwrap();
+        let of = |claimed: &serde_json::Value| {
+            format!(
+                "worker={}&lock_version={}",
+                claimed["lease_owner"].as_str().unwrap().replace(':', "%3A"),
+                claimed["lock_version"]
+            )
+        };
+        let beat = |claimed: &serde_json::Value| json!({"worker": claimed["lease_owner"], "lock_version": claimed["lock_version"], "lease_ms": 60_000, "progress": "scanning"});
+        let heartbeat = format!("/api/v1/worker/jobs/{job}/heartbeat");
+        json_request(state, Method::POST, &heartbeat, &worker, beat(&stale))
+            .await
+            .expect(StatusCode::CONFLICT);
+        json_request(state, Method::POST, &heartbeat, &worker, beat(&current))
+            .await
+            .expect(StatusCode::NO_CONTENT);
+        // The image, streamed to the current claim only.
+        let image = |claimed: &serde_json::Value| {
+            let uri = format!("/api/v1/worker/jobs/{job}/image?{}", of(claimed));
+            let worker = worker.clone();
+            async move { get(state, &uri, &worker).await }
+        };
+        image(&stale).await.expect(StatusCode::CONFLICT);
+        let fetched = image(&current).await;
+        fetched.expect(StatusCode::OK);
+        assert!(fetched.body == smartcam_image(), "{}", server.engine);
+        // The worker scans it where it runs, and sends the findings file.
+        let scratch = tempfile::tempdir().unwrap();
+        let path = scratch.path().join("image.bin");
+        std::fs::write(&path, &fetched.body).unwrap();
+        let options = provisor_firmware::ScanOptions {
+            tool_version: "test".into(),
+            ..Default::default()
+        };
+        let findings = provisor_firmware::scan(&path, &options).unwrap();
+        let body = provisor_report::findings_json(&findings).into_bytes();
+        let revision = state
+            .store()
+            .assessment(&id)
+            .await
+            .unwrap()
+            .current_revision;
+        let complete = |claimed: &serde_json::Value| {
+            let uri = format!("/api/v1/worker/jobs/{job}/complete?{}", of(claimed));
+            let (worker, body) = (worker.clone(), body.clone());
+            async move {
+                send(
+                    state,
+                    Method::POST,
+                    &uri,
+                    &worker,
+                    Some("application/json"),
+                    body,
+                )
+                .await
+            }
+        };
+        complete(&stale).await.expect(StatusCode::CONFLICT);
+        assert_eq!(
+            state
+                .store()
+                .assessment(&id)
+                .await
+                .unwrap()
+                .current_revision,
+            revision,
+            "nothing saved for the lost claim"
+        );
+        let done = complete(&current).await;
+        done.expect(StatusCode::OK);
+        assert_eq!(done.json()["result"]["attached"]["revision"], revision + 1);
+        let record = state.store().assessment(&id).await.unwrap();
+        assert_eq!(record.current_revision, revision + 1);
+        let files = state
+            .store()
+            .files(&id, record.current_revision)
+            .await
+            .unwrap();
+        assert!(
+            files
+                .iter()
+                .any(|file| file.path == "scans/firmware-smartcam-3.2.1.json"),
+            "{files:?}"
+        );
+        let shown = get(state, &format!("/api/v1/jobs/{job}"), &world.editor).await;
+        assert_eq!(shown.json()["state"], "done", "{}", server.engine);
+        // A result is committed once: the same claim cannot complete or fail again.
+        complete(&current).await.expect(StatusCode::CONFLICT);
+        json_request(
+            state,
+            Method::POST,
+            &format!("/api/v1/worker/jobs/{job}/fail"),
+            &worker,
+            json!({"worker": current["lease_owner"], "lock_version": current["lock_version"], "error": "late"}),
+        )
+        .await
+        .expect(StatusCode::CONFLICT);
+        assert_eq!(
+            state
+                .store()
+                .assessment(&id)
+                .await
+                .unwrap()
+                .current_revision,
+            revision + 1
+        );
+    }
+}

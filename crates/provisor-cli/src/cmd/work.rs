@@ -1,0 +1,375 @@
+//! `provisor worker --server URL`: a worker on another machine (next to the devices in
+//! a lab network, on a scan farm) that takes its jobs through the team server's API
+//! instead of the database: it needs an API token with the work scope (from
+//! PROVISOR_TOKEN or `--token-file`, never the command line) and no database
+//! credentials. The loop is the server's own workers' ([`provisor_server::worker::work`]);
+//! only the queue differs: claims, heartbeats and completions carry the claim's lock
+//! version, images are downloaded streamed into a temporary file and checked against
+//! their SHA-256, and the advisory database is fetched again only when it changed.
+//! A server that cannot be reached is tried again (a claim at the next poll, a
+//! heartbeat within its lease); a claim the server says is lost stops the job.
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use provisor_server::worker::{Image, Outcome, Queue, WorkerError};
+use provisor_server::{ApiError, worker::KINDS};
+use provisor_store::Job;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+/// The largest image a worker downloads.
+const MAX_IMAGE: u64 = 64 << 30;
+/// The largest advisory database a worker downloads.
+const MAX_ADVISORIES: u64 = 16 << 30;
+/// How often a call that did not reach the server is tried in all, and the pause
+/// before the first retry (doubling).
+const TRIES: u32 = 4;
+const FIRST_PAUSE: Duration = Duration::from_millis(500);
+
+/// The server's queue, through its API.
+pub struct RemoteQueue {
+    server: String,
+    token: String,
+    agent: ureq::Agent,
+    /// Where downloads go.
+    work_dir: PathBuf,
+    /// The advisory database held, with its ETag.
+    advisories: Mutex<Option<(String, Arc<provisor_advisories::Database>)>>,
+}
+
+/// What a call gave: the status and the body, or why the server was not reached.
+enum Answer {
+    Status(u16, String),
+    Unreachable(String),
+}
+
+impl RemoteQueue {
+    pub fn new(server: &str, token: String, agent: ureq::Agent, work_dir: PathBuf) -> RemoteQueue {
+        RemoteQueue {
+            server: server.trim_end_matches('/').to_owned(),
+            token,
+            agent,
+            work_dir,
+            advisories: Mutex::new(None),
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.server)
+    }
+
+    /// POSTs JSON, trying again while the server cannot be reached.
+    async fn post(&self, path: &str, body: Value) -> Answer {
+        self.send(path, "application/json", body.to_string().into_bytes())
+            .await
+    }
+
+    async fn send(&self, path: &str, content_type: &'static str, body: Vec<u8>) -> Answer {
+        let (agent, url, token) = (self.agent.clone(), self.url(path), self.token.clone());
+        let body = Arc::new(body);
+        let mut pause = FIRST_PAUSE;
+        let mut answer = Answer::Unreachable(String::new());
+        for attempt in 1..=TRIES {
+            let (agent, target, token, body) =
+                (agent.clone(), url.clone(), token.clone(), body.clone());
+            answer = tokio::task::spawn_blocking(move || {
+                match agent
+                    .post(&target)
+                    .header("Authorization", &format!("Bearer {token}"))
+                    .content_type(content_type)
+                    .send(&body[..])
+                {
+                    Ok(mut response) => Answer::Status(
+                        response.status().as_u16(),
+                        response
+                            .body_mut()
+                            .with_config()
+                            .limit(1 << 20)
+                            .read_to_string()
+                            .unwrap_or_default(),
+                    ),
+                    Err(error) => Answer::Unreachable(error.to_string()),
+                }
+            })
+            .await
+            .unwrap_or_else(|error| Answer::Unreachable(error.to_string()));
+            match &answer {
+                Answer::Unreachable(reason) if attempt < TRIES => {
+                    tracing::warn!("{url}: {reason}; trying again in {pause:?}");
+                    tokio::time::sleep(pause).await;
+                    pause *= 2;
+                }
+                _ => break,
+            }
+        }
+        answer
+    }
+
+    /// A refusal as a worker error: the status and the problem's detail.
+    fn refused(&self, path: &str, status: u16, body: &str) -> WorkerError {
+        let detail = serde_json::from_str::<Value>(body)
+            .ok()
+            .and_then(|problem| problem["detail"].as_str().map(str::to_owned))
+            .unwrap_or_else(|| body.chars().take(300).collect());
+        WorkerError::Server(format!("{}{path} answered {status}: {detail}", self.server))
+    }
+
+    /// Downloads `path` into a new file of the work directory, at most `limit` bytes,
+    /// hashing it on the way; None on 204 or 304.
+    fn download(
+        &self,
+        path: &str,
+        if_none_match: Option<&str>,
+        limit: u64,
+    ) -> Result<Option<(tempfile::TempPath, String, Option<String>)>, String> {
+        let url = self.url(path);
+        let mut request = self
+            .agent
+            .get(&url)
+            .header("Authorization", &format!("Bearer {}", self.token));
+        if let Some(tag) = if_none_match {
+            request = request.header("If-None-Match", tag);
+        }
+        let mut response = request.call().map_err(|error| format!("{url}: {error}"))?;
+        let status = response.status().as_u16();
+        if status == 204 || status == 304 {
+            return Ok(None);
+        }
+        if status != 200 {
+            let body = response
+                .body_mut()
+                .with_config()
+                .limit(1 << 20)
+                .read_to_string()
+                .unwrap_or_default();
+            let detail = serde_json::from_str::<Value>(&body)
+                .ok()
+                .and_then(|problem| problem["detail"].as_str().map(str::to_owned))
+                .unwrap_or(body);
+            return Err(format!("{url} answered {status}: {detail}"));
+        }
+        let etag = response
+            .headers()
+            .get("etag")
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
+        let mut file = tempfile::Builder::new()
+            .prefix("provisor-download-")
+            .tempfile_in(&self.work_dir)
+            .map_err(|error| format!("{}: {error}", self.work_dir.display()))?;
+        let mut reader = response.body_mut().with_config().limit(limit).reader();
+        let mut hasher = Sha256::new();
+        let mut buffer = vec![0u8; 256 << 10];
+        loop {
+            let read = reader
+                .read(&mut buffer)
+                .map_err(|error| format!("{url}: the download broke off: {error}"))?;
+            if read == 0 {
+                break;
+            }
+            hasher.update(&buffer[..read]);
+            file.write_all(&buffer[..read])
+                .map_err(|error| format!("{}: {error}", file.path().display()))?;
+        }
+        file.flush()
+            .map_err(|error| format!("{}: {error}", file.path().display()))?;
+        let sha256: String = hasher
+            .finalize()
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect();
+        Ok(Some((file.into_temp_path(), sha256, etag)))
+    }
+}
+
+fn claim_of(job: &Job) -> String {
+    format!(
+        "worker={}&lock_version={}",
+        percent(job.lease_owner.as_deref().unwrap_or_default()),
+        job.lock_version
+    )
+}
+
+/// Percent-encodes a query value (a worker id is `host:pid`).
+fn percent(text: &str) -> String {
+    text.bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (byte as char).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
+impl Queue for RemoteQueue {
+    async fn claim(&self, worker: &str, lease_ms: i64) -> Result<Option<Job>, WorkerError> {
+        let path = "/api/v1/worker/claim";
+        match self
+            .post(
+                path,
+                json!({"worker": worker, "kinds": KINDS, "lease_ms": lease_ms}),
+            )
+            .await
+        {
+            Answer::Status(200, body) => {
+                let claimed: provisor_server::ClaimedJob =
+                    serde_json::from_str(&body).map_err(|error| {
+                        WorkerError::Server(format!("{}{path}: not a job: {error}", self.server))
+                    })?;
+                Ok(Some(claimed.job))
+            }
+            Answer::Status(204, _) => Ok(None),
+            Answer::Status(status, body) => Err(self.refused(path, status, &body)),
+            // The server is away (restarting): look again at the next poll.
+            Answer::Unreachable(reason) => {
+                tracing::warn!("{}{path}: {reason}", self.server);
+                Ok(None)
+            }
+        }
+    }
+
+    async fn heartbeat(
+        &self,
+        job: &Job,
+        lease_ms: i64,
+        progress: &str,
+    ) -> Result<bool, WorkerError> {
+        let path = format!("/api/v1/worker/jobs/{}/heartbeat", job.id);
+        let body = json!({
+            "worker": job.lease_owner,
+            "lock_version": job.lock_version,
+            "lease_ms": lease_ms,
+            "progress": progress,
+        });
+        match self.post(&path, body).await {
+            Answer::Status(204, _) => Ok(true),
+            Answer::Status(409, _) => Ok(false),
+            Answer::Status(status, body) => Err(self.refused(&path, status, &body)),
+            // Not reached after the retries: the lease may still run; the next beat
+            // (a third of a lease later) tries again, and the server's answer then says.
+            Answer::Unreachable(reason) => {
+                tracing::warn!("{}{path}: {reason}", self.server);
+                Ok(true)
+            }
+        }
+    }
+
+    async fn image(&self, job: &Job) -> Result<Image, ApiError> {
+        let expected = job.payload["sha256"]
+            .as_str()
+            .ok_or_else(|| ApiError::bad_request(format!("job {} has no image", job.id)))?
+            .to_owned();
+        let path = format!("/api/v1/worker/jobs/{}/image?{}", job.id, claim_of(job));
+        let queue = self.clone_handle();
+        let downloaded =
+            tokio::task::spawn_blocking(move || queue.download(&path, None, MAX_IMAGE))
+                .await
+                .map_err(ApiError::internal)?
+                .map_err(ApiError::internal)?;
+        let Some((file, sha256, _)) = downloaded else {
+            return Err(ApiError::internal("the server sent no image"));
+        };
+        if sha256 != expected {
+            return Err(ApiError::internal(format!(
+                "the image received has SHA-256 {sha256}, not {expected}: the download was corrupted"
+            )));
+        }
+        Ok(Image {
+            path: file.to_path_buf(),
+            download: Some(file),
+        })
+    }
+
+    async fn advisories(&self) -> Result<Option<Arc<provisor_advisories::Database>>, ApiError> {
+        let held = self
+            .advisories
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        let queue = self.clone_handle();
+        let tag = held.as_ref().map(|(tag, _)| tag.clone());
+        let fetched = tokio::task::spawn_blocking(move || {
+            let Some((file, _, etag)) =
+                queue.download("/api/v1/worker/advisories", tag.as_deref(), MAX_ADVISORIES)?
+            else {
+                return Ok(None);
+            };
+            let database = provisor_advisories::Database::load(&file)
+                .map_err(|error| format!("the advisory database the server sent: {error}"))?;
+            Ok::<_, String>(Some((etag.unwrap_or_default(), Arc::new(database))))
+        })
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
+        match fetched {
+            Some((tag, database)) => {
+                *self
+                    .advisories
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) =
+                    Some((tag, database.clone()));
+                Ok(Some(database))
+            }
+            // 304: the copy held is current; 204 (none uploaded) with none held.
+            None => Ok(held.map(|(_, database)| database)),
+        }
+    }
+
+    async fn complete(
+        &self,
+        job: &Job,
+        _lease_ms: i64,
+        outcome: Outcome<'_>,
+    ) -> Result<Option<Value>, WorkerError> {
+        let (path, answer) = match outcome {
+            Outcome::Findings(findings) => {
+                let path = format!("/api/v1/worker/jobs/{}/complete?{}", job.id, claim_of(job));
+                let body = provisor_report::findings_json(findings).into_bytes();
+                let answer = self.send(&path, "application/json", body).await;
+                (path, answer)
+            }
+            Outcome::Failed(reason) => {
+                let path = format!("/api/v1/worker/jobs/{}/fail", job.id);
+                let body = json!({
+                    "worker": job.lease_owner,
+                    "lock_version": job.lock_version,
+                    "error": reason,
+                });
+                let answer = self.post(&path, body).await;
+                (path, answer)
+            }
+        };
+        match answer {
+            Answer::Status(200, body) => Ok(serde_json::from_str::<Value>(&body)
+                .ok()
+                .map(|answer| answer["result"].clone())),
+            Answer::Status(409, _) => Ok(None),
+            Answer::Status(status, body) => Err(self.refused(&path, status, &body)),
+            Answer::Unreachable(reason) => Err(WorkerError::Server(format!(
+                "{}{path}: {reason}; the job runs again when its lease runs out",
+                self.server
+            ))),
+        }
+    }
+
+    async fn wait(&self, poll: Duration) {
+        tokio::time::sleep(poll).await;
+    }
+}
+
+impl RemoteQueue {
+    /// A handle for blocking work on another thread (the agent shares its connections).
+    fn clone_handle(&self) -> Arc<RemoteQueue> {
+        Arc::new(RemoteQueue {
+            server: self.server.clone(),
+            token: self.token.clone(),
+            agent: self.agent.clone(),
+            work_dir: self.work_dir.clone(),
+            advisories: Mutex::new(None),
+        })
+    }
+}
