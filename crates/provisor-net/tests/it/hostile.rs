@@ -598,3 +598,70 @@ fn a_form_that_malformed_fields_stop_fails() {
     });
     assert_eq!(carried, ["5.13-1A"]);
 }
+
+/// A scan stopped from outside (a worker that lost its lease) ends at once and opens no
+/// connection to the host after it returns, though the host keeps answering slowly.
+#[test]
+fn a_stopped_scan_sends_nothing_more() {
+    const STOPPED_HOST: &str = "127.0.0.28";
+    let listener = TcpListener::bind((STOPPED_HOST, 0)).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    listener.set_nonblocking(true).unwrap();
+    // Every connection accepted, with when; each is held open without a word, so the
+    // scan keeps waiting on its probes. The listener ends with the test or its lifetime.
+    let accepted: Arc<std::sync::Mutex<Vec<Instant>>> = Arc::default();
+    let done = Arc::new(AtomicBool::new(false));
+    {
+        let (accepted, done) = (accepted.clone(), done.clone());
+        std::thread::spawn(move || {
+            let started = Instant::now();
+            let mut held = Vec::new();
+            while !done.load(Ordering::Relaxed) && started.elapsed() < LIFETIME {
+                match listener.accept() {
+                    Ok((stream, _)) => {
+                        accepted.lock().unwrap().push(Instant::now());
+                        held.push(stream);
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(2)),
+                }
+            }
+        });
+    }
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let options = provisor_net::HostOptions {
+        ports: provisor_net::PortSpec::of(&[port]),
+        tool_version: "test".into(),
+        ..provisor_net::HostOptions::default()
+    };
+    let scan = std::thread::spawn(move || {
+        let result = provisor_net::scan_host_blocking_until(STOPPED_HOST, &options, stopped);
+        (result, Instant::now())
+    });
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while accepted.lock().unwrap().len() < 2 {
+        assert!(Instant::now() < deadline, "the scan never probed the port");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let asked = Instant::now();
+    stop.send(true).unwrap();
+    let (result, returned) = scan.join().unwrap();
+    assert!(
+        matches!(result, Err(provisor_net::NetError::Stopped { .. })),
+        "{result:?}"
+    );
+    assert!(
+        returned - asked < Duration::from_millis(500),
+        "stopped after {:?}",
+        returned - asked
+    );
+    // Long enough for the probes it was waiting on to have gone on.
+    std::thread::sleep(Duration::from_secs(2));
+    done.store(true, Ordering::Relaxed);
+    let late = accepted
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|&&at| at > returned)
+        .count();
+    assert_eq!(late, 0, "connections opened after the scan was stopped");
+}
