@@ -7,7 +7,8 @@
 //! version, images are downloaded streamed into a temporary file and checked against
 //! their SHA-256, and the advisory database is fetched again only when it changed.
 //! A server that cannot be reached is tried again (a claim at the next poll, a
-//! heartbeat within its lease); a claim the server says is lost stops the job.
+//! heartbeat within its lease); a claim the server says is lost stops the job, and so
+//! does a lease the worker could not renew before it may have run out.
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -38,6 +39,8 @@ pub struct RemoteQueue {
     work_dir: PathBuf,
     /// The advisory database held, with its ETag.
     advisories: Mutex<Option<(String, Arc<provisor_advisories::Database>)>>,
+    /// When the server last granted or renewed the lease of the job in hand.
+    renewed: Mutex<std::time::Instant>,
 }
 
 /// What a call gave: the status and the body, or why the server was not reached.
@@ -54,7 +57,15 @@ impl RemoteQueue {
             agent,
             work_dir,
             advisories: Mutex::new(None),
+            renewed: Mutex::new(std::time::Instant::now()),
         }
+    }
+
+    fn renewed_now(&self) {
+        *self
+            .renewed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = std::time::Instant::now();
     }
 
     fn url(&self, path: &str) -> String {
@@ -68,16 +79,33 @@ impl RemoteQueue {
     }
 
     async fn send(&self, path: &str, content_type: &'static str, body: Vec<u8>) -> Answer {
+        self.send_within(path, content_type, body, TRIES, None)
+            .await
+    }
+
+    /// Sends `body`, tried `tries` times in all while the server cannot be reached, each
+    /// try bounded by `timeout` (the agent's otherwise).
+    async fn send_within(
+        &self,
+        path: &str,
+        content_type: &'static str,
+        body: Vec<u8>,
+        tries: u32,
+        timeout: Option<Duration>,
+    ) -> Answer {
         let (agent, url, token) = (self.agent.clone(), self.url(path), self.token.clone());
         let body = Arc::new(body);
         let mut pause = FIRST_PAUSE;
         let mut answer = Answer::Unreachable(String::new());
-        for attempt in 1..=TRIES {
+        for attempt in 1..=tries {
             let (agent, target, token, body) =
                 (agent.clone(), url.clone(), token.clone(), body.clone());
             answer = tokio::task::spawn_blocking(move || {
-                match agent
-                    .post(&target)
+                let mut request = agent.post(&target);
+                if let Some(timeout) = timeout {
+                    request = request.config().timeout_global(Some(timeout)).build();
+                }
+                match request
                     .header("Authorization", &format!("Bearer {token}"))
                     .content_type(content_type)
                     .send(&body[..])
@@ -97,7 +125,7 @@ impl RemoteQueue {
             .await
             .unwrap_or_else(|error| Answer::Unreachable(error.to_string()));
             match &answer {
-                Answer::Unreachable(reason) if attempt < TRIES => {
+                Answer::Unreachable(reason) if attempt < tries => {
                     tracing::warn!("{url}: {reason}; trying again in {pause:?}");
                     tokio::time::sleep(pause).await;
                     pause *= 2;
@@ -216,6 +244,7 @@ impl Queue for RemoteQueue {
             .await
         {
             Answer::Status(200, body) => {
+                self.renewed_now();
                 let claimed: provisor_server::ClaimedJob =
                     serde_json::from_str(&body).map_err(|error| {
                         WorkerError::Server(format!("{}{path}: not a job: {error}", self.server))
@@ -245,15 +274,38 @@ impl Queue for RemoteQueue {
             "lease_ms": lease_ms,
             "progress": progress,
         });
-        match self.post(&path, body).await {
-            Answer::Status(204, _) => Ok(true),
+        // Two tries of a sixth of the lease each: a beat ends before the next is due.
+        let lease = Duration::from_millis(u64::try_from(lease_ms).unwrap_or(60_000));
+        let answer = self
+            .send_within(
+                &path,
+                "application/json",
+                body.to_string().into_bytes(),
+                2,
+                Some(lease / 6),
+            )
+            .await;
+        match answer {
+            Answer::Status(204, _) => {
+                self.renewed_now();
+                Ok(true)
+            }
             Answer::Status(409, _) => Ok(false),
             Answer::Status(status, body) => Err(self.refused(&path, status, &body)),
-            // Not reached after the retries: the lease may still run; the next beat
-            // (a third of a lease later) tries again, and the server's answer then says.
+            // Not reached: while the lease surely runs past the next beat the job goes
+            // on; once it may not, the job stops, so that it never runs beside the
+            // worker the server hands it to next.
             Answer::Unreachable(reason) => {
-                tracing::warn!("{}{path}: {reason}", self.server);
-                Ok(true)
+                let since = self
+                    .renewed
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .elapsed();
+                tracing::warn!(
+                    "{}{path}: {reason}; the lease was last renewed {since:?} ago",
+                    self.server
+                );
+                Ok(since + lease / 3 < lease)
             }
         }
     }
@@ -370,6 +422,7 @@ impl RemoteQueue {
             agent: self.agent.clone(),
             work_dir: self.work_dir.clone(),
             advisories: Mutex::new(None),
+            renewed: Mutex::new(std::time::Instant::now()),
         })
     }
 }
