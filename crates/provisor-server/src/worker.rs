@@ -72,9 +72,14 @@ pub enum WorkerError {
     /// The store failed.
     #[error("{0}")]
     Store(#[from] StoreError),
-    /// The server's API failed (a remote worker), after its retries.
+    /// The server's API refused a call (a remote worker).
     #[error("{0}")]
     Server(String),
+    /// The server could not be reached or failed (a remote worker), after its retries:
+    /// the worker goes on, and a job whose result was not delivered runs again when its
+    /// lease runs out.
+    #[error("{0}")]
+    Unavailable(String),
     /// A job ran past its time; the worker process must end to stop it.
     #[error("job {job} ran longer than {limit:?} and was given up")]
     Timeout {
@@ -268,7 +273,14 @@ pub async fn work<Q: Queue>(
     let mut finished = 0;
     let lease_ms = i64::try_from(options.lease.as_millis()).unwrap_or(60_000);
     while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-        let Some(mut job) = queue.claim(&options.id, lease_ms).await? else {
+        let claimed = match queue.claim(&options.id, lease_ms).await {
+            Err(WorkerError::Unavailable(reason)) => {
+                tracing::warn!("{reason}; looking again at the next poll");
+                None
+            }
+            other => other?,
+        };
+        let Some(mut job) = claimed else {
             if options.until_empty {
                 break;
             }
@@ -323,12 +335,17 @@ pub async fn work<Q: Queue>(
             _ => None,
         };
         if let Some(outcome) = outcome {
-            match queue.complete(&job, lease_ms, outcome).await? {
-                Some(_) if failure.is_none() => tracing::info!(job = %job.id, "job done"),
-                Some(_) => {
+            match queue.complete(&job, lease_ms, outcome).await {
+                Err(WorkerError::Unavailable(reason)) => tracing::warn!(
+                    job = %job.id,
+                    "the result was not delivered ({reason}); the job runs again when its lease runs out"
+                ),
+                Err(error) => return Err(error),
+                Ok(Some(_)) if failure.is_none() => tracing::info!(job = %job.id, "job done"),
+                Ok(Some(_)) => {
                     tracing::warn!(job = %job.id, "job failed: {}", failure.as_deref().unwrap_or_default())
                 }
-                None => {
+                Ok(None) => {
                     tracing::warn!(job = %job.id, "the lease was lost before the result was saved; another worker has the job")
                 }
             }

@@ -136,13 +136,19 @@ impl RemoteQueue {
         answer
     }
 
-    /// A refusal as a worker error: the status and the problem's detail.
+    /// A refusal as a worker error: the status and the problem's detail; a server
+    /// error (5xx) is the server's trouble, which passes.
     fn refused(&self, path: &str, status: u16, body: &str) -> WorkerError {
         let detail = serde_json::from_str::<Value>(body)
             .ok()
             .and_then(|problem| problem["detail"].as_str().map(str::to_owned))
             .unwrap_or_else(|| body.chars().take(300).collect());
-        WorkerError::Server(format!("{}{path} answered {status}: {detail}", self.server))
+        let message = format!("{}{path} answered {status}: {detail}", self.server);
+        if status >= 500 {
+            WorkerError::Unavailable(message)
+        } else {
+            WorkerError::Server(message)
+        }
     }
 
     /// Downloads `path` into a new file of the work directory, at most `limit` bytes,
@@ -291,20 +297,21 @@ impl Queue for RemoteQueue {
                 Ok(true)
             }
             Answer::Status(409, _) => Ok(false),
-            Answer::Status(status, body) => Err(self.refused(&path, status, &body)),
-            // Not reached: while the lease surely runs past the next beat the job goes
-            // on; once it may not, the job stops, so that it never runs beside the
-            // worker the server hands it to next.
-            Answer::Unreachable(reason) => {
+            Answer::Status(status @ ..500, body) => Err(self.refused(&path, status, &body)),
+            // Not reached, or failing: while the lease surely runs past the next beat
+            // the job goes on; once it may not, the job stops, so that it never runs
+            // beside the worker the server hands it to next.
+            failing => {
+                let reason = match failing {
+                    Answer::Status(status, body) => self.refused(&path, status, &body).to_string(),
+                    Answer::Unreachable(reason) => format!("{}{path}: {reason}", self.server),
+                };
                 let since = self
                     .renewed
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
                     .elapsed();
-                tracing::warn!(
-                    "{}{path}: {reason}; the lease was last renewed {since:?} ago",
-                    self.server
-                );
+                tracing::warn!("{reason}; the lease was last renewed {since:?} ago");
                 Ok(since + lease / 3 < lease)
             }
         }
@@ -401,8 +408,8 @@ impl Queue for RemoteQueue {
                 .map(|answer| answer["result"].clone())),
             Answer::Status(409, _) => Ok(None),
             Answer::Status(status, body) => Err(self.refused(&path, status, &body)),
-            Answer::Unreachable(reason) => Err(WorkerError::Server(format!(
-                "{}{path}: {reason}; the job runs again when its lease runs out",
+            Answer::Unreachable(reason) => Err(WorkerError::Unavailable(format!(
+                "{}{path}: {reason}",
                 self.server
             ))),
         }
@@ -424,5 +431,50 @@ impl RemoteQueue {
             advisories: Mutex::new(None),
             renewed: Mutex::new(std::time::Instant::now()),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use provisor_faultproxy::{Fault, FaultProxy};
+
+    fn job() -> Job {
+        serde_json::from_value(json!({
+            "id": "job_1", "kind": "scan-firmware", "organisation_id": "org_1",
+            "subject": "rel_1", "assessment_id": null, "payload": {}, "state": "running",
+            "attempts": 1, "max_attempts": 3, "lease_owner": "farm:1", "lease_until": 0,
+            "progress": "", "error": null, "result": null, "lock_version": 4,
+            "priority": "request", "run_after": 0, "device": null, "timeout_ms": 1000,
+            "created_by": "usr_1", "created_at": 0, "started_at": 0, "finished_at": null
+        }))
+        .unwrap()
+    }
+
+    /// A server that cannot be reached: a job goes on while its lease surely outlasts
+    /// the next beat and stops once it may not; a claim finds nothing and asks again.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_lease_not_renewed_stops_the_job_before_it_may_run_out() {
+        // A listener that is never asked: the proxy refuses every connection.
+        let upstream = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let proxy = FaultProxy::start(upstream.local_addr().unwrap()).unwrap();
+        proxy.set(Fault::Refuse);
+        let work = tempfile::tempdir().unwrap();
+        let queue = RemoteQueue::new(
+            &format!("http://{}", proxy.address()),
+            "secret".into(),
+            ureq::Agent::new_with_defaults(),
+            work.path().to_path_buf(),
+        );
+        let lease_ms = 3_000;
+        // Renewed just now: the lease runs 3 s, a beat is due in 1 s.
+        assert!(queue.heartbeat(&job(), lease_ms, "running").await.unwrap());
+        // Last renewed 2.1 s ago: the next beat would come after the lease may be gone.
+        *queue.renewed.lock().unwrap() = std::time::Instant::now() - Duration::from_millis(2_100);
+        assert!(!queue.heartbeat(&job(), lease_ms, "running").await.unwrap());
+        assert!(proxy.cut() >= 4, "every try refused: {}", proxy.cut());
+        // A claim that does not reach the server is no job, and no error.
+        assert!(queue.claim("farm:1", lease_ms).await.unwrap().is_none());
+        drop(upstream);
     }
 }

@@ -32,8 +32,16 @@ pub(crate) fn serve(data: &Path, database: Option<&str>) -> Server {
     serve_with(data, database, &[])
 }
 
+/// The binary the servers and workers of these tests run: this build's, or for the
+/// benchmarks the one PROVISOR_BENCH_BIN names (a release build).
+fn provisor_bin() -> PathBuf {
+    std::env::var_os("PROVISOR_BENCH_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| assert_cmd::cargo::cargo_bin("provisor"))
+}
+
 fn serve_with(data: &Path, database: Option<&str>, extra: &[&std::ffi::OsStr]) -> Server {
-    let mut command = Command::new(assert_cmd::cargo::cargo_bin("provisor"));
+    let mut command = Command::new(provisor_bin());
     command
         .args([
             "serve",
@@ -977,17 +985,10 @@ fn a_server_killed_during_a_scan_runs_the_job_again_after_its_restart() {
 
 /// Starts `provisor worker --server` as a worker on another machine would run it: the
 /// token from a file, no database, a short lease.
-fn remote_worker(server: &Server, token_file: &Path, work_dir: &Path) -> Child {
+fn remote_worker(server: &str, token_file: &Path, work_dir: &Path) -> Child {
     std::fs::create_dir_all(work_dir).unwrap();
     Command::new(assert_cmd::cargo::cargo_bin("provisor"))
-        .args([
-            "worker",
-            "--lease",
-            "3",
-            "--server",
-            &server.url,
-            "--token-file",
-        ])
+        .args(["worker", "--lease", "3", "--server", server, "--token-file"])
         .arg(token_file)
         .arg("--work-dir")
         .arg(work_dir)
@@ -996,116 +997,307 @@ fn remote_worker(server: &Server, token_file: &Path, work_dir: &Path) -> Child {
         .env("PROVISOR_LOG", "warn")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(work_dir.with_extension("log")).unwrap())
         .spawn()
         .unwrap()
 }
 
+/// A server without workers of its own, an assessment of the example device, a token
+/// to upload images with and a worker's token (the work scope, kept in a file).
+struct Farm {
+    work: tempfile::TempDir,
+    server: Server,
+    release: String,
+    assessment: String,
+    admin: Session,
+    scanner: String,
+    token_file: PathBuf,
+}
+
+impl Farm {
+    fn new() -> Farm {
+        let image = root().join("target/test-images/smartcam/smartcam-3.2.1.bin");
+        assert!(
+            image.exists(),
+            "{}: run scripts/build-test-images first",
+            image.display()
+        );
+        let work = tempfile::tempdir().unwrap();
+        let server = serve_with(
+            &work.path().join("data"),
+            None,
+            &["--workers".as_ref(), "0".as_ref()],
+        );
+        let (release, token) = set_up(&server);
+        let copy = smartcam_copy(&work.path().join("mine"));
+        let pushed = push_new(&server, &copy, &release, &token);
+        let assessment = String::from_utf8(pushed.stdout).unwrap().trim().to_owned();
+        let admin = login_with_totp(&server);
+        let (status, made) = call(
+            &server,
+            "POST",
+            "/api/v1/tokens",
+            Some(&admin),
+            Some(
+                json!({"name": "scanner", "scopes": ["read", "write", "scan"], "expires_in_days": 1}),
+            ),
+        );
+        assert_eq!(status, 201, "{made}");
+        let scanner = made["secret"].as_str().unwrap().to_owned();
+        let (status, made) = call(
+            &server,
+            "POST",
+            "/api/v1/tokens",
+            Some(&admin),
+            Some(json!({"name": "scan farm", "scopes": ["work"], "expires_in_days": 1})),
+        );
+        assert_eq!(status, 201, "{made}");
+        let token_file = work.path().join("worker.token");
+        std::fs::write(&token_file, made["secret"].as_str().unwrap()).unwrap();
+        Farm {
+            work,
+            server,
+            release,
+            assessment,
+            admin,
+            scanner,
+            token_file,
+        }
+    }
+
+    /// Uploads the example image for a scan attached to the assessment: the job's id.
+    fn upload(&self) -> String {
+        let image = root().join("target/test-images/smartcam/smartcam-3.2.1.bin");
+        let mut response = agent()
+            .put(&format!(
+                "{}/api/v1/releases/{}/firmware?name=smartcam-3.2.1.bin&assessment={}",
+                self.server.url, self.release, self.assessment
+            ))
+            .header("Authorization", &format!("Bearer {}", self.scanner))
+            .content_type("application/octet-stream")
+            .send(std::fs::File::open(&image).unwrap())
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 202);
+        let accepted: Value =
+            serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap();
+        accepted["job"]["id"].as_str().unwrap().to_owned()
+    }
+
+    fn worker(&self, server: &str, name: &str) -> Child {
+        remote_worker(server, &self.token_file, &self.work.path().join(name))
+    }
+
+    fn state(&self, job: &str) -> Value {
+        job_state(&self.server, &self.scanner, job)
+    }
+
+    fn wait_running(&self, job: &str) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while self.state(job)["state"] != "running" {
+            assert!(Instant::now() < deadline, "no remote worker took the job");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Waits for the job to end: its state.
+    fn wait_end(&self, job: &str) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(180);
+        loop {
+            let state = self.state(job);
+            if state["state"] == "done" || state["state"] == "dead" {
+                return state;
+            }
+            assert!(Instant::now() < deadline, "the job did not finish: {state}");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// Asserts the job ended done, attached its findings as the assessment's current
+    /// revision, after `attempts` claims.
+    fn assert_attached_once(&self, done: &Value, attempts: u64) {
+        assert_eq!(done["state"], "done", "{done}");
+        assert_eq!(done["attempts"], attempts, "{done}");
+        assert_eq!(
+            done["result"]["attached"]["assessment"],
+            self.assessment.as_str(),
+            "{done}"
+        );
+        let (status, shown) = call(
+            &self.server,
+            "GET",
+            &format!("/api/v1/assessments/{}", self.assessment),
+            Some(&self.admin),
+            None,
+        );
+        assert_eq!(status, 200, "{shown}");
+        assert_eq!(
+            shown["current_revision"],
+            done["result"]["attached"]["revision"]
+        );
+    }
+}
+
 #[test]
 fn a_worker_on_another_machine_scans_through_the_api_and_one_killed_is_replaced() {
-    let image = root().join("target/test-images/smartcam/smartcam-3.2.1.bin");
-    assert!(
-        image.exists(),
-        "{}: run scripts/build-test-images first",
-        image.display()
-    );
-    let work = tempfile::tempdir().unwrap();
-    // No worker of the server's own: only the remote ones take jobs.
-    let server = serve_with(
-        &work.path().join("data"),
-        None,
-        &["--workers".as_ref(), "0".as_ref()],
-    );
-    let (release, token) = set_up(&server);
-    let assessment = smartcam_copy(&work.path().join("mine"));
-    let pushed = push_new(&server, &assessment, &release, &token);
-    let id = String::from_utf8(pushed.stdout).unwrap().trim().to_owned();
-    // The uploader's token and the worker's (the work scope, kept in a file), made in
-    // one admin session.
-    let admin = login_with_totp(&server);
-    let (status, made) = call(
-        &server,
-        "POST",
-        "/api/v1/tokens",
-        Some(&admin),
-        Some(json!({"name": "scanner", "scopes": ["read", "write", "scan"], "expires_in_days": 1})),
-    );
-    assert_eq!(status, 201, "{made}");
-    let scanner = made["secret"].as_str().unwrap().to_owned();
-    let (status, made) = call(
-        &server,
-        "POST",
-        "/api/v1/tokens",
-        Some(&admin),
-        Some(json!({"name": "scan farm", "scopes": ["work"], "expires_in_days": 1})),
-    );
-    assert_eq!(status, 201, "{made}");
-    let token_file = work.path().join("worker.token");
-    std::fs::write(&token_file, made["secret"].as_str().unwrap()).unwrap();
-
-    let mut response = agent()
-        .put(&format!(
-            "{}/api/v1/releases/{release}/firmware?name=smartcam-3.2.1.bin&assessment={id}",
-            server.url
-        ))
-        .header("Authorization", &format!("Bearer {scanner}"))
-        .content_type("application/octet-stream")
-        .send(std::fs::File::open(&image).unwrap())
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 202);
-    let accepted: Value =
-        serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap();
-    let job = accepted["job"]["id"].as_str().unwrap().to_owned();
+    let farm = Farm::new();
+    let job = farm.upload();
 
     // The first worker takes the job and is killed while it runs.
-    let mut first = remote_worker(&server, &token_file, &work.path().join("first"));
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while job_state(&server, &scanner, &job)["state"] != "running" {
-        assert!(Instant::now() < deadline, "the remote worker took no job");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let mut first = farm.worker(&farm.server.url, "first");
+    farm.wait_running(&job);
     first.kill().unwrap();
     first.wait().unwrap();
 
     // Another takes it again once the lease (3 s) has run out, and completes it.
-    let mut second = remote_worker(&server, &token_file, &work.path().join("second"));
-    let deadline = Instant::now() + Duration::from_secs(180);
-    let done = loop {
-        let state = job_state(&server, &scanner, &job);
-        if state["state"] == "done" || state["state"] == "dead" {
-            break state;
-        }
-        assert!(Instant::now() < deadline, "the job did not finish: {state}");
-        std::thread::sleep(Duration::from_millis(200));
-    };
+    let mut second = farm.worker(&farm.server.url, "second");
+    let done = farm.wait_end(&job);
     second.kill().unwrap();
     second.wait().unwrap();
-    assert_eq!(done["state"], "done", "{done}");
-    assert_eq!(done["attempts"], 2, "run again after the kill: {done}");
-    assert_eq!(
-        done["result"]["attached"]["assessment"],
-        id.as_str(),
-        "{done}"
-    );
-    // The findings are in the assessment's new revision, once.
-    let (status, shown) = call(
-        &server,
-        "GET",
-        &format!("/api/v1/assessments/{id}"),
-        Some(&admin),
-        None,
-    );
-    assert_eq!(status, 200, "{shown}");
-    assert_eq!(
-        shown["current_revision"],
-        done["result"]["attached"]["revision"]
-    );
+    farm.assert_attached_once(&done, 2);
     // The download the second worker made is gone with its scan.
     assert_eq!(
-        std::fs::read_dir(work.path().join("second"))
+        std::fs::read_dir(farm.work.path().join("second"))
             .unwrap()
             .count(),
         0,
         "no download left behind"
+    );
+}
+
+/// A worker cut off from its server mid-job (every connection refused and the open ones
+/// cut, as by a network outage) stops the job rather than run it beside the worker the
+/// job passes to, stays up, and takes work again once the server can be reached.
+#[test]
+fn a_worker_cut_off_from_its_server_gives_its_job_up_and_resumes_when_the_server_returns() {
+    use provisor_faultproxy::{Fault, FaultProxy};
+
+    let farm = Farm::new();
+    let upstream = farm
+        .server
+        .url
+        .trim_start_matches("http://")
+        .parse()
+        .unwrap();
+    let proxy = FaultProxy::start(upstream).unwrap();
+    let job = farm.upload();
+
+    let through_proxy = format!("http://{}", proxy.address());
+    let mut cut_off = farm.worker(&through_proxy, "cut-off");
+    farm.wait_running(&job);
+    proxy.set(Fault::Refuse);
+
+    // The job passes to a worker that reaches the server once the lease has run out,
+    // and its findings are attached once.
+    let mut direct = farm.worker(&farm.server.url, "direct");
+    let done = farm.wait_end(&job);
+    direct.kill().unwrap();
+    direct.wait().unwrap();
+    farm.assert_attached_once(&done, 2);
+    let revision = done["result"]["attached"]["revision"].clone();
+
+    // The worker cut off is still there, looking for work in vain.
+    assert!(
+        cut_off.try_wait().unwrap().is_none(),
+        "the worker ended when the server could not be reached"
+    );
+    assert!(proxy.cut() > 0);
+    // The server returns: the worker cut off takes the next job and completes it.
+    proxy.set(Fault::Pass);
+    let next = farm.upload();
+    let done = farm.wait_end(&next);
+    farm.assert_attached_once(&done, 1);
+    assert_ne!(done["result"]["attached"]["revision"], revision);
+    cut_off.kill().unwrap();
+    cut_off.wait().unwrap();
+    let log = std::fs::read_to_string(farm.work.path().join("cut-off.log")).unwrap();
+    assert!(
+        log.contains("the lease was last renewed") || log.contains("was not delivered"),
+        "the worker said nothing of the outage: {log}"
+    );
+}
+
+/// Firmware scans with 1, 2 and 4 worker processes (docs/PERFORMANCE.md): 12 scans of
+/// the example device's image queued, then the workers started on the data directory
+/// until the queue is empty. Run with a release build:
+/// `cargo build --release -p provisor-cli && PROVISOR_BENCH_BIN=$PWD/target/release/provisor
+/// cargo test --release -p provisor-cli --test it -- --ignored --nocapture bench_workers`.
+#[test]
+#[ignore = "benchmark"]
+fn bench_workers() {
+    const JOBS: usize = 12;
+    let image = root().join("target/test-images/smartcam/smartcam-3.2.1.bin");
+    let mut timings = Vec::new();
+    for workers in [1usize, 2, 4] {
+        let work = tempfile::tempdir().unwrap();
+        let data = work.path().join("data");
+        let server = serve_with(&data, None, &["--workers".as_ref(), "0".as_ref()]);
+        let (release, _) = set_up(&server);
+        let admin = login_with_totp(&server);
+        let (status, made) = call(
+            &server,
+            "POST",
+            "/api/v1/tokens",
+            Some(&admin),
+            Some(
+                json!({"name": "bench", "scopes": ["read", "write", "scan"], "expires_in_days": 1}),
+            ),
+        );
+        assert_eq!(status, 201, "{made}");
+        let scanner = made["secret"].as_str().unwrap().to_owned();
+        let mut jobs = Vec::new();
+        for index in 0..JOBS {
+            let mut response = agent()
+                .put(&format!(
+                    "{}/api/v1/releases/{release}/firmware?name=fw-{index}.bin",
+                    server.url
+                ))
+                .header("Authorization", &format!("Bearer {scanner}"))
+                .content_type("application/octet-stream")
+                .send(std::fs::File::open(&image).unwrap())
+                .unwrap();
+            assert_eq!(response.status().as_u16(), 202);
+            let accepted: Value =
+                serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap();
+            jobs.push(accepted["job"]["id"].as_str().unwrap().to_owned());
+        }
+        let started = Instant::now();
+        let children: Vec<Child> = (0..workers)
+            .map(|index| {
+                Command::new(provisor_bin())
+                    .args([
+                        "worker",
+                        "--until-empty",
+                        "--id",
+                        &format!("bench-{index}"),
+                        "--data",
+                    ])
+                    .arg(&data)
+                    .env_remove("PROVISOR_DATABASE")
+                    .env("PROVISOR_LOG", "warn")
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for mut child in children {
+            assert!(child.wait().unwrap().success());
+        }
+        let elapsed = started.elapsed();
+        for job in &jobs {
+            assert_eq!(job_state(&server, &scanner, job)["state"], "done");
+        }
+        println!(
+            "{workers} worker(s): {JOBS} scans in {:.2} s, {:.2} scans/s",
+            elapsed.as_secs_f64(),
+            JOBS as f64 / elapsed.as_secs_f64()
+        );
+        timings.push(elapsed.as_secs_f64());
+    }
+    println!(
+        "speed-up: 2 workers {:.2}x, 4 workers {:.2}x",
+        timings[0] / timings[1],
+        timings[0] / timings[2]
     );
 }
