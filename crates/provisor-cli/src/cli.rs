@@ -135,6 +135,12 @@ pub struct StoreArgs {
         hide_env_values = true
     )]
     pub database: Option<String>,
+    /// Where the server keeps its blobs (images, evidence, reports): `s3://BUCKET[/PREFIX]`
+    /// for S3-compatible object storage (endpoint, region and keys from AWS_ENDPOINT,
+    /// AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY; needs a build with the `s3`
+    /// feature), or left out for the data directory. Read from PROVISOR_BLOBS when absent.
+    #[arg(long, value_name = "URL", env = "PROVISOR_BLOBS")]
+    pub blobs: Option<String>,
 }
 
 #[derive(Args)]

@@ -205,6 +205,7 @@ impl From<StoreError> for ApiError {
             StoreError::Locked(detail) => ApiError::conflict(detail),
             StoreError::LeaseLost(detail) => ApiError::conflict(detail),
             StoreError::Invalid(detail) => ApiError::invalid(detail, Vec::new()),
+            StoreError::Blob(detail) => ApiError::unavailable(detail),
             StoreError::TooLarge { limit } => ApiError::too_large(format!(
                 "the upload is larger than the limit of {limit} bytes"
             )),

@@ -143,7 +143,7 @@ pub async fn judge(
         located.insert(
             file.path.clone(),
             (
-                blobs.path(organisation, &file.sha256)?,
+                blobs.local_file(organisation, &file.sha256).await?,
                 file.sha256.clone(),
                 file.size,
             ),

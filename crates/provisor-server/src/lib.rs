@@ -44,6 +44,8 @@ pub struct Config {
     pub data: PathBuf,
     /// A `postgres://` URL, or `None` for the embedded SQLite database.
     pub database: Option<String>,
+    /// Where blobs are kept: the data directory, or object storage.
+    pub blobs: provisor_store::BlobLocation,
     /// The address to listen on.
     pub listen: SocketAddr,
     /// The URL people reach the server at (behind a proxy, the proxy's).
@@ -72,6 +74,7 @@ impl Config {
         Config {
             data: data.to_path_buf(),
             database: None,
+            blobs: provisor_store::BlobLocation::DataDirectory,
             listen: SocketAddr::from(([127, 0, 0, 1], 8303)),
             public_url: None,
             trusted_proxies: Vec::new(),
@@ -116,7 +119,8 @@ struct Inner {
 impl AppState {
     /// Opens the store and the server key of a configuration.
     pub async fn open(config: Config) -> Result<AppState, provisor_store::StoreError> {
-        let store = Store::open(&config.data, config.database.as_deref()).await?;
+        let store =
+            Store::open_with(&config.data, config.database.as_deref(), &config.blobs).await?;
         let key = ServerKey::load_or_create(&config.key_path())?;
 
         Ok(AppState::new(store, key, config))

@@ -37,6 +37,10 @@ async fn start(state: &AppState, id: &str) -> std::io::Result<Child> {
         Some(url) => command.env("PROVISOR_DATABASE", url),
         None => command.env_remove("PROVISOR_DATABASE"),
     };
+    match &state.config().blobs {
+        provisor_store::BlobLocation::ObjectStorage(url) => command.env("PROVISOR_BLOBS", url),
+        provisor_store::BlobLocation::DataDirectory => command.env_remove("PROVISOR_BLOBS"),
+    };
     command.spawn()
 }
 

@@ -193,7 +193,8 @@ impl Queue for StoreQueue {
             .state
             .store()
             .blobs()
-            .path(&job.organisation_id, &sha256)?;
+            .local_file(&job.organisation_id, &sha256)
+            .await?;
         Ok(Image {
             path,
             download: None,

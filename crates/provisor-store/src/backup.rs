@@ -30,6 +30,10 @@ pub struct BackupManifest {
     pub migrations: Vec<i64>,
     /// How many blob files were copied.
     pub blobs: u64,
+    /// Where the blobs stayed when they are kept in object storage (`s3://…`), which a
+    /// backup does not copy: the bucket's own versioning keeps their history.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blobs_kept_in: Option<String>,
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
@@ -140,7 +144,12 @@ impl Store {
                 )?;
             }
         }
-        let blobs = copy_tree(&data.join("blobs"), &staging.join("blobs"))?;
+        let blobs_kept_in = (!self.blobs.is_local()).then(|| self.blobs.describe());
+        let blobs = if blobs_kept_in.is_none() {
+            copy_tree(&data.join("blobs"), &staging.join("blobs"))?
+        } else {
+            0
+        };
         let key = data.join("server-key");
         if key.exists() {
             std::fs::copy(&key, staging.join("server-key")).map_err(io(&key))?;
@@ -154,6 +163,7 @@ impl Store {
             created_at: now_ms(),
             migrations: self.migrations().await?,
             blobs,
+            blobs_kept_in,
         };
         let text = serde_json::to_string_pretty(&manifest).unwrap_or_default();
         std::fs::write(staging.join("backup.json"), text).map_err(io(&staging))?;

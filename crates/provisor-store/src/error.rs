@@ -23,6 +23,9 @@ pub enum StoreError {
         /// Why.
         source: std::io::Error,
     },
+    /// The object store failed, or sent a blob that is not what its key says.
+    #[error("{0}")]
+    Blob(String),
     /// What was asked for does not exist (or is not visible to the caller).
     #[error("{0} not found")]
     NotFound(String),

@@ -37,7 +37,12 @@ pub use assessments::{
 };
 pub use audit::{AuditEntry, Checkpoint, ServerKey, Verification};
 pub use backup::{BACKUP_SCHEMA, BackupManifest, DUMP_FILE, restore};
-pub use blobs::{BlobWriter, Blobs, StoredBlob};
+pub use blobs::{BlobBackend, BlobKey, BlobLocation, BlobWriter, Blobs, Directory, StoredBlob};
+/// The object-storage backend of the blob store (the `s3` feature).
+#[cfg(feature = "s3")]
+pub mod blobs_object {
+    pub use crate::blobs::{AmazonS3Builder, ObjectStorage};
+}
 pub use error::StoreError;
 pub use jobs::{
     Claim, Fence, Job, JobState, JobWakeups, JobsOf, NewJob, Priority, ScanTarget, retry_delay_ms,
@@ -109,6 +114,17 @@ impl Store {
     /// `None` for the SQLite file in `data`; blobs live under `data/blobs`. The
     /// migrations not yet applied are applied, all in one transaction.
     pub async fn open(data: &Path, database: Option<&str>) -> Result<Store, StoreError> {
+        Store::open_with(data, database, &BlobLocation::DataDirectory).await
+    }
+
+    /// Opens the store as [`Store::open`] does, its blobs kept at `blobs` (the local
+    /// directory `data/blobs` still holds uploads in progress and the object store's
+    /// cache).
+    pub async fn open_with(
+        data: &Path,
+        database: Option<&str>,
+        blobs: &BlobLocation,
+    ) -> Result<Store, StoreError> {
         install_default_drivers();
         std::fs::create_dir_all(data).map_err(|source| StoreError::Io {
             path: data.display().to_string(),
@@ -168,7 +184,7 @@ impl Store {
                 reason: error.to_string(),
             })?;
         migrate::apply(&pool, engine).await?;
-        let blobs = Blobs::open(&data.join("blobs"))?;
+        let blobs = Blobs::open_at(&data.join("blobs"), blobs)?;
         Ok(Store {
             pool,
             engine,
@@ -182,7 +198,7 @@ impl Store {
         self.engine
     }
 
-    /// The blob directory.
+    /// The blob store.
     pub fn blobs(&self) -> &Blobs {
         &self.blobs
     }

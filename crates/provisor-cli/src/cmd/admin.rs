@@ -20,9 +20,7 @@ pub fn run(args: AdminArgs) -> Result<Outcome, Failure> {
 }
 
 fn config(store: &StoreArgs) -> Result<provisor_server::Config, Failure> {
-    let mut config = provisor_server::Config::new(&data_dir(store)?);
-    config.database = store.database.clone();
-    Ok(config)
+    super::serve::store_config(store)
 }
 
 fn read_password() -> Result<String, Failure> {
@@ -108,12 +106,19 @@ fn backup(args: BackupArgs) -> Result<Outcome, Failure> {
             .backup(&config.data, config.database.as_deref(), &args.output)
             .await
             .map_err(|error| Failure::Invalid(error.to_string()))?;
-        eprintln!(
-            "wrote {} ({} database, {} blobs, the server key)",
-            args.output.display(),
-            manifest.engine,
-            manifest.blobs
-        );
+        match &manifest.blobs_kept_in {
+            None => eprintln!(
+                "wrote {} ({} database, {} blobs, the server key)",
+                args.output.display(),
+                manifest.engine,
+                manifest.blobs
+            ),
+            Some(bucket) => eprintln!(
+                "wrote {} ({} database, the server key); the blobs stay in {bucket}: keep the bucket versioned to keep their history",
+                args.output.display(),
+                manifest.engine,
+            ),
+        }
         Ok(Outcome::Success)
     })
 }

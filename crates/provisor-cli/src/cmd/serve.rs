@@ -35,6 +35,16 @@ pub fn data_dir(store: &StoreArgs) -> Result<PathBuf, Failure> {
     }
 }
 
+/// The server's configuration as far as the store goes: the data directory, the
+/// database and where blobs are kept.
+pub fn store_config(store: &StoreArgs) -> Result<provisor_server::Config, Failure> {
+    let mut config = provisor_server::Config::new(&data_dir(store)?);
+    config.database = store.database.clone();
+    config.blobs = provisor_store::BlobLocation::parse(store.blobs.as_deref())
+        .map_err(|error| Failure::Invalid(format!("--blobs: {error}")))?;
+    Ok(config)
+}
+
 /// A runtime for the server's asynchronous work.
 pub fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
     tokio::runtime::Builder::new_multi_thread()
@@ -95,9 +105,8 @@ fn init_logs(format: LogFormat) {
 
 pub fn run(args: ServeArgs) -> Result<Outcome, Failure> {
     init_logs(args.log_format);
-    let data = data_dir(&args.store)?;
-    let mut config = provisor_server::Config::new(&data);
-    config.database = args.store.database.clone();
+    let mut config = store_config(&args.store)?;
+    let data = config.data.clone();
     config.listen = args.listen;
     config.public_url = args.public_url.clone();
     config.max_upload = parse_size(&args.max_upload)?;
@@ -242,9 +251,7 @@ pub fn worker(args: WorkerArgs) -> Result<Outcome, Failure> {
                 provisor_server::worker::work(std::sync::Arc::new(queue), options, stop).await
             }
             None => {
-                let data = data_dir(&args.store)?;
-                let mut config = provisor_server::Config::new(&data);
-                config.database = args.store.database.clone();
+                let config = store_config(&args.store)?;
                 let state = open_state(config).await?;
                 provisor_server::worker::run_worker(state, options, stop).await
             }

@@ -437,7 +437,7 @@ impl RemoteQueue {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use provisor_faultproxy::{Fault, FaultProxy};
+    use provisor_testkit::{Fault, FaultProxy};
 
     fn job() -> Job {
         serde_json::from_value(json!({

@@ -41,7 +41,18 @@ fn provisor_bin() -> PathBuf {
 }
 
 fn serve_with(data: &Path, database: Option<&str>, extra: &[&std::ffi::OsStr]) -> Server {
+    serve_in(data, database, extra, &[])
+}
+
+/// A server started with `extra` arguments and `env` added to its environment.
+fn serve_in(
+    data: &Path,
+    database: Option<&str>,
+    extra: &[&std::ffi::OsStr],
+    env: &[(String, String)],
+) -> Server {
     let mut command = Command::new(provisor_bin());
+    command.envs(env.iter().map(|(key, value)| (key, value)));
     command
         .args([
             "serve",
@@ -1010,12 +1021,18 @@ struct Farm {
     release: String,
     assessment: String,
     admin: Session,
+    token: String,
     scanner: String,
     token_file: PathBuf,
 }
 
 impl Farm {
     fn new() -> Farm {
+        Farm::start(&["--workers".as_ref(), "0".as_ref()], &[])
+    }
+
+    /// The server started with `extra` arguments and `env` in its environment.
+    fn start(extra: &[&std::ffi::OsStr], env: &[(String, String)]) -> Farm {
         let image = root().join("target/test-images/smartcam/smartcam-3.2.1.bin");
         assert!(
             image.exists(),
@@ -1023,11 +1040,7 @@ impl Farm {
             image.display()
         );
         let work = tempfile::tempdir().unwrap();
-        let server = serve_with(
-            &work.path().join("data"),
-            None,
-            &["--workers".as_ref(), "0".as_ref()],
-        );
+        let server = serve_in(&work.path().join("data"), None, extra, env);
         let (release, token) = set_up(&server);
         let copy = smartcam_copy(&work.path().join("mine"));
         let pushed = push_new(&server, &copy, &release, &token);
@@ -1060,6 +1073,7 @@ impl Farm {
             release,
             assessment,
             admin,
+            token,
             scanner,
             token_file,
         }
@@ -1169,7 +1183,7 @@ fn a_worker_on_another_machine_scans_through_the_api_and_one_killed_is_replaced(
 /// job passes to, stays up, and takes work again once the server can be reached.
 #[test]
 fn a_worker_cut_off_from_its_server_gives_its_job_up_and_resumes_when_the_server_returns() {
-    use provisor_faultproxy::{Fault, FaultProxy};
+    use provisor_testkit::{Fault, FaultProxy};
 
     let farm = Farm::new();
     let upstream = farm
@@ -1214,6 +1228,130 @@ fn a_worker_cut_off_from_its_server_gives_its_job_up_and_resumes_when_the_server
         log.contains("the lease was last renewed") || log.contains("was not delivered"),
         "the worker said nothing of the outage: {log}"
     );
+}
+
+/// A server whose blobs are kept in S3-compatible object storage (s3s-fs on loopback):
+/// an uploaded image is an object of the bucket under its hash, not a file of the data
+/// directory; the server's worker fetches it and scans it; the findings and the
+/// assessment's files come back through the API from the bucket.
+#[cfg(feature = "s3")]
+#[test]
+fn a_server_keeps_its_blobs_in_object_storage() {
+    use sha2::Digest;
+    let Some(s3) = provisor_testkit::S3Server::start() else {
+        return;
+    };
+    let env: Vec<(String, String)> = provisor_testkit::S3Server::settings(&s3.endpoint())
+        .into_iter()
+        .map(|(key, value)| (key.to_uppercase(), value))
+        .collect();
+    let farm = Farm::start(
+        &[
+            "--workers".as_ref(),
+            "1".as_ref(),
+            "--blobs".as_ref(),
+            "s3://provisor/fleet".as_ref(),
+        ],
+        &env,
+    );
+    let job = farm.upload();
+    let done = farm.wait_end(&job);
+    farm.assert_attached_once(&done, 1);
+
+    // The image is an object of the bucket, byte for byte, and no blob of the data
+    // directory (which holds only uploads in progress and the cache).
+    let image =
+        std::fs::read(root().join("target/test-images/smartcam/smartcam-3.2.1.bin")).unwrap();
+    let sha256: String = sha2::Sha256::digest(&image)
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    let objects: Vec<PathBuf> = walk(&s3.bucket_dir().join("fleet"))
+        .into_iter()
+        .filter(|path| path.file_name().is_some_and(|name| name == sha256.as_str()))
+        .collect();
+    assert_eq!(objects.len(), 1, "{objects:?}");
+    assert_eq!(std::fs::read(&objects[0]).unwrap(), image);
+    let blobs = farm.work.path().join("data/blobs");
+    for entry in std::fs::read_dir(&blobs).unwrap().flatten() {
+        let name = entry.file_name();
+        assert!(
+            name == "tmp" || name == "cache",
+            "a blob kept in the data directory: {}",
+            entry.path().display()
+        );
+    }
+
+    // Pulled through the API, the assessment and its scan come from the bucket.
+    let pulled_dir = farm.work.path().join("pulled");
+    let pulled = provisor()
+        .args(["pull", &farm.assessment, "--server", &farm.server.url, "-o"])
+        .arg(&pulled_dir)
+        .env("PROVISOR_TOKEN", &farm.token)
+        .output()
+        .unwrap();
+    assert!(
+        pulled.status.success(),
+        "{}",
+        String::from_utf8_lossy(&pulled.stderr)
+    );
+    assert_eq!(
+        std::fs::read(pulled_dir.join("evidence/update-signing.md")).unwrap(),
+        std::fs::read(farm.work.path().join("mine/evidence/update-signing.md")).unwrap()
+    );
+    let scan = std::fs::read_to_string(pulled_dir.join("scans/firmware-smartcam-3.2.1.json"))
+        .expect("the scan's findings were pulled");
+    assert!(
+        scan.contains(&sha256),
+        "the findings name the image they came from"
+    );
+
+    // A backup copies the database and names the bucket the blobs stay in.
+    let backup = farm.work.path().join("backup");
+    let backed_up = provisor()
+        .args(["admin", "backup", "--data"])
+        .arg(farm.work.path().join("data"))
+        .arg("-o")
+        .arg(&backup)
+        .env_remove("PROVISOR_DATABASE")
+        .env("PROVISOR_BLOBS", "s3://provisor/fleet")
+        .envs(env.iter().map(|(key, value)| (key, value)))
+        .output()
+        .unwrap();
+    assert!(
+        backed_up.status.success(),
+        "{}",
+        String::from_utf8_lossy(&backed_up.stderr)
+    );
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(backup.join("backup.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        manifest["blobs_kept_in"], "s3://provisor/fleet",
+        "{manifest}"
+    );
+    assert!(!backup.join("blobs").exists());
+}
+
+/// Every file below `directory`.
+#[cfg(feature = "s3")]
+fn walk(directory: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut pending = vec![directory.to_path_buf()];
+    while let Some(directory) = pending.pop() {
+        for entry in std::fs::read_dir(&directory)
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            if entry.file_type().is_ok_and(|kind| kind.is_dir()) {
+                pending.push(entry.path());
+            } else {
+                files.push(entry.path());
+            }
+        }
+    }
+    files
 }
 
 /// Firmware scans with 1, 2 and 4 worker processes (docs/PERFORMANCE.md): 12 scans of

@@ -482,7 +482,11 @@ pub async fn export(
         members.push(Member {
             path: file.path.clone(),
             role: bundle_role(&file.role),
-            source: Source::File(blobs.path(&record.organisation_id, &file.sha256)?),
+            source: Source::File(
+                blobs
+                    .local_file(&record.organisation_id, &file.sha256)
+                    .await?,
+            ),
         });
     }
     let output =

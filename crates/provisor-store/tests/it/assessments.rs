@@ -115,6 +115,12 @@ async fn blobs_stream_to_their_hash_and_refuse_past_the_limit() {
             store.blobs().read(&other.id, &blob.sha256).await,
             Err(StoreError::NotFound(_))
         ));
-        assert!(store.blobs().path("../x", &blob.sha256).is_err());
+        assert!(
+            store
+                .blobs()
+                .local_file("../x", &blob.sha256)
+                .await
+                .is_err()
+        );
     }
 }

@@ -7,6 +7,8 @@ mod accounts;
 mod assessments;
 mod audit;
 mod jobs;
+#[cfg(feature = "s3")]
+mod object_blobs;
 mod portfolio;
 mod queue_bench;
 

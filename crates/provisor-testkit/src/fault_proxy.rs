@@ -9,8 +9,6 @@
 //! read timeout, so its threads notice within a fraction of a second that the proxy
 //! was dropped, and each connection lives at most [`MAX_CONNECTION_LIFE`].
 
-#![forbid(unsafe_code)]
-
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
