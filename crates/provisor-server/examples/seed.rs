@@ -50,7 +50,7 @@ async fn main() {
             &actor,
             &admin.id,
             "bench",
-            &[Scope::Read, Scope::Write, Scope::Scan],
+            &[Scope::Read, Scope::Write, Scope::Scan, Scope::Work],
             provisor_store::now_ms() + 86_400_000,
         )
         .await

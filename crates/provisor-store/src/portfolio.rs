@@ -439,13 +439,13 @@ impl Store {
                 format!("{} already has a release {}", owner.name, release.version),
             )
         })?;
-        sqlx::query(
-            "UPDATE products SET latest_release_id = (SELECT r.id FROM releases r WHERE r.product_id = $1 \
-             ORDER BY r.created_at DESC, r.id DESC LIMIT 1) WHERE id = $1",
-        )
-        .bind(product)
-        .execute(&mut *tx)
-        .await?;
+        // The release made last is the product's latest, even when another was made in
+        // the same millisecond (the time alone would leave the order to the random ids).
+        sqlx::query("UPDATE products SET latest_release_id = $1 WHERE id = $2")
+            .bind(&release.id)
+            .bind(product)
+            .execute(&mut *tx)
+            .await?;
         rank_product(&mut tx, product).await?;
         audit::append(
             &mut tx,

@@ -1028,11 +1028,12 @@ struct Farm {
 
 impl Farm {
     fn new() -> Farm {
-        Farm::start(&["--workers".as_ref(), "0".as_ref()], &[])
+        Farm::start(None, &["--workers".as_ref(), "0".as_ref()], &[])
     }
 
-    /// The server started with `extra` arguments and `env` in its environment.
-    fn start(extra: &[&std::ffi::OsStr], env: &[(String, String)]) -> Farm {
+    /// The server on `database` (SQLite when None), started with `extra` arguments and
+    /// `env` in its environment.
+    fn start(database: Option<&str>, extra: &[&std::ffi::OsStr], env: &[(String, String)]) -> Farm {
         let image = root().join("target/test-images/smartcam/smartcam-3.2.1.bin");
         assert!(
             image.exists(),
@@ -1040,7 +1041,7 @@ impl Farm {
             image.display()
         );
         let work = tempfile::tempdir().unwrap();
-        let server = serve_in(&work.path().join("data"), None, extra, env);
+        let server = serve_in(&work.path().join("data"), database, extra, env);
         let (release, token) = set_up(&server);
         let copy = smartcam_copy(&work.path().join("mine"));
         let pushed = push_new(&server, &copy, &release, &token);
@@ -1246,6 +1247,7 @@ fn a_server_keeps_its_blobs_in_object_storage() {
         .map(|(key, value)| (key.to_uppercase(), value))
         .collect();
     let farm = Farm::start(
+        None,
         &[
             "--workers".as_ref(),
             "1".as_ref(),
@@ -1352,6 +1354,121 @@ fn walk(directory: &Path) -> Vec<PathBuf> {
         }
     }
     files
+}
+
+/// A PostgreSQL cluster of a test's own (`scripts/postgres`), stopped when dropped.
+struct OwnPostgres {
+    dir: tempfile::TempDir,
+    url: String,
+}
+
+impl OwnPostgres {
+    fn start() -> OwnPostgres {
+        // Directly under /tmp: run as root, the cluster belongs to the postgres user,
+        // who must reach its directory.
+        let dir = tempfile::Builder::new()
+            .prefix("provisor-pg-own.")
+            .tempdir_in("/tmp")
+            .unwrap();
+        let mut cluster = OwnPostgres {
+            dir,
+            url: String::new(),
+        };
+        cluster.url = cluster.run("start");
+        cluster
+    }
+
+    /// Runs `scripts/postgres ACTION DIR`: what it printed.
+    fn run(&self, action: &str) -> String {
+        let output = Command::new(root().join("scripts/postgres"))
+            .arg(action)
+            .arg(self.dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "scripts/postgres {action}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap().trim().to_owned()
+    }
+}
+
+impl Drop for OwnPostgres {
+    fn drop(&mut self) {
+        let _ = Command::new(root().join("scripts/postgres"))
+            .arg("stop")
+            .arg(self.dir.path())
+            .output();
+    }
+}
+
+/// A PostgreSQL server of the test's own, restarted while a scan runs: the server and
+/// its worker reconnect by themselves, the scan's findings are attached once, and a job
+/// queued after the restart runs too.
+#[test]
+fn a_postgres_restart_mid_scan_loses_nothing() {
+    if std::env::var_os("PROVISOR_TEST_POSTGRES").is_none() {
+        assert!(
+            std::env::var_os("PROVISOR_REQUIRE_POSTGRES").is_none(),
+            "PROVISOR_REQUIRE_POSTGRES is set but PROVISOR_TEST_POSTGRES names no server"
+        );
+        eprintln!("skipped: no PostgreSQL (scripts/test starts one)");
+        return;
+    }
+    let cluster = OwnPostgres::start();
+    let url = cluster.url.clone();
+    let farm = Farm::start(Some(&url), &["--workers".as_ref(), "1".as_ref()], &[]);
+    let job = farm.upload();
+    // Restarted once the worker took the job (a short scan may be done by then).
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while farm.state(&job)["state"] == "queued" {
+        assert!(Instant::now() < deadline, "no worker took the job");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    cluster.run("restart");
+    let done = farm.wait_end(&job);
+    assert_eq!(done["state"], "done", "{done}");
+    assert_eq!(
+        done["result"]["attached"]["assessment"],
+        farm.assessment.as_str(),
+        "{done}"
+    );
+    // The server answers from the restarted database.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let response = agent()
+            .get(&format!("{}/readyz", farm.server.url))
+            .call()
+            .unwrap();
+        if response.status().as_u16() == 200 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the server is not ready again");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // A job queued after the restart runs, and attaches as the assessment's next
+    // revision: nothing attached before was lost.
+    let next = farm.upload();
+    let after = farm.wait_end(&next);
+    assert_eq!(after["state"], "done", "{after}");
+    let (status, shown) = call(
+        &farm.server,
+        "GET",
+        &format!("/api/v1/assessments/{}", farm.assessment),
+        Some(&farm.admin),
+        None,
+    );
+    assert_eq!(status, 200, "{shown}");
+    assert_eq!(
+        shown["current_revision"],
+        after["result"]["attached"]["revision"]
+    );
+    assert_eq!(
+        after["result"]["attached"]["revision"].as_i64().unwrap(),
+        done["result"]["attached"]["revision"].as_i64().unwrap() + 1,
+        "one revision per scan"
+    );
 }
 
 /// Firmware scans with 1, 2 and 4 worker processes (docs/PERFORMANCE.md): 12 scans of

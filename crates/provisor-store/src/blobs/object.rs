@@ -91,8 +91,14 @@ impl ObjectStorage {
         Ok(ObjectStorage::new(Arc::new(store), url, prefix, root))
     }
 
-    /// Blobs in `store` below `prefix`, cached under `root/cache`.
+    /// Blobs in `store` below `prefix`, cached under `root/cache` (whatever fetch a
+    /// crash cut short there is removed).
     pub fn new(store: Arc<dyn ObjectStore>, url: &str, prefix: &str, root: &Path) -> ObjectStorage {
+        if let Ok(entries) = std::fs::read_dir(root.join("cache").join("tmp")) {
+            for entry in entries.flatten() {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
         ObjectStorage {
             store,
             url: url.to_owned(),
