@@ -1013,6 +1013,38 @@ fn remote_worker(server: &str, token_file: &Path, work_dir: &Path) -> Child {
         .unwrap()
 }
 
+/// A new API token of `scopes` made by an admin session: its secret.
+fn new_token(server: &Server, admin: &Session, name: &str, scopes: &[&str]) -> String {
+    let (status, made) = call(
+        server,
+        "POST",
+        "/api/v1/tokens",
+        Some(admin),
+        Some(json!({"name": name, "scopes": scopes, "expires_in_days": 1})),
+    );
+    assert_eq!(status, 201, "{made}");
+    made["secret"].as_str().unwrap().to_owned()
+}
+
+/// Uploads the example device's image to a release (`query` adds to the URL's
+/// parameters): the id of the scan job it queued.
+fn upload_example_image(server: &Server, token: &str, release: &str, query: &str) -> String {
+    let image = root().join("target/test-images/smartcam/smartcam-3.2.1.bin");
+    let mut response = agent()
+        .put(&format!(
+            "{}/api/v1/releases/{release}/firmware?{query}",
+            server.url
+        ))
+        .header("Authorization", &format!("Bearer {token}"))
+        .content_type("application/octet-stream")
+        .send(std::fs::File::open(&image).unwrap())
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 202);
+    let accepted: Value =
+        serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap();
+    accepted["job"]["id"].as_str().unwrap().to_owned()
+}
+
 /// A server without workers of its own, an assessment of the example device, a token
 /// to upload images with and a worker's token (the work scope, kept in a file).
 struct Farm {
@@ -1047,27 +1079,10 @@ impl Farm {
         let pushed = push_new(&server, &copy, &release, &token);
         let assessment = String::from_utf8(pushed.stdout).unwrap().trim().to_owned();
         let admin = login_with_totp(&server);
-        let (status, made) = call(
-            &server,
-            "POST",
-            "/api/v1/tokens",
-            Some(&admin),
-            Some(
-                json!({"name": "scanner", "scopes": ["read", "write", "scan"], "expires_in_days": 1}),
-            ),
-        );
-        assert_eq!(status, 201, "{made}");
-        let scanner = made["secret"].as_str().unwrap().to_owned();
-        let (status, made) = call(
-            &server,
-            "POST",
-            "/api/v1/tokens",
-            Some(&admin),
-            Some(json!({"name": "scan farm", "scopes": ["work"], "expires_in_days": 1})),
-        );
-        assert_eq!(status, 201, "{made}");
+        let scanner = new_token(&server, &admin, "scanner", &["read", "write", "scan"]);
+        let worker = new_token(&server, &admin, "scan farm", &["work"]);
         let token_file = work.path().join("worker.token");
-        std::fs::write(&token_file, made["secret"].as_str().unwrap()).unwrap();
+        std::fs::write(&token_file, worker).unwrap();
         Farm {
             work,
             server,
@@ -1082,20 +1097,12 @@ impl Farm {
 
     /// Uploads the example image for a scan attached to the assessment: the job's id.
     fn upload(&self) -> String {
-        let image = root().join("target/test-images/smartcam/smartcam-3.2.1.bin");
-        let mut response = agent()
-            .put(&format!(
-                "{}/api/v1/releases/{}/firmware?name=smartcam-3.2.1.bin&assessment={}",
-                self.server.url, self.release, self.assessment
-            ))
-            .header("Authorization", &format!("Bearer {}", self.scanner))
-            .content_type("application/octet-stream")
-            .send(std::fs::File::open(&image).unwrap())
-            .unwrap();
-        assert_eq!(response.status().as_u16(), 202);
-        let accepted: Value =
-            serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap();
-        accepted["job"]["id"].as_str().unwrap().to_owned()
+        upload_example_image(
+            &self.server,
+            &self.scanner,
+            &self.release,
+            &format!("name=smartcam-3.2.1.bin&assessment={}", self.assessment),
+        )
     }
 
     fn worker(&self, server: &str, name: &str) -> Child {
@@ -1480,7 +1487,6 @@ fn a_postgres_restart_mid_scan_loses_nothing() {
 #[ignore = "benchmark"]
 fn bench_workers() {
     const JOBS: usize = 12;
-    let image = root().join("target/test-images/smartcam/smartcam-3.2.1.bin");
     let mut timings = Vec::new();
     for workers in [1usize, 2, 4] {
         let work = tempfile::tempdir().unwrap();
@@ -1488,33 +1494,12 @@ fn bench_workers() {
         let server = serve_with(&data, None, &["--workers".as_ref(), "0".as_ref()]);
         let (release, _) = set_up(&server);
         let admin = login_with_totp(&server);
-        let (status, made) = call(
-            &server,
-            "POST",
-            "/api/v1/tokens",
-            Some(&admin),
-            Some(
-                json!({"name": "bench", "scopes": ["read", "write", "scan"], "expires_in_days": 1}),
-            ),
-        );
-        assert_eq!(status, 201, "{made}");
-        let scanner = made["secret"].as_str().unwrap().to_owned();
-        let mut jobs = Vec::new();
-        for index in 0..JOBS {
-            let mut response = agent()
-                .put(&format!(
-                    "{}/api/v1/releases/{release}/firmware?name=fw-{index}.bin",
-                    server.url
-                ))
-                .header("Authorization", &format!("Bearer {scanner}"))
-                .content_type("application/octet-stream")
-                .send(std::fs::File::open(&image).unwrap())
-                .unwrap();
-            assert_eq!(response.status().as_u16(), 202);
-            let accepted: Value =
-                serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap();
-            jobs.push(accepted["job"]["id"].as_str().unwrap().to_owned());
-        }
+        let scanner = new_token(&server, &admin, "bench", &["read", "write", "scan"]);
+        let jobs: Vec<String> = (0..JOBS)
+            .map(|index| {
+                upload_example_image(&server, &scanner, &release, &format!("name=fw-{index}.bin"))
+            })
+            .collect();
         let started = Instant::now();
         let children: Vec<Child> = (0..workers)
             .map(|index| {

@@ -134,6 +134,15 @@ pub(crate) fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError
     }
 }
 
+/// Removes the files a crash left in a directory of unfinished writes.
+pub(crate) fn remove_files_in(directory: &Path) {
+    if let Ok(entries) = std::fs::read_dir(directory) {
+        for entry in entries.flatten() {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// Whether text is a SHA-256 in lowercase hex.
 pub(crate) fn is_sha256(text: &str) -> bool {
     text.len() == 64
@@ -188,11 +197,7 @@ impl Blobs {
     pub fn open_at(root: &Path, location: &BlobLocation) -> Result<Blobs, StoreError> {
         let temporary = root.join("tmp");
         std::fs::create_dir_all(&temporary).map_err(io_error(&temporary))?;
-        if let Ok(entries) = std::fs::read_dir(&temporary) {
-            for entry in entries.flatten() {
-                let _ = std::fs::remove_file(entry.path());
-            }
-        }
+        remove_files_in(&temporary);
         let backend: Arc<dyn BlobBackend> = match location {
             BlobLocation::DataDirectory => Arc::new(Directory::new(root)),
             #[cfg(feature = "s3")]
@@ -204,10 +209,7 @@ impl Blobs {
                 )));
             }
         };
-        Ok(Blobs {
-            backend,
-            root: root.to_path_buf(),
-        })
+        Blobs::with_backend(root, backend)
     }
 
     /// A blob store on `backend`, with `root` as its local directory.

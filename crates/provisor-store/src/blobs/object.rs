@@ -24,7 +24,7 @@ use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload,
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use super::{BlobBackend, BlobFuture, BlobKey, io_error};
+use super::{BlobBackend, BlobFuture, BlobKey, io_error, remove_files_in};
 use crate::{StoreError, hex, random_hex};
 
 /// The size of an upload's parts (S3 wants at least 5 MiB but for the last).
@@ -94,11 +94,7 @@ impl ObjectStorage {
     /// Blobs in `store` below `prefix`, cached under `root/cache` (whatever fetch a
     /// crash cut short there is removed).
     pub fn new(store: Arc<dyn ObjectStore>, url: &str, prefix: &str, root: &Path) -> ObjectStorage {
-        if let Ok(entries) = std::fs::read_dir(root.join("cache").join("tmp")) {
-            for entry in entries.flatten() {
-                let _ = std::fs::remove_file(entry.path());
-            }
-        }
+        remove_files_in(&root.join("cache").join("tmp"));
         ObjectStorage {
             store,
             url: url.to_owned(),

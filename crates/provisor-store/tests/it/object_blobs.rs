@@ -43,14 +43,14 @@ fn bytes(size: usize, seed: u64) -> Vec<u8> {
         .collect()
 }
 
+/// Where a blob of the organisation lies below `root`: `<organisation>/<ab>/<sha256>`.
+fn blob_under(root: &std::path::Path, sha256: &str) -> std::path::PathBuf {
+    root.join(ORGANISATION).join(&sha256[..2]).join(sha256)
+}
+
 /// The object's file in the S3 server's directory.
 fn object_file(server: &S3Server, sha256: &str) -> std::path::PathBuf {
-    server
-        .bucket_dir()
-        .join("fleet")
-        .join(ORGANISATION)
-        .join(&sha256[..2])
-        .join(sha256)
+    blob_under(&server.bucket_dir().join("fleet"), sha256)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -125,12 +125,7 @@ async fn a_corrupted_object_is_refused_and_never_cached() {
         .unwrap_err();
     assert!(matches!(error, StoreError::Blob(_)), "{error}");
     assert!(error.to_string().contains("corrupted"), "{error}");
-    let cached = local
-        .path()
-        .join("cache")
-        .join(ORGANISATION)
-        .join(&kept.sha256[..2])
-        .join(&kept.sha256);
+    let cached = blob_under(&local.path().join("cache"), &kept.sha256);
     assert!(!cached.exists(), "a damaged copy was cached");
     assert_eq!(
         std::fs::read_dir(local.path().join("cache/tmp"))
@@ -208,15 +203,7 @@ async fn the_cache_keeps_the_most_recently_used_within_its_limit() {
     }
     let cached: Vec<_> = kept
         .iter()
-        .filter(|blob| {
-            local
-                .path()
-                .join("cache")
-                .join(ORGANISATION)
-                .join(&blob.sha256[..2])
-                .join(&blob.sha256)
-                .exists()
-        })
+        .filter(|blob| blob_under(&local.path().join("cache"), &blob.sha256).exists())
         .map(|blob| blob.sha256.clone())
         .collect();
     // Two fit; they are the last two used.
