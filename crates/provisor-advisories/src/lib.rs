@@ -17,6 +17,7 @@
 //! of its components' packages only, however large the database.
 
 pub mod cvss;
+pub mod feeds;
 pub mod version;
 
 use std::cmp::Ordering;
@@ -32,7 +33,7 @@ pub use version::Scheme;
 pub const FORMAT: &str = "provisor.advisories/1";
 
 /// The largest advisory file read.
-const MAX_FILE: u64 = 16 << 20;
+pub(crate) const MAX_FILE: u64 = 16 << 20;
 /// The largest database read: an import of a whole ecosystem's advisories is far larger
 /// than one advisory file.
 const MAX_DATABASE: u64 = 1 << 30;
@@ -53,15 +54,14 @@ pub struct Database {
     pub source: String,
     /// The advisories.
     pub advisories: Vec<Advisory>,
-    /// The affected packages by package type and lower-cased name, made on first use:
-    /// (advisory, affected package) positions in order.
+    /// The advisories by the keys of the components they may affect, made on first use.
     #[serde(skip)]
     index: OnceLock<Index>,
 }
 
-/// The affected packages by (package type, lower-cased name): their (advisory, affected
-/// package) positions, in order.
-type Index = HashMap<(String, String), Vec<(usize, usize)>>;
+/// The advisories by the keys of the components they may affect ([`Advisory::keys`]):
+/// their positions, in order.
+type Index = HashMap<(String, String), Vec<usize>>;
 
 /// Equal when they hold the same: the index is only a way to read them.
 impl PartialEq for Database {
@@ -93,6 +93,12 @@ pub struct Advisory {
     pub severity: Option<String>,
     /// Affected packages.
     pub affected: Vec<Affected>,
+    /// When its source last changed it (RFC 3339), when the source says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modified: Option<String>,
+    /// When its source withdrew it (RFC 3339): it affects nothing any more.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withdrawn: Option<String>,
 }
 
 /// An affected package and its versions.
@@ -113,6 +119,10 @@ pub struct Affected {
     /// Versions listed one by one.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub versions: Vec<String>,
+    /// The CPE `vendor:product` it is named by (NVD's data), lower-cased: it matches
+    /// components whose CPE names the same vendor and product.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpe: Option<String>,
 }
 
 /// A version range: events in order.
@@ -133,6 +143,9 @@ pub struct Event {
     /// The first affected version (`0`: from the beginning).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub introduced: Option<String>,
+    /// The versions after this one are affected (NVD's `versionStartExcluding`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub introduced_after: Option<String>,
     /// The first version no longer affected.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fixed: Option<String>,
@@ -153,6 +166,11 @@ pub struct Component<'a> {
     pub version: &'a str,
     /// Its package URL, when known.
     pub purl: Option<&'a str>,
+    /// Its CPE 2.3 name, when known.
+    pub cpe: Option<&'a str>,
+    /// The source package a distribution's package was built from, when known: the
+    /// distributions' advisories name source packages.
+    pub source: Option<&'a str>,
 }
 
 /// An advisory that affects a component.
@@ -219,7 +237,13 @@ pub enum Error {
 struct OsvRecord {
     id: String,
     #[serde(default)]
+    modified: Option<String>,
+    #[serde(default)]
+    withdrawn: Option<String>,
+    #[serde(default)]
     aliases: Vec<String>,
+    #[serde(default)]
+    upstream: Vec<String>,
     #[serde(default)]
     summary: String,
     #[serde(default)]
@@ -286,9 +310,17 @@ impl From<OsvRecord> for Advisory {
         } else {
             record.summary
         };
+        // A distribution's record about an upstream CVE (`DEBIAN-CVE-…`) names it in
+        // `upstream`: it joins the aliases, so findings of both share the CVE.
+        let mut aliases = record.aliases;
+        for upstream in record.upstream {
+            if upstream.starts_with("CVE-") && !aliases.contains(&upstream) {
+                aliases.push(upstream);
+            }
+        }
         Advisory {
             id: record.id,
-            aliases: record.aliases,
+            aliases,
             summary,
             score,
             severity,
@@ -305,15 +337,18 @@ impl From<OsvRecord> for Advisory {
                             .map(|purl| purl.split('@').next().unwrap_or("").to_owned()),
                         ranges: affected.ranges,
                         versions: affected.versions,
+                        cpe: None,
                     })
                 })
                 .collect(),
+            modified: record.modified,
+            withdrawn: record.withdrawn,
         }
     }
 }
 
 /// Line and column of a byte offset's error, for serde_json errors.
-fn parse_error(path: &Path, error: &serde_json::Error) -> Error {
+pub(crate) fn parse_error(path: &Path, error: &serde_json::Error) -> Error {
     Error::Parse {
         path: path.to_owned(),
         line: error.line(),
@@ -327,7 +362,7 @@ fn parse_error(path: &Path, error: &serde_json::Error) -> Error {
     }
 }
 
-fn read_bounded(path: &Path, limit: u64) -> Result<String, Error> {
+pub(crate) fn read_bounded(path: &Path, limit: u64) -> Result<String, Error> {
     use std::io::Read;
     let read_error = |message: String| Error::Read {
         path: path.to_owned(),
@@ -345,7 +380,7 @@ fn read_bounded(path: &Path, limit: u64) -> Result<String, Error> {
 }
 
 /// The OSV files under a directory (or the file itself), in path order.
-fn json_files(root: &Path) -> Result<Vec<PathBuf>, Error> {
+pub(crate) fn json_files(root: &Path) -> Result<Vec<PathBuf>, Error> {
     if root.is_file() {
         return Ok(vec![root.to_owned()]);
     }
@@ -468,32 +503,172 @@ impl Database {
         let index = self.index.get_or_init(|| {
             let mut index = Index::new();
             for (at, advisory) in self.advisories.iter().enumerate() {
-                for (which, affected) in advisory.affected.iter().enumerate() {
-                    if let Some(key) = affected_key(affected) {
-                        index.entry(key).or_default().push((at, which));
-                    }
+                for key in advisory.keys() {
+                    index.entry(key).or_default().push(at);
                 }
             }
             index
         });
-        let Some(entries) = index.get(&component_key(component)) else {
-            return Vec::new();
+        let mut candidates: Vec<usize> = component
+            .keys()
+            .iter()
+            .filter_map(|key| index.get(key))
+            .flatten()
+            .copied()
+            .collect();
+        candidates.sort_unstable();
+        candidates.dedup();
+        candidates
+            .into_iter()
+            .filter_map(|at| self.advisories[at].affects(component))
+            .collect()
+    }
+}
+
+impl Component<'_> {
+    /// The keys it is looked up by: its package type and name (the source package's
+    /// for a Debian package, which is what the distributions' advisories name), and its
+    /// CPE vendor and product when it has a CPE name.
+    pub fn keys(&self) -> Vec<(String, String)> {
+        let kind = self
+            .purl
+            .and_then(purl_parts)
+            .map_or_else(|| "generic".to_owned(), |(kind, _)| kind);
+        let name = match (kind.as_str(), self.source) {
+            ("deb", Some(source)) => source,
+            _ => self.name,
         };
-        let mut found: Vec<Match<'a>> = Vec::new();
-        for &(at, which) in entries {
-            let advisory = &self.advisories[at];
-            // One match per advisory: the first of its affected packages that is hit.
-            if found
-                .last()
-                .is_some_and(|last| std::ptr::eq(last.advisory, advisory))
-            {
-                continue;
-            }
-            if let Some(fixed) = affects(&advisory.affected[which], component.version) {
-                found.push(Match { advisory, fixed });
-            }
+        let mut keys = vec![(kind, name.to_ascii_lowercase())];
+        if let Some(product) = self.cpe.and_then(cpe_product) {
+            keys.push(("cpe".to_owned(), product));
         }
-        found
+        keys
+    }
+
+    /// The Debian release its version or package URL names (`12`), if any: a
+    /// `distro=debian-12` or `distro=bookworm` qualifier, or a stable update's
+    /// `+deb12u1` in the version.
+    fn debian_release(&self) -> Option<String> {
+        let qualifier = self
+            .purl
+            .and_then(|purl| purl.split_once('?'))
+            .and_then(|(_, query)| {
+                query
+                    .split('&')
+                    .find_map(|pair| pair.strip_prefix("distro="))
+            });
+        if let Some(distro) = qualifier {
+            let distro = distro.strip_prefix("debian-").unwrap_or(distro);
+            return Some(debian_codename(distro).unwrap_or(distro).to_owned());
+        }
+        let at = self.version.find("deb")?;
+        let digits: String = self.version[at + 3..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        (!digits.is_empty()).then_some(digits)
+    }
+}
+
+/// The release number of a Debian codename.
+pub fn debian_codename(codename: &str) -> Option<&'static str> {
+    Some(match codename {
+        "buster" => "10",
+        "bullseye" => "11",
+        "bookworm" => "12",
+        "trixie" => "13",
+        "forky" => "14",
+        "duke" => "15",
+        "sid" | "unstable" => "sid",
+        _ => return None,
+    })
+}
+
+impl Advisory {
+    /// The keys of the components it may affect (see [`Component::keys`]), without
+    /// repeats.
+    pub fn keys(&self) -> Vec<(String, String)> {
+        let mut keys: Vec<(String, String)> =
+            self.affected.iter().filter_map(affected_key).collect();
+        keys.sort();
+        keys.dedup();
+        keys
+    }
+
+    /// The CVE id it is about: its own id, or the first CVE among its aliases, or its
+    /// id when it names none. Findings of several sources about one vulnerability share
+    /// it.
+    pub fn vulnerability(&self) -> &str {
+        let cve = |id: &str| id.starts_with("CVE-") && !id.contains('/');
+        if cve(&self.id) {
+            return &self.id;
+        }
+        self.aliases
+            .iter()
+            .find(|alias| cve(alias))
+            .unwrap_or(&self.id)
+    }
+
+    /// Whether it affects a component, and how. A withdrawn advisory affects nothing.
+    /// Of a Debian package's entries, those of the release the component belongs to
+    /// count ([`Component`]'s version or package URL names it); when it names none,
+    /// those of the newest release the advisory lists.
+    pub fn affects(&self, component: Component<'_>) -> Option<Match<'_>> {
+        if self.withdrawn.is_some() {
+            return None;
+        }
+        let keys = component.keys();
+        let candidates: Vec<&Affected> = self
+            .affected
+            .iter()
+            .filter(|affected| affected_key(affected).is_some_and(|key| keys.contains(&key)))
+            .collect();
+        let release = |affected: &Affected| {
+            affected
+                .ecosystem
+                .strip_prefix("Debian:")
+                .map(|release| release.split(':').next().unwrap_or("").to_owned())
+        };
+        let wanted = component.debian_release().or_else(|| {
+            candidates
+                .iter()
+                .filter_map(|affected| release(affected))
+                .max_by(|a, b| debian_order(a).cmp(&debian_order(b)))
+        });
+        candidates
+            .into_iter()
+            .filter(|affected| match release(affected) {
+                Some(release) => Some(&release) == wanted.as_ref(),
+                None => true,
+            })
+            .find_map(|affected| affects(affected, component.version))
+            .map(|fixed| Match {
+                advisory: self,
+                fixed,
+            })
+    }
+}
+
+/// Debian releases in order, `sid` last but below any numbered release it is not: a
+/// component is matched against the newest stable release an advisory lists.
+fn debian_order(release: &str) -> u64 {
+    release.parse().unwrap_or(0)
+}
+
+/// `cpe:2.3:PART:VENDOR:PRODUCT:…` → `vendor:product`, lower-cased; also a bare
+/// `vendor:product`.
+pub fn cpe_product(cpe: &str) -> Option<String> {
+    let fields: Vec<&str> = match cpe.strip_prefix("cpe:2.3:") {
+        Some(rest) => rest.split(':').skip(1).take(2).collect(),
+        None => cpe.split(':').take(2).collect(),
+    };
+    match fields.as_slice() {
+        [vendor, product]
+            if !vendor.is_empty() && !product.is_empty() && *vendor != "*" && *product != "*" =>
+        {
+            Some(format!("{vendor}:{product}").to_ascii_lowercase())
+        }
+        _ => None,
     }
 }
 
@@ -518,19 +693,14 @@ fn ecosystem_type(ecosystem: &str) -> Option<&'static str> {
     }
 }
 
-/// The package type and lower-cased name a component is looked up by.
-fn component_key(component: Component<'_>) -> (String, String) {
-    let kind = component
-        .purl
-        .and_then(purl_parts)
-        .map_or_else(|| "generic".to_owned(), |(kind, _)| kind);
-    (kind, component.name.to_ascii_lowercase())
-}
-
-/// The package type and lower-cased name of the components an affected package
-/// matches: its purl's, else its ecosystem's package type (`generic` without one); none
-/// for an ecosystem of no package type provisor finds.
+/// The key of the components an affected package matches: its CPE's vendor and
+/// product, else its purl's type and name, else its ecosystem's package type
+/// (`generic` without one) and name; none for an ecosystem of no package type provisor
+/// finds.
 fn affected_key(affected: &Affected) -> Option<(String, String)> {
+    if let Some(product) = &affected.cpe {
+        return Some(("cpe".to_owned(), product.clone()));
+    }
     if let Some(key) = affected.purl.as_deref().and_then(purl_parts) {
         return Some(key);
     }
@@ -549,36 +719,38 @@ fn affects(affected: &Affected, version: &str) -> Option<Option<String>> {
     for range in &affected.ranges {
         let scheme = match range.kind.as_str() {
             "SEMVER" => Scheme::Semver,
-            "ECOSYSTEM" => Scheme::Dpkg,
+            "ECOSYSTEM" | "NVD" => Scheme::Dpkg,
             _ => continue,
         };
-        let at_least = |bound: &str| {
-            bound == "0" || version::compare(scheme, version, bound) != Ordering::Less
+        let compare = |bound: &str| version::compare(scheme, version, bound);
+        let opens = |event: &Event| {
+            if let Some(introduced) = &event.introduced {
+                Some(introduced == "0" || compare(introduced) != Ordering::Less)
+            } else {
+                event
+                    .introduced_after
+                    .as_ref()
+                    .map(|after| compare(after) == Ordering::Greater)
+            }
         };
         // Each `introduced` opens an interval that the next `fixed` or `last_affected`
         // closes.
-        let mut open: Option<&str> = None;
+        let mut open: Option<bool> = None;
         for event in &range.events {
-            if let Some(introduced) = &event.introduced {
-                open = Some(introduced);
+            if let Some(within) = opens(event) {
+                open = Some(within);
             } else if let Some(fixed) = event.fixed.as_deref().or(event.limit.as_deref()) {
-                if let Some(introduced) = open.take()
-                    && at_least(introduced)
-                    && version::compare(scheme, version, fixed) == Ordering::Less
-                {
+                if open.take() == Some(true) && compare(fixed) == Ordering::Less {
                     return Some(event.fixed.clone());
                 }
             } else if let Some(last) = &event.last_affected
-                && let Some(introduced) = open.take()
-                && at_least(introduced)
-                && version::compare(scheme, version, last) != Ordering::Greater
+                && open.take() == Some(true)
+                && compare(last) != Ordering::Greater
             {
                 return Some(None);
             }
         }
-        if let Some(introduced) = open
-            && at_least(introduced)
-        {
+        if open == Some(true) {
             return Some(None);
         }
     }

@@ -566,17 +566,61 @@ async fn deliver(
         "info": count(provisor_engine::Outcome::Info),
         "inconclusive": count(provisor_engine::Outcome::Inconclusive),
     });
+    let sbom = release_sbom(job, findings);
     if let Some(assessment) = job.payload["assessment"].as_str() {
         let relative = provisor_engine::scan_file_path(&scan_name(job));
-        attach(state, job, assessment, &relative, &blob, &mut result).await?;
+        attach(
+            state,
+            job,
+            assessment,
+            &relative,
+            &blob,
+            &mut result,
+            sbom.as_ref(),
+        )
+        .await?;
     } else if !state
         .store()
-        .finish_job(fence.worker, fence.job, fence.lock_version, Ok(&result))
+        .finish_job_with_sbom(&fence, &result, sbom.as_ref())
         .await?
     {
         return Err(Delivery::LeaseLost);
     }
+    if sbom.is_some() {
+        // The new components are matched against the advisories at once; should this
+        // fail, the monitor matches them at its next round.
+        if let Err(error) = state.store().match_new_components().await {
+            tracing::warn!(job = %job.id, "matching the release's components: {error}");
+        }
+    }
     Ok(result)
+}
+
+/// The SBOM a release's firmware scan found: its components that have a version (only
+/// those can be matched), when the job scanned a release's image.
+fn release_sbom(job: &Job, findings: &FindingsFile) -> Option<provisor_store::ReleaseSbom> {
+    if job.kind != "scan-firmware" {
+        return None;
+    }
+    let release = job.payload["release"].as_str()?;
+    Some(provisor_store::ReleaseSbom {
+        release_id: release.to_owned(),
+        job_id: job.id.clone(),
+        firmware_sha256: job.payload["sha256"].as_str().map(str::to_owned),
+        components: findings
+            .components
+            .iter()
+            .filter_map(|component| {
+                Some(provisor_store::SbomComponent {
+                    name: component.name.clone(),
+                    version: component.version.clone()?,
+                    purl: component.purl.clone(),
+                    cpe: component.cpe.clone(),
+                    source_package: component.source_package.clone(),
+                })
+            })
+            .collect(),
+    })
 }
 
 /// Adds the findings file and its `[[scan]]` entry to an assessment as its next
@@ -590,6 +634,7 @@ async fn attach(
     relative: &str,
     blob: &provisor_store::StoredBlob,
     result: &mut Value,
+    sbom: Option<&provisor_store::ReleaseSbom>,
 ) -> Result<(), Delivery> {
     for _ in 0..5 {
         let record = state.store().assessment(assessment).await?;
@@ -654,6 +699,7 @@ async fn attach(
                 &tree,
                 &fence_of(job),
                 result,
+                sbom,
             )
             .await
         {

@@ -464,7 +464,8 @@ impl Store {
     }
 
     /// Adds the next revision (as [`Store::add_revision`]) and, in the same transaction,
-    /// marks the job whose result it carries done with `result`: both happen, or neither.
+    /// marks the job whose result it carries done with `result` and stores the release
+    /// SBOM its scan found: all happen, or none.
     /// Refused with [`StoreError::LeaseLost`] when the worker's claim is no longer
     /// current, so a worker whose lease was taken back changes nothing.
     pub async fn add_revision_finishing(
@@ -474,13 +475,14 @@ impl Store {
         new: &NewAssessment,
         fence: &crate::Fence<'_>,
         result: &serde_json::Value,
+        sbom: Option<&crate::ReleaseSbom>,
     ) -> Result<AssessmentRecord, StoreError> {
         self.revise(
             &Actor::Server,
             assessment,
             based_on,
             new,
-            Some((fence, result)),
+            Some((fence, result, sbom)),
         )
         .await
     }
@@ -491,7 +493,11 @@ impl Store {
         assessment: &str,
         based_on: i64,
         new: &NewAssessment,
-        finishing: Option<(&crate::Fence<'_>, &serde_json::Value)>,
+        finishing: Option<(
+            &crate::Fence<'_>,
+            &serde_json::Value,
+            Option<&crate::ReleaseSbom>,
+        )>,
     ) -> Result<AssessmentRecord, StoreError> {
         check_tree(new)?;
         let record = self.assessment(assessment).await?;
@@ -534,8 +540,8 @@ impl Store {
             Some(&json!({"revision": revision, "tree": tree_json(new)})),
         )
         .await?;
-        if let Some((fence, result)) = finishing
-            && !crate::jobs::finish_done(&mut tx, fence, result).await?
+        if let Some((fence, result, sbom)) = finishing
+            && !crate::jobs::finish_done(&mut tx, fence, result, sbom).await?
         {
             tx.rollback().await?;
             return Err(StoreError::LeaseLost(format!(

@@ -490,9 +490,31 @@ impl Store {
             lock_version,
         };
         let finished = match outcome {
-            Ok(result) => finish_done(&mut tx, &fence, result).await?,
+            Ok(result) => finish_done(&mut tx, &fence, result, None).await?,
             Err(reason) => finish_failed(&mut tx, &fence, reason).await?,
         };
+        if finished {
+            tx.commit().await?;
+        } else {
+            tx.rollback().await?;
+        }
+        Ok(finished)
+    }
+}
+
+impl Store {
+    /// Ends a worker's claim with a result as [`Store::finish_job`] does and, in the same
+    /// transaction, stores the release's SBOM its scan found (the first scan of a
+    /// release only: an SBOM is never changed). `false` (and nothing saved) when the
+    /// claim is no longer current.
+    pub async fn finish_job_with_sbom(
+        &self,
+        fence: &Fence<'_>,
+        result: &Value,
+        sbom: Option<&crate::ReleaseSbom>,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.write().await?;
+        let finished = finish_done(&mut tx, fence, result, sbom).await?;
         if finished {
             tx.commit().await?;
         } else {
@@ -514,12 +536,14 @@ pub struct Fence<'a> {
     pub lock_version: i64,
 }
 
-/// Marks a claimed job done with its result, within `tx`, and audits it; `false` (and
-/// nothing changed) when the claim is no longer current.
+/// Marks a claimed job done with its result, within `tx`, stores the release SBOM it
+/// found if any, and audits it; `false` (and nothing changed) when the claim is no
+/// longer current.
 pub(crate) async fn finish_done(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     fence: &Fence<'_>,
     result: &Value,
+    sbom: Option<&crate::ReleaseSbom>,
 ) -> Result<bool, StoreError> {
     // The row comes back from the update (its organisation and attempt, for the audit
     // entry); none when the claim is no longer current.
@@ -540,6 +564,9 @@ pub(crate) async fn finish_done(
         return Ok(false);
     };
     let organisation: String = changed.get(0);
+    if let Some(sbom) = sbom {
+        crate::monitoring::write_sbom(tx, sbom).await?;
+    }
     audit::append(
         tx,
         &Actor::Server,

@@ -20,6 +20,7 @@ mod blobs;
 mod error;
 mod jobs;
 mod migrate;
+mod monitoring;
 mod portfolio;
 
 use std::path::{Path, PathBuf};
@@ -46,6 +47,9 @@ pub mod blobs_object {
 pub use error::StoreError;
 pub use jobs::{
     Claim, Fence, Job, JobState, JobWakeups, JobsOf, NewJob, Priority, ScanTarget, retry_delay_ms,
+};
+pub use monitoring::{
+    KnownExploited, MatchSummary, ReleaseSbom, ReleaseVulnerability, SbomComponent, SbomRecord,
 };
 pub use portfolio::{
     NewOrganisation, NewProduct, NewRelease, Organisation, OrganisationKind, PORTFOLIO_MAX_LIMIT,

@@ -22,6 +22,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0003_portfolio.sql"),
     ),
     (4, "queue", include_str!("../migrations/0004_queue.sql")),
+    (
+        5,
+        "monitoring",
+        include_str!("../migrations/0005_monitoring.sql"),
+    ),
 ];
 
 /// Applies the migrations not yet applied.

@@ -16,6 +16,8 @@ fn ids(database: &Database, name: &str, version: &str, purl: &str) -> Vec<String
             name,
             version,
             purl: Some(purl),
+            cpe: None,
+            source: None,
         })
         .into_iter()
         .map(|found| found.advisory.id.clone())
@@ -133,6 +135,8 @@ fn the_database_round_trips_and_reports_its_fixed_versions() {
         name: "openssl",
         version: "3.0.2",
         purl: Some("pkg:generic/openssl@3.0.2"),
+        cpe: None,
+        source: None,
     });
     assert_eq!(found[0].fixed.as_deref(), Some("3.0.8"));
 }
@@ -281,3 +285,5 @@ fn a_large_database_matches_as_its_advisories_one_by_one() {
     }
     assert!(tried > 1000, "{tried}");
 }
+
+mod feeds;

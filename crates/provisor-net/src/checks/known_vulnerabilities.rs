@@ -72,6 +72,8 @@ fn observe(context: &HostContext, sink: &mut FindingSink) {
             name,
             version,
             purl: Some(&purl),
+            cpe: None,
+            source: None,
         };
         for found in database.matches(asked) {
             let advisory = found.advisory;

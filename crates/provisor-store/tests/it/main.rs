@@ -7,6 +7,7 @@ mod accounts;
 mod assessments;
 mod audit;
 mod jobs;
+mod monitoring;
 #[cfg(feature = "s3")]
 mod object_blobs;
 mod portfolio;

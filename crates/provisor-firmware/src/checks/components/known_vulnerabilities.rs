@@ -53,6 +53,8 @@ impl Check for KnownVulnerabilities {
                 name: &component.name,
                 version,
                 purl: component.purl.as_deref(),
+                cpe: component.cpe.as_deref(),
+                source: component.source_package.as_deref(),
             };
             for found in database.matches(asked) {
                 let advisory = found.advisory;

@@ -1,0 +1,694 @@
+//! Continuous monitoring (5.2-3): every release's SBOM, written once with its firmware
+//! scan's result, and the advisories matched against it as they arrive.
+//!
+//! Components are stored once per identity (name, version, package URL, CPE, source
+//! package), indexed by the keys advisories name them by ([`provisor_advisories::Component::keys`]).
+//! An import hands advisories over in batches ([`Store::apply_advisories`]): an
+//! advisory whose document is unchanged costs one digest comparison; a changed one is
+//! matched again against the components its keys select (each identity evaluated once,
+//! however many releases hold it), its new matches opened and the matches it no longer
+//! makes retracted (a withdrawn advisory retracts all of its). A new component is
+//! matched against the advisories its keys select ([`Store::match_new_components`]).
+//! Both take their turn on one row (`monitor_state`), so a component stored while an
+//! advisory is imported is matched by one or the other.
+
+use std::collections::{HashMap, HashSet};
+
+use provisor_advisories::{Advisory, Component};
+use serde::Serialize;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::{Store, StoreError, now_ms, sha256_hex};
+
+type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
+/// How many advisories or components one transaction handles.
+pub const BATCH: usize = 500;
+
+/// A component of a release's SBOM.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct SbomComponent {
+    /// Its name.
+    pub name: String,
+    /// Its version.
+    pub version: String,
+    /// Its package URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purl: Option<String>,
+    /// Its CPE 2.3 name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpe: Option<String>,
+    /// The source package it was built from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_package: Option<String>,
+}
+
+impl SbomComponent {
+    fn asked(&self) -> Component<'_> {
+        Component {
+            name: &self.name,
+            version: &self.version,
+            purl: self.purl.as_deref(),
+            cpe: self.cpe.as_deref(),
+            source: self.source_package.as_deref(),
+        }
+    }
+
+    /// Its identity: the same component in two releases is one row.
+    fn id(&self) -> String {
+        let text = [
+            self.name.as_str(),
+            &self.version,
+            self.purl.as_deref().unwrap_or(""),
+            self.cpe.as_deref().unwrap_or(""),
+            self.source_package.as_deref().unwrap_or(""),
+        ]
+        .join("\0");
+        format!("cmp_{}", &sha256_hex(text.as_bytes())[..32])
+    }
+
+    fn from_row(row: &AnyRow) -> SbomComponent {
+        SbomComponent {
+            name: row.get("name"),
+            version: row.get("version"),
+            purl: row.get("purl"),
+            cpe: row.get("cpe"),
+            source_package: row.get("source_package"),
+        }
+    }
+}
+
+/// A release's SBOM as a firmware scan found it.
+#[derive(Debug, Clone)]
+pub struct ReleaseSbom {
+    /// The release.
+    pub release_id: String,
+    /// The job whose scan found it.
+    pub job_id: String,
+    /// The image scanned.
+    pub firmware_sha256: Option<String>,
+    /// Its components (those with a version: without one nothing can be matched).
+    pub components: Vec<SbomComponent>,
+}
+
+/// Where a release's SBOM came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SbomRecord {
+    /// The release.
+    pub release_id: String,
+    /// The job whose scan found it.
+    pub job_id: String,
+    /// The image scanned.
+    pub firmware_sha256: Option<String>,
+    /// When it was stored.
+    pub created_at: i64,
+    /// Its components, by name and version.
+    pub components: Vec<SbomComponent>,
+}
+
+/// What a batch of advisories or of components changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct MatchSummary {
+    /// Advisories read.
+    pub read: u64,
+    /// Advisories new or changed (matched again).
+    pub changed: u64,
+    /// Matches opened.
+    pub new_matches: u64,
+    /// Matches retracted.
+    pub retracted: u64,
+}
+
+impl MatchSummary {
+    /// Adds another batch's counts.
+    pub fn add(&mut self, other: MatchSummary) {
+        self.read += other.read;
+        self.changed += other.changed;
+        self.new_matches += other.new_matches;
+        self.retracted += other.retracted;
+    }
+}
+
+/// A vulnerability of a release: a component it holds matched by an advisory.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReleaseVulnerability {
+    /// The vulnerability (its CVE id when it has one).
+    pub vulnerability: String,
+    /// The advisory's source (`osv`, `debian`, `nvd`).
+    pub source: String,
+    /// The advisory.
+    pub advisory: String,
+    /// Its one-line summary.
+    pub summary: String,
+    /// `critical`, `high`, `medium`, `low`, or none when unknown.
+    pub severity: Option<String>,
+    /// The component.
+    pub component: String,
+    /// Its version.
+    pub version: String,
+    /// Its package URL.
+    pub purl: Option<String>,
+    /// The version that fixes it, when the advisory gives one.
+    pub fixed: Option<String>,
+    /// `open` or `retracted`.
+    pub state: String,
+    /// When it was found (the later of the match and the release's SBOM).
+    pub found_at: i64,
+    /// When it was retracted.
+    pub retracted_at: Option<i64>,
+    /// Why it was retracted.
+    pub reason: Option<String>,
+    /// Whether CISA lists it as exploited, and since when.
+    pub known_exploited: Option<String>,
+}
+
+/// A known exploited vulnerability, as CISA's catalogue lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownExploited {
+    /// The CVE id.
+    pub vulnerability: String,
+    /// When it was added to the catalogue.
+    pub date_added: String,
+    /// Its name there.
+    pub name: String,
+    /// The date by which agencies must act.
+    pub due_date: String,
+    /// Whether ransomware campaigns are known to use it.
+    pub ransomware: bool,
+}
+
+/// Stores a release's SBOM in the transaction that stores its scan: the first scan of
+/// a release writes it, later ones leave it (an SBOM is never changed). `true` when it
+/// was written.
+pub(crate) async fn write_sbom(tx: &mut Tx, sbom: &ReleaseSbom) -> Result<bool, StoreError> {
+    let now = now_ms();
+    let written = sqlx::query(
+        "INSERT INTO release_sboms (release_id, job_id, firmware_sha256, components, created_at) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (release_id) DO NOTHING",
+    )
+    .bind(&sbom.release_id)
+    .bind(&sbom.job_id)
+    .bind(&sbom.firmware_sha256)
+    .bind(sbom.components.len() as i64)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    if written.rows_affected() == 0 {
+        return Ok(false);
+    }
+    for component in &sbom.components {
+        let id = component.id();
+        let keys = component.asked().keys();
+        let (package_type, package_name) = keys[0].clone();
+        let cpe_product = keys
+            .iter()
+            .find(|(kind, _)| kind == "cpe")
+            .map(|(_, name)| name.clone());
+        sqlx::query(
+            "INSERT INTO components (id, name, version, purl, cpe, source_package, package_type, \
+             package_name, cpe_product) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(&id)
+        .bind(&component.name)
+        .bind(&component.version)
+        .bind(&component.purl)
+        .bind(&component.cpe)
+        .bind(&component.source_package)
+        .bind(package_type)
+        .bind(package_name)
+        .bind(cpe_product)
+        .execute(&mut **tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO release_components (release_id, component_id) VALUES ($1, $2) \
+             ON CONFLICT (release_id, component_id) DO NOTHING",
+        )
+        .bind(&sbom.release_id)
+        .bind(&id)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(true)
+}
+
+/// Takes the monitor's turn: matches and imports change one after another.
+async fn take_turn(tx: &mut Tx) -> Result<(), StoreError> {
+    sqlx::query("UPDATE monitor_state SET generation = generation + 1 WHERE id = 1")
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// The components an advisory's keys select: (id, component).
+async fn candidates(
+    tx: &mut Tx,
+    keys: &[(String, String)],
+) -> Result<Vec<(String, SbomComponent)>, StoreError> {
+    let mut found = Vec::new();
+    for (kind, name) in keys {
+        let rows = if kind == "cpe" {
+            sqlx::query(
+                "SELECT id, name, version, purl, cpe, source_package FROM components \
+                 WHERE cpe_product = $1",
+            )
+            .bind(name)
+            .fetch_all(&mut **tx)
+            .await?
+        } else {
+            sqlx::query(
+                "SELECT id, name, version, purl, cpe, source_package FROM components \
+                 WHERE package_type = $1 AND package_name = $2",
+            )
+            .bind(kind)
+            .bind(name)
+            .fetch_all(&mut **tx)
+            .await?
+        };
+        found.extend(
+            rows.iter()
+                .map(|row| (row.get::<String, _>("id"), SbomComponent::from_row(row))),
+        );
+    }
+    found.sort_by(|a, b| a.0.cmp(&b.0));
+    found.dedup_by(|a, b| a.0 == b.0);
+    Ok(found)
+}
+
+/// Opens a match (or opens it again); `true` when it was not open.
+async fn open_match(
+    tx: &mut Tx,
+    component: &str,
+    source: &str,
+    advisory: &Advisory,
+    fixed: Option<&str>,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let changed = sqlx::query(
+        "INSERT INTO component_vulnerabilities (component_id, source, advisory_id, vulnerability, \
+         severity, fixed, state, found_at) VALUES ($1, $2, $3, $4, $5, $6, 'open', $7) \
+         ON CONFLICT (component_id, source, advisory_id) DO UPDATE SET state = 'open', \
+         found_at = $7, retracted_at = NULL, reason = NULL, vulnerability = $4, severity = $5, \
+         fixed = $6 WHERE component_vulnerabilities.state <> 'open'",
+    )
+    .bind(component)
+    .bind(source)
+    .bind(&advisory.id)
+    .bind(advisory.vulnerability())
+    .bind(&advisory.severity)
+    .bind(fixed)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(changed.rows_affected() == 1)
+}
+
+impl Store {
+    /// Stores advisories of one source (`osv`, `debian`, `nvd`) as one batch, in one
+    /// transaction: the new and changed ones are matched again, their new matches
+    /// opened and the matches they no longer make retracted.
+    pub async fn apply_advisories(
+        &self,
+        source: &str,
+        advisories: &[Advisory],
+    ) -> Result<MatchSummary, StoreError> {
+        let mut summary = MatchSummary {
+            read: advisories.len() as u64,
+            ..MatchSummary::default()
+        };
+        let mut tx = self.write().await?;
+        take_turn(&mut tx).await?;
+        let now = now_ms();
+        for advisory in advisories {
+            let document =
+                serde_json::to_string(advisory).expect("an advisory serializes (plain data)");
+            let digest = sha256_hex(document.as_bytes());
+            let stored: Option<String> =
+                sqlx::query("SELECT digest FROM advisories WHERE source = $1 AND id = $2")
+                    .bind(source)
+                    .bind(&advisory.id)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .map(|row| row.get(0));
+            if stored.as_deref() == Some(digest.as_str()) {
+                continue;
+            }
+            summary.changed += 1;
+            sqlx::query(
+                "INSERT INTO advisories (source, id, vulnerability, summary, severity, modified, \
+                 withdrawn, digest, document, imported_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                 ON CONFLICT (source, id) DO UPDATE SET vulnerability = $3, summary = $4, severity = $5, \
+                 modified = $6, withdrawn = $7, digest = $8, document = $9, imported_at = $10",
+            )
+            .bind(source)
+            .bind(&advisory.id)
+            .bind(advisory.vulnerability())
+            .bind(&advisory.summary)
+            .bind(&advisory.severity)
+            .bind(&advisory.modified)
+            .bind(i64::from(advisory.withdrawn.is_some()))
+            .bind(&digest)
+            .bind(&document)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("DELETE FROM advisory_keys WHERE source = $1 AND advisory_id = $2")
+                .bind(source)
+                .bind(&advisory.id)
+                .execute(&mut *tx)
+                .await?;
+            let keys = advisory.keys();
+            for (kind, name) in &keys {
+                sqlx::query(
+                    "INSERT INTO advisory_keys (kind, name, source, advisory_id) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(kind)
+                .bind(name)
+                .bind(source)
+                .bind(&advisory.id)
+                .execute(&mut *tx)
+                .await?;
+            }
+            let rematched = self.rematch(&mut tx, source, advisory, &keys, now).await?;
+            summary.new_matches += rematched.new_matches;
+            summary.retracted += rematched.retracted;
+        }
+        tx.commit().await?;
+        Ok(summary)
+    }
+
+    /// Matches one advisory against the components its keys select, within `tx`.
+    async fn rematch(
+        &self,
+        tx: &mut Tx,
+        source: &str,
+        advisory: &Advisory,
+        keys: &[(String, String)],
+        now: i64,
+    ) -> Result<MatchSummary, StoreError> {
+        let mut summary = MatchSummary::default();
+        let mut matched: HashSet<String> = HashSet::new();
+        if advisory.withdrawn.is_none() {
+            for (id, component) in candidates(tx, keys).await? {
+                if let Some(found) = advisory.affects(component.asked()) {
+                    if open_match(tx, &id, source, advisory, found.fixed.as_deref(), now).await? {
+                        summary.new_matches += 1;
+                    }
+                    matched.insert(id);
+                }
+            }
+        }
+        let open: Vec<String> = sqlx::query(
+            "SELECT component_id FROM component_vulnerabilities WHERE source = $1 AND advisory_id = $2 \
+             AND state = 'open'",
+        )
+        .bind(source)
+        .bind(&advisory.id)
+        .fetch_all(&mut **tx)
+        .await?
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+        let reason = if advisory.withdrawn.is_some() {
+            "the advisory was withdrawn"
+        } else {
+            "the advisory no longer covers this version"
+        };
+        for component in open.iter().filter(|id| !matched.contains(*id)) {
+            sqlx::query(
+                "UPDATE component_vulnerabilities SET state = 'retracted', retracted_at = $1, reason = $2 \
+                 WHERE component_id = $3 AND source = $4 AND advisory_id = $5",
+            )
+            .bind(now)
+            .bind(reason)
+            .bind(component)
+            .bind(source)
+            .bind(&advisory.id)
+            .execute(&mut **tx)
+            .await?;
+            summary.retracted += 1;
+        }
+        // Matches that stay open take the advisory's current severity and fix.
+        if !matched.is_empty() {
+            sqlx::query(
+                "UPDATE component_vulnerabilities SET severity = $1, vulnerability = $2 \
+                 WHERE source = $3 AND advisory_id = $4 AND state = 'open'",
+            )
+            .bind(&advisory.severity)
+            .bind(advisory.vulnerability())
+            .bind(source)
+            .bind(&advisory.id)
+            .execute(&mut **tx)
+            .await?;
+        }
+        Ok(summary)
+    }
+
+    /// Withdraws the advisories of a source an import of its whole data no longer
+    /// lists (the Debian tracker is such a snapshot): each is stored withdrawn and its
+    /// matches retracted.
+    pub async fn withdraw_unlisted(
+        &self,
+        source: &str,
+        listed: &HashSet<String>,
+    ) -> Result<MatchSummary, StoreError> {
+        let stored: Vec<String> =
+            sqlx::query("SELECT id FROM advisories WHERE source = $1 AND withdrawn = 0")
+                .bind(source)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|row| row.get(0))
+                .collect();
+        let gone: Vec<String> = stored
+            .into_iter()
+            .filter(|id| !listed.contains(id))
+            .collect();
+        let mut summary = MatchSummary::default();
+        for chunk in gone.chunks(BATCH) {
+            let mut advisories = Vec::new();
+            for id in chunk {
+                if let Some(mut advisory) = self.advisory(source, id).await? {
+                    advisory.withdrawn = Some(format!("no longer listed ({})", now_ms()));
+                    advisories.push(advisory);
+                }
+            }
+            let mut applied = self.apply_advisories(source, &advisories).await?;
+            applied.read = 0;
+            summary.add(applied);
+        }
+        Ok(summary)
+    }
+
+    /// A stored advisory.
+    pub async fn advisory(&self, source: &str, id: &str) -> Result<Option<Advisory>, StoreError> {
+        let row = sqlx::query("SELECT document FROM advisories WHERE source = $1 AND id = $2")
+            .bind(source)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| {
+            serde_json::from_str(&row.get::<String, _>(0)).map_err(|error| {
+                StoreError::Invalid(format!(
+                    "the stored advisory {source}/{id} does not read ({error}): import it again"
+                ))
+            })
+        })
+        .transpose()
+    }
+
+    /// Matches the components not matched yet (those of SBOMs stored since the last
+    /// call) against the advisories their keys select, a batch per transaction.
+    pub async fn match_new_components(&self) -> Result<MatchSummary, StoreError> {
+        let mut summary = MatchSummary::default();
+        loop {
+            let mut tx = self.write().await?;
+            take_turn(&mut tx).await?;
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT id, name, version, purl, cpe, source_package FROM components \
+                 WHERE matched_at IS NULL ORDER BY id LIMIT {BATCH}"
+            )))
+            .fetch_all(&mut *tx)
+            .await?;
+            if rows.is_empty() {
+                tx.rollback().await?;
+                return Ok(summary);
+            }
+            let now = now_ms();
+            let mut documents: HashMap<(String, String), Option<Advisory>> = HashMap::new();
+            for row in &rows {
+                let id: String = row.get("id");
+                let component = SbomComponent::from_row(row);
+                let mut named: Vec<(String, String)> = Vec::new();
+                for (kind, name) in component.asked().keys() {
+                    let found = sqlx::query(
+                        "SELECT source, advisory_id FROM advisory_keys WHERE kind = $1 AND name = $2",
+                    )
+                    .bind(&kind)
+                    .bind(&name)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    named.extend(found.iter().map(|row| (row.get(0), row.get(1))));
+                }
+                named.sort();
+                named.dedup();
+                for key in named {
+                    if !documents.contains_key(&key) {
+                        let document: Option<String> = sqlx::query(
+                            "SELECT document FROM advisories WHERE source = $1 AND id = $2",
+                        )
+                        .bind(&key.0)
+                        .bind(&key.1)
+                        .fetch_optional(&mut *tx)
+                        .await?
+                        .map(|row| row.get(0));
+                        let parsed = document.and_then(|text| serde_json::from_str(&text).ok());
+                        documents.insert(key.clone(), parsed);
+                    }
+                    let Some(Some(advisory)) = documents.get(&key) else {
+                        continue;
+                    };
+                    if let Some(found) = advisory.affects(component.asked())
+                        && open_match(&mut tx, &id, &key.0, advisory, found.fixed.as_deref(), now)
+                            .await?
+                    {
+                        summary.new_matches += 1;
+                    }
+                }
+                sqlx::query("UPDATE components SET matched_at = $1 WHERE id = $2")
+                    .bind(now)
+                    .bind(&id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        }
+    }
+
+    /// A release's SBOM, if its firmware has been scanned.
+    pub async fn release_sbom(&self, release: &str) -> Result<Option<SbomRecord>, StoreError> {
+        let Some(row) = sqlx::query(
+            "SELECT release_id, job_id, firmware_sha256, created_at FROM release_sboms WHERE release_id = $1",
+        )
+        .bind(release)
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let components = sqlx::query(
+            "SELECT c.name, c.version, c.purl, c.cpe, c.source_package FROM release_components rc \
+             JOIN components c ON c.id = rc.component_id WHERE rc.release_id = $1 \
+             ORDER BY c.name, c.version, c.id",
+        )
+        .bind(release)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(SbomComponent::from_row)
+        .collect();
+        Ok(Some(SbomRecord {
+            release_id: row.get("release_id"),
+            job_id: row.get("job_id"),
+            firmware_sha256: row.get("firmware_sha256"),
+            created_at: row.get("created_at"),
+            components,
+        }))
+    }
+
+    /// A release's vulnerabilities: open ones first, the most severe first.
+    pub async fn release_vulnerabilities(
+        &self,
+        release: &str,
+    ) -> Result<Vec<ReleaseVulnerability>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT cv.vulnerability, cv.source, cv.advisory_id, a.summary, cv.severity, c.name, \
+             c.version, c.purl, cv.fixed, cv.state, cv.found_at, s.created_at AS sbom_at, \
+             cv.retracted_at, cv.reason, k.date_added \
+             FROM release_components rc JOIN release_sboms s ON s.release_id = rc.release_id \
+             JOIN components c ON c.id = rc.component_id \
+             JOIN component_vulnerabilities cv ON cv.component_id = c.id \
+             LEFT JOIN advisories a ON a.source = cv.source AND a.id = cv.advisory_id \
+             LEFT JOIN known_exploited k ON k.vulnerability = cv.vulnerability \
+             WHERE rc.release_id = $1",
+        )
+        .bind(release)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut found: Vec<ReleaseVulnerability> = rows
+            .iter()
+            .map(|row| ReleaseVulnerability {
+                vulnerability: row.get("vulnerability"),
+                source: row.get("source"),
+                advisory: row.get("advisory_id"),
+                summary: row.get::<Option<String>, _>("summary").unwrap_or_default(),
+                severity: row.get("severity"),
+                component: row.get("name"),
+                version: row.get("version"),
+                purl: row.get("purl"),
+                fixed: row.get("fixed"),
+                state: row.get("state"),
+                found_at: row
+                    .get::<i64, _>("found_at")
+                    .max(row.get::<i64, _>("sbom_at")),
+                retracted_at: row.get("retracted_at"),
+                reason: row.get("reason"),
+                known_exploited: row.get("date_added"),
+            })
+            .collect();
+        let rank = |severity: &Option<String>| match severity.as_deref() {
+            Some("critical") => 0,
+            Some("high") => 1,
+            Some("medium") => 2,
+            Some("low") => 3,
+            _ => 4,
+        };
+        found.sort_by(|a, b| {
+            (a.state != "open")
+                .cmp(&(b.state != "open"))
+                .then(rank(&a.severity).cmp(&rank(&b.severity)))
+                .then(a.vulnerability.cmp(&b.vulnerability))
+                .then(a.component.cmp(&b.component))
+                .then(a.source.cmp(&b.source))
+        });
+        Ok(found)
+    }
+
+    /// Replaces CISA's catalogue; returns the vulnerabilities it adds (for notices).
+    pub async fn set_known_exploited(
+        &self,
+        entries: &[KnownExploited],
+    ) -> Result<Vec<String>, StoreError> {
+        let mut tx = self.write().await?;
+        let known: HashSet<String> = sqlx::query("SELECT vulnerability FROM known_exploited")
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|row| row.get(0))
+            .collect();
+        let now = now_ms();
+        let mut added = Vec::new();
+        for entry in entries {
+            if !known.contains(&entry.vulnerability) {
+                added.push(entry.vulnerability.clone());
+            }
+            sqlx::query(
+                "INSERT INTO known_exploited (vulnerability, date_added, name, due_date, ransomware, \
+                 imported_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (vulnerability) DO UPDATE \
+                 SET date_added = $2, name = $3, due_date = $4, ransomware = $5",
+            )
+            .bind(&entry.vulnerability)
+            .bind(&entry.date_added)
+            .bind(&entry.name)
+            .bind(&entry.due_date)
+            .bind(i64::from(entry.ransomware))
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        added.sort();
+        Ok(added)
+    }
+}
