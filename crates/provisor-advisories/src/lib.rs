@@ -641,7 +641,19 @@ impl Advisory {
                 Some(release) => Some(&release) == wanted.as_ref(),
                 None => true,
             })
-            .find_map(|affected| affects(affected, component.version))
+            .find_map(|affected| {
+                // NVD's ranges are of upstream versions: a distribution's package is
+                // compared by its CPE's version (`1.35.0`), not its own
+                // (`1:1.35.0-4+deb12u1`).
+                let version = match &affected.cpe {
+                    Some(_) => component
+                        .cpe
+                        .and_then(cpe_version)
+                        .unwrap_or(component.version),
+                    None => component.version,
+                };
+                affects(affected, version)
+            })
             .map(|fixed| Match {
                 advisory: self,
                 fixed,
@@ -670,6 +682,12 @@ pub fn cpe_product(cpe: &str) -> Option<String> {
         }
         _ => None,
     }
+}
+
+/// The version field of a CPE 2.3 name, unless it is `*` or `-`.
+fn cpe_version(cpe: &str) -> Option<&str> {
+    let version = cpe.strip_prefix("cpe:2.3:")?.split(':').nth(3)?;
+    (!matches!(version, "*" | "-" | "")).then_some(version)
 }
 
 /// `pkg:TYPE/[NAMESPACE/]NAME[@VERSION][?…]` → (type, name), lower-cased.

@@ -184,6 +184,22 @@ pub struct ServeArgs {
     /// the job of a worker that vanished runs again.
     #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(2..=3600))]
     pub job_lease: u64,
+    /// A host (or host:port) advisory feeds may be fetched from; repeat for several.
+    /// Nothing else is reached, and no redirect is followed. Read from
+    /// PROVISOR_ALLOW_FETCH (comma-separated) when absent.
+    #[arg(
+        long,
+        value_name = "HOST[:PORT]",
+        env = "PROVISOR_ALLOW_FETCH",
+        value_delimiter = ','
+    )]
+    pub allow_fetch: Vec<String>,
+    /// The directory advisory feeds given as paths are read from (default DATA/feeds).
+    #[arg(long, value_name = "DIR")]
+    pub feeds: Option<PathBuf>,
+    /// How often the monitor looks for due advisory feeds (seconds).
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub monitor_poll: u64,
 }
 
 #[derive(Clone, Copy, ValueEnum)]

@@ -21,6 +21,7 @@ mod error;
 mod extract;
 mod headers;
 mod judge;
+pub mod monitor;
 mod serve;
 mod setup_page;
 mod supervise;
@@ -65,6 +66,13 @@ pub struct Config {
     /// the supervisor appends `--id ID`. None: no workers (jobs wait for workers
     /// started elsewhere).
     pub worker_command: Option<(PathBuf, Vec<std::ffi::OsString>)>,
+    /// The directory advisory feeds given as paths are read from (`DATA/feeds`).
+    pub feeds: PathBuf,
+    /// The hosts (`host` or `host:port`) advisory feeds may be fetched from, and
+    /// webhooks sent to: nothing else is reached.
+    pub fetch_allow: Vec<String>,
+    /// How often the monitor looks for due feeds and new components.
+    pub monitor_poll: std::time::Duration,
 }
 
 impl Config {
@@ -83,6 +91,9 @@ impl Config {
             workers: 1,
             job_lease: std::time::Duration::from_secs(60),
             worker_command: None,
+            feeds: data.join("feeds"),
+            fetch_allow: Vec::new(),
+            monitor_poll: std::time::Duration::from_secs(30),
         }
     }
 
@@ -114,6 +125,7 @@ struct Inner {
     config: Config,
     verdicts: cache::VerdictCache,
     advisories: advisories::Loaded,
+    monitor_wake: tokio::sync::Notify,
 }
 
 impl AppState {
@@ -135,6 +147,7 @@ impl AppState {
                 config,
                 verdicts: cache::VerdictCache::new(1024),
                 advisories: advisories::Loaded::default(),
+                monitor_wake: tokio::sync::Notify::new(),
             }),
         }
     }
@@ -162,6 +175,11 @@ impl AppState {
     /// The settings.
     pub fn config(&self) -> &Config {
         &self.inner.config
+    }
+
+    /// Wakes the monitor before its next round (a feed to import now).
+    pub fn monitor_wake(&self) -> &tokio::sync::Notify {
+        &self.inner.monitor_wake
     }
 
     /// The URL the server is reached at.

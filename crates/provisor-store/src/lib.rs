@@ -49,7 +49,8 @@ pub use jobs::{
     Claim, Fence, Job, JobState, JobWakeups, JobsOf, NewJob, Priority, ScanTarget, retry_delay_ms,
 };
 pub use monitoring::{
-    KnownExploited, MatchSummary, ReleaseSbom, ReleaseVulnerability, SbomComponent, SbomRecord,
+    AdvisoryImport, AdvisorySource, BATCH as MONITORING_BATCH, KnownExploited, MatchSummary,
+    ReleaseSbom, ReleaseVulnerability, SbomComponent, SbomRecord,
 };
 pub use portfolio::{
     NewOrganisation, NewProduct, NewRelease, Organisation, OrganisationKind, PORTFOLIO_MAX_LIMIT,

@@ -692,3 +692,325 @@ impl Store {
         Ok(added)
     }
 }
+
+/// A feed the server imports on a schedule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AdvisorySource {
+    /// Its name (`debian`, `osv-alpine`).
+    pub name: String,
+    /// `osv`, `debian`, `nvd` or `kev`.
+    pub kind: String,
+    /// A path under the server's feed directory, or an allow-listed URL.
+    pub location: String,
+    /// How often it is imported.
+    pub every_ms: i64,
+    /// When it is next due.
+    pub next_run_at: i64,
+    /// Where an incremental import goes on from (OSV: the newest change imported).
+    pub cursor: Option<String>,
+    /// Who added it.
+    pub created_by: String,
+    /// When.
+    pub created_at: i64,
+}
+
+/// One import of a feed, as it is recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AdvisoryImport {
+    /// Its id.
+    pub id: String,
+    /// The source's name.
+    pub source: String,
+    /// The feed's kind.
+    pub kind: String,
+    /// What was read.
+    pub location: String,
+    /// When it began.
+    pub started_at: i64,
+    /// When it ended, if it has.
+    pub finished_at: Option<i64>,
+    /// What it did.
+    pub summary: MatchSummary,
+    /// Why it failed, if it did.
+    pub error: Option<String>,
+}
+
+fn source_from_row(row: &AnyRow) -> AdvisorySource {
+    AdvisorySource {
+        name: row.get("name"),
+        kind: row.get("kind"),
+        location: row.get("location"),
+        every_ms: row.get("every_ms"),
+        next_run_at: row.get("next_run_at"),
+        cursor: row.get("cursor"),
+        created_by: row.get("created_by"),
+        created_at: row.get("created_at"),
+    }
+}
+
+fn import_from_row(row: &AnyRow) -> AdvisoryImport {
+    let count = |column: &str| row.get::<i64, _>(column).max(0) as u64;
+    AdvisoryImport {
+        id: row.get("id"),
+        source: row.get("source_name"),
+        kind: row.get("kind"),
+        location: row.get("location"),
+        started_at: row.get("started_at"),
+        finished_at: row.get("finished_at"),
+        summary: MatchSummary {
+            read: count("read_count"),
+            changed: count("changed"),
+            new_matches: count("new_matches"),
+            retracted: count("retracted"),
+        },
+        error: row.get("error"),
+    }
+}
+
+impl Store {
+    /// Adds a feed to import every `every_ms`, due at once.
+    pub async fn add_advisory_source(
+        &self,
+        actor: &crate::Actor,
+        name: &str,
+        kind: &str,
+        location: &str,
+        every_ms: i64,
+    ) -> Result<AdvisorySource, StoreError> {
+        let mut tx = self.write().await?;
+        let now = now_ms();
+        let inserted = sqlx::query(
+            "INSERT INTO advisory_sources (name, kind, location, every_ms, next_run_at, created_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(kind)
+        .bind(location)
+        .bind(every_ms)
+        .bind(now)
+        .bind(actor.label())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        if inserted.rows_affected() == 0 {
+            return Err(StoreError::Conflict(format!(
+                "an advisory source named {name} exists: remove it first or choose another name"
+            )));
+        }
+        crate::audit::append(
+            &mut tx,
+            actor,
+            "advisory-source.add",
+            name,
+            None,
+            None,
+            Some(&serde_json::json!({"kind": kind, "location": location, "every_ms": every_ms})),
+        )
+        .await?;
+        tx.commit().await?;
+        self.advisory_source(name).await
+    }
+
+    /// A feed the server imports.
+    pub async fn advisory_source(&self, name: &str) -> Result<AdvisorySource, StoreError> {
+        sqlx::query("SELECT * FROM advisory_sources WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|row| source_from_row(&row))
+            .ok_or_else(|| StoreError::NotFound(format!("advisory source {name}")))
+    }
+
+    /// The feeds the server imports, by name.
+    pub async fn advisory_sources(&self) -> Result<Vec<AdvisorySource>, StoreError> {
+        Ok(sqlx::query("SELECT * FROM advisory_sources ORDER BY name")
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(source_from_row)
+            .collect())
+    }
+
+    /// Removes a feed (what it imported stays).
+    pub async fn remove_advisory_source(
+        &self,
+        actor: &crate::Actor,
+        name: &str,
+    ) -> Result<(), StoreError> {
+        let before = self.advisory_source(name).await?;
+        let mut tx = self.write().await?;
+        sqlx::query("DELETE FROM advisory_sources WHERE name = $1")
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
+        crate::audit::append(
+            &mut tx,
+            actor,
+            "advisory-source.remove",
+            name,
+            None,
+            Some(&serde_json::json!({"kind": before.kind, "location": before.location})),
+            None,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Makes a feed due now.
+    pub async fn run_advisory_source_now(&self, name: &str) -> Result<(), StoreError> {
+        let changed = sqlx::query("UPDATE advisory_sources SET next_run_at = $1 WHERE name = $2")
+            .bind(now_ms())
+            .bind(name)
+            .execute(&self.pool)
+            .await?;
+        if changed.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("advisory source {name}")));
+        }
+        Ok(())
+    }
+
+    /// Takes the lease on a due feed for `lease_ms`, if one is due and no other server
+    /// process holds it.
+    pub async fn claim_due_source(
+        &self,
+        owner: &str,
+        lease_ms: i64,
+    ) -> Result<Option<AdvisorySource>, StoreError> {
+        let now = now_ms();
+        let mut tx = self.write().await?;
+        let due: Option<String> = sqlx::query(
+            "SELECT name FROM advisory_sources WHERE next_run_at <= $1 \
+             AND (lease_until IS NULL OR lease_until < $1) ORDER BY next_run_at, name LIMIT 1",
+        )
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?
+        .map(|row| row.get(0));
+        let Some(name) = due else {
+            tx.rollback().await?;
+            return Ok(None);
+        };
+        let taken = sqlx::query(
+            "UPDATE advisory_sources SET lease_owner = $1, lease_until = $2 WHERE name = $3 \
+             AND (lease_until IS NULL OR lease_until < $4)",
+        )
+        .bind(owner)
+        .bind(now + lease_ms)
+        .bind(&name)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        if taken.rows_affected() == 0 {
+            return Ok(None);
+        }
+        self.advisory_source(&name).await.map(Some)
+    }
+
+    /// Renews a feed's lease while its import runs; `false` when another process has it.
+    pub async fn renew_source_lease(
+        &self,
+        name: &str,
+        owner: &str,
+        lease_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let changed = sqlx::query(
+            "UPDATE advisory_sources SET lease_until = $1 WHERE name = $2 AND lease_owner = $3",
+        )
+        .bind(now_ms() + lease_ms)
+        .bind(name)
+        .bind(owner)
+        .execute(&self.pool)
+        .await?;
+        Ok(changed.rows_affected() == 1)
+    }
+
+    /// Ends an import of a feed: its lease given back, its next run scheduled (sooner
+    /// after a failure, at most an hour), its cursor moved when the import gives one.
+    pub async fn finish_source(
+        &self,
+        name: &str,
+        owner: &str,
+        cursor: Option<&str>,
+        failed: bool,
+    ) -> Result<(), StoreError> {
+        let source = self.advisory_source(name).await?;
+        let wait = if failed {
+            source.every_ms.min(3_600_000)
+        } else {
+            source.every_ms
+        };
+        sqlx::query(
+            "UPDATE advisory_sources SET lease_owner = NULL, lease_until = NULL, next_run_at = $1, \
+             cursor = COALESCE($2, cursor) WHERE name = $3 AND lease_owner = $4",
+        )
+        .bind(now_ms() + wait)
+        .bind(cursor)
+        .bind(name)
+        .bind(owner)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Records the start of an import.
+    pub async fn begin_import(
+        &self,
+        source: &str,
+        kind: &str,
+        location: &str,
+    ) -> Result<String, StoreError> {
+        let id = crate::new_id("imp");
+        sqlx::query(
+            "INSERT INTO advisory_imports (id, source_name, kind, location, started_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&id)
+        .bind(source)
+        .bind(kind)
+        .bind(location)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await?;
+        Ok(id)
+    }
+
+    /// Records the end of an import: what it did, or why it failed.
+    pub async fn finish_import(
+        &self,
+        id: &str,
+        summary: &MatchSummary,
+        error: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let count = |value: u64| i64::try_from(value).unwrap_or(i64::MAX);
+        sqlx::query(
+            "UPDATE advisory_imports SET finished_at = $1, read_count = $2, changed = $3, \
+             new_matches = $4, retracted = $5, error = $6 WHERE id = $7",
+        )
+        .bind(now_ms())
+        .bind(count(summary.read))
+        .bind(count(summary.changed))
+        .bind(count(summary.new_matches))
+        .bind(count(summary.retracted))
+        .bind(error)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The newest imports, newest first.
+    pub async fn advisory_imports(&self, limit: i64) -> Result<Vec<AdvisoryImport>, StoreError> {
+        Ok(
+            sqlx::query(
+                "SELECT * FROM advisory_imports ORDER BY started_at DESC, id DESC LIMIT $1",
+            )
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(import_from_row)
+            .collect(),
+        )
+    }
+}

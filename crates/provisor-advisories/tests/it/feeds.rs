@@ -48,17 +48,14 @@ fn nvd_records_match_components_by_cpe_and_version_range() {
     assert_eq!(busybox.severity.as_deref(), Some("high"));
     assert_eq!(busybox.score, Some(8.8));
     assert!(busybox.summary.starts_with("BusyBox through 1.35.0"));
-    let cpe = "cpe:2.3:a:busybox:busybox:1.35.0:*:*:*:*:*:*:*";
-    assert!(
-        busybox
-            .affects(component("busybox", "1.35.0", Some(cpe)))
-            .is_some()
-    );
-    assert!(
-        busybox
-            .affects(component("busybox", "1.36.1", Some(cpe)))
-            .is_none()
-    );
+    let hit = |advisory: &Advisory, product: &str, version: &str| {
+        let cpe = format!("cpe:2.3:{product}:{version}:*:*:*:*:*:*:*");
+        advisory
+            .affects(component("component", version, Some(&cpe)))
+            .map(|found| found.fixed)
+    };
+    assert!(hit(busybox, "a:busybox:busybox", "1.35.0").is_some());
+    assert!(hit(busybox, "a:busybox:busybox", "1.36.1").is_none());
     // Without a CPE a component is not matched by NVD's data.
     assert!(
         busybox
@@ -67,22 +64,11 @@ fn nvd_records_match_components_by_cpe_and_version_range() {
     );
 
     let terrapin = find(&advisories, "CVE-2023-48795");
-    let dropbear = "cpe:2.3:a:dropbear_ssh_project:dropbear_ssh:2022.83:*:*:*:*:*:*:*";
-    assert!(
-        terrapin
-            .affects(component("dropbear", "2022.83", Some(dropbear)))
-            .is_some()
-    );
-    assert!(
-        terrapin
-            .affects(component("dropbear", "2024.84", Some(dropbear)))
-            .is_none()
-    );
-    let openssh = "cpe:2.3:a:openbsd:openssh:9.2p1:*:*:*:*:*:*:*";
-    let found = terrapin
-        .affects(component("openssh", "9.2p1", Some(openssh)))
-        .unwrap();
-    assert_eq!(found.fixed.as_deref(), Some("9.6"));
+    let dropbear = "a:dropbear_ssh_project:dropbear_ssh";
+    assert!(hit(terrapin, dropbear, "2022.83").is_some());
+    assert!(hit(terrapin, dropbear, "2024.84").is_none());
+    let fixed = hit(terrapin, "a:openbsd:openssh", "9.2p1").unwrap();
+    assert_eq!(fixed.as_deref(), Some("9.6"));
 
     // A firmware CPE under an AND configuration: the vulnerable part decides, the
     // hardware platform is not a component.
@@ -92,22 +78,9 @@ fn nvd_records_match_components_by_cpe_and_version_range() {
         [("cpe".to_owned(), "acme:cam_firmware".to_owned())]
     );
     assert_eq!(firmware.severity.as_deref(), Some("critical"));
-    let cam = "cpe:2.3:o:acme:cam_firmware:2.3:*:*:*:*:*:*:*";
-    assert!(
-        firmware
-            .affects(component("cam", "2.3", Some(cam)))
-            .is_some()
-    );
-    assert!(
-        firmware
-            .affects(component("cam", "2.4.1", Some(cam)))
-            .is_none()
-    );
-    assert!(
-        firmware
-            .affects(component("cam", "1.9", Some(cam)))
-            .is_none()
-    );
+    assert!(hit(firmware, "o:acme:cam_firmware", "2.3").is_some());
+    assert!(hit(firmware, "o:acme:cam_firmware", "2.4.1").is_none());
+    assert!(hit(firmware, "o:acme:cam_firmware", "1.9").is_none());
 
     // Open below (excluding), closed above (including), and an exact version.
     let lighttpd = find(&advisories, "CVE-2024-99002");
@@ -362,4 +335,27 @@ fn malformed_feeds_are_refused_with_their_place() {
         assert!(error.contains(&format!("{name}:1:")), "{error}");
         assert!(error.contains(expected), "{name}: {error}");
     }
+}
+
+#[test]
+fn a_distribution_package_is_compared_with_nvd_ranges_by_its_cpe_version() {
+    let advisories = collect(|sink| nvd::read(&sample("nvdcve-2.0-sample.json"), sink).unwrap());
+    let busybox = find(&advisories, "CVE-2022-28391");
+    let package = |version: &'static str, cpe: &'static str| Component {
+        name: "busybox-static",
+        version,
+        purl: Some("pkg:deb/busybox-static@x"),
+        cpe: Some(cpe),
+        source: Some("busybox"),
+    };
+    let affected = package(
+        "1:1.35.0-4+deb12u1+b1",
+        "cpe:2.3:a:busybox:busybox:1.35.0:*:*:*:*:*:*:*",
+    );
+    assert!(busybox.affects(affected).is_some());
+    let fixed = package(
+        "1:1.36.1-9",
+        "cpe:2.3:a:busybox:busybox:1.36.1:*:*:*:*:*:*:*",
+    );
+    assert!(busybox.affects(fixed).is_none());
 }

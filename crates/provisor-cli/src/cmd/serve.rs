@@ -134,6 +134,16 @@ pub fn run(args: ServeArgs) -> Result<Outcome, Failure> {
     worker_arguments.push("--lease".into());
     worker_arguments.push(args.job_lease.to_string().into());
     config.job_lease = std::time::Duration::from_secs(args.job_lease);
+    config.fetch_allow = args
+        .allow_fetch
+        .iter()
+        .map(|host| host.trim().to_owned())
+        .filter(|host| !host.is_empty())
+        .collect();
+    if let Some(feeds) = &args.feeds {
+        config.feeds = feeds.clone();
+    }
+    config.monitor_poll = std::time::Duration::from_secs(args.monitor_poll);
     config.worker_command = Some((program, worker_arguments));
     provisor_server::discard_unfinished_uploads(&data);
     runtime()?.block_on(async move {

@@ -9,6 +9,7 @@ mod audit;
 pub(crate) mod changes;
 mod health;
 pub(crate) mod jobs;
+mod monitoring;
 mod portfolio;
 pub(crate) mod review;
 pub mod workers;
@@ -111,6 +112,12 @@ fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(jobs::list_targets, jobs::allow_target))
         .routes(routes!(jobs::revoke_target))
         .routes(routes!(admin::advisories, admin::replace_advisories))
+        .routes(routes!(monitoring::list_sources, monitoring::add_source))
+        .routes(routes!(monitoring::remove_source))
+        .routes(routes!(monitoring::import_now))
+        .routes(routes!(monitoring::list_imports))
+        .routes(routes!(monitoring::release_sbom))
+        .routes(routes!(monitoring::release_vulnerabilities))
         .routes(routes!(audit::list))
         .routes(routes!(audit::verify))
 }

@@ -13,7 +13,7 @@ use serde_json::json;
 use crate::{Credentials, World, get, import, json_request, send, servers, smartcam_bundle, world};
 
 /// The example device's firmware, which `scripts/build-test-images` builds.
-fn smartcam_image() -> Vec<u8> {
+pub(crate) fn smartcam_image() -> Vec<u8> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../target/test-images/smartcam/smartcam-3.2.1.bin");
     std::fs::read(&path).unwrap_or_else(|error| {
@@ -49,7 +49,7 @@ async fn assessment_with_an_image(state: &provisor_server::AppState, world: &Wor
     id
 }
 
-async fn drain(state: &provisor_server::AppState) -> usize {
+pub(crate) async fn drain(state: &provisor_server::AppState) -> usize {
     let mut options = WorkerOptions::new("test-worker");
     options.until_empty = true;
     run_worker(state.clone(), options, Arc::new(AtomicBool::new(false)))

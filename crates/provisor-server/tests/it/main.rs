@@ -10,6 +10,7 @@ mod changes;
 mod contract;
 mod faults;
 mod jobs;
+mod monitoring;
 mod openapi;
 mod pages;
 mod settings;
@@ -37,6 +38,11 @@ pub struct TestServer {
 
 /// A fresh server on each engine configured.
 pub async fn servers() -> Vec<TestServer> {
+    servers_configured(|_| {}).await
+}
+
+/// A fresh server on each engine configured, its configuration changed by `configure`.
+pub async fn servers_configured(configure: impl Fn(&mut Config)) -> Vec<TestServer> {
     let mut databases: Vec<(&'static str, Option<String>)> = vec![("sqlite", None)];
     match std::env::var("PROVISOR_TEST_POSTGRES") {
         Ok(server) => {
@@ -57,6 +63,7 @@ pub async fn servers() -> Vec<TestServer> {
         let mut config = Config::new(dir.path());
         config.database = database.clone();
         config.max_upload = 8 << 20;
+        configure(&mut config);
         let store = Store::open(dir.path(), database.as_deref()).await.unwrap();
         let key = ServerKey::load_or_create(&config.key_path()).unwrap();
         servers.push(TestServer {
