@@ -22,6 +22,8 @@ fuzz_target!(|data: &[u8]| {
                 name,
                 version,
                 purl: Some(purl),
+                cpe: None,
+                source: Some(name),
             });
         }
     }

@@ -21,6 +21,7 @@ mod error;
 mod jobs;
 mod migrate;
 mod monitoring;
+mod notifications;
 mod portfolio;
 
 use std::path::{Path, PathBuf};
@@ -51,6 +52,10 @@ pub use jobs::{
 pub use monitoring::{
     AdvisoryImport, AdvisorySource, BATCH as MONITORING_BATCH, KnownExploited, MatchSummary,
     ReleaseSbom, ReleaseVulnerability, SbomComponent, SbomRecord,
+};
+pub use notifications::{
+    Delivery, DeliveryRecord, EVENT_KINDS, Event, MAX_ATTEMPTS, NewRule, NotificationRule,
+    retry_delay_ms as delivery_retry_delay_ms,
 };
 pub use portfolio::{
     NewOrganisation, NewProduct, NewRelease, Organisation, OrganisationKind, PORTFOLIO_MAX_LIMIT,

@@ -27,6 +27,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "monitoring",
         include_str!("../migrations/0005_monitoring.sql"),
     ),
+    (
+        6,
+        "notifications",
+        include_str!("../migrations/0006_notifications.sql"),
+    ),
 ];
 
 /// Applies the migrations not yet applied.

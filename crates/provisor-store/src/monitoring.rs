@@ -197,38 +197,66 @@ pub(crate) async fn write_sbom(tx: &mut Tx, sbom: &ReleaseSbom) -> Result<bool, 
     if written.rows_affected() == 0 {
         return Ok(false);
     }
-    for component in &sbom.components {
-        let id = component.id();
-        let keys = component.asked().keys();
-        let (package_type, package_name) = keys[0].clone();
-        let cpe_product = keys
-            .iter()
-            .find(|(kind, _)| kind == "cpe")
-            .map(|(_, name)| name.clone());
-        sqlx::query(
+    // One row per identity, and many rows per statement: an SBOM of hundreds of
+    // components is a few statements.
+    let mut seen = HashSet::new();
+    let unique: Vec<&SbomComponent> = sbom
+        .components
+        .iter()
+        .filter(|component| seen.insert(component.id()))
+        .collect();
+    for chunk in unique.chunks(50) {
+        let mut components = String::from(
             "INSERT INTO components (id, name, version, purl, cpe, source_package, package_type, \
-             package_name, cpe_product) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-             ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(&id)
-        .bind(&component.name)
-        .bind(&component.version)
-        .bind(&component.purl)
-        .bind(&component.cpe)
-        .bind(&component.source_package)
-        .bind(package_type)
-        .bind(package_name)
-        .bind(cpe_product)
-        .execute(&mut **tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO release_components (release_id, component_id) VALUES ($1, $2) \
-             ON CONFLICT (release_id, component_id) DO NOTHING",
-        )
-        .bind(&sbom.release_id)
-        .bind(&id)
-        .execute(&mut **tx)
-        .await?;
+             package_name, cpe_product) VALUES ",
+        );
+        let mut holdings =
+            String::from("INSERT INTO release_components (release_id, component_id) VALUES ");
+        for at in 0..chunk.len() {
+            let first = at * 9;
+            let separator = if at == 0 { "" } else { ", " };
+            components.push_str(&format!(
+                "{separator}(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                first + 1,
+                first + 2,
+                first + 3,
+                first + 4,
+                first + 5,
+                first + 6,
+                first + 7,
+                first + 8,
+                first + 9
+            ));
+            holdings.push_str(&format!("{separator}($1, ${})", at + 2));
+        }
+        components.push_str(" ON CONFLICT (id) DO NOTHING");
+        holdings.push_str(" ON CONFLICT (release_id, component_id) DO NOTHING");
+        let ids: Vec<String> = chunk.iter().map(|component| component.id()).collect();
+        let mut insert = sqlx::query(sqlx::AssertSqlSafe(components));
+        for (component, id) in chunk.iter().zip(&ids) {
+            let keys = component.asked().keys();
+            let (package_type, package_name) = keys[0].clone();
+            let cpe_product = keys
+                .iter()
+                .find(|(kind, _)| kind == "cpe")
+                .map(|(_, name)| name.clone());
+            insert = insert
+                .bind(id.clone())
+                .bind(component.name.clone())
+                .bind(component.version.clone())
+                .bind(component.purl.clone())
+                .bind(component.cpe.clone())
+                .bind(component.source_package.clone())
+                .bind(package_type)
+                .bind(package_name)
+                .bind(cpe_product);
+        }
+        insert.execute(&mut **tx).await?;
+        let mut hold = sqlx::query(sqlx::AssertSqlSafe(holdings)).bind(&sbom.release_id);
+        for id in &ids {
+            hold = hold.bind(id.clone());
+        }
+        hold.execute(&mut **tx).await?;
     }
     Ok(true)
 }
@@ -304,7 +332,119 @@ async fn open_match(
     Ok(changed.rows_affected() == 1)
 }
 
+/// What a vulnerability event is about.
+struct Subject<'a> {
+    vulnerability: &'a str,
+    source: &'a str,
+    advisory: &'a str,
+    summary: &'a str,
+    severity: Option<&'a str>,
+}
+
+impl<'a> Subject<'a> {
+    fn of(source: &'a str, advisory: &'a Advisory) -> Subject<'a> {
+        Subject {
+            vulnerability: advisory.vulnerability(),
+            source,
+            advisory: &advisory.id,
+            summary: &advisory.summary,
+            severity: advisory.severity.as_deref(),
+        }
+    }
+}
+
+/// The most releases one event lists (it says how many there are in all).
+const EVENT_RELEASES: usize = 1_000;
+
+/// Writes one event per organisation whose releases hold `components`, within `tx`
+/// (the outbox: the event commits with the change it reports).
+async fn report(
+    tx: &mut Tx,
+    kind: &str,
+    subject: &Subject<'_>,
+    components: &[String],
+) -> Result<(), StoreError> {
+    let mut by_organisation: std::collections::BTreeMap<String, Vec<serde_json::Value>> =
+        std::collections::BTreeMap::new();
+    let mut products: HashMap<String, HashSet<String>> = HashMap::new();
+    for chunk in components.chunks(BATCH) {
+        let list: Vec<String> = (1..=chunk.len()).map(|at| format!("${at}")).collect();
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT p.organisation_id, p.id AS product_id, p.name AS product, r.id AS release_id, \
+             r.version, r.support_period_end, c.name AS component, c.version AS component_version \
+             FROM release_components rc JOIN releases r ON r.id = rc.release_id \
+             JOIN products p ON p.id = r.product_id JOIN components c ON c.id = rc.component_id \
+             WHERE rc.component_id IN ({}) ORDER BY p.name, r.version, r.id",
+            list.join(", ")
+        )));
+        for id in chunk {
+            query = query.bind(id.clone());
+        }
+        for row in query.fetch_all(&mut **tx).await? {
+            let organisation: String = row.get("organisation_id");
+            let product: String = row.get("product_id");
+            products
+                .entry(organisation.clone())
+                .or_default()
+                .insert(product.clone());
+            by_organisation
+                .entry(organisation)
+                .or_default()
+                .push(serde_json::json!({
+                    "product": product,
+                    "product_name": row.get::<String, _>("product"),
+                    "release": row.get::<String, _>("release_id"),
+                    "version": row.get::<String, _>("version"),
+                    "support_period_end": row.get::<Option<String>, _>("support_period_end"),
+                    "component": row.get::<String, _>("component"),
+                    "component_version": row.get::<String, _>("component_version"),
+                }));
+        }
+    }
+    for (organisation, mut releases) in by_organisation {
+        let count = releases.len();
+        releases.truncate(EVENT_RELEASES);
+        let mut products: Vec<String> = products
+            .remove(&organisation)
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+        products.sort();
+        let payload = serde_json::json!({
+            "vulnerability": subject.vulnerability,
+            "source": subject.source,
+            "advisory": subject.advisory,
+            "summary": subject.summary,
+            "severity": subject.severity,
+            "release_count": count,
+            "releases": releases,
+        });
+        crate::notifications::emit(
+            tx,
+            &organisation,
+            kind,
+            subject.severity,
+            &products,
+            &payload,
+            None,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 impl Store {
+    /// Stores a release's SBOM that no scan of this server found (one made elsewhere,
+    /// a bulk load): as a scan's, written once and never changed; `true` when written.
+    /// Its components are matched at the monitor's next round
+    /// ([`Store::match_new_components`]).
+    pub async fn record_sbom(&self, sbom: &ReleaseSbom) -> Result<bool, StoreError> {
+        let mut tx = self.write().await?;
+        let written = write_sbom(&mut tx, sbom).await?;
+        tx.commit().await?;
+        Ok(written)
+    }
+
     /// Stores advisories of one source (`osv`, `debian`, `nvd`) as one batch, in one
     /// transaction: the new and changed ones are matched again, their new matches
     /// opened and the matches they no longer make retracted.
@@ -389,11 +529,13 @@ impl Store {
     ) -> Result<MatchSummary, StoreError> {
         let mut summary = MatchSummary::default();
         let mut matched: HashSet<String> = HashSet::new();
+        let mut opened: Vec<String> = Vec::new();
         if advisory.withdrawn.is_none() {
             for (id, component) in candidates(tx, keys).await? {
                 if let Some(found) = advisory.affects(component.asked()) {
                     if open_match(tx, &id, source, advisory, found.fixed.as_deref(), now).await? {
                         summary.new_matches += 1;
+                        opened.push(id.clone());
                     }
                     matched.insert(id);
                 }
@@ -415,7 +557,12 @@ impl Store {
         } else {
             "the advisory no longer covers this version"
         };
-        for component in open.iter().filter(|id| !matched.contains(*id)) {
+        let retracted: Vec<String> = open
+            .iter()
+            .filter(|id| !matched.contains(*id))
+            .cloned()
+            .collect();
+        for component in &retracted {
             sqlx::query(
                 "UPDATE component_vulnerabilities SET state = 'retracted', retracted_at = $1, reason = $2 \
                  WHERE component_id = $3 AND source = $4 AND advisory_id = $5",
@@ -429,6 +576,9 @@ impl Store {
             .await?;
             summary.retracted += 1;
         }
+        let subject = Subject::of(source, advisory);
+        report(tx, "vulnerability.found", &subject, &opened).await?;
+        report(tx, "vulnerability.retracted", &subject, &retracted).await?;
         // Matches that stay open take the advisory's current severity and fix.
         if !matched.is_empty() {
             sqlx::query(
@@ -517,6 +667,7 @@ impl Store {
             }
             let now = now_ms();
             let mut documents: HashMap<(String, String), Option<Advisory>> = HashMap::new();
+            let mut opened: HashMap<(String, String), Vec<String>> = HashMap::new();
             for row in &rows {
                 let id: String = row.get("id");
                 let component = SbomComponent::from_row(row);
@@ -554,6 +705,7 @@ impl Store {
                             .await?
                     {
                         summary.new_matches += 1;
+                        opened.entry(key.clone()).or_default().push(id.clone());
                     }
                 }
                 sqlx::query("UPDATE components SET matched_at = $1 WHERE id = $2")
@@ -561,6 +713,14 @@ impl Store {
                     .bind(&id)
                     .execute(&mut *tx)
                     .await?;
+            }
+            let mut reported: Vec<_> = opened.into_iter().collect();
+            reported.sort();
+            for (key, components) in reported {
+                if let Some(Some(advisory)) = documents.get(&key) {
+                    let subject = Subject::of(&key.0, advisory);
+                    report(&mut tx, "vulnerability.found", &subject, &components).await?;
+                }
             }
             tx.commit().await?;
         }
@@ -687,8 +847,48 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        tx.commit().await?;
         added.sort();
+        // A newly exploited vulnerability that affects releases is reported to their
+        // organisations.
+        for vulnerability in &added {
+            let open = sqlx::query(
+                "SELECT cv.component_id, cv.source, cv.advisory_id, cv.severity, a.summary \
+                 FROM component_vulnerabilities cv LEFT JOIN advisories a \
+                 ON a.source = cv.source AND a.id = cv.advisory_id \
+                 WHERE cv.vulnerability = $1 AND cv.state = 'open' ORDER BY cv.component_id",
+            )
+            .bind(vulnerability)
+            .fetch_all(&mut *tx)
+            .await?;
+            let Some(first) = open.first() else {
+                continue;
+            };
+            let (source, advisory, severity, summary): (
+                String,
+                String,
+                Option<String>,
+                Option<String>,
+            ) = (
+                first.get("source"),
+                first.get("advisory_id"),
+                first.get("severity"),
+                first.get("summary"),
+            );
+            let mut components: Vec<String> = open
+                .iter()
+                .map(|row| row.get::<String, _>("component_id"))
+                .collect();
+            components.dedup();
+            let subject = Subject {
+                vulnerability,
+                source: &source,
+                advisory: &advisory,
+                summary: summary.as_deref().unwrap_or(""),
+                severity: severity.as_deref(),
+            };
+            report(&mut tx, "vulnerability.exploited", &subject, &components).await?;
+        }
+        tx.commit().await?;
         Ok(added)
     }
 }

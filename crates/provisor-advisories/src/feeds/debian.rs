@@ -21,7 +21,16 @@ use crate::{Advisory, Affected, Error, Event, Range};
 /// Reads the tracker's JSON (gzip or not), handing each (issue, package) to `sink`.
 pub fn read(path: &Path, sink: &mut Sink<'_>) -> Result<(), Error> {
     let reader = super::open(path)?;
-    stream_json(path, reader, Packages(sink))
+    read_from(path, reader, sink)
+}
+
+/// Reads the feed from a reader (`place` names it in errors).
+pub fn read_from(
+    place: &Path,
+    reader: impl std::io::Read,
+    sink: &mut Sink<'_>,
+) -> Result<(), Error> {
+    stream_json(place, reader, Packages(sink))
 }
 
 struct Packages<'s, 'a>(&'s mut Sink<'a>);

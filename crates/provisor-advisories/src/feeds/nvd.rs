@@ -21,7 +21,16 @@ use crate::{Advisory, Affected, Error, Event, Range};
 /// Reads an NVD feed (gzip or not), handing each CVE to `sink`.
 pub fn read(path: &Path, sink: &mut Sink<'_>) -> Result<(), Error> {
     let reader = super::open(path)?;
-    stream_json(path, reader, Document(sink))
+    read_from(path, reader, sink)
+}
+
+/// Reads the feed from a reader (`place` names it in errors).
+pub fn read_from(
+    place: &Path,
+    reader: impl std::io::Read,
+    sink: &mut Sink<'_>,
+) -> Result<(), Error> {
+    stream_json(place, reader, Document(sink))
 }
 
 /// Parses one CVE record (`{"cve": …}` as the feed holds it).

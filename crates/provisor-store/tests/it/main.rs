@@ -8,6 +8,7 @@ mod assessments;
 mod audit;
 mod jobs;
 mod monitoring;
+mod monitoring_bench;
 #[cfg(feature = "s3")]
 mod object_blobs;
 mod portfolio;

@@ -158,6 +158,8 @@ async fn releases_are_monitored_against_advisories_as_they_change() {
             deb("busybox-static", "busybox", "1:1.35.0-4"),
             deb("libssl3", "openssl", "3.0.7-1"),
             upstream("dropbear", "2022.83", "dropbear_ssh_project:dropbear_ssh"),
+            // Found twice (a package database and a version string): one component.
+            deb("libssl3", "openssl", "3.0.7-1"),
         ];
         assert!(scanned(store, &acme.id, &v1.id, v1_components.clone()).await);
         // A second scan of the release finishes its job but leaves the SBOM as it was.
@@ -321,5 +323,231 @@ async fn releases_are_monitored_against_advisories_as_they_change() {
             back.new_matches, 3,
             "{engine}: busybox in v1 and v2, openssl in v1"
         );
+    }
+}
+
+#[tokio::test]
+async fn monitoring_events_are_written_with_their_change_and_delivered_per_rule() {
+    use provisor_store::{MAX_ATTEMPTS, NewRule};
+    for test in stores().await {
+        let store = &test.store;
+        let engine = test.engine;
+        let acme = organisation(store, "Acme", OrganisationKind::Manufacturer).await;
+        let other = organisation(store, "Other", OrganisationKind::Manufacturer).await;
+        let mut releases = Vec::new();
+        for (owner, name, end) in [
+            (&acme.id, "Cam", "2026-12-20"),
+            (&other.id, "Plug", "2027-06-01"),
+        ] {
+            let product = store
+                .create_product(
+                    &Actor::Server,
+                    owner,
+                    &NewProduct {
+                        name: name.into(),
+                        model: "M".into(),
+                    },
+                )
+                .await
+                .unwrap();
+            let release = store
+                .create_release(
+                    &Actor::Server,
+                    &product.id,
+                    &NewRelease {
+                        version: "1.0".into(),
+                        support_period_end: Some(end.into()),
+                    },
+                )
+                .await
+                .unwrap();
+            assert!(
+                scanned(
+                    store,
+                    owner,
+                    &release.id,
+                    vec![deb("busybox", "busybox", "1:1.35.0-4")]
+                )
+                .await
+            );
+            releases.push((product.id, release.id));
+        }
+        let rule = |name: &str, channel: &str, kinds: &[&str], min: Option<&str>| NewRule {
+            name: name.into(),
+            channel: channel.into(),
+            target: if channel == "webhook" {
+                "http://127.0.0.1:9/hook".into()
+            } else {
+                "psirt@acme.example".into()
+            },
+            kinds: kinds.iter().map(|kind| kind.to_string()).collect(),
+            min_severity: min.map(str::to_owned),
+            product_id: None,
+        };
+        let (all, secret) = store
+            .create_rule(&Actor::Server, &acme.id, &rule("all", "webhook", &[], None))
+            .await
+            .unwrap();
+        assert!(secret.unwrap().starts_with("whsec_"));
+        let (high, _) = store
+            .create_rule(
+                &Actor::Server,
+                &acme.id,
+                &rule("high", "webhook", &["vulnerability.found"], Some("high")),
+            )
+            .await
+            .unwrap();
+        let (mail, none) = store
+            .create_rule(
+                &Actor::Server,
+                &acme.id,
+                &rule(
+                    "digest",
+                    "email",
+                    &["vulnerability.found", "support.ending"],
+                    None,
+                ),
+            )
+            .await
+            .unwrap();
+        assert!(none.is_none());
+        assert!(
+            store
+                .create_rule(&Actor::Server, &acme.id, &rule("all", "email", &[], None))
+                .await
+                .is_err()
+        );
+        assert!(
+            store
+                .create_rule(&Actor::Server, &acme.id, &rule("x", "pager", &[], None))
+                .await
+                .is_err()
+        );
+        assert!(
+            store
+                .create_rule(
+                    &Actor::Server,
+                    &acme.id,
+                    &rule("y", "email", &["release.made"], None)
+                )
+                .await
+                .is_err()
+        );
+
+        // The tracker's busybox issue (low) opens matches in both organisations: each
+        // gets its event; Acme's "high" rule does not want a low one.
+        let tracker = read(debian::read, "debian-tracker-sample.json");
+        store.apply_advisories("debian", &tracker).await.unwrap();
+        let events = store.events(&acme.id, 10).await.unwrap();
+        assert_eq!(events.len(), 1, "{engine}: {events:?}");
+        assert_eq!(events[0].kind, "vulnerability.found");
+        assert_eq!(events[0].payload["vulnerability"], "CVE-2022-28391");
+        assert_eq!(
+            events[0].payload["releases"][0]["release"],
+            releases[0].1.as_str()
+        );
+        assert_eq!(events[0].payload["release_count"], 1);
+        assert_eq!(store.events(&other.id, 10).await.unwrap().len(), 1);
+        let webhooks = store.claim_deliveries("webhook", 60_000, 10).await.unwrap();
+        assert_eq!(webhooks.len(), 1, "{engine}");
+        assert_eq!(webhooks[0].rule_id, all.id);
+        assert!(
+            webhooks[0]
+                .secret
+                .as_deref()
+                .is_some_and(|s| s.starts_with("whsec_"))
+        );
+        // Claimed: no other sender gets it while the lease runs.
+        assert!(
+            store
+                .claim_deliveries("webhook", 60_000, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let emails = store.claim_deliveries("email", 60_000, 10).await.unwrap();
+        assert_eq!(
+            (emails.len(), emails[0].rule_id.as_str()),
+            (1, mail.id.as_str())
+        );
+        store.delivered(&emails[0].id).await.unwrap();
+
+        // A failure is tried again after its delay, and dead after the last attempt.
+        let webhook = &webhooks[0];
+        store
+            .delivery_failed(&webhook.id, "timed out after 10 s")
+            .await
+            .unwrap();
+        assert!(
+            store
+                .claim_deliveries("webhook", 60_000, 10)
+                .await
+                .unwrap()
+                .is_empty(),
+            "waits its delay"
+        );
+        crate::tamper(&test, "UPDATE deliveries SET next_attempt_at = 0").await;
+        let again = store.claim_deliveries("webhook", 60_000, 10).await.unwrap();
+        assert_eq!((again.len(), again[0].attempts), (1, 1));
+        for _ in 1..MAX_ATTEMPTS {
+            store.delivery_failed(&webhook.id, "refused").await.unwrap();
+        }
+        let history = store.deliveries_of_rule(&all.id, 10).await.unwrap();
+        assert_eq!(
+            (history[0].state.as_str(), history[0].attempts),
+            ("dead", MAX_ATTEMPTS),
+            "{engine}"
+        );
+        assert_eq!(history[0].last_error.as_deref(), Some("refused"));
+        assert!(
+            store
+                .deliveries_of_rule(&high.id, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+
+        // CISA adds a vulnerability that affects nothing here: no event; the support
+        // period of Acme's release ends within the month: reported once.
+        store
+            .set_known_exploited(&[KnownExploited {
+                vulnerability: "CVE-2021-44228".into(),
+                date_added: "2021-12-10".into(),
+                name: "Log4j".into(),
+                due_date: "2021-12-24".into(),
+                ransomware: true,
+            }])
+            .await
+            .unwrap();
+        assert_eq!(store.events(&acme.id, 10).await.unwrap().len(), 1);
+        assert_eq!(
+            store
+                .report_support_ending("2026-12-02", "2027-01-01")
+                .await
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            store
+                .report_support_ending("2026-12-03", "2027-01-02")
+                .await
+                .unwrap(),
+            0
+        );
+        let events = store.events(&acme.id, 10).await.unwrap();
+        assert_eq!(events[0].kind, "support.ending", "{engine}");
+        assert_eq!(events[0].payload["support_period_end"], "2026-12-20");
+        assert_eq!(
+            store
+                .claim_deliveries("email", 60_000, 10)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+
+        // A rule turned off drops what it had pending.
+        store.disable_rule(&Actor::Server, &mail.id).await.unwrap();
+        assert_eq!(store.rules(&acme.id).await.unwrap().len(), 2);
     }
 }
