@@ -22,6 +22,7 @@ mod extract;
 mod headers;
 mod judge;
 pub mod monitor;
+pub mod notify;
 mod serve;
 mod setup_page;
 mod supervise;
@@ -73,6 +74,10 @@ pub struct Config {
     pub fetch_allow: Vec<String>,
     /// How often the monitor looks for due feeds and new components.
     pub monitor_poll: std::time::Duration,
+    /// How often the sender of notifications looks for due webhooks.
+    pub notify_poll: std::time::Duration,
+    /// How long a webhook's receiver may take to answer.
+    pub webhook_timeout: std::time::Duration,
 }
 
 impl Config {
@@ -94,6 +99,8 @@ impl Config {
             feeds: data.join("feeds"),
             fetch_allow: Vec::new(),
             monitor_poll: std::time::Duration::from_secs(30),
+            notify_poll: std::time::Duration::from_secs(5),
+            webhook_timeout: std::time::Duration::from_secs(10),
         }
     }
 
@@ -126,6 +133,7 @@ struct Inner {
     verdicts: cache::VerdictCache,
     advisories: advisories::Loaded,
     monitor_wake: tokio::sync::Notify,
+    notify_wake: tokio::sync::Notify,
 }
 
 impl AppState {
@@ -148,6 +156,7 @@ impl AppState {
                 verdicts: cache::VerdictCache::new(1024),
                 advisories: advisories::Loaded::default(),
                 monitor_wake: tokio::sync::Notify::new(),
+                notify_wake: tokio::sync::Notify::new(),
             }),
         }
     }
@@ -180,6 +189,11 @@ impl AppState {
     /// Wakes the monitor before its next round (a feed to import now).
     pub fn monitor_wake(&self) -> &tokio::sync::Notify {
         &self.inner.monitor_wake
+    }
+
+    /// Wakes the sender of notifications before its next round.
+    pub fn notify_wake(&self) -> &tokio::sync::Notify {
+        &self.inner.notify_wake
     }
 
     /// The URL the server is reached at.

@@ -29,6 +29,8 @@ const LEASE_MS: i64 = 300_000;
 const MAX_DOWNLOAD: u64 = 4 << 30;
 /// The longest one download may take.
 const DOWNLOAD_TIME: Duration = Duration::from_secs(1800);
+/// How long before a release's support period ends its organisation is told.
+const SUPPORT_NOTICE_SECONDS: u64 = 30 * 86_400;
 /// Above this many changed records an OSV import reads `all.zip` instead of each file.
 const MAX_CHANGED_FETCHES: usize = 20_000;
 
@@ -65,6 +67,19 @@ pub fn check_location(state: &AppState, location: &str) -> Result<Location, ApiE
         ));
     }
     Ok(Location::Path(state.config().feeds.join(relative)))
+}
+
+/// Refuses a URL whose host and port the allow-list does not hold, saying why.
+pub fn check_url(allow: &[String], url: &str) -> Result<(), String> {
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err("not an http:// or https:// URL".into());
+    }
+    allowed_url(allow, url).map_err(|error| {
+        error
+            .places()
+            .first()
+            .map_or_else(|| error.detail().to_owned(), |place| place.message.clone())
+    })
 }
 
 /// Refuses a URL whose host and port the allow-list does not hold.
@@ -105,6 +120,15 @@ pub async fn monitor(state: AppState) {
         if let Err(error) = state.store().match_new_components().await {
             tracing::warn!("matching new components: {error}");
         }
+        // Support periods ending within a month are reported, each once.
+        let now = u64::try_from(provisor_store::now_ms() / 1000).unwrap_or(0);
+        let today = provisor_engine::Date::from_unix_seconds(now).to_string();
+        let until =
+            provisor_engine::Date::from_unix_seconds(now + SUPPORT_NOTICE_SECONDS).to_string();
+        if let Err(error) = state.store().report_support_ending(&today, &until).await {
+            tracing::warn!("reporting support periods ending: {error}");
+        }
+        state.notify_wake().notify_one();
         loop {
             match state.store().claim_due_source(&owner, LEASE_MS).await {
                 Ok(Some(source)) => {
@@ -154,6 +178,8 @@ pub async fn import(
         .store()
         .finish_source(&source.name, owner, cursor.as_deref(), error.is_some())
         .await?;
+    // What the import found is in the outbox: the sender goes now.
+    state.notify_wake().notify_one();
     outcome.map(|(summary, _)| summary)
 }
 

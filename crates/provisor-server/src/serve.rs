@@ -154,6 +154,7 @@ pub async fn serve(
     let background = tokio::spawn(checkpoints(state.clone()));
     let counting = tokio::spawn(count_uncounted(state.clone()));
     let monitoring = tokio::spawn(crate::monitor::monitor(state.clone()));
+    let notifying = tokio::spawn(crate::notify::sender(state.clone()));
     let (stop_workers, workers_stop) = tokio::sync::watch::channel(false);
     let workers = tokio::spawn(crate::supervise::supervise(state.clone(), workers_stop));
     let graceful = GracefulShutdown::new();
@@ -224,6 +225,7 @@ pub async fn serve(
     background.abort();
     counting.abort();
     monitoring.abort();
+    notifying.abort();
     let _ = stop_workers.send(true);
     let _ = workers.await;
     if let Err(error) = state.store().checkpoint(state.key()).await {

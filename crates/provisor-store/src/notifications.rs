@@ -447,6 +447,23 @@ impl Store {
         Ok(())
     }
 
+    /// Makes a pending or dead delivery due now, with its attempts counted afresh from
+    /// here (an admin's "try again" once a receiver is back).
+    pub async fn retry_delivery_now(&self, id: &str) -> Result<(), StoreError> {
+        let changed = sqlx::query(
+            "UPDATE deliveries SET state = 'pending', next_attempt_at = $1, lease_until = NULL \
+             WHERE id = $2 AND state <> 'delivered'",
+        )
+        .bind(now_ms())
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        if changed.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("undelivered delivery {id}")));
+        }
+        Ok(())
+    }
+
     /// A rule's newest deliveries, newest first.
     pub async fn deliveries_of_rule(
         &self,

@@ -32,6 +32,9 @@ pub enum Fault {
     CutUpload(u64),
     /// Cut the connection once this many bytes went from the server to the client.
     CutDownload(u64),
+    /// Forward what the client sends, but hold back the server's answer until the
+    /// client gives up (a receiver that never answers in time).
+    Stall,
 }
 
 /// The proxy; dropped, it stops and closes every connection.
@@ -194,7 +197,7 @@ fn connection(client: TcpStream, fault: Fault, shared: &Arc<Shared>) {
     let limits = match fault {
         Fault::CutUpload(bytes) => (Some(bytes), None),
         Fault::CutDownload(bytes) => (None, Some(bytes)),
-        Fault::Pass | Fault::Refuse => (None, None),
+        Fault::Pass | Fault::Refuse | Fault::Stall => (None, None),
     };
     let (Ok(client_reader), Ok(server_reader), Ok(client_writer), Ok(server_writer)) = (
         client.try_clone(),
@@ -218,14 +221,23 @@ fn connection(client: TcpStream, fault: Fault, shared: &Arc<Shared>) {
             );
         })
     };
-    pump(
-        server_reader,
-        client_writer,
-        limits.1,
-        shared,
-        generation,
-        &counted,
-    );
+    if fault == Fault::Stall {
+        // The answer waits in the socket until the client closes its side.
+        let since = Instant::now();
+        while !upload.is_finished() && !shared.stopping(generation, since) {
+            std::thread::sleep(TICK);
+        }
+        drop((server_reader, client_writer));
+    } else {
+        pump(
+            server_reader,
+            client_writer,
+            limits.1,
+            shared,
+            generation,
+            &counted,
+        );
+    }
     let _ = upload.join();
     let _ = client.shutdown(Shutdown::Both);
     let _ = server.shutdown(Shutdown::Both);

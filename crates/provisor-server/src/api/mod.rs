@@ -10,6 +10,7 @@ pub(crate) mod changes;
 mod health;
 pub(crate) mod jobs;
 mod monitoring;
+mod notifications;
 mod portfolio;
 pub(crate) mod review;
 pub mod workers;
@@ -118,6 +119,13 @@ fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(monitoring::list_imports))
         .routes(routes!(monitoring::release_sbom))
         .routes(routes!(monitoring::release_vulnerabilities))
+        .routes(routes!(
+            notifications::list_rules,
+            notifications::create_rule
+        ))
+        .routes(routes!(notifications::remove_rule))
+        .routes(routes!(notifications::list_deliveries))
+        .routes(routes!(notifications::list_events))
         .routes(routes!(audit::list))
         .routes(routes!(audit::verify))
 }

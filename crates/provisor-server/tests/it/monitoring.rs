@@ -239,3 +239,280 @@ async fn feeds_an_admin_adds_become_the_vulnerabilities_of_scanned_releases() {
     }
     feed_task.abort();
 }
+
+/// What a webhook receiver was sent: its headers (lower-cased names) and body.
+#[derive(Debug, Clone)]
+struct Received {
+    headers: std::collections::BTreeMap<String, String>,
+    body: String,
+}
+
+/// A loopback webhook receiver that records each request and answers 204.
+async fn receiver() -> (
+    std::net::SocketAddr,
+    std::sync::Arc<std::sync::Mutex<Vec<Received>>>,
+    tokio::task::JoinHandle<()>,
+) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = received.clone();
+    let task = tokio::spawn(async move {
+        for _ in 0..32 {
+            let Ok((mut stream, _)) = listener.accept().await else {
+                return;
+            };
+            let mut data = Vec::new();
+            let mut buffer = [0u8; 8192];
+            // Headers, then the body their Content-Length gives (bounded).
+            let request = loop {
+                let Ok(read) = stream.read(&mut buffer).await else {
+                    break None;
+                };
+                if read == 0 || data.len() > 1 << 20 {
+                    break None;
+                }
+                data.extend_from_slice(&buffer[..read]);
+                let text = String::from_utf8_lossy(&data).into_owned();
+                if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                    let headers: std::collections::BTreeMap<String, String> = head
+                        .lines()
+                        .skip(1)
+                        .filter_map(|line| line.split_once(':'))
+                        .map(|(name, value)| {
+                            (name.trim().to_ascii_lowercase(), value.trim().to_owned())
+                        })
+                        .collect();
+                    let length: usize = headers
+                        .get("content-length")
+                        .and_then(|value| value.parse().ok())
+                        .unwrap_or(0);
+                    if body.len() >= length {
+                        break Some(Received {
+                            headers,
+                            body: body[..length].to_owned(),
+                        });
+                    }
+                }
+            };
+            if let Some(request) = request {
+                record.lock().unwrap().push(request);
+                let _ = stream
+                    .write_all(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n")
+                    .await;
+            }
+        }
+    });
+    (address, received, task)
+}
+
+#[tokio::test]
+async fn webhooks_are_signed_retried_after_a_timeout_and_sent_at_least_once() {
+    use hmac::{KeyInit, Mac};
+    use provisor_testkit::{Fault, FaultProxy};
+    let (receiver_address, received, receiver_task) = receiver().await;
+    let proxy = FaultProxy::start(receiver_address).unwrap();
+    let hook = format!("http://{}/hooks/provisor", proxy.address());
+    let allowed = proxy.address().to_string();
+    for server in servers_configured(|config| {
+        config.fetch_allow = vec![allowed.clone()];
+        config.webhook_timeout = std::time::Duration::from_millis(700);
+    })
+    .await
+    {
+        let state = &server.state;
+        let engine = server.engine;
+        received.lock().unwrap().clear();
+        let world = world(state).await;
+        let rules = format!("/api/v1/organisations/{}/notification-rules", world.acme);
+        // Acme's admin (here the server admin) makes the rule; its editor may not.
+        json_request(
+            state,
+            Method::POST,
+            &rules,
+            &world.editor,
+            json!({"name": "psirt", "channel": "webhook", "target": hook}),
+        )
+        .await
+        .problem(StatusCode::FORBIDDEN);
+        let problem = json_request(state, Method::POST, &rules, &world.admin,
+            json!({"name": "elsewhere", "channel": "webhook", "target": "https://hooks.example.org/x"}))
+            .await
+            .problem(StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(problem["errors"][0]["where"], "/target");
+        let made = json_request(state, Method::POST, &rules, &world.admin,
+            json!({"name": "psirt", "channel": "webhook", "target": hook, "kinds": ["vulnerability.found"]}))
+            .await;
+        made.expect(StatusCode::CREATED);
+        let rule = made.json();
+        let secret = rule["secret"].as_str().unwrap().to_owned();
+        let listed = get(state, &rules, &world.admin).await.json();
+        assert!(
+            listed[0].get("secret").is_none(),
+            "the secret is shown once: {listed}"
+        );
+
+        // A scan and an import make an event and its delivery.
+        send(
+            state,
+            Method::PUT,
+            &format!(
+                "/api/v1/releases/{}/firmware?name=smartcam-3.2.1.bin",
+                world.release
+            ),
+            &world.editor,
+            Some("application/octet-stream"),
+            smartcam_image(),
+        )
+        .await
+        .expect(StatusCode::ACCEPTED);
+        assert_eq!(drain(state).await, 1);
+        let feeds = state.config().feeds.join("nvd");
+        std::fs::create_dir_all(&feeds).unwrap();
+        std::fs::copy(sample("nvdcve-2.0-sample.json"), feeds.join("2024.json")).unwrap();
+        json_request(
+            state,
+            Method::POST,
+            "/api/v1/advisory-sources",
+            &world.admin,
+            json!({"name": "nvd", "kind": "nvd", "location": "nvd/2024.json"}),
+        )
+        .await
+        .expect(StatusCode::CREATED);
+        import_due(state, &world.admin).await;
+        let events = get(
+            state,
+            &format!("/api/v1/organisations/{}/events", world.acme),
+            &world.viewer,
+        )
+        .await
+        .json();
+        let found: Vec<&Value> = events
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] == "vulnerability.found")
+            .collect();
+        assert!(found.len() >= 2, "{engine}: {events}");
+        let deliveries_uri = format!(
+            "/api/v1/notification-rules/{}/deliveries",
+            rule["id"].as_str().unwrap()
+        );
+        let pending = get(state, &deliveries_uri, &world.admin).await.json();
+        assert_eq!(pending.as_array().unwrap().len(), found.len(), "{pending}");
+
+        // The receiver does not answer in time: each delivery fails and waits.
+        proxy.set(Fault::Stall);
+        assert_eq!(provisor_server::notify::send_due(state).await, found.len());
+        let after = get(state, &deliveries_uri, &world.admin).await.json();
+        for delivery in after.as_array().unwrap() {
+            assert_eq!(delivery["state"], "pending", "{engine}: {delivery}");
+            assert_eq!(delivery["attempts"], 1);
+            assert!(
+                delivery["last_error"].as_str().unwrap().contains("timeout")
+                    || delivery["last_error"]
+                        .as_str()
+                        .unwrap()
+                        .contains("timed out"),
+                "{delivery}"
+            );
+        }
+        assert_eq!(
+            provisor_server::notify::send_due(state).await,
+            0,
+            "each waits its delay"
+        );
+        // The answer is lost on the way back: the receiver has them, the sender does not
+        // know, and sends them again with the same delivery id.
+        proxy.set(Fault::CutDownload(0));
+        for delivery in after.as_array().unwrap() {
+            state
+                .store()
+                .retry_delivery_now(delivery["id"].as_str().unwrap())
+                .await
+                .unwrap();
+        }
+        provisor_server::notify::send_due(state).await;
+        proxy.set(Fault::Pass);
+        for delivery in after.as_array().unwrap() {
+            state
+                .store()
+                .retry_delivery_now(delivery["id"].as_str().unwrap())
+                .await
+                .unwrap();
+        }
+        provisor_server::notify::send_due(state).await;
+        let delivered = get(state, &deliveries_uri, &world.admin).await.json();
+        for delivery in delivered.as_array().unwrap() {
+            assert_eq!(delivery["state"], "delivered", "{engine}: {delivery}");
+        }
+        let received = received.lock().unwrap().clone();
+        // Twice each at least (the cut answers and the delivered ones), the stalled
+        // requests too when they reached the receiver.
+        for delivery in delivered.as_array().unwrap() {
+            let id = delivery["id"].as_str().unwrap();
+            let copies: Vec<&Received> = received
+                .iter()
+                .filter(|r| r.headers.get("provisor-delivery").map(String::as_str) == Some(id))
+                .collect();
+            assert!(
+                copies.len() >= 2,
+                "{engine}: {id} reached the receiver {} times",
+                copies.len()
+            );
+            for copy in copies {
+                assert_eq!(
+                    copy.headers.get("idempotency-key").map(String::as_str),
+                    Some(id)
+                );
+                assert_eq!(
+                    copy.headers.get("provisor-event").map(String::as_str),
+                    Some("vulnerability.found")
+                );
+                // The signature is the HMAC of "t.body" under the rule's secret.
+                let signature = copy.headers.get("provisor-signature").unwrap();
+                let (t, v1) = signature.split_once(",v1=").unwrap();
+                let t = t.strip_prefix("t=").unwrap();
+                let mut mac =
+                    hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+                mac.update(format!("{t}.{}", copy.body).as_bytes());
+                let expected: String = mac
+                    .finalize()
+                    .into_bytes()
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect();
+                assert_eq!(v1, expected, "{engine}");
+                let body: Value = serde_json::from_str(&copy.body).unwrap();
+                assert_eq!(body["delivery"], id);
+                assert_eq!(
+                    body["event"]["data"]["releases"][0]["release"],
+                    world.release.as_str()
+                );
+            }
+        }
+        // The rule removed: nothing more is sent for it.
+        send(
+            state,
+            Method::DELETE,
+            &format!(
+                "/api/v1/notification-rules/{}",
+                rule["id"].as_str().unwrap()
+            ),
+            &world.admin,
+            None,
+            Vec::new(),
+        )
+        .await
+        .expect(StatusCode::NO_CONTENT);
+        assert!(
+            get(state, &rules, &world.admin)
+                .await
+                .json()
+                .as_array()
+                .unwrap()
+                .is_empty()
+        );
+    }
+    receiver_task.abort();
+}
