@@ -3,7 +3,8 @@
 //! versions, Debian packages and upstream ones with CPE names), `BASE` advisories
 //! imported and matched, then an OSV delta of `DELTA` records (new ones, changed fixes,
 //! withdrawals) read from a directory through its `modified_id.csv` and applied: the
-//! time from reading the listing to the last finding committed, on each engine.
+//! time from reading the listing to the last finding and its notification (a webhook
+//! delivery in the outbox, written with it) committed, on each engine.
 //!
 //! ```sh
 //! PROVISOR_TEST_POSTGRES=$(scripts/postgres start /tmp/pg-bench) \
@@ -241,9 +242,31 @@ async fn bench_monitoring() {
         }
         std::fs::write(feed.path().join("modified_id.csv"), &listing).unwrap();
 
+        // The manufacturer wants every new finding as a webhook: the delta's findings
+        // reach the outbox in the transactions that open them.
+        store
+            .create_rule(
+                &Actor::Server,
+                &acme.id,
+                &provisor_store::NewRule {
+                    name: "psirt".into(),
+                    channel: "webhook".into(),
+                    target: "http://127.0.0.1:9/hook".into(),
+                    kinds: vec!["vulnerability.found".into()],
+                    min_severity: None,
+                    product_id: None,
+                },
+            )
+            .await
+            .unwrap();
         let mut connection = sqlx::AnyConnection::connect(&test.url).await.unwrap();
         let count_findings = "SELECT COUNT(*) FROM release_components rc JOIN component_vulnerabilities cv \
                               ON cv.component_id = rc.component_id WHERE cv.state = 'open'";
+        let events_before: i64 = sqlx::query("SELECT COUNT(*) FROM events")
+            .fetch_one(&mut connection)
+            .await
+            .unwrap()
+            .get(0);
         let before: i64 = sqlx::query(count_findings)
             .fetch_one(&mut connection)
             .await
@@ -273,15 +296,32 @@ async fn bench_monitoring() {
             .await
             .unwrap()
             .get(0);
+        let count = |sql: &'static str| sqlx::query(sql);
+        let deliveries: i64 = count("SELECT COUNT(*) FROM deliveries WHERE state = 'pending'")
+            .fetch_one(&mut connection)
+            .await
+            .unwrap()
+            .get(0);
+        let events: i64 = count("SELECT COUNT(*) FROM events")
+            .fetch_one(&mut connection)
+            .await
+            .unwrap()
+            .get(0);
 
         println!(
             "{engine}: {releases} releases x {COMPONENTS} components loaded in {loaded:.1?}, \
              first match {first_match:.1?}; base {BASE} advisories in {base_time:.1?} \
              ({} component matches); OSV delta of {DELTA} records read and applied in {delta_time:.2?}: \
-             {} changed, {} matches opened, {} retracted; open release findings {before} -> {after}",
-            base_summary.new_matches, delta.changed, delta.new_matches, delta.retracted,
+             {} changed, {} matches opened, {} retracted; open release findings {before} -> {after}; \
+             {} events, {deliveries} webhook deliveries in the outbox",
+            base_summary.new_matches,
+            delta.changed,
+            delta.new_matches,
+            delta.retracted,
+            events - events_before,
         );
         assert_eq!(delta.read, DELTA as u64);
         assert!(delta.new_matches > 0 && delta.retracted > 0);
+        assert!(deliveries > 0);
     }
 }
