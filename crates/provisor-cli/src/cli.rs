@@ -200,6 +200,23 @@ pub struct ServeArgs {
     /// How often the monitor looks for due advisory feeds (seconds).
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub monitor_poll: u64,
+    /// The SMTP relay e-mail digests go through: smtp+starttls://HOST[:PORT],
+    /// smtps://HOST[:PORT], or smtp://HOST:PORT on loopback (needs --smtp-from; a user
+    /// and password from PROVISOR_SMTP_USER and PROVISOR_SMTP_PASSWORD). Read from
+    /// PROVISOR_SMTP when absent.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "PROVISOR_SMTP",
+        requires = "smtp_from"
+    )]
+    pub smtp: Option<String>,
+    /// The address digests are sent from.
+    #[arg(long, value_name = "MAILBOX", env = "PROVISOR_SMTP_FROM")]
+    pub smtp_from: Option<String>,
+    /// How often e-mail digests are sent (minutes).
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=10080))]
+    pub digest_minutes: u64,
 }
 
 #[derive(Clone, Copy, ValueEnum)]

@@ -78,6 +78,10 @@ pub struct Config {
     pub notify_poll: std::time::Duration,
     /// How long a webhook's receiver may take to answer.
     pub webhook_timeout: std::time::Duration,
+    /// The relay e-mail digests go through; none: e-mail rules wait.
+    pub smtp: Option<notify::Smtp>,
+    /// How often e-mail digests are sent.
+    pub digest_every: std::time::Duration,
 }
 
 impl Config {
@@ -101,6 +105,8 @@ impl Config {
             monitor_poll: std::time::Duration::from_secs(30),
             notify_poll: std::time::Duration::from_secs(5),
             webhook_timeout: std::time::Duration::from_secs(10),
+            smtp: None,
+            digest_every: std::time::Duration::from_secs(3600),
         }
     }
 

@@ -144,6 +144,18 @@ pub fn run(args: ServeArgs) -> Result<Outcome, Failure> {
         config.feeds = feeds.clone();
     }
     config.monitor_poll = std::time::Duration::from_secs(args.monitor_poll);
+    if let (Some(url), Some(from)) = (&args.smtp, &args.smtp_from) {
+        let mut smtp = provisor_server::notify::Smtp::parse(url, from)
+            .map_err(|error| Failure::Invalid(format!("--smtp: {error}")))?;
+        if let (Ok(user), Ok(password)) = (
+            std::env::var("PROVISOR_SMTP_USER"),
+            std::env::var("PROVISOR_SMTP_PASSWORD"),
+        ) {
+            smtp.credentials = Some((user, password));
+        }
+        config.smtp = Some(smtp);
+    }
+    config.digest_every = std::time::Duration::from_secs(args.digest_minutes * 60);
     config.worker_command = Some((program, worker_arguments));
     provisor_server::discard_unfinished_uploads(&data);
     runtime()?.block_on(async move {

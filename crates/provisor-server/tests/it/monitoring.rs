@@ -240,6 +240,38 @@ async fn feeds_an_admin_adds_become_the_vulnerabilities_of_scanned_releases() {
     feed_task.abort();
 }
 
+/// Scans the world's release (the example image) and imports NVD's sample from the
+/// feed directory: the release then has vulnerabilities, and Acme their events.
+async fn scanned_and_imported(state: &provisor_server::AppState, world: &crate::World) {
+    send(
+        state,
+        Method::PUT,
+        &format!(
+            "/api/v1/releases/{}/firmware?name=smartcam-3.2.1.bin",
+            world.release
+        ),
+        &world.editor,
+        Some("application/octet-stream"),
+        smartcam_image(),
+    )
+    .await
+    .expect(StatusCode::ACCEPTED);
+    assert_eq!(drain(state).await, 1);
+    let feeds = state.config().feeds.join("nvd");
+    std::fs::create_dir_all(&feeds).unwrap();
+    std::fs::copy(sample("nvdcve-2.0-sample.json"), feeds.join("2024.json")).unwrap();
+    json_request(
+        state,
+        Method::POST,
+        "/api/v1/advisory-sources",
+        &world.admin,
+        json!({"name": "nvd", "kind": "nvd", "location": "nvd/2024.json"}),
+    )
+    .await
+    .expect(StatusCode::CREATED);
+    import_due(state, &world.admin).await;
+}
+
 /// What a webhook receiver was sent: its headers (lower-cased names) and body.
 #[derive(Debug, Clone)]
 struct Received {
@@ -353,33 +385,7 @@ async fn webhooks_are_signed_retried_after_a_timeout_and_sent_at_least_once() {
         );
 
         // A scan and an import make an event and its delivery.
-        send(
-            state,
-            Method::PUT,
-            &format!(
-                "/api/v1/releases/{}/firmware?name=smartcam-3.2.1.bin",
-                world.release
-            ),
-            &world.editor,
-            Some("application/octet-stream"),
-            smartcam_image(),
-        )
-        .await
-        .expect(StatusCode::ACCEPTED);
-        assert_eq!(drain(state).await, 1);
-        let feeds = state.config().feeds.join("nvd");
-        std::fs::create_dir_all(&feeds).unwrap();
-        std::fs::copy(sample("nvdcve-2.0-sample.json"), feeds.join("2024.json")).unwrap();
-        json_request(
-            state,
-            Method::POST,
-            "/api/v1/advisory-sources",
-            &world.admin,
-            json!({"name": "nvd", "kind": "nvd", "location": "nvd/2024.json"}),
-        )
-        .await
-        .expect(StatusCode::CREATED);
-        import_due(state, &world.admin).await;
+        scanned_and_imported(state, &world).await;
         let events = get(
             state,
             &format!("/api/v1/organisations/{}/events", world.acme),
@@ -515,4 +521,202 @@ async fn webhooks_are_signed_retried_after_a_timeout_and_sent_at_least_once() {
         );
     }
     receiver_task.abort();
+}
+
+/// A local SMTP sink: Debian's aiosmtpd on a free loopback port, storing what it
+/// receives in a maildir; killed when dropped.
+struct SmtpSink {
+    port: u16,
+    maildir: tempfile::TempDir,
+    child: std::process::Child,
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl SmtpSink {
+    /// Starts the sink; none (the test skipped) when aiosmtpd is not installed and
+    /// `PROVISOR_REQUIRE_SMTP` is not set (`scripts/test` installs it and sets it).
+    fn start() -> Option<SmtpSink> {
+        let installed = std::process::Command::new("/usr/bin/python3")
+            .args(["-c", "import aiosmtpd"])
+            .status()
+            .is_ok_and(|status| status.success());
+        if !installed {
+            assert!(
+                std::env::var_os("PROVISOR_REQUIRE_SMTP").is_none(),
+                "PROVISOR_REQUIRE_SMTP is set but aiosmtpd is missing (apt-get install python3-aiosmtpd)"
+            );
+            eprintln!("skipped: aiosmtpd is not installed");
+            return None;
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let maildir = tempfile::tempdir().unwrap();
+        let child = std::process::Command::new("/usr/bin/python3")
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(maildir.path().join("mail"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let sink = SmtpSink {
+            port,
+            maildir,
+            child,
+        };
+        let started = std::time::Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(20),
+                "aiosmtpd did not start"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        Some(sink)
+    }
+
+    /// The messages received, as text.
+    fn messages(&self) -> Vec<String> {
+        let new = self.maildir.path().join("mail/new");
+        let mut messages: Vec<String> = std::fs::read_dir(&new)
+            .map(|entries| {
+                entries
+                    .filter_map(|entry| std::fs::read_to_string(entry.ok()?.path()).ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        messages.sort();
+        messages
+    }
+}
+
+#[tokio::test]
+async fn e_mail_rules_get_one_digest_through_the_relay_and_wait_while_it_is_down() {
+    let Some(mut sink) = SmtpSink::start() else {
+        return;
+    };
+    let relay = format!("smtp://127.0.0.1:{}", sink.port);
+    for server in servers_configured(|config| {
+        config.smtp =
+            Some(provisor_server::notify::Smtp::parse(&relay, "provisor@lab.example").unwrap());
+    })
+    .await
+    {
+        let state = &server.state;
+        let engine = server.engine;
+        let world = world(state).await;
+        let before = sink.messages().len();
+        let rules = format!("/api/v1/organisations/{}/notification-rules", world.acme);
+        json_request(
+            state,
+            Method::POST,
+            &rules,
+            &world.admin,
+            json!({"name": "not a mailbox", "channel": "email", "target": "psirt"}),
+        )
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY);
+        let rule = json_request(
+            state,
+            Method::POST,
+            &rules,
+            &world.admin,
+            json!({"name": "digest", "channel": "email", "target": "psirt@acme.example"}),
+        )
+        .await;
+        rule.expect(StatusCode::CREATED);
+        let rule = rule.json();
+        assert!(rule.get("secret").is_none());
+        scanned_and_imported(state, &world).await;
+        assert_eq!(
+            provisor_server::notify::send_digests(state).await,
+            1,
+            "{engine}"
+        );
+        let messages = sink.messages();
+        assert_eq!(messages.len(), before + 1, "{engine}");
+        let message = messages
+            .iter()
+            .find(|m| m.contains("psirt@acme.example") && !messages[..before].contains(m))
+            .unwrap();
+        assert!(message.contains("Subject: provisor: "), "{message}");
+        assert!(message.contains("From: provisor@lab.example"), "{message}");
+        assert!(
+            message.contains("New vulnerability: CVE-2022-28391 (high)"),
+            "{message}"
+        );
+        assert!(message.contains("busybox-static"), "{message}");
+        let deliveries = get(
+            state,
+            &format!(
+                "/api/v1/notification-rules/{}/deliveries",
+                rule["id"].as_str().unwrap()
+            ),
+            &world.admin,
+        )
+        .await
+        .json();
+        assert!(
+            deliveries
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|d| d["state"] == "delivered"),
+            "{deliveries}"
+        );
+        // Nothing new: no message.
+        assert_eq!(provisor_server::notify::send_digests(state).await, 0);
+    }
+    // The relay down: the notices wait, with the relay's address in their error.
+    let _ = sink.child.kill();
+    let _ = sink.child.wait();
+    for server in servers_configured(|config| {
+        config.smtp =
+            Some(provisor_server::notify::Smtp::parse(&relay, "provisor@lab.example").unwrap());
+    })
+    .await
+    {
+        let state = &server.state;
+        let world = world(state).await;
+        let rule = json_request(
+            state,
+            Method::POST,
+            &format!("/api/v1/organisations/{}/notification-rules", world.acme),
+            &world.admin,
+            json!({"name": "digest", "channel": "email", "target": "psirt@acme.example"}),
+        )
+        .await
+        .json();
+        scanned_and_imported(state, &world).await;
+        assert_eq!(provisor_server::notify::send_digests(state).await, 0);
+        let deliveries = get(
+            state,
+            &format!(
+                "/api/v1/notification-rules/{}/deliveries",
+                rule["id"].as_str().unwrap()
+            ),
+            &world.admin,
+        )
+        .await
+        .json();
+        for delivery in deliveries.as_array().unwrap() {
+            assert_eq!(delivery["state"], "pending", "{delivery}");
+            assert!(
+                delivery["last_error"]
+                    .as_str()
+                    .unwrap()
+                    .contains(&format!("127.0.0.1:{}", sink.port)),
+                "{delivery}"
+            );
+        }
+    }
 }
