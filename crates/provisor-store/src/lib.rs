@@ -51,7 +51,7 @@ pub use jobs::{
 };
 pub use monitoring::{
     AdvisoryImport, AdvisorySource, BATCH as MONITORING_BATCH, KnownExploited, MatchSummary,
-    ReleaseSbom, ReleaseVulnerability, SbomComponent, SbomRecord,
+    ReleaseMonitoring, ReleaseSbom, ReleaseVulnerability, SbomComponent, SbomRecord,
 };
 pub use notifications::{
     Delivery, DeliveryRecord, EVENT_KINDS, Event, MAX_ATTEMPTS, NewRule, NotificationRule,

@@ -1214,3 +1214,131 @@ impl Store {
         )
     }
 }
+
+/// What monitoring says of one release, for the portfolio: its open vulnerabilities
+/// (each counted once, at the highest severity any of its advisories gives) by
+/// severity, those CISA lists as exploited, and those found since its newest assessment
+/// last changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ReleaseMonitoring {
+    /// Critical.
+    pub critical: u64,
+    /// High.
+    pub high: u64,
+    /// Medium.
+    pub medium: u64,
+    /// Low.
+    pub low: u64,
+    /// Of no known severity.
+    pub unknown: u64,
+    /// Listed by CISA as exploited.
+    pub known_exploited: u64,
+    /// Found after the newest assessment's last change (all, without an assessment).
+    pub new_since_assessment: u64,
+}
+
+/// One open vulnerability of a release, as the portfolio counts it.
+struct Seen {
+    /// 4 critical … 1 low, 0 unknown: the highest of its advisories'.
+    rank: usize,
+    exploited: bool,
+    found_at: i64,
+    assessed_at: Option<i64>,
+}
+
+impl Store {
+    /// What monitoring says of each of these releases that has an SBOM (a page of the
+    /// portfolio): one query for them all.
+    pub async fn releases_monitoring(
+        &self,
+        releases: &[String],
+    ) -> Result<HashMap<String, ReleaseMonitoring>, StoreError> {
+        let mut found: HashMap<String, ReleaseMonitoring> = HashMap::new();
+        for chunk in releases.chunks(BATCH) {
+            let list: Vec<String> = (1..=chunk.len()).map(|at| format!("${at}")).collect();
+            let list = list.join(", ");
+            let mut with_sbom = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT release_id FROM release_sboms WHERE release_id IN ({list})"
+            )));
+            for id in chunk {
+                with_sbom = with_sbom.bind(id.clone());
+            }
+            for row in with_sbom.fetch_all(&self.pool).await? {
+                found.insert(row.get(0), ReleaseMonitoring::default());
+            }
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT rc.release_id, cv.vulnerability, cv.severity, cv.found_at, s.created_at AS sbom_at, \
+                 a.updated_at AS assessed_at, k.date_added \
+                 FROM release_components rc JOIN release_sboms s ON s.release_id = rc.release_id \
+                 JOIN component_vulnerabilities cv ON cv.component_id = rc.component_id AND cv.state = 'open' \
+                 JOIN releases r ON r.id = rc.release_id \
+                 LEFT JOIN assessments a ON a.id = r.newest_assessment_id \
+                 LEFT JOIN known_exploited k ON k.vulnerability = cv.vulnerability \
+                 WHERE rc.release_id IN ({list})"
+            )));
+            for id in chunk {
+                query = query.bind(id.clone());
+            }
+            // Per release and vulnerability: its highest severity, whether exploited,
+            // when it was first found.
+            let mut seen: HashMap<(String, String), Seen> = HashMap::new();
+            for row in query.fetch_all(&self.pool).await? {
+                let rank = match row.get::<Option<String>, _>("severity").as_deref() {
+                    Some("critical") => 4,
+                    Some("high") => 3,
+                    Some("medium") => 2,
+                    Some("low") => 1,
+                    _ => 0,
+                };
+                let found_at = row
+                    .get::<i64, _>("found_at")
+                    .max(row.get::<i64, _>("sbom_at"));
+                let entry = seen
+                    .entry((row.get("release_id"), row.get("vulnerability")))
+                    .or_insert(Seen {
+                        rank: 0,
+                        exploited: false,
+                        found_at,
+                        assessed_at: row.get("assessed_at"),
+                    });
+                entry.rank = entry.rank.max(rank);
+                entry.exploited |= row.get::<Option<String>, _>("date_added").is_some();
+                entry.found_at = entry.found_at.min(found_at);
+            }
+            for (
+                (release, _),
+                Seen {
+                    rank,
+                    exploited,
+                    found_at,
+                    assessed_at,
+                },
+            ) in seen
+            {
+                let counts = found.entry(release).or_default();
+                match rank {
+                    4 => counts.critical += 1,
+                    3 => counts.high += 1,
+                    2 => counts.medium += 1,
+                    1 => counts.low += 1,
+                    _ => counts.unknown += 1,
+                }
+                counts.known_exploited += u64::from(exploited);
+                if assessed_at.is_none_or(|assessed| found_at > assessed) {
+                    counts.new_since_assessment += 1;
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    /// When the newest advisory import that succeeded ended, if any did.
+    pub async fn last_advisory_import(&self) -> Result<Option<i64>, StoreError> {
+        Ok(sqlx::query(
+            "SELECT MAX(finished_at) FROM advisory_imports WHERE error IS NULL AND finished_at IS NOT NULL",
+        )
+        .fetch_one(&self.pool)
+        .await?
+        .get::<Option<i64>, _>(0))
+    }
+}

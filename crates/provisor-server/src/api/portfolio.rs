@@ -43,6 +43,43 @@ pub struct PortfolioEntry {
     pub approved: bool,
     /// Its current revision's verdicts counted (absent until the server has judged it).
     pub counts: Option<VerdictCounts>,
+    /// Whether the release is in its support period (no end given counts as in).
+    pub in_support: bool,
+    /// What monitoring found in the release's SBOM; absent until its firmware is scanned.
+    pub monitoring: Option<MonitoringCounts>,
+}
+
+/// A release's open vulnerabilities as monitoring found them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MonitoringCounts {
+    /// Critical.
+    pub critical: u64,
+    /// High.
+    pub high: u64,
+    /// Medium.
+    pub medium: u64,
+    /// Low.
+    pub low: u64,
+    /// Of no known severity.
+    pub unknown: u64,
+    /// Listed by CISA as exploited.
+    pub known_exploited: u64,
+    /// Found after the newest assessment last changed.
+    pub new_since_assessment: u64,
+}
+
+impl From<provisor_store::ReleaseMonitoring> for MonitoringCounts {
+    fn from(counts: provisor_store::ReleaseMonitoring) -> MonitoringCounts {
+        MonitoringCounts {
+            critical: counts.critical,
+            high: counts.high,
+            medium: counts.medium,
+            low: counts.low,
+            unknown: counts.unknown,
+            known_exploited: counts.known_exploited,
+            new_since_assessment: counts.new_since_assessment,
+        }
+    }
 }
 
 impl From<PortfolioRow> for PortfolioEntry {
@@ -61,6 +98,8 @@ impl From<PortfolioRow> for PortfolioEntry {
             conformant: row.conformant,
             approved: row.approved,
             counts: row.counts.map(VerdictCounts::from),
+            in_support: true,
+            monitoring: None,
         }
     }
 }
@@ -113,6 +152,9 @@ pub struct PortfolioPageView {
     pub total: i64,
     /// Pass as `after` for the next page; absent on the last.
     pub next: Option<String>,
+    /// When the newest advisory import ended (ms since the epoch): how current the
+    /// monitoring counts are.
+    pub advisories_imported_at: Option<i64>,
 }
 
 /// The releases the caller may see, a page at a time, with their newest assessment's
@@ -150,10 +192,28 @@ pub async fn portfolio(
             },
         )
         .await?;
+    let releases: Vec<String> = page.rows.iter().map(|row| row.release_id.clone()).collect();
+    let mut monitoring = state.store().releases_monitoring(&releases).await?;
+    let today = crate::judge::today().to_string();
+    let items = page
+        .rows
+        .into_iter()
+        .map(|row| {
+            let counts = monitoring.remove(&row.release_id);
+            let mut entry = PortfolioEntry::from(row);
+            entry.in_support = entry
+                .support_period_end
+                .as_deref()
+                .is_none_or(|end| end >= today.as_str());
+            entry.monitoring = counts.map(MonitoringCounts::from);
+            entry
+        })
+        .collect();
     Ok(axum::Json(PortfolioPageView {
-        items: page.rows.into_iter().map(PortfolioEntry::from).collect(),
+        items,
         total: page.total,
         next: page.next,
+        advisories_imported_at: state.store().last_advisory_import().await?,
     }))
 }
 

@@ -152,6 +152,35 @@ async fn feeds_an_admin_adds_become_the_vulnerabilities_of_scanned_releases() {
         let terrapin = of("CVE-2023-48795");
         assert_eq!(terrapin["component"], "dropbear-bin");
         assert_eq!(terrapin["known_exploited"], "2026-11-20");
+        // The portfolio counts them: each vulnerability once, at its highest severity.
+        let portfolio = get(state, "/api/v1/portfolio", &world.viewer).await.json();
+        assert!(portfolio["advisories_imported_at"].is_i64(), "{portfolio}");
+        let entry = portfolio["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|item| item["release_id"] == world.release.as_str())
+            .unwrap();
+        let open: Vec<&Value> = found
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|each| each["state"] == "open")
+            .collect();
+        let counts = &entry["monitoring"];
+        let total: u64 = ["critical", "high", "medium", "low", "unknown"]
+            .iter()
+            .map(|severity| counts[severity].as_u64().unwrap())
+            .sum();
+        let distinct: std::collections::BTreeSet<&str> = open
+            .iter()
+            .map(|each| each["vulnerability"].as_str().unwrap())
+            .collect();
+        assert_eq!(total as usize, distinct.len(), "{engine}: {entry}");
+        assert!(counts["high"].as_u64().unwrap() >= 1, "{entry}");
+        assert_eq!(counts["known_exploited"], 1, "{entry}");
+        assert_eq!(counts["new_since_assessment"], total, "{entry}");
+        assert_eq!(entry["in_support"], true);
         get(state, &uri, &world.stranger)
             .await
             .problem(StatusCode::NOT_FOUND);
