@@ -368,6 +368,24 @@ fn seed_through_the_api(server: &Server, secret: &str, work: &std::path::Path) -
             }
         }
     }
+    // NVD's sample feed from the server's feed directory: the releases scanned later
+    // are matched against it at once, and the portfolio shows what it finds.
+    let feeds = work.join("data/feeds/nvd");
+    std::fs::create_dir_all(&feeds).unwrap();
+    std::fs::copy(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../provisor-advisories/tests/feeds/nvdcve-2.0-sample.json"),
+        feeds.join("2024.json"),
+    )
+    .unwrap();
+    let (status, _) = call(
+        server,
+        "POST",
+        "/api/v1/advisory-sources",
+        Some(&session),
+        Some(json!({"name": "nvd-2024", "kind": "nvd", "location": "nvd/2024.json"})),
+    );
+    assert_eq!(status, 201);
     // Another manufacturer, whose release nobody at Acme may see.
     let (_, other) = call(
         server,
@@ -979,6 +997,11 @@ fn log_in_set_up_the_second_factor_and_find_releases_in_the_portfolio() {
                 .await
                 .contains("Doorbell")
         );
+        // The scanned release's components against the imported feed.
+        let monitored = browser
+            .text("table.portfolio tbody td[data-label=Monitored]")
+            .await;
+        assert!(monitored.contains("high"), "{monitored}");
         browser.shot("portfolio-search").await;
 
         // The next firmware release, added on the release's page, with the assessment

@@ -84,6 +84,8 @@ struct PortfolioPage {
     can_add: bool,
     all_releases: bool,
     by_name: bool,
+    /// What monitoring found per release of the page (those with an SBOM).
+    monitoring: std::collections::HashMap<String, provisor_store::ReleaseMonitoring>,
 }
 
 impl PortfolioPage {
@@ -92,6 +94,11 @@ impl PortfolioPage {
         provisor_catalog::edition(id)
             .and_then(|catalog| catalog.short_title.rsplit(' ').next().map(str::to_owned))
             .unwrap_or_else(|| id.to_owned())
+    }
+
+    /// What monitoring found in a release, if its firmware was scanned.
+    fn monitored(&self, release: &str) -> Option<&provisor_store::ReleaseMonitoring> {
+        self.monitoring.get(release)
     }
 }
 
@@ -152,8 +159,14 @@ pub async fn page(
             .memberships
             .iter()
             .any(|(_, role)| crate::auth::WRITERS.contains(role));
+    let releases: Vec<String> = page.rows.iter().map(|row| row.release_id.clone()).collect();
+    let monitoring = store
+        .releases_monitoring(&releases)
+        .await
+        .map_err(|error| PageError::from(ApiError::from(error)))?;
     Ok(render(&PortfolioPage {
         nav: signed.nav("portfolio"),
+        monitoring,
         rows: page.rows,
         total: page.total,
         filtered: search.is_some() || organisation.is_some(),
