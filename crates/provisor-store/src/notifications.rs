@@ -447,6 +447,17 @@ impl Store {
         Ok(())
     }
 
+    /// The rule a delivery belongs to.
+    pub async fn rule_of_delivery(&self, id: &str) -> Result<NotificationRule, StoreError> {
+        let rule: String = sqlx::query("SELECT rule_id FROM deliveries WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|row| row.get(0))
+            .ok_or_else(|| StoreError::NotFound(format!("delivery {id}")))?;
+        self.rule(&rule).await
+    }
+
     /// Makes a pending or dead delivery due now, with its attempts counted afresh from
     /// here (an admin's "try again" once a receiver is back).
     pub async fn retry_delivery_now(&self, id: &str) -> Result<(), StoreError> {

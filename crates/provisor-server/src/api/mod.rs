@@ -126,6 +126,7 @@ fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(notifications::remove_rule))
         .routes(routes!(notifications::list_deliveries))
         .routes(routes!(notifications::list_events))
+        .routes(routes!(notifications::retry_delivery))
         .routes(routes!(audit::list))
         .routes(routes!(audit::verify))
 }

@@ -305,3 +305,22 @@ pub async fn list_events(
         events.into_iter().map(EventView::from).collect(),
     ))
 }
+
+/// Sends a delivery again now (a dead one, once its receiver is back; or a pending one
+/// without waiting for its delay), as its rule's organisation's admin.
+#[utoipa::path(post, path = "/api/v1/deliveries/{id}/retry", tag = "notifications",
+    params(("id" = String, Path)), responses(
+        (status = 202),
+        (status = 404, description = "no such delivery, or it was delivered", body = crate::Problem, content_type = "application/problem+json")
+    ))]
+pub async fn retry_delivery(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let rule = state.store().rule_of_delivery(&id).await?;
+    caller.require_role(&rule.organisation_id, ADMINS, &format!("delivery {id}"))?;
+    state.store().retry_delivery_now(&id).await?;
+    state.notify_wake().notify_one();
+    Ok(StatusCode::ACCEPTED)
+}

@@ -461,26 +461,53 @@ async fn webhooks_are_signed_retried_after_a_timeout_and_sent_at_least_once() {
         // know, and sends them again with the same delivery id.
         proxy.set(Fault::CutDownload(0));
         for delivery in after.as_array().unwrap() {
-            state
-                .store()
-                .retry_delivery_now(delivery["id"].as_str().unwrap())
-                .await
-                .unwrap();
+            send(
+                state,
+                Method::POST,
+                &format!(
+                    "/api/v1/deliveries/{}/retry",
+                    delivery["id"].as_str().unwrap()
+                ),
+                &world.admin,
+                None,
+                Vec::new(),
+            )
+            .await
+            .expect(StatusCode::ACCEPTED);
         }
         provisor_server::notify::send_due(state).await;
         proxy.set(Fault::Pass);
         for delivery in after.as_array().unwrap() {
-            state
-                .store()
-                .retry_delivery_now(delivery["id"].as_str().unwrap())
-                .await
-                .unwrap();
+            send(
+                state,
+                Method::POST,
+                &format!(
+                    "/api/v1/deliveries/{}/retry",
+                    delivery["id"].as_str().unwrap()
+                ),
+                &world.admin,
+                None,
+                Vec::new(),
+            )
+            .await
+            .expect(StatusCode::ACCEPTED);
         }
         provisor_server::notify::send_due(state).await;
         let delivered = get(state, &deliveries_uri, &world.admin).await.json();
         for delivery in delivered.as_array().unwrap() {
             assert_eq!(delivery["state"], "delivered", "{engine}: {delivery}");
         }
+        // A delivered one is not sent again; only the organisation's admins may ask.
+        let retry = format!(
+            "/api/v1/deliveries/{}/retry",
+            delivered[0]["id"].as_str().unwrap()
+        );
+        send(state, Method::POST, &retry, &world.admin, None, Vec::new())
+            .await
+            .problem(StatusCode::NOT_FOUND);
+        send(state, Method::POST, &retry, &world.editor, None, Vec::new())
+            .await
+            .problem(StatusCode::FORBIDDEN);
         let received = received.lock().unwrap().clone();
         // Twice each at least (the cut answers and the delivered ones), the stalled
         // requests too when they reached the receiver.
