@@ -459,40 +459,19 @@ async fn webhooks_are_signed_retried_after_a_timeout_and_sent_at_least_once() {
         );
         // The answer is lost on the way back: the receiver has them, the sender does not
         // know, and sends them again with the same delivery id.
-        proxy.set(Fault::CutDownload(0));
-        for delivery in after.as_array().unwrap() {
-            send(
-                state,
-                Method::POST,
-                &format!(
+        for fault in [Fault::CutDownload(0), Fault::Pass] {
+            proxy.set(fault);
+            for delivery in after.as_array().unwrap() {
+                let retry = format!(
                     "/api/v1/deliveries/{}/retry",
                     delivery["id"].as_str().unwrap()
-                ),
-                &world.admin,
-                None,
-                Vec::new(),
-            )
-            .await
-            .expect(StatusCode::ACCEPTED);
+                );
+                send(state, Method::POST, &retry, &world.admin, None, Vec::new())
+                    .await
+                    .expect(StatusCode::ACCEPTED);
+            }
+            provisor_server::notify::send_due(state).await;
         }
-        provisor_server::notify::send_due(state).await;
-        proxy.set(Fault::Pass);
-        for delivery in after.as_array().unwrap() {
-            send(
-                state,
-                Method::POST,
-                &format!(
-                    "/api/v1/deliveries/{}/retry",
-                    delivery["id"].as_str().unwrap()
-                ),
-                &world.admin,
-                None,
-                Vec::new(),
-            )
-            .await
-            .expect(StatusCode::ACCEPTED);
-        }
-        provisor_server::notify::send_due(state).await;
         let delivered = get(state, &deliveries_uri, &world.admin).await.json();
         for delivery in delivered.as_array().unwrap() {
             assert_eq!(delivery["state"], "delivered", "{engine}: {delivery}");
@@ -661,12 +640,11 @@ async fn e_mail_rules_get_one_digest_through_the_relay_and_wait_while_it_is_down
         return;
     };
     let relay = format!("smtp://127.0.0.1:{}", sink.port);
-    for server in servers_configured(|config| {
+    let with_relay = |config: &mut provisor_server::Config| {
         config.smtp =
             Some(provisor_server::notify::Smtp::parse(&relay, "provisor@lab.example").unwrap());
-    })
-    .await
-    {
+    };
+    for server in servers_configured(with_relay).await {
         let state = &server.state;
         let engine = server.engine;
         let world = world(state).await;
@@ -735,12 +713,7 @@ async fn e_mail_rules_get_one_digest_through_the_relay_and_wait_while_it_is_down
     // The relay down: the notices wait, with the relay's address in their error.
     let _ = sink.child.kill();
     let _ = sink.child.wait();
-    for server in servers_configured(|config| {
-        config.smtp =
-            Some(provisor_server::notify::Smtp::parse(&relay, "provisor@lab.example").unwrap());
-    })
-    .await
-    {
+    for server in servers_configured(with_relay).await {
         let state = &server.state;
         let world = world(state).await;
         let rule = json_request(
