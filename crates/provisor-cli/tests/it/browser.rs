@@ -1003,6 +1003,11 @@ fn log_in_set_up_the_second_factor_and_find_releases_in_the_portfolio() {
             .await;
         assert!(monitored.contains("high"), "{monitored}");
         browser.shot("portfolio-search").await;
+        // The release's page lists them.
+        browser.open(&format!("{base}{release_page}")).await;
+        let listed = browser.text("table.findings").await;
+        assert!(listed.contains("CVE-2022-28391"), "{listed}");
+        browser.shot("release-monitored").await;
 
         // The next firmware release, added on the release's page, with the assessment
         // carried to it: every answer to confirm, and saving one confirms it.

@@ -40,6 +40,27 @@ struct ReleasePage {
     /// The next release's fields as typed (or proposed: the support period's end).
     next_version: String,
     next_support: String,
+    /// How many components the release's SBOM holds; none before its firmware scan.
+    sbom_components: Option<usize>,
+    /// Its vulnerabilities as monitoring found them: open ones first.
+    vulnerabilities: Vec<provisor_store::ReleaseVulnerability>,
+}
+
+impl ReleasePage {
+    /// The open vulnerabilities.
+    fn open(&self) -> impl Iterator<Item = &provisor_store::ReleaseVulnerability> {
+        self.vulnerabilities
+            .iter()
+            .filter(|found| found.state == "open")
+    }
+
+    /// How many were retracted.
+    fn retracted(&self) -> usize {
+        self.vulnerabilities
+            .iter()
+            .filter(|found| found.state != "open")
+            .count()
+    }
 }
 
 /// The editions offered, the current one first.
@@ -112,7 +133,18 @@ async fn show(
             None,
         ),
     };
+    let sbom_components = store
+        .release_sbom(id)
+        .await
+        .map_err(ApiError::from)?
+        .map(|sbom| sbom.components.len());
+    let vulnerabilities = store
+        .release_vulnerabilities(id)
+        .await
+        .map_err(ApiError::from)?;
     let page = render(&ReleasePage {
+        sbom_components,
+        vulnerabilities,
         nav: signed.nav("portfolio"),
         id: release.id.clone(),
         manufacturer: manufacturer.name,
