@@ -18,7 +18,7 @@ async fn manufacturers_and_labs_see_only_their_own() {
         let page = get(state, "/api/v1/portfolio", &world.editor).await.json();
         assert_eq!(page["total"], 1, "{}", server.engine);
         assert_eq!(page["items"][0]["assessment_id"], id.as_str());
-        let empty = json!({"items": [], "total": 0, "next": null});
+        let empty = json!({"items": [], "total": 0, "next": null, "advisories_imported_at": null});
         assert_eq!(
             get(state, "/api/v1/portfolio", &world.stranger)
                 .await
