@@ -159,10 +159,12 @@ pub async fn import(
         .store()
         .begin_import(&source.name, &source.kind, &source.location)
         .await?;
-    let outcome = run(state, source, owner).await;
-    let (summary, cursor, error) = match &outcome {
-        Ok((summary, cursor)) => (*summary, cursor.clone(), None),
-        Err(error) => (MatchSummary::default(), None, Some(said(error))),
+    // What was applied before a failure stays applied, and is recorded as such.
+    let mut summary = MatchSummary::default();
+    let outcome = run(state, source, owner, &mut summary).await;
+    let (cursor, error) = match &outcome {
+        Ok(cursor) => (cursor.clone(), None),
+        Err(error) => (None, Some(said(error))),
     };
     if let Some(error) = &error {
         tracing::warn!(source = %source.name, "advisory import failed: {error}");
@@ -180,7 +182,7 @@ pub async fn import(
         .await?;
     // What the import found is in the outbox: the sender goes now.
     state.notify_wake().notify_one();
-    outcome.map(|(summary, _)| summary)
+    outcome.map(|_| summary)
 }
 
 /// An error in one line: what, and where.
@@ -198,11 +200,14 @@ enum Message {
     Exploited(Vec<KnownExploited>),
 }
 
+/// Imports a feed, adding what each batch did to `summary` as it goes; the new
+/// cursor, or why the import stopped.
 async fn run(
     state: &AppState,
     source: &AdvisorySource,
     owner: &str,
-) -> Result<(MatchSummary, Option<String>), ApiError> {
+    summary: &mut MatchSummary,
+) -> Result<Option<String>, ApiError> {
     let kind = Kind::parse(&source.kind)
         .ok_or_else(|| ApiError::internal(format!("unknown feed kind {}", source.kind)))?;
     let location = check_location(state, &source.location)?;
@@ -230,7 +235,6 @@ async fn run(
         Kind::Nvd => "nvd",
         Kind::Kev => "kev",
     };
-    let mut summary = MatchSummary::default();
     let mut listed: HashSet<String> = HashSet::new();
     let mut applying: Result<(), ApiError> = Ok(());
     while let Some(message) = receiver.recv().await {
@@ -298,7 +302,7 @@ async fn run(
         summary.add(state.store().withdraw_unlisted(name, &listed).await?);
     }
     drop(scratch);
-    Ok((summary, new_cursor))
+    Ok(new_cursor)
 }
 
 /// Reads a feed on a blocking thread and sends it in batches; the new cursor (OSV's

@@ -749,3 +749,62 @@ async fn e_mail_rules_get_one_digest_through_the_relay_and_wait_while_it_is_down
         }
     }
 }
+
+#[tokio::test]
+async fn a_feed_that_breaks_midway_keeps_what_it_applied_and_says_where() {
+    for server in servers_configured(|_| {}).await {
+        let state = &server.state;
+        let world = world(state).await;
+        // 600 advisories, then a file that is not OSV: the first batch (500) is applied
+        // before the reader reaches it.
+        let feed = state.config().feeds.join("osv-broken");
+        std::fs::create_dir_all(&feed).unwrap();
+        for at in 0..600 {
+            let record = json!({
+                "id": format!("PVT-{at:04}"),
+                "modified": "2026-11-30T00:00:00Z",
+                "affected": [{"package": {"ecosystem": "Debian:12", "name": format!("pkg{at}")},
+                    "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1.0-1"}]}]}],
+            });
+            std::fs::write(feed.join(format!("PVT-{at:04}.json")), record.to_string()).unwrap();
+        }
+        std::fs::write(
+            feed.join("zz-broken.json"),
+            "{\"id\": \"PVT-X\", \"affected\": 7}",
+        )
+        .unwrap();
+        json_request(
+            state,
+            Method::POST,
+            "/api/v1/advisory-sources",
+            &world.admin,
+            json!({"name": "broken", "kind": "osv", "location": "osv-broken"}),
+        )
+        .await
+        .expect(StatusCode::CREATED);
+        let imports = import_due(state, &world.admin).await;
+        let import = &imports[0];
+        assert_eq!(import["read"], 500, "{}: {import}", server.engine);
+        let error = import["error"].as_str().unwrap();
+        assert!(error.contains("zz-broken.json:1:"), "{error}");
+        // What was applied is kept: the next import changes only what it did not reach.
+        std::fs::remove_file(feed.join("zz-broken.json")).unwrap();
+        send(
+            state,
+            Method::POST,
+            "/api/v1/advisory-sources/broken/import",
+            &world.admin,
+            None,
+            Vec::new(),
+        )
+        .await
+        .expect(StatusCode::ACCEPTED);
+        let again = import_due(state, &world.admin).await;
+        assert_eq!(
+            (again[0]["read"].as_u64(), again[0]["changed"].as_u64()),
+            (Some(600), Some(100)),
+            "{again}"
+        );
+        assert!(again[0]["error"].is_null());
+    }
+}
