@@ -229,12 +229,7 @@ async fn run(
             &sender,
         )
     });
-    let name = match kind {
-        Kind::Osv => "osv",
-        Kind::Debian => "debian",
-        Kind::Nvd => "nvd",
-        Kind::Kev => "kev",
-    };
+    let name = kind.name();
     let mut listed: HashSet<String> = HashSet::new();
     let mut applying: Result<(), ApiError> = Ok(());
     while let Some(message) = receiver.recv().await {

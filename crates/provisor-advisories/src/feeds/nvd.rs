@@ -33,11 +33,6 @@ pub fn read_from(
     stream_json(place, reader, Document(sink))
 }
 
-/// Parses one CVE record (`{"cve": …}` as the feed holds it).
-pub fn parse_record(text: &str) -> Result<Advisory, serde_json::Error> {
-    serde_json::from_str::<Item>(text).map(|item| Advisory::from(item.cve))
-}
-
 struct Document<'s, 'a>(&'s mut Sink<'a>);
 
 impl<'de> DeserializeSeed<'de> for Document<'_, '_> {

@@ -72,20 +72,7 @@ async fn feeds_an_admin_adds_become_the_vulnerabilities_of_scanned_releases() {
         let state = &server.state;
         let engine = server.engine;
         let world = world(state).await;
-        send(
-            state,
-            Method::PUT,
-            &format!(
-                "/api/v1/releases/{}/firmware?name=smartcam-3.2.1.bin",
-                world.release
-            ),
-            &world.editor,
-            Some("application/octet-stream"),
-            smartcam_image(),
-        )
-        .await
-        .expect(StatusCode::ACCEPTED);
-        assert_eq!(drain(state).await, 1);
+        scanned(state, &world).await;
         let sbom_uri = format!("/api/v1/releases/{}/sbom", world.release);
         let sbom = get(state, &sbom_uri, &world.viewer).await.json();
         let components = sbom["components"].as_array().unwrap();
@@ -269,9 +256,9 @@ async fn feeds_an_admin_adds_become_the_vulnerabilities_of_scanned_releases() {
     feed_task.abort();
 }
 
-/// Scans the world's release (the example image) and imports NVD's sample from the
-/// feed directory: the release then has vulnerabilities, and Acme their events.
-async fn scanned_and_imported(state: &provisor_server::AppState, world: &crate::World) {
+/// Uploads the example image to the world's release and runs its scan: the release
+/// then has its SBOM.
+async fn scanned(state: &provisor_server::AppState, world: &crate::World) {
     send(
         state,
         Method::PUT,
@@ -286,6 +273,12 @@ async fn scanned_and_imported(state: &provisor_server::AppState, world: &crate::
     .await
     .expect(StatusCode::ACCEPTED);
     assert_eq!(drain(state).await, 1);
+}
+
+/// Scans the world's release (the example image) and imports NVD's sample from the
+/// feed directory: the release then has vulnerabilities, and Acme their events.
+async fn scanned_and_imported(state: &provisor_server::AppState, world: &crate::World) {
+    scanned(state, world).await;
     let feeds = state.config().feeds.join("nvd");
     std::fs::create_dir_all(&feeds).unwrap();
     std::fs::copy(sample("nvdcve-2.0-sample.json"), feeds.join("2024.json")).unwrap();
