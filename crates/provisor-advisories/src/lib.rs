@@ -17,6 +17,7 @@
 //! of its components' packages only, however large the database.
 
 pub mod cvss;
+pub mod cyclonedx;
 pub mod feeds;
 pub mod version;
 

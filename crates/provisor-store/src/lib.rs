@@ -13,6 +13,7 @@
 #![forbid(unsafe_code)]
 
 mod accounts;
+mod analyses;
 mod assessments;
 mod audit;
 mod backup;
@@ -33,6 +34,10 @@ use sqlx::{AnyPool, Row};
 pub use accounts::{
     ApiToken, LoginBlock, MIN_PASSWORD_CHARS, NewToken, NewUser, Role, Scope, Session, User,
     decoy_hash, hash_password, valid_login, verify_password,
+};
+pub use analyses::{
+    Analysis, Decision, Effective, HistoryEntry, JUSTIFICATIONS, MAX_DETAIL, Origin, Outcome,
+    RESPONSES, STATES, VexStatement, settles,
 };
 pub use assessments::{
     AssessmentRecord, Comment, Counts, FileRecord, IssuedReport, NewAssessment, NewFile, Revision,

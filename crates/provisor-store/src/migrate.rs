@@ -32,6 +32,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "notifications",
         include_str!("../migrations/0006_notifications.sql"),
     ),
+    (
+        7,
+        "analyses",
+        include_str!("../migrations/0007_analyses.sql"),
+    ),
 ];
 
 /// Applies the migrations not yet applied.

@@ -55,8 +55,9 @@ impl SbomComponent {
         }
     }
 
-    /// Its identity: the same component in two releases is one row.
-    fn id(&self) -> String {
+    /// Its identity: the same component in two releases is one row (and one `bom-ref`
+    /// in a VEX export).
+    pub fn id(&self) -> String {
         let text = [
             self.name.as_str(),
             &self.version,
@@ -68,6 +69,13 @@ impl SbomComponent {
         format!("cmp_{}", &sha256_hex(text.as_bytes())[..32])
     }
 
+    /// Its key, which decisions are made for: its package type and name as advisories
+    /// look it up (`deb:openssl` for the binary package libssl3).
+    pub fn key(&self) -> String {
+        let (kind, name) = self.asked().keys().swap_remove(0);
+        format!("{kind}:{name}")
+    }
+
     fn from_row(row: &AnyRow) -> SbomComponent {
         SbomComponent {
             name: row.get("name"),
@@ -77,6 +85,15 @@ impl SbomComponent {
             source_package: row.get("source_package"),
         }
     }
+}
+
+/// A component's key, which decisions are made for: `package_type:package_name`.
+fn component_key(row: &AnyRow) -> String {
+    format!(
+        "{}:{}",
+        row.get::<String, _>("package_type"),
+        row.get::<String, _>("package_name")
+    )
 }
 
 /// A release's SBOM as a firmware scan found it.
@@ -161,6 +178,13 @@ pub struct ReleaseVulnerability {
     pub reason: Option<String>,
     /// Whether CISA lists it as exploited, and since when.
     pub known_exploited: Option<String>,
+    /// The component's key, which decisions are made for: its package type and name
+    /// (`deb:openssl`).
+    pub component_key: String,
+    /// The decision that holds for it in this release, its own or carried.
+    pub analysis: Option<crate::Effective>,
+    /// The component's identity ([`SbomComponent::id`]).
+    pub component_ref: String,
 }
 
 /// A known exploited vulnerability, as CISA's catalogue lists it.
@@ -763,9 +787,9 @@ impl Store {
         release: &str,
     ) -> Result<Vec<ReleaseVulnerability>, StoreError> {
         let rows = sqlx::query(
-            "SELECT cv.vulnerability, cv.source, cv.advisory_id, a.summary, cv.severity, c.name, \
-             c.version, c.purl, cv.fixed, cv.state, cv.found_at, s.created_at AS sbom_at, \
-             cv.retracted_at, cv.reason, k.date_added \
+            "SELECT cv.vulnerability, cv.source, cv.advisory_id, a.summary, cv.severity, c.id, c.name, \
+             c.version, c.purl, c.package_type, c.package_name, cv.fixed, cv.state, cv.found_at, \
+             s.created_at AS sbom_at, cv.retracted_at, cv.reason, k.date_added \
              FROM release_components rc JOIN release_sboms s ON s.release_id = rc.release_id \
              JOIN components c ON c.id = rc.component_id \
              JOIN component_vulnerabilities cv ON cv.component_id = c.id \
@@ -776,25 +800,36 @@ impl Store {
         .bind(release)
         .fetch_all(&self.pool)
         .await?;
+        let decisions = self.release_analyses(release).await?;
         let mut found: Vec<ReleaseVulnerability> = rows
             .iter()
-            .map(|row| ReleaseVulnerability {
-                vulnerability: row.get("vulnerability"),
-                source: row.get("source"),
-                advisory: row.get("advisory_id"),
-                summary: row.get::<Option<String>, _>("summary").unwrap_or_default(),
-                severity: row.get("severity"),
-                component: row.get("name"),
-                version: row.get("version"),
-                purl: row.get("purl"),
-                fixed: row.get("fixed"),
-                state: row.get("state"),
-                found_at: row
-                    .get::<i64, _>("found_at")
-                    .max(row.get::<i64, _>("sbom_at")),
-                retracted_at: row.get("retracted_at"),
-                reason: row.get("reason"),
-                known_exploited: row.get("date_added"),
+            .map(|row| {
+                let component_key = component_key(row);
+                let vulnerability: String = row.get("vulnerability");
+                let analysis = decisions
+                    .get(&(component_key.clone(), vulnerability.clone()))
+                    .cloned();
+                ReleaseVulnerability {
+                    vulnerability,
+                    source: row.get("source"),
+                    advisory: row.get("advisory_id"),
+                    summary: row.get::<Option<String>, _>("summary").unwrap_or_default(),
+                    severity: row.get("severity"),
+                    component: row.get("name"),
+                    version: row.get("version"),
+                    purl: row.get("purl"),
+                    fixed: row.get("fixed"),
+                    state: row.get("state"),
+                    found_at: row
+                        .get::<i64, _>("found_at")
+                        .max(row.get::<i64, _>("sbom_at")),
+                    retracted_at: row.get("retracted_at"),
+                    reason: row.get("reason"),
+                    known_exploited: row.get("date_added"),
+                    component_key,
+                    analysis,
+                    component_ref: row.get("id"),
+                }
             })
             .collect();
         let rank = |severity: &Option<String>| match severity.as_deref() {
@@ -804,9 +839,22 @@ impl Store {
             Some("low") => 3,
             _ => 4,
         };
+        // Open and unsettled first, then open and settled by a decision, then retracted.
+        let standing = |found: &ReleaseVulnerability| match found.state.as_str() {
+            "open"
+                if found
+                    .analysis
+                    .as_ref()
+                    .is_some_and(crate::Effective::settles) =>
+            {
+                1
+            }
+            "open" => 0,
+            _ => 2,
+        };
         found.sort_by(|a, b| {
-            (a.state != "open")
-                .cmp(&(b.state != "open"))
+            standing(a)
+                .cmp(&standing(b))
                 .then(rank(&a.severity).cmp(&rank(&b.severity)))
                 .then(a.vulnerability.cmp(&b.vulnerability))
                 .then(a.component.cmp(&b.component))
@@ -1216,9 +1264,10 @@ impl Store {
 }
 
 /// What monitoring says of one release, for the portfolio: its open vulnerabilities
-/// (each counted once, at the highest severity any of its advisories gives) by
-/// severity, those CISA lists as exploited, and those found since its newest assessment
-/// last changed.
+/// (each counted once, at the highest severity any of its advisories gives; those its
+/// decisions settle counted apart) by severity, those CISA lists as exploited, those
+/// found since its newest assessment last changed, those whose carried decision waits
+/// to be confirmed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct ReleaseMonitoring {
     /// Critical.
@@ -1235,6 +1284,11 @@ pub struct ReleaseMonitoring {
     pub known_exploited: u64,
     /// Found after the newest assessment's last change (all, without an assessment).
     pub new_since_assessment: u64,
+    /// Open ones with a decision carried from an earlier release, to confirm.
+    pub to_confirm: u64,
+    /// Matched, but settled by the release's decisions (not affected, a false
+    /// positive, fixed): not counted above.
+    pub settled: u64,
 }
 
 /// One open vulnerability of a release, as the portfolio counts it.
@@ -1244,6 +1298,10 @@ struct Seen {
     exploited: bool,
     found_at: i64,
     assessed_at: Option<i64>,
+    /// Whether a decision of the release settles it in every component it is found in.
+    settled: bool,
+    /// Whether a decision carried from an earlier release waits to be confirmed.
+    carried: bool,
 }
 
 impl Store {
@@ -1268,9 +1326,12 @@ impl Store {
             }
             let mut query = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "SELECT rc.release_id, cv.vulnerability, cv.severity, cv.found_at, s.created_at AS sbom_at, \
-                 a.updated_at AS assessed_at, k.date_added \
+                 a.updated_at AS assessed_at, k.date_added, r.product_id, r.created_at AS release_created, \
+                 r.version AS release_version, \
+                 c.package_type, c.package_name \
                  FROM release_components rc JOIN release_sboms s ON s.release_id = rc.release_id \
                  JOIN component_vulnerabilities cv ON cv.component_id = rc.component_id AND cv.state = 'open' \
+                 JOIN components c ON c.id = rc.component_id \
                  JOIN releases r ON r.id = rc.release_id \
                  LEFT JOIN assessments a ON a.id = r.newest_assessment_id \
                  LEFT JOIN known_exploited k ON k.vulnerability = cv.vulnerability \
@@ -1279,10 +1340,44 @@ impl Store {
             for id in chunk {
                 query = query.bind(id.clone());
             }
+            let rows = query.fetch_all(&self.pool).await?;
+            // The decisions of their products, by (product, component, vulnerability).
+            let mut products: Vec<String> = rows.iter().map(|row| row.get("product_id")).collect();
+            products.sort();
+            products.dedup();
+            let mut decisions: crate::analyses::ByProduct = HashMap::new();
+            for (created, analysis) in self.product_decisions(&products).await? {
+                decisions
+                    .entry((
+                        analysis.product_id.clone(),
+                        analysis.component.clone(),
+                        analysis.vulnerability.clone(),
+                    ))
+                    .or_default()
+                    .push((created, analysis));
+            }
             // Per release and vulnerability: its highest severity, whether exploited,
-            // when it was first found.
+            // when it was first found, whether a decision settles it in each of the
+            // components it is found in, whether one waits to be confirmed.
             let mut seen: HashMap<(String, String), Seen> = HashMap::new();
-            for row in query.fetch_all(&self.pool).await? {
+            for row in &rows {
+                let release: String = row.get("release_id");
+                let vulnerability: String = row.get("vulnerability");
+                let place = crate::analyses::Place::new(
+                    &row.get::<String, _>("release_version"),
+                    row.get("release_created"),
+                    &release,
+                );
+                let decided = crate::analyses::carried_or_own(
+                    &decisions,
+                    &row.get::<String, _>("product_id"),
+                    &place,
+                    &component_key(row),
+                    &vulnerability,
+                );
+                let settled = decided
+                    .is_some_and(|(analysis, carried)| !carried && analysis.decision.settles());
+                let carried = decided.is_some_and(|(_, carried)| carried);
                 let rank = match row.get::<Option<String>, _>("severity").as_deref() {
                     Some("critical") => 4,
                     Some("high") => 3,
@@ -1293,14 +1388,16 @@ impl Store {
                 let found_at = row
                     .get::<i64, _>("found_at")
                     .max(row.get::<i64, _>("sbom_at"));
-                let entry = seen
-                    .entry((row.get("release_id"), row.get("vulnerability")))
-                    .or_insert(Seen {
-                        rank: 0,
-                        exploited: false,
-                        found_at,
-                        assessed_at: row.get("assessed_at"),
-                    });
+                let entry = seen.entry((release, vulnerability)).or_insert(Seen {
+                    rank: 0,
+                    exploited: false,
+                    found_at,
+                    assessed_at: row.get("assessed_at"),
+                    settled: true,
+                    carried: false,
+                });
+                entry.settled &= settled;
+                entry.carried |= carried;
                 entry.rank = entry.rank.max(rank);
                 entry.exploited |= row.get::<Option<String>, _>("date_added").is_some();
                 entry.found_at = entry.found_at.min(found_at);
@@ -1312,10 +1409,17 @@ impl Store {
                     exploited,
                     found_at,
                     assessed_at,
+                    settled,
+                    carried,
                 },
             ) in seen
             {
                 let counts = found.entry(release).or_default();
+                if settled {
+                    counts.settled += 1;
+                    continue;
+                }
+                counts.to_confirm += u64::from(carried);
                 match rank {
                     4 => counts.critical += 1,
                     3 => counts.high += 1,

@@ -9,10 +9,11 @@ mod audit;
 pub(crate) mod changes;
 mod health;
 pub(crate) mod jobs;
-mod monitoring;
+pub(crate) mod monitoring;
 mod notifications;
 mod portfolio;
 pub(crate) mod review;
+mod vex;
 pub mod workers;
 
 use axum::Router;
@@ -119,6 +120,10 @@ fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(monitoring::list_imports))
         .routes(routes!(monitoring::release_sbom))
         .routes(routes!(monitoring::release_vulnerabilities))
+        .routes(routes!(vex::set_analysis, vex::remove_analysis))
+        .routes(routes!(vex::confirm_analyses))
+        .routes(routes!(vex::analysis_history))
+        .routes(routes!(vex::export_vex, vex::upload_vex))
         .routes(routes!(
             notifications::list_rules,
             notifications::create_rule

@@ -226,7 +226,11 @@ pub async fn list_imports(
 }
 
 /// Refuses a release the caller may not see (as not found).
-async fn visible_release(state: &AppState, caller: &Caller, id: &str) -> Result<(), ApiError> {
+pub(crate) async fn visible_release(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> Result<(), ApiError> {
     let release = state.store().release(id).await?;
     let product = state.store().product(&release.product_id).await?;
     if caller.role_in(&product.organisation_id).is_some() {
@@ -341,6 +345,11 @@ pub struct VulnerabilityView {
     pub reason: Option<String>,
     /// The date CISA added it to its catalogue of exploited vulnerabilities.
     pub known_exploited: Option<String>,
+    /// The component's key, which decisions are made for (`deb:openssl`).
+    pub component_key: String,
+    /// The decision that holds in this release: its own, or one carried from an
+    /// earlier release (`carried`), to confirm.
+    pub analysis: Option<crate::api::vex::AnalysisView>,
 }
 
 impl From<ReleaseVulnerability> for VulnerabilityView {
@@ -360,6 +369,11 @@ impl From<ReleaseVulnerability> for VulnerabilityView {
             retracted_at: found.retracted_at,
             reason: found.reason,
             known_exploited: found.known_exploited,
+            analysis: found
+                .analysis
+                .as_ref()
+                .map(crate::api::vex::AnalysisView::effective),
+            component_key: found.component_key,
         }
     }
 }

@@ -66,6 +66,12 @@ pub struct MonitoringCounts {
     pub known_exploited: u64,
     /// Found after the newest assessment last changed.
     pub new_since_assessment: u64,
+    /// Open ones whose decision, carried from an earlier release, waits to be
+    /// confirmed for this one.
+    pub to_confirm: u64,
+    /// Matched but settled by the release's decisions (not affected, a false positive,
+    /// fixed); not in the counts above.
+    pub settled: u64,
 }
 
 impl From<provisor_store::ReleaseMonitoring> for MonitoringCounts {
@@ -78,6 +84,8 @@ impl From<provisor_store::ReleaseMonitoring> for MonitoringCounts {
             unknown: counts.unknown,
             known_exploited: counts.known_exploited,
             new_since_assessment: counts.new_since_assessment,
+            to_confirm: counts.to_confirm,
+            settled: counts.settled,
         }
     }
 }

@@ -4,6 +4,7 @@
 //! run instead of skipping); each test gets a database of its own.
 
 mod accounts;
+mod analyses;
 mod assessments;
 mod audit;
 mod jobs;

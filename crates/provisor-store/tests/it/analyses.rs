@@ -1,0 +1,370 @@
+//! Decisions that carry: a decision made for one release holds in the later releases of
+//! its product as carried until confirmed there, settles a vulnerability only in the
+//! release that made or confirmed it, keeps its history, and an upload's statements are
+//! applied in one transaction with each refusal said.
+
+use provisor_store::{
+    Actor, Decision, NewProduct, NewRelease, OrganisationKind, Origin, Outcome, ReleaseSbom,
+    SbomComponent, Store, VexStatement,
+};
+
+use crate::{organisation, stores};
+
+fn deb(name: &str, source: &str, version: &str) -> SbomComponent {
+    SbomComponent {
+        name: name.into(),
+        version: version.into(),
+        purl: Some(format!("pkg:deb/debian/{name}@{version}")),
+        cpe: None,
+        source_package: Some(source.into()),
+    }
+}
+
+fn decision(state: &str, justification: Option<&str>, detail: &str) -> Decision {
+    Decision {
+        state: state.into(),
+        justification: justification.map(Into::into),
+        response: Vec::new(),
+        detail: detail.into(),
+    }
+}
+
+async fn sbom(store: &Store, release: &str, components: Vec<SbomComponent>) {
+    assert!(
+        store
+            .record_sbom(&ReleaseSbom {
+                release_id: release.into(),
+                job_id: "upload".into(),
+                firmware_sha256: None,
+                components,
+            })
+            .await
+            .unwrap()
+    );
+}
+
+/// (vulnerability, state of the decision, carried) per open vulnerability.
+async fn decided(store: &Store, release: &str) -> Vec<(String, Option<(String, bool)>)> {
+    let mut found: Vec<(String, Option<(String, bool)>)> = store
+        .release_vulnerabilities(release)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|found| found.state == "open")
+        .map(|found| {
+            (
+                found.vulnerability,
+                found
+                    .analysis
+                    .map(|held| (held.analysis.decision.state, held.carried)),
+            )
+        })
+        .collect();
+    found.sort();
+    found.dedup();
+    found
+}
+
+#[tokio::test]
+async fn decisions_carry_to_later_releases_until_confirmed() {
+    for test in stores().await {
+        let store = &test.store;
+        let engine = test.engine;
+        let acme = organisation(store, "Acme", OrganisationKind::Manufacturer).await;
+        let person = Actor::User("usr_ann".into());
+        let camera = store
+            .create_product(
+                &Actor::Server,
+                &acme.id,
+                &NewProduct {
+                    name: "Cam".into(),
+                    model: "C1".into(),
+                },
+            )
+            .await
+            .unwrap();
+        let release = |version: &str| NewRelease {
+            version: version.into(),
+            support_period_end: None,
+        };
+        // Made out of order: 1.10 follows 1.9 whatever the order they were made in.
+        let v110 = store
+            .create_release(&Actor::Server, &camera.id, &release("1.10"))
+            .await
+            .unwrap();
+        let v19 = store
+            .create_release(&Actor::Server, &camera.id, &release("1.9"))
+            .await
+            .unwrap();
+        let v18 = store
+            .create_release(&Actor::Server, &camera.id, &release("1.8"))
+            .await
+            .unwrap();
+        sbom(store, &v18.id, vec![deb("libssl3", "openssl", "3.0.7-1")]).await;
+        sbom(store, &v19.id, vec![deb("libssl3", "openssl", "3.0.7-1")]).await;
+        // The next release ships another version of the same package.
+        sbom(store, &v110.id, vec![deb("openssl", "openssl", "3.0.7-2")]).await;
+        let tracker = {
+            let mut advisories = Vec::new();
+            provisor_advisories::feeds::debian::read(
+                &std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                    .join("../provisor-advisories/tests/feeds/debian-tracker-sample.json"),
+                &mut |advisory| {
+                    advisories.push(advisory);
+                    Ok(())
+                },
+            )
+            .unwrap();
+            advisories
+        };
+        store.apply_advisories("debian", &tracker).await.unwrap();
+        store.match_new_components().await.unwrap();
+        let open = |state: Option<(&str, bool)>| {
+            vec![(
+                "CVE-2023-0286".to_owned(),
+                state.map(|(state, carried)| (state.to_owned(), carried)),
+            )]
+        };
+        for id in [&v18.id, &v19.id, &v110.id] {
+            assert_eq!(decided(store, id).await, open(None), "{engine}");
+        }
+
+        // A decision for 1.8 settles it there and is carried to 1.9 and 1.10.
+        let not_affected = decision(
+            "not_affected",
+            Some("code_not_reachable"),
+            "X.400 addresses are never parsed: no CRL distribution points are used",
+        );
+        let made = store
+            .set_analysis(
+                &person,
+                &v18.id,
+                "deb:openssl",
+                "CVE-2023-0286",
+                &not_affected,
+                Origin::Person,
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(made.decided_by, "user:usr_ann");
+        // Saying the same again changes nothing.
+        assert!(
+            store
+                .set_analysis(
+                    &person,
+                    &v18.id,
+                    "deb:openssl",
+                    "CVE-2023-0286",
+                    &not_affected,
+                    Origin::Person
+                )
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert_eq!(
+            decided(store, &v18.id).await,
+            open(Some(("not_affected", false)))
+        );
+        assert_eq!(
+            decided(store, &v19.id).await,
+            open(Some(("not_affected", true)))
+        );
+        assert_eq!(
+            decided(store, &v110.id).await,
+            open(Some(("not_affected", true)))
+        );
+        let counts = store
+            .releases_monitoring(&[v18.id.clone(), v19.id.clone(), v110.id.clone()])
+            .await
+            .unwrap();
+        assert_eq!(
+            (counts[&v18.id].settled, counts[&v18.id].to_confirm),
+            (1, 0),
+            "{engine}"
+        );
+        assert_eq!(counts[&v18.id].high + counts[&v18.id].unknown, 0);
+        // Carried: still open until confirmed.
+        assert_eq!(
+            (counts[&v19.id].settled, counts[&v19.id].to_confirm),
+            (0, 1),
+            "{engine}"
+        );
+
+        // 1.9 confirms; 1.10 decides otherwise, and 1.9's confirmation stays.
+        let confirmed = store
+            .confirm_analyses(&person, &v19.id, None)
+            .await
+            .unwrap();
+        assert_eq!(confirmed.len(), 1);
+        assert_eq!(confirmed[0].origin, "confirmed");
+        assert_eq!(confirmed[0].carried_from.as_deref(), Some(made.id.as_str()));
+        assert!(
+            store
+                .confirm_analyses(&person, &v19.id, Some(("deb:openssl", "CVE-2023-0286")))
+                .await
+                .is_err(),
+            "nothing is carried to 1.9 any more"
+        );
+        let mut exploitable = decision("exploitable", None, "3.0.8 parses CRLs");
+        exploitable.response = vec!["update".into()];
+        store
+            .set_analysis(
+                &person,
+                &v110.id,
+                "deb:openssl",
+                "CVE-2023-0286",
+                &exploitable,
+                Origin::Person,
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            decided(store, &v19.id).await,
+            open(Some(("not_affected", false)))
+        );
+        assert_eq!(
+            decided(store, &v110.id).await,
+            open(Some(("exploitable", false)))
+        );
+        // Removing 1.9's own brings 1.8's back as carried.
+        assert!(
+            store
+                .remove_analysis(&person, &v19.id, "deb:openssl", "CVE-2023-0286")
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .remove_analysis(&person, &v19.id, "deb:openssl", "CVE-2023-0286")
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            decided(store, &v19.id).await,
+            open(Some(("not_affected", true)))
+        );
+
+        // Outside the vocabulary, or not saying why: refused.
+        for wrong in [
+            decision("fixed", None, "x"),
+            decision("not_affected", None, " "),
+            decision("exploitable", Some("code_not_present"), "x"),
+            decision("not_affected", Some("unreachable"), "x"),
+            Decision {
+                response: vec!["patch".into()],
+                ..decision("exploitable", None, "x")
+            },
+        ] {
+            assert!(
+                store
+                    .set_analysis(
+                        &person,
+                        &v18.id,
+                        "deb:openssl",
+                        "CVE-2023-0286",
+                        &wrong,
+                        Origin::Person
+                    )
+                    .await
+                    .is_err(),
+                "{wrong:?}"
+            );
+        }
+
+        // The history tells every change, oldest first; the audit log has them too.
+        let history = store
+            .analysis_history(&camera.id, "deb:openssl", "CVE-2023-0286")
+            .await
+            .unwrap();
+        let actions: Vec<(&str, &str)> = history
+            .iter()
+            .map(|entry| (entry.release_id.as_str(), entry.action.as_str()))
+            .collect();
+        assert_eq!(
+            actions,
+            [
+                (v18.id.as_str(), "set"),
+                (v19.id.as_str(), "confirm"),
+                (v110.id.as_str(), "set"),
+                (v19.id.as_str(), "remove")
+            ],
+            "{engine}"
+        );
+        let audited: Vec<String> = store
+            .audit_entries(0, 1_000, Some(&acme.id))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|entry| entry.action)
+            .filter(|action| action.starts_with("analysis."))
+            .collect();
+        assert_eq!(
+            audited,
+            [
+                "analysis.set",
+                "analysis.confirm",
+                "analysis.set",
+                "analysis.remove"
+            ]
+        );
+
+        // An upload: a VEX statement replaces a person's decision, a backport does
+        // not; a statement outside the vocabulary is refused; all or nothing else.
+        let statements = [
+            VexStatement {
+                place: "vulnerabilities[0].affects[0]".into(),
+                component: "deb:openssl".into(),
+                vulnerability: "CVE-2023-0286".into(),
+                decision: decision("resolved", None, "patched in our build"),
+                origin: Origin::Vex,
+            },
+            VexStatement {
+                place: "components[0].pedigree".into(),
+                component: "deb:openssl".into(),
+                vulnerability: "CVE-2023-0286".into(),
+                decision: decision("resolved_with_pedigree", None, "a patch resolves it"),
+                origin: Origin::Backport,
+            },
+            VexStatement {
+                place: "vulnerabilities[1].affects[0]".into(),
+                component: "deb:openssl".into(),
+                vulnerability: "CVE-2023-0464".into(),
+                decision: decision("not_exploitable", None, ""),
+                origin: Origin::Vex,
+            },
+            VexStatement {
+                place: "components[0].pedigree".into(),
+                component: "deb:openssl".into(),
+                vulnerability: "CVE-2023-0465".into(),
+                decision: decision("resolved_with_pedigree", None, "a patch resolves it"),
+                origin: Origin::Backport,
+            },
+        ];
+        let (written, outcomes) = store
+            .apply_vex(&person, &v110.id, None, &statements)
+            .await
+            .unwrap();
+        assert!(!written);
+        assert_eq!(outcomes[0], Outcome::Applied, "{engine}");
+        assert!(
+            matches!(&outcomes[1], Outcome::Refused(reason) if reason.contains("a backport does not replace it")),
+            "{outcomes:?}"
+        );
+        assert!(
+            matches!(&outcomes[2], Outcome::Refused(reason) if reason.contains("not_exploitable")),
+            "{outcomes:?}"
+        );
+        assert_eq!(outcomes[3], Outcome::Applied);
+        assert_eq!(
+            decided(store, &v110.id).await,
+            open(Some(("resolved", false)))
+        );
+        let again = store
+            .apply_vex(&person, &v110.id, None, &statements[..1])
+            .await
+            .unwrap();
+        assert_eq!(again.1, [Outcome::Unchanged]);
+    }
+}
