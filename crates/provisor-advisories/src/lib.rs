@@ -20,6 +20,7 @@ pub mod cvss;
 pub mod cyclonedx;
 pub mod feeds;
 pub mod version;
+pub mod yocto;
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -618,6 +619,68 @@ impl Advisory {
         if self.withdrawn.is_some() {
             return None;
         }
+        self.entries_for(component)
+            .into_iter()
+            .find_map(|affected| {
+                // NVD's ranges are of upstream versions: a distribution's package is
+                // compared by its CPE's version (`1.35.0`), not its own
+                // (`1:1.35.0-4+deb12u1`).
+                let version = match &affected.cpe {
+                    Some(_) => component
+                        .cpe
+                        .and_then(cpe_version)
+                        .unwrap_or(component.version),
+                    None => component.version,
+                };
+                affects(affected, version)
+            })
+            .map(|fixed| Match {
+                advisory: self,
+                fixed,
+            })
+    }
+
+    /// Whether it names Debian's packages (the tracker's advisories, OSV's Debian
+    /// ecosystems): a distribution's word on its own versions.
+    pub fn is_debian(&self) -> bool {
+        self.affected
+            .iter()
+            .any(|affected| affected.ecosystem.starts_with("Debian:"))
+    }
+
+    /// The version a Debian advisory says fixed a component's package in the
+    /// component's release, when the component's version is at or past it by dpkg's
+    /// ordering, which counts the distribution's revisions: `3.0.11-1~deb12u2` carries
+    /// a fix backported to 3.0.11 that upstream made in 3.0.13. An upstream advisory's
+    /// match on such a component is settled by the backport. `None` when the advisory
+    /// still affects the version, or says nothing of the package in that release.
+    pub fn fixed_in_distribution(&self, component: Component<'_>) -> Option<String> {
+        if self.withdrawn.is_some() {
+            return None;
+        }
+        let entries: Vec<&Affected> = self
+            .entries_for(component)
+            .into_iter()
+            .filter(|affected| affected.ecosystem.starts_with("Debian:"))
+            .collect();
+        if entries
+            .iter()
+            .any(|affected| affects(affected, component.version).is_some())
+        {
+            return None;
+        }
+        entries
+            .iter()
+            .flat_map(|affected| &affected.ranges)
+            .flat_map(|range| &range.events)
+            .filter_map(|event| event.fixed.as_deref())
+            .find(|fixed| version::dpkg(component.version, fixed) != Ordering::Less)
+            .map(str::to_owned)
+    }
+
+    /// Its entries that name a component's package: of a Debian package's, those of
+    /// the component's release (or the newest release listed).
+    fn entries_for(&self, component: Component<'_>) -> Vec<&Affected> {
         let keys = component.keys();
         let candidates: Vec<&Affected> = self
             .affected
@@ -642,23 +705,7 @@ impl Advisory {
                 Some(release) => Some(&release) == wanted.as_ref(),
                 None => true,
             })
-            .find_map(|affected| {
-                // NVD's ranges are of upstream versions: a distribution's package is
-                // compared by its CPE's version (`1.35.0`), not its own
-                // (`1:1.35.0-4+deb12u1`).
-                let version = match &affected.cpe {
-                    Some(_) => component
-                        .cpe
-                        .and_then(cpe_version)
-                        .unwrap_or(component.version),
-                    None => component.version,
-                };
-                affects(affected, version)
-            })
-            .map(|fixed| Match {
-                advisory: self,
-                fixed,
-            })
+            .collect()
     }
 }
 

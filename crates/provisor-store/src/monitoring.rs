@@ -168,13 +168,14 @@ pub struct ReleaseVulnerability {
     pub purl: Option<String>,
     /// The version that fixes it, when the advisory gives one.
     pub fixed: Option<String>,
-    /// `open` or `retracted`.
+    /// `open`, `backported` (the Debian revision carries the fix: `reason` says which)
+    /// or `retracted`.
     pub state: String,
     /// When it was found (the later of the match and the release's SBOM).
     pub found_at: i64,
     /// When it was retracted.
     pub retracted_at: Option<i64>,
-    /// Why it was retracted.
+    /// Why it was retracted, or which backport settles it.
     pub reason: Option<String>,
     /// Whether CISA lists it as exploited, and since when.
     pub known_exploited: Option<String>,
@@ -328,7 +329,8 @@ async fn candidates(
     Ok(found)
 }
 
-/// Opens a match (or opens it again); `true` when it was not open.
+/// Opens a match (or opens it again); `true` when it was not open. A match a Debian
+/// backport settles (`backport`: why) is stored `backported` instead, and is not new.
 async fn open_match(
     tx: &mut Tx,
     component: &str,
@@ -336,13 +338,19 @@ async fn open_match(
     advisory: &Advisory,
     fixed: Option<&str>,
     now: i64,
+    backport: Option<&str>,
 ) -> Result<bool, StoreError> {
+    let state = if backport.is_some() {
+        "backported"
+    } else {
+        "open"
+    };
     let changed = sqlx::query(
         "INSERT INTO component_vulnerabilities (component_id, source, advisory_id, vulnerability, \
-         severity, fixed, state, found_at) VALUES ($1, $2, $3, $4, $5, $6, 'open', $7) \
-         ON CONFLICT (component_id, source, advisory_id) DO UPDATE SET state = 'open', \
-         found_at = $7, retracted_at = NULL, reason = NULL, vulnerability = $4, severity = $5, \
-         fixed = $6 WHERE component_vulnerabilities.state <> 'open'",
+         severity, fixed, state, found_at, reason) VALUES ($1, $2, $3, $4, $5, $6, $8, $7, $9) \
+         ON CONFLICT (component_id, source, advisory_id) DO UPDATE SET state = $8, \
+         found_at = $7, retracted_at = NULL, reason = $9, vulnerability = $4, severity = $5, \
+         fixed = $6 WHERE component_vulnerabilities.state <> $8",
     )
     .bind(component)
     .bind(source)
@@ -351,9 +359,103 @@ async fn open_match(
     .bind(&advisory.severity)
     .bind(fixed)
     .bind(now)
+    .bind(state)
+    .bind(backport)
     .execute(&mut **tx)
     .await?;
-    Ok(changed.rows_affected() == 1)
+    Ok(changed.rows_affected() == 1 && backport.is_none())
+}
+
+/// Debian's advisories of vulnerabilities, read once per transaction.
+#[derive(Default)]
+struct Distribution {
+    read: HashMap<String, Vec<Advisory>>,
+}
+
+impl Distribution {
+    /// Why an upstream advisory's match on a Debian package is settled by a backport:
+    /// a Debian advisory of the same vulnerability says the package's version is fixed
+    /// (by dpkg's ordering, revisions counted). `None` for any other match.
+    async fn backport(
+        &mut self,
+        tx: &mut Tx,
+        advisory: &Advisory,
+        component: &SbomComponent,
+    ) -> Result<Option<String>, StoreError> {
+        let asked = component.asked();
+        if advisory.is_debian() || asked.keys()[0].0 != "deb" {
+            return Ok(None);
+        }
+        let vulnerability = advisory.vulnerability().to_owned();
+        if !self.read.contains_key(&vulnerability) {
+            let documents: Vec<String> = sqlx::query(
+                "SELECT document FROM advisories WHERE vulnerability = $1 AND withdrawn = 0",
+            )
+            .bind(&vulnerability)
+            .fetch_all(&mut **tx)
+            .await?
+            .iter()
+            .map(|row| row.get(0))
+            .collect();
+            let debian = documents
+                .iter()
+                .filter_map(|text| serde_json::from_str::<Advisory>(text).ok())
+                .filter(Advisory::is_debian)
+                .collect();
+            self.read.insert(vulnerability.clone(), debian);
+        }
+        Ok(self.read[&vulnerability].iter().find_map(|debian| {
+            debian.fixed_in_distribution(asked).map(|fixed| {
+                format!(
+                    "Debian fixed it in {fixed} ({}): version {} carries the fix",
+                    debian.id, component.version
+                )
+            })
+        }))
+    }
+}
+
+/// A Debian advisory changed: the upstream matches of its vulnerability on the
+/// components it names are settled where it says their version is fixed, and opened
+/// again where it no longer does.
+async fn settle_upstream_matches(
+    tx: &mut Tx,
+    advisory: &Advisory,
+    candidates: &[(String, SbomComponent)],
+) -> Result<(), StoreError> {
+    for (id, component) in candidates {
+        match advisory.fixed_in_distribution(component.asked()) {
+            Some(fixed) => {
+                let reason = format!(
+                    "Debian fixed it in {fixed} ({}): version {} carries the fix",
+                    advisory.id, component.version
+                );
+                sqlx::query(
+                    "UPDATE component_vulnerabilities SET state = 'backported', reason = $1 \
+                     WHERE component_id = $2 AND vulnerability = $3 AND state = 'open' \
+                     AND NOT (source = $4 AND advisory_id = $5)",
+                )
+                .bind(&reason)
+                .bind(id)
+                .bind(advisory.vulnerability())
+                .bind("debian")
+                .bind(&advisory.id)
+                .execute(&mut **tx)
+                .await?;
+            }
+            None => {
+                sqlx::query(
+                    "UPDATE component_vulnerabilities SET state = 'open', reason = NULL \
+                     WHERE component_id = $1 AND vulnerability = $2 AND state = 'backported'",
+                )
+                .bind(id)
+                .bind(advisory.vulnerability())
+                .execute(&mut **tx)
+                .await?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// What a vulnerability event is about.
@@ -392,19 +494,29 @@ async fn report(
         std::collections::BTreeMap::new();
     let mut products: HashMap<String, HashSet<String>> = HashMap::new();
     for chunk in components.chunks(BATCH) {
-        let list: Vec<String> = (1..=chunk.len()).map(|at| format!("${at}")).collect();
+        let list: Vec<String> = (2..=chunk.len() + 1).map(|at| format!("${at}")).collect();
         let mut query = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT p.organisation_id, p.id AS product_id, p.name AS product, r.id AS release_id, \
-             r.version, r.support_period_end, c.name AS component, c.version AS component_version \
+             r.version, r.support_period_end, c.name AS component, c.version AS component_version, \
+             va.state AS decided \
              FROM release_components rc JOIN releases r ON r.id = rc.release_id \
              JOIN products p ON p.id = r.product_id JOIN components c ON c.id = rc.component_id \
+             LEFT JOIN vulnerability_analyses va ON va.release_id = r.id \
+             AND va.component = c.package_type || ':' || c.package_name AND va.vulnerability = $1 \
              WHERE rc.component_id IN ({}) ORDER BY p.name, r.version, r.id",
             list.join(", ")
         )));
+        query = query.bind(subject.vulnerability.to_owned());
         for id in chunk {
             query = query.bind(id.clone());
         }
         for row in query.fetch_all(&mut **tx).await? {
+            // A release whose own decision already settles the vulnerability (a VEX
+            // uploaded before the advisory arrived) is not told it was found.
+            let decided: Option<String> = row.get("decided");
+            if kind != "vulnerability.retracted" && decided.as_deref().is_some_and(crate::settles) {
+                continue;
+            }
             let organisation: String = row.get("organisation_id");
             let product: String = row.get("product_id");
             products
@@ -554,20 +666,28 @@ impl Store {
         let mut summary = MatchSummary::default();
         let mut matched: HashSet<String> = HashSet::new();
         let mut opened: Vec<String> = Vec::new();
+        let selected = candidates(tx, keys).await?;
         if advisory.withdrawn.is_none() {
-            for (id, component) in candidates(tx, keys).await? {
+            let mut distribution = Distribution::default();
+            for (id, component) in &selected {
                 if let Some(found) = advisory.affects(component.asked()) {
-                    if open_match(tx, &id, source, advisory, found.fixed.as_deref(), now).await? {
+                    let backport = distribution.backport(tx, advisory, component).await?;
+                    let fixed = found.fixed.as_deref();
+                    if open_match(tx, id, source, advisory, fixed, now, backport.as_deref()).await?
+                    {
                         summary.new_matches += 1;
                         opened.push(id.clone());
                     }
-                    matched.insert(id);
+                    matched.insert(id.clone());
                 }
             }
         }
+        if advisory.is_debian() {
+            settle_upstream_matches(tx, advisory, &selected).await?;
+        }
         let open: Vec<String> = sqlx::query(
             "SELECT component_id FROM component_vulnerabilities WHERE source = $1 AND advisory_id = $2 \
-             AND state = 'open'",
+             AND state IN ('open', 'backported')",
         )
         .bind(source)
         .bind(&advisory.id)
@@ -691,6 +811,7 @@ impl Store {
             }
             let now = now_ms();
             let mut documents: HashMap<(String, String), Option<Advisory>> = HashMap::new();
+            let mut distribution = Distribution::default();
             let mut opened: HashMap<(String, String), Vec<String>> = HashMap::new();
             for row in &rows {
                 let id: String = row.get("id");
@@ -724,9 +845,21 @@ impl Store {
                     let Some(Some(advisory)) = documents.get(&key) else {
                         continue;
                     };
-                    if let Some(found) = advisory.affects(component.asked())
-                        && open_match(&mut tx, &id, &key.0, advisory, found.fixed.as_deref(), now)
-                            .await?
+                    let Some(found) = advisory.affects(component.asked()) else {
+                        continue;
+                    };
+                    let backport = distribution.backport(&mut tx, advisory, &component).await?;
+                    let fixed = found.fixed.as_deref();
+                    if open_match(
+                        &mut tx,
+                        &id,
+                        &key.0,
+                        advisory,
+                        fixed,
+                        now,
+                        backport.as_deref(),
+                    )
+                    .await?
                     {
                         summary.new_matches += 1;
                         opened.entry(key.clone()).or_default().push(id.clone());

@@ -120,7 +120,11 @@ fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(monitoring::list_imports))
         .routes(routes!(monitoring::release_sbom))
         .routes(routes!(monitoring::release_vulnerabilities))
-        .routes(routes!(vex::set_analysis, vex::remove_analysis))
+        .routes(routes!(
+            vex::list_analyses,
+            vex::set_analysis,
+            vex::remove_analysis
+        ))
         .routes(routes!(vex::confirm_analyses))
         .routes(routes!(vex::analysis_history))
         .routes(routes!(vex::export_vex, vex::upload_vex))

@@ -335,13 +335,14 @@ pub struct VulnerabilityView {
     pub purl: Option<String>,
     /// The version that fixes it.
     pub fixed: Option<String>,
-    /// `open` or `retracted`.
+    /// `open`, `backported` (the Debian revision carries the fix: `reason` says which)
+    /// or `retracted`.
     pub state: String,
     /// When it was found (ms since the epoch).
     pub found_at: i64,
     /// When it was retracted.
     pub retracted_at: Option<i64>,
-    /// Why it was retracted.
+    /// Why it was retracted, or which backport settles it.
     pub reason: Option<String>,
     /// The date CISA added it to its catalogue of exploited vulnerabilities.
     pub known_exploited: Option<String>,

@@ -13,7 +13,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use provisor_advisories::cyclonedx;
+use provisor_advisories::{cyclonedx, yocto};
 use provisor_store::{
     Analysis, Decision, Effective, HistoryEntry, Origin, Outcome, ReleaseSbom, Role, SbomComponent,
     VexStatement,
@@ -257,6 +257,22 @@ pub async fn set_analysis(
     Ok(axum::Json(AnalysisView::effective(effective)))
 }
 
+/// The decisions that hold for a release, whether or not an advisory matches them yet:
+/// its own, and those carried from earlier releases (to confirm).
+#[utoipa::path(get, path = "/api/v1/releases/{id}/analyses", tag = "monitoring",
+    params(("id" = String, Path)), responses((status = 200, body = Vec<AnalysisView>)))]
+pub async fn list_analyses(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<axum::Json<Vec<AnalysisView>>, ApiError> {
+    crate::api::monitoring::visible_release(&state, &caller, &id).await?;
+    let held = state.store().release_analyses(&id).await?;
+    let mut listed: Vec<AnalysisView> = held.values().map(AnalysisView::effective).collect();
+    listed.sort_by(|a, b| (&a.component, &a.vulnerability).cmp(&(&b.component, &b.vulnerability)));
+    Ok(axum::Json(listed))
+}
+
 /// Removes the release's own decision (an earlier release's is then carried again).
 #[utoipa::path(delete, path = "/api/v1/releases/{id}/analyses", tag = "monitoring",
     params(("id" = String, Path), AnalysisKey), responses(
@@ -342,8 +358,9 @@ pub async fn analysis_history(
 
 /// The release's vulnerabilities and its decisions about them as a CycloneDX 1.6 VEX
 /// (with the SBOM's components, each under the `bom-ref` an upload names it by). A
-/// vulnerability without a decision of the release's own is `in_triage`; one whose
-/// decision is carried says so in its detail until it is confirmed.
+/// vulnerability without a decision of the release's own is `in_triage` (one whose
+/// decision is carried says so in its detail until it is confirmed), or `resolved`
+/// when the Debian revision the release ships carries the fix.
 #[utoipa::path(get, path = "/api/v1/releases/{id}/vex", tag = "monitoring",
     params(("id" = String, Path)), responses(
         (status = 200, description = "a CycloneDX 1.6 JSON document", content_type = "application/vnd.cyclonedx+json"),
@@ -457,7 +474,10 @@ fn vex_document(
     // One entry per vulnerability and component key: the decision is one per pair.
     let mut grouped: BTreeMap<(String, String), Vec<&provisor_store::ReleaseVulnerability>> =
         BTreeMap::new();
-    for vulnerability in found.iter().filter(|found| found.state == "open") {
+    for vulnerability in found
+        .iter()
+        .filter(|found| found.state == "open" || found.state == "backported")
+    {
         grouped
             .entry((
                 vulnerability.vulnerability.clone(),
@@ -513,6 +533,10 @@ fn vex_document(
                 }
                 analysis
             }
+            _ if matches.iter().all(|found| found.state == "backported") => json!({
+                "state": "resolved",
+                "detail": first.reason.clone().unwrap_or_default(),
+            }),
             Some(carried) => json!({
                 "state": "in_triage",
                 "detail": format!(
@@ -599,34 +623,104 @@ pub struct VexReport {
     pub not_applied: Vec<NotApplied>,
 }
 
-/// Applies an SBOM with VEX (a CycloneDX 1.4 to 1.7 JSON document) to a release (its
-/// admins and editors). When the release has no SBOM yet, the document's components
-/// with a version become it. Each analysis becomes the release's decision about the
-/// vulnerability in the component its `affects` names (a `bom-ref` of the document, or
-/// of the release's SBOM as the VEX export names them), and each patch the pedigree
-/// says resolves a vulnerability a `resolved_with_pedigree` decision. Everything is
-/// applied in one transaction; the answer lists every statement not applied.
+/// Where an upload's Yocto statuses came from.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct UploadQuery {
+    /// The name of an uploaded BitBake file (`openssl_3.0.8.bbappend`): it names the
+    /// recipe its statuses are about (a `.conf` file names none).
+    pub file: Option<String>,
+}
+
+/// What an upload holds, read.
+enum Upload {
+    CycloneDx(cyclonedx::Document),
+    Yocto(Vec<yocto::Status>, Vec<NotApplied>),
+}
+
+fn read_upload(bytes: &[u8], file: Option<&str>) -> Result<Upload, String> {
+    let start = bytes.iter().position(|byte| !byte.is_ascii_whitespace());
+    if start.is_some_and(|at| bytes[at] == b'{') {
+        let value: Value = serde_json::from_slice(bytes).map_err(|error| {
+            format!(
+                "it is not JSON: {error} (line {}, column {})",
+                error.line(),
+                error.column()
+            )
+        })?;
+        if yocto::is_cve_check(&value) {
+            return Ok(Upload::Yocto(yocto::read_cve_check(bytes)?, Vec::new()));
+        }
+        return cyclonedx::read(bytes).map(Upload::CycloneDx);
+    }
+    let text = std::str::from_utf8(bytes).map_err(|error| {
+        format!(
+            "it is neither JSON nor BitBake text: byte {} is not UTF-8",
+            error.valid_up_to()
+        )
+    })?;
+    let name = file.unwrap_or("upload");
+    let (statuses, unread) = yocto::read_bitbake(name, text);
+    if statuses.is_empty() && unread.is_empty() {
+        return Err(format!(
+            "{name} sets no CVE_STATUS, CVE_CHECK_IGNORE or SRC_URI patch named for a CVE; \
+             upload a CycloneDX document, Yocto's cve-check summary, or a BitBake file"
+        ));
+    }
+    let unread = unread
+        .into_iter()
+        .map(|unread| NotApplied {
+            place: unread.place,
+            vulnerability: None,
+            reason: unread.reason,
+        })
+        .collect();
+    Ok(Upload::Yocto(statuses, unread))
+}
+
+/// Applies what a manufacturer's build and analysis say to a release (its admins and
+/// editors), in one transaction; the answer lists every statement not applied, with
+/// why. The body is one of:
+///
+/// - an SBOM with VEX, a CycloneDX 1.4 to 1.7 JSON document. When the release has no
+///   SBOM yet, the document's components with a version become it. Each analysis
+///   becomes the release's decision about the vulnerability in the component its
+///   `affects` names (a `bom-ref` of the document, or of the release's SBOM as the VEX
+///   export names them); each patch the pedigree says resolves a vulnerability, or is
+///   named for one, a `resolved_with_pedigree` decision.
+/// - the JSON summary of Yocto's `cve-check` (`cve-summary.json`), or a BitBake file
+///   (`?file=openssl_3.0.8.bbappend`): its `CVE_STATUS` reasons, `CVE_CHECK_IGNORE`
+///   and the patches its `SRC_URI` names for a CVE become decisions about the recipe's
+///   component (a backport is `resolved`, `cpe-incorrect` a `false_positive`,
+///   `not-applicable-config` `not_affected` with `code_not_present`, …).
 #[utoipa::path(post, path = "/api/v1/releases/{id}/vex", tag = "monitoring",
-    params(("id" = String, Path)), request_body(content = String, description = "a CycloneDX JSON document", content_type = "application/vnd.cyclonedx+json"),
+    params(("id" = String, Path), UploadQuery), request_body(content = String, description = "a CycloneDX JSON document, Yocto's cve-check JSON summary, or a BitBake file", content_type = "application/vnd.cyclonedx+json"),
     responses(
         (status = 200, body = VexReport),
         (status = 413, body = crate::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "not a CycloneDX document", body = crate::Problem, content_type = "application/problem+json")
+        (status = 422, description = "none of the formats read", body = crate::Problem, content_type = "application/problem+json")
     ))]
 pub async fn upload_vex(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
+    Query(query): Query<UploadQuery>,
     body: axum::body::Body,
 ) -> Result<axum::Json<VexReport>, ApiError> {
     decidable_release(&state, &caller, &id).await?;
-    let bytes: Bytes = axum::body::to_bytes(body, VEX_LIMIT).await.map_err(|_| {
-        ApiError::too_large(format!("an SBOM with VEX may be at most {VEX_LIMIT} bytes"))
-    })?;
-    let document = tokio::task::spawn_blocking(move || cyclonedx::read(&bytes))
+    let bytes: Bytes = axum::body::to_bytes(body, VEX_LIMIT)
         .await
-        .map_err(|error| ApiError::internal(format!("reading the document failed: {error}")))?
+        .map_err(|_| ApiError::too_large(format!("an upload may be at most {VEX_LIMIT} bytes")))?;
+    let file = query.file.clone();
+    let upload = tokio::task::spawn_blocking(move || read_upload(&bytes, file.as_deref()))
+        .await
+        .map_err(|error| ApiError::internal(format!("reading the upload failed: {error}")))?
         .map_err(|message| invalid("", message))?;
+    let document = match upload {
+        Upload::CycloneDx(document) => document,
+        Upload::Yocto(statuses, unread) => {
+            return apply_yocto(&state, &caller, &id, statuses, unread).await;
+        }
+    };
     let held = state.store().release_sbom(&id).await?;
     let uploaded: Vec<SbomComponent> = document
         .components
@@ -788,6 +882,155 @@ pub async fn upload_vex(
         .store()
         .apply_vex(&caller.actor(), &id, sbom.as_ref(), &statements)
         .await?;
+    tally(&mut report, &statements, outcomes);
+    Ok(axum::Json(report))
+}
+
+/// The keys of a release's components a Yocto recipe builds: those named like it, from
+/// it as their source package, or under its CPE product.
+fn recipe_keys(recipe: &str, components: &[SbomComponent]) -> Vec<String> {
+    let recipe = recipe.to_ascii_lowercase();
+    let mut keys: Vec<String> = components
+        .iter()
+        .filter(|component| {
+            let cpe_product = component
+                .cpe
+                .as_deref()
+                .and_then(provisor_advisories::cpe_product)
+                .and_then(|product| product.split_once(':').map(|(_, name)| name.to_owned()));
+            component.name.eq_ignore_ascii_case(&recipe)
+                || component
+                    .source_package
+                    .as_deref()
+                    .is_some_and(|source| source.eq_ignore_ascii_case(&recipe))
+                || component.key().split_once(':').map(|(_, name)| name) == Some(recipe.as_str())
+                || cpe_product.as_deref() == Some(recipe.as_str())
+        })
+        .map(SbomComponent::key)
+        .collect();
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+/// Applies Yocto's statuses: each to the components its recipe builds (or, from a
+/// file that names no recipe, to those the vulnerability is matched on).
+async fn apply_yocto(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    statuses: Vec<yocto::Status>,
+    unread: Vec<NotApplied>,
+) -> Result<axum::Json<VexReport>, ApiError> {
+    let held = state.store().release_sbom(id).await?.ok_or_else(|| {
+        invalid(
+            "",
+            format!(
+                "release {id} has no SBOM yet: Yocto's statuses are about its components; \
+                 scan its firmware or upload its CycloneDX SBOM first"
+            ),
+        )
+    })?;
+    let matched = state.store().release_vulnerabilities(id).await?;
+    let mut report = VexReport {
+        sbom: "kept".to_owned(),
+        components: 0,
+        statements: statuses.len(),
+        applied: 0,
+        unchanged: 0,
+        not_applied: unread,
+    };
+    let mut statements: Vec<VexStatement> = Vec::new();
+    let mut decided: HashMap<(String, String), String> = HashMap::new();
+    for status in statuses {
+        let mut refuse = |reason: String| {
+            report.not_applied.push(NotApplied {
+                place: status.place.clone(),
+                vulnerability: Some(status.vulnerability.clone()),
+                reason,
+            });
+        };
+        let verdict = match yocto::verdict(&status.reason) {
+            Ok(verdict) => verdict,
+            Err(reason) => {
+                refuse(reason);
+                continue;
+            }
+        };
+        let keys = match &status.recipe {
+            Some(recipe) => recipe_keys(recipe, &held.components),
+            None => {
+                let mut keys: Vec<String> = matched
+                    .iter()
+                    .filter(|found| found.vulnerability == status.vulnerability)
+                    .map(|found| found.component_key.clone())
+                    .collect();
+                keys.sort();
+                keys.dedup();
+                keys
+            }
+        };
+        if keys.is_empty() {
+            refuse(match &status.recipe {
+                Some(recipe) => format!("the release's SBOM holds no component of recipe {recipe}"),
+                None => format!(
+                    "the file names no recipe, and {} is matched on no component of the release",
+                    status.vulnerability
+                ),
+            });
+            continue;
+        }
+        let detail = if status.detail.is_empty() {
+            format!("Yocto: {}.", status.reason)
+        } else {
+            format!(
+                "Yocto: {}: {}.",
+                status.reason,
+                status.detail.trim_end_matches('.')
+            )
+        };
+        for key in keys {
+            let pair = (key.clone(), status.vulnerability.clone());
+            if let Some(earlier) = decided.get(&pair) {
+                report.not_applied.push(NotApplied {
+                    place: status.place.clone(),
+                    vulnerability: Some(status.vulnerability.clone()),
+                    reason: format!(
+                        "{earlier} already decides {} in {key}: one decision per component",
+                        status.vulnerability
+                    ),
+                });
+                continue;
+            }
+            decided.insert(pair, status.place.clone());
+            statements.push(VexStatement {
+                place: status.place.clone(),
+                component: key,
+                vulnerability: status.vulnerability.clone(),
+                decision: Decision {
+                    state: verdict.state.to_owned(),
+                    justification: verdict.justification.map(str::to_owned),
+                    response: verdict.response.map(str::to_owned).into_iter().collect(),
+                    detail: detail.clone(),
+                },
+                origin: if verdict.backport {
+                    Origin::Backport
+                } else {
+                    Origin::Vex
+                },
+            });
+        }
+    }
+    let (_, outcomes) = state
+        .store()
+        .apply_vex(&caller.actor(), id, None, &statements)
+        .await?;
+    tally(&mut report, &statements, outcomes);
+    Ok(axum::Json(report))
+}
+
+/// Counts what became of the statements applied.
+fn tally(report: &mut VexReport, statements: &[VexStatement], outcomes: Vec<Outcome>) {
     for (statement, outcome) in statements.iter().zip(outcomes) {
         match outcome {
             Outcome::Applied => report.applied += 1,
@@ -799,5 +1042,4 @@ pub async fn upload_vex(
             }),
         }
     }
-    Ok(axum::Json(report))
 }

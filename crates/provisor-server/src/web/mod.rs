@@ -83,6 +83,7 @@ pub fn router() -> Router<AppState> {
         .route("/releases/{id}", get(release::page))
         .route("/releases/{id}/assessments", post(release::start))
         .route("/releases/{id}/carry", post(release::carry))
+        .route("/releases/{id}/decisions", post(release::decide))
         .route("/releases/{id}/next", post(release::next))
         .route("/assets/app.css", get(assets::stylesheet))
         .route("/assets/icon.svg", get(assets::icon))

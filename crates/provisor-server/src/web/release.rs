@@ -1,7 +1,10 @@
 //! A release's page: its assessments, and for the manufacturer's editors the forms that
 //! start a new one (edition and kind) from the template `provisor init` writes, with
 //! the device's fields filled in from the product and release, carry an earlier
-//! release's forward, and add the product's next firmware release.
+//! release's forward, and add the product's next firmware release. Its monitored
+//! vulnerabilities, each with the decision that holds for it and, for the
+//! manufacturer's admins and editors, a form to decide (in CycloneDX's VEX words) or to
+//! confirm a decision carried from an earlier release.
 
 use std::collections::BTreeMap;
 
@@ -15,6 +18,10 @@ use serde::Deserialize;
 use super::{Nav, PageError, Signed, render, see_other};
 use crate::api::assessments::tree;
 use crate::auth::WRITERS;
+use provisor_store::{Decision, Origin, Role};
+
+/// Who may decide about a release's vulnerabilities.
+const DECIDERS: &[Role] = &[Role::Admin, Role::Editor];
 use crate::judge::judge;
 use crate::{ApiError, AppState};
 
@@ -44,6 +51,11 @@ struct ReleasePage {
     sbom_components: Option<usize>,
     /// Its vulnerabilities as monitoring found them: open ones first.
     vulnerabilities: Vec<provisor_store::ReleaseVulnerability>,
+    /// Whether the person may decide about them (the manufacturer's admins, editors).
+    can_decide: bool,
+    /// CycloneDX's analysis states and justifications, for the decision form.
+    states: Vec<&'static str>,
+    justifications: Vec<&'static str>,
 }
 
 impl ReleasePage {
@@ -56,9 +68,25 @@ impl ReleasePage {
 
     /// How many were retracted.
     fn retracted(&self) -> usize {
+        self.counted("retracted")
+    }
+
+    /// How many upstream matches the Debian revisions shipped settle.
+    fn backported(&self) -> usize {
+        self.counted("backported")
+    }
+
+    fn counted(&self, state: &str) -> usize {
         self.vulnerabilities
             .iter()
-            .filter(|found| found.state != "open")
+            .filter(|found| found.state == state)
+            .count()
+    }
+
+    /// How many open ones have a decision carried from an earlier release, to confirm.
+    fn to_confirm(&self) -> usize {
+        self.open()
+            .filter(|found| found.analysis.as_ref().is_some_and(|held| held.carried))
             .count()
     }
 }
@@ -155,6 +183,9 @@ async fn show(
         firmware: release.firmware_name,
         assessments,
         can_write: member.is_some_and(|role| WRITERS.contains(&role)),
+        can_decide: member.is_some_and(|role| DECIDERS.contains(&role)),
+        states: provisor_store::STATES.to_vec(),
+        justifications: provisor_store::JUSTIFICATIONS.to_vec(),
         editions: editions(),
         earlier,
         message,
@@ -426,4 +457,83 @@ pub async fn next(
         ) => show(&state, &signed, &id, Some((&form, message))).await,
         Err(error) => Err(ApiError::from(error).into()),
     }
+}
+
+/// The decision form's fields: `confirm` a carried decision, or `decide`.
+#[derive(Debug, Deserialize)]
+pub struct DecisionForm {
+    csrf: String,
+    action: String,
+    component: String,
+    vulnerability: String,
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    justification: String,
+    #[serde(default)]
+    detail: String,
+}
+
+/// Records a decision about one of the release's vulnerabilities, or confirms the one
+/// carried from an earlier release (the manufacturer's admins and editors); back to the
+/// release's page, where a refused decision says why.
+pub async fn decide(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<String>,
+    Form(form): Form<DecisionForm>,
+) -> Result<Response, PageError> {
+    super::check_csrf(&signed.caller, &form.csrf)?;
+    let store = state.store();
+    let release = store.release(&id).await.map_err(ApiError::from)?;
+    let product = store
+        .product(&release.product_id)
+        .await
+        .map_err(ApiError::from)?;
+    signed
+        .caller
+        .require_role(&product.organisation_id, DECIDERS, &format!("release {id}"))?;
+    let actor = signed.caller.actor();
+    match form.action.as_str() {
+        "confirm" => {
+            store
+                .confirm_analyses(
+                    &actor,
+                    &id,
+                    Some((form.component.as_str(), form.vulnerability.as_str())),
+                )
+                .await
+                .map_err(ApiError::from)?;
+        }
+        "decide" => {
+            let decision = Decision {
+                state: form.state,
+                justification: Some(form.justification).filter(|text| !text.is_empty()),
+                response: Vec::new(),
+                detail: form.detail.trim().to_owned(),
+            };
+            decision
+                .check()
+                .map_err(|message| ApiError::invalid(message, Vec::new()))?;
+            store
+                .set_analysis(
+                    &actor,
+                    &id,
+                    &form.component,
+                    &form.vulnerability,
+                    &decision,
+                    Origin::Person,
+                )
+                .await
+                .map_err(ApiError::from)?;
+        }
+        other => {
+            return Err(ApiError::invalid(
+                format!("\"{other}\" is neither confirm nor decide"),
+                Vec::new(),
+            )
+            .into());
+        }
+    }
+    Ok(see_other(&format!("/releases/{id}#monitoring")))
 }

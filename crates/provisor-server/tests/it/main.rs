@@ -14,6 +14,7 @@ mod monitoring;
 mod openapi;
 mod pages;
 mod settings;
+mod vex;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

@@ -368,3 +368,235 @@ async fn decisions_carry_to_later_releases_until_confirmed() {
         assert_eq!(again.1, [Outcome::Unchanged]);
     }
 }
+
+fn range(introduced: &str, fixed: &str) -> provisor_advisories::Range {
+    provisor_advisories::Range {
+        kind: "ECOSYSTEM".into(),
+        events: vec![
+            provisor_advisories::Event {
+                introduced: Some(introduced.into()),
+                ..Default::default()
+            },
+            provisor_advisories::Event {
+                fixed: Some(fixed.into()),
+                ..Default::default()
+            },
+        ],
+    }
+}
+
+/// NVD's record of an OpenSSL flaw fixed upstream in 3.0.13.
+fn upstream_advisory() -> provisor_advisories::Advisory {
+    provisor_advisories::Advisory {
+        id: "CVE-2023-5678".into(),
+        aliases: Vec::new(),
+        summary: "Excessive time spent in DH check / generation with large Q parameter value."
+            .into(),
+        score: None,
+        severity: Some("medium".into()),
+        affected: vec![provisor_advisories::Affected {
+            ecosystem: String::new(),
+            name: "openssl".into(),
+            purl: None,
+            ranges: vec![range("3.0.0", "3.0.13")],
+            versions: Vec::new(),
+            cpe: Some("openssl:openssl".into()),
+        }],
+        modified: None,
+        withdrawn: None,
+    }
+}
+
+/// The Debian tracker's record of it: fixed in bookworm by a backport to 3.0.11.
+fn debian_advisory(fixed: &str) -> provisor_advisories::Advisory {
+    provisor_advisories::Advisory {
+        id: "CVE-2023-5678/openssl".into(),
+        aliases: vec!["CVE-2023-5678".into()],
+        summary: "Excessive time spent in DH check".into(),
+        score: None,
+        severity: Some("low".into()),
+        affected: vec![provisor_advisories::Affected {
+            ecosystem: "Debian:12".into(),
+            name: "openssl".into(),
+            purl: None,
+            ranges: vec![range("0", fixed)],
+            versions: Vec::new(),
+            cpe: None,
+        }],
+        modified: None,
+        withdrawn: None,
+    }
+}
+
+fn openssl(version: &str, upstream: &str) -> SbomComponent {
+    SbomComponent {
+        name: "libssl3".into(),
+        version: version.into(),
+        purl: Some(format!("pkg:deb/debian/libssl3@{version}?distro=debian-12")),
+        cpe: Some(format!(
+            "cpe:2.3:a:openssl:openssl:{upstream}:*:*:*:*:*:*:*"
+        )),
+        source_package: Some("openssl".into()),
+    }
+}
+
+/// (version, source, state) of a release's matches of CVE-2023-5678.
+async fn dh_check(store: &Store, release: &str) -> Vec<(String, String, String)> {
+    let mut found: Vec<(String, String, String)> = store
+        .release_vulnerabilities(release)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|found| found.vulnerability == "CVE-2023-5678")
+        .map(|found| (found.version, found.source, found.state))
+        .collect();
+    found.sort();
+    found
+}
+
+fn seen(version: &str, source: &str, state: &str) -> (String, String, String) {
+    (version.into(), source.into(), state.into())
+}
+
+#[tokio::test]
+async fn an_upstream_match_on_a_debian_package_with_the_fix_backported_is_settled() {
+    for test in stores().await {
+        let store = &test.store;
+        let engine = test.engine;
+        let acme = organisation(store, "Acme", OrganisationKind::Manufacturer).await;
+        let camera = store
+            .create_product(
+                &Actor::Server,
+                &acme.id,
+                &NewProduct {
+                    name: "Cam".into(),
+                    model: "C1".into(),
+                },
+            )
+            .await
+            .unwrap();
+        let release = |version: &str| NewRelease {
+            version: version.into(),
+            support_period_end: None,
+        };
+        let fixed = store
+            .create_release(&Actor::Server, &camera.id, &release("2.0"))
+            .await
+            .unwrap();
+        let older = store
+            .create_release(&Actor::Server, &camera.id, &release("1.0"))
+            .await
+            .unwrap();
+        // Both upstream 3.0.11, which NVD's range covers; only the second revision
+        // carries Debian's backport.
+        sbom(
+            store,
+            &fixed.id,
+            vec![openssl("3.0.11-1~deb12u2", "3.0.11")],
+        )
+        .await;
+        sbom(
+            store,
+            &older.id,
+            vec![openssl("3.0.11-1~deb12u1", "3.0.11")],
+        )
+        .await;
+        store.match_new_components().await.unwrap();
+        // NVD first: both open.
+        store
+            .apply_advisories("nvd", &[upstream_advisory()])
+            .await
+            .unwrap();
+        assert_eq!(
+            dh_check(store, &fixed.id).await,
+            [seen("3.0.11-1~deb12u2", "nvd", "open")],
+            "{engine}"
+        );
+        // Debian's record settles the match on the revision that carries the fix.
+        store
+            .apply_advisories("debian", &[debian_advisory("3.0.11-1~deb12u2")])
+            .await
+            .unwrap();
+        assert_eq!(
+            dh_check(store, &fixed.id).await,
+            [seen("3.0.11-1~deb12u2", "nvd", "backported")],
+            "{engine}"
+        );
+        assert_eq!(
+            dh_check(store, &older.id).await,
+            [
+                seen("3.0.11-1~deb12u1", "debian", "open"),
+                seen("3.0.11-1~deb12u1", "nvd", "open")
+            ],
+            "{engine}"
+        );
+        let reason = store
+            .release_vulnerabilities(&fixed.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|found| found.state == "backported")
+            .unwrap()
+            .reason
+            .unwrap();
+        assert_eq!(
+            reason,
+            "Debian fixed it in 3.0.11-1~deb12u2 (CVE-2023-5678/openssl): version 3.0.11-1~deb12u2 carries the fix"
+        );
+        let counts = store
+            .releases_monitoring(std::slice::from_ref(&fixed.id))
+            .await
+            .unwrap();
+        assert_eq!(
+            counts[&fixed.id].medium + counts[&fixed.id].low,
+            0,
+            "{engine}"
+        );
+
+        // A release stored after both: its match is settled as it is made.
+        let later = store
+            .create_release(&Actor::Server, &camera.id, &release("2.1"))
+            .await
+            .unwrap();
+        sbom(
+            store,
+            &later.id,
+            vec![openssl("3.0.11-1~deb12u3", "3.0.11")],
+        )
+        .await;
+        store.match_new_components().await.unwrap();
+        assert_eq!(
+            dh_check(store, &later.id).await,
+            [seen("3.0.11-1~deb12u3", "nvd", "backported")],
+            "{engine}"
+        );
+
+        // Debian corrects itself: the fix came in u3, so u2's match opens again.
+        store
+            .apply_advisories("debian", &[debian_advisory("3.0.11-1~deb12u3")])
+            .await
+            .unwrap();
+        assert_eq!(
+            dh_check(store, &fixed.id).await,
+            [
+                seen("3.0.11-1~deb12u2", "debian", "open"),
+                seen("3.0.11-1~deb12u2", "nvd", "open")
+            ],
+            "{engine}"
+        );
+        assert_eq!(
+            dh_check(store, &later.id).await,
+            [seen("3.0.11-1~deb12u3", "nvd", "backported")],
+            "{engine}"
+        );
+        // NVD withdraws its record: the settled match is retracted like any other.
+        let mut rejected = upstream_advisory();
+        rejected.withdrawn = Some("rejected".into());
+        store.apply_advisories("nvd", &[rejected]).await.unwrap();
+        assert_eq!(
+            dh_check(store, &later.id).await,
+            [seen("3.0.11-1~deb12u3", "nvd", "retracted")],
+            "{engine}"
+        );
+    }
+}
