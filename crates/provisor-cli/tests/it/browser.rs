@@ -1008,6 +1008,33 @@ fn log_in_set_up_the_second_factor_and_find_releases_in_the_portfolio() {
         let listed = browser.text("table.findings").await;
         assert!(listed.contains("CVE-2022-28391"), "{listed}");
         browser.shot("release-monitored").await;
+        // The manufacturer decides about one of them, in CycloneDX's words.
+        let decide = "details.decide:has(input[value='CVE-2022-28391'])";
+        browser.click(&format!("{decide} summary")).await;
+        browser
+            .click(&format!("{decide} select[name=state] option[value=not_affected]"))
+            .await;
+        browser
+            .click(&format!(
+                "{decide} select[name=justification] option[value=code_not_present]"
+            ))
+            .await;
+        browser
+            .fill(
+                &format!("{decide} textarea[name=detail]"),
+                "The image's busybox is built without netstat.",
+            )
+            .await;
+        browser
+            .submit(&format!("{decide} button[type=submit]"))
+            .await;
+        let decided = browser.text("table.findings").await;
+        assert!(
+            decided.contains("not_affected (code_not_present)")
+                && decided.contains("built without netstat"),
+            "{decided}"
+        );
+        browser.shot("release-decided").await;
 
         // The next firmware release, added on the release's page, with the assessment
         // carried to it: every answer to confirm, and saving one confirms it.
