@@ -9,7 +9,9 @@ use provisor_engine::FindingSink;
 /// (`/usr/lib/opkg/status`, `/var/lib/opkg/status`) and apk (`/lib/apk/db/installed`) —
 /// and records every installed package with its version as a component (with a
 /// `pkg:deb`, `pkg:opkg` or `pkg:apk` package URL). Packages removed but not purged
-/// (dpkg status other than "install ok installed") are left out.
+/// (dpkg status other than "install ok installed") are left out. A Debian package's URL
+/// names the distribution release `os-release` gives (`?distro=debian-12`), so its
+/// advisories are looked up for that release even when its version does not say it.
 pub struct PackageDatabase;
 
 static META: CheckMeta = CheckMeta {
@@ -60,12 +62,38 @@ fn packages(text: &str, kind: &str) -> Vec<(String, String, Option<String>)> {
     found
 }
 
+/// The distribution release an image's `os-release` names, as a package URL's
+/// `distro` qualifier: `ID-VERSION_ID` (`debian-12`, `ubuntu-22.04`), or the
+/// `VERSION_CODENAME` alone (`trixie`, for testing), or the `ID` alone.
+fn distro(os_release: &str) -> Option<String> {
+    let field = |name: &str| {
+        os_release.lines().find_map(|line| {
+            let value = line.trim().strip_prefix(name)?.strip_prefix('=')?;
+            let value = value.trim().trim_matches(['"', '\'']).trim();
+            let clean = value
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
+            (!value.is_empty() && clean).then(|| value.to_ascii_lowercase())
+        })
+    };
+    let id = field("ID")?;
+    Some(match (field("VERSION_ID"), field("VERSION_CODENAME")) {
+        (Some(version), _) => format!("{id}-{version}"),
+        (None, Some(codename)) => codename,
+        (None, None) => id,
+    })
+}
+
 impl Check for PackageDatabase {
     fn meta(&self) -> &'static CheckMeta {
         &META
     }
 
     fn run(&self, context: &Context<'_>, sink: &mut FindingSink) {
+        let distro = ["/etc/os-release", "/usr/lib/os-release"]
+            .iter()
+            .find_map(|path| context.vfs.read_text(path, 64 * 1024).ok())
+            .and_then(|text| distro(&text));
         for (path, kind) in DATABASES {
             let Ok(text) = context.vfs.read_text(path, context.limits.max_file_read) else {
                 continue;
@@ -75,7 +103,12 @@ impl Check for PackageDatabase {
                 sink.add_component(provisor_engine::Component {
                     name: name.clone(),
                     version: Some(version.clone()),
-                    purl: Some(format!("pkg:{kind}/{name}@{version}")),
+                    purl: Some(match (&distro, *kind) {
+                        (Some(distro), "deb") => {
+                            format!("pkg:{kind}/{name}@{version}?distro={distro}")
+                        }
+                        _ => format!("pkg:{kind}/{name}@{version}"),
+                    }),
                     cpe: None,
                     source_package: source.clone().or_else(|| Some(name.clone())),
                     sources: vec![format!("package database: {name} {version}")],
@@ -112,5 +145,29 @@ mod tests {
         );
         let apk = "C:Q1abc\nP:musl\nV:1.2.4-r2\n\nP:busybox\nV:1.36.1-r5\n";
         assert_eq!(packages(apk, "apk").len(), 2);
+    }
+
+    #[test]
+    fn os_release_names_the_distribution_release() {
+        let cases = [
+            (
+                "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nNAME=\"Debian GNU/Linux\"\nVERSION_ID=\"12\"\nVERSION_CODENAME=bookworm\nID=debian\n",
+                Some("debian-12"),
+            ),
+            (
+                "NAME=\"Ubuntu\"\nVERSION_ID=\"22.04\"\nID=ubuntu\nID_LIKE=debian\n",
+                Some("ubuntu-22.04"),
+            ),
+            (
+                "PRETTY_NAME=\"Debian GNU/Linux trixie/sid\"\nID=debian\nVERSION_CODENAME=trixie\n",
+                Some("trixie"),
+            ),
+            ("ID='raspbian'\n", Some("raspbian")),
+            ("NAME=Nothing\nID_LIKE=debian\n", None),
+            ("ID=\"debian; rm -rf\"\n", None),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(distro(text).as_deref(), expected, "{text}");
+        }
     }
 }
