@@ -109,15 +109,17 @@ pub async fn page(
     signed: Signed,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    show(&state, &signed, &id, None).await
+    show(&state, &signed, &id, None, None).await
 }
 
-/// The page, with the refused next-release form's fields and why, when there is one.
+/// The page; with why a form was refused (answered 422), and the refused
+/// next-release form's fields when it was that one.
 async fn show(
     state: &AppState,
     signed: &Signed,
     id: &str,
-    refused: Option<(&NextForm, String)>,
+    next_form: Option<&NextForm>,
+    refused: Option<String>,
 ) -> Result<Response, PageError> {
     let store = state.store();
     let release = store.release(id).await.map_err(ApiError::from)?;
@@ -149,16 +151,12 @@ async fn show(
     .map(|(record, label)| (record.id, label))
     .collect();
     let refused_status = refused.is_some();
-    let (next_version, next_support, message) = match refused {
-        Some((form, message)) => (
-            form.version.clone(),
-            form.support_period_end.clone(),
-            Some(message),
-        ),
+    let message = refused;
+    let (next_version, next_support) = match next_form {
+        Some(form) => (form.version.clone(), form.support_period_end.clone()),
         None => (
             String::new(),
             release.support_period_end.clone().unwrap_or_default(),
-            None,
         ),
     };
     let sbom_components = store
@@ -430,13 +428,13 @@ pub async fn next(
     let support = Some(form.support_period_end.trim().to_owned()).filter(|end| !end.is_empty());
     if version.is_empty() {
         let message = "Give the new release's firmware version.".to_owned();
-        return show(&state, &signed, &id, Some((&form, message))).await;
+        return show(&state, &signed, &id, Some(&form), Some(message)).await;
     }
     if let Some(end) = &support
         && provisor_engine::Date::parse(end).is_none()
     {
         let message = format!("{end:?} is not a date: write YYYY-MM-DD.");
-        return show(&state, &signed, &id, Some((&form, message))).await;
+        return show(&state, &signed, &id, Some(&form), Some(message)).await;
     }
     let created = state
         .store()
@@ -454,7 +452,7 @@ pub async fn next(
         Err(
             provisor_store::StoreError::Conflict(message)
             | provisor_store::StoreError::Invalid(message),
-        ) => show(&state, &signed, &id, Some((&form, message))).await,
+        ) => show(&state, &signed, &id, Some(&form), Some(message)).await,
         Err(error) => Err(ApiError::from(error).into()),
     }
 }
@@ -512,9 +510,13 @@ pub async fn decide(
                 response: Vec::new(),
                 detail: form.detail.trim().to_owned(),
             };
-            decision
-                .check()
-                .map_err(|message| ApiError::invalid(message, Vec::new()))?;
+            if let Err(reason) = decision.check() {
+                let message = format!(
+                    "The decision about {} in {} was not saved: {reason}.",
+                    form.vulnerability, form.component
+                );
+                return show(&state, &signed, &id, None, Some(message)).await;
+            }
             store
                 .set_analysis(
                     &actor,

@@ -370,7 +370,7 @@ async fn decisions_uploaded_with_an_sbom_carry_to_the_next_release() {
         assert_eq!(headers["location"], format!("/releases/{next}#monitoring"));
         let counts = monitoring(state, &next, &world.viewer).await;
         assert_eq!(counts["to_confirm"], 0, "{counts}");
-        let (status, _, _) = crate::pages::form(
+        let (status, _, page) = crate::pages::form(
             state,
             &format!("/releases/{next}/decisions"),
             Some(&cookie),
@@ -382,6 +382,10 @@ async fn decisions_uploaded_with_an_sbom_carry_to_the_next_release() {
             status,
             StatusCode::UNPROCESSABLE_ENTITY,
             "not_affected without why"
+        );
+        assert!(
+            page.contains("The decision about CVE-2023-48795 in generic:dropbear was not saved: not_affected needs a justification or a detail"),
+            "{page}"
         );
 
         // A person's decision: CycloneDX's words only, and why when not affected.
