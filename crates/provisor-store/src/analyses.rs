@@ -331,6 +331,8 @@ pub(crate) async fn write(
     {
         return Ok(None);
     }
+    // The portfolio's counts change with the decision.
+    crate::monitoring::take_turn(tx).await?;
     let now = now_ms();
     let response = serde_json::to_string(&decision.response).expect("strings serialize");
     let id = before
@@ -544,6 +546,7 @@ impl Store {
             return Ok(false);
         };
         let of = release_of(&mut tx, release).await?;
+        crate::monitoring::take_turn(&mut tx).await?;
         sqlx::query("DELETE FROM vulnerability_analyses WHERE id = $1")
             .bind(&before.id)
             .execute(&mut *tx)

@@ -119,6 +119,8 @@ pub struct Store {
     blobs: Blobs,
     /// The PostgreSQL server's URL, for the queue's wake-ups (`LISTEN`).
     listen_url: Option<String>,
+    /// What monitoring says of each release, as last computed (`monitoring.rs`).
+    monitoring_cache: monitoring::Cache,
 }
 
 /// The SQLite database's name in the data directory.
@@ -205,6 +207,7 @@ impl Store {
             engine,
             blobs,
             listen_url: (engine == Engine::Postgres).then_some(url),
+            monitoring_cache: monitoring::Cache::default(),
         })
     }
 

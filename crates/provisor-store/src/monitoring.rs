@@ -287,7 +287,7 @@ pub(crate) async fn write_sbom(tx: &mut Tx, sbom: &ReleaseSbom) -> Result<bool, 
 }
 
 /// Takes the monitor's turn: matches and imports change one after another.
-async fn take_turn(tx: &mut Tx) -> Result<(), StoreError> {
+pub(crate) async fn take_turn(tx: &mut Tx) -> Result<(), StoreError> {
     sqlx::query("UPDATE monitor_state SET generation = generation + 1 WHERE id = 1")
         .execute(&mut **tx)
         .await?;
@@ -1002,6 +1002,7 @@ impl Store {
         entries: &[KnownExploited],
     ) -> Result<Vec<String>, StoreError> {
         let mut tx = self.write().await?;
+        take_turn(&mut tx).await?;
         let known: HashSet<String> = sqlx::query("SELECT vulnerability FROM known_exploited")
             .fetch_all(&mut *tx)
             .await?
@@ -1437,10 +1438,128 @@ struct Seen {
     carried: bool,
 }
 
+/// The most releases whose counts are kept.
+const CACHED_RELEASES: usize = 200_000;
+
+/// What monitoring says of each release, as last computed, with the monitoring
+/// generation and the newest assessment's last change it was computed at: every change
+/// of matches, of decisions and of CISA's catalogue takes a turn on `monitor_state`,
+/// so a page of the portfolio is counted again only after something changed. Misses
+/// are counted by one caller at a time, so a burst after an import counts them once.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Cache {
+    held: std::sync::Arc<std::sync::Mutex<HashMap<String, (i64, Option<i64>, ReleaseMonitoring)>>>,
+    counting: std::sync::Arc<tokio::sync::Mutex<()>>,
+}
+
 impl Store {
     /// What monitoring says of each of these releases that has an SBOM (a page of the
-    /// portfolio): one query for them all.
+    /// portfolio): from the cache where nothing changed since it was counted, else
+    /// counted again, one query for them all.
     pub async fn releases_monitoring(
+        &self,
+        releases: &[String],
+    ) -> Result<HashMap<String, ReleaseMonitoring>, StoreError> {
+        let mut found = HashMap::new();
+        let mut missing = self.cached_monitoring(releases, &mut found).await?;
+        if missing.is_empty() {
+            return Ok(found);
+        }
+        let _counting = self.monitoring_cache.counting.lock().await;
+        // Another caller may have counted them meanwhile.
+        missing = self.cached_monitoring(&missing, &mut found).await?;
+        if missing.is_empty() {
+            return Ok(found);
+        }
+        let generation: i64 = sqlx::query("SELECT generation FROM monitor_state WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await?
+            .get(0);
+        let assessed = self.assessed_at(&missing).await?;
+        let counted = self.count_monitoring(&missing).await?;
+        // Counted after the generation was read: a change meanwhile makes the entry
+        // stale at once, never wrong for long.
+        let mut held = self
+            .monitoring_cache
+            .held
+            .lock()
+            .expect("the cache's lock is never poisoned");
+        if held.len() + counted.len() > CACHED_RELEASES {
+            held.clear();
+        }
+        for (release, counts) in &counted {
+            let at = assessed.get(release).copied().flatten();
+            held.insert(release.clone(), (generation, at, *counts));
+        }
+        drop(held);
+        found.extend(counted);
+        Ok(found)
+    }
+
+    /// Fills `found` from the cache; returns the releases with an SBOM it does not hold
+    /// up to date.
+    async fn cached_monitoring(
+        &self,
+        releases: &[String],
+        found: &mut HashMap<String, ReleaseMonitoring>,
+    ) -> Result<Vec<String>, StoreError> {
+        let generation: i64 = sqlx::query("SELECT generation FROM monitor_state WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await?
+            .get(0);
+        let assessed = self.assessed_at(releases).await?;
+        let held = self
+            .monitoring_cache
+            .held
+            .lock()
+            .expect("the cache's lock is never poisoned");
+        let mut missing = Vec::new();
+        // A release without an SBOM has nothing to count.
+        for release in releases
+            .iter()
+            .filter(|release| assessed.contains_key(*release))
+        {
+            match held.get(release) {
+                Some((at_generation, at_assessed, counts))
+                    if *at_generation == generation
+                        && Some(at_assessed) == assessed.get(release) =>
+                {
+                    found.insert(release.clone(), *counts);
+                }
+                _ => missing.push(release.clone()),
+            }
+        }
+        Ok(missing)
+    }
+
+    /// When each release's newest assessment last changed (none without one); releases
+    /// without an SBOM are left out.
+    async fn assessed_at(
+        &self,
+        releases: &[String],
+    ) -> Result<HashMap<String, Option<i64>>, StoreError> {
+        let mut found = HashMap::new();
+        for chunk in releases.chunks(BATCH) {
+            let list: Vec<String> = (1..=chunk.len()).map(|at| format!("${at}")).collect();
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT s.release_id, a.updated_at FROM release_sboms s \
+                 JOIN releases r ON r.id = s.release_id \
+                 LEFT JOIN assessments a ON a.id = r.newest_assessment_id \
+                 WHERE s.release_id IN ({})",
+                list.join(", ")
+            )));
+            for id in chunk {
+                query = query.bind(id.clone());
+            }
+            for row in query.fetch_all(&self.pool).await? {
+                found.insert(row.get::<String, _>(0), row.get::<Option<i64>, _>(1));
+            }
+        }
+        Ok(found)
+    }
+
+    /// Counts what monitoring says of each of these releases that has an SBOM.
+    async fn count_monitoring(
         &self,
         releases: &[String],
     ) -> Result<HashMap<String, ReleaseMonitoring>, StoreError> {
