@@ -1438,6 +1438,10 @@ struct Seen {
     carried: bool,
 }
 
+/// A release's counts with the generation and the assessment's change they were
+/// counted at.
+type Counted = (i64, Option<i64>, ReleaseMonitoring);
+
 /// The most releases whose counts are kept.
 const CACHED_RELEASES: usize = 200_000;
 
@@ -1448,7 +1452,7 @@ const CACHED_RELEASES: usize = 200_000;
 /// are counted by one caller at a time, so a burst after an import counts them once.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Cache {
-    held: std::sync::Arc<std::sync::Mutex<HashMap<String, (i64, Option<i64>, ReleaseMonitoring)>>>,
+    held: std::sync::Arc<std::sync::Mutex<HashMap<String, Counted>>>,
     counting: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
