@@ -486,6 +486,21 @@ mod tests {
     }
 
     #[test]
+    fn nesting_too_deep_is_refused_not_followed() {
+        let mut text =
+            String::from(r#"{"bomFormat": "CycloneDX", "specVersion": "1.6", "components": ["#);
+        for _ in 0..10_000 {
+            text.push_str(r#"{"name": "x", "components": ["#);
+        }
+        assert!(
+            read(text.as_bytes())
+                .unwrap_err()
+                .contains("recursion limit")
+        );
+        assert!(!crate::yocto::is_cve_check(text.as_bytes()));
+    }
+
+    #[test]
     fn not_cyclonedx_is_refused_as_a_whole() {
         assert!(read(b"{}").unwrap_err().contains("bomFormat"));
         assert!(read(b"not json").unwrap_err().contains("line 1"));

@@ -10,6 +10,7 @@
 
 use serde::Deserialize;
 
+pub use crate::cyclonedx::Unread;
 use crate::cyclonedx::cve_ids;
 
 /// The most statuses read from one file.
@@ -90,15 +91,6 @@ pub fn recipe_of(file: &str) -> Option<String> {
         .or_else(|| name.strip_suffix(".inc"))?;
     let recipe = stem.split('_').next().unwrap_or(stem);
     (!recipe.is_empty()).then(|| recipe.to_owned())
-}
-
-/// A line of a BitBake file that could not be read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Unread {
-    /// `file:line`.
-    pub place: String,
-    /// Why.
-    pub reason: String,
 }
 
 /// One assignment: `NAME[:override…][FLAG] OP "VALUE"`.
@@ -335,12 +327,17 @@ struct Issue {
     description: Option<String>,
 }
 
-/// Whether a JSON document is the `cve-check` class's summary.
-pub fn is_cve_check(value: &serde_json::Value) -> bool {
-    value
-        .get("package")
-        .is_some_and(serde_json::Value::is_array)
-        && value.get("bomFormat").is_none()
+/// Whether a JSON document is the `cve-check` class's summary (a `package` array, no
+/// `bomFormat`), read without building its tree.
+pub fn is_cve_check(bytes: &[u8]) -> bool {
+    #[derive(Deserialize)]
+    struct Probe {
+        package: Option<Vec<serde::de::IgnoredAny>>,
+        #[serde(rename = "bomFormat")]
+        bom_format: Option<serde::de::IgnoredAny>,
+    }
+    serde_json::from_slice::<Probe>(bytes)
+        .is_ok_and(|probe| probe.package.is_some() && probe.bom_format.is_none())
 }
 
 /// Reads the `cve-check` class's JSON summary. Yocto's `Patched` and `Ignored`
@@ -504,8 +501,10 @@ mod tests {
 
     #[test]
     fn the_cve_check_summary_gives_patched_and_ignored_issues() {
-        let value: serde_json::Value = serde_json::from_str(&data("cve-summary.json")).unwrap();
-        assert!(is_cve_check(&value));
+        assert!(is_cve_check(data("cve-summary.json").as_bytes()));
+        assert!(!is_cve_check(
+            br#"{"bomFormat": "CycloneDX", "package": []}"#
+        ));
         let statuses = read_cve_check(data("cve-summary.json").as_bytes()).unwrap();
         let read: Vec<(&str, &str, &str)> = statuses
             .iter()

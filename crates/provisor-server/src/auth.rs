@@ -411,3 +411,6 @@ pub const WRITERS: &[Role] = &[Role::Admin, Role::Editor, Role::Assessor];
 pub const ISSUERS: &[Role] = &[Role::Admin, Role::Editor, Role::Assessor, Role::Reviewer];
 /// Roles that manage an organisation.
 pub const ADMINS: &[Role] = &[Role::Admin];
+
+/// Roles that may decide about a release's vulnerabilities (the manufacturer's).
+pub const DECIDERS: &[Role] = &[Role::Admin, Role::Editor];

@@ -405,14 +405,20 @@ impl Distribution {
             self.read.insert(vulnerability.clone(), debian);
         }
         Ok(self.read[&vulnerability].iter().find_map(|debian| {
-            debian.fixed_in_distribution(asked).map(|fixed| {
-                format!(
-                    "Debian fixed it in {fixed} ({}): version {} carries the fix",
-                    debian.id, component.version
-                )
-            })
+            debian
+                .fixed_in_distribution(asked)
+                .map(|fixed| backport_reason(&fixed, debian, component))
         }))
     }
+}
+
+/// Why a match is settled by the fix a Debian advisory says the component's version
+/// carries.
+fn backport_reason(fixed: &str, debian: &Advisory, component: &SbomComponent) -> String {
+    format!(
+        "Debian fixed it in {fixed} ({}): version {} carries the fix",
+        debian.id, component.version
+    )
 }
 
 /// A Debian advisory changed: the upstream matches of its vulnerability on the
@@ -426,10 +432,7 @@ async fn settle_upstream_matches(
     for (id, component) in candidates {
         match advisory.fixed_in_distribution(component.asked()) {
             Some(fixed) => {
-                let reason = format!(
-                    "Debian fixed it in {fixed} ({}): version {} carries the fix",
-                    advisory.id, component.version
-                );
+                let reason = backport_reason(&fixed, advisory, component);
                 sqlx::query(
                     "UPDATE component_vulnerabilities SET state = 'backported', reason = $1 \
                      WHERE component_id = $2 AND vulnerability = $3 AND state = 'open' \
@@ -1465,21 +1468,18 @@ impl Store {
         releases: &[String],
     ) -> Result<HashMap<String, ReleaseMonitoring>, StoreError> {
         let mut found = HashMap::new();
-        let mut missing = self.cached_monitoring(releases, &mut found).await?;
+        let (missing, _) = self.cached_monitoring(releases, &mut found).await?;
         if missing.is_empty() {
             return Ok(found);
         }
         let _counting = self.monitoring_cache.counting.lock().await;
-        // Another caller may have counted them meanwhile.
-        missing = self.cached_monitoring(&missing, &mut found).await?;
+        // Another caller may have counted them meanwhile; what the cache is checked
+        // against now is what the counts are kept with.
+        let (missing, (generation, assessed)) =
+            self.cached_monitoring(&missing, &mut found).await?;
         if missing.is_empty() {
             return Ok(found);
         }
-        let generation: i64 = sqlx::query("SELECT generation FROM monitor_state WHERE id = 1")
-            .fetch_one(&self.pool)
-            .await?
-            .get(0);
-        let assessed = self.assessed_at(&missing).await?;
         let counted = self.count_monitoring(&missing).await?;
         // Counted after the generation was read: a change meanwhile makes the entry
         // stale at once, never wrong for long.
@@ -1501,12 +1501,12 @@ impl Store {
     }
 
     /// Fills `found` from the cache; returns the releases with an SBOM it does not hold
-    /// up to date.
+    /// up to date, and the generation and assessments' changes it was checked against.
     async fn cached_monitoring(
         &self,
         releases: &[String],
         found: &mut HashMap<String, ReleaseMonitoring>,
-    ) -> Result<Vec<String>, StoreError> {
+    ) -> Result<(Vec<String>, (i64, HashMap<String, Option<i64>>)), StoreError> {
         let generation: i64 = sqlx::query("SELECT generation FROM monitor_state WHERE id = 1")
             .fetch_one(&self.pool)
             .await?
@@ -1533,7 +1533,8 @@ impl Store {
                 _ => missing.push(release.clone()),
             }
         }
-        Ok(missing)
+        drop(held);
+        Ok((missing, (generation, assessed)))
     }
 
     /// When each release's newest assessment last changed (none without one); releases

@@ -15,7 +15,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use provisor_advisories::{cyclonedx, yocto};
 use provisor_store::{
-    Analysis, Decision, Effective, HistoryEntry, Origin, Outcome, ReleaseSbom, Role, SbomComponent,
+    Analysis, Decision, Effective, HistoryEntry, Origin, Outcome, ReleaseSbom, SbomComponent,
     VexStatement,
 };
 use serde::{Deserialize, Serialize};
@@ -28,9 +28,6 @@ use crate::{ApiError, AppState, ProblemPlace};
 
 /// The largest SBOM with VEX uploaded.
 pub const VEX_LIMIT: usize = 64 << 20;
-
-/// Who may decide: the manufacturer's admins and editors.
-const DECIDERS: &[Role] = &[Role::Admin, Role::Editor];
 
 /// A decision, as it holds for a release.
 #[derive(Debug, Serialize, ToSchema)]
@@ -191,7 +188,11 @@ async fn decidable_release(
 ) -> Result<provisor_store::Product, ApiError> {
     let release = state.store().release(id).await?;
     let product = state.store().product(&release.product_id).await?;
-    caller.require_role(&product.organisation_id, DECIDERS, &format!("release {id}"))?;
+    caller.require_role(
+        &product.organisation_id,
+        crate::auth::DECIDERS,
+        &format!("release {id}"),
+    )?;
     Ok(product)
 }
 
@@ -623,6 +624,17 @@ pub struct VexReport {
     pub not_applied: Vec<NotApplied>,
 }
 
+/// A component of an uploaded document as a component of the release's SBOM.
+fn as_sbom(component: &cyclonedx::Component) -> SbomComponent {
+    SbomComponent {
+        name: component.name.clone(),
+        version: component.version.clone(),
+        purl: component.purl.clone(),
+        cpe: component.cpe.clone(),
+        source_package: component.source_package.clone(),
+    }
+}
+
 /// Where an upload's Yocto statuses came from.
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct UploadQuery {
@@ -640,14 +652,7 @@ enum Upload {
 fn read_upload(bytes: &[u8], file: Option<&str>) -> Result<Upload, String> {
     let start = bytes.iter().position(|byte| !byte.is_ascii_whitespace());
     if start.is_some_and(|at| bytes[at] == b'{') {
-        let value: Value = serde_json::from_slice(bytes).map_err(|error| {
-            format!(
-                "it is not JSON: {error} (line {}, column {})",
-                error.line(),
-                error.column()
-            )
-        })?;
-        if yocto::is_cve_check(&value) {
+        if yocto::is_cve_check(bytes) {
             return Ok(Upload::Yocto(yocto::read_cve_check(bytes)?, Vec::new()));
         }
         return cyclonedx::read(bytes).map(Upload::CycloneDx);
@@ -726,13 +731,7 @@ pub async fn upload_vex(
         .components
         .iter()
         .filter(|component| !component.name.is_empty() && !component.version.is_empty())
-        .map(|component| SbomComponent {
-            name: component.name.clone(),
-            version: component.version.clone(),
-            purl: component.purl.clone(),
-            cpe: component.cpe.clone(),
-            source_package: component.source_package.clone(),
-        })
+        .map(as_sbom)
         .collect();
     let (sbom, record, release_components) = match held {
         Some(held) => (None, "kept", held.components),
@@ -745,7 +744,7 @@ pub async fn upload_vex(
                 components: uploaded.clone(),
             }),
             "recorded",
-            uploaded.clone(),
+            uploaded,
         ),
     };
     // The keys the release holds, and its components by their export `bom-ref`.
@@ -759,16 +758,7 @@ pub async fn upload_vex(
         .iter()
         .filter_map(|component| component.bom_ref.as_deref().map(|key| (key, component)))
         .collect();
-    let key_of = |component: &cyclonedx::Component| {
-        SbomComponent {
-            name: component.name.clone(),
-            version: component.version.clone(),
-            purl: component.purl.clone(),
-            cpe: component.cpe.clone(),
-            source_package: component.source_package.clone(),
-        }
-        .key()
-    };
+    let key_of = |component: &cyclonedx::Component| as_sbom(component).key();
     let mut report = VexReport {
         sbom: record.to_owned(),
         components: document.components.len(),

@@ -17,13 +17,10 @@ use serde::Deserialize;
 
 use super::{Nav, PageError, Signed, render, see_other};
 use crate::api::assessments::tree;
-use crate::auth::WRITERS;
-use provisor_store::{Decision, Origin, Role};
-
-/// Who may decide about a release's vulnerabilities.
-const DECIDERS: &[Role] = &[Role::Admin, Role::Editor];
+use crate::auth::{DECIDERS, WRITERS};
 use crate::judge::judge;
 use crate::{ApiError, AppState};
+use provisor_store::{Decision, Origin};
 
 #[derive(Template)]
 #[template(path = "release.html")]
@@ -203,6 +200,17 @@ async fn writable(
     signed: &Signed,
     id: &str,
 ) -> Result<(provisor_store::Release, provisor_store::Product), PageError> {
+    held_by(state, signed, id, WRITERS).await
+}
+
+/// The release `id` and its product, if the person holds one of `roles` in its
+/// manufacturer.
+async fn held_by(
+    state: &AppState,
+    signed: &Signed,
+    id: &str,
+    roles: &[provisor_store::Role],
+) -> Result<(provisor_store::Release, provisor_store::Product), PageError> {
     let store = state.store();
     let release = store.release(id).await.map_err(ApiError::from)?;
     let product = store
@@ -211,7 +219,7 @@ async fn writable(
         .map_err(ApiError::from)?;
     signed
         .caller
-        .require_role(&product.organisation_id, WRITERS, &format!("release {id}"))?;
+        .require_role(&product.organisation_id, roles, &format!("release {id}"))?;
     Ok((release, product))
 }
 
@@ -482,15 +490,8 @@ pub async fn decide(
     Form(form): Form<DecisionForm>,
 ) -> Result<Response, PageError> {
     super::check_csrf(&signed.caller, &form.csrf)?;
+    held_by(&state, &signed, &id, DECIDERS).await?;
     let store = state.store();
-    let release = store.release(&id).await.map_err(ApiError::from)?;
-    let product = store
-        .product(&release.product_id)
-        .await
-        .map_err(ApiError::from)?;
-    signed
-        .caller
-        .require_role(&product.organisation_id, DECIDERS, &format!("release {id}"))?;
     let actor = signed.caller.actor();
     match form.action.as_str() {
         "confirm" => {
