@@ -125,12 +125,21 @@ impl Decision {
     }
 }
 
+/// The states that settle a vulnerability (see [`Decision::settles`]).
+const SETTLING: [&str; 4] = [
+    "not_affected",
+    "false_positive",
+    "resolved",
+    "resolved_with_pedigree",
+];
+
+/// [`SETTLING`] as an SQL list, for `state IN (…)`.
+pub(crate) const SETTLING_SQL: &str =
+    "'not_affected', 'false_positive', 'resolved', 'resolved_with_pedigree'";
+
 /// Whether a state settles a vulnerability (see [`Decision::settles`]).
 pub fn settles(state: &str) -> bool {
-    matches!(
-        state,
-        "not_affected" | "false_positive" | "resolved" | "resolved_with_pedigree"
-    )
+    SETTLING.contains(&state)
 }
 
 /// Where a decision came from.

@@ -56,7 +56,7 @@ pub use jobs::{
 };
 pub use monitoring::{
     AdvisoryImport, AdvisorySource, BATCH as MONITORING_BATCH, KnownExploited, MatchSummary,
-    ReleaseMonitoring, ReleaseSbom, ReleaseVulnerability, SbomComponent, SbomRecord,
+    ReleaseMonitoring, ReleaseSbom, ReleaseVulnerability, SbomComponent, SbomRecord, severity_rank,
 };
 pub use notifications::{
     Delivery, DeliveryRecord, EVENT_KINDS, Event, MAX_ATTEMPTS, NewRule, NotificationRule,

@@ -87,6 +87,22 @@ impl SbomComponent {
     }
 }
 
+/// How severe an advisory says a vulnerability is: 4 critical, 3 high, 2 medium, 1 low,
+/// 0 of no known severity.
+pub fn severity_rank(severity: Option<&str>) -> u8 {
+    match severity {
+        Some("critical") => 4,
+        Some("high") => 3,
+        Some("medium") => 2,
+        Some("low") => 1,
+        _ => 0,
+    }
+}
+
+/// [`severity_rank`] of `component_vulnerabilities.severity`, in SQL.
+const SEVERITY_RANK_SQL: &str = "CASE cv.severity WHEN 'critical' THEN 4 WHEN 'high' THEN 3 \
+     WHEN 'medium' THEN 2 WHEN 'low' THEN 1 ELSE 0 END";
+
 /// A component's key, which decisions are made for: `package_type:package_name`.
 fn component_key(row: &AnyRow) -> String {
     format!(
@@ -486,51 +502,70 @@ impl<'a> Subject<'a> {
 const EVENT_RELEASES: usize = 1_000;
 
 /// Writes one event per organisation whose releases hold `components`, within `tx`
-/// (the outbox: the event commits with the change it reports).
+/// (the outbox: the event commits with the change it reports). The database counts the
+/// releases of each organisation; only the first [`EVENT_RELEASES`] are read and listed.
 async fn report(
     tx: &mut Tx,
     kind: &str,
     subject: &Subject<'_>,
     components: &[String],
 ) -> Result<(), StoreError> {
-    let mut by_organisation: std::collections::BTreeMap<String, Vec<serde_json::Value>> =
-        std::collections::BTreeMap::new();
-    let mut products: HashMap<String, HashSet<String>> = HashMap::new();
+    use std::collections::{BTreeMap, BTreeSet};
+    // A release whose own decision already settles the vulnerability (a VEX uploaded
+    // before the advisory arrived) is not told it was found.
+    let unsettled = if kind == "vulnerability.retracted" {
+        String::new()
+    } else {
+        format!(
+            " AND (va.state IS NULL OR va.state NOT IN ({}))",
+            crate::analyses::SETTLING_SQL
+        )
+    };
+    let mut counted: BTreeMap<String, (usize, BTreeSet<String>)> = BTreeMap::new();
+    let mut listed: HashMap<String, Vec<serde_json::Value>> = HashMap::new();
     for chunk in components.chunks(BATCH) {
         let list: Vec<String> = (2..=chunk.len() + 1).map(|at| format!("${at}")).collect();
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT p.organisation_id, p.id AS product_id, p.name AS product, r.id AS release_id, \
-             r.version, r.support_period_end, c.name AS component, c.version AS component_version, \
-             va.state AS decided \
-             FROM release_components rc JOIN releases r ON r.id = rc.release_id \
+        let from = format!(
+            "FROM release_components rc JOIN releases r ON r.id = rc.release_id \
              JOIN products p ON p.id = r.product_id JOIN components c ON c.id = rc.component_id \
              LEFT JOIN vulnerability_analyses va ON va.release_id = r.id \
              AND va.component = c.package_type || ':' || c.package_name AND va.vulnerability = $1 \
-             WHERE rc.component_id IN ({}) ORDER BY p.name, r.version, r.id",
+             WHERE rc.component_id IN ({}){unsettled}",
             list.join(", ")
-        )));
-        query = query.bind(subject.vulnerability.to_owned());
-        for id in chunk {
-            query = query.bind(id.clone());
-        }
-        for row in query.fetch_all(&mut **tx).await? {
-            // A release whose own decision already settles the vulnerability (a VEX
-            // uploaded before the advisory arrived) is not told it was found.
-            let decided: Option<String> = row.get("decided");
-            if kind != "vulnerability.retracted" && decided.as_deref().is_some_and(crate::settles) {
-                continue;
+        );
+        let bound = |sql: String| {
+            let mut query =
+                sqlx::query(sqlx::AssertSqlSafe(sql)).bind(subject.vulnerability.to_owned());
+            for id in chunk {
+                query = query.bind(id.clone());
             }
-            let organisation: String = row.get("organisation_id");
-            let product: String = row.get("product_id");
-            products
-                .entry(organisation.clone())
-                .or_default()
-                .insert(product.clone());
-            by_organisation
-                .entry(organisation)
+            query
+        };
+        let per_product = bound(format!(
+            "SELECT p.organisation_id, p.id, COUNT(*) {from} GROUP BY p.organisation_id, p.id"
+        ))
+        .fetch_all(&mut **tx)
+        .await?;
+        for row in per_product {
+            let (count, products) = counted.entry(row.get(0)).or_default();
+            *count += usize::try_from(row.get::<i64, _>(2)).unwrap_or(0);
+            products.insert(row.get(1));
+        }
+        let first = bound(format!(
+            "SELECT * FROM (SELECT p.organisation_id, p.id AS product_id, p.name AS product, \
+             r.id AS release_id, r.version, r.support_period_end, c.name AS component, \
+             c.version AS component_version, ROW_NUMBER() OVER (PARTITION BY p.organisation_id \
+             ORDER BY p.name, r.version, r.id, c.name, c.version) AS place {from}) listed \
+             WHERE place <= {EVENT_RELEASES} ORDER BY organisation_id, place"
+        ))
+        .fetch_all(&mut **tx)
+        .await?;
+        for row in first {
+            listed
+                .entry(row.get("organisation_id"))
                 .or_default()
                 .push(serde_json::json!({
-                    "product": product,
+                    "product": row.get::<String, _>("product_id"),
                     "product_name": row.get::<String, _>("product"),
                     "release": row.get::<String, _>("release_id"),
                     "version": row.get::<String, _>("version"),
@@ -540,15 +575,10 @@ async fn report(
                 }));
         }
     }
-    for (organisation, mut releases) in by_organisation {
-        let count = releases.len();
+    for (organisation, (count, products)) in counted {
+        let mut releases = listed.remove(&organisation).unwrap_or_default();
         releases.truncate(EVENT_RELEASES);
-        let mut products: Vec<String> = products
-            .remove(&organisation)
-            .unwrap_or_default()
-            .into_iter()
-            .collect();
-        products.sort();
+        let products: Vec<String> = products.into_iter().collect();
         let payload = serde_json::json!({
             "vulnerability": subject.vulnerability,
             "source": subject.source,
@@ -968,13 +998,8 @@ impl Store {
                 }
             })
             .collect();
-        let rank = |severity: &Option<String>| match severity.as_deref() {
-            Some("critical") => 0,
-            Some("high") => 1,
-            Some("medium") => 2,
-            Some("low") => 3,
-            _ => 4,
-        };
+        let rank =
+            |severity: &Option<String>| std::cmp::Reverse(severity_rank(severity.as_deref()));
         // Open and unsettled first, then open and settled by a decision, then retracted.
         let standing = |found: &ReleaseVulnerability| match found.state.as_str() {
             "open"
@@ -1429,9 +1454,10 @@ pub struct ReleaseMonitoring {
 }
 
 /// One open vulnerability of a release, as the portfolio counts it.
+#[derive(Clone, Copy)]
 struct Seen {
-    /// 4 critical … 1 low, 0 unknown: the highest of its advisories'.
-    rank: usize,
+    /// Its [`severity_rank`]: the highest of its advisories'.
+    rank: u8,
     exploited: bool,
     found_at: i64,
     assessed_at: Option<i64>,
@@ -1439,6 +1465,42 @@ struct Seen {
     settled: bool,
     /// Whether a decision carried from an earlier release waits to be confirmed.
     carried: bool,
+}
+
+impl Seen {
+    /// Counts it in `counts` (`add`), or takes back what counting it added.
+    fn tally(&self, counts: &mut ReleaseMonitoring, add: bool) {
+        let step = |count: &mut u64, by: bool| {
+            if by {
+                *count = if add {
+                    *count + 1
+                } else {
+                    count.saturating_sub(1)
+                };
+            }
+        };
+        if self.settled {
+            step(&mut counts.settled, true);
+            return;
+        }
+        step(&mut counts.to_confirm, self.carried);
+        step(
+            match self.rank {
+                4 => &mut counts.critical,
+                3 => &mut counts.high,
+                2 => &mut counts.medium,
+                1 => &mut counts.low,
+                _ => &mut counts.unknown,
+            },
+            true,
+        );
+        step(&mut counts.known_exploited, self.exploited);
+        step(
+            &mut counts.new_since_assessment,
+            self.assessed_at
+                .is_none_or(|assessed| self.found_at > assessed),
+        );
+    }
 }
 
 /// A release's counts with the generation and the assessment's change they were
@@ -1563,7 +1625,11 @@ impl Store {
         Ok(found)
     }
 
-    /// Counts what monitoring says of each of these releases that has an SBOM.
+    /// Counts what monitoring says of each of these releases that has an SBOM. The
+    /// database folds every open vulnerability of a release into its counts as if
+    /// nothing had been decided (one row a release, however many matches); then only the
+    /// vulnerabilities a decision of the product names are read match by match, taken
+    /// out again and counted with what was decided for the release.
     async fn count_monitoring(
         &self,
         releases: &[String],
@@ -1572,16 +1638,55 @@ impl Store {
         for chunk in releases.chunks(BATCH) {
             let list: Vec<String> = (1..=chunk.len()).map(|at| format!("${at}")).collect();
             let list = list.join(", ");
-            let mut with_sbom = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT release_id FROM release_sboms WHERE release_id IN ({list})"
-            )));
-            for id in chunk {
-                with_sbom = with_sbom.bind(id.clone());
+            let bound = |sql: String| {
+                let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for id in chunk {
+                    query = query.bind(id.clone());
+                }
+                query
+            };
+            let folded = bound(format!(
+                "SELECT s.release_id, \
+                 COALESCE(SUM(CASE WHEN v.severity = 4 THEN 1 ELSE 0 END), 0) AS critical, \
+                 COALESCE(SUM(CASE WHEN v.severity = 3 THEN 1 ELSE 0 END), 0) AS high, \
+                 COALESCE(SUM(CASE WHEN v.severity = 2 THEN 1 ELSE 0 END), 0) AS medium, \
+                 COALESCE(SUM(CASE WHEN v.severity = 1 THEN 1 ELSE 0 END), 0) AS low, \
+                 COALESCE(SUM(CASE WHEN v.severity = 0 THEN 1 ELSE 0 END), 0) AS unknown, \
+                 COALESCE(SUM(v.exploited), 0) AS exploited, \
+                 COALESCE(SUM(CASE WHEN v.vulnerability IS NOT NULL AND (a.updated_at IS NULL \
+                   OR v.found_at > a.updated_at OR s.created_at > a.updated_at) THEN 1 ELSE 0 END), 0) AS new_since \
+                 FROM release_sboms s \
+                 JOIN releases r ON r.id = s.release_id \
+                 LEFT JOIN assessments a ON a.id = r.newest_assessment_id \
+                 LEFT JOIN (SELECT rc.release_id, cv.vulnerability, \
+                   MAX({SEVERITY_RANK_SQL}) AS severity, \
+                   MAX(CASE WHEN k.vulnerability IS NULL THEN 0 ELSE 1 END) AS exploited, \
+                   MIN(cv.found_at) AS found_at \
+                   FROM release_components rc \
+                   JOIN component_vulnerabilities cv ON cv.component_id = rc.component_id AND cv.state = 'open' \
+                   LEFT JOIN known_exploited k ON k.vulnerability = cv.vulnerability \
+                   WHERE rc.release_id IN ({list}) \
+                   GROUP BY rc.release_id, cv.vulnerability) v ON v.release_id = s.release_id \
+                 WHERE s.release_id IN ({list}) \
+                 GROUP BY s.release_id"
+            ));
+            for row in folded.fetch_all(&self.pool).await? {
+                let count = |column: &str| u64::try_from(row.get::<i64, _>(column)).unwrap_or(0);
+                found.insert(
+                    row.get(0),
+                    ReleaseMonitoring {
+                        critical: count("critical"),
+                        high: count("high"),
+                        medium: count("medium"),
+                        low: count("low"),
+                        unknown: count("unknown"),
+                        known_exploited: count("exploited"),
+                        new_since_assessment: count("new_since"),
+                        ..ReleaseMonitoring::default()
+                    },
+                );
             }
-            for row in with_sbom.fetch_all(&self.pool).await? {
-                found.insert(row.get(0), ReleaseMonitoring::default());
-            }
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(format!(
+            let rows = bound(format!(
                 "SELECT rc.release_id, cv.vulnerability, cv.severity, cv.found_at, s.created_at AS sbom_at, \
                  a.updated_at AS assessed_at, k.date_added, r.product_id, r.created_at AS release_created, \
                  r.version AS release_version, \
@@ -1592,12 +1697,14 @@ impl Store {
                  JOIN releases r ON r.id = rc.release_id \
                  LEFT JOIN assessments a ON a.id = r.newest_assessment_id \
                  LEFT JOIN known_exploited k ON k.vulnerability = cv.vulnerability \
-                 WHERE rc.release_id IN ({list})"
-            )));
-            for id in chunk {
-                query = query.bind(id.clone());
+                 WHERE rc.release_id IN ({list}) AND EXISTS (SELECT 1 FROM vulnerability_analyses va \
+                   WHERE va.product_id = r.product_id AND va.vulnerability = cv.vulnerability)"
+            ))
+            .fetch_all(&self.pool)
+            .await?;
+            if rows.is_empty() {
+                continue;
             }
-            let rows = query.fetch_all(&self.pool).await?;
             // The decisions of their products, by (product, component, vulnerability).
             let mut products: Vec<String> = rows.iter().map(|row| row.get("product_id")).collect();
             products.sort();
@@ -1635,13 +1742,7 @@ impl Store {
                 let settled = decided
                     .is_some_and(|(analysis, carried)| !carried && analysis.decision.settles());
                 let carried = decided.is_some_and(|(_, carried)| carried);
-                let rank = match row.get::<Option<String>, _>("severity").as_deref() {
-                    Some("critical") => 4,
-                    Some("high") => 3,
-                    Some("medium") => 2,
-                    Some("low") => 1,
-                    _ => 0,
-                };
+                let rank = severity_rank(row.get::<Option<String>, _>("severity").as_deref());
                 let found_at = row
                     .get::<i64, _>("found_at")
                     .max(row.get::<i64, _>("sbom_at"));
@@ -1659,35 +1760,15 @@ impl Store {
                 entry.exploited |= row.get::<Option<String>, _>("date_added").is_some();
                 entry.found_at = entry.found_at.min(found_at);
             }
-            for (
-                (release, _),
-                Seen {
-                    rank,
-                    exploited,
-                    found_at,
-                    assessed_at,
-                    settled,
-                    carried,
-                },
-            ) in seen
-            {
+            for ((release, _), decided) in seen {
                 let counts = found.entry(release).or_default();
-                if settled {
-                    counts.settled += 1;
-                    continue;
-                }
-                counts.to_confirm += u64::from(carried);
-                match rank {
-                    4 => counts.critical += 1,
-                    3 => counts.high += 1,
-                    2 => counts.medium += 1,
-                    1 => counts.low += 1,
-                    _ => counts.unknown += 1,
-                }
-                counts.known_exploited += u64::from(exploited);
-                if assessed_at.is_none_or(|assessed| found_at > assessed) {
-                    counts.new_since_assessment += 1;
-                }
+                let undecided = Seen {
+                    settled: false,
+                    carried: false,
+                    ..decided
+                };
+                undecided.tally(counts, false);
+                decided.tally(counts, true);
             }
         }
         Ok(found)

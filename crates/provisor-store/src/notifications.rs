@@ -11,7 +11,7 @@ use serde_json::Value;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::{Actor, Store, StoreError, audit, new_id, now_ms, random_hex};
+use crate::{Actor, Store, StoreError, audit, new_id, now_ms, random_hex, severity_rank};
 
 type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
@@ -25,13 +25,6 @@ pub const EVENT_KINDS: &[&str] = &[
 
 /// How many times a delivery is tried.
 pub const MAX_ATTEMPTS: i64 = 10;
-
-/// The severities, least first.
-const SEVERITIES: &[&str] = &["low", "medium", "high", "critical"];
-
-fn severity_rank(severity: Option<&str>) -> Option<usize> {
-    SEVERITIES.iter().position(|known| Some(*known) == severity)
-}
 
 /// A rule: which events of an organisation go where.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -240,7 +233,7 @@ impl Store {
                 EVENT_KINDS.join(", ")
             )));
         }
-        if new.min_severity.is_some() && severity_rank(new.min_severity.as_deref()).is_none() {
+        if new.min_severity.is_some() && severity_rank(new.min_severity.as_deref()) == 0 {
             return Err(StoreError::Invalid(
                 "the least severity is one of low, medium, high, critical".into(),
             ));

@@ -510,13 +510,7 @@ fn vex_document(
         let severity = matches
             .iter()
             .filter_map(|found| found.severity.as_deref())
-            .max_by_key(|severity| match *severity {
-                "critical" => 4,
-                "high" => 3,
-                "medium" => 2,
-                "low" => 1,
-                _ => 0,
-            });
+            .max_by_key(|severity| provisor_store::severity_rank(Some(severity)));
         let analysis = match &first.analysis {
             Some(effective) if !effective.carried => {
                 let decision = &effective.analysis.decision;

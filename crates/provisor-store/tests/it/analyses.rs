@@ -4,8 +4,8 @@
 //! applied in one transaction with each refusal said.
 
 use provisor_store::{
-    Actor, Decision, NewProduct, NewRelease, OrganisationKind, Origin, Outcome, ReleaseSbom,
-    SbomComponent, Store, VexStatement,
+    Actor, Decision, NewProduct, NewRelease, OrganisationKind, Origin, Outcome, ReleaseMonitoring,
+    ReleaseSbom, SbomComponent, Store, VexStatement, severity_rank,
 };
 
 use crate::{organisation, stores};
@@ -63,6 +63,49 @@ async fn decided(store: &Store, release: &str) -> Vec<(String, Option<(String, b
     found.sort();
     found.dedup();
     found
+}
+
+/// Checks the portfolio's counts of these releases (none of them assessed) against
+/// their vulnerabilities read one by one: each open vulnerability once, at its highest
+/// severity, settled only when the release's own decision settles it in every component
+/// it is found in, to confirm when a decision is carried to it.
+async fn counts_agree(store: &Store, releases: &[&str]) {
+    let ids: Vec<String> = releases.iter().map(|id| (*id).to_owned()).collect();
+    let counted = store.releases_monitoring(&ids).await.unwrap();
+    for release in releases {
+        let mut by_vulnerability: std::collections::BTreeMap<String, (u8, bool, bool, bool)> =
+            std::collections::BTreeMap::new();
+        for found in store.release_vulnerabilities(release).await.unwrap() {
+            if found.state != "open" {
+                continue;
+            }
+            let (rank, exploited, settled, carried) = by_vulnerability
+                .entry(found.vulnerability.clone())
+                .or_insert((0, false, true, false));
+            *rank = (*rank).max(severity_rank(found.severity.as_deref()));
+            *exploited |= found.known_exploited.is_some();
+            *settled &= found.analysis.as_ref().is_some_and(|held| held.settles());
+            *carried |= found.analysis.as_ref().is_some_and(|held| held.carried);
+        }
+        let mut expected = ReleaseMonitoring::default();
+        for (rank, exploited, settled, carried) in by_vulnerability.into_values() {
+            if settled {
+                expected.settled += 1;
+                continue;
+            }
+            *match rank {
+                4 => &mut expected.critical,
+                3 => &mut expected.high,
+                2 => &mut expected.medium,
+                1 => &mut expected.low,
+                _ => &mut expected.unknown,
+            } += 1;
+            expected.known_exploited += u64::from(exploited);
+            expected.to_confirm += u64::from(carried);
+            expected.new_since_assessment += 1;
+        }
+        assert_eq!(counted.get(*release), Some(&expected), "{release}");
+    }
 }
 
 #[tokio::test]
@@ -191,6 +234,8 @@ async fn decisions_carry_to_later_releases_until_confirmed() {
             (0, 1),
             "{engine}"
         );
+        let all = [v18.id.as_str(), v19.id.as_str(), v110.id.as_str()];
+        counts_agree(store, &all).await;
 
         // 1.9 confirms; 1.10 decides otherwise, and 1.9's confirmation stays.
         let confirmed = store
@@ -228,6 +273,7 @@ async fn decisions_carry_to_later_releases_until_confirmed() {
             decided(store, &v110.id).await,
             open(Some(("exploitable", false)))
         );
+        counts_agree(store, &all).await;
         // Removing 1.9's own brings 1.8's back as carried.
         assert!(
             store
@@ -245,6 +291,7 @@ async fn decisions_carry_to_later_releases_until_confirmed() {
             decided(store, &v19.id).await,
             open(Some(("not_affected", true)))
         );
+        counts_agree(store, &all).await;
 
         // Outside the vocabulary, or not saying why: refused.
         for wrong in [
@@ -366,6 +413,7 @@ async fn decisions_carry_to_later_releases_until_confirmed() {
             .await
             .unwrap();
         assert_eq!(again.1, [Outcome::Unchanged]);
+        counts_agree(store, &[v18.id.as_str(), v19.id.as_str(), v110.id.as_str()]).await;
     }
 }
 
@@ -576,6 +624,7 @@ async fn an_upstream_match_on_a_debian_package_with_the_fix_backported_is_settle
             .apply_advisories("debian", &[debian_advisory("3.0.11-1~deb12u3")])
             .await
             .unwrap();
+        counts_agree(store, &[fixed.id.as_str(), later.id.as_str()]).await;
         assert_eq!(
             dh_check(store, &fixed.id).await,
             [
