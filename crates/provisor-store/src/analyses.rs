@@ -313,97 +313,168 @@ pub(crate) struct Subject<'a> {
     pub vulnerability: &'a str,
 }
 
-/// Writes a release's own decision within `tx` (replacing the one it had), with its
-/// history and audit entries; `None` when it already said exactly this.
-pub(crate) async fn write(
-    tx: &mut Tx,
-    actor: &Actor,
-    subject: &Subject<'_>,
-    decision: &Decision,
-    origin: Origin,
-    carried_from: Option<&str>,
-) -> Result<Option<Analysis>, StoreError> {
-    decision.check().map_err(StoreError::Invalid)?;
-    check_key("component", subject.component)?;
-    check_key("vulnerability", subject.vulnerability)?;
-    let release = release_of(tx, subject.release).await?;
-    let before = own(
-        tx,
-        subject.release,
-        subject.component,
-        subject.vulnerability,
-    )
-    .await?;
-    if let Some(before) = &before
-        && before.decision == *decision
-        && before.origin == origin.as_str()
-    {
-        return Ok(None);
+/// Writes a release's own decisions within one transaction: what the release is is
+/// read once, the portfolio's turn taken once, and for a whole upload the decisions the
+/// release already holds are read once ([`Writer::holding_all`]).
+struct Writer {
+    release_id: String,
+    release: ReleaseOf,
+    /// The release's own decisions by (component, vulnerability), when read whole.
+    held: Option<HashMap<(String, String), Analysis>>,
+    turned: bool,
+}
+
+impl Writer {
+    /// A writer for a release (`NotFound` without it).
+    async fn open(tx: &mut Tx, release: &str) -> Result<Writer, StoreError> {
+        Ok(Writer {
+            release_id: release.to_owned(),
+            release: release_of(tx, release).await?,
+            held: None,
+            turned: false,
+        })
     }
-    // The portfolio's counts change with the decision.
-    crate::monitoring::take_turn(tx).await?;
-    let now = now_ms();
-    let response = serde_json::to_string(&decision.response).expect("strings serialize");
-    let id = before
-        .as_ref()
-        .map_or_else(|| new_id("vex"), |before| before.id.clone());
-    sqlx::query(
-        "INSERT INTO vulnerability_analyses (id, release_id, product_id, component, vulnerability, \
-         state, justification, response, detail, origin, carried_from, decided_by, created_at, \
-         updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) \
-         ON CONFLICT (release_id, component, vulnerability) DO UPDATE SET state = $6, \
-         justification = $7, response = $8, detail = $9, origin = $10, carried_from = $11, \
-         decided_by = $12, updated_at = $13",
-    )
-    .bind(&id)
-    .bind(subject.release)
-    .bind(&release.product)
-    .bind(subject.component)
-    .bind(subject.vulnerability)
-    .bind(&decision.state)
-    .bind(&decision.justification)
-    .bind(&response)
-    .bind(&decision.detail)
-    .bind(origin.as_str())
-    .bind(carried_from)
-    .bind(actor.label())
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
-    let action = if origin == Origin::Confirmed {
-        "confirm"
-    } else {
-        "set"
-    };
-    history(
-        tx,
-        actor,
-        &release.product,
-        subject,
-        action,
-        Some((decision, origin)),
-        now,
-    )
-    .await?;
-    let after = own(
-        tx,
-        subject.release,
-        subject.component,
-        subject.vulnerability,
-    )
-    .await?
-    .expect("the decision was just written");
-    audit::append(
-        tx,
-        actor,
-        &format!("analysis.{action}"),
-        &after.id,
-        Some(&release.organisation),
-        before.as_ref().map(|before| json!(before)).as_ref(),
-        Some(&json!(after)),
-    )
-    .await?;
-    Ok(Some(after))
+
+    /// Reads every decision the release holds, so that each write need not look its
+    /// own up.
+    async fn holding_all(mut self, tx: &mut Tx) -> Result<Writer, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM vulnerability_analyses a JOIN releases r ON r.id = a.release_id \
+             WHERE a.release_id = $1"
+        )))
+        .bind(&self.release_id)
+        .fetch_all(&mut **tx)
+        .await?;
+        self.held = Some(
+            rows.iter()
+                .map(analysis_from_row)
+                .map(|held| ((held.component.clone(), held.vulnerability.clone()), held))
+                .collect(),
+        );
+        Ok(self)
+    }
+
+    /// The release's own decision about this vulnerability of this component.
+    async fn held(
+        &self,
+        tx: &mut Tx,
+        component: &str,
+        vulnerability: &str,
+    ) -> Result<Option<Analysis>, StoreError> {
+        match &self.held {
+            Some(held) => Ok(held
+                .get(&(component.to_owned(), vulnerability.to_owned()))
+                .cloned()),
+            None => own(tx, &self.release_id, component, vulnerability).await,
+        }
+    }
+
+    /// Writes the release's own decision (replacing the one it had), with its history
+    /// and audit entries; `None` when it already said exactly this.
+    async fn write(
+        &mut self,
+        tx: &mut Tx,
+        actor: &Actor,
+        (component, vulnerability): (&str, &str),
+        decision: &Decision,
+        origin: Origin,
+        carried_from: Option<&str>,
+    ) -> Result<Option<Analysis>, StoreError> {
+        decision.check().map_err(StoreError::Invalid)?;
+        check_key("component", component)?;
+        check_key("vulnerability", vulnerability)?;
+        let before = self.held(tx, component, vulnerability).await?;
+        if let Some(before) = &before
+            && before.decision == *decision
+            && before.origin == origin.as_str()
+        {
+            return Ok(None);
+        }
+        if !self.turned {
+            // The portfolio's counts change with the decision.
+            crate::monitoring::take_turn(tx).await?;
+            self.turned = true;
+        }
+        let now = now_ms();
+        let response = serde_json::to_string(&decision.response).expect("strings serialize");
+        let after = Analysis {
+            id: before
+                .as_ref()
+                .map_or_else(|| new_id("vex"), |before| before.id.clone()),
+            release_id: self.release_id.clone(),
+            release_version: self.release.version.clone(),
+            product_id: self.release.product.clone(),
+            component: component.to_owned(),
+            vulnerability: vulnerability.to_owned(),
+            decision: decision.clone(),
+            origin: origin.as_str().to_owned(),
+            carried_from: carried_from.map(str::to_owned),
+            decided_by: actor.label(),
+            created_at: before.as_ref().map_or(now, |before| before.created_at),
+            updated_at: now,
+        };
+        sqlx::query(
+            "INSERT INTO vulnerability_analyses (id, release_id, product_id, component, vulnerability, \
+             state, justification, response, detail, origin, carried_from, decided_by, created_at, \
+             updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+             ON CONFLICT (release_id, component, vulnerability) DO UPDATE SET state = $6, \
+             justification = $7, response = $8, detail = $9, origin = $10, carried_from = $11, \
+             decided_by = $12, updated_at = $14",
+        )
+        .bind(&after.id)
+        .bind(&after.release_id)
+        .bind(&after.product_id)
+        .bind(component)
+        .bind(vulnerability)
+        .bind(&decision.state)
+        .bind(&decision.justification)
+        .bind(&response)
+        .bind(&decision.detail)
+        .bind(&after.origin)
+        .bind(carried_from)
+        .bind(&after.decided_by)
+        .bind(after.created_at)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+        let action = if origin == Origin::Confirmed {
+            "confirm"
+        } else {
+            "set"
+        };
+        let subject = Subject {
+            release: &self.release_id,
+            component,
+            vulnerability,
+        };
+        history(
+            tx,
+            actor,
+            &self.release.product,
+            &subject,
+            action,
+            Some((decision, origin)),
+            now,
+        )
+        .await?;
+        audit::append(
+            tx,
+            actor,
+            &format!("analysis.{action}"),
+            &after.id,
+            Some(&self.release.organisation),
+            before.as_ref().map(|before| json!(before)).as_ref(),
+            Some(&json!(after)),
+        )
+        .await?;
+        if let Some(held) = &mut self.held {
+            held.insert(
+                (component.to_owned(), vulnerability.to_owned()),
+                after.clone(),
+            );
+        }
+        Ok(Some(after))
+    }
 }
 
 async fn history(
@@ -531,12 +602,17 @@ impl Store {
         origin: Origin,
     ) -> Result<Option<Analysis>, StoreError> {
         let mut tx = self.write().await?;
-        let subject = Subject {
-            release,
-            component,
-            vulnerability,
-        };
-        let written = write(&mut tx, actor, &subject, decision, origin, None).await?;
+        let written = Writer::open(&mut tx, release)
+            .await?
+            .write(
+                &mut tx,
+                actor,
+                (component, vulnerability),
+                decision,
+                origin,
+                None,
+            )
+            .await?;
         tx.commit().await?;
         Ok(written)
     }
@@ -624,21 +700,21 @@ impl Store {
                 .cmp(&(&b.analysis.component, &b.analysis.vulnerability))
         });
         let mut written = Vec::new();
+        let mut writer = Writer::open(&mut tx, release).await?;
         for effective in carried {
-            let subject = Subject {
-                release,
-                component: &effective.analysis.component,
-                vulnerability: &effective.analysis.vulnerability,
-            };
-            if let Some(analysis) = write(
-                &mut tx,
-                actor,
-                &subject,
-                &effective.analysis.decision,
-                Origin::Confirmed,
-                Some(&effective.analysis.id),
-            )
-            .await?
+            if let Some(analysis) = writer
+                .write(
+                    &mut tx,
+                    actor,
+                    (
+                        &effective.analysis.component,
+                        &effective.analysis.vulnerability,
+                    ),
+                    &effective.analysis.decision,
+                    Origin::Confirmed,
+                    Some(&effective.analysis.id),
+                )
+                .await?
             {
                 written.push(analysis);
             }
@@ -821,7 +897,10 @@ impl Store {
         statements: &[VexStatement],
     ) -> Result<(bool, Vec<Outcome>), StoreError> {
         let mut tx = self.write().await?;
-        release_of(&mut tx, release).await?;
+        let mut writer = Writer::open(&mut tx, release)
+            .await?
+            .holding_all(&mut tx)
+            .await?;
         let written = match sbom {
             Some(sbom) => crate::monitoring::write_sbom(&mut tx, sbom).await?,
             None => false,
@@ -833,13 +912,9 @@ impl Store {
                 continue;
             }
             if statement.origin == Origin::Backport
-                && let Some(held) = own(
-                    &mut tx,
-                    release,
-                    &statement.component,
-                    &statement.vulnerability,
-                )
-                .await?
+                && let Some(held) = writer
+                    .held(&mut tx, &statement.component, &statement.vulnerability)
+                    .await?
                 && held.origin != Origin::Backport.as_str()
             {
                 outcomes.push(Outcome::Refused(format!(
@@ -849,20 +924,16 @@ impl Store {
                 )));
                 continue;
             }
-            let subject = Subject {
-                release,
-                component: &statement.component,
-                vulnerability: &statement.vulnerability,
-            };
-            let outcome = match write(
-                &mut tx,
-                actor,
-                &subject,
-                &statement.decision,
-                statement.origin,
-                None,
-            )
-            .await
+            let outcome = match writer
+                .write(
+                    &mut tx,
+                    actor,
+                    (&statement.component, &statement.vulnerability),
+                    &statement.decision,
+                    statement.origin,
+                    None,
+                )
+                .await
             {
                 Ok(Some(_)) => Outcome::Applied,
                 Ok(None) => Outcome::Unchanged,

@@ -413,6 +413,24 @@ async fn decisions_carry_to_later_releases_until_confirmed() {
             .await
             .unwrap();
         assert_eq!(again.1, [Outcome::Unchanged]);
+        // What the audit log says each decision became is what is stored.
+        let audited = store.audit_entries(0, 1_000, Some(&acme.id)).await.unwrap();
+        for effective in store
+            .release_analyses(&v110.id)
+            .await
+            .unwrap()
+            .into_values()
+        {
+            let last = audited
+                .iter()
+                .rfind(|entry| entry.subject == effective.analysis.id)
+                .unwrap();
+            assert_eq!(
+                last.after,
+                Some(serde_json::json!(effective.analysis)),
+                "{engine}"
+            );
+        }
         counts_agree(store, &[v18.id.as_str(), v19.id.as_str(), v110.id.as_str()]).await;
     }
 }
