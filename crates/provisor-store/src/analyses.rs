@@ -134,8 +134,9 @@ const SETTLING: [&str; 4] = [
 ];
 
 /// [`SETTLING`] as an SQL list, for `state IN (…)`.
-pub(crate) const SETTLING_SQL: &str =
-    "'not_affected', 'false_positive', 'resolved', 'resolved_with_pedigree'";
+pub(crate) fn settling_sql() -> String {
+    SETTLING.map(|state| format!("'{state}'")).join(", ")
+}
 
 /// Whether a state settles a vulnerability (see [`Decision::settles`]).
 pub fn settles(state: &str) -> bool {

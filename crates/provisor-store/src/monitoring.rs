@@ -518,7 +518,7 @@ async fn report(
     } else {
         format!(
             " AND (va.state IS NULL OR va.state NOT IN ({}))",
-            crate::analyses::SETTLING_SQL
+            crate::analyses::settling_sql()
         )
     };
     let mut counted: BTreeMap<String, (usize, BTreeSet<String>)> = BTreeMap::new();
